@@ -1,0 +1,29 @@
+"""One exception family for the whole core; each message says what to do."""
+
+
+class ExplorerError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class WordNetError(ExplorerError):
+    """WordNet 3.0 is missing, unreadable, damaged or another version."""
+
+
+class TaxonomyError(ExplorerError):
+    """A query names a synset the taxonomy does not hold."""
+
+
+class CatalogueError(ExplorerError):
+    """An image catalogue cannot be read or written."""
+
+
+class StoreError(ExplorerError):
+    """The curation store cannot be read or written."""
+
+
+class ExportError(ExplorerError):
+    """An export cannot be written."""
+
+
+class Cancelled(ExplorerError):
+    """A long job stopped because its caller asked it to."""

@@ -1,0 +1,138 @@
+"""Search noun synsets by wnid, offset, synset name, lemma and words of the gloss.
+
+Runs on the SQLite indexes of the taxonomy cache, so it is fast enough for
+every keystroke. Results come in tiers, best first:
+
+1. ``id``: the query is a wnid (``n02084071``), an offset (``2084071``) or a
+   synset name (``dog.n.01``);
+2. ``exact``: a lemma equals the query;
+3. ``prefix``: a lemma starts with the query;
+4. ``substring``: a lemma contains the query (queries of 3+ characters);
+5. ``gloss``: the gloss contains the query's words (the last one as a prefix).
+
+Within a lemma tier, the commoner sense comes first (its tagged-corpus count,
+then its sense number), then the shallower synset. Case, underscores and
+runs of spaces do not matter.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from explorer.core.taxonomy_cache import LEMMA_SEPARATOR, normalise
+
+TIERS = ("id", "exact", "prefix", "substring", "gloss")
+_WNID = re.compile(r"^n?(\d{1,8})$")
+_SYNSET_NAME = re.compile(r"^.+\.n\.\d+$")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+_HIT_COLUMNS = "s.id, s.wnid, s.name, s.lemmas, s.gloss, s.min_depth"
+_LEMMA_ORDER = "ORDER BY l.count DESC, l.sense, s.min_depth, s.wnid"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result; ``match`` names the tier that found it."""
+
+    wnid: str
+    name: str
+    lemmas: tuple[str, ...]
+    gloss: str
+    depth: int
+    match: str
+
+    def as_dict(self) -> dict:
+        return {
+            "wnid": self.wnid,
+            "name": self.name,
+            "lemmas": list(self.lemmas),
+            "gloss": self.gloss,
+            "depth": self.depth,
+            "match": self.match,
+        }
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+class SynsetSearch:
+    """Search over a taxonomy cache file; one SQLite connection per thread."""
+
+    def __init__(self, cache_path: Path) -> None:
+        self._uri = f"file:{cache_path}?mode=ro"
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self._uri, uri=True)
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def search(self, text: str, limit: int = 20) -> list[SearchHit]:
+        """Return up to ``limit`` synsets matching ``text``, best first."""
+        query = normalise(text)
+        if not query or limit <= 0:
+            return []
+        hits: list[SearchHit] = []
+        seen: set[int] = set()
+
+        def take(tier: str, sql: str, args: tuple) -> None:
+            if len(hits) >= limit:
+                return
+            for row in self._db().execute(sql, args):
+                if row[0] in seen:
+                    continue
+                seen.add(row[0])
+                lemmas = tuple(row[3].split(LEMMA_SEPARATOR))
+                hits.append(SearchHit(row[1], row[2], lemmas, row[4], row[5], tier))
+                if len(hits) >= limit:
+                    return
+
+        compact = query.replace(" ", "_")
+        number = _WNID.match(compact)
+        if number:
+            wnid = "n%08d" % int(number.group(1))
+            take("id", f"SELECT {_HIT_COLUMNS} FROM synsets s WHERE s.wnid = ?", (wnid,))
+        elif _SYNSET_NAME.match(compact):
+            take(
+                "id",
+                f"SELECT {_HIT_COLUMNS} FROM synsets s WHERE s.name = ? COLLATE NOCASE",
+                (compact,),
+            )
+
+        lemma_join = f"SELECT {_HIT_COLUMNS} FROM lemma_index l JOIN synsets s ON s.id = l.synset"
+        take("exact", f"{lemma_join} WHERE l.norm = ? {_LEMMA_ORDER}", (query,))
+        take(
+            "prefix",
+            f"{lemma_join} WHERE l.norm > ? AND l.norm < ? {_LEMMA_ORDER}",
+            (query, query + "\U0010ffff"),
+        )
+        if len(query) >= 3:
+            take(
+                "substring",
+                f"{lemma_join} WHERE l.id IN "
+                f"(SELECT rowid FROM lemma_trigram WHERE lemma_trigram MATCH ?) {_LEMMA_ORDER}",
+                (_fts_phrase(query),),
+            )
+        words = _WORD.findall(query)
+        if words and len(query) >= 3:
+            match = " ".join(_fts_phrase(w) for w in words[:-1]) + f" {_fts_phrase(words[-1])}*"
+            take(
+                "gloss",
+                f"SELECT {_HIT_COLUMNS} FROM gloss_fts JOIN synsets s ON s.id = gloss_fts.rowid "
+                "WHERE gloss_fts MATCH ? ORDER BY s.frequency DESC, s.min_depth, s.wnid",
+                (match.strip(),),
+            )
+        return hits
