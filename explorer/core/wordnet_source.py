@@ -292,6 +292,7 @@ def read_noun_synsets(
     try:
         senses = _sense_numbers(reader)
         counts = _tag_counts(reader)
+        done = 0
         for done, synset in enumerate(reader.all_synsets("n"), start=1):
             offset = synset.offset()
             lemmas = synset.lemmas()
@@ -311,6 +312,11 @@ def read_noun_synsets(
             if done % 2000 == 0:
                 state.check()
                 state.progress(done, NOUN_SYNSETS_30, "Reading WordNet 3.0")
+        if done != NOUN_SYNSETS_30:
+            raise WordNetError(
+                f"WordNet at {location.path} holds {done:,} noun synsets where WordNet 3.0 has "
+                f"{NOUN_SYNSETS_30:,}: data.noun is truncated or damaged. {_FIX_HINT}"
+            )
     except (WordNetError, Cancelled):
         raise
     except Exception as exc:  # a damaged data.noun fails deep inside nltk
