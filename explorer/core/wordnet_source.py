@@ -31,7 +31,6 @@ import shutil
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -280,49 +279,55 @@ def _tag_counts(reader) -> dict[str, int]:
 
 def read_noun_synsets(
     location: WordNetLocation, state: JobState | None = None
-) -> Iterator[SynsetRecord]:
-    """Yield every noun synset of the WordNet 3.0 at ``location``.
+) -> list[SynsetRecord]:
+    """Return every noun synset of the WordNet 3.0 at ``location``.
 
     Reports progress as ``state.progress(done, 82115, ...)`` and stops with
-    :class:`Cancelled` when ``state`` is cancelled.
+    :class:`Cancelled` when ``state`` is cancelled. nltk's warnings (it warns,
+    then returns None, for a pointer to a missing synset) count as damage.
     """
     state = state or JobState()
     state.progress(0, NOUN_SYNSETS_30, "Reading WordNet 3.0")
     reader = open_reader(location)
+    records = []
     try:
-        senses = _sense_numbers(reader)
-        counts = _tag_counts(reader)
-        done = 0
-        for done, synset in enumerate(reader.all_synsets("n"), start=1):
-            offset = synset.offset()
-            lemmas = synset.lemmas()
-            yield SynsetRecord(
-                wnid=wnid_of(offset),
-                name=synset.name(),
-                lemmas=tuple(lemma.name().replace("_", " ") for lemma in lemmas),
-                lemma_counts=tuple(counts.get(lemma.key(), 0) for lemma in lemmas),
-                lemma_senses=tuple(
-                    senses.get((lemma.name().lower(), offset), 0) for lemma in lemmas
-                ),
-                gloss=synset.definition(),
-                lexname=synset.lexname(),
-                hypernyms=tuple(wnid_of(h.offset()) for h in synset.hypernyms()),
-                instance_hypernyms=tuple(wnid_of(h.offset()) for h in synset.instance_hypernyms()),
-            )
-            if done % 2000 == 0:
-                state.check()
-                state.progress(done, NOUN_SYNSETS_30, "Reading WordNet 3.0")
-        if done != NOUN_SYNSETS_30:
-            raise WordNetError(
-                f"WordNet at {location.path} holds {done:,} noun synsets where WordNet 3.0 has "
-                f"{NOUN_SYNSETS_30:,}: data.noun is truncated or damaged. {_FIX_HINT}"
-            )
-    except (WordNetError, Cancelled):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            senses = _sense_numbers(reader)
+            counts = _tag_counts(reader)
+            for synset in reader.all_synsets("n"):
+                records.append(_record(synset, senses, counts))
+                if len(records) % 2000 == 0:
+                    state.check()
+                    state.progress(len(records), NOUN_SYNSETS_30, "Reading WordNet 3.0")
+    except Cancelled:
         raise
     except Exception as exc:  # a damaged data.noun fails deep inside nltk
         raise WordNetError(
             f"WordNet at {location.path} is damaged: {type(exc).__name__}: {exc}. {_FIX_HINT}"
         ) from exc
+    if len(records) != NOUN_SYNSETS_30:
+        raise WordNetError(
+            f"WordNet at {location.path} holds {len(records):,} noun synsets where WordNet 3.0 "
+            f"has {NOUN_SYNSETS_30:,}: data.noun is truncated or damaged. {_FIX_HINT}"
+        )
+    return records
+
+
+def _record(synset, senses: dict, counts: dict) -> SynsetRecord:
+    offset = synset.offset()
+    lemmas = synset.lemmas()
+    return SynsetRecord(
+        wnid=wnid_of(offset),
+        name=synset.name(),
+        lemmas=tuple(lemma.name().replace("_", " ") for lemma in lemmas),
+        lemma_counts=tuple(counts.get(lemma.key(), 0) for lemma in lemmas),
+        lemma_senses=tuple(senses.get((lemma.name().lower(), offset), 0) for lemma in lemmas),
+        gloss=synset.definition(),
+        lexname=synset.lexname(),
+        hypernyms=tuple(wnid_of(h.offset()) for h in synset.hypernyms()),
+        instance_hypernyms=tuple(wnid_of(h.offset()) for h in synset.instance_hypernyms()),
+    )
 
 
 def install_wordnet(method: str, data_dir: Path, state: JobState | None = None) -> str:

@@ -1,0 +1,136 @@
+"""The wnexplorer command line: help, JSON output, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from explorer.cli import cli, main
+
+DOG = "n02084071"
+
+
+@pytest.fixture(autouse=True)
+def _warm(taxonomy):
+    """Build the session's cache first, so commands here read it."""
+
+
+def run(capsys, *args):
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("command", [None, *sorted(cli.commands)])
+def test_every_command_has_help(capsys, command):
+    args = [command, "--help"] if command else ["--help"]
+    status, out, _ = run(capsys, *args)
+    assert status == 0
+    assert "Usage: wnexplorer" in out
+    if command:
+        assert cli.commands[command].help.split("\n")[0][:30] in " ".join(out.split())
+
+
+def test_show_json(capsys):
+    status, out, _ = run(capsys, "show", "dog.n.01", "--json")
+    assert status == 0
+    info = json.loads(out)
+    assert info["wnid"] == DOG and info["name"] == "dog.n.01"
+    assert info["lemmas"] == ["dog", "domestic dog", "Canis familiaris"]
+    assert [p["wnid"] for p in info["parents"]] == ["n01317541", "n02083346"]
+    assert len(info["children"]) == 18
+    assert len(info["paths"]) == 2
+    assert all(p[0] == "n00001740" and p[-1] == DOG for p in info["paths"])
+    assert info["depth"] == 8
+
+
+@pytest.mark.parametrize("query", ["n02084071", "2084071", "02084071", "dog.n.01"])
+def test_show_accepts_wnid_offset_and_name(capsys, query):
+    status, out, _ = run(capsys, "show", query)
+    assert status == 0
+    assert out.startswith("dog.n.01  n02084071")
+    assert "paths to the root (2):" in out
+    assert "domestic animal > dog" in out
+
+
+def test_search_json(capsys):
+    status, out, _ = run(capsys, "search", "golden", "retriever", "--json", "--limit", "3")
+    hits = json.loads(out)
+    assert status == 0 and 1 <= len(hits) <= 3
+    assert hits[0]["wnid"] == "n02099601"
+    assert set(hits[0]) >= {"wnid", "name", "lemmas", "gloss"}
+
+
+def test_search_without_hits_says_so_on_stderr(capsys):
+    status, out, err = run(capsys, "search", "qqqzzzxx")
+    assert status == 0 and out == "" and "No synset matches" in err
+
+
+def test_tree_marks_multi_parent_and_instances(capsys):
+    status, out, _ = run(capsys, "tree", "n02083346", "--depth", "1")  # canine
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == "n02083346 canine.n.02"
+    dog_line = next(line for line in lines if "dog.n.01" in line)
+    assert "also under 1 other parent" in dog_line and "children not shown" in dog_line
+    status, out, _ = run(capsys, "tree", "n08696931", "--depth", "1")  # European country
+    assert "[instance" in out
+
+
+def test_tree_json_depth(capsys):
+    status, out, _ = run(capsys, "tree", DOG, "--depth", "0", "--json")
+    tree = json.loads(out)
+
+    def count(node):
+        return 1 + sum(count(c) for c in node.get("children", []))
+
+    assert status == 0 and count(tree) == 190  # dog and its 189 distinct descendants
+
+
+def test_stats_json(capsys):
+    status, out, _ = run(capsys, "stats", "--json")
+    stats = json.loads(out)
+    assert status == 0
+    assert stats["synsets"] == 82115 and stats["multi_parent"] == 2213
+    assert stats["roots"] == ["n00001740"] and stats["edges"] == 84427
+    assert stats["max_depth"] == 19 and stats["leaves"] > 60000
+
+
+def test_setup_finds_wordnet_without_installing(capsys):
+    status, out, _ = run(capsys, "setup", "--no-install", "--json")
+    result = json.loads(out)
+    assert status == 0 and result["synsets"] == 82115 and result["installed"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "needle"),
+    [
+        (["show", "n99999999"], 1, "not a noun synset"),
+        (["show", "dog"], 1, "wnexplorer search"),
+        (["tree", "bogus.n.01"], 1, "not a noun synset"),
+        (["search"], 2, "Missing argument"),
+        (["search", "dog", "--limit", "0"], 2, "--limit"),
+        (["show", "dog.n.01", "--bogus"], 2, "No such option"),
+        (["frobnicate"], 2, "No such command"),
+        (["--wordnet", "/nonexistent", "stats"], 1, "not a directory"),
+    ],
+)
+def test_errors_are_one_line_and_non_zero(capsys, args, status, needle):
+    got, out, err = run(capsys, *args)
+    assert got == status
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert needle in err and "Traceback" not in err
+
+
+def test_console_script_as_a_process(session_data_dir):
+    """The real process: JSON alone on stdout, an error as one line and exit 1."""
+    env_run = [sys.executable, "-m", "explorer", "--data-dir", str(session_data_dir)]
+    ok = subprocess.run([*env_run, "show", "2084071", "--json"], capture_output=True, text=True)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["wnid"] == DOG and ok.stderr == ""
+    bad = subprocess.run([*env_run, "show", "n00000000"], capture_output=True, text=True)
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert bad.stderr.startswith("wnexplorer: error:") and len(bad.stderr.splitlines()) == 1

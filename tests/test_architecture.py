@@ -1,0 +1,71 @@
+"""The core and the CLI must not import Qt (STYLE.md section 1)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import explorer
+
+PACKAGE = Path(explorer.__file__).parent
+FORBIDDEN = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "explorer.qt")
+
+
+def _imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _non_qt_modules() -> list[Path]:
+    return [*sorted((PACKAGE / "core").rglob("*.py")), PACKAGE / "cli.py"]
+
+
+def test_core_and_cli_sources_never_import_qt():
+    offenders = [
+        f"{path.relative_to(PACKAGE.parent)} imports {name}"
+        for path in _non_qt_modules()
+        for name in _imports(path)
+        if name.split(".")[0] in FORBIDDEN or name.startswith(FORBIDDEN)
+    ]
+    assert offenders == []
+
+
+def test_nltk_is_imported_by_one_module_only():
+    importers = [
+        path.name
+        for path in PACKAGE.rglob("*.py")
+        if any(n.split(".")[0] == "nltk" for n in _imports(path))
+    ]
+    assert importers == ["wordnet_source.py"]
+
+
+def test_core_and_cli_import_with_qt_unavailable():
+    """Import every core module and the CLI with PySide6 made unimportable."""
+    modules = [
+        "explorer.cli",
+        *(
+            "explorer." + ".".join(p.relative_to(PACKAGE).with_suffix("").parts)
+            for p in (PACKAGE / "core").rglob("*.py")
+        ),
+    ]
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'shiboken6'):\n"
+        "            raise ImportError('Qt is forbidden here: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"for name in {modules!r}:\n"
+        "    __import__(name)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
