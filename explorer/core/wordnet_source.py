@@ -233,7 +233,9 @@ def open_reader(location: WordNetLocation):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "multilingual functions are not available"
             reader = _reader_class()(root, None)
-        dog = reader.synset("dog.n.01")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # nltk warns, then fails, on a missing synset
+            dog = reader.synset("dog.n.01")
     except Exception as exc:  # nltk raises many kinds on a damaged file
         raise WordNetError(
             f"Cannot read WordNet at {location.path} ({location.origin}): "
