@@ -31,7 +31,10 @@ _SYNSET_NAME = re.compile(r"^.+\.n\.\d+$")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 _HIT_COLUMNS = "s.id, s.wnid, s.name, s.lemmas, s.gloss, s.min_depth"
-_LEMMA_ORDER = "ORDER BY l.count DESC, l.sense, s.min_depth, s.wnid"
+_LEMMA_ORDER = "ORDER BY l.count DESC, l.sense, l.depth, l.synset"
+# Above this many prefix matches ("s" has 16,000), walking the rank index and stopping
+# after `limit` hits beats sorting them all; below it, sorting is faster.
+_MANY_PREFIX_MATCHES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +117,19 @@ class SynsetSearch:
 
         lemma_join = f"SELECT {_HIT_COLUMNS} FROM lemma_index l JOIN synsets s ON s.id = l.synset"
         take("exact", f"{lemma_join} WHERE l.norm = ? {_LEMMA_ORDER}", (query,))
-        take(
-            "prefix",
-            f"{lemma_join} WHERE l.norm > ? AND l.norm < ? {_LEMMA_ORDER}",
-            (query, query + "\U0010ffff"),
+        prefix_range = (query, query + "\U0010ffff")
+        many = (
+            self._db()
+            .execute(
+                "SELECT count(*) FROM "
+                "(SELECT 1 FROM lemma_index WHERE norm > ? AND norm < ? LIMIT ?)",
+                (*prefix_range, _MANY_PREFIX_MATCHES),
+            )
+            .fetchone()[0]
         )
+        # "+l.norm" keeps SQLite off the norm index, so it walks lemma_index_rank instead
+        norm = "+l.norm" if many >= _MANY_PREFIX_MATCHES else "l.norm"
+        take("prefix", f"{lemma_join} WHERE {norm} > ? AND {norm} < ? {_LEMMA_ORDER}", prefix_range)
         if len(query) >= 3:
             take(
                 "substring",
@@ -128,7 +139,9 @@ class SynsetSearch:
             )
         words = _WORD.findall(query)
         if words and len(query) >= 3:
-            match = " ".join(_fts_phrase(w) for w in words[:-1]) + f" {_fts_phrase(words[-1])}*"
+            # the last word as a prefix, once it is long enough to narrow things down
+            last = _fts_phrase(words[-1]) + ("*" if len(words[-1]) >= 3 else "")
+            match = " ".join([*(_fts_phrase(w) for w in words[:-1]), last])
             take(
                 "gloss",
                 f"SELECT {_HIT_COLUMNS} FROM gloss_fts JOIN synsets s ON s.id = gloss_fts.rowid "

@@ -37,6 +37,7 @@ from explorer.core.taxonomy_cache import (
     LEMMA_SEPARATOR,
     CacheInvalid,
     build_cache,
+    read_array,
     read_cache,
 )
 
@@ -70,6 +71,7 @@ class Taxonomy:
         self.source = source  # where the WordNet files were found
         self._by_name = {data["name"]: wnid for wnid, data in graph.nodes(data=True)}
         self._search = SynsetSearch(cache_path)
+        self._closure = None
 
     def __contains__(self, wnid: str) -> bool:
         return wnid in self.graph
@@ -222,6 +224,34 @@ class Taxonomy:
             "max_depth": data["max_depth"],
             "descendants": len(self.descendants(wnid)),
         }
+
+    # --- vector form -------------------------------------------------------------
+
+    @property
+    def wnids(self) -> list[str]:
+        """Every wnid in node-index order (sorted), the order of all per-node arrays."""
+        return list(self.graph)
+
+    def ancestor_closure(self):
+        """(sizes, ancestors): int32 numpy arrays, every node's ancestors including itself.
+
+        Node i's ancestors are ``ancestors[starts[i]:starts[i] + sizes[i]]`` with
+        ``starts = cumsum(sizes) - sizes``; each ancestor appears once, however
+        many paths lead to it. Built with the cache, so loading it costs nothing.
+        """
+        if self._closure is None:
+            import numpy as np
+
+            try:
+                sizes = read_array(self.cache_path, "closure_sizes")
+                ancestors = read_array(self.cache_path, "closure_ancestors")
+            except CacheInvalid as why:
+                raise TaxonomyError(
+                    f"The taxonomy cache {self.cache_path} is {why}; "
+                    "run `wnexplorer setup --rebuild`."
+                ) from why
+            self._closure = (np.frombuffer(sizes, np.int32), np.frombuffer(ancestors, np.int32))
+        return self._closure
 
     # --- search ----------------------------------------------------------------
 

@@ -11,7 +11,9 @@ read on every start, where sqlite-utils' import time would count.
 Tables: ``meta`` (key/value), ``synsets`` (one row per noun synset, rowid is
 the node's index), ``edges`` (parent, child, kind), ``lemma_index`` (one row
 per lemma sense, for search) and two FTS5 indexes: ``lemma_trigram``
-(substring search) and ``gloss_fts`` (words of the gloss).
+(substring search) and ``gloss_fts`` (words of the gloss). ``arrays`` holds
+the ancestor closure as int32 blobs (see :func:`_ancestor_closure`), which
+makes per-subtree image counts a vector operation.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import sqlite3
 import tempfile
 import time
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +30,7 @@ from pathlib import Path
 from explorer.core.jobs import JobState
 from explorer.core.wordnet_source import SynsetRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 EDGE_KINDS = ("hypernym", "instance")
 LEMMA_SEPARATOR = "\t"
 
@@ -51,12 +54,17 @@ CREATE TABLE lemma_index (
     norm TEXT NOT NULL,
     synset INTEGER NOT NULL,
     count INTEGER NOT NULL,
-    sense INTEGER NOT NULL
+    sense INTEGER NOT NULL,
+    depth INTEGER NOT NULL
 );
 CREATE INDEX lemma_index_norm ON lemma_index (norm);
+-- Search's ranking order: lets a 1-2 letter prefix stop after the first hits instead of
+-- sorting the 16,000 lemmas that start with "s".
+CREATE INDEX lemma_index_rank ON lemma_index (count DESC, sense, depth, synset);
 CREATE VIRTUAL TABLE lemma_trigram USING fts5(
     norm, content='lemma_index', content_rowid='id', tokenize='trigram'
 );
+CREATE TABLE arrays (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE VIRTUAL TABLE gloss_fts USING fts5(
     gloss, content='synsets', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -90,6 +98,28 @@ def _depths(order: list[str], parents: dict[str, list[str]]) -> dict[str, tuple[
         else:
             depths[wnid] = (0, 0)
     return depths
+
+
+def _ancestor_closure(
+    order: list[str], parents: dict[str, list[str]], index: dict[str, int]
+) -> tuple[array, array]:
+    """Every node's ancestors, itself included, once each however many paths lead there.
+
+    Returned as two int32 arrays in node-index order: ``sizes[i]`` is the
+    number of ancestors of node i, and ``ancestors`` their indexes, node after
+    node (sorted within each node).
+    """
+    closure: dict[str, frozenset[int]] = {}
+    for wnid in order:
+        mine = {index[wnid]}
+        for parent in parents.get(wnid, ()):
+            mine |= closure[parent]
+        closure[wnid] = frozenset(mine)
+    sizes, ancestors = array("i"), array("i")
+    for wnid in sorted(index, key=index.__getitem__):
+        sizes.append(len(closure[wnid]))
+        ancestors.extend(sorted(closure[wnid]))
+    return sizes, ancestors
 
 
 def _topological(records: dict[str, SynsetRecord], parents: dict[str, list[str]]) -> list[str]:
@@ -129,6 +159,7 @@ def build_cache(
     order = _topological(by_wnid, parents)
     depths = _depths(order, parents)
     index = {wnid: i for i, wnid in enumerate(sorted(by_wnid))}
+    closure_sizes, closure_ancestors = _ancestor_closure(order, parents, index)
     state.progress(0, None, "Writing taxonomy cache")
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,13 +184,21 @@ def build_cache(
                 for lemma, count, sense in zip(
                     r.lemmas, r.lemma_counts, r.lemma_senses, strict=True
                 ):
-                    lemma_rows.append((normalise(lemma), i, count, sense))
+                    lemma_rows.append((normalise(lemma), i, count, sense, low))
             with db:
                 db.executemany("INSERT INTO synsets VALUES (?,?,?,?,?,?,?,?,?)", synset_rows)
                 db.executemany("INSERT INTO edges VALUES (?,?,?)", edge_rows)
                 db.executemany(
-                    "INSERT INTO lemma_index (norm, synset, count, sense) VALUES (?,?,?,?)",
+                    "INSERT INTO lemma_index (norm, synset, count, sense, depth) "
+                    "VALUES (?,?,?,?,?)",
                     lemma_rows,
+                )
+                db.executemany(
+                    "INSERT INTO arrays VALUES (?, ?)",
+                    [
+                        ("closure_sizes", closure_sizes.tobytes()),
+                        ("closure_ancestors", closure_ancestors.tobytes()),
+                    ],
                 )
                 db.execute("INSERT INTO lemma_trigram (lemma_trigram) VALUES ('rebuild')")
                 db.execute("INSERT INTO gloss_fts (gloss_fts) VALUES ('rebuild')")
@@ -209,3 +248,18 @@ def read_cache(path: Path, fingerprint: str) -> CachedTaxonomy:
     if lemma_rows == 0:
         raise CacheInvalid("damaged: the search index is empty")
     return CachedTaxonomy(synsets, edges, meta)
+
+
+def read_array(path: Path, name: str) -> bytes:
+    """One stored int32 array, as bytes (the caller wraps it in numpy)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT data FROM arrays WHERE name = ?", (name,)).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise CacheInvalid(f"damaged: {exc}") from exc
+    if row is None:
+        raise CacheInvalid(f"damaged: array {name} missing")
+    return row[0]

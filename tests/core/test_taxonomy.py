@@ -133,3 +133,17 @@ def test_fast_graph_build_equals_networkx_build(taxonomy):
     plain.add_edges_from(graph.edges(data=True))
     assert nx.utils.graphs_equal(plain, graph)
     assert dict(plain.in_degree()) == dict(graph.in_degree())
+
+
+def test_ancestor_closure_counts_each_ancestor_once(taxonomy):
+    import numpy as np
+
+    sizes, ancestors = taxonomy.ancestor_closure()
+    wnids = taxonomy.wnids
+    assert len(sizes) == len(wnids) == 82115
+    starts = np.cumsum(sizes) - sizes
+    for wnid in (DOG, "n02099601", "n09023321", ENTITY):
+        i = wnids.index(wnid)
+        mine = [wnids[a] for a in ancestors[starts[i] : starts[i] + sizes[i]]]
+        assert sorted(mine) == sorted(taxonomy.ancestors(wnid) | {wnid})
+        assert len(mine) == len(set(mine))
