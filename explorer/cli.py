@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -272,6 +273,252 @@ def stats(obj: Context, as_json: bool) -> None:
         value = figures[key]
         shown = ", ".join(value) if isinstance(value, list) else f"{value:,}"
         click.echo(f"{label:<26} {shown}")
+
+
+# --- catalogue ------------------------------------------------------------------------
+
+
+def _catalogue_file(obj: Context, value: str) -> Path:
+    """--catalogue takes the catalogue file, or the dataset folder/manifest it was made from."""
+    from explorer.core.catalogue import default_catalogue_path
+
+    path = Path(value).expanduser()
+    if path.is_dir() or (path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt")):
+        return default_catalogue_path(path, obj.data_dir)
+    return path
+
+
+def _write_output(text: str, output: str | None) -> None:
+    """Write to stdout, or atomically to a file (a temporary file renamed into place)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ExplorerError(f"Cannot write {target}: {exc}") from exc
+    click.echo(f"Wrote {target}", err=True)
+
+
+catalogue_option = click.option(
+    "--catalogue",
+    "catalogue",
+    required=True,
+    metavar="FILE",
+    help="The catalogue file (or the dataset folder or manifest it was indexed from).",
+)
+
+
+@cli.command()
+@click.argument("root", type=click.Path(exists=True))
+@click.option(
+    "--catalogue",
+    "catalogue",
+    type=click.Path(dir_okay=False),
+    help="Catalogue file to create or update [default: one per dataset in the data dir].",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "folders", "flat", "ilsvrc-val", "manifest"]),
+    default="auto",
+    show_default=True,
+    help="folders: one folder per wnid; flat: names start with a wnid; ilsvrc-val: "
+    "ILSVRC2012_val_* with --labels; manifest: a CSV/TSV of path,wnid.",
+)
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False),
+    help="ilsvrc-val label file: one wnid per line, in file-number order.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
+    """Index an image collection (ROOT: a dataset folder or a manifest file).
+
+    Run it again to rescan: new files are added, changed ones updated, vanished
+    ones marked missing (never deleted). The dataset is only read.
+    """
+    from explorer.core.catalogue import index_catalogue
+    from explorer.core.taxonomy import load_noun_wnids
+
+    progress = StderrProgress()
+    try:
+        nouns = load_noun_wnids(obj.wordnet, obj.data_dir, progress)
+        summary = index_catalogue(
+            root,
+            nouns=nouns,
+            catalogue=catalogue,
+            layout=layout,
+            labels=labels,
+            data_dir=obj.data_dir,
+            state=progress,
+        )
+    finally:
+        progress.close()
+    if as_json:
+        _print_json(summary.as_dict())
+        return
+    echo = click.echo
+    echo(f"Catalogue: {summary.catalogue}")
+    echo(f"Source:    {summary.source} ({summary.layout})")
+    echo(f"Images:    {summary.images:,} on {summary.synsets:,} synsets")
+    echo(
+        f"This scan: {summary.seen:,} seen, {summary.added:,} added, {summary.changed:,} "
+        f"changed, {summary.restored:,} back, {summary.newly_missing:,} gone "
+        f"({summary.seconds:.1f} s)"
+    )
+    odd = summary.unknown_wnid + summary.not_noun + summary.no_label
+    if odd:
+        echo(
+            f"Not counted: {summary.unknown_wnid:,} with an unknown wnid, {summary.not_noun:,} "
+            f"labelled with a non-noun synset, {summary.no_label:,} without a label; e.g.:"
+        )
+        for example in summary.odd_labels[:5]:
+            echo(f"  {example['path']}  ({example['problem']}: {example['label']})")
+    if summary.missing:
+        echo(f"Missing:   {summary.missing:,} images listed before are no longer found")
+    if summary.other_files or summary.stat_failed or summary.unreadable_dirs:
+        echo(
+            f"Skipped:   {summary.other_files:,} non-image files; {summary.stat_failed:,} "
+            f"images could not be stat'ed; {summary.unreadable_dirs:,} unreadable folders"
+        )
+
+
+def _counts(obj: Context, catalogue_value: str):
+    from explorer.core.catalogue import Catalogue
+    from explorer.core.counts import compute_counts
+
+    tax = obj.taxonomy()
+    with Catalogue.open(_catalogue_file(obj, catalogue_value)) as catalogue:
+        direct = catalogue.direct_counts(tax.graph)
+    return tax, compute_counts(tax, direct)
+
+
+@cli.command()
+@click.argument("wnids", nargs=-1)
+@catalogue_option
+@click.option("--json", "as_json", is_flag=True, help="Print {wnid: {direct, subtree, ...}}.")
+@pass_context
+def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) -> None:
+    """Images per synset: its own (direct), its subtree's, and its synsets with images.
+
+    An image counts once in every ancestor, however many paths lead there.
+    With no WNID: every synset whose subtree holds an image.
+    """
+    tax, figures = _counts(obj, catalogue)
+    chosen = [tax.resolve(w) for w in wnids] if wnids else figures.with_images()
+    result = {wnid: figures.of(wnid) for wnid in chosen}
+    if as_json:
+        _print_json(result)
+        return
+    click.echo(f"{'wnid':<10} {'direct':>9} {'subtree':>10} {'synsets':>8}  name")
+    for wnid, row in result.items():
+        name = tax.graph.nodes[wnid]["name"]
+        click.echo(
+            f"{wnid:<10} {row['direct']:>9,} {row['subtree']:>10,} "
+            f"{row['synsets_with_images']:>8,}  {name}"
+        )
+
+
+@cli.command()
+@catalogue_option
+@click.option("--under", metavar="WNID", help="Only this synset's subtree [default: all].")
+@click.option(
+    "--min", "min_images", type=click.IntRange(0), default=1, show_default=True,
+    help="A synset with fewer images than this is thin.",
+)  # fmt: skip
+@click.option(
+    "--basis", type=click.Choice(["subtree", "direct"]), default="subtree", show_default=True,
+    help="Count the subtree's images or only the synset's own.",
+)  # fmt: skip
+@click.option(
+    "--targets", type=click.Path(exists=True, dir_okay=False),
+    help="Judge only these synsets: a file with one wnid per line (first field).",
+)  # fmt: skip
+@click.option("--all", "include_ok", is_flag=True, help="List synsets that are not gaps too.")
+@click.option(
+    "--sort", type=click.Choice(["count", "wnid", "name", "depth", "subtree", "direct"]),
+    default="count", show_default=True,
+)  # fmt: skip
+@click.option("--desc", is_flag=True, help="Sort in descending order.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@pass_context
+def coverage(obj: Context, catalogue, under, min_images, basis, targets, include_ok, sort, desc,
+             fmt, output) -> None:  # fmt: skip
+    """Coverage gaps: empty or thin synsets of a subtree, or of a target list.
+
+    Leaves without images are always listed; so is every target missing from
+    WordNet 3.0.
+    """
+    from explorer.core import coverage as cov
+
+    tax, figures = _counts(obj, catalogue)
+    target_list = cov.read_targets(targets) if targets else None
+    rows = cov.coverage(
+        tax, figures, under=tax.resolve(under) if under else None, min_images=min_images,
+        basis=basis, targets=target_list, include_ok=include_ok, sort=sort, descending=desc,
+    )  # fmt: skip
+    settings = {
+        "catalogue": str(_catalogue_file(obj, catalogue)), "under": under, "min": min_images,
+        "basis": basis, "targets": targets, "sort": sort, "descending": desc,
+    }  # fmt: skip
+    _write_output(cov.format_coverage(rows, fmt, settings), output)
+    if output or fmt == "csv":
+        summary = cov.summarise(rows)
+        click.echo(
+            f"{summary['rows']:,} rows: {summary['empty']:,} empty ({summary['empty_leaves']:,} "
+            f"leaves), {summary['thin']:,} thin, {summary['not_in_wordnet']:,} not in WordNet",
+            err=True,
+        )
+
+
+@cli.command()
+@catalogue_option
+@click.option("--recheck", is_flag=True, help="Check every image again, not only new ones.")
+@click.option("--workers", type=click.IntRange(1, 32), default=None, help="Decoding threads.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and every image.")
+@pass_context
+def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, as_json: bool):
+    """Decode every image and report problems: unreadable, truncated, CMYK, duplicates, ...
+
+    Resumable: a cancelled or repeated audit checks only what it has not
+    checked yet (or what changed). Problem codes are listed in the README.
+    """
+    from explorer.core.audit import WORKERS, audit_catalogue, audit_report
+    from explorer.core.catalogue import Catalogue
+
+    path = _catalogue_file(obj, catalogue)
+    progress = StderrProgress()
+    try:
+        run = audit_catalogue(path, state=progress, recheck=recheck, workers=workers or WORKERS)
+    finally:
+        progress.close()
+    with Catalogue.open(path) as opened:
+        report = audit_report(opened)
+    report["summary"]["this_run"] = {
+        "checked": run.checked, "already_current": run.already_current, "seconds": run.seconds,
+    }  # fmt: skip
+    if as_json:
+        _print_json(report)
+        return
+    summary = report["summary"]
+    click.echo(
+        f"{summary['images']:,} images, {summary['audited']:,} audited "
+        f"({run.checked:,} checked now in {run.seconds:.1f} s); "
+        f"{summary['with_problems']:,} with problems, "
+        f"{summary['duplicate_groups']:,} groups of duplicates, {summary['missing']:,} missing"
+    )
+    for code, number in summary["by_code"].items():
+        click.echo(f"  {code:<20} {number:,}")
+    for image in report["images"]:
+        click.echo(f"{image['path']}\t{image['wnid']}\t{','.join(image['problems'])}")
 
 
 def main(argv: list[str] | None = None) -> int:

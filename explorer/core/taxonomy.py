@@ -316,6 +316,46 @@ def cache_path_for(source_path: str, data_dir: str | os.PathLike | None = None) 
     return paths.cache_dir(data_dir) / f"taxonomy-{key}.sqlite"
 
 
+def _current_cache(
+    wordnet: str | os.PathLike | None,
+    data_dir: str | os.PathLike | None,
+    state: JobState | None,
+    rebuild: bool = False,
+):
+    """Locate WordNet; return (its path, the cache path, the cache), rebuilt when stale."""
+    from explorer.core import wordnet_source
+
+    location = wordnet_source.locate_wordnet(wordnet, paths.data_dir(data_dir))
+    cache_path = cache_path_for(location.path, data_dir)
+    fingerprint = location.fingerprint()
+    if not rebuild:
+        try:
+            with _gc_paused():
+                return location.path, cache_path, read_cache(cache_path, fingerprint)
+        except CacheInvalid as why:
+            if cache_path.exists():
+                log.warning("Rebuilding the taxonomy cache %s: %s", cache_path, why)
+    records = wordnet_source.read_noun_synsets(location, state)
+    meta = {"fingerprint": fingerprint, "source": location.path, "origin": location.origin}
+    build_cache(records, cache_path, meta, state)
+    with _gc_paused():
+        return location.path, cache_path, read_cache(cache_path, fingerprint)
+
+
+def load_noun_wnids(
+    wordnet: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    state: JobState | None = None,
+) -> frozenset[str]:
+    """Just the set of noun wnids: what indexing needs, without the graph's memory.
+
+    >>> "n02084071" in load_noun_wnids()        # doctest: +SKIP
+    True
+    """
+    _source, _cache_path, cached = _current_cache(wordnet, data_dir, state)
+    return frozenset(row[0] for row in cached.synsets)
+
+
 def load_taxonomy(
     wordnet: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
@@ -334,25 +374,7 @@ def load_taxonomy(
     >>> tax.graph.number_of_nodes()                 # doctest: +SKIP
     82115
     """
-    from explorer.core import wordnet_source
-
-    location = wordnet_source.locate_wordnet(wordnet, paths.data_dir(data_dir))
-    cache_path = cache_path_for(location.path, data_dir)
-    fingerprint = location.fingerprint()
-    cached = None
-    if not rebuild:
-        try:
-            with _gc_paused():
-                cached = read_cache(cache_path, fingerprint)
-        except CacheInvalid as why:
-            if cache_path.exists():
-                log.warning("Rebuilding the taxonomy cache %s: %s", cache_path, why)
-    if cached is None:
-        records = wordnet_source.read_noun_synsets(location, state)
-        meta = {"fingerprint": fingerprint, "source": location.path, "origin": location.origin}
-        build_cache(records, cache_path, meta, state)
-        with _gc_paused():
-            cached = read_cache(cache_path, fingerprint)
+    source, cache_path, cached = _current_cache(wordnet, data_dir, state, rebuild)
     with _gc_paused():
         graph = _graph_from_cache(cached.synsets, cached.edges)
-        return Taxonomy(graph, cache_path, location.path)
+        return Taxonomy(graph, cache_path, source)

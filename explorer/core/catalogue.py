@@ -1,0 +1,543 @@
+"""The image catalogue: one dataset root (a folder or a manifest) and one row per image.
+
+A catalogue is a SQLite file, kept apart from the dataset (which may be
+read-only or shared, and is never written to). Its schema is versioned with
+sqlite-utils migrations and it runs in WAL mode. It is rebuildable from the
+dataset at any time; curation flags (which are not) live in their own store.
+
+>>> from explorer.core.catalogue import index_catalogue, Catalogue
+>>> summary = index_catalogue("/data/imagenet/train", taxonomy=tax)   # doctest: +SKIP
+>>> summary.images, summary.synsets                                    # doctest: +SKIP
+(1281167, 1000)
+>>> Catalogue.open(summary.catalogue).direct_counts()["n01440764"]      # doctest: +SKIP
+1300
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import queue
+import re
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from explorer.core import paths
+from explorer.core.catalogue_sources import (
+    LAYOUTS,
+    WNID,
+    SourceReport,
+    detect_layout,
+    read_manifest,
+    scan_flat,
+    scan_folders,
+    scan_ilsvrc_val,
+)
+from explorer.core.errors import CatalogueError
+from explorer.core.jobs import JobState
+
+# What an image's label is, judged per distinct label (a catalogue has at most tens of
+# thousands), never stored per image (it may have 14 million).
+LABEL_OK, LABEL_UNKNOWN, LABEL_NOT_NOUN, LABEL_NONE = "ok", "unknown_wnid", "not_noun", "no_label"
+_OTHER_POS_ID = re.compile(r"^[vars]\d{8}$")  # a WordNet verb/adjective/adverb id
+
+MIGRATIONS = Migrations("wnexplorer.catalogue")
+
+_IMAGE_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS images_path ON images (path)",
+    "CREATE INDEX IF NOT EXISTS images_wnid ON images (wnid)",
+)
+
+
+@MIGRATIONS(name="0001_initial")
+def _m0001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE images (
+            id INTEGER PRIMARY KEY,  -- stable: rows are never deleted, so ids are never reused
+            path TEXT NOT NULL,        -- relative to the root, '/' separators
+            raw_path BLOB,             -- exact bytes when the name is not valid UTF-8
+            wnid TEXT,                 -- the label as the source gives it (checked on read)
+            size INTEGER,              -- bytes; NULL for manifest rows
+            mtime_ns INTEGER,
+            format TEXT, width INTEGER, height INTEGER, mode TEXT,  -- known after an audit
+            present INTEGER NOT NULL DEFAULT 1  -- 0 once a rescan no longer finds it
+        );
+        CREATE TABLE scans (
+            id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT, layout TEXT NOT NULL,
+            seen INTEGER, added INTEGER, changed INTEGER, restored INTEGER, missing INTEGER
+        );
+        -- present images per distinct label (NULL: no label), refreshed by every scan
+        CREATE TABLE label_counts (wnid TEXT UNIQUE, images INTEGER NOT NULL);
+        CREATE TABLE audit (
+            image_id INTEGER PRIMARY KEY REFERENCES images (id),
+            size INTEGER, mtime_ns INTEGER,  -- the file version the result is for
+            hash TEXT, problems TEXT NOT NULL, detail TEXT, checked TEXT NOT NULL
+        );
+        CREATE INDEX audit_hash ON audit (hash);
+        """
+    )
+    for statement in _IMAGE_INDEXES:
+        db.execute(statement)
+
+
+def default_catalogue_path(source: str | os.PathLike, data_dir: str | os.PathLike | None = None):
+    """Where the catalogue of ``source`` lives unless ``--catalogue`` says otherwise."""
+    resolved = Path(source).expanduser().resolve()
+    key = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:10]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", resolved.name)[:40] or "root"
+    folder = paths.data_dir(data_dir) / "catalogues"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}-{key}.sqlite"
+
+
+def classify_label(label: str | None, nouns) -> str:
+    """LABEL_OK for a WordNet 3.0 noun wnid in ``nouns``; else why not."""
+    if label is None:
+        return LABEL_NONE
+    if WNID.match(label) and label in nouns:
+        return LABEL_OK
+    if _OTHER_POS_ID.match(label):
+        return LABEL_NOT_NOUN
+    return LABEL_UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRow:
+    id: int
+    path: str
+    wnid: str | None
+    size: int | None
+    present: bool
+
+
+class Catalogue:
+    """An open catalogue file. One instance per thread (SQLite connections are not shared)."""
+
+    def __init__(self, path: Path, db: sqlite_utils.Database) -> None:
+        self.path = path
+        self.db = db
+        self.meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> Catalogue:
+        """Open an existing catalogue; a clear CatalogueError if it is missing or damaged."""
+        path = Path(path)
+        if not path.is_file():
+            raise CatalogueError(
+                f"No catalogue at {path}. "
+                f"Create it with `wnexplorer index ROOT --catalogue {path}`."
+            )
+        try:
+            db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=True))
+            _check_schema(db, path)
+            return cls(path, db)
+        except sqlite3.DatabaseError as exc:
+            raise CatalogueError(
+                f"The catalogue {path} is damaged ({exc}). It holds no curation: delete it and "
+                "index the dataset again with `wnexplorer index ROOT`."
+            ) from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Catalogue:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def source(self) -> Path:
+        """The dataset folder or manifest file this catalogue lists."""
+        return Path(self.meta["source"])
+
+    @property
+    def root(self) -> Path:
+        """The folder image paths are relative to (a manifest's own folder)."""
+        return Path(self.meta["root"])
+
+    @property
+    def layout(self) -> str:
+        return self.meta["layout"]
+
+    def absolute_path(self, path: str, raw_path: bytes | None = None) -> str | bytes:
+        """The file on disk for a stored path; bytes when the name is not valid UTF-8."""
+        if raw_path is not None:
+            return os.path.join(os.fsencode(self.root), raw_path)
+        return str(self.root / path) if not os.path.isabs(path) else path
+
+    def label_counts(self) -> dict[str | None, int]:
+        """Present images per distinct label, valid or not (None: no label)."""
+        return dict(self.db.execute("SELECT wnid, images FROM label_counts").fetchall())
+
+    def direct_counts(self, nouns) -> dict[str, int]:
+        """Present images per wnid, for the labels that are nouns in ``nouns``."""
+        return {
+            w: n for w, n in self.label_counts().items() if classify_label(w, nouns) == LABEL_OK
+        }
+
+    def images(self, wnids: Iterable[str], include_missing: bool = False) -> list[ImageRow]:
+        """The images labelled with any of ``wnids``, sorted by path."""
+        wnids = list(wnids)
+        rows: list[ImageRow] = []
+        present = "" if include_missing else "AND present = 1"
+        for start in range(0, len(wnids), 500):
+            chunk = wnids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows.extend(
+                ImageRow(i, p, w, s, bool(pr))
+                for i, p, w, s, pr in self.db.execute(
+                    f"SELECT id, path, wnid, size, present FROM images "
+                    f"WHERE wnid IN ({marks}) {present}",
+                    chunk,
+                )
+            )
+        return sorted(rows, key=lambda r: r.path)
+
+    def summary(self, nouns) -> dict:
+        """Images, synsets, odd labels and missing files, as the index command prints them."""
+        by_kind = dict.fromkeys((LABEL_OK, LABEL_UNKNOWN, LABEL_NOT_NOUN, LABEL_NONE), 0)
+        synsets = 0
+        for label, count in self.label_counts().items():
+            kind = classify_label(label, nouns)
+            by_kind[kind] += count
+            synsets += kind == LABEL_OK
+        missing = self.db.execute("SELECT count(*) FROM images WHERE present = 0").fetchone()[0]
+        return {
+            "catalogue": str(self.path),
+            "source": self.meta.get("source"),
+            "layout": self.meta.get("layout"),
+            "images": sum(by_kind.values()),
+            "synsets": synsets,
+            "labelled": by_kind[LABEL_OK],
+            "unknown": by_kind[LABEL_UNKNOWN] + by_kind[LABEL_NOT_NOUN],
+            "unknown_wnid": by_kind[LABEL_UNKNOWN],
+            "not_noun": by_kind[LABEL_NOT_NOUN],
+            "no_label": by_kind[LABEL_NONE],
+            "missing": missing,
+        }
+
+    def odd_labels(self, nouns, limit: int = 20) -> list[dict]:
+        """Examples of images whose label is not a WordNet 3.0 noun (kept, and reported)."""
+        odd = [w for w in self.label_counts() if classify_label(w, nouns) != LABEL_OK]
+        examples = []
+        for label in sorted(odd, key=lambda w: (w is not None, w or "")):
+            where = "wnid IS NULL" if label is None else "wnid = ?"
+            args = () if label is None else (label,)
+            for (path,) in self.db.execute(
+                f"SELECT path FROM images WHERE {where} AND present = 1 ORDER BY path LIMIT ?",
+                (*args, limit - len(examples)),
+            ):
+                examples.append(
+                    {"path": path, "label": label, "problem": classify_label(label, nouns)}
+                )
+            if len(examples) >= limit:
+                break
+        return examples
+
+
+def _check_schema(db: sqlite_utils.Database, path: Path) -> None:
+    applied = {m.name for m in MIGRATIONS.applied(db)}
+    known = {m.name for m in MIGRATIONS._migrations}
+    if applied - known:
+        raise CatalogueError(
+            f"The catalogue {path} was written by a newer version of WordNet Explorer "
+            f"(schema {', '.join(sorted(applied - known))}); upgrade the app to open it."
+        )
+    if MIGRATIONS.pending(db):
+        MIGRATIONS.apply(db)
+    db.enable_wal()
+
+
+# --- indexing ---------------------------------------------------------------------
+
+
+@dataclass
+class IndexSummary:
+    """What an index or rescan did, and what the catalogue holds afterwards."""
+
+    catalogue: str
+    source: str
+    layout: str
+    images: int = 0
+    synsets: int = 0
+    labelled: int = 0
+    unknown: int = 0
+    unknown_wnid: int = 0
+    not_noun: int = 0
+    no_label: int = 0
+    missing: int = 0
+    seen: int = 0
+    added: int = 0
+    changed: int = 0
+    restored: int = 0
+    newly_missing: int = 0
+    other_files: int = 0
+    stat_failed: int = 0
+    unreadable_dirs: int = 0
+    bad_rows: int = 0
+    seconds: float = 0.0
+    odd_labels: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _entries(source: Path, layout: str, labels: Path | None, report: SourceReport):
+    if layout == "folders":
+        return scan_folders(source, report)
+    if layout == "flat":
+        return scan_flat(source, report)
+    if layout == "ilsvrc-val":
+        return scan_ilsvrc_val(source, labels, report)
+    return read_manifest(source, report)
+
+
+def _batches_in_background(batches: Iterator[list[tuple]], state: JobState):
+    """Produce the source's batches in a thread while the caller writes them to SQLite.
+
+    Stat calls and SQLite's own work release the GIL, so on two cores the
+    scan costs about the larger of the two instead of their sum.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=4)
+    done = object()
+    stop = threading.Event()  # set when the consumer leaves early (error, cancel)
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                handoff.put(batch)
+                if stop.is_set() or state.cancelled:
+                    return
+            handoff.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            handoff.put(exc)
+
+    worker = threading.Thread(target=produce, name="catalogue-scan", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            state.check()
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                handoff.get(timeout=0.05)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def index_catalogue(
+    source: str | os.PathLike,
+    *,
+    nouns,
+    catalogue: str | os.PathLike | None = None,
+    layout: str = "auto",
+    labels: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    state: JobState | None = None,
+) -> IndexSummary:
+    """Index ``source`` (a dataset folder or a manifest) into a catalogue; rescan if it exists.
+
+    A rescan is incremental: new files are added, changed ones (size, mtime
+    or label) updated, vanished ones marked missing; ids never change. Runs as
+    one transaction, so a cancel (``state.cancel()``) or a crash leaves the
+    catalogue as it was. ``nouns`` is the set of WordNet 3.0 noun wnids
+    (:func:`explorer.core.taxonomy.load_noun_wnids`, or a taxonomy's graph);
+    labels outside it are kept and reported. Returns an :class:`IndexSummary`.
+    """
+    state = state or JobState()
+    started = time.monotonic()
+    source = Path(source).expanduser().resolve()
+    if not source.exists():
+        raise CatalogueError(f"{source} does not exist.")
+    if layout == "auto":
+        layout = detect_layout(source)
+    elif layout not in LAYOUTS:
+        raise CatalogueError(f"Unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}.")
+    if layout == "manifest" and not source.is_file():
+        raise CatalogueError(f"The manifest layout needs a CSV/TSV file; {source} is a folder.")
+    if layout != "manifest" and not source.is_dir():
+        raise CatalogueError(f"The {layout} layout needs a folder; {source} is a file.")
+    labels_path = Path(labels).expanduser().resolve() if labels else None
+    target = Path(catalogue) if catalogue else default_catalogue_path(source, data_dir)
+    root = source.parent if layout == "manifest" else source
+    meta = {"source": str(source), "root": str(root), "layout": layout}
+    if labels_path:
+        meta["labels"] = str(labels_path)
+
+    report = SourceReport()
+    state.progress(0, None, f"Indexing {source}")
+    batches = _batches_in_background(_entries(source, layout, labels_path, report), state)
+
+    if target.exists():
+        with Catalogue.open(target) as existing:
+            if existing.meta.get("source") not in (None, str(source)):
+                raise CatalogueError(
+                    f"The catalogue {target} lists {existing.meta['source']}, not {source}; "
+                    "choose another --catalogue file."
+                )
+            figures = _rescan(existing.db, batches, meta, state)
+    else:
+        figures = _first_index(target, batches, meta, state)
+
+    with Catalogue.open(target) as done:
+        summary = IndexSummary(**done.summary(nouns), **figures, odd_labels=done.odd_labels(nouns))
+    summary.other_files = report.other_files
+    summary.stat_failed = report.stat_failed
+    summary.unreadable_dirs = report.unreadable_dirs
+    summary.bad_rows = report.bad_rows
+    summary.seconds = round(time.monotonic() - started, 3)
+    state.progress(summary.seen, summary.seen, f"Indexed {source}")
+    return summary
+
+
+_INSERT_IMAGES = "INSERT INTO images (path, raw_path, wnid, size, mtime_ns) VALUES (?,?,?,?,?)"
+
+
+def _first_index(target: Path, batches, meta: dict, state: JobState) -> dict:
+    """Write a new catalogue into a temporary file and rename it into place.
+
+    Without a journal, and with the indexes built after the rows: bulk
+    loading this way is several times faster than row-by-row upkeep, and
+    the rename means a cancelled or crashed index leaves no half-written file.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db = sqlite_utils.Database(conn)
+            MIGRATIONS.apply(db)
+            conn.executescript(
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA threads = 2; "
+                "DROP INDEX images_path; DROP INDEX images_wnid; BEGIN;"
+            )
+            scan = _start_scan(conn, meta)
+            seen = 0
+            for batch in batches:
+                conn.executemany(_INSERT_IMAGES, batch)
+                seen += len(batch)
+                state.progress(seen, None, f"Indexing {meta['source']}")
+            try:
+                for statement in _IMAGE_INDEXES:
+                    conn.execute(statement)
+            except sqlite3.IntegrityError as exc:  # the unique path index: a path twice
+                repeated = conn.execute(
+                    "SELECT path FROM images GROUP BY path HAVING count(*) > 1 LIMIT 3"
+                ).fetchall()
+                raise _repeated_paths_error([path for (path,) in repeated]) from exc
+            figures = {"seen": seen, "added": seen, "changed": 0, "restored": 0, "newly_missing": 0}
+            _finish_scan(conn, scan, meta, figures)
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return figures
+
+
+def _rescan(db: sqlite_utils.Database, batches, meta: dict, state: JobState) -> dict:
+    """Compare a fresh scan with the catalogue, in SQL, inside one transaction."""
+    conn = db.conn
+    conn.execute(
+        "CREATE TEMP TABLE scan (path TEXT, raw_path BLOB, wnid TEXT, size INTEGER, "
+        "mtime_ns INTEGER)"
+    )
+    try:
+        with db.atomic():
+            scan = _start_scan(conn, meta)
+            seen = 0
+            for batch in batches:
+                conn.executemany(_INSERT_IMAGES.replace("INTO images", "INTO temp.scan"), batch)
+                seen += len(batch)
+                state.progress(seen, None, f"Rescanning {meta['source']}")
+            conn.execute("CREATE INDEX temp.scan_path ON scan (path)")
+            repeated = conn.execute(
+                "SELECT path FROM temp.scan GROUP BY path HAVING count(*) > 1 LIMIT 3"
+            ).fetchall()
+            if repeated:
+                raise _repeated_paths_error([path for (path,) in repeated])
+            differs = (
+                "(i.size IS NOT s.size OR i.mtime_ns IS NOT s.mtime_ns OR i.wnid IS NOT s.wnid "
+                "OR i.raw_path IS NOT s.raw_path)"
+            )
+            changed, restored = conn.execute(
+                f"SELECT coalesce(sum(i.present = 1 AND {differs}), 0), "
+                "coalesce(sum(i.present = 0), 0) FROM images i JOIN scan s ON s.path = i.path"
+            ).fetchone()
+            conn.execute(
+                "UPDATE images AS i SET size = s.size, mtime_ns = s.mtime_ns, wnid = s.wnid, "
+                "raw_path = s.raw_path, present = 1 "
+                f"FROM scan s WHERE s.path = i.path AND (i.present = 0 OR {differs})"
+            )
+            newly_missing = conn.execute(
+                "UPDATE images SET present = 0 WHERE present = 1 AND NOT EXISTS "
+                "(SELECT 1 FROM scan s WHERE s.path = images.path)"
+            ).rowcount
+            added = conn.execute(
+                "INSERT INTO images (path, raw_path, wnid, size, mtime_ns) "
+                "SELECT path, raw_path, wnid, size, mtime_ns "
+                "FROM scan s WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.path = s.path)"
+            ).rowcount
+            figures = {
+                "seen": seen,
+                "added": added,
+                "changed": changed,
+                "restored": restored,
+                "newly_missing": newly_missing,
+            }
+            _finish_scan(conn, scan, meta, figures)
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.scan")
+    return figures
+
+
+def _repeated_paths_error(paths: list[str]) -> CatalogueError:
+    return CatalogueError(
+        f"The source lists the same path more than once ({', '.join(paths[:3])}); "
+        "fix the manifest and index again."
+    )
+
+
+def _start_scan(conn: sqlite3.Connection, meta: dict) -> int:
+    return conn.execute(
+        "INSERT INTO scans (started, layout) VALUES (?, ?)", (_now(), meta["layout"])
+    ).lastrowid
+
+
+def _finish_scan(conn: sqlite3.Connection, scan: int, meta: dict, figures: dict) -> None:
+    conn.execute("DELETE FROM label_counts")
+    conn.execute(
+        "INSERT INTO label_counts SELECT wnid, count(*) FROM images WHERE present = 1 GROUP BY wnid"
+    )
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+    conn.execute(
+        "UPDATE scans SET finished = ?, seen = ?, added = ?, changed = ?, restored = ?, "
+        "missing = ? WHERE id = ?",
+        (_now(), figures["seen"], figures["added"], figures["changed"], figures["restored"],
+         figures["newly_missing"], scan),
+    )  # fmt: skip

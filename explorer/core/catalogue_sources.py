@@ -1,0 +1,389 @@
+"""Where a catalogue's images come from: four layouts, detected or chosen.
+
+- ``folders``: one folder per wnid at any depth (``train/n01440764/x.JPEG``);
+  a file takes the wnid of the nearest folder named like one.
+- ``flat``: file names start with a wnid (``n01440764_10026.JPEG``).
+- ``ilsvrc-val``: ``ILSVRC2012_val_00000001.JPEG`` ... plus a label file with
+  one wnid per line in file-number order (or ``LOC_val_solution.csv``).
+- ``manifest``: a CSV or TSV file of ``path,wnid`` rows; the images need not
+  exist locally.
+
+Every source yields batches of rows ``(path, raw_path, label, size,
+mtime_ns)``: ``path`` relative to the root with '/', ``raw_path`` the exact
+bytes of a name that is not valid UTF-8 (else None), ``label`` the wnid or
+whatever the source says (None: no label), ``size``/``mtime_ns`` None when
+not on disk or not stat-able. Files with a missing or odd label are
+included: nothing is dropped silently. Sources only list and stat; they
+never open an image and never write to the dataset folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import re
+from array import array
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
+from pathlib import Path
+
+from explorer.core.errors import CatalogueError
+
+LAYOUTS = ("folders", "flat", "ilsvrc-val", "manifest")
+IMAGE_EXTENSIONS = frozenset(
+    [
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".gif",
+        ".bmp",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".ppm",
+        ".pgm",
+        ".pbm",
+    ]
+)
+WNID = re.compile(r"^n\d{8}$")
+_FLAT_PREFIX = re.compile(r"^(n\d{8})(?=[_.\-\s]|$)")
+_VAL_NUMBER = re.compile(r"ILSVRC20\d\d_val_(\d{8})", re.IGNORECASE)
+_ANY_SYNSET_ID = re.compile(r"^[a-z]\d{8}$")
+
+
+@dataclass
+class SourceReport:
+    """What a source passed over, so the index summary can say so."""
+
+    other_files: int = 0  # files that are not images by extension
+    unreadable_dirs: int = 0
+    stat_failed: int = 0  # images listed but not stat-able (dangling link, loop, ...)
+    bad_rows: int = 0  # manifest rows without a path
+
+
+def is_image_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+def _display_path(relative: str) -> tuple[str, bytes | None]:
+    """A storable text path, and the raw bytes when the name is not valid UTF-8."""
+    try:
+        relative.encode("utf-8")
+        return relative, None
+    except UnicodeEncodeError:  # os.fsdecode left surrogate escapes for undecodable bytes
+        raw = os.fsencode(relative)
+        return raw.decode("utf-8", "backslashreplace"), raw
+
+
+def detect_layout(root: Path) -> str:
+    """Guess the layout of ``root``; raise CatalogueError when nothing fits."""
+    if root.is_file():
+        return "manifest"
+    if not root.is_dir():
+        raise CatalogueError(f"{root} is neither a folder nor a manifest file.")
+    flat = val = 0
+    # Breadth-first over the first levels: enough to see wnid folders under train/ or images/.
+    queue = [root]
+    seen_dirs = 0
+    while queue and seen_dirs < 200:
+        folder = queue.pop(0)
+        seen_dirs += 1
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries[:5000]:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if WNID.match(name):
+                    return "folders"
+                queue.append(Path(entry.path))
+            elif is_image_name(name):
+                if _VAL_NUMBER.search(name):
+                    val += 1
+                elif _FLAT_PREFIX.match(name):
+                    flat += 1
+    if val and val >= flat:
+        return "ilsvrc-val"
+    if flat:
+        return "flat"
+    raise CatalogueError(
+        f"Cannot tell the layout of {root}: no wnid folders (n01440764/), no files named "
+        "like n01440764_*.JPEG and no ILSVRC2012_val_* files. Choose one with --layout."
+    )
+
+
+@dataclass(slots=True)
+class Listing:
+    """The image files of one folder, in a compact form that crosses a process boundary cheaply.
+
+    ``names`` holds the file names joined by NUL (which no file name contains);
+    ``sizes`` and ``mtimes`` are int64 arrays in the same order, -1 where stat failed.
+    """
+
+    prefix: str  # the folder's path relative to the root, ending in "/" (or "")
+    parts: tuple[str, ...]  # the folder names from the root down
+    names: str
+    sizes: array
+    mtimes: array
+    subfolders: list[tuple[str, str, tuple[str, ...]]]
+    other_files: int = 0
+    stat_failed: int = 0
+    unreadable: bool = False
+
+    def rows(self, label: str | None = None, label_of=None) -> list[tuple]:
+        """Rows (path, raw_path, label, size, mtime_ns) for the catalogue.
+
+        Every file gets ``label``, or ``label_of(file name)`` when that is given.
+        The common case (ASCII names, every stat worked, one label) runs in C
+        through zip(); a million rows cost a fraction of a second.
+        """
+        if not self.sizes:
+            return []
+        names = self.names.split("\0")
+        labels = map(label_of, names) if label_of else repeat(label)
+        if self.names.isascii() and not self.stat_failed:
+            paths = [self.prefix + name for name in names] if self.prefix else names
+            return list(zip(paths, repeat(None), labels, self.sizes, self.mtimes))
+        rows = []
+        for name, name_label, size, mtime in zip(
+            names, labels, self.sizes, self.mtimes, strict=False
+        ):
+            path, raw = _display_path(self.prefix + name)
+            if size < 0:
+                size = mtime = None
+            rows.append((path, raw, name_label, size, mtime))
+        return rows
+
+
+def _list_folder(folder: tuple[str, str, tuple[str, ...]]) -> Listing:
+    """List and stat one folder."""
+    path, prefix, parts = folder
+    listing = Listing(prefix, parts, "", array("q"), array("q"), [])
+    try:
+        with os.scandir(path) as entries:
+            found = sorted(entries, key=attrgetter("name"))
+    except OSError:
+        listing.unreadable = True
+        return listing
+    names, sizes, mtimes = [], listing.sizes, listing.mtimes
+    for entry in found:
+        name = entry.name
+        try:
+            if entry.is_dir(follow_symlinks=False):  # never follow: a link loop cannot trap us
+                listing.subfolders.append((entry.path, prefix + name + "/", (*parts, name)))
+                continue
+        except OSError:
+            pass
+        dot = name.rfind(".")
+        if dot < 0 or name[dot:].lower() not in IMAGE_EXTENSIONS:
+            listing.other_files += 1
+            continue
+        names.append(name)
+        try:
+            stat = entry.stat()  # follows a link to a file; a dangling or looping one fails
+            sizes.append(stat.st_size)
+            mtimes.append(stat.st_mtime_ns)
+        except OSError:
+            sizes.append(-1)
+            mtimes.append(-1)
+            listing.stat_failed += 1
+    listing.names = "\0".join(names)
+    return listing
+
+
+WALKERS = 2  # walker processes; the machine this is tuned on has two cores
+_FOLDERS_PER_WALKER = 4  # split the tree into at least this many units per walker
+
+
+def _walk(folder: tuple[str, str, tuple[str, ...]]) -> Iterator[Listing]:
+    """``folder`` and every folder under it, depth first in name order."""
+    stack = [folder]
+    while stack:
+        listing = _list_folder(stack.pop())
+        stack.extend(reversed(listing.subfolders))
+        yield listing
+
+
+def _walk_and_send(units: list[tuple[str, str, tuple[str, ...]]], connection) -> None:
+    """Body of a walker process: each unit's listings, then None to close the unit."""
+    try:
+        for unit in units:
+            for listing in _walk(unit):
+                listing.subfolders = []  # the parent has no use for them
+                connection.send(listing)
+            connection.send(None)
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the parent went away or cancelled
+    finally:
+        connection.close()
+
+
+def _counted(listing: Listing, report: SourceReport) -> Listing:
+    report.other_files += listing.other_files
+    report.stat_failed += listing.stat_failed
+    report.unreadable_dirs += listing.unreadable
+    return listing
+
+
+def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> Iterator[Listing]:
+    """Every folder under ``root`` with its image files, in the same order on every run.
+
+    The walk costs one stat() per file. Threads of this process do not help:
+    their Python half competes for the GIL with each other and with the
+    catalogue writes (two walker threads were measured 2x slower than one).
+    So the top of the tree is listed here, breadth first, until it splits
+    into enough units; the units are walked by child processes, handed out
+    round robin, and read back in unit order. A small tree never leaves this
+    process.
+    """
+    pending = deque([(str(root), "", ())])
+    while pending and len(pending) < walkers * _FOLDERS_PER_WALKER:
+        listing = _list_folder(pending.popleft())
+        pending.extend(listing.subfolders)
+        yield _counted(listing, report)
+    units = list(pending)
+    if not units:
+        return
+    context = multiprocessing.get_context("spawn")  # fork is unsafe in a threaded Qt app
+    receivers, processes = [], []
+    try:
+        for number in range(min(walkers, len(units))):
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_walk_and_send,
+                args=(units[number::walkers], sender),
+                name=f"catalogue-walk-{number}",
+                daemon=True,
+            )
+            process.start()
+            sender.close()
+            receivers.append(receiver)
+            processes.append(process)
+        for number in range(len(units)):
+            receiver = receivers[number % len(receivers)]
+            while True:
+                try:
+                    listing = receiver.recv()
+                except EOFError:
+                    codes = [p.exitcode for p in processes]
+                    raise CatalogueError(
+                        f"The folder walk of {root} stopped unexpectedly (walker exit codes "
+                        f"{codes}); run the index again."
+                    ) from None
+                if listing is None:
+                    break
+                yield _counted(listing, report)
+    finally:
+        for receiver in receivers:
+            receiver.close()
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+
+
+def scan_folders(root: Path, report: SourceReport) -> Iterator[list[tuple]]:
+    """Rows (path, raw_path, label, size, mtime_ns); label: the nearest wnid folder."""
+    for listing in walk_folders(root, report):
+        label = next((p for p in reversed(listing.parts) if WNID.match(p)), None)
+        yield listing.rows(label)
+
+
+def _flat_label(name: str) -> str | None:
+    match = _FLAT_PREFIX.match(name)
+    return match.group(1) if match else None
+
+
+def scan_flat(root: Path, report: SourceReport) -> Iterator[list[tuple]]:
+    """Rows (path, raw_path, label, size, mtime_ns); label: the wnid the name starts with."""
+    for listing in walk_folders(root, report):
+        yield listing.rows(label_of=_flat_label)
+
+
+def read_val_labels(labels: Path) -> list[str]:
+    """Labels in file-number order: one wnid per line, or LOC_val_solution.csv."""
+    try:
+        text = labels.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"Cannot read the label file {labels}: {exc}") from exc
+    lines = text.splitlines()
+    if lines and lines[0].lower().startswith("imageid,"):
+        by_number = {}
+        for row in csv.reader(lines[1:]):
+            number = _VAL_NUMBER.search(row[0]) if row else None
+            if number and len(row) > 1 and row[1].split():
+                by_number[int(number.group(1))] = row[1].split()[0]
+        return [by_number.get(i, "") for i in range(1, max(by_number, default=0) + 1)]
+    return [line.strip() for line in lines]
+
+
+def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> Iterator[list[tuple]]:
+    """Rows (path, raw_path, label, size, mtime_ns); label: line N of the label file."""
+    if labels is None:
+        raise CatalogueError(
+            "The ilsvrc-val layout needs the label file (one wnid per line, in file-number "
+            "order, e.g. ILSVRC2012_validation_ground_truth mapped to wnids): pass --labels FILE."
+        )
+    wnids = read_val_labels(labels)
+
+    def label_of(name: str) -> str | None:
+        number = _VAL_NUMBER.search(name)
+        if number and 1 <= int(number.group(1)) <= len(wnids):
+            return wnids[int(number.group(1)) - 1] or None
+        return None
+
+    for listing in walk_folders(root, report):
+        yield listing.rows(label_of=label_of)
+
+
+def read_manifest(
+    manifest: Path, report: SourceReport, batch: int = 50_000
+) -> Iterator[list[tuple]]:
+    """Rows of a CSV or TSV ``path,wnid`` manifest (a header row is recognised and skipped).
+
+    Paths may be relative to the manifest's folder or absolute. Files are not
+    stat'ed: a manifest of 14 million rows must not touch 14 million files.
+    Yields rows (path, None, label, None, None) in batches.
+    """
+    try:
+        stream = open(manifest, encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise CatalogueError(f"Cannot read the manifest {manifest}: {exc}") from exc
+    with stream:
+        first = stream.readline()
+        delimiter = "\t" if "\t" in first else ","
+        stream.seek(0)
+        rows = csv.reader(stream, delimiter=delimiter)
+        out: list[tuple] = []
+        number = 0
+        try:
+            for number, row in enumerate(rows):
+                if not row or not row[0].strip():
+                    if row:
+                        report.bad_rows += 1
+                    continue
+                label = row[1].strip() if len(row) > 1 else ""
+                if number == 0 and _is_header(row):
+                    continue
+                out.append((row[0].replace("\\", "/"), None, label or None, None, None))
+                if len(out) >= batch:
+                    yield out
+                    out = []
+            yield out
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise CatalogueError(
+                f"The manifest {manifest} is not a readable CSV/TSV (near row {number + 1}): {exc}"
+            ) from exc
+
+
+def _is_header(row: list[str]) -> bool:
+    second = row[1].strip() if len(row) > 1 else ""
+    return not _ANY_SYNSET_ID.match(second) and row[0].strip().lower() in (
+        "path", "file", "filename", "file_name", "image", "image_path", "relpath",
+    )  # fmt: skip

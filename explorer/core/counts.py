@@ -1,0 +1,70 @@
+"""Image counts for every synset at once: direct, subtree, and synsets with images.
+
+A subtree count must count an image once in every ancestor, however many
+paths lead there: WordNet is a DAG, and summing children's totals up a tree
+counts a synset with two parents twice in their common ancestors. The
+taxonomy cache keeps every node's ancestor set (each ancestor once) as
+int32 arrays, so all subtree counts are one weighted ``bincount`` over
+the (node, ancestor) pairs of the nodes with images: a few milliseconds.
+
+>>> counts = compute_counts(tax, catalogue.direct_counts(tax.graph))   # doctest: +SKIP
+>>> counts.of("n02084071")                                            # doctest: +SKIP
+{'direct': 0, 'subtree': 120, 'synsets_with_images': 118}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Per-node arrays in the taxonomy's node-index order (``taxonomy.wnids``)."""
+
+    wnids: list[str]
+    index: dict[str, int]
+    direct: np.ndarray  # images labelled with the synset itself
+    subtree: np.ndarray  # images of the synset and everything under it, each once
+    synsets_with_images: np.ndarray  # synsets in the subtree (itself included) with images
+
+    def of(self, wnid: str) -> dict[str, int]:
+        i = self.index[wnid]
+        return {
+            "direct": int(self.direct[i]),
+            "subtree": int(self.subtree[i]),
+            "synsets_with_images": int(self.synsets_with_images[i]),
+        }
+
+    def with_images(self) -> list[str]:
+        """Every wnid whose subtree holds an image, in node order."""
+        return [self.wnids[i] for i in np.flatnonzero(self.subtree)]
+
+
+class CountPropagator:
+    """Holds the (node, ancestor) pairs of a taxonomy, ready to count any catalogue."""
+
+    def __init__(self, taxonomy) -> None:
+        sizes, ancestors = taxonomy.ancestor_closure()
+        self.wnids = taxonomy.wnids
+        self.index = {wnid: i for i, wnid in enumerate(self.wnids)}
+        self._ancestors = ancestors
+        self._pair_node = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+
+    def __call__(self, direct_counts: dict[str, int]) -> Counts:
+        nodes = len(self.wnids)
+        direct = np.zeros(nodes, dtype=np.int64)
+        for wnid, count in direct_counts.items():
+            direct[self.index[wnid]] = count
+        weights = direct[self._pair_node]
+        with_images = weights > 0  # only pairs whose node has images contribute
+        ancestors = self._ancestors[with_images]
+        subtree = np.bincount(ancestors, weights=weights[with_images], minlength=nodes)
+        synsets = np.bincount(ancestors, minlength=nodes)
+        return Counts(self.wnids, self.index, direct, subtree.astype(np.int64), synsets)
+
+
+def compute_counts(taxonomy, direct_counts: dict[str, int]) -> Counts:
+    """Counts for every node of ``taxonomy`` from per-wnid direct counts."""
+    return CountPropagator(taxonomy)(direct_counts)

@@ -1,0 +1,151 @@
+"""Coverage gaps: which synsets of a subtree, or of a target list, have too few images.
+
+A row is a gap when it is empty or thin: fewer than ``min_images`` images,
+counted on the chosen ``basis`` (``subtree``: the synset and everything under
+it, each image once; ``direct``: the synset's own images). Leaves with no
+image at all are always gaps. Given targets (the ILSVRC-1k or ImageNet-21k
+list, say), only the targets are judged, and a target absent from WordNet
+3.0 is reported as such rather than dropped.
+
+>>> rows = coverage(tax, counts, under="n02084071", min_images=100)   # doctest: +SKIP
+>>> write_coverage(rows, "gaps.csv", "csv")                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from explorer.core.counts import Counts
+from explorer.core.errors import CatalogueError
+
+BASES = ("subtree", "direct")
+SORT_KEYS = ("count", "wnid", "name", "depth", "subtree", "direct")
+COLUMNS = (
+    "wnid", "name", "lemmas", "depth", "leaf", "direct", "subtree", "synsets_with_images",
+    "status", "target",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRow:
+    wnid: str
+    name: str
+    lemmas: str
+    depth: int
+    leaf: bool
+    direct: int
+    subtree: int
+    synsets_with_images: int
+    status: str  # "empty", "thin", "ok" or "not_in_wordnet"
+    target: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_targets(path: str | os.PathLike) -> list[str]:
+    """Wnids from a target list: the first field of each line (TXT, CSV, TSV or LOC style)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"Cannot read the target list {path}: {exc}") from exc
+    targets = []
+    for line in text.splitlines():
+        field = line.replace(",", " ").replace("\t", " ").split(maxsplit=1)
+        if field and not field[0].startswith("#") and field[0].lower() not in ("wnid", "synset"):
+            targets.append(field[0])
+    if not targets:
+        raise CatalogueError(f"The target list {path} names no synsets.")
+    return list(dict.fromkeys(targets))  # keep the order, drop repeats
+
+
+def coverage(
+    taxonomy,
+    counts: Counts,
+    *,
+    under: str | None = None,
+    min_images: int = 1,
+    basis: str = "subtree",
+    targets: list[str] | None = None,
+    include_ok: bool = False,
+    sort: str = "count",
+    descending: bool = False,
+) -> list[CoverageRow]:
+    """The gaps under ``under`` (default: the whole hierarchy), or among ``targets``."""
+    if basis not in BASES:
+        raise CatalogueError(f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}.")
+    if sort not in SORT_KEYS:
+        raise CatalogueError(f"Unknown sort key {sort!r}; choose one of {', '.join(SORT_KEYS)}.")
+    graph = taxonomy.graph
+    scope = None
+    if under is not None:
+        scope = taxonomy.descendants(under) | {under}
+    if targets is not None:
+        wnids = [t for t in targets if scope is None or t in scope or t not in graph]
+    else:
+        wnids = sorted(scope) if scope is not None else taxonomy.wnids
+    target_set = set(targets or ())
+    rows = []
+    for wnid in wnids:
+        if wnid not in graph:
+            rows.append(CoverageRow(wnid, "", "", -1, False, 0, 0, 0, "not_in_wordnet", True))
+            continue
+        data = graph.nodes[wnid]
+        count = counts.of(wnid)
+        leaf = graph.out_degree(wnid) == 0
+        judged = count[basis]
+        if judged == 0:
+            status = "empty"
+        elif judged < min_images:
+            status = "thin"
+        else:
+            status = "ok"
+        if status == "ok" and not include_ok:
+            continue
+        rows.append(
+            CoverageRow(
+                wnid, data["name"], ", ".join(data["lemmas"]), data["min_depth"], leaf,
+                count["direct"], count["subtree"], count["synsets_with_images"], status,
+                wnid in target_set,
+            )
+        )  # fmt: skip
+    return sort_rows(rows, sort, basis, descending)
+
+
+def sort_rows(
+    rows: list[CoverageRow], sort: str, basis: str = "subtree", descending: bool = False
+) -> list[CoverageRow]:
+    key = basis if sort == "count" else sort
+    return sorted(rows, key=lambda r: (getattr(r, key), r.wnid), reverse=descending)
+
+
+def summarise(rows: list[CoverageRow]) -> dict[str, int]:
+    summary = {"rows": len(rows), "empty": 0, "thin": 0, "ok": 0, "not_in_wordnet": 0}
+    for row in rows:
+        summary[row.status] += 1
+    summary["empty_leaves"] = sum(1 for r in rows if r.leaf and r.status == "empty")
+    return summary
+
+
+def format_coverage(rows: list[CoverageRow], fmt: str, settings: dict) -> str:
+    """CSV (one row per synset) or JSON ({"settings", "summary", "rows"})."""
+    if fmt == "json":
+        payload = {
+            "settings": settings,
+            "summary": summarise(rows),
+            "rows": [row.as_dict() for row in rows],
+        }
+        return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    if fmt != "csv":
+        raise CatalogueError(f"Unknown format {fmt!r}; choose csv or json.")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([getattr(row, column) for column in COLUMNS])
+    return out.getvalue()

@@ -1,0 +1,375 @@
+"""Check one image file the way a training pipeline will meet it: the catalogue audit's unit.
+
+:func:`check_image` opens a file, hashes its bytes, reads the header with Pillow, decodes it
+(JPEG at 1/8 scale, which still reads the whole stream) and returns an :class:`ImageCheck`
+listing the problems found, as codes from :data:`PROBLEM_CODES`. It never raises for a
+hostile file: a file that cannot be opened, identified or decoded is a finding, not an error.
+Cost per file is bounded: bytes are hashed in 1 MiB chunks, files over ``max_bytes`` are not
+read in full and images over ``max_pixels`` are judged from their header and never decoded.
+
+>>> from explorer.core.image_check import check_image
+>>> check = check_image("n02951585_can_opener.JPEG")  # doctest: +SKIP
+>>> check.format, check.width, check.height, check.problems  # doctest: +SKIP
+('JPEG', 500, 375, ('exif_rotated',))
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+import threading
+import unicodedata
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "PROBLEM_CODES", "ImageCheck", "check_image"]
+
+PROBLEM_CODES: dict[str, str] = {
+    "unreadable": "cannot be opened or read (permission, broken link, directory, vanished...)",
+    "too_large": "file is bigger than the size limit; not hashed or decoded",
+    "zero_byte": "file is empty",
+    "not_an_image": "Pillow does not recognise the content as an image",
+    "truncated": "image data ends early or does not decode",
+    "decompression_bomb": "header declares more pixels than the limit; not decoded",
+    "extension_mismatch": "the extension names one format, the content is another",
+    "cmyk": "CMYK colour: most loaders need a conversion to RGB",
+    "high_bit_depth": "16- or 32-bit samples: most loaders reduce them to 8 bits",
+    "grayscale": "single channel (1, L, LA, I, I;16, F): needs a conversion to RGB",
+    "animated": "more than one frame (animation, pages, MPO): only the first is used",
+    "exif_rotated": "EXIF orientation 2-8: shown rotated or mirrored, stored otherwise",
+    "exif_invalid": "EXIF cannot be parsed or its orientation is not 1-8",
+    "tiny": "a side is shorter than 32 pixels",
+    "odd_filename": "file name is not valid UTF-8 or holds control characters",
+}
+
+DEFAULT_MAX_PIXELS: int = Image.MAX_IMAGE_PIXELS or 1024 * 1024 * 1024 // 4 // 3
+DEFAULT_MAX_BYTES: int = 512 * 1024 * 1024
+TINY_SIDE = 32
+
+EXTENSION_FORMATS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".jpe": "JPEG",
+    ".png": "PNG",
+    ".gif": "GIF",
+    ".bmp": "BMP",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+_SAME_FORMAT = {"MPO": "JPEG"}  # a JPEG with extra frames (stereo, previews) opens as MPO
+_GRAYSCALE_MODES = {"1", "L", "LA", "La", "I", "F"}
+_WIDE_MODES = {"I", "F"}
+_CHUNK = 1024 * 1024
+_DETAIL_LENGTH = 160
+# Never block on a FIFO and never adopt a terminal: both are refused once fstat shows them.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageCheck:
+    """What :func:`check_image` learnt about one file.
+
+    ``format``, ``width``, ``height`` and ``mode`` come from the header, so they are kept even
+    when decoding fails; they are ``None`` when the header could not be read. ``problems`` are
+    codes from :data:`PROBLEM_CODES` in that order; ``()`` means the file is fine.
+    ``content_hash`` is the hex blake2b (16-byte digest) of the file's bytes, ``None`` when the
+    file was not read in full; ``size`` is the byte count (the file system's figure for a
+    ``too_large`` file). ``detail`` is a short text of the first error met, ``""`` if none.
+    """
+
+    format: str | None
+    width: int | None
+    height: int | None
+    mode: str | None
+    problems: tuple[str, ...]
+    content_hash: str | None
+    size: int | None
+    detail: str
+
+
+def check_image(
+    path: str | os.PathLike | bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ImageCheck:
+    """Open, hash and decode the image at ``path`` and report its problems.
+
+    Never raises because of the file: every failure becomes a problem code with its message in
+    ``detail``. Images of more than ``max_pixels`` (default: Pillow's ``MAX_IMAGE_PIXELS``) are
+    flagged ``decompression_bomb`` from the header alone; files of more than ``max_bytes`` are
+    flagged ``too_large`` and neither hashed nor decoded. Pillow's
+    ``ImageFile.LOAD_TRUNCATED_IMAGES`` is held False while checks run, so a truncated file is
+    always found; its previous value comes back when the last running check ends.
+
+    Safe to call from several threads at once.
+
+    >>> check_image("n02105855_2933.JPEG").problems  # a PNG in disguise  # doctest: +SKIP
+    ('extension_mismatch',)
+    >>> check_image(b"bad_\\xff_name.JPEG").problems  # doctest: +SKIP
+    ('odd_filename',)
+
+    Raises ``TypeError`` only if ``path`` is not a path at all.
+    """
+    os.fspath(path)  # a non-path is the caller's bug, not a finding about a file
+    report = _Report()
+    if _odd_file_name(path):
+        report.add("odd_filename")
+    try:
+        file = _open_regular_file(path)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        report.add("unreadable", exc)
+        return report.freeze()
+    try:
+        with file, _refuse_truncated:
+            _check_open_file(file, report, _extension_format(path), max_pixels, max_bytes)
+    except Exception as exc:  # last resort: one hostile file must never stop an audit
+        report.add("truncated" if report.size else "unreadable", exc)
+    return report.freeze()
+
+
+class _Report:
+    """The mutable draft of an :class:`ImageCheck`."""
+
+    def __init__(self) -> None:
+        self.format: str | None = None
+        self.width: int | None = None
+        self.height: int | None = None
+        self.mode: str | None = None
+        self.problems: set[str] = set()
+        self.content_hash: str | None = None
+        self.size: int | None = None
+        self.detail = ""
+
+    def add(self, code: str, why: BaseException | str = "") -> None:
+        if isinstance(why, BaseException) and _is_bomb(why):
+            code = "decompression_bomb"
+        self.problems.add(code)
+        if why and not self.detail:
+            self.detail = _describe(why)
+
+    def freeze(self) -> ImageCheck:
+        return ImageCheck(
+            format=self.format,
+            width=self.width,
+            height=self.height,
+            mode=self.mode,
+            problems=tuple(code for code in PROBLEM_CODES if code in self.problems),
+            content_hash=self.content_hash,
+            size=self.size,
+            detail=self.detail,
+        )
+
+
+def _check_open_file(
+    file: BinaryIO, report: _Report, expected: str | None, max_pixels: int, max_bytes: int
+) -> None:
+    size = os.fstat(file.fileno()).st_size
+    too_large = size > max_bytes
+    try:
+        if not too_large:
+            report.content_hash, report.size = _hash(file, max_bytes)
+            too_large = report.content_hash is None  # the file grew while it was read
+    except OSError as exc:
+        report.add("unreadable", exc)
+        return
+    if too_large:
+        report.size = max(size, report.size or 0)
+        report.add("too_large", f"{report.size:,} bytes, over the limit of {max_bytes:,}")
+    elif report.size == 0:
+        report.add("zero_byte")
+        return
+    file.seek(0)
+    image = _open_header(file, report)
+    if image is None:
+        return
+    with image:
+        _inspect(image, report, expected, max_pixels, decode=not too_large)
+
+
+def _hash(file: BinaryIO, max_bytes: int) -> tuple[str | None, int]:
+    """(hex digest, bytes read); the digest is None once more than ``max_bytes`` were read."""
+    digest = hashlib.blake2b(digest_size=16)
+    size = 0
+    while chunk := file.read(_CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            return None, size
+        digest.update(chunk)
+    return digest.hexdigest(), size
+
+
+def _open_header(file: BinaryIO, report: _Report) -> ImageFile.ImageFile | None:
+    """Pillow's lazy open (header only), or None with the reason recorded."""
+    try:
+        return Image.open(file)
+    except UnidentifiedImageError:
+        report.add("not_an_image", "Pillow does not recognise this content")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refuses headers over twice its own limit before we can read their size.
+        try:
+            return _open_ignoring_pixel_limit(file)
+        except Exception:
+            report.add("decompression_bomb", exc)
+    except Exception as exc:  # a header Pillow recognised but could not parse
+        report.add("truncated", exc)
+    return None
+
+
+def _open_ignoring_pixel_limit(file: BinaryIO) -> ImageFile.ImageFile:
+    """What Image.open does, minus its pixel-limit check; plugins parse the header only."""
+    file.seek(0)
+    prefix = file.read(16)
+    for name in Image.ID:
+        factory, accept = Image.OPEN[name]
+        verdict = accept(prefix) if accept else True
+        if verdict and not isinstance(verdict, str):  # a str is Pillow's "almost" warning
+            file.seek(0)
+            return factory(file, "")
+    raise UnidentifiedImageError("no Pillow plugin accepts this header")
+
+
+def _inspect(
+    image: ImageFile.ImageFile, report: _Report, expected: str | None, max_pixels: int, decode: bool
+) -> None:
+    width, height = image.size
+    report.width, report.height = width, height
+    report.format, report.mode = image.format, image.mode
+    found = image.format and _SAME_FORMAT.get(image.format, image.format)
+    if expected and found != expected:
+        report.add("extension_mismatch")
+    if image.mode == "CMYK":
+        report.add("cmyk")
+    if image.mode in _GRAYSCALE_MODES or image.mode.startswith("I;16"):
+        report.add("grayscale")
+    if image.mode in _WIDE_MODES or image.mode.startswith("I;16") or _wide_raw_samples(image):
+        report.add("high_bit_depth")
+    if min(width, height) < TINY_SIDE:
+        report.add("tiny")
+    if width * height > max_pixels:
+        report.add("decompression_bomb", f"{width}×{height} pixels, over {max_pixels:,}")
+        return
+    if not decode:
+        return
+    try:
+        if found == "JPEG":
+            # libjpeg still reads every byte at 1/8 scale, so truncation is still caught.
+            image.draft(None, (max(1, width // 8), max(1, height // 8)))
+        image.load()
+    except Exception as exc:
+        report.add("truncated", exc)
+        return  # what follows would only trip over the same damage
+    _check_exif(image, report)
+    try:
+        if getattr(image, "is_animated", False) or getattr(image, "n_frames", 1) > 1:
+            report.add("animated")
+    except Exception as exc:  # a later frame is damaged
+        report.add("truncated", exc)
+
+
+def _check_exif(image: Image.Image, report: _Report) -> None:
+    try:
+        raw = image.info.get("exif")
+        if isinstance(raw, bytes) and raw:
+            Image.Exif().load(raw)  # raises where image.getexif() would hide the failure
+        orientation = image.getexif().get(ExifTags.Base.Orientation)
+    except Exception as exc:
+        report.add("exif_invalid", exc)
+        return
+    if orientation is None or orientation == 1:
+        return
+    if isinstance(orientation, int) and 2 <= orientation <= 8:
+        report.add("exif_rotated")
+    else:
+        report.add("exif_invalid", f"EXIF orientation {orientation!r} is not 1-8")
+
+
+def _wide_raw_samples(image: ImageFile.ImageFile) -> bool:
+    """Pillow opens 16-bit RGB(A) in 8-bit modes; the raw mode of its data still says ';16'."""
+    if not image.tile:
+        return False
+    args = image.tile[0].args
+    raw_mode = args if isinstance(args, str) else args[0] if isinstance(args, tuple) else None
+    return isinstance(raw_mode, str) and ";16" in raw_mode
+
+
+def _open_regular_file(path: str | os.PathLike | bytes) -> BinaryIO:
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory")
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "Not a regular file (a device, FIFO or socket)")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _odd_file_name(path: str | os.PathLike | bytes) -> bool:
+    try:
+        name = os.path.basename(os.fsencode(path)).decode("utf-8")
+    except UnicodeError:  # raw bytes, surrogate escapes or lone surrogates
+        return True
+    return any(unicodedata.category(char) == "Cc" for char in name)
+
+
+def _extension_format(path: str | os.PathLike | bytes) -> str | None:
+    return EXTENSION_FORMATS.get(os.path.splitext(os.fsdecode(path))[1].lower())
+
+
+def _is_bomb(exc: BaseException) -> bool:
+    return isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning))
+
+
+def _describe(why: BaseException | str) -> str:
+    if isinstance(why, OSError) and why.strerror:
+        text = why.strerror  # without the path, which the caller already has
+    elif isinstance(why, BaseException):
+        text = str(why) or type(why).__name__
+    else:
+        text = why
+    return text if len(text) <= _DETAIL_LENGTH else text[: _DETAIL_LENGTH - 1] + "…"
+
+
+class _TruncationGuard:
+    """Holds ImageFile.LOAD_TRUNCATED_IMAGES False while any check runs, in any thread.
+
+    Counted so that overlapping checks do not restore the flag under each other's feet; the
+    caller's True (if it set one) comes back when the last check ends. Meanwhile other Pillow
+    users in the process see False too: they get an error rather than a silently padded image.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._saved = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                self._saved = ImageFile.LOAD_TRUNCATED_IMAGES
+            self._running += 1
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+    def __exit__(self, *exc_info) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0 and self._saved:
+                ImageFile.LOAD_TRUNCATED_IMAGES = True
+
+
+_refuse_truncated = _TruncationGuard()

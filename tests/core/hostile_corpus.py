@@ -1,0 +1,136 @@
+"""A folder of hostile image files, made with Pillow, for any test that walks images.
+
+``make_hostile_corpus(folder)`` writes the files and returns ``{name: expected codes}``, the
+codes of :data:`explorer.core.image_check.PROBLEM_CODES` that ``check_image`` must report
+for each (at least). Names are relative to ``folder``; the one name that is not UTF-8 is given
+as ``os.fsdecode`` makes it (with a surrogate escape). Cases the platform cannot make (symlinks,
+FIFOs, odd names on a strict file system) are left out rather than faked.
+
+Import it from a test in ``tests/core`` as ``from hostile_corpus import make_hostile_corpus``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import struct
+import zlib
+from pathlib import Path
+
+from PIL import ExifTags, Image
+
+CLEAN = ("clean.JPEG", "clean.png")
+NON_UTF8_NAME = b"bad_\xff_name.JPEG"
+BOMB_SIDE = 100_000
+
+
+def photo(size: tuple[int, int] = (96, 64)) -> Image.Image:
+    """A deterministic RGB picture with enough detail that JPEG does not squash it to nothing."""
+    red = Image.linear_gradient("L").resize(size)
+    green = Image.effect_mandelbrot(size, (-2.0, -1.2, 0.8, 1.2), 64)
+    blue = Image.radial_gradient("L").resize(size)
+    return Image.merge("RGB", (red, green, blue))
+
+
+def encode(image: Image.Image, format: str, **params) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format, **params)
+    return buffer.getvalue()
+
+
+def png_bytes(width: int, height: int, bit_depth: int, colour_type: int, raw: bytes) -> bytes:
+    """A PNG written chunk by chunk, so its header can say anything (with valid CRCs)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def make_hostile_corpus(folder: Path) -> dict[str, set[str]]:
+    """Write the hostile files (and two clean ones) into ``folder``; return the expectations."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    expected: dict[str, set[str]] = {}
+
+    def write(name: str, data: bytes, codes: set[str]) -> None:
+        (folder / name).write_bytes(data)
+        expected[name] = codes
+
+    picture = photo()
+    jpeg = encode(picture, "JPEG", quality=90)
+    png = encode(picture, "PNG")
+    write("clean.JPEG", jpeg, set())
+    write("clean.png", png, set())
+
+    write("zero_byte.JPEG", b"", {"zero_byte"})
+    big_jpeg = encode(photo((256, 192)), "JPEG", quality=95)
+    write("truncated.JPEG", big_jpeg[: len(big_jpeg) // 2], {"truncated"})
+    write("truncated.png", png[: len(png) // 2], {"truncated"})
+    # ILSVRC train holds one of these: n02105855_2933.JPEG is a PNG.
+    write("png_named.JPEG", png, {"extension_mismatch"})
+    write("jpeg_named.png", jpeg, {"extension_mismatch"})
+    write("cmyk.JPEG", encode(picture.convert("CMYK"), "JPEG"), {"cmyk"})
+    write("gray.JPEG", encode(picture.convert("L"), "JPEG"), {"grayscale"})
+    gray16 = picture.convert("L").point(lambda v: v * 257, "I").convert("I;16")
+    write("gray16.png", encode(gray16, "PNG"), {"grayscale", "high_bit_depth"})
+    rows = b"".join(b"\0" + bytes(range(6)) * 40 for _ in range(40))  # 40×40, 16-bit RGB
+    write("rgb16.png", png_bytes(40, 40, 16, 2, rows), {"high_bit_depth"})
+    write("tiny.png", encode(photo((16, 16)), "PNG"), {"tiny"})
+    # The header claims 10^10 pixels; the data is a few bytes. Must be judged undecoded.
+    write("bomb.png", png_bytes(BOMB_SIDE, BOMB_SIDE, 8, 2, b"\0" * 64), {"decompression_bomb"})
+
+    def exif(orientation: int) -> Image.Exif:
+        tags = Image.Exif()
+        tags[ExifTags.Base.Orientation] = orientation
+        return tags
+
+    write("rotated.JPEG", encode(picture, "JPEG", exif=exif(6)), {"exif_rotated"})
+    write("orientation_0.JPEG", encode(picture, "JPEG", exif=exif(0)), {"exif_invalid"})
+    garbage = b"Exif\x00\x00this is not a TIFF header"
+    write("exif_garbage.JPEG", encode(picture, "JPEG", exif=garbage), {"exif_invalid"})
+    frames = [picture, picture.rotate(90), picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    gif = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=80, loop=0)
+    write("animated.gif", gif, {"animated"})
+    write("notes.jpg", b"this is a text file, not a picture\n" * 4, {"not_an_image"})
+    noise = random.Random(0).randbytes(5 * 1024 * 1024 // 2)  # hashed in several chunks
+    write("noise.bin", noise, {"not_an_image"})
+
+    (folder / "directory.JPEG").mkdir()
+    expected["directory.JPEG"] = {"unreadable"}
+    locked = folder / "no_permission.JPEG"
+    locked.write_bytes(jpeg)
+    locked.chmod(0)
+    # root (as in CI containers) reads it anyway; then it is a clean JPEG.
+    expected[locked.name] = set() if os.access(locked, os.R_OK) else {"unreadable"}
+
+    def special(name: str, make) -> None:
+        try:
+            make(folder / name)
+        except (OSError, NotImplementedError):  # no symlinks or FIFOs on this platform
+            return
+        expected[name] = {"unreadable"}
+
+    special("dangling.JPEG", lambda path: path.symlink_to("missing.JPEG"))
+    special("loop_a.JPEG", lambda path: path.symlink_to("loop_b.JPEG"))
+    special("loop_b.JPEG", lambda path: path.symlink_to("loop_a.JPEG"))
+    if hasattr(os, "mkfifo"):  # opening a FIFO for reading blocks unless done with care
+        special("fifo.JPEG", lambda path: os.mkfifo(path))
+
+    for name in (NON_UTF8_NAME, b"bell_\a_name.JPEG"):
+        try:
+            fd = os.open(os.fsencode(folder) + b"/" + name, os.O_WRONLY | os.O_CREAT, 0o644)
+        except OSError:  # e.g. macOS refuses names that are not UTF-8
+            continue
+        with os.fdopen(fd, "wb") as file:
+            file.write(jpeg)
+        expected[os.fsdecode(name)] = {"odd_filename"}
+    return expected

@@ -1,0 +1,301 @@
+"""check_image on hostile files made with Pillow and on the 1000 real ILSVRC samples."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+import tracemalloc
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from hostile_corpus import CLEAN, NON_UTF8_NAME, encode, make_hostile_corpus, photo, png_bytes
+from PIL import Image, ImageFile, JpegImagePlugin
+
+from explorer.core.image_check import PROBLEM_CODES, ImageCheck, check_image
+
+# /work/shared/data/README.md: the 23 grayscale files among the 1000 samples.
+GRAYSCALE_SAMPLES = {
+    "n02096051_Airedale.JPEG",
+    "n02676566_acoustic_guitar.JPEG",
+    "n02692877_airship.JPEG",
+    "n02749479_assault_rifle.JPEG",
+    "n02815834_beaker.JPEG",
+    "n02823750_beer_glass.JPEG",
+    "n03388043_fountain.JPEG",
+    "n03417042_garbage_truck.JPEG",
+    "n03692522_loupe.JPEG",
+    "n03697007_lumbermill.JPEG",
+    "n03764736_milk_can.JPEG",
+    "n03804744_nail.JPEG",
+    "n03873416_paddle.JPEG",
+    "n03908714_pencil_sharpener.JPEG",
+    "n03992509_potter's_wheel.JPEG",
+    "n04008634_projectile.JPEG",
+    "n04090263_rifle.JPEG",
+    "n04254680_soccer_ball.JPEG",
+    "n04356056_sunglasses.JPEG",
+    "n04371774_swing.JPEG",
+    "n04372370_switch.JPEG",
+    "n04532670_viaduct.JPEG",
+    "n04554684_washer.JPEG",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[Path, dict[str, set[str]]]:
+    folder = tmp_path_factory.mktemp("hostile")
+    return folder, make_hostile_corpus(folder)
+
+
+def test_problem_codes_are_described_on_one_line():
+    assert len(PROBLEM_CODES) == 15
+    for code, text in PROBLEM_CODES.items():
+        assert code.isidentifier() and text and "\n" not in text
+
+
+def test_every_hostile_file_gets_exactly_its_codes(corpus):
+    folder, expected = corpus
+    wrong = {}
+    for name, codes in expected.items():
+        check = check_image(folder / name)
+        assert isinstance(check, ImageCheck)
+        if set(check.problems) != codes:
+            wrong[name] = (check.problems, check.detail)
+    assert wrong == {}
+
+
+def test_every_code_is_detectable(corpus):
+    _, expected = corpus
+    found = set().union(*expected.values()) | {"too_large"}  # too_large: see its own test
+    assert found == set(PROBLEM_CODES)
+
+
+def test_problems_come_in_code_order(corpus):
+    folder, _ = corpus
+    problems = check_image(folder / "gray16.png").problems
+    assert problems == ("high_bit_depth", "grayscale")
+    order = list(PROBLEM_CODES)
+    assert [order.index(code) for code in problems] == sorted(order.index(c) for c in problems)
+
+
+def test_clean_files_have_no_problems_and_full_facts(corpus):
+    folder, _ = corpus
+    for name, form in zip(CLEAN, ("JPEG", "PNG"), strict=True):
+        data = (folder / name).read_bytes()
+        check = check_image(folder / name)
+        assert check == ImageCheck(
+            format=form,
+            width=96,
+            height=64,
+            mode="RGB",
+            problems=(),
+            content_hash=hashlib.blake2b(data, digest_size=16).hexdigest(),
+            size=len(data),
+            detail="",
+        )
+
+
+def test_hash_and_size_cover_every_byte(corpus):
+    folder, expected = corpus
+    for name, codes in expected.items():
+        path = folder / name
+        if "unreadable" in codes:
+            assert check_image(path).content_hash is None
+            continue
+        data = path.read_bytes()
+        check = check_image(path)
+        assert check.size == len(data), name
+        assert check.content_hash == hashlib.blake2b(data, digest_size=16).hexdigest(), name
+    assert (folder / "noise.bin").stat().st_size > 2 * 1024 * 1024  # read in several chunks
+
+
+def test_unreadable_files_say_why(corpus):
+    folder, expected = corpus
+    cases = [name for name, codes in expected.items() if codes == {"unreadable"}]
+    assert "directory.JPEG" in cases
+    for name in [*cases, "vanished.JPEG"]:
+        check = check_image(folder / name)
+        assert check.problems == ("unreadable",)
+        assert check.detail and str(folder) not in check.detail
+        assert (check.format, check.width, check.size, check.content_hash) == (None,) * 4
+
+
+def test_unreadable_when_permission_is_denied(tmp_path):
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        pytest.skip("root reads files whatever their mode; the corpus covers this case as clean")
+    path = tmp_path / "locked.JPEG"
+    path.write_bytes(encode(photo(), "JPEG"))
+    path.chmod(0)
+    assert check_image(path).problems == ("unreadable",)
+
+
+def test_header_facts_survive_a_failed_decode(corpus):
+    folder, _ = corpus
+    check = check_image(folder / "truncated.JPEG")
+    # The full size from the header, not the 1/8 size the draft decode works at.
+    assert (check.format, check.width, check.height, check.mode) == ("JPEG", 256, 192, "RGB")
+    assert check.problems == ("truncated",)
+    assert "truncated" in check.detail
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_truncated_jpeg_is_caught_on_the_reduced_decode(tmp_path, monkeypatch, progressive):
+    drafts = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        before = self.size
+        result = original(self, mode, size)
+        drafts.append((before, self.size))
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    data = encode(photo((512, 384)), "JPEG", quality=95, progressive=progressive)
+    path = tmp_path / "cut.JPEG"
+    path.write_bytes(data)
+    assert check_image(path).problems == ()
+    for cut in (len(data) // 4, len(data) // 2, len(data) * 9 // 10, len(data) - 16):
+        path.write_bytes(data[:cut])
+        check = check_image(path)
+        assert check.problems == ("truncated",), cut
+    assert set(drafts) == {((512, 384), (64, 48))}  # every decode ran at 1/8 scale
+    assert len(drafts) == 5
+
+
+def test_truncation_is_found_even_when_pillow_was_told_to_ignore_it(corpus, monkeypatch):
+    folder, _ = corpus
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    for name in ("truncated.JPEG", "truncated.png"):
+        assert check_image(folder / name).problems == ("truncated",)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # the caller's setting comes back
+
+
+def test_bomb_is_judged_from_the_header_without_allocating(corpus):
+    folder, _ = corpus
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        check = check_image(folder / "bomb.png")
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert check.problems == ("decompression_bomb",)
+    assert (check.format, check.width, check.height) == ("PNG", 100_000, 100_000)
+    assert check.content_hash is not None
+    assert elapsed < 1.0
+    assert peak < 10 * 1024 * 1024
+
+
+def test_a_header_just_over_pillows_limit_is_a_bomb_whatever_the_warning_filter(tmp_path):
+    side = int(Image.MAX_IMAGE_PIXELS**0.5) + 10  # over Pillow's limit, under twice it
+    path = tmp_path / "big.png"
+    path.write_bytes(png_bytes(side, side, 8, 2, b"\0" * 64))
+    with pytest.warns(Image.DecompressionBombWarning):
+        assert check_image(path).problems == ("decompression_bomb",)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Image.open raises the warning instead
+        check = check_image(path)
+    assert check.problems == ("decompression_bomb",)
+    assert (check.width, check.height, check.mode) == (side, side, "RGB")
+
+
+def test_images_over_max_pixels_are_never_decoded(corpus, monkeypatch):
+    folder, _ = corpus
+
+    def refuse(self):
+        raise AssertionError("decoded an image over the pixel limit")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+    for name in CLEAN:
+        check = check_image(folder / name, max_pixels=96 * 64 - 1)
+        assert check.problems == ("decompression_bomb",)  # a decode would add "truncated"
+        assert check.detail == "96×64 pixels, over 6,143"
+
+
+def test_files_over_max_bytes_are_not_read(corpus):
+    folder, _ = corpus
+    path = folder / "clean.JPEG"
+    check = check_image(path, max_bytes=1000)
+    assert check.problems == ("too_large",)
+    assert (check.format, check.width, check.height) == ("JPEG", 96, 64)  # header only
+    assert check.content_hash is None
+    assert check.size == path.stat().st_size
+    assert check_image(path, max_bytes=path.stat().st_size).problems == ()
+
+
+def test_every_form_of_an_odd_path_is_flagged(corpus):
+    folder, expected = corpus
+    name = os.fsdecode(NON_UTF8_NAME)
+    if name not in expected:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    as_bytes = os.fsencode(folder) + b"/" + NON_UTF8_NAME
+    for path in (as_bytes, os.fsdecode(as_bytes), folder / name):
+        check = check_image(path)
+        assert (check.problems, check.format) == (("odd_filename",), "JPEG")
+    assert check_image(os.fsencode(folder / "clean.JPEG")).problems == ()
+    lone = check_image(str(folder / "lone_\ud800_surrogate.JPEG"))
+    assert lone.problems == ("unreadable", "odd_filename")
+
+
+def test_a_non_path_is_a_caller_bug():
+    with pytest.raises(TypeError):
+        check_image(None)
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+def test_mangled_files_never_raise(corpus, tmp_path):
+    folder, _ = corpus
+    seeds = [
+        (folder / name).read_bytes()
+        for name in ("clean.JPEG", "clean.png", "animated.gif", "gray16.png", "rotated.JPEG")
+    ]
+    chance = random.Random(20240601)
+    path = tmp_path / "mangled.JPEG"
+    for _ in range(600):
+        data = bytearray(chance.choice(seeds))
+        for _ in range(chance.randint(1, 8)):
+            where = chance.randrange(len(data))
+            action = chance.random()
+            if action < 0.6:
+                data[where] = chance.randrange(256)
+            elif action < 0.8:
+                del data[where:]
+            else:
+                data[where:where] = chance.randbytes(chance.randint(1, 64))
+            if not data:
+                break
+        path.write_bytes(bytes(data))
+        check = check_image(path)
+        assert set(check.problems) <= set(PROBLEM_CODES)
+
+
+def test_threads_agree_with_a_single_thread(corpus, monkeypatch):
+    folder, expected = corpus
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    paths = [folder / name for name in expected] * 4
+    serial = [check_image(path) for path in paths]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(check_image, paths)) == serial
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
+def test_the_real_ilsvrc_samples(shared_data):
+    folder = shared_data / "imagenet-samples"
+    names = sorted(os.listdir(folder))
+    assert len(names) == 1000
+    checks = {name: check_image(folder / name) for name in names}
+    flagged = {name: check.problems for name, check in checks.items() if check.problems}
+    assert {name for name, problems in flagged.items() if "grayscale" in problems} == (
+        GRAYSCALE_SAMPLES
+    )
+    assert flagged.pop("n02951585_can_opener.JPEG") == ("exif_rotated",)
+    assert flagged.pop("n01728572_thunder_snake.JPEG") == ("exif_invalid",)
+    assert flagged.pop("n03337140_file.JPEG") == ("exif_invalid",)
+    assert set(flagged.values()) == {("grayscale",)}  # no cmyk, truncated, mismatch...
+    assert all(check.format == "JPEG" for check in checks.values())
+    assert len({check.content_hash for check in checks.values()}) == 1000
