@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -537,6 +538,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except ExplorerError as exc:
         click.echo(f"wnexplorer: error: {exc}", err=True)
+        return EXIT_FAILED
+    except sqlite3.DatabaseError as exc:  # damage found after a file opened cleanly
+        click.echo(
+            f"wnexplorer: error: a database file is damaged ({exc}); index the dataset again "
+            "(catalogues hold no curation) or run `wnexplorer setup --rebuild`",
+            err=True,
+        )
         return EXIT_FAILED
     except KeyboardInterrupt:
         click.echo("wnexplorer: interrupted", err=True)

@@ -65,15 +65,16 @@ def _pending_sql(recheck: bool) -> str:
     )
 
 
-def _check(catalogue: Catalogue, row: tuple) -> tuple[int, ImageCheck, int | None]:
+def _check(catalogue: Catalogue, row: tuple) -> tuple[int, ImageCheck, int | None, int | None]:
+    """Check one image; also the size and mtime the result is for (as a rescan sees them)."""
     image_id, path, raw_path = row
     location = catalogue.absolute_path(path, raw_path)
     result = check_image(location)
     try:
-        mtime = os.stat(location).st_mtime_ns
+        stat = os.stat(location)
+        return image_id, result, stat.st_size, stat.st_mtime_ns
     except OSError:
-        mtime = None
-    return image_id, result, mtime
+        return image_id, result, None, None
 
 
 def audit_catalogue(
@@ -121,20 +122,20 @@ def audit_catalogue(
     return summary
 
 
-def _store(db, results: list[tuple[int, ImageCheck, int | None]]) -> None:
+def _store(db, results: list[tuple[int, ImageCheck, int | None, int | None]]) -> None:
     checked = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     with db:  # one transaction per batch: a cancel or crash loses at most this batch
         db.executemany(
             "INSERT OR REPLACE INTO audit (image_id, size, mtime_ns, hash, problems, detail, "
             "checked) VALUES (?,?,?,?,?,?,?)",
             [
-                (image_id, r.size, mtime, r.content_hash, ",".join(r.problems), r.detail, checked)
-                for image_id, r, mtime in results
+                (image_id, size, mtime, r.content_hash, ",".join(r.problems), r.detail, checked)
+                for image_id, r, size, mtime in results
             ],
         )
         db.executemany(
             "UPDATE images SET format = ?, width = ?, height = ?, mode = ? WHERE id = ?",
-            [(r.format, r.width, r.height, r.mode, image_id) for image_id, r, _ in results],
+            [(r.format, r.width, r.height, r.mode, image_id) for image_id, r, _, _ in results],
         )
 
 

@@ -1,0 +1,122 @@
+"""The catalogue audit: hostile files all get a reason, duplicates found, runs resume."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from hostile_corpus import make_hostile_corpus
+
+from explorer.core.audit import AUDIT_CODES, audit_catalogue, audit_report
+from explorer.core.catalogue import Catalogue, index_catalogue
+from explorer.core.jobs import JobState
+
+TENCH = "n01440764"
+
+
+@pytest.fixture
+def hostile(taxonomy, tmp_path):
+    folder = tmp_path / "data" / TENCH
+    expected = make_hostile_corpus(folder)
+    shutil.copy(folder / "clean.JPEG", folder / "clean_copy.JPEG")  # a duplicate
+    expected["clean_copy.JPEG"] = set()
+    summary = index_catalogue(tmp_path / "data", nouns=taxonomy.graph, catalogue=tmp_path / "c")
+    return summary.catalogue, expected
+
+
+def test_every_hostile_file_gets_its_reason_codes(hostile):
+    path, expected = hostile
+    summary = audit_catalogue(path)
+    assert summary.checked == summary.images and not summary.cancelled
+    with Catalogue.open(path) as catalogue:
+        report = audit_report(catalogue)
+    found = {image["path"].split("/", 1)[1]: set(image["problems"]) for image in report["images"]}
+    for name, codes in expected.items():
+        if name == "directory.JPEG" or name.endswith(".bin"):
+            continue  # a folder, and a file that is not an image by its name: never listed
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        want = codes | ({"duplicate"} if name.startswith("clean") else set())
+        assert want <= found.get(shown, set()), name
+        assert found.get(shown, set()) <= want | {"duplicate"}, name
+    assert all(set(image["problems"]) <= set(AUDIT_CODES) for image in report["images"])
+    clean = next(i for i in report["images"] if i["path"].endswith("/clean.JPEG"))
+    assert f"{TENCH}/clean_copy.JPEG" in clean["same_as"]  # the corpus reuses these bytes too
+    assert all("duplicate" in found[p.split("/", 1)[1]] for p in clean["same_as"])
+    assert report["summary"]["duplicate_groups"] >= 1
+
+
+def test_audit_resumes_after_cancel_and_rechecks_changed_files(hostile):
+    path, _expected = hostile
+
+    class CancelAfterFirstBatch(JobState):
+        def progress(self, done, total=None, message=""):
+            super().progress(done, total, message)
+            if done:
+                self.cancel()
+
+    import explorer.core.audit as audit_module
+
+    batch, audit_module._BATCH = audit_module._BATCH, 5
+    try:
+        first = audit_catalogue(path, state=CancelAfterFirstBatch())
+    finally:
+        audit_module._BATCH = batch
+    assert first.cancelled and first.checked == 5
+    second = audit_catalogue(path)
+    assert second.already_current == 5
+    assert second.checked == second.images - 5
+    third = audit_catalogue(path)
+    assert third.checked == 0
+    with Catalogue.open(path) as catalogue:
+        (relative,) = catalogue.db.execute(
+            "SELECT path FROM images WHERE path LIKE '%/clean.png'"
+        ).fetchone()
+        target = catalogue.root / relative
+    target.write_bytes(b"")  # the file changes; a rescan records it, the audit rechecks it
+    index_catalogue(path.rsplit("/", 1)[0] + "/data", nouns=_nouns(), catalogue=path)
+    fourth = audit_catalogue(path)
+    assert fourth.checked == 1 and fourth.by_code.get("zero_byte") == 2
+
+
+def _nouns():
+    from explorer.core.taxonomy import load_noun_wnids
+
+    return load_noun_wnids()
+
+
+def test_real_samples_audit(shared_data, taxonomy, tmp_path):
+    summary = index_catalogue(
+        shared_data / "imagenet-samples", nouns=taxonomy.graph, catalogue=tmp_path / "c"
+    )
+    audited = audit_catalogue(summary.catalogue)
+    assert audited.checked == 1000
+    assert audited.by_code == {"grayscale": 23, "exif_rotated": 1, "exif_invalid": 2}
+    assert audited.duplicate_groups == 0
+    with Catalogue.open(summary.catalogue) as catalogue:
+        report = audit_report(catalogue)
+        row = catalogue.db.execute(
+            "SELECT format, width, height, mode FROM images WHERE path = ?",
+            ("n02951585_can_opener.JPEG",),
+        ).fetchone()
+    problems = {i["path"]: i["problems"] for i in report["images"]}
+    assert problems["n02951585_can_opener.JPEG"] == ["exif_rotated"]
+    assert problems["n02096051_Airedale.JPEG"] == ["grayscale"]
+    assert row[0] == "JPEG" and row[1] > 0 and row[3] in ("RGB", "L")
+
+
+def test_missing_images_are_reported(taxonomy, tmp_path):
+    from hostile_corpus import encode, photo
+
+    folder = tmp_path / "data" / TENCH
+    folder.mkdir(parents=True)
+    for i in range(3):
+        (folder / f"{i}.JPEG").write_bytes(encode(photo(), "JPEG", quality=50 + i))
+    catalogue_path = tmp_path / "c"
+    index_catalogue(tmp_path / "data", nouns=taxonomy.graph, catalogue=catalogue_path)
+    (folder / "0.JPEG").unlink()
+    index_catalogue(tmp_path / "data", nouns=taxonomy.graph, catalogue=catalogue_path)
+    summary = audit_catalogue(catalogue_path)
+    assert summary.missing == 1 and summary.checked == 2
+    with Catalogue.open(catalogue_path) as catalogue:
+        report = audit_report(catalogue)
+    assert report["images"] == [{"path": f"{TENCH}/0.JPEG", "wnid": TENCH, "problems": ["missing"]}]

@@ -1,0 +1,272 @@
+"""Indexing image collections: layouts, odd labels, rescans, and a damaged catalogue."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hostile_corpus import encode, photo
+
+from explorer.core.catalogue import (
+    LABEL_NONE,
+    LABEL_NOT_NOUN,
+    LABEL_OK,
+    LABEL_UNKNOWN,
+    MIGRATIONS,
+    Catalogue,
+    classify_label,
+    default_catalogue_path,
+    index_catalogue,
+)
+from explorer.core.catalogue_sources import detect_layout
+from explorer.core.errors import CatalogueError
+
+TENCH, GOLDFISH, DOG = "n01440764", "n01443537", "n02084071"
+JPEG = encode(photo((48, 40)), "JPEG")
+
+
+@pytest.fixture(scope="module")
+def nouns(taxonomy):
+    return taxonomy.graph
+
+
+def _tree(root: Path, files: dict[str, bytes]) -> Path:
+    for relative, data in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def _listing(folder: Path) -> list[tuple[str, int, int]]:
+    return sorted(
+        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+    )
+
+
+def test_real_samples_flat_layout(shared_data, nouns, tmp_path):
+    samples = shared_data / "imagenet-samples"
+    before = _listing(samples)
+    summary = index_catalogue(samples, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    assert summary.layout == "flat"
+    assert (summary.images, summary.synsets, summary.labelled) == (1000, 1000, 1000)
+    assert summary.unknown == summary.no_label == summary.missing == 0
+    wanted = (shared_data / "ilsvrc2012" / "imagenet_synsets.txt").read_text().split()
+    with Catalogue.open(summary.catalogue) as catalogue:
+        assert set(catalogue.direct_counts(nouns)) == set(wanted)
+        assert all(n == 1 for n in catalogue.direct_counts(nouns).values())
+    assert _listing(samples) == before, "the dataset folder must never be written"
+
+
+def test_folders_layout_at_any_depth(nouns, tmp_path):
+    root = _tree(
+        tmp_path / "data",
+        {
+            f"train/{TENCH}/{TENCH}_1.JPEG": JPEG,
+            f"train/{TENCH}/{TENCH}_2.JPEG": JPEG,
+            f"train/{TENCH}/extra/deeper.jpg": JPEG,  # nearest wnid folder above it: tench
+            f"train/{GOLDFISH}/a.png": JPEG,
+            f"train/{GOLDFISH}/README.txt": b"not an image",
+            "train/misc/unlabelled.JPEG": JPEG,
+            "train/n99999999/unknown.JPEG": JPEG,
+        },
+    )
+    assert detect_layout(root) == "folders"
+    summary = index_catalogue(root, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    assert summary.layout == "folders"
+    assert (summary.images, summary.synsets, summary.labelled) == (6, 2, 4)
+    assert (summary.unknown_wnid, summary.no_label, summary.other_files) == (1, 1, 1)
+    problems = {e["path"]: e["problem"] for e in summary.odd_labels}
+    assert problems == {
+        "train/misc/unlabelled.JPEG": LABEL_NONE,
+        "train/n99999999/unknown.JPEG": LABEL_UNKNOWN,
+    }
+    with Catalogue.open(summary.catalogue) as catalogue:
+        assert catalogue.direct_counts(nouns) == {TENCH: 3, GOLDFISH: 1}
+        paths = [row.path for row in catalogue.images([TENCH])]
+        assert paths == [
+            f"train/{TENCH}/extra/deeper.jpg",
+            f"train/{TENCH}/{TENCH}_1.JPEG",
+            f"train/{TENCH}/{TENCH}_2.JPEG",
+        ]
+
+
+def test_ilsvrc_val_layout_with_real_labels(shared_data, nouns, tmp_path):
+    labels = (shared_data / "ilsvrc2012" / "validation_synset_labels.txt").read_text().split()
+    root = _tree(
+        tmp_path / "val",
+        {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2, 3, 50000)},
+    )
+    assert detect_layout(root) == "ilsvrc-val"
+    with pytest.raises(CatalogueError, match="--labels"):
+        index_catalogue(root, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    label_file = shared_data / "ilsvrc2012" / "validation_synset_labels.txt"
+    summary = index_catalogue(root, nouns=nouns, catalogue=tmp_path / "c.sqlite", labels=label_file)
+    assert summary.images == summary.labelled == 4
+    with Catalogue.open(summary.catalogue) as catalogue:
+        by_path = {r.path: r.wnid for r in catalogue.images(set(labels[:3]) | {labels[-1]})}
+    assert by_path["ILSVRC2012_val_00000001.JPEG"] == labels[0]
+    assert by_path["ILSVRC2012_val_00050000.JPEG"] == labels[49999]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_manifest_keeps_every_row_and_reports_odd_labels(nouns, tmp_path, delimiter):
+    rows = [
+        ("path", "wnid"),
+        (f"train/{TENCH}/a.JPEG", TENCH),
+        (f"train/{TENCH}/b, with comma.JPEG", TENCH),
+        (f"train/{DOG}/c.JPEG", DOG),
+        ("verb/d.JPEG", "v01234567"),
+        ("word/e.JPEG", "dog"),
+        ("none/f.JPEG", ""),
+    ]
+    import csv
+
+    manifest = tmp_path / ("m.tsv" if delimiter == "\t" else "m.csv")
+    with manifest.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out, delimiter=delimiter).writerows(rows)
+    assert detect_layout(manifest) == "manifest"
+    summary = index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    assert summary.layout == "manifest"
+    assert summary.images == 6  # nothing dropped: the images need not exist
+    assert (summary.labelled, summary.synsets) == (3, 2)
+    assert (summary.not_noun, summary.unknown_wnid, summary.no_label) == (1, 1, 1)
+    with Catalogue.open(summary.catalogue) as catalogue:
+        assert catalogue.direct_counts(nouns) == {TENCH: 2, DOG: 1}
+        assert catalogue.root == manifest.parent
+
+
+def test_manifest_with_a_repeated_path_is_refused(nouns, tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"a.JPEG,{TENCH}\nb.JPEG,{TENCH}\na.JPEG,{DOG}\n")
+    with pytest.raises(CatalogueError, match=r"more than once \(a.JPEG\)"):
+        index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    assert not (tmp_path / "c.sqlite").exists(), "a failed first index leaves no file"
+
+
+def test_classify_label(nouns):
+    assert classify_label(DOG, nouns) == LABEL_OK
+    assert classify_label("n99999999", nouns) == LABEL_UNKNOWN
+    assert classify_label("v01234567", nouns) == LABEL_NOT_NOUN
+    assert classify_label("dog", nouns) == LABEL_UNKNOWN
+    assert classify_label(None, nouns) == LABEL_NONE
+
+
+def test_rescan_adds_updates_marks_missing_and_keeps_ids(nouns, tmp_path):
+    files = {f"{TENCH}/{TENCH}_{i}.JPEG": JPEG for i in range(5)}
+    root = _tree(tmp_path / "data", files)
+    path = tmp_path / "c.sqlite"
+    first = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (first.added, first.images) == (5, 5)
+    with Catalogue.open(path) as catalogue:
+        ids = {r.path: r.id for r in catalogue.images([TENCH])}
+
+    (root / TENCH / f"{TENCH}_0.JPEG").unlink()  # gone
+    (root / TENCH / f"{TENCH}_1.JPEG").write_bytes(JPEG + b"changed")  # changed
+    _tree(root, {f"{GOLDFISH}/{GOLDFISH}_9.JPEG": JPEG})  # new
+    second = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (second.added, second.changed, second.newly_missing) == (1, 1, 1)
+    assert (second.images, second.missing, second.synsets) == (5, 1, 2)
+    with Catalogue.open(path) as catalogue:
+        rows = {r.path: r for r in catalogue.images([TENCH, GOLDFISH], include_missing=True)}
+        assert all(rows[p].id == i for p, i in ids.items()), "ids stay stable"
+        assert rows[f"{TENCH}/{TENCH}_0.JPEG"].present is False
+        assert rows[f"{TENCH}/{TENCH}_1.JPEG"].size == len(JPEG) + 7
+        assert catalogue.direct_counts(nouns) == {TENCH: 4, GOLDFISH: 1}
+
+    (root / TENCH / f"{TENCH}_0.JPEG").write_bytes(JPEG)  # back again
+    third = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (third.restored, third.added, third.missing) == (1, 0, 0)
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.images([TENCH])[0].id == ids[f"{TENCH}/{TENCH}_0.JPEG"]
+
+    unchanged = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (unchanged.added, unchanged.changed, unchanged.newly_missing) == (0, 0, 0)
+
+
+def test_relabel_by_moving_a_file_between_wnid_folders(nouns, tmp_path):
+    root = _tree(tmp_path / "data", {f"{TENCH}/x.JPEG": JPEG})
+    path = tmp_path / "c.sqlite"
+    index_catalogue(root, nouns=nouns, catalogue=path)
+    (root / GOLDFISH).mkdir()
+    shutil.move(root / TENCH / "x.JPEG", root / GOLDFISH / "x.JPEG")
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (summary.added, summary.newly_missing) == (1, 1)
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.direct_counts(nouns) == {GOLDFISH: 1}
+
+
+def test_hostile_tree_is_indexed_without_hanging(nouns, tmp_path):
+    from hostile_corpus import NON_UTF8_NAME, make_hostile_corpus
+
+    folder = tmp_path / "data" / TENCH
+    expected = make_hostile_corpus(folder)
+    (folder / "loop_dir").symlink_to(folder)  # a folder loop: must not be followed
+    summary = index_catalogue(tmp_path / "data", nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    images = {n for n in expected if n != "directory.JPEG" and not n.endswith(".bin")}
+    assert summary.images == len(images)
+    assert summary.stat_failed >= 3  # the dangling link and the two-link loop
+    with Catalogue.open(summary.catalogue) as catalogue:
+        stored = {r.path for r in catalogue.images([TENCH])}
+        raw = catalogue.db.execute("SELECT raw_path FROM images WHERE raw_path IS NOT NULL")
+        assert [bytes(r[0]) for r in raw] == [os.fsencode(TENCH) + b"/" + NON_UTF8_NAME]
+    assert f"{TENCH}/bad_\\xff_name.JPEG" in stored  # shown with an escape, opened by bytes
+
+
+def test_cancel_leaves_no_catalogue(nouns, tmp_path):
+    from explorer.core.errors import Cancelled
+    from explorer.core.jobs import JobState
+
+    root = _tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(3)})
+    state = JobState()
+    state.cancel()
+    with pytest.raises(Cancelled):
+        index_catalogue(root, nouns=nouns, catalogue=tmp_path / "c.sqlite", state=state)
+    assert list(tmp_path.glob("c.sqlite*")) == []
+
+
+def test_catalogue_of_another_dataset_is_refused(nouns, tmp_path):
+    one = _tree(tmp_path / "one", {f"{TENCH}/a.JPEG": JPEG})
+    two = _tree(tmp_path / "two", {f"{TENCH}/a.JPEG": JPEG})
+    index_catalogue(one, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    with pytest.raises(CatalogueError, match="choose another --catalogue"):
+        index_catalogue(two, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+
+
+def test_default_location_is_in_the_data_dir(nouns, tmp_path, session_data_dir):
+    root = _tree(tmp_path / "my data", {f"{TENCH}/a.JPEG": JPEG})
+    summary = index_catalogue(root, nouns=nouns)
+    assert Path(summary.catalogue) == default_catalogue_path(root)
+    assert Path(summary.catalogue).parent == session_data_dir / "catalogues"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_damaged_catalogue_is_a_clear_error(nouns, tmp_path, damage):
+    root = _tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(200)})
+    path = tmp_path / "c.sqlite"
+    index_catalogue(root, nouns=nouns, catalogue=path)
+    data = path.read_bytes()
+    path.write_bytes(b"garbage" * 1000 if damage == "garbage" else data[:4096])
+    with pytest.raises(CatalogueError, match=r"damaged|index the dataset again"):
+        Catalogue.open(path).summary(nouns)
+
+
+def test_schema_has_its_migrations_and_refuses_a_newer_one(nouns, tmp_path):
+    root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
+    path = tmp_path / "c.sqlite"
+    index_catalogue(root, nouns=nouns, catalogue=path)
+    with Catalogue.open(path) as catalogue:
+        applied = [m.name for m in MIGRATIONS.applied(catalogue.db)]
+        assert applied == [m.name for m in MIGRATIONS._migrations]
+        assert catalogue.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+            "VALUES ('wnexplorer.catalogue', '9999_future', 'now')"
+        )
+    with pytest.raises(CatalogueError, match="newer version"):
+        Catalogue.open(path)
