@@ -6,7 +6,7 @@ for each (at least). Names are relative to ``folder``; the one name that is not 
 as ``os.fsdecode`` makes it (with a surrogate escape). Cases the platform cannot make (symlinks,
 FIFOs, odd names on a strict file system) are left out rather than faked.
 
-Import it from a test in ``tests/core`` as ``from hostile_corpus import make_hostile_corpus``.
+Tests import it as ``from hostile_corpus import make_hostile_corpus`` (tests/ is on the path).
 """
 
 from __future__ import annotations

@@ -1,0 +1,112 @@
+"""The catalogue commands: index, counts, coverage, audit, from the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from hostile_corpus import encode, photo
+
+from explorer.cli import main
+
+TENCH, GOLDEN, DOG = "n01440764", "n02099601", "n02084071"
+
+
+@pytest.fixture(autouse=True)
+def _warm(taxonomy):
+    """Build the session's taxonomy cache first, so the commands read it."""
+
+
+def run(capsys, *args):
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    root = tmp_path / "train"
+    for k, (wnid, count) in enumerate(((TENCH, 3), (GOLDEN, 2))):
+        (root / wnid).mkdir(parents=True)
+        for i in range(count):
+            jpeg = encode(photo(), "JPEG", quality=60 + 10 * k + i)  # distinct bytes
+            (root / wnid / f"{wnid}_{i}.JPEG").write_bytes(jpeg)
+    jpeg = encode(photo(), "JPEG")
+    (root / GOLDEN / "broken.JPEG").write_bytes(jpeg[: len(jpeg) // 2])
+    return root
+
+
+def test_index_counts_coverage_audit(capsys, dataset, tmp_path):
+    catalogue = str(tmp_path / "c.sqlite")
+    status, out, err = run(capsys, "index", str(dataset), "--catalogue", catalogue, "--json")
+    summary = json.loads(out)
+    assert status == 0 and summary["images"] == 6 and summary["synsets"] == 2
+    assert summary["layout"] == "folders" and summary["added"] == 6
+    assert "Indexed" in err  # progress goes to stderr
+
+    status, out, _ = run(capsys, "counts", GOLDEN, DOG, "--catalogue", catalogue, "--json")
+    figures = json.loads(out)
+    assert figures[GOLDEN] == {"direct": 3, "subtree": 3, "synsets_with_images": 1}
+    assert figures[DOG] == {"direct": 0, "subtree": 3, "synsets_with_images": 1}
+    status, out, _ = run(capsys, "counts", "--catalogue", catalogue, "--json")
+    everything = json.loads(out)
+    assert everything["n00001740"]["subtree"] == 6 and TENCH in everything
+
+    status, out, err = run(
+        capsys, "coverage", "--catalogue", catalogue, "--under", "n02099029", "--min", "5"
+    )
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0 and {r["wnid"] for r in rows} >= {GOLDEN, "n02099712"}
+    assert {r["status"] for r in rows} == {"thin", "empty"}
+    assert "rows:" in err
+    output = tmp_path / "gaps.json"
+    status, out, _ = run(
+        capsys, "coverage", "--catalogue", str(dataset), "--format", "json", "-o", str(output),
+        "--under", DOG,
+    )  # fmt: skip
+    assert status == 1  # --catalogue given as the dataset: its default catalogue does not exist
+
+    status, out, _ = run(capsys, "audit", "--catalogue", catalogue, "--json")
+    report = json.loads(out)
+    problems = {i["path"]: i["problems"] for i in report["images"]}
+    assert problems == {f"{GOLDEN}/broken.JPEG": ["truncated"]}
+    assert report["summary"]["this_run"]["checked"] == 6
+
+
+def test_dataset_folder_finds_its_default_catalogue(capsys, dataset):
+    status, out, _ = run(capsys, "index", str(dataset))
+    assert status == 0 and "Images:    6 on 2 synsets" in out
+    status, out, _ = run(capsys, "counts", TENCH, "--catalogue", str(dataset))
+    assert status == 0 and f"{TENCH}" in out and "tench.n.01" in out
+
+
+def test_coverage_of_targets_writes_a_file(capsys, dataset, tmp_path):
+    catalogue = str(tmp_path / "c.sqlite")
+    run(capsys, "index", str(dataset), "--catalogue", catalogue)
+    targets = tmp_path / "targets.txt"
+    targets.write_text(f"{TENCH}\n{GOLDEN}\n{DOG}\nn99999999\n")
+    output = tmp_path / "gaps.json"
+    status, _, err = run(
+        capsys, "coverage", "--catalogue", catalogue, "--targets", str(targets), "--basis",
+        "direct", "--min", "3", "--format", "json", "-o", str(output),
+    )  # fmt: skip
+    payload = json.loads(output.read_text())
+    statuses = {r["wnid"]: r["status"] for r in payload["rows"]}
+    assert status == 0 and statuses == {DOG: "empty", "n99999999": "not_in_wordnet"}
+    assert f"Wrote {output}" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["counts", "--catalogue", "/nonexistent.sqlite"], "No catalogue"),
+        (["index", "/nonexistent"], "does not exist"),
+        (["coverage", "--catalogue", "/nonexistent.sqlite", "--sort", "bogus"], "--sort"),
+    ],
+)
+def test_catalogue_errors_are_one_line(capsys, args, needle):
+    status, out, err = run(capsys, *args)
+    assert status in (1, 2) and out == ""
+    assert len(err.strip().splitlines()) == 1 and needle in err
