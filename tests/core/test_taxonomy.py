@@ -68,7 +68,7 @@ def test_multi_parent_synsets_have_all_parents_and_all_paths(taxonomy):
     graph = taxonomy.graph
     multi = sorted(n for n in graph if graph.in_degree(n) >= 2)
     assert len(multi) == 2213
-    for wnid in [*multi[::50], DOG]:
+    for wnid in [*multi[::150], DOG]:  # all_simple_paths is slow: a sample of 16
         paths = taxonomy.paths_to_root(wnid)
         expected = sorted(nx.all_simple_paths(graph, ENTITY, wnid), key=lambda p: (len(p), p))
         assert paths == expected
