@@ -114,11 +114,21 @@ def classify_label(label: str | None, nouns) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ImageRow:
+    """One image as the GUI and exports see it, with its audit findings when it has been audited."""
+
     id: int
     path: str
     wnid: str | None
     size: int | None
     present: bool
+    raw_path: bytes | None = None
+    mtime_ns: int | None = None
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    mode: str | None = None
+    problems: tuple[str, ...] = ()
+    audited: bool = False
 
 
 class Catalogue:
@@ -196,10 +206,12 @@ class Catalogue:
             chunk = wnids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows.extend(
-                ImageRow(i, p, w, s, bool(pr))
-                for i, p, w, s, pr in self.db.execute(
-                    f"SELECT id, path, wnid, size, present FROM images "
-                    f"WHERE wnid IN ({marks}) {present}",
+                _image_row(*row)
+                for row in self.db.execute(
+                    "SELECT i.id, i.path, i.wnid, i.size, i.present, i.raw_path, i.mtime_ns, "
+                    "i.format, i.width, i.height, i.mode, a.problems FROM images i "
+                    "LEFT JOIN audit a ON a.image_id = i.id "
+                    f"WHERE i.wnid IN ({marks}) {present.replace('present', 'i.present')}",
                     chunk,
                 )
             )
@@ -245,6 +257,14 @@ class Catalogue:
             if len(examples) >= limit:
                 break
         return examples
+
+
+def _image_row(image_id, path, wnid, size, present, raw, mtime, fmt, width, height, mode, problems):
+    codes = tuple(code for code in (problems or "").split(",") if code)
+    return ImageRow(
+        image_id, path, wnid, size, bool(present), raw, mtime, fmt, width, height, mode, codes,
+        problems is not None,
+    )  # fmt: skip
 
 
 def _check_schema(db: sqlite_utils.Database, path: Path) -> None:

@@ -1,0 +1,47 @@
+"""What the image viewer shows beside a picture: format, size, mode and EXIF, never raising."""
+
+from __future__ import annotations
+
+import os
+
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+_MAX_VALUE = 120  # characters of one EXIF value shown; maker notes can be kilobytes
+
+
+def image_metadata(path: str | bytes | os.PathLike) -> dict:
+    """``{"format", "width", "height", "mode", "frames", "icc_profile", "exif": {name: text}}``.
+
+    On a file Pillow cannot read: ``{"error": "..."}`` (plus what was learnt before).
+
+    >>> image_metadata("n02951585_can_opener.JPEG")["exif"]["Orientation"]   # doctest: +SKIP
+    '6'
+    """
+    info: dict = {}
+    try:
+        with Image.open(path) as image:
+            info.update(
+                format=image.format,
+                width=image.width,
+                height=image.height,
+                mode=image.mode,
+                frames=getattr(image, "n_frames", 1),
+                icc_profile=bool(image.info.get("icc_profile")),
+            )
+            exif = {}
+            for tag, value in image.getexif().items():
+                name = ExifTags.TAGS.get(tag, f"0x{tag:04x}")
+                text = (
+                    value.decode("latin-1", "replace") if isinstance(value, bytes) else str(value)
+                )
+                exif[name] = text if len(text) <= _MAX_VALUE else text[:_MAX_VALUE] + "…"
+            info["exif"] = exif
+    except (
+        OSError,
+        UnidentifiedImageError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+    ) as exc:
+        info["error"] = f"{type(exc).__name__}: {exc}"
+    return info

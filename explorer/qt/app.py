@@ -1,0 +1,153 @@
+"""Start the window: ``wnexplorer gui`` and the ``wordnet-explorer`` desktop entry.
+
+Smoke and docs mode: ``--select WNID --screenshot FILE`` selects the node,
+waits until the visible thumbnails have arrived, saves a PNG of the whole
+window and quits with status 0 (``--quit-after MS`` bounds the wait).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+APP_NAME = "WordNet Explorer"
+ORGANISATION = "wordnet-explorer"
+DESKTOP_ID = "io.github.wordnet_explorer.WordNetExplorer"
+
+log = logging.getLogger(__name__)
+
+
+def _install_excepthook() -> None:
+    """A last resort: log an unexpected error and tell the user, instead of dying silently."""
+
+    def hook(kind, value, traceback) -> None:
+        log.error("Unexpected error", exc_info=(kind, value, traceback))
+        app = QApplication.instance()
+        if app is not None and not app.closingDown():
+            QMessageBox.critical(None, APP_NAME, f"Unexpected error: {kind.__name__}: {value}")
+
+    sys.excepthook = hook
+
+
+class _Screenshot:
+    """Waits for the selected node's visible thumbnails, saves the window, quits."""
+
+    def __init__(self, window, path: str | None, deadline_ms: int) -> None:
+        self.window, self.path = window, path
+        self.deadline = time.monotonic() + deadline_ms / 1000
+        self.timer = QTimer(window, interval=100)
+        self.timer.timeout.connect(self._poll)
+        self.ready_since = None
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def _visible_rows_loaded(self) -> bool:
+        window = self.window
+        if (
+            window.taxonomy is None
+            or window._busy_job is not None
+            or window._images_job is not None
+        ):
+            return False
+        model, grid = window.grid_model, window.grid
+        if window.catalogue is None or model.rowCount() == 0:
+            return True
+        viewport = grid.viewport().rect()
+        for row in range(model.rowCount()):
+            index = model.index(row)
+            if not grid.visualRect(index).intersects(viewport):
+                if row > 0:
+                    break
+                continue
+            item = model.row(row)
+            if item.id not in model._pixmaps and item.id not in model._errors:
+                return False
+        return True
+
+    def _poll(self) -> None:
+        ready = self._visible_rows_loaded()
+        now = time.monotonic()
+        if ready and self.ready_since is None:
+            self.ready_since = now
+        if (ready and now - self.ready_since > 0.3) or now > self.deadline:
+            self.timer.stop()
+            if not ready:
+                log.warning("screenshot taken before every thumbnail arrived")
+            if self.path:
+                self.window.grab().save(self.path)
+            self.window.close()
+            QApplication.instance().exit(0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wordnet-explorer", description="WordNet Explorer window")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_true", help="open the demo catalogue")
+    source.add_argument("--catalogue", metavar="FILE", help="open this catalogue")
+    parser.add_argument("--select", metavar="WNID", help="select this synset")
+    parser.add_argument("--screenshot", metavar="FILE", help="save a PNG of the window and quit")
+    parser.add_argument("--quit-after", metavar="MS", type=int, help="quit after MS milliseconds")
+    parser.add_argument("--data-dir", metavar="DIR", help="the app's data directory")
+    parser.add_argument("--wordnet", metavar="DIR", help="the WordNet 3.0 directory")
+    return parser
+
+
+def run_gui(
+    demo: bool = False,
+    catalogue: str | None = None,
+    select: str | None = None,
+    screenshot: str | None = None,
+    quit_after: int | None = None,
+    data_dir: str | None = None,
+    wordnet: str | None = None,
+    argv: list[str] | None = None,
+) -> int:
+    from explorer.core.thumbnails import default_thumbnail_cache
+    from explorer.qt.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANISATION)
+    app.setDesktopFileName(DESKTOP_ID)
+    _install_excepthook()
+    settings = QSettings(ORGANISATION, "wordnet-explorer")
+    window = MainWindow(settings, default_thumbnail_cache(data_dir), data_dir)
+
+    def when_ready() -> None:
+        if demo:
+            window.open_demo()
+        elif catalogue:
+            window.open_catalogue(catalogue)
+        elif not screenshot:
+            last = settings.value("last_catalogue")
+            if last:
+                window.open_catalogue(last)
+        target = select or (None if screenshot else settings.value("last_synset"))
+        if target:
+            if demo and window.catalogue is None:  # the demo is still being prepared
+                window.images_ready.connect(lambda: None)
+                window._pending_select = target
+            window.select(window.taxonomy.resolve(target) if target else target)
+
+    window.taxonomy_ready.connect(when_ready)
+    window.show()
+    window.load_taxonomy(wordnet)
+    if screenshot or quit_after:
+        _Screenshot(window, screenshot, quit_after or 60_000).start()
+    return app.exec()
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = build_parser().parse_args(argv)
+    return run_gui(**vars(options))
+
+
+def run() -> None:
+    """gui-script entry point (``wordnet-explorer``)."""
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""The coverage view: the gaps of the selected subtree as a sortable table, and a histogram.
+
+The rows come from the core (``explorer.core.coverage.coverage``); this file
+only shows them. The histogram counts the subtree's synsets by how many
+images each holds itself, in power-of-two bins, so empty and thin synsets
+stand out against the covered ones.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QRectF,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.coverage import coverage, summarise
+
+_COLUMNS = (("Synset", "name"), ("wnid", "wnid"), ("Depth", "depth"), ("Images", "direct"),
+            ("Subtree", "subtree"), ("Synsets with images", "synsets_with_images"),
+            ("Status", "status"))  # fmt: skip
+_STATUS_COLOURS = {"empty": QColor("#f3d6d6"), "thin": QColor("#fbe5c8")}
+
+
+class CoverageTableModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list = []
+
+    def set_rows(self, rows: list) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return len(_COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return _COLUMNS[section][0]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        row = self.rows[index.row()]
+        field = _COLUMNS[index.column()][1]
+        value = getattr(row, field)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if field == "name":
+                return row.lemmas.split(", ")[0] if row.lemmas else row.wnid
+            return f"{value:,}" if isinstance(value, int) and field != "depth" else str(value)
+        if role == Qt.ItemDataRole.UserRole:  # the sort key
+            return value
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return _STATUS_COLOURS.get(row.status)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.name}\n{row.lemmas}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class ImagesPerSynsetHistogram(QWidget):
+    """Synsets of the subtree binned by their own image count: 0, 1, 2–3, 4–7, …"""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.bins: list[tuple[str, int]] = []
+        self.threshold = 1
+        self.setMinimumHeight(140)
+
+    def set_counts(self, direct_counts: list[int], threshold: int) -> None:
+        self.threshold = threshold
+        bins: dict[int, int] = {}
+        for count in direct_counts:
+            bins[count.bit_length()] = bins.get(count.bit_length(), 0) + 1
+        top = max(bins, default=0)
+        labels = ["0", "1"] + [f"{2 ** (b - 1)}–{2**b - 1}" for b in range(2, top + 1)]
+        self.bins = [(labels[b], bins.get(b, 0)) for b in range(top + 1)]
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = self.rect().adjusted(40, 10, -10, -34)
+        painter.drawText(6, 14, "synsets")
+        if not self.bins:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No synsets")
+            return
+        tallest = max(n for _, n in self.bins) or 1
+        width = rect.width() / len(self.bins)
+        for i, (label, number) in enumerate(self.bins):
+            height = rect.height() * number / tallest
+            x = rect.left() + i * width
+            low = 0 if label == "0" else int(label.split("–")[0])
+            colour = "#c94c4c" if low == 0 else "#e39b3b" if low < self.threshold else "#4c7fc9"
+            painter.fillRect(
+                QRectF(x + 2, rect.bottom() - height, width - 4, height), QColor(colour)
+            )
+            painter.drawText(
+                QRectF(x, rect.bottom() - height - 16, width, 14),
+                Qt.AlignmentFlag.AlignCenter, f"{number:,}",
+            )  # fmt: skip
+            painter.drawText(
+                QRectF(x, rect.bottom() + 2, width, 14), Qt.AlignmentFlag.AlignCenter, label
+            )
+        painter.drawText(
+            QRectF(rect.left(), rect.bottom() + 16, rect.width(), 16),
+            Qt.AlignmentFlag.AlignCenter, "images of the synset itself",
+        )  # fmt: skip
+        painter.end()
+
+
+class CoverageView(QWidget):
+    """Threshold and basis controls, the gap table, and the histogram, for one subtree."""
+
+    wnid_activated = Signal(str)
+    threshold_changed = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.threshold = QSpinBox(minimum=1, maximum=1_000_000, value=10)
+        self.threshold.setToolTip("A synset with fewer images than this is thin")
+        self.basis = QComboBox()
+        self.basis.addItem("subtree images", "subtree")
+        self.basis.addItem("own images", "direct")
+        self.show_all = QComboBox()
+        self.show_all.addItem("gaps only", False)
+        self.show_all.addItem("all synsets", True)
+        self.summary = QLabel()
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Thin below"))
+        controls.addWidget(self.threshold)
+        controls.addWidget(QLabel("counting"))
+        controls.addWidget(self.basis)
+        controls.addWidget(self.show_all)
+        controls.addStretch(1)
+        controls.addWidget(self.summary)
+        self.table_model = CoverageTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.table_model)
+        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(4, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(self._activated)
+        self.histogram = ImagesPerSynsetHistogram()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.histogram)
+        splitter.setSizes([400, 160])
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(splitter, 1)
+        self._source = None
+        self.threshold.valueChanged.connect(self._threshold_changed)
+        self.basis.currentIndexChanged.connect(self.refresh)
+        self.show_all.currentIndexChanged.connect(self.refresh)
+
+    def _threshold_changed(self, value: int) -> None:
+        self.threshold_changed.emit(value)
+        self.refresh()
+
+    def show_subtree(self, taxonomy, counts, wnid: str | None) -> None:
+        self._source = (taxonomy, counts, wnid)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self._source is None:
+            return
+        taxonomy, counts, wnid = self._source
+        if counts is None or wnid is None:
+            self.table_model.set_rows([])
+            self.histogram.set_counts([], self.threshold.value())
+            self.summary.setText("Open a catalogue to see coverage.")
+            return
+        rows = coverage(
+            taxonomy, counts, under=wnid, min_images=self.threshold.value(),
+            basis=self.basis.currentData(), include_ok=self.show_all.currentData(),
+        )  # fmt: skip
+        self.table_model.set_rows(rows)
+        below = taxonomy.descendants(wnid) | {wnid}
+        self.histogram.set_counts([counts.of(w)["direct"] for w in below], self.threshold.value())
+        figures = summarise(rows)
+        self.summary.setText(
+            f"{len(below):,} synsets · {figures['empty']:,} empty "
+            f"({figures['empty_leaves']:,} leaves) · {figures['thin']:,} thin"
+        )
+
+    def _activated(self, index: QModelIndex) -> None:
+        row = self.table_model.rows[self.proxy.mapToSource(index).row()]
+        self.wnid_activated.emit(row.wnid)

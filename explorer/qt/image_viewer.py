@@ -1,0 +1,165 @@
+"""The image viewer: one image at full size with its metadata; arrow keys for previous/next.
+
+The picture is decoded by Qt's QImageReader with a size cap (a huge image is
+scaled while it is read, never decoded in full) and EXIF rotation applied;
+metadata comes from the core (Pillow). Both are quick for ImageNet-sized
+files, so they run on the GUI thread; anything Pillow cannot open shows its
+error instead of a picture.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImageReader, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.audit import AUDIT_CODES
+from explorer.core.image_metadata import image_metadata
+
+_MAX_SIDE = 4096  # larger images are scaled down while they are read
+
+
+class ImageViewer(QDialog):
+    """Shows ``rows[position]``; Left/Right (or Page Up/Down) move, Escape closes."""
+
+    position_changed = Signal(int)
+
+    def __init__(self, catalogue, rows: list, position: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Image")
+        self.catalogue = catalogue
+        self.rows = rows
+        self.position = position
+        self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.picture.setMinimumSize(200, 200)
+        scroll = QScrollArea()
+        scroll.setWidget(self.picture)
+        scroll.setWidgetResizable(True)
+        self.details = QTextBrowser()
+        self.details.setOpenLinks(False)
+        self.status = QLabel()
+        splitter = QSplitter()
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.details)
+        splitter.setSizes([700, 300])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(QLabel("← → previous / next · Esc close"))
+        layout.addLayout(row)
+        for keys, step in (
+            (Qt.Key.Key_Left, -1), (Qt.Key.Key_Right, 1),
+            (Qt.Key.Key_PageUp, -1), (Qt.Key.Key_PageDown, 1),
+        ):  # fmt: skip
+            QShortcut(QKeySequence(keys), self, activated=lambda step=step: self.step(step))
+        QShortcut(QKeySequence(Qt.Key.Key_Home), self, activated=lambda: self.show_row(0))
+        QShortcut(
+            QKeySequence(Qt.Key.Key_End), self, activated=lambda: self.show_row(len(self.rows) - 1)
+        )
+        self._pixmap = QPixmap()
+        self.resize(QSize(1100, 720))
+        self.show_row(position)
+
+    def step(self, delta: int) -> None:
+        self.show_row(self.position + delta)
+
+    def show_row(self, position: int) -> None:
+        if not self.rows:
+            return
+        position = max(0, min(position, len(self.rows) - 1))
+        self.position = position
+        row = self.rows[position]
+        path = self.catalogue.absolute_path(row.path, row.raw_path)
+        reader = QImageReader(os.fsdecode(path))
+        reader.setAutoTransform(True)  # EXIF orientation
+        size = reader.size()
+        if size.isValid() and max(size.width(), size.height()) > _MAX_SIDE:
+            reader.setScaledSize(
+                size.scaled(_MAX_SIDE, _MAX_SIDE, Qt.AspectRatioMode.KeepAspectRatio)
+            )
+        image = reader.read()
+        if image.isNull():
+            self._pixmap = QPixmap()
+            self.picture.setText(f"Cannot show this file:\n{reader.errorString()}")
+        else:
+            self._pixmap = QPixmap.fromImage(image)
+            self._fit()
+        self.details.setHtml(self._details_html(row, path))
+        self.status.setText(f"{position + 1:,} of {len(self.rows):,}   {row.path}")
+        self.setWindowTitle(f"{row.path.rsplit('/', 1)[-1]} — {row.wnid}")
+        self.position_changed.emit(position)
+
+    def _fit(self) -> None:
+        if self._pixmap.isNull():
+            return
+        area = self.picture.size()
+        if self._pixmap.width() <= area.width() and self._pixmap.height() <= area.height():
+            self.picture.setPixmap(self._pixmap)
+        else:
+            self.picture.setPixmap(
+                self._pixmap.scaled(
+                    area,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _details_html(self, row, path) -> str:
+        meta = image_metadata(path)
+        esc = html.escape
+        lines = [f"<h3>{esc(row.path.rsplit('/', 1)[-1])}</h3>"]
+        facts = [
+            ("Path", esc(os.fsdecode(path))),
+            ("Synset", esc(row.wnid or "(no label)")),
+            ("File size", f"{row.size:,} bytes" if row.size is not None else "unknown"),
+            ("Format", esc(str(meta.get("format") or row.format or "?"))),
+            ("Size", f"{meta['width']} × {meta['height']}" if "width" in meta else "?"),
+            ("Mode", esc(str(meta.get("mode") or row.mode or "?"))),
+        ]
+        if meta.get("frames", 1) > 1:
+            facts.append(("Frames", str(meta["frames"])))
+        if meta.get("icc_profile"):
+            facts.append(("Colour profile", "embedded ICC"))
+        lines.append("<table>")
+        lines += [f"<tr><td><b>{k}</b>&nbsp;</td><td>{v}</td></tr>" for k, v in facts]
+        lines.append("</table>")
+        if row.problems:
+            lines.append("<h4>Audit</h4><ul>")
+            lines += [
+                f"<li><b>{esc(code)}</b>: {esc(AUDIT_CODES.get(code, ''))}</li>"
+                for code in row.problems
+            ]
+            lines.append("</ul>")
+        elif row.audited:
+            lines.append("<p>Audit: no problems.</p>")
+        else:
+            lines.append("<p>Audit: not audited yet (Catalogue ▸ Audit).</p>")
+        if "error" in meta:
+            lines.append(f"<p><b>Cannot read:</b> {esc(meta['error'])}</p>")
+        if meta.get("exif"):
+            lines.append("<h4>EXIF</h4><table>")
+            lines += [
+                f"<tr><td>{esc(name)}&nbsp;</td><td>{esc(value)}</td></tr>"
+                for name, value in sorted(meta["exif"].items())
+            ]
+            lines.append("</table>")
+        return "\n".join(lines)
