@@ -139,7 +139,8 @@ def run_gui(
     window.show()
     window.load_taxonomy(wordnet)
     if screenshot or quit_after:
-        _Screenshot(window, screenshot, quit_after or 60_000).start()
+        window.screenshot = _Screenshot(window, screenshot, quit_after or 60_000)  # kept alive
+        window.screenshot.start()
     return app.exec()
 
 

@@ -63,8 +63,8 @@ class DetailPanel(QTextBrowser):
                 else "covered"
             )  # fmt: skip
             parts.append(
-                f"<p><b>{figures['direct']:,}</b> images of this synset · "
-                f"<b>{figures['subtree']:,}</b> in its subtree · "
+                f"<p><b>{figures['direct']:,}</b> image{'' if figures['direct'] == 1 else 's'} "
+                f"of this synset · <b>{figures['subtree']:,}</b> in its subtree · "
                 f"{figures['synsets_with_images']:,} synsets with images · {status}</p>"
             )
         title = "Path to the root" if len(self._paths) == 1 else f"{len(self._paths)} paths"

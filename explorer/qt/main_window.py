@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         self.tree = QTreeView()
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
+        self.tree.setIndentation(14)
         self.tree_placeholder = QLabel(
             "Loading WordNet 3.0…", alignment=Qt.AlignmentFlag.AlignCenter
         )
@@ -231,7 +232,7 @@ class MainWindow(QMainWindow):
         self.main_split = QSplitter()
         self.main_split.addWidget(left)
         self.main_split.addWidget(self.right)
-        self.main_split.setSizes([380, 900])
+        self.main_split.setSizes([440, 920])
         self.setCentralWidget(self.main_split)
 
         self.progress = QProgressBar(maximumWidth=240)
@@ -363,9 +364,13 @@ class MainWindow(QMainWindow):
         self.tree.setModel(self.tree_model)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+        # names grow with depth (WordNet goes 19 levels down): size them to their text and
+        # scroll sideways, rather than squeezing deep names to nothing
+        header.setSectionResizeMode(0, header.ResizeMode.ResizeToContents)
         for column in (1, 2):
             header.setSectionResizeMode(column, header.ResizeMode.ResizeToContents)
+        header.moveSection(0, 2)  # counts first, where they stay in view; the tree in the names
+        self.tree.setTreePosition(0)
         self.tree.selectionModel().currentChanged.connect(self._tree_current_changed)
         self.tree.expand(self.tree_model.index(0, 0))
         self.tree_placeholder.setVisible(False)
@@ -403,6 +408,7 @@ class MainWindow(QMainWindow):
             | QItemSelectionModel.SelectionFlag.Rows,
         )
         self.tree.scrollTo(index, QTreeView.ScrollHint.PositionAtCenter)
+        self.tree.horizontalScrollBar().setValue(0)  # keep the counts in view
 
     def _tree_current_changed(self, current, _previous) -> None:
         wnid = current.data(WNID_ROLE)
@@ -595,8 +601,9 @@ class MainWindow(QMainWindow):
 
     def _update_image_count(self) -> None:
         shown, total = self.grid_model.rowCount(), self.grid_model.total()
+        noun = "image" if total == 1 else "images"
         self.image_count.setText(
-            f"{shown:,} images" if shown == total else f"{shown:,} of {total:,}"
+            f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
         )
 
     def _size_changed(self, position: int) -> None:
