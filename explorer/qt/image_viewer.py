@@ -13,7 +13,7 @@ import html
 import os
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QImageReader, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -30,6 +30,10 @@ from explorer.core.audit import AUDIT_CODES
 from explorer.core.image_metadata import image_metadata
 
 _MAX_SIDE = 4096  # larger images are scaled down while they are read
+_STEP_KEYS = {
+    Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1,
+    Qt.Key.Key_PageUp: -1, Qt.Key.Key_PageDown: 1, Qt.Key.Key_Backspace: -1, Qt.Key.Key_Space: 1,
+}  # fmt: skip
 
 
 class ImageViewer(QDialog):
@@ -60,20 +64,26 @@ class ImageViewer(QDialog):
         layout.addWidget(splitter, 1)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
-        row.addWidget(QLabel("← → previous / next · Esc close"))
+        row.addWidget(QLabel("← → previous / next · Home / End · Esc close"))
         layout.addLayout(row)
-        for keys, step in (
-            (Qt.Key.Key_Left, -1), (Qt.Key.Key_Right, 1),
-            (Qt.Key.Key_PageUp, -1), (Qt.Key.Key_PageDown, 1),
-        ):  # fmt: skip
-            QShortcut(QKeySequence(keys), self, activated=lambda step=step: self.step(step))
-        QShortcut(QKeySequence(Qt.Key.Key_Home), self, activated=lambda: self.show_row(0))
-        QShortcut(
-            QKeySequence(Qt.Key.Key_End), self, activated=lambda: self.show_row(len(self.rows) - 1)
-        )
+        # the dialog itself takes the arrow keys: its children never hold the focus
+        self.details.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pixmap = QPixmap()
         self.resize(QSize(1100, 720))
         self.show_row(position)
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        if key in _STEP_KEYS:
+            self.step(_STEP_KEYS[key])
+        elif key == Qt.Key.Key_Home:
+            self.show_row(0)
+        elif key == Qt.Key.Key_End:
+            self.show_row(len(self.rows) - 1)
+        else:
+            super().keyPressEvent(event)
 
     def step(self, delta: int) -> None:
         self.show_row(self.position + delta)

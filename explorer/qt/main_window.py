@@ -249,9 +249,7 @@ class MainWindow(QMainWindow):
         self.sort.currentIndexChanged.connect(
             lambda _i: self.grid_model.set_sort(self.sort.currentData())
         )
-        self.filter.currentIndexChanged.connect(
-            lambda _i: self.grid_model.set_problem_filter(self.filter.currentData())
-        )
+        self.filter.currentIndexChanged.connect(self._filter_changed)
         self.size_slider.valueChanged.connect(self._size_changed)
 
     # --- menus and settings -------------------------------------------------------
@@ -605,6 +603,10 @@ class MainWindow(QMainWindow):
         self.image_count.setText(
             f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
         )
+
+    def _filter_changed(self) -> None:
+        self.grid_model.set_problem_filter(self.filter.currentData())
+        self._update_image_count()
 
     def _size_changed(self, position: int) -> None:
         self.grid.set_thumbnail_size(THUMBNAIL_SIZES[position])

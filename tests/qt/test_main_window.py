@@ -1,0 +1,182 @@
+"""The main window on the real taxonomy and a small real catalogue (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hostile_corpus import encode, photo
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QImage
+
+from explorer.core.audit import audit_catalogue
+from explorer.core.catalogue import index_catalogue
+from explorer.core.thumbnails import ThumbnailCache
+from explorer.qt.main_window import THUMBNAIL_SIZES, MainWindow
+
+GOLDEN, LABRADOR, RETRIEVER, TENCH = "n02099601", "n02099712", "n02099029", "n01440764"
+
+
+@pytest.fixture(scope="module")
+def catalogue_path(taxonomy, tmp_path_factory):
+    """A folders-layout dataset of generated photos, indexed and audited, with one broken file."""
+    root = tmp_path_factory.mktemp("dataset") / "train"
+    counts = {GOLDEN: 14, LABRADOR: 5, TENCH: 3}
+    for k, (wnid, count) in enumerate(counts.items()):
+        (root / wnid).mkdir(parents=True)
+        for i in range(count):
+            picture = photo((160 + 8 * i, 120 + 4 * k)).rotate(15 * i)
+            (root / wnid / f"{wnid}_{i}.JPEG").write_bytes(encode(picture, "JPEG", quality=80))
+    whole = encode(photo((200, 150)), "JPEG")
+    (root / GOLDEN / "broken.JPEG").write_bytes(whole[: len(whole) // 2])
+    summary = index_catalogue(root, nouns=taxonomy.graph, catalogue=root.parent / "c.sqlite")
+    audit_catalogue(summary.catalogue)
+    return summary.catalogue
+
+
+@pytest.fixture
+def window(qtbot, taxonomy, tmp_path, session_data_dir):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(settings, ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
+    qtbot.addWidget(main)
+    main.show()
+    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
+        main.load_taxonomy()  # from the session's warm cache, in a worker
+    yield main
+    main.close()
+
+
+def _open(qtbot, window, catalogue_path, wnid=None):
+    window.open_catalogue(catalogue_path)
+    if wnid:
+        with qtbot.waitSignal(window.images_ready, timeout=10_000):
+            window.select(wnid)
+
+
+def test_search_selects_the_node_and_fills_the_grid(qtbot, window, catalogue_path):
+    _open(qtbot, window, catalogue_path)
+    qtbot.keyClicks(window.search.field, "golden retr")
+    qtbot.waitUntil(lambda: window.search.results.isVisible(), timeout=3000)
+    first = window.search.results.item(0)
+    assert first.data(Qt.ItemDataRole.UserRole) == GOLDEN
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        qtbot.keyClick(window.search.field, Qt.Key.Key_Return)
+    assert window.current_wnid == GOLDEN
+    current = window.tree.currentIndex()
+    assert current.isValid() and current.data(Qt.ItemDataRole.UserRole) == GOLDEN
+    assert window.grid_model.rowCount() == 15  # 14 photos and the broken one
+    assert "golden retriever" in window.detail.toPlainText()
+    assert "2 paths" in window.detail.toPlainText()
+
+
+def test_thumbnails_arrive_and_broken_files_are_marked(qtbot, window, catalogue_path):
+    _open(qtbot, window, catalogue_path, GOLDEN)
+    model = window.grid_model
+    window.grid.viewport().repaint()  # the view asks for what it shows
+    qtbot.waitUntil(lambda: model.loaded_count() >= 15, timeout=15_000)
+    broken = next(r for r in model.rows() if r.path.endswith("broken.JPEG"))
+    assert broken.problems == ("truncated",)
+    assert broken.id in model._errors or broken.id in model._pixmaps
+    good = next(r for r in model.rows() if r.id in model._pixmaps)
+    pixmap = model._pixmaps[good.id]
+    assert max(pixmap.width(), pixmap.height()) <= THUMBNAIL_SIZES[2]
+    window.filter.setCurrentIndex(window.filter.findData("problems"))
+    assert [r.path.rsplit("/", 1)[-1] for r in model.rows()] == ["broken.JPEG"]
+    assert window.image_count.text() == "1 of 15 images"
+
+
+def test_subtree_scope_and_sorting(qtbot, window, catalogue_path):
+    _open(qtbot, window, catalogue_path, RETRIEVER)
+    assert window.scope.currentData() == "subtree"
+    assert window.grid_model.rowCount() == 20  # golden 15 + Labrador 5, each once
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.scope.setCurrentIndex(window.scope.findData("direct"))
+    assert window.grid_model.rowCount() == 0
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.scope.setCurrentIndex(window.scope.findData("subtree"))
+    window.sort.setCurrentIndex(window.sort.findData("size"))
+    sizes = [r.size for r in window.grid_model.rows()]
+    assert sizes == sorted(sizes)
+
+
+def test_viewer_opens_and_moves_with_the_arrow_keys(qtbot, window, catalogue_path):
+    _open(qtbot, window, catalogue_path, LABRADOR)
+    window.grid.setCurrentIndex(window.grid_model.index(0))
+    qtbot.keyClick(window.grid, Qt.Key.Key_Return)
+    viewer = window.viewer
+    qtbot.waitExposed(viewer)
+    assert viewer.position == 0 and "1 of 5" in viewer.status.text()
+    assert viewer.picture.pixmap() is not None and not viewer.picture.pixmap().isNull()
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert viewer.position == 1 and "2 of 5" in viewer.status.text()
+    assert window.grid.currentIndex().row() == 1  # the grid follows
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)  # stops at the first image
+    assert viewer.position == 0
+    assert "EXIF" in viewer.details.toHtml() or "Format" in viewer.details.toPlainText()
+    viewer.close()
+
+
+def test_coverage_view_lists_gaps_of_the_subtree(qtbot, window, catalogue_path):
+    _open(qtbot, window, catalogue_path, RETRIEVER)
+    window.tabs.setCurrentWidget(window.coverage)
+    window.coverage.threshold.setValue(10)
+    rows = {r.wnid: r.status for r in window.coverage.table_model.rows}
+    assert rows[LABRADOR] == "thin" and GOLDEN not in rows
+    assert "n02099849" in rows and rows["n02099849"] == "empty"  # Chesapeake Bay retriever
+    assert window.coverage.histogram.bins[0][1] >= 1  # synsets with no images of their own
+    assert window.tree_model.thin_threshold == 10
+
+
+def test_index_a_folder_in_the_background(qtbot, window, tmp_path):
+    root = tmp_path / "new" / TENCH
+    root.mkdir(parents=True)
+    for i in range(4):
+        (root / f"{i}.JPEG").write_bytes(encode(photo(), "JPEG", quality=60 + i))
+    window.index_source(str(tmp_path / "new"))
+    assert window.progress.isVisible() or window.catalogue is not None
+    qtbot.waitUntil(
+        lambda: window.catalogue is not None and window._busy_job is None, timeout=20_000
+    )
+    assert window.counts.of(TENCH)["direct"] == 4
+    assert window.rescan_action.isEnabled()
+
+
+def test_settings_persist(qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path):
+    path = tmp_path / "settings.ini"
+    first = MainWindow(QSettings(str(path), QSettings.Format.IniFormat),
+                       ThumbnailCache(tmp_path / "t"), session_data_dir)  # fmt: skip
+    qtbot.addWidget(first)
+    first.size_slider.setValue(4)
+    first.coverage.threshold.setValue(33)
+    first.open_catalogue(catalogue_path)
+    first.close()
+    second = MainWindow(QSettings(str(path), QSettings.Format.IniFormat),
+                        ThumbnailCache(tmp_path / "t"), session_data_dir)  # fmt: skip
+    qtbot.addWidget(second)
+    assert second.size_slider.value() == 4 and second.grid.iconSize().width() == 256
+    assert second.coverage.threshold.value() == 33
+    assert second._recent() == [str(catalogue_path)]
+    second.close()
+
+
+def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path):
+    """`wnexplorer gui --select --screenshot` waits for thumbnails, saves the window, exits 0."""
+    shot = tmp_path / "window.png"
+    env_args = [sys.executable, "-m", "explorer", "--data-dir", str(session_data_dir), "gui"]
+    result = subprocess.run(
+        [*env_args, "--catalogue", str(catalogue_path), "--select", GOLDEN,
+         "--screenshot", str(shot), "--quit-after", "30000"],
+        capture_output=True, text=True, timeout=90,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen",
+             "XDG_CONFIG_HOME": str(tmp_path / "config")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "before every thumbnail arrived" not in result.stderr
+    image = QImage(str(shot))
+    assert image.width() >= 800 and image.height() >= 500
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)
+    }
+    assert len(colours) > 50, "the window is not blank"
