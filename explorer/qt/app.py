@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
+
+from explorer.core.errors import ExplorerError
 
 APP_NAME = "WordNet Explorer"
 ORGANISATION = "wordnet-explorer"
@@ -120,20 +123,19 @@ def run_gui(
     window = MainWindow(settings, default_thumbnail_cache(data_dir), data_dir)
 
     def when_ready() -> None:
-        if demo:
-            window.open_demo()
-        elif catalogue:
+        last = settings.value("last_catalogue")
+        if catalogue:
             window.open_catalogue(catalogue)
+        elif demo or (not screenshot and not (last and os.path.exists(last))):
+            window.open_demo()  # a newcomer with no catalogue of their own sees the demo
         elif not screenshot:
-            last = settings.value("last_catalogue")
-            if last:
-                window.open_catalogue(last)
+            window.open_catalogue(last)
         target = select or (None if screenshot else settings.value("last_synset"))
         if target:
-            if demo and window.catalogue is None:  # the demo is still being prepared
-                window.images_ready.connect(lambda: None)
-                window._pending_select = target
-            window.select(window.taxonomy.resolve(target) if target else target)
+            try:
+                window.select(window.taxonomy.resolve(target))
+            except ExplorerError as exc:
+                window.statusBar().showMessage(str(exc), 10000)
 
     window.taxonomy_ready.connect(when_ready)
     window.show()
