@@ -28,6 +28,8 @@ class Counts:
     direct: np.ndarray  # images labelled with the synset itself
     subtree: np.ndarray  # images of the synset and everything under it, each once
     synsets_with_images: np.ndarray  # synsets in the subtree (itself included) with images
+    ancestors: np.ndarray  # the taxonomy's (node, ancestor) pairs: ancestor side
+    pair_node: np.ndarray  # ... and node side
 
     def of(self, wnid: str) -> dict[str, int]:
         i = self.index[wnid]
@@ -40,6 +42,16 @@ class Counts:
     def with_images(self) -> list[str]:
         """Every wnid whose subtree holds an image, in node order."""
         return [self.wnids[i] for i in np.flatnonzero(self.subtree)]
+
+    def image_synsets_under(self, wnid: str) -> list[str]:
+        """The synsets of ``wnid``'s subtree (itself included) that hold images of their own.
+
+        What a grid of the whole subtree lists; one vector comparison, so even
+        entity (82,115 synsets below) costs about a millisecond.
+        """
+        pairs = np.flatnonzero(self.ancestors == self.index[wnid])
+        nodes = self.pair_node[pairs]
+        return [self.wnids[i] for i in nodes[self.direct[nodes] > 0]]
 
 
 class CountPropagator:
@@ -62,7 +74,10 @@ class CountPropagator:
         ancestors = self._ancestors[with_images]
         subtree = np.bincount(ancestors, weights=weights[with_images], minlength=nodes)
         synsets = np.bincount(ancestors, minlength=nodes)
-        return Counts(self.wnids, self.index, direct, subtree.astype(np.int64), synsets)
+        return Counts(
+            self.wnids, self.index, direct, subtree.astype(np.int64), synsets,
+            self._ancestors, self._pair_node,
+        )  # fmt: skip
 
 
 def compute_counts(taxonomy, direct_counts: dict[str, int]) -> Counts:

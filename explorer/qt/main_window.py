@@ -577,11 +577,8 @@ class MainWindow(QMainWindow):
             return
         wnid = self.current_wnid
         wnids = [wnid]
-        if self.scope.currentData() == "subtree":
-            below = self.counts.of(wnid)["subtree"] if self.counts else 0
-            if below > self.counts.of(wnid)["direct"]:
-                wnids = [w for w in self.taxonomy.descendants(wnid) | {wnid}
-                         if self.counts.of(w)["direct"]]  # fmt: skip
+        if self.scope.currentData() == "subtree" and self.counts is not None:
+            wnids = self.counts.image_synsets_under(wnid)
         self.image_count.setText("Loading…")
         self._images_job = self.runner.start(
             _list_images, str(self.catalogue.path), wnids,

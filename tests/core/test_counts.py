@@ -73,6 +73,13 @@ def test_compute_counts_and_with_images(taxonomy):
     assert with_images == taxonomy.ancestors("n02099601") | {"n02099601"}
 
 
+def test_image_synsets_under(taxonomy, propagate, fall11):
+    counts = propagate(fall11)
+    for wnid in (DOG, ANIMAL, "n02099601", ENTITY):
+        below = taxonomy.descendants(wnid) | {wnid}
+        assert sorted(counts.image_synsets_under(wnid)) == sorted(w for w in below if w in fall11)
+
+
 def test_coverage_under_a_subtree(taxonomy, propagate):
     counts = propagate({"n02099601": 150, "n02099712": 20})  # golden, Labrador retriever
     rows = coverage(taxonomy, counts, under="n02099029", min_images=50)  # retriever
