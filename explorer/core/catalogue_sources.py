@@ -161,38 +161,55 @@ class Listing:
         return rows
 
 
+_SCAN_BY_DESCRIPTOR = os.scandir in os.supports_fd  # POSIX; Windows scans by path
+
+
 def _list_folder(folder: tuple[str, str, tuple[str, ...]]) -> Listing:
-    """List and stat one folder."""
+    """List and stat one folder.
+
+    Scanning an open folder descriptor makes each stat a fstatat() relative to
+    it, instead of a walk of the whole path from the root for every file.
+    """
     path, prefix, parts = folder
     listing = Listing(prefix, parts, "", array("q"), array("q"), [])
     try:
-        with os.scandir(path) as entries:
-            found = sorted(entries, key=attrgetter("name"))
+        target = os.open(path, os.O_RDONLY | os.O_DIRECTORY) if _SCAN_BY_DESCRIPTOR else path
     except OSError:
         listing.unreadable = True
         return listing
-    names, sizes, mtimes = [], listing.sizes, listing.mtimes
-    for entry in found:
-        name = entry.name
-        try:
-            if entry.is_dir(follow_symlinks=False):  # never follow: a link loop cannot trap us
-                listing.subfolders.append((entry.path, prefix + name + "/", (*parts, name)))
+    try:
+        with os.scandir(target) as entries:
+            found = sorted(entries, key=attrgetter("name"))
+        names, sizes, mtimes = [], listing.sizes, listing.mtimes
+        for entry in found:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):  # never follow: a link loop cannot trap us
+                    listing.subfolders.append(
+                        (os.path.join(path, name), prefix + name + "/", (*parts, name))
+                    )
+                    continue
+            except OSError:
+                pass
+            dot = name.rfind(".")
+            if dot < 0 or name[dot:].lower() not in IMAGE_EXTENSIONS:
+                listing.other_files += 1
                 continue
-        except OSError:
-            pass
-        dot = name.rfind(".")
-        if dot < 0 or name[dot:].lower() not in IMAGE_EXTENSIONS:
-            listing.other_files += 1
-            continue
-        names.append(name)
-        try:
-            stat = entry.stat()  # follows a link to a file; a dangling or looping one fails
-            sizes.append(stat.st_size)
-            mtimes.append(stat.st_mtime_ns)
-        except OSError:
-            sizes.append(-1)
-            mtimes.append(-1)
-            listing.stat_failed += 1
+            names.append(name)
+            try:
+                stat = entry.stat()  # follows a link to a file; a dangling or looping one fails
+                sizes.append(stat.st_size)
+                mtimes.append(stat.st_mtime_ns)
+            except OSError:
+                sizes.append(-1)
+                mtimes.append(-1)
+                listing.stat_failed += 1
+    except OSError:
+        listing.unreadable = True
+        return listing
+    finally:
+        if _SCAN_BY_DESCRIPTOR:
+            os.close(target)
     listing.names = "\0".join(names)
     return listing
 
@@ -349,7 +366,8 @@ def read_manifest(
 
     Paths may be relative to the manifest's folder or absolute. Files are not
     stat'ed: a manifest of 14 million rows must not touch 14 million files.
-    Yields rows (path, None, label, None, None) in batches.
+    Yields rows (path, label) in batches: binding three NULLs per row for size,
+    mtime and raw path cost 14 million rows half their insert time.
     """
     try:
         stream = open(manifest, encoding="utf-8", newline="")  # noqa: SIM115 - closed below
@@ -371,7 +389,7 @@ def read_manifest(
                 label = row[1].strip() if len(row) > 1 else ""
                 if number == 0 and _is_header(row):
                     continue
-                out.append((row[0].replace("\\", "/"), None, label or None, None, None))
+                out.append((row[0].replace("\\", "/"), label or None))
                 if len(out) >= batch:
                     yield out
                     out = []

@@ -39,6 +39,7 @@ from explorer.core.taxonomy_cache import (
     build_cache,
     read_array,
     read_cache,
+    read_wnids,
 )
 
 log = logging.getLogger(__name__)
@@ -352,8 +353,16 @@ def load_noun_wnids(
     >>> "n02084071" in load_noun_wnids()        # doctest: +SKIP
     True
     """
-    _source, _cache_path, cached = _current_cache(wordnet, data_dir, state)
-    return frozenset(row[0] for row in cached.synsets)
+    from explorer.core import wordnet_source
+
+    location = wordnet_source.locate_wordnet(wordnet, paths.data_dir(data_dir))
+    try:
+        return frozenset(
+            read_wnids(cache_path_for(location.path, data_dir), location.fingerprint())
+        )
+    except CacheInvalid:  # build (or rebuild) the cache the usual way
+        _source, _cache_path, cached = _current_cache(wordnet, data_dir, state)
+        return frozenset(row[0] for row in cached.synsets)
 
 
 def load_taxonomy(

@@ -250,6 +250,26 @@ def read_cache(path: Path, fingerprint: str) -> CachedTaxonomy:
     return CachedTaxonomy(synsets, edges, meta)
 
 
+def read_wnids(path: Path, fingerprint: str) -> list[str]:
+    """Only the wnids of a current cache (what indexing needs); CacheInvalid otherwise."""
+    if not path.is_file():
+        raise CacheInvalid("no cache yet")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+            wnids = [wnid for (wnid,) in db.execute("SELECT wnid FROM synsets")]
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise CacheInvalid(f"damaged: {exc}") from exc
+    if meta.get("schema") != str(SCHEMA_VERSION) or meta.get("fingerprint") != fingerprint:
+        raise CacheInvalid("stale")
+    if len(wnids) != int(meta.get("synsets", -1)):
+        raise CacheInvalid("damaged: row counts differ from the ones recorded")
+    return wnids
+
+
 def read_array(path: Path, name: str) -> bytes:
     """One stored int32 array, as bytes (the caller wraps it in numpy)."""
     try:

@@ -270,3 +270,20 @@ def test_schema_has_its_migrations_and_refuses_a_newer_one(nouns, tmp_path):
         )
     with pytest.raises(CatalogueError, match="newer version"):
         Catalogue.open(path)
+
+
+def test_a_catalogue_of_schema_0001_is_migrated(nouns, tmp_path):
+    """tests/data/catalogue-0001.sqlite was written by the first schema: 3 images, 1 missing."""
+    fixture = Path(__file__).parents[1] / "data" / "catalogue-0001.sqlite"
+    path = tmp_path / "old.sqlite"
+    path.write_bytes(fixture.read_bytes())
+    with Catalogue.open(path) as catalogue:
+        applied = [m.name for m in MIGRATIONS.applied(catalogue.db)]
+        assert applied == ["0001_initial", "0002_missing_index"]
+        indexes = {row[1] for row in catalogue.db.execute("PRAGMA index_list(images)")}
+        assert "images_missing" in indexes
+        summary = catalogue.summary(nouns)
+        assert (summary["images"], summary["missing"], summary["synsets"]) == (3, 1, 2)
+        assert catalogue.direct_counts(nouns) == {TENCH: 2, "n02099601": 1}
+        audited = catalogue.db.execute("SELECT count(*) FROM audit").fetchone()[0]
+        assert audited == 3

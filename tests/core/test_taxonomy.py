@@ -147,3 +147,10 @@ def test_ancestor_closure_counts_each_ancestor_once(taxonomy):
         mine = [wnids[a] for a in ancestors[starts[i] : starts[i] + sizes[i]]]
         assert sorted(mine) == sorted(taxonomy.ancestors(wnid) | {wnid})
         assert len(mine) == len(set(mine))
+
+
+def test_load_noun_wnids_reads_only_the_wnids(taxonomy, session_data_dir):
+    from explorer.core.taxonomy import load_noun_wnids
+
+    wnids = load_noun_wnids(data_dir=session_data_dir)
+    assert wnids == frozenset(taxonomy.graph)
