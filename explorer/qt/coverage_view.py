@@ -8,6 +8,8 @@ stand out against the covered ones.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -32,7 +34,7 @@ from PySide6.QtWidgets import (
 from explorer.core.coverage import coverage, summarise
 
 _COLUMNS = (("Synset", "name"), ("wnid", "wnid"), ("Depth", "depth"), ("Images", "direct"),
-            ("Subtree", "subtree"), ("Synsets with images", "synsets_with_images"),
+            ("Subtree", "subtree"), ("With images", "synsets_with_images"),
             ("Status", "status"))  # fmt: skip
 _STATUS_COLOURS = {"empty": QColor("#f3d6d6"), "thin": QColor("#fbe5c8")}
 
@@ -78,7 +80,7 @@ class CoverageTableModel(QAbstractTableModel):
 
 
 class ImagesPerSynsetHistogram(QWidget):
-    """Synsets of the subtree binned by their own image count: 0, 1, 2–3, 4–7, …"""
+    """Synsets of the subtree binned by their own image count (0, 1, 2–3, 4–7, …), log scale."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -99,15 +101,15 @@ class ImagesPerSynsetHistogram(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.rect().adjusted(40, 10, -10, -34)
-        painter.drawText(6, 14, "synsets")
+        rect = self.rect().adjusted(40, 20, -10, -34)
         if not self.bins:
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No synsets")
             return
-        tallest = max(n for _, n in self.bins) or 1
+        # log scale: a subtree has hundreds of empty synsets and a handful of covered ones
+        tallest = math.log1p(max(n for _, n in self.bins)) or 1
         width = rect.width() / len(self.bins)
         for i, (label, number) in enumerate(self.bins):
-            height = rect.height() * number / tallest
+            height = rect.height() * math.log1p(number) / tallest
             x = rect.left() + i * width
             low = 0 if label == "0" else int(label.split("–")[0])
             colour = "#c94c4c" if low == 0 else "#e39b3b" if low < self.threshold else "#4c7fc9"
@@ -123,7 +125,7 @@ class ImagesPerSynsetHistogram(QWidget):
             )
         painter.drawText(
             QRectF(rect.left(), rect.bottom() + 16, rect.width(), 16),
-            Qt.AlignmentFlag.AlignCenter, "images of the synset itself",
+            Qt.AlignmentFlag.AlignCenter, "synsets by images of their own (log scale)",
         )  # fmt: skip
         painter.end()
 
