@@ -1,0 +1,315 @@
+"""A lazy Qt tree over the WordNet noun DAG, with image counts and gap colouring.
+
+WordNet is a DAG: a synset with k parents appears under each of them, as a
+separate row (a separate node object) per appearance, marked with
+``MULTI_PARENT_MARK`` and the number of parents. Nothing is built up front:
+the invisible root holds one node, entity; a node's children are built by
+``fetchMore`` (Qt's Fetch More pattern, which ``QTreeView`` drives when a row is
+expanded) and ``rowCount`` reports 0 until then, while ``hasChildren`` answers
+from the graph's out-degree so the view can draw the expand arrow.
+
+Each index's ``internalPointer`` is a ``_Node`` held in its parent's
+``children`` list (the root is held by the model), so the object outlives every
+index that points at it: nodes are never dropped while the model lives.
+
+>>> model = SynsetTreeModel(tax)                              # doctest: +SKIP
+>>> model.set_counts(compute_counts(tax, direct_counts))      # doctest: +SKIP
+>>> index = model.index_for_path(tax.paths_to_root("n02084071")[0])   # doctest: +SKIP
+>>> view.expand(index.parent()); view.setCurrentIndex(index)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator, Sequence
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor
+
+from explorer.core.counts import Counts
+from explorer.core.taxonomy import Taxonomy
+
+ENTITY = "n00001740"
+
+WNID_ROLE = Qt.ItemDataRole.UserRole  # the row's wnid (str)
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # raw value to sort on: name (str) or count (int)
+PATH_ROLE = Qt.ItemDataRole.UserRole + 2  # wnids from entity down to this appearance (tuple)
+
+NAME_COLUMN, DIRECT_COLUMN, SUBTREE_COLUMN = range(3)
+HEADERS = ("Synset", "Images", "Subtree")
+
+# U+2197: fonts everywhere have it (DejaVu has no U+29C9 "⧉", which drew as a box).
+MULTI_PARENT_MARK = "↗"
+EMPTY_FOREGROUND = QColor(150, 150, 150)  # no image anywhere in the subtree
+THIN_BACKGROUND = QColor(255, 224, 178)  # light orange: 0 < subtree < thin threshold
+
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_NO_INDEX = QModelIndex()
+_COUNT_ROLES = [
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.BackgroundRole,
+    SORT_ROLE,
+]
+
+
+class _Node:
+    """One appearance of a synset: the same wnid has one node per path to it."""
+
+    __slots__ = ("children", "parent", "row", "wnid")
+
+    def __init__(self, wnid: str, parent: _Node | None, row: int) -> None:
+        self.wnid = wnid
+        self.parent = parent
+        self.row = row
+        self.children: list[_Node] | None = None  # None until fetched
+
+
+class SynsetTreeModel(QAbstractItemModel):
+    """Synsets as a tree (one row per appearance) with name, image and subtree columns."""
+
+    def __init__(self, taxonomy: Taxonomy, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._taxonomy = taxonomy
+        self._graph = taxonomy.graph
+        self._counts: Counts | None = None
+        self._thin_threshold = 0
+        self._root = _Node("", None, 0)
+        self._root.children = [_Node(ENTITY, self._root, 0)]
+
+    # --- public API ------------------------------------------------------------
+
+    @property
+    def counts(self) -> Counts | None:
+        return self._counts
+
+    @property
+    def thin_threshold(self) -> int:
+        return self._thin_threshold
+
+    def set_counts(self, counts: Counts | None) -> None:
+        """Show these image counts (None: no catalogue, empty count columns, no colouring)."""
+        if counts is None and self._counts is None:
+            return
+        self._counts = counts
+        self._emit_fetched_changed(_COUNT_ROLES)
+
+    def set_thin_threshold(self, n: int) -> None:
+        """Tint synsets whose subtree holds fewer than ``n`` images (but some); 0 or 1: none."""
+        if n == self._thin_threshold:
+            return
+        low, high = sorted((self._thin_threshold, n))
+        self._thin_threshold = n
+        if self._counts is not None:
+            # Only rows with 0 < subtree and low <= subtree < high change tint: signal
+            # just their span, so dragging a spin box does not make the view
+            # re-measure every fetched row.
+            self._emit_fetched_changed([Qt.ItemDataRole.BackgroundRole], (max(low, 1), high))
+
+    def node_wnid(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
+        """The wnid of the row at ``index``; None for an invalid index."""
+        return self._node(index).wnid if index.isValid() else None
+
+    def node_path(self, index: QModelIndex | QPersistentModelIndex) -> tuple[str, ...]:
+        """The wnids from entity down to this appearance (empty for an invalid index)."""
+        if not index.isValid():
+            return ()
+        node = self._node(index)
+        path = []
+        while node is not self._root:
+            path.append(node.wnid)
+            node = node.parent
+        return tuple(reversed(path))
+
+    def index_for_path(self, path: Sequence[str]) -> QModelIndex:
+        """The index (column 0) of the appearance at the end of a root-to-node ``path``.
+
+        Fetches the children of every node along the way, so a view can expand
+        to the row and select it. Invalid when the path is empty or is not a
+        chain of parent and child from entity.
+        """
+        node = self._root
+        index = QModelIndex()
+        for wnid in path:
+            if self.canFetchMore(index):
+                self.fetchMore(index)
+            child = next((c for c in node.children or () if c.wnid == wnid), None)
+            if child is None:
+                return QModelIndex()
+            node = child
+            index = self.createIndex(node.row, 0, node)
+        return index
+
+    # --- Qt overrides: structure ------------------------------------------------
+
+    def index(
+        self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX
+    ) -> QModelIndex:
+        if column < 0 or column >= len(HEADERS) or parent.column() > 0:
+            return QModelIndex()
+        children = self._node(parent).children
+        if children is None or not 0 <= row < len(children):
+            return QModelIndex()
+        return self.createIndex(row, column, children[row])
+
+    def parent(self, child: QModelIndex | QPersistentModelIndex | None = None):  # type: ignore[override]
+        if child is None:  # QObject.parent()
+            return super().parent()
+        if not child.isValid():
+            return QModelIndex()
+        up = self._node(child).parent
+        if up is None or up is self._root:
+            return QModelIndex()
+        return self.createIndex(up.row, 0, up)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
+        if parent.column() > 0:
+            return 0
+        children = self._node(parent).children
+        return 0 if children is None else len(children)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
+        return len(HEADERS)
+
+    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> bool:
+        if parent.column() > 0:
+            return False
+        node = self._node(parent)
+        if node.children is not None:
+            return bool(node.children)
+        return len(self._graph.succ[node.wnid]) > 0  # out-degree: nothing gets built
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if parent.column() > 0:
+            return False
+        node = self._node(parent)
+        return node.children is None and len(self._graph.succ[node.wnid]) > 0
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if not self.canFetchMore(parent):
+            return
+        node = self._node(parent)
+        wnids = self._taxonomy.children(node.wnid)  # sorted by synset name
+        children = [_Node(wnid, node, row) for row, wnid in enumerate(wnids)]
+        self.beginInsertRows(parent, 0, len(children) - 1)
+        node.children = children
+        self.endInsertRows()
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() > 0 or not self._graph.succ[self._node(index).wnid]:
+            flags |= Qt.ItemFlag.ItemNeverHasChildren
+        return flags
+
+    # --- Qt overrides: data ------------------------------------------------------
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section != NAME_COLUMN:
+            return _RIGHT
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
+        if not index.isValid():
+            return None
+        node = self._node(index)
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == NAME_COLUMN:
+                return self._label(node.wnid)
+            count = self._count(node.wnid, column)
+            return None if count is None else f"{count:,}"
+        if role == SORT_ROLE:
+            if column == NAME_COLUMN:
+                return self._name(node.wnid)
+            return self._count(node.wnid, column)
+        if role == WNID_ROLE:
+            return node.wnid
+        if role == PATH_ROLE:
+            return self.node_path(index)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return None if column == NAME_COLUMN else _RIGHT
+        if role == Qt.ItemDataRole.ForegroundRole:
+            subtree = self._count(node.wnid, SUBTREE_COLUMN)
+            return EMPTY_FOREGROUND if subtree == 0 else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            subtree = self._count(node.wnid, SUBTREE_COLUMN)
+            thin = subtree is not None and 0 < subtree < self._thin_threshold
+            return THIN_BACKGROUND if thin else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(node)
+        return None
+
+    # --- internals ---------------------------------------------------------------
+
+    def _node(self, index: QModelIndex | QPersistentModelIndex) -> _Node:
+        return index.internalPointer() if index.isValid() else self._root
+
+    def _name(self, wnid: str) -> str:
+        return self._graph.nodes[wnid]["lemmas"][0]
+
+    def _label(self, wnid: str) -> str:
+        parents = len(self._graph.pred[wnid])
+        name = self._name(wnid)
+        return f"{name}  {MULTI_PARENT_MARK}{parents}" if parents > 1 else name
+
+    def _count(self, wnid: str, column: int) -> int | None:
+        counts = self._counts
+        if counts is None:
+            return None
+        i = counts.index.get(wnid)
+        if i is None:
+            return None
+        array = counts.direct if column == DIRECT_COLUMN else counts.subtree
+        return int(array[i])
+
+    def _tooltip(self, node: _Node) -> str:
+        # Rich text, so Qt wraps long glosses instead of drawing a screen-wide tip.
+        data = self._graph.nodes[node.wnid]
+        lines = [
+            f"<b>{html.escape(data['lemmas'][0])}</b> ({html.escape(data['name'])}, {node.wnid})",
+            html.escape(data["gloss"]),
+        ]
+        others = [p for p in self._taxonomy.parents(node.wnid) if p != node.parent.wnid]
+        if others:
+            names = ", ".join(html.escape(self._name(p)) for p in others)
+            lines.append(f"<i>also under: {names}</i>")
+        return "<br>".join(lines)
+
+    def _fetched_parents(self) -> Iterator[tuple[QModelIndex, _Node]]:
+        stack = [(QModelIndex(), self._root)]
+        while stack:
+            index, node = stack.pop()
+            if not node.children:
+                continue
+            yield index, node
+            stack.extend((self.createIndex(c.row, 0, c), c) for c in node.children if c.children)
+
+    def _emit_fetched_changed(self, roles: list, subtrees: tuple[int, int] | None = None) -> None:
+        # One dataChanged per fetched parent, across all columns and over its
+        # rows (only the span of those whose subtree count is in the half-open
+        # range ``subtrees``, when given): views keep their expansion and
+        # selection, which a model reset would lose.
+        last = len(HEADERS) - 1
+        for parent, node in self._fetched_parents():
+            rows = range(len(node.children))
+            if subtrees is not None:
+                low, high = subtrees
+                counts = ((c.row, self._count(c.wnid, SUBTREE_COLUMN) or 0) for c in node.children)
+                rows = [row for row, subtree in counts if low <= subtree < high]
+                if not rows:
+                    continue
+            top_left = self.index(rows[0], 0, parent)
+            bottom_right = self.index(rows[-1], last, parent)
+            self.dataChanged.emit(top_left, bottom_right, roles)
