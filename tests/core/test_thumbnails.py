@@ -1,0 +1,433 @@
+"""Thumbnails of the real ILSVRC samples and of hostile files, and their disk cache."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from hostile_corpus import NON_UTF8_NAME, encode, make_hostile_corpus, photo
+from PIL import ExifTags, Image, ImageChops, ImageOps, ImageStat
+
+from explorer.core import paths
+from explorer.core.thumbnails import (
+    SIZES,
+    Thumbnail,
+    ThumbnailCache,
+    default_thumbnail_cache,
+    make_thumbnail,
+)
+
+CAN_OPENER = "n02951585_can_opener.JPEG"  # EXIF Orientation 6 (shared/data/README.md)
+GRAYSCALE_SAMPLES = ("n02096051_Airedale.JPEG", "n02676566_acoustic_guitar.JPEG")
+# Files of the hostile corpus that cannot give a thumbnail; every other one must.
+HOSTILE_FAILURES = {
+    "zero_byte.JPEG",
+    "truncated.JPEG",
+    "truncated.png",
+    "bomb.png",
+    "notes.jpg",
+    "noise.bin",
+    "directory.JPEG",
+    "dangling.JPEG",
+    "loop_a.JPEG",
+    "loop_b.JPEG",
+    "fifo.JPEG",
+}
+
+
+@pytest.fixture(scope="module")
+def samples(shared_data) -> list[Path]:
+    folder = shared_data / "imagenet-samples"
+    found = sorted(folder.glob("*.JPEG"))
+    if not found:
+        pytest.skip(f"no ILSVRC sample images in {folder}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> tuple[Path, dict[str, set[str]]]:
+    folder = tmp_path_factory.mktemp("hostile")
+    return folder, make_hostile_corpus(folder)
+
+
+def decoded(thumb: Thumbnail) -> Image.Image:
+    assert thumb.data is not None, thumb.error
+    image = Image.open(io.BytesIO(thumb.data))
+    image.load()
+    return image
+
+
+def shown_size(path: Path) -> tuple[int, int]:
+    """The image's size as a viewer shows it: EXIF orientations 5-8 swap the sides."""
+    with Image.open(path) as image:
+        orientation = image.getexif().get(ExifTags.Base.Orientation)
+        width, height = image.size
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def assert_fits(thumb: Thumbnail, shown: tuple[int, int], size: int) -> None:
+    width, height = shown
+    scale = min(1.0, size / max(width, height))  # never enlarged
+    assert max(thumb.width, thumb.height) <= size
+    assert abs(thumb.width - width * scale) <= 1 and abs(thumb.height - height * scale) <= 1
+    assert max(thumb.width, thumb.height) == round(max(width, height) * scale)
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3
+
+
+def reference(path: Path, size: int) -> Image.Image:
+    """A slow, obviously right thumbnail: full decode, exif_transpose, Lanczos."""
+    with Image.open(path) as image:
+        upright = ImageOps.exif_transpose(image.convert("RGB"))
+    upright.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=None)
+    return upright
+
+
+# --- make_thumbnail on real images -------------------------------------------------------
+
+
+def test_real_samples_fit_keep_their_aspect_and_are_rgb(samples):
+    chosen = samples[::2]  # half of them: the other half costs seconds and adds little
+    with ThreadPoolExecutor(2) as pool:  # as the GUI calls it: from worker threads
+        thumbs = list(pool.map(lambda path: make_thumbnail(path, 128), chosen))
+    for path, thumb in zip(chosen, thumbs, strict=True):
+        assert thumb.error == "" and not thumb.from_cache, path.name
+        assert_fits(thumb, shown_size(path), 128)
+        image = decoded(thumb)
+        assert (image.format, image.mode, image.size) == (
+            "JPEG",
+            "RGB",
+            (thumb.width, thumb.height),
+        )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_grid_size_fits(samples, size):
+    for path in samples[::50]:
+        thumb = make_thumbnail(path, size)
+        assert_fits(thumb, shown_size(path), size)
+        assert decoded(thumb).size == (thumb.width, thumb.height)
+
+
+def test_exif_rotation_is_applied(samples):
+    path = next(p for p in samples if p.name == CAN_OPENER)
+    with Image.open(path) as image:
+        assert image.width > image.height  # stored landscape...
+        assert image.getexif()[ExifTags.Base.Orientation] == 6
+    thumb = make_thumbnail(path, 128)
+    assert thumb.height > thumb.width  # ...shown portrait
+    # And turned the right way (270°, not 90°): close to a slow, obviously right reference.
+    want = reference(path, 128)
+    got = decoded(thumb).resize(want.size)
+    assert mean_difference(got, want) < 8
+    assert mean_difference(got, want.transpose(Image.Transpose.ROTATE_180)) > 20
+
+
+def test_thumbnails_look_like_a_careful_resize(samples):
+    differences = []
+    for path in samples[::50]:
+        want = reference(path, 128)
+        got = decoded(make_thumbnail(path, 128))
+        assert got.size == want.size, path.name
+        differences.append(mean_difference(got, want))
+    # Levels of 255: bilinear after a draft decode, JPEG q85, against full-size Lanczos.
+    assert max(differences) < 14 and sum(differences) / len(differences) < 6
+
+
+def test_grayscale_and_cmyk_become_rgb(samples, tmp_path):
+    for name in GRAYSCALE_SAMPLES:
+        path = next(p for p in samples if p.name == name)
+        with Image.open(path) as image:
+            assert image.mode == "L"
+        assert decoded(make_thumbnail(path, 96)).mode == "RGB"
+    source = samples[0]
+    cmyk = tmp_path / "cmyk.JPEG"
+    with Image.open(source) as image:
+        image.convert("CMYK").save(cmyk, "JPEG", quality=95)
+    with Image.open(cmyk) as image:
+        assert image.mode == "CMYK"
+    image = decoded(make_thumbnail(cmyk, 96))
+    assert image.mode == "RGB"
+    assert mean_difference(image, decoded(make_thumbnail(source, 96))) < 8  # same colours
+
+
+def test_transparency_gives_png_and_opaque_alpha_gives_jpeg(tmp_path):
+    clear = Image.new("RGBA", (300, 200), (255, 0, 0, 0))
+    clear.paste((0, 128, 0, 255), (50, 50, 150, 150))
+    clear.save(tmp_path / "clear.png")
+    Image.new("RGBA", (300, 200), (0, 0, 255, 255)).save(tmp_path / "opaque.png")
+    Image.new("LA", (90, 60), (100, 50)).save(tmp_path / "gray_alpha.png")
+    Image.new("RGB", (90, 60), (1, 2, 3)).save(tmp_path / "trns.png", transparency=(1, 2, 3))
+    photo((90, 60)).quantize(16).save(tmp_path / "palette.gif")
+    expect = {
+        "clear.png": ("PNG", "RGBA"),
+        "opaque.png": ("JPEG", "RGB"),
+        "gray_alpha.png": ("PNG", "RGBA"),
+        "trns.png": ("PNG", "RGBA"),
+        "palette.gif": ("JPEG", "RGB"),
+    }
+    for name, (fmt, mode) in expect.items():
+        image = decoded(make_thumbnail(tmp_path / name, 64))
+        assert (image.format, image.mode) == (fmt, mode), name
+    image = decoded(make_thumbnail(tmp_path / "clear.png", 64))
+    assert image.getpixel((0, 0))[3] == 0 and image.getpixel((20, 21))[3] == 255
+
+
+def test_small_images_are_not_enlarged(tmp_path):
+    encode_to = tmp_path / "small.JPEG"
+    encode_to.write_bytes(encode(photo((40, 30)), "JPEG"))
+    thumb = make_thumbnail(encode_to, 256)
+    assert (thumb.width, thumb.height) == (40, 30)
+
+
+def test_size_must_be_positive(tmp_path):
+    with pytest.raises(ValueError):
+        make_thumbnail(tmp_path / "x.JPEG", 0)
+
+
+# --- hostile files ---------------------------------------------------------------------
+
+
+def test_every_hostile_file_gives_a_thumbnail_or_a_reason(hostile):
+    folder, expected = hostile
+    names = [os.fsencode(name) for name in expected]
+    with ThreadPoolExecutor(4) as pool:
+        thumbs = list(
+            pool.map(lambda name: make_thumbnail(os.fsencode(folder) + b"/" + name, 64), names)
+        )
+    for name, thumb in zip(expected, thumbs, strict=True):
+        if name in HOSTILE_FAILURES:
+            assert thumb.data is None and thumb.error, name
+            assert (thumb.width, thumb.height) == (0, 0)
+            assert len(thumb.error) <= 120
+        else:
+            assert thumb.error == "", (name, thumb.error)
+            assert decoded(thumb).size == (thumb.width, thumb.height)
+
+
+def test_reasons_say_what_is_wrong(hostile):
+    folder, _expected = hostile
+    reasons = {name: make_thumbnail(folder / name, 64).error for name in HOSTILE_FAILURES}
+    assert reasons["zero_byte.JPEG"] == "empty file"
+    assert "truncated" in reasons["truncated.JPEG"]
+    assert "not an image" in reasons["notes.jpg"]
+    assert "pixels" in reasons["bomb.png"]
+    assert reasons["directory.JPEG"] == "a folder, not a file"
+
+
+def test_the_bomb_is_judged_from_its_header(hostile):
+    folder, _expected = hostile
+    started = time.perf_counter()
+    thumb = make_thumbnail(folder / "bomb.png", 256)  # 100,000 × 100,000 declared
+    assert thumb.data is None and "pixels" in thumb.error
+    assert time.perf_counter() - started < 0.5  # decoding it would take minutes and 30 GB
+
+
+def test_a_fifo_does_not_block(hostile):
+    folder, expected = hostile
+    if "fifo.JPEG" not in expected:
+        pytest.skip("no FIFOs on this platform")
+    assert make_thumbnail(folder / "fifo.JPEG", 64).error
+
+
+def test_non_utf8_names_work_as_bytes(hostile, tmp_path):
+    folder, expected = hostile
+    if os.fsdecode(NON_UTF8_NAME) not in expected:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    path = os.fsencode(folder) + b"/" + NON_UTF8_NAME
+    assert make_thumbnail(path, 64).error == ""
+    cache = ThumbnailCache(tmp_path / "cache")
+    assert not cache.get_or_make(path, None, None, 64).from_cache
+    assert cache.get_or_make(path, None, None, 64).from_cache
+
+
+# --- the disk cache --------------------------------------------------------------------
+
+
+@pytest.fixture
+def pictures(tmp_path) -> list[Path]:
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    made = []
+    for number in range(12):
+        path = folder / f"p{number:02d}.JPEG"
+        path.write_bytes(encode(photo((160 + 8 * number, 120)), "JPEG", quality=90))
+        made.append(path)
+    return made
+
+
+def stat_key(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def entries(cache: ThumbnailCache) -> list[Path]:
+    return sorted(p for p in cache.folder.rglob("*") if p.is_file())
+
+
+def test_second_call_comes_from_the_cache(pictures, tmp_path):
+    cache = ThumbnailCache(tmp_path / "cache")
+    path = pictures[0]
+    first = cache.get_or_make(path, *stat_key(path), 96)
+    second = cache.get_or_make(path, *stat_key(path), 96)
+    assert not first.from_cache and second.from_cache
+    assert (second.data, second.width, second.height) == (first.data, first.width, first.height)
+    assert second.error == ""
+    (entry,) = entries(cache)
+    assert entry.parent.parent == cache.folder and len(entry.parent.name) == 2
+    assert entry.suffix == ".jpg" and entry.stem.startswith(entry.parent.name)
+    # Another size is another entry; a new instance on the same folder finds both.
+    cache.get_or_make(path, *stat_key(path), 64)
+    again = ThumbnailCache(tmp_path / "cache")
+    assert again.get_or_make(path, *stat_key(path), 96).from_cache
+    assert again.get_or_make(path, *stat_key(path), 64).from_cache
+    assert len(entries(cache)) == 2
+
+
+def test_png_entries_are_cached_too(tmp_path):
+    clear = tmp_path / "clear.png"
+    Image.new("RGBA", (300, 200), (255, 0, 0, 60)).save(clear)
+    cache = ThumbnailCache(tmp_path / "cache")
+    first = cache.get_or_make(clear, None, None, 128)
+    second = cache.get_or_make(clear, None, None, 128)
+    assert second.from_cache and second.data == first.data
+    assert (second.width, second.height) == (128, 85)
+    assert [p.suffix for p in entries(cache)] == [".png"]
+
+
+def test_changed_mtime_or_size_misses(pictures, tmp_path):
+    cache = ThumbnailCache(tmp_path / "cache")
+    path = pictures[1]
+    size, mtime = stat_key(path)
+    cache.get_or_make(path, size, mtime, 96)
+    assert cache.get_or_make(path, size, mtime, 96).from_cache
+    assert not cache.get_or_make(path, size, mtime + 1, 96).from_cache
+    assert not cache.get_or_make(path, size + 1, mtime, 96).from_cache
+    # With no size and mtime the file is stat'ed (the same entry), and an edit misses by itself.
+    assert cache.get_or_make(path, None, None, 96).from_cache
+    path.write_bytes(encode(photo((64, 64)), "JPEG"))
+    os.utime(path, ns=(mtime + 10**9, mtime + 10**9))
+    fresh = cache.get_or_make(path, None, None, 96)
+    assert not fresh.from_cache and (fresh.width, fresh.height) == (64, 64)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: b"", id="empty"),
+        pytest.param(lambda data: b"\0" * len(data), id="zeros"),
+        pytest.param(lambda data: b"GIF89a" + data[6:], id="wrong-signature"),
+        pytest.param(lambda data: data[:2] + b"\xff\xd9", id="no-frame"),
+    ],
+)
+def test_a_damaged_entry_is_a_miss_and_is_repaired(pictures, tmp_path, damage):
+    cache = ThumbnailCache(tmp_path / "cache")
+    path = pictures[2]
+    good = cache.get_or_make(path, *stat_key(path), 128)
+    (entry,) = entries(cache)
+    entry.write_bytes(damage(entry.read_bytes()))
+    again = cache.get_or_make(path, *stat_key(path), 128)
+    assert not again.from_cache and again.data == good.data
+    assert entry.read_bytes() == good.data  # repaired
+    assert cache.get_or_make(path, *stat_key(path), 128).from_cache
+
+
+def test_an_unreadable_entry_never_crashes(pictures, tmp_path):
+    cache = ThumbnailCache(tmp_path / "cache")
+    path = pictures[3]
+    key = cache.key(path, *stat_key(path), 64)
+    jpeg, _png = cache.entry_paths(key)
+    jpeg.mkdir(parents=True)  # a folder where the entry should be
+    thumb = cache.get_or_make(path, *stat_key(path), 64)
+    assert thumb.error == "" and thumb.data
+    assert not [p for p in jpeg.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_failures_are_not_written_to_disk(hostile, tmp_path):
+    folder, _expected = hostile
+    cache = ThumbnailCache(tmp_path / "cache")
+    broken = folder / "truncated.JPEG"
+    first = cache.get_or_make(broken, None, None, 64)
+    second = cache.get_or_make(broken, None, None, 64)
+    assert first.data is None and "truncated" in first.error and not first.from_cache
+    assert second.data is None and second.error == first.error  # remembered for a while
+    assert entries(cache) == []
+    assert not ThumbnailCache(tmp_path / "cache").get_or_make(broken, None, None, 64).from_cache
+    missing = cache.get_or_make(folder / "not_there.JPEG", None, None, 64)
+    assert missing.error == "file not found"
+
+
+def test_four_threads_on_the_same_files(pictures, tmp_path):
+    files = pictures
+    work = [(path, size) for _ in range(3) for path in files for size in (64, 128)]
+    expected = {(path, size): make_thumbnail(path, size) for path in files for size in (64, 128)}
+    cache = ThumbnailCache(tmp_path / "cache")
+    start = threading.Barrier(4)
+
+    def run(chunk):
+        start.wait()
+        return [(item, cache.get_or_make(item[0], *stat_key(item[0]), item[1])) for item in chunk]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = [r for chunk in pool.map(run, [work[i::4] for i in range(4)]) for r in chunk]
+    for item, thumb in results:
+        want = expected[item]
+        assert thumb.error == "" and thumb.data == want.data
+        assert (thumb.width, thumb.height) == (want.width, want.height)
+    stored = entries(cache)
+    assert len(stored) == len(expected)  # one entry each, no temp files left over
+    assert all(cache.get_or_make(p, *stat_key(p), s).from_cache for p, s in expected)
+
+
+def test_prune_drops_the_least_recently_used_above_max_bytes(pictures, tmp_path):
+    cache = ThumbnailCache(tmp_path / "cache", max_bytes=10**9)
+    for path in pictures:
+        cache.get_or_make(path, *stat_key(path), 128)
+    stored = entries(cache)
+    by_picture = {}
+    now = time.time()
+    for age, path in enumerate(reversed(pictures)):  # pictures[0] is the oldest used
+        entry = cache.entry_paths(cache.key(path, *stat_key(path), 128))[0]
+        os.utime(entry, (now - 100 * age, now - 100 * age))
+        by_picture[path] = entry
+    stale_temp = stored[0].parent / ".tmp-crashed.jpg"
+    stale_temp.write_bytes(b"x" * 100)
+    os.utime(stale_temp, (now - 7200, now - 7200))
+    total = sum(p.stat().st_size for p in stored)
+    assert cache.prune() == 100  # under the limit: only the crash's leftover goes
+
+    cache.max_bytes = total // 2
+    freed = cache.prune()
+    left = entries(cache)
+    assert sum(p.stat().st_size for p in left) <= cache.max_bytes
+    assert freed == total - sum(p.stat().st_size for p in left)
+    kept = [path for path in pictures if by_picture[path].exists()]
+    assert kept == pictures[len(pictures) - len(kept) :]  # the most recently used survive
+    assert by_picture[pictures[-1]].exists() and not by_picture[pictures[0]].exists()
+    # A hit refreshes an old entry's clock, so it outlives entries used after it.
+    survivor = kept[0]
+    os.utime(by_picture[survivor], (now - 10**6, now - 10**6))
+    assert cache.get_or_make(survivor, *stat_key(survivor), 128).from_cache
+    assert by_picture[survivor].stat().st_mtime > now - 10
+
+
+def test_the_cache_prunes_itself(pictures, tmp_path):
+    cache = ThumbnailCache(tmp_path / "cache", max_bytes=12_000)
+    for path in pictures:
+        cache.get_or_make(path, *stat_key(path), 256)
+    assert 0 < sum(p.stat().st_size for p in entries(cache)) <= 12_000
+
+
+def test_default_cache_is_under_the_cache_dir():
+    cache = default_thumbnail_cache()
+    assert cache.folder == paths.cache_dir() / "thumbnails"
+    assert cache.folder.is_dir()
+    assert str(cache.folder).startswith(os.environ["WNEXPLORER_DATA_DIR"])
