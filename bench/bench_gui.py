@@ -593,7 +593,7 @@ class Harness:
         self.settings = settings = QSettings(str(work / f"{name}.ini"), QSettings.Format.IniFormat)
         self.work, self.name = work, name
         self.cache = counting_cache(work / f"thumbnails-{name}")
-        self.window = window = MainWindow(settings, self.cache, data_dir)
+        self.window = window = MainWindow(settings, lambda: self.cache, data_dir)
         self.ready: list[str] = []
         window.taxonomy_ready.connect(lambda: self.ready.append("taxonomy"))
         window.images_ready.connect(lambda: self.ready.append("images"))

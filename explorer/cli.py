@@ -18,7 +18,6 @@ from pathlib import Path
 
 import click
 
-from explorer import __version__
 from explorer.core import paths
 from explorer.core.errors import ExplorerError
 from explorer.core.jobs import StderrProgress
@@ -78,7 +77,7 @@ def _short(tax, wnid: str) -> str:
     help="WordNet 3.0 'dict' directory or nltk wordnet.zip [env WNEXPLORER_WORDNET; "
     "default: searched for].",
 )
-@click.version_option(__version__, prog_name="wnexplorer")
+@click.version_option(package_name="wordnet-explorer", prog_name="wnexplorer")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None, wordnet: str | None) -> None:
     """Browse the WordNet 3.0 noun hierarchy behind ImageNet."""

@@ -1,28 +1,29 @@
-"""The domain: WordNet, taxonomy, catalogue, curation and exports. No Qt here."""
+"""The domain: WordNet, taxonomy, catalogue, curation and exports. No Qt here.
 
-from explorer.core.errors import (
-    Cancelled,
-    CatalogueError,
-    ExplorerError,
-    ExportError,
-    StoreError,
-    TaxonomyError,
-    WordNetError,
-)
-from explorer.core.jobs import JobState
-from explorer.core.search import SearchHit
-from explorer.core.taxonomy import Taxonomy, load_taxonomy
+The public names below load on first use (PEP 562), so importing one small
+module (``explorer.core.paths``, say) does not pull in networkx and numpy:
+the window's start-up time counts every import.
+"""
 
-__all__ = [
-    "Cancelled",
-    "CatalogueError",
-    "ExplorerError",
-    "ExportError",
-    "JobState",
-    "SearchHit",
-    "StoreError",
-    "Taxonomy",
-    "TaxonomyError",
-    "WordNetError",
-    "load_taxonomy",
-]
+from importlib import import_module
+
+_PUBLIC = {
+    "Cancelled": "explorer.core.errors",
+    "CatalogueError": "explorer.core.errors",
+    "ExplorerError": "explorer.core.errors",
+    "ExportError": "explorer.core.errors",
+    "StoreError": "explorer.core.errors",
+    "TaxonomyError": "explorer.core.errors",
+    "WordNetError": "explorer.core.errors",
+    "JobState": "explorer.core.jobs",
+    "SearchHit": "explorer.core.search",
+    "Taxonomy": "explorer.core.taxonomy",
+    "load_taxonomy": "explorer.core.taxonomy",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'explorer.core' has no attribute {name!r}")

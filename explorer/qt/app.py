@@ -111,8 +111,12 @@ def run_gui(
     wordnet: str | None = None,
     argv: list[str] | None = None,
 ) -> int:
-    from explorer.core.thumbnails import default_thumbnail_cache
     from explorer.qt.main_window import MainWindow
+
+    def thumbnail_cache():
+        from explorer.core.thumbnails import default_thumbnail_cache
+
+        return default_thumbnail_cache(data_dir)
 
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)
@@ -120,7 +124,7 @@ def run_gui(
     app.setDesktopFileName(DESKTOP_ID)
     _install_excepthook()
     settings = QSettings(ORGANISATION, "wordnet-explorer")
-    window = MainWindow(settings, default_thumbnail_cache(data_dir), data_dir)
+    window = MainWindow(settings, thumbnail_cache, data_dir)
 
     def when_ready() -> None:
         last = settings.value("last_catalogue")

@@ -31,8 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.coverage import coverage, summarise
-
 _COLUMNS = (("Synset", "name"), ("wnid", "wnid"), ("Depth", "depth"), ("Images", "direct"),
             ("Subtree", "subtree"), ("With images", "synsets_with_images"),
             ("Status", "status"))  # fmt: skip
@@ -189,6 +187,8 @@ class CoverageView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        from explorer.core.coverage import coverage, summarise
+
         if self._source is None:
             return
         taxonomy, counts, wnid = self._source

@@ -33,10 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.catalogue import Catalogue
 from explorer.qt.coverage_view import CoverageView
 from explorer.qt.detail_panel import DetailPanel
-from explorer.qt.image_viewer import ImageViewer
 from explorer.qt.synset_tree_model import PATH_ROLE, WNID_ROLE, SynsetTreeModel
 from explorer.qt.thumbnail_grid import (
     ROW_ROLE,
@@ -69,6 +67,8 @@ SHORTCUTS = (
 
 def _list_images(catalogue_path: str, wnids: list[str], state) -> list:
     """Runs in a worker: its own connection, as SQLite wants one per thread."""
+    from explorer.core.catalogue import Catalogue
+
     state.check()
     with Catalogue.open(catalogue_path) as catalogue:
         return catalogue.images(wnids)
@@ -144,7 +144,9 @@ class MainWindow(QMainWindow):
     taxonomy_ready = Signal()
     images_ready = Signal()
 
-    def __init__(self, settings: QSettings, thumbnail_cache, data_dir=None) -> None:
+    def __init__(self, settings: QSettings, thumbnail_cache_factory, data_dir=None) -> None:
+        """``thumbnail_cache_factory()`` makes the ThumbnailCache when the first thumbnail
+        is wanted (it loads Pillow, which the first paint does not need)."""
         super().__init__()
         self.setWindowTitle("WordNet Explorer")
         self.setObjectName("MainWindow")
@@ -153,7 +155,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self.taxonomy = None
         self.tree_model: SynsetTreeModel | None = None
-        self.catalogue: Catalogue | None = None
+        self.catalogue = None  # an open explorer.core.catalogue.Catalogue
         self.counts = None
         self.propagate = None
         self.current_wnid: str | None = None
@@ -181,7 +183,7 @@ class MainWindow(QMainWindow):
         self.detail.wnid_clicked.connect(self.select)
         self.detail.path_clicked.connect(self.select_path)
 
-        self.loader = ThumbnailLoader(thumbnail_cache, threads=2, parent=self)
+        self.loader = ThumbnailLoader(thumbnail_cache_factory, threads=2, parent=self)
         self.grid_model = ThumbnailGridModel(self.loader, self)
         self.grid = ThumbnailGridView()
         self.grid.setModel(self.grid_model)
@@ -353,8 +355,6 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
 
     def _taxonomy_loaded(self, taxonomy) -> None:
-        from explorer.core.counts import CountPropagator
-
         self._hide_busy()
         self.taxonomy = taxonomy
         self.search.taxonomy = taxonomy
@@ -373,7 +373,6 @@ class MainWindow(QMainWindow):
         self.tree.expand(self.tree_model.index(0, 0))
         self.tree_placeholder.setVisible(False)
         self.tree.setVisible(True)
-        self.propagate = CountPropagator(taxonomy)
         self.tree_model.set_thin_threshold(self.coverage.threshold.value())
         if self.catalogue is not None:
             self._recount()
@@ -525,6 +524,7 @@ class MainWindow(QMainWindow):
         self.open_catalogue(path)
 
     def open_catalogue(self, path) -> bool:
+        from explorer.core.catalogue import Catalogue
         from explorer.core.errors import CatalogueError
 
         try:
@@ -546,6 +546,10 @@ class MainWindow(QMainWindow):
     def _recount(self) -> None:
         if self.taxonomy is None or self.catalogue is None:
             return
+        if self.propagate is None:  # built when first needed, not before the first paint
+            from explorer.core.counts import CountPropagator
+
+            self.propagate = CountPropagator(self.taxonomy)
         self.counts = self.propagate(self.catalogue.direct_counts(self.taxonomy.graph))
         self.tree_model.set_counts(self.counts)
         if self.current_wnid:
@@ -612,6 +616,8 @@ class MainWindow(QMainWindow):
         index = index if index is not None and index.isValid() else self.grid.currentIndex()
         if not index.isValid() or self.catalogue is None:
             return
+        from explorer.qt.image_viewer import ImageViewer  # loads Pillow: not needed at start
+
         rows = self.grid_model.rows()
         viewer = ImageViewer(self.catalogue, rows, index.row(), self)
         viewer.position_changed.connect(

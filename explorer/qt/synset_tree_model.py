@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -32,8 +33,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from explorer.core.counts import Counts
-from explorer.core.taxonomy import Taxonomy
+if TYPE_CHECKING:
+    from explorer.core.counts import Counts
+    from explorer.core.taxonomy import Taxonomy
 
 ENTITY = "n00001740"
 

@@ -12,6 +12,7 @@ requests of older generations are dropped before they decode.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -26,7 +27,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
-from explorer.core.catalogue import ImageRow
+if TYPE_CHECKING:
+    from explorer.core.catalogue import ImageRow
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
 _PIXMAP_CACHE_ROWS = 3000  # QPixmaps kept in memory; older ones are decoded again (from disk)
@@ -64,9 +66,10 @@ class _ThumbnailTask(QRunnable):
 class ThumbnailLoader(QObject):
     """Decodes thumbnails on its own thread pool; results arrive as ``loaded`` signals."""
 
-    def __init__(self, cache, threads: int = 2, parent: QObject | None = None) -> None:
+    def __init__(self, cache_factory, threads: int = 2, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.cache = cache
+        self._cache_factory = cache_factory
+        self.cache = None  # made on the first request, on the GUI thread
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
         self.signals = _LoaderSignals()
@@ -79,6 +82,8 @@ class ThumbnailLoader(QObject):
         return self.generation
 
     def request(self, row: ImageRow, path, size: int) -> None:
+        if self.cache is None:
+            self.cache = self._cache_factory()
         self.pool.start(_ThumbnailTask(self, self.generation, row, path, size))
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:

@@ -38,7 +38,7 @@ def catalogue_path(taxonomy, tmp_path_factory):
 @pytest.fixture
 def window(qtbot, taxonomy, tmp_path, session_data_dir):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(settings, ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
+    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
     qtbot.addWidget(main)
     main.show()
     with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
@@ -146,14 +146,14 @@ def test_index_a_folder_in_the_background(qtbot, window, tmp_path):
 def test_settings_persist(qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path):
     path = tmp_path / "settings.ini"
     first = MainWindow(QSettings(str(path), QSettings.Format.IniFormat),
-                       ThumbnailCache(tmp_path / "t"), session_data_dir)  # fmt: skip
+                       lambda: ThumbnailCache(tmp_path / "t"), session_data_dir)  # fmt: skip
     qtbot.addWidget(first)
     first.size_slider.setValue(4)
     first.coverage.threshold.setValue(33)
     first.open_catalogue(catalogue_path)
     first.close()
     second = MainWindow(QSettings(str(path), QSettings.Format.IniFormat),
-                        ThumbnailCache(tmp_path / "t"), session_data_dir)  # fmt: skip
+                        lambda: ThumbnailCache(tmp_path / "t"), session_data_dir)  # fmt: skip
     qtbot.addWidget(second)
     assert second.size_slider.value() == 4 and second.grid.iconSize().width() == 256
     assert second.coverage.threshold.value() == 33
