@@ -141,7 +141,8 @@ def run_gui(
             except ExplorerError as exc:
                 window.statusBar().showMessage(str(exc), 10000)
 
-    window.taxonomy_ready.connect(when_ready)
+    # after the tree's first paint, not before it: opening a catalogue takes its time
+    window.taxonomy_ready.connect(lambda: QTimer.singleShot(0, when_ready))
     window.show()
     window.load_taxonomy(wordnet)
     if screenshot or quit_after:
