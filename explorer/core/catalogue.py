@@ -465,7 +465,8 @@ def _first_index(target: Path, batches, meta: dict, state: JobState) -> dict:
             MIGRATIONS.apply(db)
             conn.executescript(
                 "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA threads = 2; "
-                "DROP INDEX images_path; DROP INDEX images_wnid; DROP INDEX images_missing; BEGIN;"
+                # images_missing stays: new rows are present, so it costs them nothing
+                "DROP INDEX images_path; DROP INDEX images_wnid; BEGIN;"
             )
             scan = _start_scan(conn, meta)
             seen = 0
@@ -564,10 +565,18 @@ def _start_scan(conn: sqlite3.Connection, meta: dict) -> int:
 
 
 def _finish_scan(conn: sqlite3.Connection, scan: int, meta: dict, figures: dict) -> None:
+    # All images per label from the wnid index alone, minus the missing ones from their own
+    # small index: a "WHERE present = 1" would read all 14 million rows of a big catalogue.
     conn.execute("DELETE FROM label_counts")
     conn.execute(
-        "INSERT INTO label_counts SELECT wnid, count(*) FROM images WHERE present = 1 GROUP BY wnid"
+        "INSERT INTO label_counts SELECT wnid, count(*) FROM images INDEXED BY images_wnid "
+        "GROUP BY wnid"
     )
+    for wnid, missing in conn.execute(
+        "SELECT wnid, count(*) FROM images WHERE present = 0 GROUP BY wnid"
+    ).fetchall():
+        conn.execute("UPDATE label_counts SET images = images - ? WHERE wnid IS ?", (missing, wnid))
+    conn.execute("DELETE FROM label_counts WHERE images = 0")
     conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
     conn.execute(
         "UPDATE scans SET finished = ?, seen = ?, added = ?, changed = ?, restored = ?, "
