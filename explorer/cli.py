@@ -537,6 +537,10 @@ def gui(obj: Context, demo, catalogue, select, screenshot, quit_after) -> None:
     """
     if demo and catalogue:
         raise click.UsageError("--demo and --catalogue exclude each other")
+    from explorer.core.taxonomy import load_taxonomy_in_background
+
+    # The taxonomy loads while Qt starts; the tree paints as soon as both are ready.
+    taxonomy = load_taxonomy_in_background(obj.wordnet, obj.data_dir)
     # The only Qt import of the CLI, made when the window is asked for, so every other
     # command runs on machines without Qt or a display.
     from explorer.qt.app import run_gui
@@ -544,6 +548,7 @@ def gui(obj: Context, demo, catalogue, select, screenshot, quit_after) -> None:
     status = run_gui(
         demo=demo, catalogue=catalogue, select=select, screenshot=screenshot,
         quit_after=quit_after, data_dir=obj.data_dir, wordnet=obj.wordnet,
+        taxonomy_future=taxonomy,
     )  # fmt: skip
     if status:
         raise SystemExit(status)

@@ -21,7 +21,9 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -363,6 +365,28 @@ def load_noun_wnids(
     except CacheInvalid:  # build (or rebuild) the cache the usual way
         _source, _cache_path, cached = _current_cache(wordnet, data_dir, state)
         return frozenset(row[0] for row in cached.synsets)
+
+
+def load_taxonomy_in_background(
+    wordnet: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    state: JobState | None = None,
+) -> Future:
+    """Start :func:`load_taxonomy` on a thread of its own; its Future holds the Taxonomy.
+
+    The window starts it before importing Qt, so that networkx's import and the
+    graph load overlap with Qt's start-up instead of following it.
+    """
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(load_taxonomy(wordnet, data_dir, state))
+        except BaseException as exc:  # handed to whoever waits on the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="taxonomy-load", daemon=True).start()
+    return future
 
 
 def load_taxonomy(

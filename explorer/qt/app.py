@@ -125,7 +125,9 @@ def run_gui(
     data_dir: str | None = None,
     wordnet: str | None = None,
     argv: list[str] | None = None,
+    taxonomy_future=None,
 ) -> int:
+    """Open the window; ``taxonomy_future`` is a load already under way (see the CLI)."""
     from explorer.qt.main_window import MainWindow
 
     def thumbnail_cache():
@@ -162,7 +164,7 @@ def run_gui(
         lambda: setattr(window, "after_paint", _AfterFirstPaint(window.tree.viewport(), when_ready))
     )
     window.show()
-    window.load_taxonomy(wordnet)
+    window.load_taxonomy(wordnet, taxonomy_future)
     if screenshot or quit_after:
         window.screenshot = _Screenshot(window, screenshot, quit_after or 60_000)  # kept alive
         window.screenshot.start()

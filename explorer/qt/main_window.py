@@ -344,8 +344,14 @@ class MainWindow(QMainWindow):
 
     # --- taxonomy ------------------------------------------------------------------
 
-    def load_taxonomy(self, wordnet=None) -> None:
-        from explorer.core.taxonomy import load_taxonomy
+    def load_taxonomy(self, wordnet=None, future=None) -> None:
+        """Load the taxonomy in a worker, or wait there for a load already started (``future``)."""
+        if future is not None:
+
+            def load_taxonomy(_wordnet, _data_dir, state):
+                return future.result()
+        else:
+            from explorer.core.taxonomy import load_taxonomy
 
         self._show_busy("Loading WordNet 3.0")
         self.runner.start(
