@@ -63,64 +63,60 @@ JUMP_MS = 200  # between page jumps
 APP_CHILD = r"""
 import time
 marks = {"interpreter up": time.monotonic()}
-import json, sys
+import builtins, json, sys
 import explorer.cli
 marks["explorer.cli imported"] = time.monotonic()
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
-import explorer.qt.main_window as main_window
-marks["PySide6 + explorer.qt imported"] = time.monotonic()
-
-Window = main_window.MainWindow
 window = None
 
-class FirstPaint(QObject):
-    def eventFilter(self, watched, event):
-        if (event.type() == QEvent.Type.Paint and "first tree paint" not in marks
-                and window is not None and window.tree_model is not None):
-            marks["first tree paint"] = time.monotonic()
-            QTimer.singleShot(0, finish)
-        return False
+# `wnexplorer gui` starts the taxonomy load before it imports Qt: hook the window's class
+# when the command imports it, so this measures that path and not one with Qt loaded first.
+def patch(main_window):
+    patch.done = True  # before the imports below, which come through the hook again
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+    marks["PySide6 + explorer.qt imported"] = time.monotonic()
+    Window = main_window.MainWindow
 
-def finish():
-    marks["tree painted, back in the loop"] = time.monotonic()
-    print(json.dumps(marks), flush=True)
-    window.close()
-    QApplication.instance().exit(0)
+    class FirstPaint(QObject):
+        def eventFilter(self, watched, event):
+            if (event.type() == QEvent.Type.Paint and "first tree paint" not in marks
+                    and window is not None and window.tree_model is not None):
+                marks["first tree paint"] = time.monotonic()
+                QTimer.singleShot(0, finish)
+            return False
 
-watcher = FirstPaint()
-original_init = Window.__init__
-def init(self, *args, **kwargs):
-    global window
-    marks["MainWindow() called"] = time.monotonic()
-    original_init(self, *args, **kwargs)
-    marks["MainWindow built"] = time.monotonic()
-    window = self
-    self.tree.viewport().installEventFilter(watcher)
-Window.__init__ = init
+    def finish():
+        marks["tree painted, back in the loop"] = time.monotonic()
+        print(json.dumps(marks), flush=True)
+        window.close()
+        QApplication.instance().exit(0)
 
-original_load = Window.load_taxonomy
-def load(self, *args, **kwargs):
-    marks["window shown, load_taxonomy() called"] = time.monotonic()
-    import explorer.core.taxonomy as taxonomy  # what the method imports first anyway
-    inner = taxonomy.load_taxonomy
-    def timed(*a, **k):
-        marks["worker: load_taxonomy started"] = time.monotonic()
-        try:
-            return inner(*a, **k)
-        finally:
-            marks["worker: load_taxonomy done"] = time.monotonic()
-    taxonomy.load_taxonomy = timed
-    original_load(self, *args, **kwargs)
-    taxonomy.load_taxonomy = inner
-Window.load_taxonomy = load
+    watcher = FirstPaint()
+    original_init = Window.__init__
+    def init(self, *args, **kwargs):
+        global window
+        marks["MainWindow() called"] = time.monotonic()
+        original_init(self, *args, **kwargs)
+        marks["MainWindow built"] = time.monotonic()
+        window = self
+        self.tree.viewport().installEventFilter(watcher)
+    Window.__init__ = init
+    original_loaded = Window._taxonomy_loaded
+    def loaded(self, *args):
+        marks["GUI: taxonomy received"] = time.monotonic()
+        original_loaded(self, *args)
+        marks["GUI: tree model set, tree shown"] = time.monotonic()
+    Window._taxonomy_loaded = loaded
+    patch.watcher = watcher
 
-original_loaded = Window._taxonomy_loaded
-def loaded(self, *args):
-    marks["GUI: taxonomy received"] = time.monotonic()
-    original_loaded(self, *args)
-    marks["GUI: tree model set, tree shown"] = time.monotonic()
-Window._taxonomy_loaded = loaded
+original_import = builtins.__import__
+def hooked_import(name, *args, **kwargs):
+    module = original_import(name, *args, **kwargs)
+    main_window = sys.modules.get("explorer.qt.main_window")
+    if not hasattr(patch, "done") and hasattr(main_window, "MainWindow"):
+        patch(main_window)
+    return module
+builtins.__import__ = hooked_import
 
 sys.exit(explorer.cli.main(["--data-dir", sys.argv[1], "gui"]))
 """
