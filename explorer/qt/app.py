@@ -68,7 +68,8 @@ class _Screenshot:
     def _visible_rows_loaded(self) -> bool:
         window = self.window
         if (
-            window.taxonomy is None
+            not getattr(window, "started", False)  # the catalogue (or demo) is not open yet
+            or window.taxonomy is None
             or window._busy_job is not None
             or window._images_job is not None
         ):
@@ -151,6 +152,7 @@ def run_gui(
             window.open_demo()  # a newcomer with no catalogue of their own sees the demo
         elif not screenshot:
             window.open_catalogue(last)
+        window.started = True
         target = select or (None if screenshot else settings.value("last_synset"))
         if target:
             try:
