@@ -36,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import cpu_model, git_state, loadavg  # bench/ is on sys.path
+
 REFERENCE_DATA = Path("/work/shared/data")
 ILSVRC_SYNSETS = "ilsvrc2012/imagenet_synsets.txt"
 FALL11_COUNTS = "imagenet21k/fall11_synset_image_counts.tsv"
@@ -574,35 +576,8 @@ def summary(seconds: list[float]) -> dict:
 # --- the report -----------------------------------------------------------------------------
 
 
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def git_state() -> str:
-    """The commit benchmarked, marked when explorer/ has uncommitted changes."""
-
-    def git(*args: str) -> str:
-        root = Path(__file__).resolve().parent.parent
-        command = ["git", "-C", str(root), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        changes = git("status", "--porcelain", "explorer")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} + uncommitted changes in explorer/" if changes else head
-
-
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     import sqlite3
 
     return {

@@ -43,6 +43,8 @@ import threading
 import time
 from pathlib import Path
 
+from common import cpu_model, git_state, loadavg  # bench/ is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path("/work/shared/data/imagenet-samples")
 GOLDEN = "n02099601"  # golden retriever
@@ -857,34 +859,10 @@ def top_functions(profiler: cProfile.Profile, count: int = 10) -> dict:
 # --- the report -----------------------------------------------------------------------------
 
 
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def git_state() -> str:
-    """The commit benchmarked, marked when explorer/ has uncommitted changes."""
-
-    def git(*args: str) -> str:
-        command = ["git", "-C", str(ROOT), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        changes = git("status", "--porcelain", "explorer")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} + uncommitted changes in explorer/" if changes else head
-
-
 def machine() -> dict:
     from importlib import metadata
 
-    cpu = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu,

@@ -36,6 +36,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from common import cpu_model, git_state, loadavg  # bench/ is on sys.path
+
 REFERENCE_DATA = Path("/work/shared/data")
 TARGETS = {"warm_load_s": 1.0, "stats_wall_s": 1.5, "search_p95_ms": 30.0}
 LIMIT = 20  # search results per query, as the CLI and the GUI ask for
@@ -326,35 +328,8 @@ def bench_search(data_dir: str, wordnet: str | None, reference: Path, naive_coun
 # --- the report -------------------------------------------------------------------------
 
 
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def git_state() -> str:
-    """The commit benchmarked, marked when explorer/ has uncommitted changes."""
-
-    def git(*args: str) -> str:
-        root = Path(__file__).resolve().parent.parent
-        command = ["git", "-C", str(root), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        changes = git("status", "--porcelain", "explorer")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} + uncommitted changes in explorer/" if changes else head
-
-
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     import sqlite3
 
     return {

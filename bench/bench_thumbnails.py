@@ -30,12 +30,12 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from common import cpu_model, git_state, loadavg  # bench/ is on sys.path
 from PIL import Image, features
 
 from explorer.core.thumbnails import ThumbnailCache, make_thumbnail
@@ -77,34 +77,8 @@ def timed(function, items, pool: ThreadPoolExecutor | None) -> tuple[float, floa
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def git_state() -> str:
-    """The commit benchmarked, marked when explorer/ has uncommitted changes."""
-
-    def git(*args: str) -> str:
-        command = ["git", "-C", str(ROOT), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        changes = git("status", "--porcelain", "explorer")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} + uncommitted changes in explorer/" if changes else head
-
-
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu,
