@@ -360,7 +360,6 @@ def _batches_in_background(batches: Iterator[list[tuple]], state: JobState):
             if isinstance(item, BaseException):
                 raise item
             yield item
-            state.check()
     finally:
         stop.set()
         while worker.is_alive():  # unblock a producer waiting on a full queue
@@ -413,7 +412,12 @@ def index_catalogue(
 
     report = SourceReport()
     state.progress(0, None, f"Indexing {source}")
-    batches = _batches_in_background(_entries(source, layout, labels_path, report), state)
+    batches = _entries(source, layout, labels_path, report)
+    if layout != "manifest":
+        # a folder walk waits on its walker processes: a thread overlaps that with the writes;
+        # parsing a manifest is pure Python, and a second thread only adds GIL hand-offs
+        # (3M rows: 12.9 s threaded, 10.2 s in one thread)
+        batches = _batches_in_background(batches, state)
 
     if target.exists():
         with Catalogue.open(target) as existing:
@@ -474,6 +478,7 @@ def _first_index(target: Path, batches, meta: dict, state: JobState) -> dict:
                 _insert(conn, "images", batch)
                 seen += len(batch)
                 state.progress(seen, None, f"Indexing {meta['source']}")
+                state.check()
             try:
                 for statement in _IMAGE_INDEXES:
                     conn.execute(statement)
@@ -510,6 +515,7 @@ def _rescan(db: sqlite_utils.Database, batches, meta: dict, state: JobState) -> 
                 _insert(conn, "temp.scan", batch)
                 seen += len(batch)
                 state.progress(seen, None, f"Rescanning {meta['source']}")
+                state.check()
             conn.execute("CREATE INDEX temp.scan_path ON scan (path)")
             repeated = conn.execute(
                 "SELECT path FROM temp.scan GROUP BY path HAVING count(*) > 1 LIMIT 3"
