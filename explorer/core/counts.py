@@ -15,6 +15,7 @@ the (node, ancestor) pairs of the nodes with images: a few milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -62,17 +63,24 @@ class CountPropagator:
         self.wnids = taxonomy.wnids
         self.index = {wnid: i for i, wnid in enumerate(self.wnids)}
         self._ancestors = ancestors
+        self._sizes = sizes.astype(np.int64)
+        self._starts = np.cumsum(self._sizes) - self._sizes  # node i's pairs start here
         self._pair_node = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
 
     def __call__(self, direct_counts: dict[str, int]) -> Counts:
         nodes = len(self.wnids)
         direct = np.zeros(nodes, dtype=np.int64)
-        for wnid, count in direct_counts.items():
-            direct[self.index[wnid]] = count
-        weights = direct[self._pair_node]
-        with_images = weights > 0  # only pairs whose node has images contribute
-        ancestors = self._ancestors[with_images]
-        subtree = np.bincount(ancestors, weights=weights[with_images], minlength=nodes)
+        if direct_counts:
+            positions = np.atleast_1d(itemgetter(*direct_counts)(self.index))  # C-level lookups
+            direct[positions] = np.fromiter(direct_counts.values(), np.int64, len(direct_counts))
+        # Gather only the ancestor runs of nodes with images (a ragged gather, vectorised):
+        # a quarter of the 825,000 pairs for ImageNet-21k, a few thousand for ILSVRC-1k.
+        with_images = np.flatnonzero(direct)
+        sizes = self._sizes[with_images]
+        offsets = np.repeat(self._starts[with_images] - (np.cumsum(sizes) - sizes), sizes)
+        ancestors = self._ancestors[offsets + np.arange(int(sizes.sum()))]
+        weights = np.repeat(direct[with_images], sizes)
+        subtree = np.bincount(ancestors, weights=weights, minlength=nodes)
         synsets = np.bincount(ancestors, minlength=nodes)
         return Counts(
             self.wnids, self.index, direct, subtree.astype(np.int64), synsets,
