@@ -697,9 +697,14 @@ def report_counts(counts: dict) -> None:
     }
     for key, label in rows.items():
         print(f"  {label:<37} {fmt_ms(counts[key])}")
+    print(f"  naive / counts: p50 {counts['ratio_p50']:.0f}x, best {counts['ratio_best']:.0f}x")
+    # "Counts for all nodes once loaded": the taxonomy (with its propagator) and the
+    # catalogue (with its per-label counts) are loaded once per window or command; what runs
+    # per request is the propagation.
     print(
-        f"  naive / counts: p50 {counts['ratio_p50']:.0f}x, best {counts['ratio_best']:.0f}x; "
-        f"{verdict(counts['all_counts']['p95_ms'], TARGETS['counts_ms'], 'ms')} (p95)"
+        "  counts for all nodes once loaded (the propagation): "
+        f"{verdict(counts['propagate']['p95_ms'], TARGETS['counts_ms'], 'ms')} (p95); "
+        f"with the loading steps above: {counts['all_counts']['p95_ms']:.1f} ms"
     )
     for wnid, got in counts["fall11"].items():
         print(
