@@ -29,14 +29,13 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import cpu_model, git_state, loadavg  # bench/ is on sys.path
+from common import cpu_model, git_state, loadavg, summary  # bench/ is on sys.path
 
 REFERENCE_DATA = Path("/work/shared/data")
 ILSVRC_SYNSETS = "ilsvrc2012/imagenet_synsets.txt"
@@ -557,19 +556,6 @@ def bench_counts(args: argparse.Namespace, catalogue_path: Path) -> dict:
         "fall11": {w: {"name": n, **counts.of(w)} for w, (n, _, _) in FALL11_CHECKS.items()},
         "naive_agrees_on_nodes": len(naive) - len(differ),
         "checks": problems,
-    }
-
-
-def summary(seconds: list[float]) -> dict:
-    """best, median, p95 and max of a list of times, in milliseconds."""
-    ms = sorted(s * 1000 for s in seconds)
-    p95 = statistics.quantiles(ms, n=100, method="inclusive")[94] if len(ms) > 1 else ms[0]
-    return {
-        "n": len(ms),
-        "best_ms": ms[0],
-        "p50_ms": statistics.median(ms),
-        "p95_ms": p95,
-        "max_ms": ms[-1],
     }
 
 

@@ -36,7 +36,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from common import cpu_model, git_state, loadavg  # bench/ is on sys.path
+from common import cpu_model, git_state, loadavg, summary  # bench/ is on sys.path
 
 REFERENCE_DATA = Path("/work/shared/data")
 TARGETS = {"warm_load_s": 1.0, "stats_wall_s": 1.5, "search_p95_ms": 30.0}
@@ -200,20 +200,6 @@ def warm_page_cache(location_path: str) -> None:
         if path.is_file():
             path.read_bytes()
     subprocess.run([sys.executable, "-c", "import nltk, networkx, explorer.cli"], check=True)
-
-
-def summary(seconds: list[float]) -> dict:
-    """best, median, p95 and max of a list of times, in milliseconds."""
-    ms = sorted(s * 1000 for s in seconds)
-    p95 = statistics.quantiles(ms, n=100, method="inclusive")[94] if len(ms) > 1 else ms[0]
-    return {
-        "n": len(ms),
-        "best_ms": ms[0],
-        "p50_ms": statistics.median(ms),
-        "p95_ms": p95,
-        "max_ms": ms[-1],
-        "mean_ms": statistics.fmean(ms),
-    }
 
 
 # --- search -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 from pathlib import Path
 
@@ -36,3 +37,17 @@ def cpu_model() -> str:
     except OSError:
         pass
     return "unknown"
+
+
+def summary(seconds: list[float]) -> dict:
+    """best, median, mean, p95 and max of a list of times, in milliseconds."""
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = statistics.quantiles(ms, n=100, method="inclusive")[94] if len(ms) > 1 else ms[0]
+    return {
+        "n": len(ms),
+        "best_ms": ms[0],
+        "p50_ms": statistics.median(ms),
+        "p95_ms": p95,
+        "max_ms": ms[-1],
+        "mean_ms": statistics.fmean(ms),
+    }

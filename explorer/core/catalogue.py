@@ -473,20 +473,12 @@ def _first_index(target: Path, batches, meta: dict, state: JobState) -> dict:
                 "DROP INDEX images_path; DROP INDEX images_wnid; BEGIN;"
             )
             scan = _start_scan(conn, meta)
-            seen = 0
-            for batch in batches:
-                _insert(conn, "images", batch)
-                seen += len(batch)
-                state.progress(seen, None, f"Indexing {meta['source']}")
-                state.check()
+            seen = _write_batches(conn, "images", batches, state, f"Indexing {meta['source']}")
             try:
                 for statement in _IMAGE_INDEXES:
                     conn.execute(statement)
             except sqlite3.IntegrityError as exc:  # the unique path index: a path twice
-                repeated = conn.execute(
-                    "SELECT path FROM images GROUP BY path HAVING count(*) > 1 LIMIT 3"
-                ).fetchall()
-                raise _repeated_paths_error([path for (path,) in repeated]) from exc
+                raise _repeated_paths_error(_repeated_paths(conn, "images")) from exc
             figures = {"seen": seen, "added": seen, "changed": 0, "restored": 0, "newly_missing": 0}
             _finish_scan(conn, scan, meta, figures)
             conn.execute("COMMIT")
@@ -510,18 +502,12 @@ def _rescan(db: sqlite_utils.Database, batches, meta: dict, state: JobState) -> 
     try:
         with db.atomic():
             scan = _start_scan(conn, meta)
-            seen = 0
-            for batch in batches:
-                _insert(conn, "temp.scan", batch)
-                seen += len(batch)
-                state.progress(seen, None, f"Rescanning {meta['source']}")
-                state.check()
+            message = f"Rescanning {meta['source']}"
+            seen = _write_batches(conn, "temp.scan", batches, state, message)
             conn.execute("CREATE INDEX temp.scan_path ON scan (path)")
-            repeated = conn.execute(
-                "SELECT path FROM temp.scan GROUP BY path HAVING count(*) > 1 LIMIT 3"
-            ).fetchall()
+            repeated = _repeated_paths(conn, "temp.scan")
             if repeated:
-                raise _repeated_paths_error([path for (path,) in repeated])
+                raise _repeated_paths_error(repeated)
             differs = (
                 "(i.size IS NOT s.size OR i.mtime_ns IS NOT s.mtime_ns OR i.wnid IS NOT s.wnid "
                 "OR i.raw_path IS NOT s.raw_path)"
@@ -555,6 +541,22 @@ def _rescan(db: sqlite_utils.Database, batches, meta: dict, state: JobState) -> 
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.scan")
     return figures
+
+
+def _write_batches(conn, table: str, batches, state: JobState, message: str) -> int:
+    """Write every batch into ``table``, reporting progress; stop at a cancel. Returns rows."""
+    seen = 0
+    for batch in batches:
+        _insert(conn, table, batch)
+        seen += len(batch)
+        state.progress(seen, None, message)
+        state.check()
+    return seen
+
+
+def _repeated_paths(conn: sqlite3.Connection, table: str) -> list[str]:
+    rows = conn.execute(f"SELECT path FROM {table} GROUP BY path HAVING count(*) > 1 LIMIT 3")
+    return [path for (path,) in rows]
 
 
 def _repeated_paths_error(paths: list[str]) -> CatalogueError:
