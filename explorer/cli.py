@@ -539,7 +539,7 @@ def gui(obj: Context, demo, catalogue, select, screenshot, quit_after) -> None:
         raise click.UsageError("--demo and --catalogue exclude each other")
     from explorer.core.taxonomy import load_taxonomy_in_background
 
-    # The taxonomy loads while Qt starts; the tree paints as soon as both are ready.
+    # The graph loads while Qt starts; the tree paints from the cache before it is done.
     taxonomy = load_taxonomy_in_background(obj.wordnet, obj.data_dir)
     # The only Qt import of the CLI, made when the window is asked for, so every other
     # command runs on machines without Qt or a display.

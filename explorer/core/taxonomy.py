@@ -17,7 +17,6 @@ count of all its lemmas), ``min_depth`` and ``max_depth`` (entity is 0).
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import os
 import re
@@ -39,6 +38,7 @@ from explorer.core.taxonomy_cache import (
     LEMMA_SEPARATOR,
     CacheInvalid,
     build_cache,
+    cache_path_for,
     read_array,
     read_cache,
     read_wnids,
@@ -81,6 +81,12 @@ class Taxonomy:
 
     def __len__(self) -> int:
         return self.graph.number_of_nodes()
+
+    def child_count(self, wnid: str) -> int:
+        return len(self.graph.succ[wnid])
+
+    def parent_count(self, wnid: str) -> int:
+        return len(self.graph.pred[wnid])
 
     def close(self) -> None:
         self._search.close()
@@ -311,12 +317,6 @@ def _gc_paused():
         gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-def cache_path_for(source_path: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """The cache file for one WordNet location (several can coexist)."""
-    key = hashlib.sha256(source_path.encode()).hexdigest()[:12]
-    return paths.cache_dir(data_dir) / f"taxonomy-{key}.sqlite"
 
 
 def _current_cache(

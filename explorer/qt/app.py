@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer.core.errors import ExplorerError
@@ -35,21 +35,6 @@ def _install_excepthook() -> None:
             QMessageBox.critical(None, APP_NAME, f"Unexpected error: {kind.__name__}: {value}")
 
     sys.excepthook = hook
-
-
-class _AfterFirstPaint(QObject):
-    """Calls ``callback`` once, right after ``widget`` has painted for the first time."""
-
-    def __init__(self, widget, callback) -> None:
-        super().__init__(widget)
-        self._callback = callback
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self._callback)
-        return False
 
 
 class _Screenshot:
@@ -160,11 +145,9 @@ def run_gui(
             except ExplorerError as exc:
                 window.statusBar().showMessage(str(exc), 10000)
 
-    # after the tree's first paint, not before it: opening a catalogue (or making the demo)
-    # takes its time, and a worker competing for the GIL would hold the paint back
-    window.taxonomy_ready.connect(
-        lambda: setattr(window, "after_paint", _AfterFirstPaint(window.tree.viewport(), when_ready))
-    )
+    # from the event loop, after the tree's paint that is due: opening a catalogue (or
+    # making the demo) takes its time, and a worker competing for the GIL would hold it back
+    window.taxonomy_ready.connect(lambda: QTimer.singleShot(0, when_ready))
     window.show()
     window.load_taxonomy(wordnet, taxonomy_future)
     if screenshot or quit_after:

@@ -42,7 +42,7 @@ from explorer.qt.thumbnail_grid import (
     ThumbnailGridView,
     ThumbnailLoader,
 )
-from explorer.qt.workers import JobRunner
+from explorer.qt.workers import AfterFirstPaint, JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,11 @@ class SearchBox(QWidget):
                 return True
         return super().eventFilter(watched, event)
 
+    def set_taxonomy(self, taxonomy) -> None:
+        self.taxonomy = taxonomy
+        if self.field.text().strip():  # typed while WordNet loaded
+            self._search()
+
     def _search(self) -> None:
         text = self.field.text().strip()
         self.results.clear()
@@ -154,13 +159,17 @@ class MainWindow(QMainWindow):
         self.data_dir = data_dir
         self.runner = JobRunner(self)
         self.taxonomy = None
+        self._hierarchy = None  # the cache's CachedHierarchy, while the taxonomy loads
         self.tree_model: SynsetTreeModel | None = None
         self.catalogue = None  # an open explorer.core.catalogue.Catalogue
         self.counts = None
         self.propagate = None
         self.current_wnid: str | None = None
         self._images_job = None
+        self._listed: list = []  # the current node's images, as listed, before arrange
         self._busy_job = None
+        self._fit_columns_timer = QTimer(self, singleShot=True, interval=0)
+        self._fit_columns_timer.timeout.connect(self._fit_tree_columns)
 
         self.search = SearchBox()
         self.search.chosen.connect(self.select)
@@ -248,10 +257,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore_settings()
         self.scope.currentIndexChanged.connect(lambda _i: self._load_images())
-        self.sort.currentIndexChanged.connect(
-            lambda _i: self.grid_model.set_sort(self.sort.currentData())
-        )
-        self.filter.currentIndexChanged.connect(self._filter_changed)
+        self.sort.currentIndexChanged.connect(lambda _i: self._arrange_images())
+        self.filter.currentIndexChanged.connect(lambda _i: self._arrange_images())
         self.size_slider.valueChanged.connect(self._size_changed)
 
     # --- menus and settings -------------------------------------------------------
@@ -345,41 +352,78 @@ class MainWindow(QMainWindow):
     # --- taxonomy ------------------------------------------------------------------
 
     def load_taxonomy(self, wordnet=None, future=None) -> None:
-        """Load the taxonomy in a worker, or wait there for a load already started (``future``)."""
-        if future is not None:
+        """Show the tree and load the taxonomy in a worker (or wait there for ``future``,
+        a load already started).
 
-            def load_taxonomy(_wordnet, _data_dir, state):
+        With a current cache the tree is shown at once from the cache's CachedHierarchy,
+        and the graph loads after the tree's first paint (a worker competing for the
+        GIL would hold that paint back); the rest of the window follows when it arrives.
+        """
+        from explorer.core.taxonomy_cache import open_cached_hierarchy
+
+        def load(wordnet, data_dir, state):  # in the worker: networkx's import too
+            if future is not None:
                 return future.result()
-        else:
             from explorer.core.taxonomy import load_taxonomy
 
-        self._show_busy("Loading WordNet 3.0")
-        self.runner.start(
-            load_taxonomy, wordnet, self.data_dir,
-            on_finished=self._taxonomy_loaded, on_failed=self._taxonomy_failed,
-            on_progress=self._progress,
-        )  # fmt: skip
+            return load_taxonomy(wordnet, data_dir, state)
 
-    def _taxonomy_loaded(self, taxonomy) -> None:
-        self._hide_busy()
-        self.taxonomy = taxonomy
-        self.search.taxonomy = taxonomy
-        self.tree_model = SynsetTreeModel(taxonomy, self)
+        def start_load() -> None:
+            self._show_busy("Loading WordNet 3.0")
+            self.runner.start(
+                load, wordnet, self.data_dir,
+                on_finished=self._taxonomy_loaded, on_failed=self._taxonomy_failed,
+                on_progress=self._progress,
+            )  # fmt: skip
+
+        self._hierarchy = open_cached_hierarchy(wordnet, self.data_dir)
+        if self._hierarchy is None:  # a first run builds the cache: nothing to show before
+            start_load()
+            return
+        self._show_tree(self._hierarchy)
+        self._after_paint = AfterFirstPaint(self.tree.viewport(), start_load)
+
+    def _show_tree(self, source) -> None:
+        self.tree_model = SynsetTreeModel(source, self)
         self.tree.setModel(self.tree_model)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        # names grow with depth (WordNet goes 19 levels down): size them to their text and
-        # scroll sideways, rather than squeezing deep names to nothing
-        header.setSectionResizeMode(0, header.ResizeMode.ResizeToContents)
-        for column in (1, 2):
-            header.setSectionResizeMode(column, header.ResizeMode.ResizeToContents)
+        # Names grow with depth (WordNet goes 19 levels down): columns are fitted to their
+        # text (and the tree scrolls sideways) rather than squeezing deep names to nothing.
+        # Fitted once per expand or new counts, not by ResizeToContents, which measures every
+        # expanded row again on each change: 11,000 model calls per select.
+        header.setSectionResizeMode(header.ResizeMode.Interactive)
+        self.tree.expanded.connect(self._fit_tree_columns_soon)
+        self.tree.collapsed.connect(self._fit_tree_columns_soon)
         header.moveSection(0, 2)  # counts first, where they stay in view; the tree in the names
         self.tree.setTreePosition(0)
         self.tree.selectionModel().currentChanged.connect(self._tree_current_changed)
         self.tree.expand(self.tree_model.index(0, 0))
+        self._fit_tree_columns()  # before the first paint: four rows, quick
         self.tree_placeholder.setVisible(False)
         self.tree.setVisible(True)
         self.tree_model.set_thin_threshold(self.coverage.threshold.value())
+
+    def _fit_tree_columns_soon(self) -> None:
+        self._fit_columns_timer.start()  # once, after a burst of expands
+
+    def _fit_tree_columns(self) -> None:
+        for column in range(self.tree_model.columnCount()):
+            self.tree.resizeColumnToContents(column)
+
+    def _taxonomy_loaded(self, taxonomy) -> None:
+        self._hide_busy()
+        self.taxonomy = taxonomy
+        self.search.set_taxonomy(taxonomy)
+        if self.tree_model is None:
+            self._show_tree(taxonomy)
+        else:
+            self.tree_model.set_source(taxonomy)
+            self._hierarchy.close()
+            self._hierarchy = None
+            current = self.tree.selectionModel().currentIndex()
+            if current.isValid():  # chosen while the graph loaded: show it in full now
+                self._tree_current_changed(current, None)
         if self.catalogue is not None:
             self._recount()
         self.taxonomy_ready.emit()
@@ -415,7 +459,7 @@ class MainWindow(QMainWindow):
 
     def _tree_current_changed(self, current, _previous) -> None:
         wnid = current.data(WNID_ROLE)
-        if not wnid:
+        if not wnid or self.taxonomy is None:  # _taxonomy_loaded comes back here
             return
         self.current_wnid = wnid
         self.detail.show_synset(self.taxonomy, wnid, self.counts, self.coverage.threshold.value())
@@ -558,6 +602,7 @@ class MainWindow(QMainWindow):
             self.propagate = CountPropagator(self.taxonomy)
         self.counts = self.propagate(self.catalogue.direct_counts(self.taxonomy.graph))
         self.tree_model.set_counts(self.counts)
+        self._fit_tree_columns_soon()
         if self.current_wnid:
             self.detail.show_synset(
                 self.taxonomy, self.current_wnid, self.counts, self.coverage.threshold.value()
@@ -578,10 +623,10 @@ class MainWindow(QMainWindow):
     # --- images --------------------------------------------------------------------
 
     def _load_images(self) -> None:
-        if self._images_job is not None:
-            self._images_job.cancel()
-            self._images_job = None
+        """List the current node's images in a worker, then arrange them (_arrange_images)."""
+        self._listed = []
         if self.catalogue is None or self.current_wnid is None or self.taxonomy is None:
+            self._cancel_images_job()
             self.grid_model.set_rows(self.catalogue, [])
             self._update_image_count()
             return
@@ -589,20 +634,47 @@ class MainWindow(QMainWindow):
         wnids = [wnid]
         if self.scope.currentData() == "subtree" and self.counts is not None:
             wnids = self.counts.image_synsets_under(wnid)
+        self._start_images_job(
+            _list_images, str(self.catalogue.path), wnids,
+            on_finished=lambda rows, wnid=wnid: self._images_listed(wnid, rows),
+        )  # fmt: skip
+
+    def _images_listed(self, wnid: str, rows: list) -> None:
+        if wnid != self.current_wnid:
+            return  # the user moved on meanwhile
+        self._listed = rows
+        self._arrange_images()
+
+    def _arrange_images(self) -> None:
+        """Filter and sort the listed images in a worker (a subtree can hold 250,000)."""
+        from explorer.core.image_list import arrange
+
+        listed, wnid = self._listed, self.current_wnid
+        self._start_images_job(
+            lambda state: arrange(listed, self.sort.currentData(), self.filter.currentData()),
+            on_finished=lambda rows: self._images_arranged(wnid, listed, rows),
+        )  # fmt: skip
+
+    def _images_arranged(self, wnid: str, listed: list, rows: list) -> None:
+        if wnid != self.current_wnid or listed is not self._listed:
+            return  # superseded by another node, scope, sort or filter
+        self._images_job = None
+        self.grid_model.set_rows(self.catalogue, rows, total=len(listed))
+        self._update_image_count()
+        self.images_ready.emit()
+
+    def _start_images_job(self, function, *args, on_finished) -> None:
+        self._cancel_images_job()
         self.image_count.setText("Loading…")
         self._images_job = self.runner.start(
-            _list_images, str(self.catalogue.path), wnids,
-            on_finished=lambda rows, wnid=wnid: self._images_loaded(wnid, rows),
+            function, *args, on_finished=on_finished,
             on_failed=lambda message: self.image_count.setText(message),
         )  # fmt: skip
 
-    def _images_loaded(self, wnid: str, rows: list) -> None:
-        if wnid != self.current_wnid:
-            return  # the user moved on meanwhile
-        self._images_job = None
-        self.grid_model.set_rows(self.catalogue, rows)
-        self._update_image_count()
-        self.images_ready.emit()
+    def _cancel_images_job(self) -> None:
+        if self._images_job is not None:
+            self._images_job.cancel()
+            self._images_job = None
 
     def _update_image_count(self) -> None:
         shown, total = self.grid_model.rowCount(), self.grid_model.total()
@@ -610,10 +682,6 @@ class MainWindow(QMainWindow):
         self.image_count.setText(
             f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
         )
-
-    def _filter_changed(self) -> None:
-        self.grid_model.set_problem_filter(self.filter.currentData())
-        self._update_image_count()
 
     def _size_changed(self, position: int) -> None:
         self.grid.set_thumbnail_size(THUMBNAIL_SIZES[position])

@@ -36,6 +36,7 @@ from PySide6.QtGui import QColor
 if TYPE_CHECKING:
     from explorer.core.counts import Counts
     from explorer.core.taxonomy import Taxonomy
+    from explorer.core.taxonomy_cache import CachedHierarchy
 
 ENTITY = "n00001740"
 
@@ -76,10 +77,11 @@ class _Node:
 class SynsetTreeModel(QAbstractItemModel):
     """Synsets as a tree (one row per appearance) with name, image and subtree columns."""
 
-    def __init__(self, taxonomy: Taxonomy, parent: QObject | None = None) -> None:
+    def __init__(self, source: Taxonomy | CachedHierarchy, parent: QObject | None = None) -> None:
+        """``source`` answers the tree's questions: the Taxonomy, or the cache's
+        CachedHierarchy until the Taxonomy has loaded (see ``set_source``)."""
         super().__init__(parent)
-        self._taxonomy = taxonomy
-        self._graph = taxonomy.graph
+        self._source = source
         self._counts: Counts | None = None
         self._thin_threshold = 0
         self._root = _Node("", None, 0)
@@ -94,6 +96,10 @@ class SynsetTreeModel(QAbstractItemModel):
     @property
     def thin_threshold(self) -> int:
         return self._thin_threshold
+
+    def set_source(self, source: Taxonomy | CachedHierarchy) -> None:
+        """Answer from ``source`` from now on: the same hierarchy, so no row changes."""
+        self._source = source
 
     def set_counts(self, counts: Counts | None) -> None:
         """Show these image counts (None: no catalogue, empty count columns, no colouring)."""
@@ -185,20 +191,23 @@ class SynsetTreeModel(QAbstractItemModel):
         node = self._node(parent)
         if node.children is not None:
             return bool(node.children)
-        return len(self._graph.succ[node.wnid]) > 0  # out-degree: nothing gets built
+        return self._source.child_count(node.wnid) > 0  # nothing gets built
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
         if parent.column() > 0:
             return False
         node = self._node(parent)
-        return node.children is None and len(self._graph.succ[node.wnid]) > 0
+        return node.children is None and self._source.child_count(node.wnid) > 0
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
         if not self.canFetchMore(parent):
             return
         node = self._node(parent)
-        wnids = self._taxonomy.children(node.wnid)  # sorted by synset name
+        wnids = self._source.children(node.wnid)  # sorted by synset name
         children = [_Node(wnid, node, row) for row, wnid in enumerate(wnids)]
+        # Empty while Qt announces the rows: the old state it expects, and a view or
+        # tester reacting to the signal cannot start a second fetch of this node.
+        node.children = []
         self.beginInsertRows(parent, 0, len(children) - 1)
         node.children = children
         self.endInsertRows()
@@ -207,7 +216,7 @@ class SynsetTreeModel(QAbstractItemModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() > 0 or not self._graph.succ[self._node(index).wnid]:
+        if index.column() > 0 or not self._source.child_count(self._node(index).wnid):
             flags |= Qt.ItemFlag.ItemNeverHasChildren
         return flags
 
@@ -259,10 +268,10 @@ class SynsetTreeModel(QAbstractItemModel):
         return index.internalPointer() if index.isValid() else self._root
 
     def _name(self, wnid: str) -> str:
-        return self._graph.nodes[wnid]["lemmas"][0]
+        return self._source.node(wnid)["lemmas"][0]
 
     def _label(self, wnid: str) -> str:
-        parents = len(self._graph.pred[wnid])
+        parents = self._source.parent_count(wnid)
         name = self._name(wnid)
         return f"{name}  {MULTI_PARENT_MARK}{parents}" if parents > 1 else name
 
@@ -278,12 +287,12 @@ class SynsetTreeModel(QAbstractItemModel):
 
     def _tooltip(self, node: _Node) -> str:
         # Rich text, so Qt wraps long glosses instead of drawing a screen-wide tip.
-        data = self._graph.nodes[node.wnid]
+        data = self._source.node(node.wnid)
         lines = [
             f"<b>{html.escape(data['lemmas'][0])}</b> ({html.escape(data['name'])}, {node.wnid})",
             html.escape(data["gloss"]),
         ]
-        others = [p for p in self._taxonomy.parents(node.wnid) if p != node.parent.wnid]
+        others = [p for p in self._source.parents(node.wnid) if p != node.parent.wnid]
         if others:
             names = ", ".join(html.escape(self._name(p)) for p in others)
             lines.append(f"<i>also under: {names}</i>")

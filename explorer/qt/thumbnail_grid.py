@@ -33,13 +33,6 @@ if TYPE_CHECKING:
 ROW_ROLE = Qt.ItemDataRole.UserRole
 _PIXMAP_CACHE_ROWS = 3000  # QPixmaps kept in memory; older ones are decoded again (from disk)
 
-SORT_KEYS = {
-    "name": lambda r: r.path.rsplit("/", 1)[-1].lower(),
-    "path": lambda r: r.path,
-    "size": lambda r: (r.size is None, r.size or 0),
-    "problems": lambda r: (not r.problems, not r.audited, r.problems, r.path),
-}
-
 
 class _LoaderSignals(QObject):
     loaded = Signal(int, int, QImage, str)  # generation, image id, image, error
@@ -117,39 +110,29 @@ class ThumbnailGridModel(QAbstractListModel):
         super().__init__(parent)
         self.loader = loader
         self.catalogue = None  # an open explorer.core.catalogue.Catalogue, for file paths
-        self._all: list[ImageRow] = []
         self._rows: list[ImageRow] = []
-        self._row_of: dict[int, int] = {}
+        self._total = 0
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._errors: dict[int, str] = {}
-        self._pending: set[int] = set()
+        self._pending: dict[int, int] = {}  # image id -> its row when it was asked for
         self.thumbnail_size = 128
-        self.sort_key = "name"
-        self.problem_filter = "all"  # "all", "problems", "clean", "not_audited" or a problem code
         self._placeholder = _placeholder(self.thumbnail_size)
         loader.signals.loaded.connect(self._on_loaded)
 
     # --- contents ---------------------------------------------------------------
 
-    def set_rows(self, catalogue, rows: list[ImageRow]) -> None:
+    def set_rows(self, catalogue, rows: list[ImageRow], total: int | None = None) -> None:
+        """Show ``rows``, already filtered and sorted (core ``image_list.arrange``, in a
+        worker: a subtree's rows take too long for the GUI thread); ``total`` is how many
+        there are before the filter."""
         self.beginResetModel()
+        if catalogue is not self.catalogue:
+            self._pixmaps.clear()
+            self._errors.clear()
         self.catalogue = catalogue
-        self._all = rows
-        self._pixmaps.clear()
-        self._errors.clear()
-        self._apply()
-        self.endResetModel()
-
-    def set_sort(self, key: str) -> None:
-        self.beginResetModel()
-        self.sort_key = key
-        self._apply()
-        self.endResetModel()
-
-    def set_problem_filter(self, which: str) -> None:
-        self.beginResetModel()
-        self.problem_filter = which
-        self._apply()
+        self._rows = rows
+        self._total = len(rows) if total is None else total
+        self._restart()
         self.endResetModel()
 
     def set_thumbnail_size(self, size: int) -> None:
@@ -160,25 +143,6 @@ class ThumbnailGridModel(QAbstractListModel):
         self._errors.clear()
         self._restart()
         self.endResetModel()
-
-    def _apply(self) -> None:
-        rows = [r for r in self._all if self._keep(r)]
-        rows.sort(key=SORT_KEYS[self.sort_key])
-        self._rows = rows
-        self._row_of = {r.id: i for i, r in enumerate(rows)}
-        self._restart()
-
-    def _keep(self, row: ImageRow) -> bool:
-        which = self.problem_filter
-        if which == "all":
-            return True
-        if which == "problems":
-            return bool(row.problems)
-        if which == "clean":
-            return row.audited and not row.problems
-        if which == "not_audited":
-            return not row.audited
-        return which in row.problems
 
     def _restart(self) -> None:
         self.loader.next_generation()
@@ -195,7 +159,8 @@ class ThumbnailGridModel(QAbstractListModel):
         return self._rows
 
     def total(self) -> int:
-        return len(self._all)
+        """Rows before the filter."""
+        return self._total
 
     # --- Qt model ---------------------------------------------------------------
 
@@ -207,7 +172,7 @@ class ThumbnailGridModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._pixmap(row)
+            return self._pixmap(row, index.row())
         if role == Qt.ItemDataRole.DisplayRole:
             name = row.path.rsplit("/", 1)[-1]
             return ("⚠ " if row.problems else "") + name
@@ -226,7 +191,7 @@ class ThumbnailGridModel(QAbstractListModel):
             return row
         return None
 
-    def _pixmap(self, row: ImageRow) -> QPixmap:
+    def _pixmap(self, row: ImageRow, position: int) -> QPixmap:
         pixmap = self._pixmaps.get(row.id)
         if pixmap is not None:
             self._pixmaps.move_to_end(row.id)
@@ -234,21 +199,20 @@ class ThumbnailGridModel(QAbstractListModel):
         if row.id in self._errors:
             return _placeholder(self.thumbnail_size, "cannot show", "#d08080")
         if row.id not in self._pending and self.catalogue is not None:
-            self._pending.add(row.id)
+            self._pending[row.id] = position
             path = self.catalogue.absolute_path(row.path, row.raw_path)
             self.loader.request(row, path, self.thumbnail_size)
         return self._placeholder
 
     def _on_loaded(self, generation: int, image_id: int, image: QImage, error: str) -> None:
-        self._pending.discard(image_id)
+        position = self._pending.pop(image_id, None)
         if image.isNull():
             self._errors[image_id] = error or "no preview"
         else:
             self._pixmaps[image_id] = QPixmap.fromImage(image)  # GUI thread only
             while len(self._pixmaps) > _PIXMAP_CACHE_ROWS:
                 self._pixmaps.popitem(last=False)
-        position = self._row_of.get(image_id)
-        if position is not None:
+        if position is not None and position < len(self._rows):
             index = self.index(position)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 

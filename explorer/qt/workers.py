@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from explorer.core.errors import Cancelled, ExplorerError
 from explorer.core.jobs import JobState
@@ -116,3 +116,18 @@ class JobRunner(QObject):
         for job in list(self._jobs):
             job.cancel()
         return self.pool.waitForDone(timeout_ms)
+
+
+class AfterFirstPaint(QObject):
+    """Calls ``callback`` once, right after ``widget`` has painted for the first time."""
+
+    def __init__(self, widget, callback) -> None:
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._callback)
+        return False

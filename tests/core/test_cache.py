@@ -8,8 +8,14 @@ import sys
 
 import pytest
 
-from explorer.core.taxonomy import cache_path_for, load_taxonomy
-from explorer.core.taxonomy_cache import CacheInvalid, read_cache
+from explorer.core.taxonomy import load_taxonomy
+from explorer.core.taxonomy_cache import (
+    CachedHierarchy,
+    CacheInvalid,
+    cache_path_for,
+    open_cached_hierarchy,
+    read_cache,
+)
 from explorer.core.wordnet_source import WordNetLocation
 
 DOG = "n02084071"
@@ -94,3 +100,39 @@ def test_warm_load_does_not_import_nltk(taxonomy, session_data_dir):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["82115", "False"]
+
+
+# --- CachedHierarchy: the tree's answers before the graph is loaded -------------------------
+
+
+def test_cached_hierarchy_answers_like_the_taxonomy(taxonomy, session_data_dir):
+    hierarchy = open_cached_hierarchy(data_dir=session_data_dir)
+    assert hierarchy is not None
+    graph = taxonomy.graph
+    multi_parent = [w for w in graph if graph.in_degree(w) > 1]
+    sample = sorted(set(multi_parent) | set(taxonomy.wnids[::20]) | {DOG, "n00001740"})
+    try:
+        for wnid in sample:
+            assert wnid in hierarchy
+            assert hierarchy.children(wnid) == taxonomy.children(wnid), wnid
+            assert hierarchy.parents(wnid) == taxonomy.parents(wnid), wnid
+            assert hierarchy.child_count(wnid) == taxonomy.child_count(wnid), wnid
+            assert hierarchy.parent_count(wnid) == taxonomy.parent_count(wnid), wnid
+            node, full = hierarchy.node(wnid), taxonomy.node(wnid)
+            assert node == {key: full[key] for key in ("name", "lemmas", "gloss")}, wnid
+        assert "n99999999" not in hierarchy
+        with pytest.raises(KeyError):
+            hierarchy.node("n99999999")
+    finally:
+        hierarchy.close()
+    print(f"\nCachedHierarchy matched the graph on {len(sample):,} synsets")
+
+
+def test_cached_hierarchy_refuses_what_load_taxonomy_would_rebuild(taxonomy, tmp_path):
+    assert open_cached_hierarchy(data_dir=tmp_path / "no-cache-yet") is None
+    with pytest.raises(CacheInvalid, match="stale"):
+        CachedHierarchy(taxonomy.cache_path, "another fingerprint")
+    copy = tmp_path / "cache.sqlite"
+    copy.write_bytes(b"\x00garbage" * 1000)
+    with pytest.raises(CacheInvalid, match="damaged"):
+        CachedHierarchy(copy, "any")

@@ -14,6 +14,7 @@ from explorer.core.audit import audit_catalogue
 from explorer.core.catalogue import index_catalogue
 from explorer.core.thumbnails import ThumbnailCache
 from explorer.qt.main_window import THUMBNAIL_SIZES, MainWindow
+from explorer.qt.synset_tree_model import WNID_ROLE
 
 GOLDEN, LABRADOR, RETRIEVER, TENCH = "n02099601", "n02099712", "n02099029", "n01440764"
 
@@ -81,8 +82,11 @@ def test_thumbnails_arrive_and_broken_files_are_marked(qtbot, window, catalogue_
     good = next(r for r in model.rows() if r.id in model._pixmaps)
     pixmap = model._pixmaps[good.id]
     assert max(pixmap.width(), pixmap.height()) <= THUMBNAIL_SIZES[2]
-    window.filter.setCurrentIndex(window.filter.findData("problems"))
+    loaded = model.loaded_count()
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):  # arranged in a worker
+        window.filter.setCurrentIndex(window.filter.findData("problems"))
     assert [r.path.rsplit("/", 1)[-1] for r in model.rows()] == ["broken.JPEG"]
+    assert model.loaded_count() == loaded  # thumbnails are kept across a filter change
     assert window.image_count.text() == "1 of 15 images"
 
 
@@ -95,7 +99,8 @@ def test_subtree_scope_and_sorting(qtbot, window, catalogue_path):
     assert window.grid_model.rowCount() == 0
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
         window.scope.setCurrentIndex(window.scope.findData("subtree"))
-    window.sort.setCurrentIndex(window.sort.findData("size"))
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.sort.setCurrentIndex(window.sort.findData("size"))
     sizes = [r.size for r in window.grid_model.rows()]
     assert sizes == sorted(sizes)
 
@@ -180,3 +185,38 @@ def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path
         image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)
     }
     assert len(colours) > 50, "the window is not blank"
+
+
+def test_the_tree_is_usable_before_the_taxonomy_arrives(
+    qtbot, taxonomy, tmp_path, session_data_dir
+):
+    """With a current cache the tree shows at once; the graph's load does not hold it back."""
+    from concurrent.futures import Future
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "t"), session_data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    loading: Future = Future()  # the load a test controls: still under way
+    window.load_taxonomy(future=loading)
+    assert window.tree.isVisible() and window.taxonomy is None
+    model = window.tree_model
+    entity = model.index(0, 0)
+    assert entity.data(WNID_ROLE) == "n00001740" and window.tree.isExpanded(entity)
+    assert [model.index(r, 0, entity).data() for r in range(model.rowCount(entity))] == [
+        "abstraction",
+        "physical entity",
+        "thing",
+    ]
+    window.select_path(taxonomy.paths_to_root(GOLDEN)[0])  # browsing while the graph loads
+    qtbot.keyClicks(window.search.field, "tench")  # typing too: answered when it arrives
+    assert window.current_wnid is None and not window.search.results.isVisible()
+
+    with qtbot.waitSignal(window.taxonomy_ready, timeout=10_000):
+        loading.set_result(taxonomy)
+    assert window.tree_model is model  # the same rows, now answered by the graph
+    assert window.current_wnid == GOLDEN
+    assert "golden retriever" in window.detail.toPlainText()
+    qtbot.waitUntil(window.search.results.isVisible, timeout=3000)
+    assert window.search.results.item(0).data(Qt.ItemDataRole.UserRole) == TENCH
+    window.close()

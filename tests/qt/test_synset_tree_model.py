@@ -342,6 +342,45 @@ def test_qt_model_tester_fetching_on_its_own(qtmodeltester, taxonomy, dog_counts
     assert count_nodes(model) > 10_000
 
 
+def _rows(model, parent=QModelIndex()) -> list:  # noqa: B008
+    """(label, tooltip, has children, children's rows) of every fetched row, depth first."""
+    rows = []
+    for row in range(model.rowCount(parent)):
+        index = model.index(row, 0, parent)
+        rows.append((index.data(DISPLAY), index.data(TOOLTIP), model.hasChildren(index),
+                     model.flags(index), _rows(model, index)))  # fmt: skip
+    return rows
+
+
+def test_a_model_on_the_cache_shows_the_taxonomy_tree_and_swaps_to_it(
+    qtmodeltester, taxonomy, session_data_dir
+):
+    """The window paints from the cache's CachedHierarchy while the graph loads."""
+    from explorer.core.taxonomy_cache import open_cached_hierarchy
+
+    hierarchy = open_cached_hierarchy(data_dir=session_data_dir)
+    on_cache, on_graph = BoundedModel(hierarchy), BoundedModel(taxonomy)
+    for model in (on_cache, on_graph):
+        fetch_levels(model, QModelIndex(), 3)
+        for path in taxonomy.paths_to_root(DOG):
+            fetch(model, model.index_for_path(path))
+        model.fetchable = set()
+    assert _rows(on_cache) == _rows(on_graph)
+    qtmodeltester.check(on_cache)
+
+    changes = []
+    on_cache.rowsInserted.connect(lambda *args: changes.append(args))
+    on_cache.modelReset.connect(lambda: changes.append("reset"))
+    on_cache.set_source(taxonomy)
+    hierarchy.close()  # from here on the model asks the graph only
+    assert changes == []
+    assert _rows(on_cache) == _rows(on_graph)
+    path = taxonomy.paths_to_root(GOLDEN_RETRIEVER)[0]
+    on_cache.fetchable = set(path)  # the tester, still connected, checks these insertions
+    golden = on_cache.index_for_path(path)
+    assert golden.data(WNID_ROLE) == GOLDEN_RETRIEVER
+
+
 # --- in a view ------------------------------------------------------------------------
 
 
