@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 import time
 
 from PySide6.QtCore import QSettings, QTimer
@@ -126,7 +127,12 @@ def run_gui(
     app.setOrganizationName(ORGANISATION)
     app.setDesktopFileName(DESKTOP_ID)
     _install_excepthook()
-    settings = QSettings(ORGANISATION, "wordnet-explorer")
+    if screenshot:  # reproducible pictures, and the user's own settings left alone
+        scratch = tempfile.TemporaryDirectory(prefix="wnexplorer-screenshot-")
+        window_settings = os.path.join(scratch.name, "settings.ini")
+        settings = QSettings(window_settings, QSettings.Format.IniFormat)
+    else:
+        settings = QSettings(ORGANISATION, "wordnet-explorer")
     window = MainWindow(settings, thumbnail_cache, data_dir)
 
     def when_ready() -> None:
@@ -153,7 +159,11 @@ def run_gui(
     if screenshot or quit_after:
         window.screenshot = _Screenshot(window, screenshot, quit_after or 60_000)  # kept alive
         window.screenshot.start()
-    return app.exec()
+    status = app.exec()
+    if screenshot:
+        settings.sync()  # now, or QSettings writes (and remakes the folder) at exit
+        scratch.cleanup()
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:

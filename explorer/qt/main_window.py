@@ -393,8 +393,11 @@ class MainWindow(QMainWindow):
         # Fitted once per expand or new counts, not by ResizeToContents, which measures every
         # expanded row again on each change: 11,000 model calls per select.
         header.setSectionResizeMode(header.ResizeMode.Interactive)
+        for column in range(self.tree_model.columnCount()):
+            header.resizeSection(column, header.sectionSizeHint(column))  # from narrow, then
         self.tree.expanded.connect(self._fit_tree_columns_soon)
         self.tree.collapsed.connect(self._fit_tree_columns_soon)
+        self.tree.verticalScrollBar().valueChanged.connect(self._fit_tree_columns_soon)
         header.moveSection(0, 2)  # counts first, where they stay in view; the tree in the names
         self.tree.setTreePosition(0)
         self.tree.selectionModel().currentChanged.connect(self._tree_current_changed)
@@ -408,8 +411,13 @@ class MainWindow(QMainWindow):
         self._fit_columns_timer.start()  # once, after a burst of expands
 
     def _fit_tree_columns(self) -> None:
+        """Widen columns to the rows in view (Qt measures those); never narrow them while
+        browsing, which would make the tree jump sideways on every scroll."""
+        header = self.tree.header()
         for column in range(self.tree_model.columnCount()):
-            self.tree.resizeColumnToContents(column)
+            wanted = max(self.tree.sizeHintForColumn(column), header.sectionSizeHint(column))
+            if wanted > header.sectionSize(column):
+                header.resizeSection(column, wanted)
 
     def _taxonomy_loaded(self, taxonomy) -> None:
         self._hide_busy()
@@ -449,13 +457,17 @@ class MainWindow(QMainWindow):
         while parent.isValid():
             self.tree.expand(parent)
             parent = parent.parent()
+        self.tree.scrollTo(index, QTreeView.ScrollHint.PositionAtCenter)
+        # now, before selecting starts the image listing: a worker running Python makes
+        # every Python call of the fit wait for the GIL (86 ms instead of 10)
+        self._fit_columns_timer.stop()
+        self._fit_tree_columns()
+        self.tree.horizontalScrollBar().setValue(0)  # keep the counts in view
         self.tree.selectionModel().setCurrentIndex(
             index,
             QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows,
         )
-        self.tree.scrollTo(index, QTreeView.ScrollHint.PositionAtCenter)
-        self.tree.horizontalScrollBar().setValue(0)  # keep the counts in view
 
     def _tree_current_changed(self, current, _previous) -> None:
         wnid = current.data(WNID_ROLE)
