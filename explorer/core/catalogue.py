@@ -223,6 +223,24 @@ class Catalogue:
             )
         return sorted(rows, key=lambda r: r.path)
 
+    def images_by_path(self, paths: Iterable[str]) -> list[ImageRow]:
+        """The images (present or not) at these paths relative to the root, sorted by path."""
+        paths = list(paths)
+        rows: list[ImageRow] = []
+        for start in range(0, len(paths), 500):
+            chunk = paths[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows.extend(
+                _image_row(*row)
+                for row in self.db.execute(
+                    "SELECT i.id, i.path, i.wnid, i.size, i.present, i.raw_path, i.mtime_ns, "
+                    "i.format, i.width, i.height, i.mode, a.problems FROM images i "
+                    f"LEFT JOIN audit a ON a.image_id = i.id WHERE i.path IN ({marks})",
+                    chunk,
+                )
+            )
+        return sorted(rows, key=lambda r: r.path)
+
     def summary(self, nouns) -> dict:
         """Images, synsets, odd labels and missing files, as the index command prints them."""
         by_kind = dict.fromkeys((LABEL_OK, LABEL_UNKNOWN, LABEL_NOT_NOUN, LABEL_NONE), 0)

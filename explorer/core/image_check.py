@@ -16,7 +16,6 @@ read in full and images over ``max_pixels`` are judged from their header and nev
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 import threading
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
+
+from explorer.core.digest import new_digest
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "PROBLEM_CODES", "ImageCheck", "check_image"]
 
@@ -199,7 +200,7 @@ def _check_open_file(
 
 def _hash(file: BinaryIO, max_bytes: int) -> tuple[str | None, int]:
     """(hex digest, bytes read); the digest is None once more than ``max_bytes`` were read."""
-    digest = hashlib.blake2b(digest_size=16)
+    digest = new_digest()
     size = 0
     while chunk := file.read(_CHUNK):
         size += len(chunk)

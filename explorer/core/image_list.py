@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from explorer.core.audit import AUDIT_CODES
 from explorer.core.catalogue import ImageRow
 from explorer.core.errors import CatalogueError
+from explorer.core.flags import REASONS
 
 SORTS: dict[str, Callable[[ImageRow], object]] = {
     "name": lambda r: r.path.rsplit("/", 1)[-1].lower(),  # the file name, then
@@ -22,11 +23,12 @@ SORTS: dict[str, Callable[[ImageRow], object]] = {
     "problems": lambda r: (not r.problems, not r.audited, r.problems, r.path),
 }
 
-# Which rows to keep: these, or a single problem code (rows that have it).
+# Which rows to keep: these, a problem code (rows that have it), or "flag:<reason>".
 FILTERS = ("all", "problems", "clean", "not_audited")
+CURATION_FILTERS = ("flagged", "reviewed_ok", "not_reviewed")  # these need ``states``
 
 
-def _keeper(which: str) -> Callable[[ImageRow], bool] | None:
+def _keeper(which: str, states) -> Callable[[ImageRow], bool] | None:
     if which == "all":
         return None
     if which == "problems":
@@ -37,16 +39,34 @@ def _keeper(which: str) -> Callable[[ImageRow], bool] | None:
         return lambda r: not r.audited
     if which in AUDIT_CODES:
         return lambda r: which in r.problems
+    if which in CURATION_FILTERS or which.startswith("flag:"):
+        states = states or {}
+        if which == "flagged":
+            return lambda r: r.path in states and bool(states[r.path].flags)
+        if which == "reviewed_ok":
+            return lambda r: r.path in states and states[r.path].review is not None
+        if which == "not_reviewed":
+            return lambda r: r.path not in states
+        reason = which.removeprefix("flag:")
+        if reason in REASONS:
+            return lambda r: r.path in states and reason in states[r.path].reasons
     raise CatalogueError(
-        f"Unknown image filter {which!r}; choose one of {', '.join(FILTERS)} or a problem code."
+        f"Unknown image filter {which!r}; choose one of "
+        f"{', '.join(FILTERS + CURATION_FILTERS)}, a problem code or flag:<reason>."
     )
 
 
-def arrange(rows: Iterable[ImageRow], sort: str = "name", keep: str = "all") -> list[ImageRow]:
-    """The rows that ``keep`` lets through, sorted by ``sort`` (ties in catalogue order)."""
+def arrange(
+    rows: Iterable[ImageRow], sort: str = "name", keep: str = "all", states=None
+) -> list[ImageRow]:
+    """The rows that ``keep`` lets through, sorted by ``sort`` (ties in catalogue order).
+
+    ``states`` maps image paths to their curation (``FlagStore.states()``), for the
+    curation filters.
+    """
     if sort not in SORTS:
         raise CatalogueError(f"Unknown sort {sort!r}; choose one of {', '.join(SORTS)}.")
-    keeper = _keeper(keep)
+    keeper = _keeper(keep, states)
     kept = list(rows) if keeper is None else [r for r in rows if keeper(r)]
     if sort == "name":  # the common case, a third faster without the lambda per row
         keys = [r.path[r.path.rfind("/") + 1 :].lower() for r in kept]

@@ -1,0 +1,445 @@
+"""Curation on top of the flag store: commands with undo, counts, sharing and review queues.
+
+Commands record the state of their images before and after; ``UndoStack``
+applies them and walks back and forth. The rules:
+
+- flagging an image with a reason adds that flag (replacing an earlier flag
+  with the same reason) and removes its "reviewed, OK" mark;
+- marking an image reviewed-OK removes its flags;
+- clearing one reason removes that flag; clearing all removes flags and mark.
+
+Merging flags from another curator (:func:`import_flags`): per image and
+reason, a flag we lack is added, an identical one is skipped, and a different
+one is a conflict that the newer (by its time) wins; an OK mark against flags
+is a conflict the newer side wins too. Every conflict is reported.
+
+>>> stack = UndoStack(store)                                   # doctest: +SKIP
+>>> stack.push(flag_images(store, [ref], "wrong_label"))       # doctest: +SKIP
+>>> stack.undo()                                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from explorer.core.digest import file_digest
+from explorer.core.errors import StoreError
+from explorer.core.flags import (
+    EMPTY,
+    REASONS,
+    Flag,
+    FlagStore,
+    ImageState,
+    Review,
+    default_curator,
+)
+
+REVIEWED_OK = "reviewed_ok"  # the reason column of an OK mark in exports
+EXPORT_FIELDS = (
+    "path", "reason", "note", "suggested_wnid", "curator", "time", "content_hash", "size", "wnid",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image as curation keys it: its path relative to the catalogue root, and its file."""
+
+    path: str
+    file: str | bytes | None = None  # on disk, for the content hash; None: not hashed
+    wnid: str | None = None
+    size: int | None = None
+
+    @classmethod
+    def from_row(cls, catalogue, row) -> ImageRef:
+        return cls(row.path, catalogue.absolute_path(row.path, row.raw_path), row.wnid, row.size)
+
+
+# --- commands and undo ------------------------------------------------------------------
+
+
+@dataclass
+class Command:
+    """A change to some images' curation: their states before and after."""
+
+    label: str
+    before: dict[str, ImageState]
+    after: dict[str, ImageState]
+
+    def redo(self, store: FlagStore) -> None:
+        store.apply(self.after)
+
+    def undo(self, store: FlagStore) -> None:
+        store.apply(self.before)
+
+
+def _identity(ref: ImageRef) -> dict:
+    content_hash = file_digest(ref.file) if ref.file is not None else None
+    return {"content_hash": content_hash, "size": ref.size, "wnid": ref.wnid}
+
+
+def flag_images(
+    store: FlagStore,
+    refs: Sequence[ImageRef],
+    reason: str,
+    note: str = "",
+    suggested_wnid: str | None = None,
+    curator: str | None = None,
+) -> Command:
+    if reason not in REASONS:
+        raise StoreError(f"Unknown reason {reason!r}; choose one of {', '.join(REASONS)}.")
+    curator = curator or default_curator()
+    before = _before(store, refs)
+    now = _now()
+    after = {}
+    for ref in refs:
+        flag = Flag(reason, note, suggested_wnid, curator, now, **_identity(ref))
+        kept = [f for f in before[ref.path].flags if f.reason != reason]
+        after[ref.path] = ImageState(tuple(sorted([*kept, flag], key=lambda f: f.reason)), None)
+    noun = "image" if len(refs) == 1 else "images"
+    return Command(f"Flag {len(refs)} {noun} {reason}", before, after)
+
+
+def mark_reviewed(
+    store: FlagStore, refs: Sequence[ImageRef], curator: str | None = None
+) -> Command:
+    curator = curator or default_curator()
+    before = _before(store, refs)
+    now = _now()
+    after = {ref.path: ImageState((), Review(curator, now, **_identity(ref))) for ref in refs}
+    noun = "image" if len(refs) == 1 else "images"
+    return Command(f"Mark {len(refs)} {noun} reviewed OK", before, after)
+
+
+def clear_images(store: FlagStore, refs: Sequence[ImageRef], reason: str | None = None) -> Command:
+    """Remove one reason's flag, or (``reason`` None) every flag and the OK mark."""
+    if reason is not None and reason not in REASONS:
+        raise StoreError(f"Unknown reason {reason!r}; choose one of {', '.join(REASONS)}.")
+    before = _before(store, refs)
+    after = {}
+    for ref in refs:
+        state = before[ref.path]
+        if reason is None:
+            after[ref.path] = EMPTY
+        else:
+            after[ref.path] = replace(
+                state, flags=tuple(f for f in state.flags if f.reason != reason)
+            )
+    what = "flags" if reason is None else f"{reason} flags"
+    return Command(f"Clear {what} of {len(refs)} image(s)", before, after)
+
+
+def _before(store: FlagStore, refs: Sequence[ImageRef]) -> dict[str, ImageState]:
+    states = store.states(ref.path for ref in refs)
+    return {ref.path: states.get(ref.path, EMPTY) for ref in refs}
+
+
+class UndoStack:
+    """Applies commands and undoes and redoes them (a new command drops the redo side)."""
+
+    def __init__(self, store: FlagStore, limit: int = 1000) -> None:
+        self.store = store
+        self.limit = limit
+        self._done: list[Command] = []
+        self._undone: list[Command] = []
+
+    def push(self, command: Command) -> None:
+        command.redo(self.store)
+        self._done.append(command)
+        del self._done[: -self.limit]
+        self._undone.clear()
+
+    def undo(self) -> Command | None:
+        if not self._done:
+            return None
+        command = self._done.pop()
+        command.undo(self.store)
+        self._undone.append(command)
+        return command
+
+    def redo(self) -> Command | None:
+        if not self._undone:
+            return None
+        command = self._undone.pop()
+        command.redo(self.store)
+        self._done.append(command)
+        return command
+
+    @property
+    def undo_label(self) -> str | None:
+        return self._done[-1].label if self._done else None
+
+    @property
+    def redo_label(self) -> str | None:
+        return self._undone[-1].label if self._undone else None
+
+
+# --- counts over the catalogue's labels --------------------------------------------------
+
+
+def curated_by_label(store: FlagStore, catalogue) -> tuple[dict[str, int], dict[str, int]]:
+    """(flagged images, reviewed images: flagged or OK) per label of the present images."""
+    states = store.states()
+    flagged: dict[str, int] = {}
+    reviewed: dict[str, int] = {}
+    paths = list(states)
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for path, wnid in catalogue.db.execute(
+            f"SELECT path, wnid FROM images WHERE present = 1 AND path IN ({marks})", chunk
+        ):
+            if wnid is None:
+                continue
+            reviewed[wnid] = reviewed.get(wnid, 0) + 1
+            if states[path].flags:
+                flagged[wnid] = flagged.get(wnid, 0) + 1
+    return flagged, reviewed
+
+
+# --- sharing ---------------------------------------------------------------------------
+
+
+def export_rows(store: FlagStore) -> list[dict]:
+    """One row per flag and per OK mark, sorted by path and reason."""
+    rows = []
+    for path, state in store.states().items():
+        for flag in state.flags:
+            rows.append({"path": path, **_mark_fields(flag), "reason": flag.reason})
+        if state.review is not None:
+            rows.append({"path": path, **_mark_fields(state.review), "reason": REVIEWED_OK})
+    return [{name: row.get(name) for name in EXPORT_FIELDS} for row in rows]
+
+
+def _mark_fields(mark) -> dict:
+    fields = {k: getattr(mark, k) for k in ("curator", "content_hash", "size", "wnid")}
+    fields["time"] = _iso(mark.time)
+    fields["note"] = getattr(mark, "note", "")
+    fields["suggested_wnid"] = getattr(mark, "suggested_wnid", None)
+    return fields
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")
+
+
+def _from_iso(text: str) -> float:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp(), 6)
+
+
+def _now() -> float:
+    """Microseconds, as exports write them: a flag survives a round trip unchanged."""
+    return round(time.time(), 6)
+
+
+def write_export(store: FlagStore, output: str | os.PathLike, fmt: str = "csv") -> int:
+    """Write every flag and OK mark to ``output`` (atomically); return the rows written."""
+    rows = export_rows(store)
+    if fmt == "json":
+        text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, EXPORT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    else:
+        raise StoreError(f"Unknown format {fmt!r}; choose csv or json.")
+    _atomic_write(Path(output), text)
+    return len(rows)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as stream:
+        stream.write(text)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(tmp, path)
+
+
+def read_export(path: str | os.PathLike) -> list[dict]:
+    """Rows of a CSV or JSON export; a clear StoreError for anything else."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"Cannot read {path}: {exc}") from exc
+    try:
+        rows = (
+            json.loads(text)
+            if text.lstrip().startswith("[")
+            else list(csv.DictReader(io.StringIO(text)))
+        )
+    except (json.JSONDecodeError, csv.Error) as exc:
+        raise StoreError(f"{path} is not a flags export (CSV or JSON): {exc}") from exc
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row, dict) or not row.get("path") or not row.get("reason"):
+            raise StoreError(f"{path}, row {number}: a flags export row needs path and reason")
+        if row["reason"] not in REASONS and row["reason"] != REVIEWED_OK:
+            raise StoreError(f"{path}, row {number}: unknown reason {row['reason']!r}")
+    return rows
+
+
+@dataclass
+class MergeReport:
+    added: int = 0
+    unchanged: int = 0
+    conflicts: list[dict] = field(default_factory=list)  # path, reason, kept, dropped
+
+
+def import_flags(store: FlagStore, rows: Iterable[dict]) -> MergeReport:
+    """Merge exported rows into the store (the rule is in the module's docstring)."""
+    incoming: dict[str, ImageState] = {}
+    for row in rows:
+        mark = _mark_from_row(row)
+        state = incoming.get(row["path"], EMPTY)
+        if isinstance(mark, Review):
+            incoming[row["path"]] = replace(state, review=mark)
+        else:
+            flags = [f for f in state.flags if f.reason != mark.reason] + [mark]
+            incoming[row["path"]] = replace(
+                state, flags=tuple(sorted(flags, key=lambda f: f.reason))
+            )
+    report = MergeReport()
+    local = store.states(incoming)
+    changes = {}
+    for path, theirs in incoming.items():
+        ours = local.get(path, EMPTY)
+        merged = _merge(path, ours, theirs, report)
+        if merged != ours:
+            changes[path] = merged
+    store.apply(changes)
+    return report
+
+
+def _merge(path: str, ours: ImageState, theirs: ImageState, report: MergeReport) -> ImageState:
+    flags = {f.reason: f for f in ours.flags}
+    for flag in theirs.flags:
+        mine = flags.get(flag.reason)
+        if mine is None:
+            flags[flag.reason] = flag
+            report.added += 1
+        elif mine == flag:
+            report.unchanged += 1
+        else:
+            newer, older = (flag, mine) if flag.time > mine.time else (mine, flag)
+            flags[flag.reason] = newer
+            report.conflicts.append(
+                {"path": path, "reason": flag.reason, "kept": _describe(newer),
+                 "dropped": _describe(older)}
+            )  # fmt: skip
+    review = ours.review
+    if theirs.review is not None:
+        if review is None:
+            review = theirs.review
+            report.added += 1
+        elif review == theirs.review:
+            report.unchanged += 1
+        else:
+            review = max(review, theirs.review, key=lambda r: r.time)
+    if flags and review is not None:  # OK against flags: the newer side wins
+        flagged_at = max(f.time for f in flags.values())
+        kept, dropped = (
+            ("flags", REVIEWED_OK) if flagged_at > review.time else (REVIEWED_OK, "flags")
+        )
+        report.conflicts.append({"path": path, "reason": f"{REVIEWED_OK} vs flags",
+                                 "kept": kept, "dropped": dropped})  # fmt: skip
+        if flagged_at > review.time:
+            review = None
+        else:
+            flags = {}
+    return ImageState(tuple(sorted(flags.values(), key=lambda f: f.reason)), review)
+
+
+def _describe(flag: Flag) -> str:
+    return f"{flag.curator} at {_iso(flag.time)}: {flag.note or '(no note)'}" + (
+        f" -> {flag.suggested_wnid}" if flag.suggested_wnid else ""
+    )
+
+
+def _mark_from_row(row: dict) -> Flag | Review:
+    size = row.get("size")
+    common = {
+        "curator": row.get("curator") or "",
+        "time": _from_iso(row["time"]) if row.get("time") else 0.0,
+        "content_hash": row.get("content_hash") or None,
+        "size": int(size) if size not in (None, "") else None,
+        "wnid": row.get("wnid") or None,
+    }
+    if row["reason"] == REVIEWED_OK:
+        return Review(**common)
+    return Flag(row["reason"], row.get("note") or "", row.get("suggested_wnid") or None, **common)
+
+
+# --- review queues from published label-error lists -----------------------------------
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    path: str
+    source: str
+    note: str
+    suggested_wnid: str | None
+
+
+def ilsvrc2012_classes() -> list[str]:
+    """The 1,000 ILSVRC-2012 class wnids in class-index order (sorted, as ImageNet numbers them)."""
+    text = resources.files("explorer.core.resources").joinpath("ilsvrc2012_wnids.txt").read_text()
+    return text.split()
+
+
+_VAL_NAME = re.compile(r"ILSVRC2012_val_(\d{8})\.JPEG$", re.IGNORECASE)
+
+
+def import_label_errors(store: FlagStore, catalogue, path: str | os.PathLike) -> tuple[int, int]:
+    """Queue cleanlab's ImageNet label-error candidates (``imagenet_mturk.json``) for review.
+
+    An entry's ``id`` is the 1-based ILSVRC2012 validation file number, matched
+    to the catalogue's ``ILSVRC2012_val_XXXXXXXX.JPEG`` files wherever they are.
+    Returns (queued, entries whose file the catalogue does not hold).
+    """
+    try:
+        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+        numbers = [int(e["id"]) for e in entries]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(
+            f"{path} is not cleanlab's label-error list (imagenet_mturk.json): {exc}"
+        ) from exc
+    by_number = {}
+    for (image_path,) in catalogue.db.execute(
+        "SELECT path FROM images WHERE present = 1 AND path LIKE '%ILSVRC2012_val_%'"
+    ):
+        match = _VAL_NAME.search(image_path)
+        if match:
+            by_number.setdefault(int(match.group(1)), image_path)
+    classes = ilsvrc2012_classes()
+    items = []
+    for entry, number in zip(entries, numbers, strict=True):
+        image_path = by_number.get(number)
+        if image_path is None:
+            continue
+        guessed = entry.get("our_guessed_label")
+        votes = entry.get("mturk") or {}
+        note = (
+            f"cleanlab: given {entry.get('given_original_label_name')}, "
+            f"guessed {entry.get('our_guessed_label_name')}; MTurk votes given "
+            f"{votes.get('given', '?')}, guessed {votes.get('guessed', '?')}, both "
+            f"{votes.get('both', '?')}, neither {votes.get('neither', '?')}"
+        )
+        suggested = classes[guessed] if isinstance(guessed, int) and 0 <= guessed < 1000 else None
+        items.append(QueueItem(image_path, "cleanlab-imagenet-mturk", note, suggested))
+    store.queue_add(items)
+    return len(items), len(entries) - len(items)
