@@ -249,6 +249,17 @@ class FlagStore:
         """
         if not changes:
             return
+        # The write lock first: another process (the CLI beside the window) cannot take the
+        # same sequence number or interleave its journal line with ours.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self._apply_locked(changes)
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.commit()
+
+    def _apply_locked(self, changes: Mapping[str, ImageState]) -> None:
         seq = self._last_seq() + 1
         line = json.dumps(
             {"seq": seq, "time": time.time(),
@@ -259,9 +270,8 @@ class FlagStore:
         self._journal.flush()
         os.fsync(self._journal.fileno())
         offset = self._journal.tell()
-        with self.db:
-            _write_states(self.db, changes)
-            _set_meta(self.db, last_seq=seq, journal_offset=offset)
+        _write_states(self.db, changes)
+        _set_meta(self.db, last_seq=seq, journal_offset=offset)
 
     # --- review queues -----------------------------------------------------------------
 

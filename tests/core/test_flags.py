@@ -401,3 +401,29 @@ def test_cleanlab_label_errors_become_a_review_queue(tmp_path, shared_data, taxo
         )
         assert "given tench" in note and "MTurk votes given 5" in note
     assert flags_path_for(catalogue_path.catalogue).name == "c.flags.sqlite"
+
+
+def test_two_writers_at_once_keep_one_journal_that_rebuilds_the_store(tmp_path):
+    """The window and the CLI may write at the same time: no lost flag, no shared seq."""
+    store_path = tmp_path / "c.flags.sqlite"
+    FlagStore.open(store_path).close()
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(store_path), str(first), "150"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for first in (0, 1000)
+    ]
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0
+    with FlagStore.open(store_path) as store:
+        states = store.states()
+    assert len(states) == 300
+    seqs = [json.loads(line)["seq"] for line in journal_path(store_path).read_text().splitlines()]
+    assert seqs == list(range(1, 301))
+    store_path.unlink()
+    shutil.rmtree(snapshots_dir(store_path))
+    with FlagStore.open(store_path) as rebuilt:
+        assert rebuilt.recovered and rebuilt.states() == states
