@@ -10,16 +10,19 @@ and a test runner, which argparse would not.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from explorer.core import paths
 from explorer.core.errors import ExplorerError
+from explorer.core.flags import REASONS
 from explorer.core.jobs import StderrProgress
 
 EXIT_FAILED = 1
@@ -359,8 +362,12 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
         )
     finally:
         progress.close()
+    from explorer.core.curation import relink_after_scan
+
+    relinked = relink_after_scan(summary.catalogue, summary)
     if as_json:
-        _print_json(summary.as_dict())
+        flags = None if relinked is None else asdict(relinked)
+        _print_json({**summary.as_dict(), "flags_relinked": flags})
         return
     echo = click.echo
     echo(f"Catalogue: {summary.catalogue}")
@@ -385,6 +392,12 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
         echo(
             f"Skipped:   {summary.other_files:,} non-image files; {summary.stat_failed:,} "
             f"images could not be stat'ed; {summary.unreadable_dirs:,} unreadable folders"
+        )
+    if relinked is not None and (relinked.relinked or relinked.ambiguous):
+        echo(
+            f"Flags:     {len(relinked.relinked):,} followed a moved or renamed file; "
+            f"{len(relinked.ambiguous):,} left where they were (same bytes in several places: "
+            f"`wnexplorer flags relink` lists them)"
         )
 
 
@@ -519,6 +532,324 @@ def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, as_j
         click.echo(f"  {code:<20} {number:,}")
     for image in report["images"]:
         click.echo(f"{image['path']}\t{image['wnid']}\t{','.join(image['problems'])}")
+
+
+# --- curation: flags --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _curation(obj: Context, catalogue_value: str):
+    """The open catalogue and its flag store; a recovered store is reported on stderr."""
+    from explorer.core.catalogue import Catalogue
+    from explorer.core.flags import FlagStore
+
+    path = _catalogue_file(obj, catalogue_value)
+    with Catalogue.open(path) as catalogue, FlagStore.open_for(path) as store:
+        if store.recovered:
+            click.echo(f"wnexplorer: warning: {store.recovered}", err=True)
+        yield catalogue, store
+
+
+def _stored_path(catalogue, value: str) -> str:
+    """PATH (absolute, or relative to the catalogue root) as the catalogue keys it."""
+    from explorer.core.errors import CatalogueError
+
+    given = Path(value).expanduser()
+    if not given.is_absolute():
+        relative = os.path.normpath(given)
+        if relative == ".." or relative.startswith(".." + os.sep):
+            raise CatalogueError(f"{value} is outside the catalogue root {catalogue.root}.")
+        return Path(relative).as_posix()
+    absolute = Path(os.path.normpath(given))
+    root = catalogue.root
+    for base, target in ((root, absolute), (root.resolve(), absolute.resolve())):
+        if target.is_relative_to(base) and target != base:
+            return target.relative_to(base).as_posix()
+    if catalogue.images_by_path([str(absolute)]):  # a manifest may list absolute paths
+        return str(absolute)
+    raise CatalogueError(f"{value} is outside the catalogue root {root}.")
+
+
+def _image_refs(catalogue, values: tuple[str, ...], store=None) -> list:
+    """ImageRefs of the PATHs; a path the catalogue does not list is an error that names it.
+
+    With ``store``, a path the catalogue lost is accepted when the store has curation
+    for it (so that flags of vanished images can still be removed).
+    """
+    from explorer.core.curation import ImageRef
+    from explorer.core.errors import CatalogueError
+
+    paths = list(dict.fromkeys(_stored_path(catalogue, v) for v in values))
+    rows = {row.path: row for row in catalogue.images_by_path(paths)}
+    curated = store.states(p for p in paths if p not in rows) if store is not None else {}
+    unknown = [p for p in paths if p not in rows and p not in curated]
+    if unknown:
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise CatalogueError(
+            f"Not in the catalogue {catalogue.path}: {', '.join(unknown[:5])}{more} "
+            f"(paths are relative to {catalogue.root}; `wnexplorer index` rescans it)."
+        )
+    return [ImageRef.from_row(catalogue, rows[p]) if p in rows else ImageRef(p) for p in paths]
+
+
+def _apply(store, command) -> None:
+    if command.before == command.after:
+        click.echo(f"{command.label}: nothing to change.")
+        return
+    store.apply(command.after)
+    click.echo(f"{command.label}.")
+
+
+def _flag_rows(catalogue, store, under: set[str] | None) -> list[dict]:
+    """Each flag and OK mark as exported, with the image's label and whether it is missing."""
+    from explorer.core.curation import export_rows
+
+    rows = export_rows(store)
+    listed = {r.path: r for r in catalogue.images_by_path({row["path"] for row in rows})}
+    result = []
+    for row in rows:
+        image = listed.get(row["path"])
+        label = image.wnid if image is not None else row["wnid"]
+        if under is not None and label not in under:
+            continue
+        missing = image is None or not image.present
+        result.append({**row, "label": label, "missing": missing})
+    return result
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split()) or "-"
+
+
+@cli.group()
+def flags() -> None:
+    """Curate images: flag them, mark them reviewed OK, share flags, review queues.
+
+    Flags live in a store beside the catalogue (c.sqlite -> c.flags.sqlite),
+    journaled and snapshotted: a rebuilt catalogue keeps them. PATH is an
+    image's path relative to the catalogue root, or an absolute path under it.
+    """
+
+
+@flags.command(
+    "add", epilog="Reasons: " + "; ".join(f"{code}: {text}" for code, text in REASONS.items()) + "."
+)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--reason", type=click.Choice(list(REASONS)), required=True)
+@click.option("--note", default="", help="Free text kept with the flag.")
+@click.option("--suggest", metavar="WNID", help="The right synset (wnid, offset or name).")
+@click.option("--curator", metavar="NAME", help="Who flags [default: the login name].")
+@catalogue_option
+@pass_context
+def flags_add(obj: Context, paths, reason, note, suggest, curator, catalogue) -> None:
+    """Flag images with a reason.
+
+    A flag replaces an earlier flag with the same reason, and removes the
+    image's "reviewed OK" mark.
+    """
+    from explorer.core.curation import flag_images
+    from explorer.core.errors import TaxonomyError
+
+    suggested = None
+    if suggest:
+        try:
+            suggested = obj.taxonomy().resolve(suggest)
+        except TaxonomyError as exc:
+            raise TaxonomyError(f"--suggest: {exc}") from exc
+    with _curation(obj, catalogue) as (opened, store):
+        refs = _image_refs(opened, paths)
+        _apply(store, flag_images(store, refs, reason, note, suggested, curator))
+
+
+@flags.command("remove")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--reason", type=click.Choice(list(REASONS)),
+    help="Remove only this reason's flag [default: every flag and the OK mark].",
+)  # fmt: skip
+@catalogue_option
+@pass_context
+def flags_remove(obj: Context, paths, reason, catalogue) -> None:
+    """Remove flags (one reason, or all) and OK marks.
+
+    Without --reason every flag and the "reviewed OK" mark go. A path the
+    catalogue no longer lists is accepted when it has flags.
+    """
+    from explorer.core.curation import clear_images
+
+    with _curation(obj, catalogue) as (opened, store):
+        refs = _image_refs(opened, paths, store)
+        _apply(store, clear_images(store, refs, reason))
+
+
+@flags.command("review")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--curator", metavar="NAME", help="Who reviewed [default: the login name].")
+@catalogue_option
+@pass_context
+def flags_review(obj: Context, paths, curator, catalogue) -> None:
+    """Mark images "reviewed, OK" (removing their flags)."""
+    from explorer.core.curation import mark_reviewed
+
+    with _curation(obj, catalogue) as (opened, store):
+        _apply(store, mark_reviewed(store, _image_refs(opened, paths), curator))
+
+
+@flags.command("list")
+@click.option("--under", metavar="WNID", help="Only images labelled with this synset or below.")
+@click.option("--json", "as_json", is_flag=True, help="Print {marks: [...], queue: {...}}.")
+@catalogue_option
+@pass_context
+def flags_list(obj: Context, under, as_json, catalogue) -> None:
+    """List flags and OK marks, one line each.
+
+    Columns: path, reason (reviewed_ok for an OK mark), note, suggested wnid,
+    curator, time, and "missing" for images the catalogue no longer has (their
+    flags are kept). The size of the review queue follows on stderr.
+    """
+    subtree = None
+    if under:
+        tax = obj.taxonomy()
+        wnid = tax.resolve(under)
+        subtree = tax.descendants(wnid) | {wnid}
+    with _curation(obj, catalogue) as (opened, store):
+        rows = _flag_rows(opened, store, subtree)
+        queue = store.queue_sources()
+    if as_json:
+        _print_json({"marks": rows, "queue": queue})
+        return
+    for row in rows:
+        time_text = row["time"][:19].replace("T", " ") + " UTC"
+        status = "\tmissing" if row["missing"] else ""
+        click.echo(
+            f"{row['path']}\t{row['reason']}\t{_one_line(row['note'])}\t"
+            f"{row['suggested_wnid'] or '-'}\t{row['curator']}\t{time_text}{status}"
+        )
+    images = len({row["path"] for row in rows})
+    missing = len({row["path"] for row in rows if row["missing"]})
+    click.echo(f"{len(rows):,} marks on {images:,} images ({missing:,} missing)", err=True)
+    if queue:
+        sources = ", ".join(f"{source}: {n:,}" for source, n in sorted(queue.items()))
+        click.echo(
+            f"Review queue: {sum(queue.values()):,} images ({sources}); "
+            "see `wnexplorer flags queue`",
+            err=True,
+        )
+
+
+@flags.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]),
+    help="[default: from the file's suffix, else csv]",
+)  # fmt: skip
+@catalogue_option
+@pass_context
+def flags_export(obj: Context, output, fmt, catalogue) -> None:
+    """Write every flag and OK mark to a CSV or JSON file.
+
+    Another curator merges it with `wnexplorer flags import`.
+    """
+    from explorer.core.curation import write_export
+
+    fmt = fmt or ("json" if Path(output).suffix.lower() == ".json" else "csv")
+    with _curation(obj, catalogue) as (_opened, store):
+        written = write_export(store, output, fmt)
+    click.echo(f"Wrote {written:,} rows to {output}", err=True)
+
+
+@flags.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the merge report as JSON.")
+@catalogue_option
+@pass_context
+def flags_import(obj: Context, file, as_json, catalogue) -> None:
+    """Merge another curator's export (CSV or JSON).
+
+    Flags we lack are added, identical ones skipped; of two different flags,
+    two OK marks, or an OK mark against flags, the newer wins. Every conflict
+    is reported.
+    """
+    from explorer.core.curation import import_flags, read_export
+
+    rows = read_export(file)
+    with _curation(obj, catalogue) as (_opened, store):
+        report = import_flags(store, rows)
+    if as_json:
+        _print_json(asdict(report))
+        return
+    click.echo(
+        f"{report.added:,} added, {report.unchanged:,} unchanged, "
+        f"{len(report.conflicts):,} conflicts"
+    )
+    for conflict in report.conflicts:
+        click.echo(
+            f"conflict: {conflict['path']} {conflict['reason']}: kept {conflict['kept']}; "
+            f"dropped {conflict['dropped']}"
+        )
+
+
+@flags.command("import-label-errors")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@catalogue_option
+@pass_context
+def flags_import_label_errors(obj: Context, file, catalogue) -> None:
+    """Queue cleanlab's ImageNet label-error candidates.
+
+    FILE is cleanlab's imagenet_mturk.json; its entries are matched by number to the
+    catalogue's ILSVRC2012_val_XXXXXXXX.JPEG files, wherever they are.
+    """
+    from explorer.core.curation import import_label_errors
+
+    with _curation(obj, catalogue) as (opened, store):
+        queued, not_found = import_label_errors(store, opened, file)
+    click.echo(f"{queued:,} queued for review, {not_found:,} not in the catalogue")
+
+
+@flags.command("relink")
+@catalogue_option
+@pass_context
+def flags_relink(obj: Context, catalogue) -> None:
+    """Move the flags of vanished paths to their files.
+
+    Run it after `wnexplorer index` rescanned the dataset: a flagged path that
+    is gone follows the one present file with the same content.
+    """
+    with _curation(obj, catalogue) as (opened, store):
+        report = store.relink(opened)
+    click.echo(
+        f"{len(report.relinked):,} relinked, {len(report.ambiguous):,} ambiguous, "
+        f"{len(report.still_missing):,} still missing"
+    )
+    for old, new in report.relinked:
+        click.echo(f"relinked: {old} -> {new}")
+    for old, candidates in report.ambiguous:
+        click.echo(f"ambiguous: {old} -> {', '.join(candidates)}")
+    for old in report.still_missing:
+        click.echo(f"missing: {old}")
+
+
+@flags.command("queue")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of queued images.")
+@catalogue_option
+@pass_context
+def flags_queue(obj: Context, as_json, catalogue) -> None:
+    """List the review queue (imported candidates).
+
+    Columns: path, source, note, suggested wnid.
+    """
+    with _curation(obj, catalogue) as (_opened, store):
+        items = [
+            {"path": p, "source": s, "note": n, "suggested_wnid": w} for p, s, n, w in store.queue()
+        ]
+    if as_json:
+        _print_json(items)
+        return
+    for item in items:
+        click.echo(
+            f"{item['path']}\t{item['source']}\t{_one_line(item['note'])}\t"
+            f"{item['suggested_wnid'] or '-'}"
+        )
 
 
 @cli.command()

@@ -10,8 +10,10 @@ applies them and walks back and forth. The rules:
 
 Merging flags from another curator (:func:`import_flags`): per image and
 reason, a flag we lack is added, an identical one is skipped, and a different
-one is a conflict that the newer (by its time) wins; an OK mark against flags
-is a conflict the newer side wins too. Every conflict is reported.
+one is a conflict that the newer (by its time) wins; two different OK marks,
+and an OK mark against flags, are conflicts the newer side wins too. Every
+conflict is reported, again on every import of the same file while the two
+stores disagree.
 
 >>> stack = UndoStack(store)                                   # doctest: +SKIP
 >>> stack.push(flag_images(store, [ref], "wrong_label"))       # doctest: +SKIP
@@ -40,8 +42,10 @@ from explorer.core.flags import (
     Flag,
     FlagStore,
     ImageState,
+    RelinkReport,
     Review,
     default_curator,
+    flags_path_for,
 )
 
 REVIEWED_OK = "reviewed_ok"  # the reason column of an OK mark in exports
@@ -183,6 +187,22 @@ class UndoStack:
         return self._undone[-1].label if self._undone else None
 
 
+def relink_after_scan(catalogue_path: str | os.PathLike, summary) -> RelinkReport | None:
+    """After an index or rescan: let flags follow moved and renamed files.
+
+    None when nothing can have moved (no image added or newly missing) or the
+    catalogue has no flag store yet.
+    """
+    from explorer.core.catalogue import Catalogue
+
+    if not (summary.added or summary.newly_missing):
+        return None
+    if not flags_path_for(catalogue_path).exists():
+        return None
+    with FlagStore.open_for(catalogue_path) as store, Catalogue.open(catalogue_path) as catalogue:
+        return store.relink(catalogue)
+
+
 # --- counts over the catalogue's labels --------------------------------------------------
 
 
@@ -263,18 +283,22 @@ def write_export(store: FlagStore, output: str | os.PathLike, fmt: str = "csv") 
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as stream:
-        stream.write(text)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"Cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def read_export(path: str | os.PathLike) -> list[dict]:
     """Rows of a CSV or JSON export; a clear StoreError for anything else."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a CSV saved by a spreadsheet
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreError(f"Cannot read {path}: {exc}") from exc
     try:
@@ -290,6 +314,10 @@ def read_export(path: str | os.PathLike) -> list[dict]:
             raise StoreError(f"{path}, row {number}: a flags export row needs path and reason")
         if row["reason"] not in REASONS and row["reason"] != REVIEWED_OK:
             raise StoreError(f"{path}, row {number}: unknown reason {row['reason']!r}")
+        try:
+            _mark_from_row(row)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise StoreError(f"{path}, row {number}: {exc} (time is ISO 8601, size bytes)") from exc
     return rows
 
 
@@ -329,44 +357,57 @@ def _merge(path: str, ours: ImageState, theirs: ImageState, report: MergeReport)
     flags = {f.reason: f for f in ours.flags}
     for flag in theirs.flags:
         mine = flags.get(flag.reason)
-        if mine is None:
+        if mine is None or mine == flag:
             flags[flag.reason] = flag
-            report.added += 1
-        elif mine == flag:
-            report.unchanged += 1
-        else:
-            newer, older = (flag, mine) if flag.time > mine.time else (mine, flag)
-            flags[flag.reason] = newer
+            continue
+        newer, older = (flag, mine) if flag.time > mine.time else (mine, flag)
+        flags[flag.reason] = newer
+        report.conflicts.append(
+            {"path": path, "reason": flag.reason, "kept": _describe(newer),
+             "dropped": _describe(older)}
+        )  # fmt: skip
+    review = ours.review
+    if theirs.review is not None and review != theirs.review:
+        if review is not None:  # two OK marks: the newer is kept, and said
+            newer, older = sorted((review, theirs.review), key=lambda r: r.time, reverse=True)
             report.conflicts.append(
-                {"path": path, "reason": flag.reason, "kept": _describe(newer),
+                {"path": path, "reason": REVIEWED_OK, "kept": _describe(newer),
                  "dropped": _describe(older)}
             )  # fmt: skip
-    review = ours.review
-    if theirs.review is not None:
-        if review is None:
-            review = theirs.review
-            report.added += 1
-        elif review == theirs.review:
-            report.unchanged += 1
+            review = newer
         else:
-            review = max(review, theirs.review, key=lambda r: r.time)
+            review = theirs.review
     if flags and review is not None:  # OK against flags: the newer side wins
         flagged_at = max(f.time for f in flags.values())
-        kept, dropped = (
-            ("flags", REVIEWED_OK) if flagged_at > review.time else (REVIEWED_OK, "flags")
-        )
-        report.conflicts.append({"path": path, "reason": f"{REVIEWED_OK} vs flags",
-                                 "kept": kept, "dropped": dropped})  # fmt: skip
-        if flagged_at > review.time:
+        flags_win = flagged_at > review.time
+        report.conflicts.append(
+            {"path": path, "reason": f"{REVIEWED_OK} vs flags",
+             "kept": "flags" if flags_win else REVIEWED_OK,
+             "dropped": REVIEWED_OK if flags_win else "flags"}
+        )  # fmt: skip
+        if flags_win:
             review = None
         else:
             flags = {}
-    return ImageState(tuple(sorted(flags.values(), key=lambda f: f.reason)), review)
+    merged = ImageState(tuple(sorted(flags.values(), key=lambda f: f.reason)), review)
+    # counted on the outcome: an incoming mark that lost a conflict was not added
+    mine_before = {*ours.flags, ours.review}
+    outcome = {*merged.flags, merged.review}
+    for mark in (*theirs.flags, theirs.review):
+        if mark is None:
+            continue
+        if mark in mine_before:
+            report.unchanged += 1
+        elif mark in outcome:
+            report.added += 1
+    return merged
 
 
-def _describe(flag: Flag) -> str:
-    return f"{flag.curator} at {_iso(flag.time)}: {flag.note or '(no note)'}" + (
-        f" -> {flag.suggested_wnid}" if flag.suggested_wnid else ""
+def _describe(mark: Flag | Review) -> str:
+    if isinstance(mark, Review):
+        return f"{mark.curator} at {_iso(mark.time)}"
+    return f"{mark.curator} at {_iso(mark.time)}: {mark.note or '(no note)'}" + (
+        f" -> {mark.suggested_wnid}" if mark.suggested_wnid else ""
     )
 
 

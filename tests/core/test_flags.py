@@ -38,6 +38,7 @@ from explorer.core.flags import (
     Flag,
     FlagStore,
     ImageState,
+    Review,
     flags_path_for,
     journal_path,
     snapshots_dir,
@@ -427,3 +428,24 @@ def test_two_writers_at_once_keep_one_journal_that_rebuilds_the_store(tmp_path):
     shutil.rmtree(snapshots_dir(store_path))
     with FlagStore.open(store_path) as rebuilt:
         assert rebuilt.recovered and rebuilt.states() == states
+
+
+def test_a_losing_ok_mark_is_a_conflict_not_an_addition(tmp_path):
+    with FlagStore.open(tmp_path / "a.flags.sqlite") as store:
+        store.apply({"x.JPEG": ImageState((), Review("ann", 100.0))})
+        write_export(store, tmp_path / "old_ok.csv")
+    (tmp_path / "old_ok.csv").write_text(
+        "\ufeff" + (tmp_path / "old_ok.csv").read_text()  # as a spreadsheet saves it
+    )
+    with FlagStore.open(tmp_path / "b.flags.sqlite") as store:
+        store.apply({"x.JPEG": ImageState((Flag("corrupt", time=200.0),), None)})
+        report = import_flags(store, read_export(tmp_path / "old_ok.csv"))
+        assert (report.added, report.unchanged) == (0, 0)
+        assert report.conflicts[0]["kept"] == "flags"
+        assert store.state("x.JPEG").reasons == ("corrupt",)
+        store.apply({"y.JPEG": ImageState((), Review("bob", 300.0))})
+        rows = [{"path": "y.JPEG", "reason": "reviewed_ok", "curator": "ann",
+                 "time": "1970-01-01T00:01:40+00:00"}]  # fmt: skip
+        report = import_flags(store, rows)  # two OK marks: the newer is kept, and said
+        assert report.conflicts[0]["reason"] == "reviewed_ok"
+        assert store.state("y.JPEG").review.curator == "bob"

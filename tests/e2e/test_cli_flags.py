@@ -1,0 +1,318 @@
+"""The flags commands: curation from the command line, on real ILSVRC samples and real WordNet."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from explorer.cli import flags, main
+
+TENCH, GOLDEN, CHIHUAHUA, DOG = "n01440764", "n02099601", "n02085620", "n02084071"
+KOMODO_DRAGON, GARTER_SNAKE, BEAGLE = "n01695060", "n01735189", "n02088364"
+SAMPLES = ("n01440764_tench", "n01443537_goldfish", "n02099601_golden_retriever",
+           "n02085620_Chihuahua")  # fmt: skip
+TENCH_JPEG, GOLDFISH_JPEG = "n01440764_tench.JPEG", "n01443537_goldfish.JPEG"
+GOLDEN_JPEG, CHIHUAHUA_JPEG = "n02099601_golden_retriever.JPEG", "n02085620_Chihuahua.JPEG"
+
+
+@pytest.fixture(autouse=True)
+def _warm(taxonomy):
+    """Build the session's taxonomy cache first, so the commands read it."""
+
+
+def run(capsys, *args):
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def ok(capsys, *args) -> tuple[str, str]:
+    status, out, err = run(capsys, *args)
+    assert status == 0, err
+    return out, err
+
+
+@pytest.fixture
+def train(tmp_path, shared_data) -> Path:
+    """Four real ILSVRC samples in the flat layout (n01440764_tench.JPEG, ...)."""
+    root = tmp_path / "train"
+    root.mkdir()
+    for name in SAMPLES:
+        shutil.copyfile(shared_data / "imagenet-samples" / f"{name}.JPEG", root / f"{name}.JPEG")
+    return root
+
+
+def index(capsys, root: Path, catalogue: Path, *extra) -> str:
+    ok(capsys, "index", str(root), "--catalogue", str(catalogue), *extra)
+    return str(catalogue)
+
+
+@pytest.fixture
+def catalogue(capsys, train, tmp_path) -> str:
+    return index(capsys, train, tmp_path / "c.sqlite")
+
+
+def listing(capsys, catalogue: str, *extra) -> list[dict]:
+    out, _ = ok(capsys, "flags", "list", "--catalogue", catalogue, "--json", *extra)
+    return json.loads(out)["marks"]
+
+
+def marks(capsys, catalogue: str, *extra) -> dict[str, list[str]]:
+    """{path: [reasons]} of the listing."""
+    result: dict[str, list[str]] = {}
+    for row in listing(capsys, catalogue, *extra):
+        result.setdefault(row["path"], []).append(row["reason"])
+    return result
+
+
+@pytest.mark.parametrize("command", sorted(flags.commands))
+def test_every_flags_command_has_help(capsys, command):
+    out, _ = ok(capsys, "flags", command, "--help")
+    assert out.startswith(f"Usage: wnexplorer flags {command}")
+    if command == "add":
+        assert "wrong_label" in out and "not_a_photo" in out
+
+
+def test_add_list_remove_review(capsys, train, catalogue):
+    out, _ = ok(
+        capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--note", "a carp",
+        "--suggest", "dog.n.01", "--curator", "alice", "--catalogue", catalogue,
+    )  # fmt: skip
+    assert out == "Flag 1 image wrong_label.\n"
+    ok(
+        capsys, "flags", "add", str(train / GOLDEN_JPEG), str(train / CHIHUAHUA_JPEG),
+        "--reason", "low_quality", "--curator", "bob", "--catalogue", catalogue,
+    )  # fmt: skip
+    rows = {row["path"]: row for row in listing(capsys, catalogue)}
+    assert set(rows) == {TENCH_JPEG, GOLDEN_JPEG, CHIHUAHUA_JPEG}  # absolute -> relative
+    tench = rows[TENCH_JPEG]
+    assert (tench["reason"], tench["note"], tench["suggested_wnid"], tench["curator"]) == (
+        "wrong_label", "a carp", DOG, "alice",
+    )  # fmt: skip
+    assert tench["label"] == TENCH and tench["missing"] is False and tench["time"]
+    assert rows[GOLDEN_JPEG]["curator"] == "bob" and rows[GOLDEN_JPEG]["suggested_wnid"] is None
+
+    out, err = ok(capsys, "flags", "list", "--catalogue", catalogue)
+    lines = out.splitlines()
+    assert len(lines) == 3  # by path
+    assert lines[0].startswith(f"{TENCH_JPEG}\twrong_label\ta carp\t{DOG}\talice\t")
+    assert not any(line.endswith("missing") for line in lines)
+    assert "3 marks on 3 images (0 missing)" in err and "queue" not in err
+
+    # --under: a dog breed's flag is under dog, the tench's is not; and the other way round
+    assert set(marks(capsys, catalogue, "--under", DOG)) == {GOLDEN_JPEG, CHIHUAHUA_JPEG}
+    assert set(marks(capsys, catalogue, "--under", "tench.n.01")) == {TENCH_JPEG}
+    assert marks(capsys, catalogue, "--under", "n02121808") == {}  # domestic cat
+
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
+    assert marks(capsys, catalogue)[TENCH_JPEG] == ["corrupt", "wrong_label"]
+    ok(capsys, "flags", "remove", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
+    assert marks(capsys, catalogue)[TENCH_JPEG] == ["wrong_label"]
+    out, _ = ok(capsys, "flags", "remove", TENCH_JPEG, "--reason", "corrupt", "--catalogue",
+                catalogue)  # fmt: skip
+    assert "nothing to change" in out
+
+    out, _ = ok(capsys, "flags", "review", GOLDEN_JPEG, GOLDFISH_JPEG, "--catalogue", catalogue)
+    assert out == "Mark 2 images reviewed OK.\n"
+    assert marks(capsys, catalogue) == {
+        TENCH_JPEG: ["wrong_label"], GOLDEN_JPEG: ["reviewed_ok"],
+        GOLDFISH_JPEG: ["reviewed_ok"], CHIHUAHUA_JPEG: ["low_quality"],
+    }  # fmt: skip
+
+    ok(capsys, "flags", "remove", TENCH_JPEG, GOLDEN_JPEG, "--catalogue", catalogue)
+    assert marks(capsys, catalogue) == {
+        GOLDFISH_JPEG: ["reviewed_ok"],
+        CHIHUAHUA_JPEG: ["low_quality"],
+    }
+
+
+@pytest.mark.parametrize("suggest", ["v01926311", "n99999999", "nosuch.n.01"])
+def test_suggest_must_be_a_noun_synset(capsys, catalogue, suggest):
+    status, out, err = run(
+        capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--suggest", suggest,
+        "--catalogue", catalogue,
+    )  # fmt: skip
+    assert status == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "--suggest" in err and suggest in err and "not a noun synset" in err
+    assert listing(capsys, catalogue) == []
+
+
+@pytest.mark.parametrize(
+    ("paths", "needle"),
+    [
+        (["n09999999_nothere.JPEG"], "Not in the catalogue"),
+        ([TENCH_JPEG, "sub/n09999999_nothere.JPEG"], "sub/n09999999_nothere.JPEG"),
+        (["/elsewhere/n01440764_tench.JPEG"], "outside the catalogue root"),
+        (["../n01440764_tench.JPEG"], "outside the catalogue root"),
+    ],
+)
+def test_paths_the_catalogue_does_not_list_are_refused(capsys, catalogue, paths, needle):
+    status, out, err = run(
+        capsys, "flags", "add", *paths, "--reason", "corrupt", "--catalogue", catalogue
+    )
+    assert status == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert needle in err
+    assert listing(capsys, catalogue) == []  # nothing flagged, not even the listed path
+
+
+def test_command_line_errors(capsys, catalogue, tmp_path):
+    status, _, err = run(capsys, "flags", "add", TENCH_JPEG, "--reason", "ugly", "--catalogue",
+                         catalogue)  # fmt: skip
+    assert status == 2 and "--reason" in err
+    status, _, err = run(capsys, "flags", "add", TENCH_JPEG, "--catalogue", catalogue)
+    assert status == 2 and "--reason" in err
+    status, _, err = run(capsys, "flags", "list", "--catalogue", str(tmp_path / "none.sqlite"))
+    assert status == 1 and "No catalogue" in err
+    assert not (tmp_path / "none.flags.sqlite").exists()
+    status, _, err = run(capsys, "flags", "remove", "gone.JPEG", "--catalogue", catalogue)
+    assert status == 1 and "gone.JPEG" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"path,reason,time\n{TENCH_JPEG},corrupt,yesterday\n")
+    status, out, err = run(capsys, "flags", "import", str(bad), "--catalogue", catalogue)
+    assert status == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert "row 1" in err and "yesterday" in err
+
+
+def _curate(capsys, catalogue: str) -> None:
+    note = "a carp, not a tench"
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--note", note,
+       "--suggest", "n01443537", "--curator", "alice", "--catalogue", catalogue)  # fmt: skip
+    ok(capsys, "flags", "add", TENCH_JPEG, GOLDEN_JPEG, "--reason", "low_quality",
+       "--catalogue", catalogue)  # fmt: skip
+    ok(capsys, "flags", "review", GOLDFISH_JPEG, "--curator", "carol", "--catalogue", catalogue)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_and_import_round_trip(capsys, train, catalogue, tmp_path, fmt):
+    _curate(capsys, catalogue)
+    export = tmp_path / f"flags.{fmt}"
+    _, err = ok(capsys, "flags", "export", "-o", str(export), "--catalogue", catalogue)
+    assert f"Wrote 4 rows to {export}" in err
+    if fmt == "json":  # the format follows the suffix
+        assert [row["reason"] for row in json.loads(export.read_text())] == [
+            "low_quality", "wrong_label", "reviewed_ok", "low_quality",
+        ]  # fmt: skip
+    else:
+        assert export.read_text().startswith("path,reason,note,suggested_wnid,curator,time,")
+
+    fresh = index(capsys, train, tmp_path / "fresh" / "c.sqlite")  # its own, empty store
+    assert listing(capsys, fresh) == []
+    out, _ = ok(capsys, "flags", "import", str(export), "--catalogue", fresh)
+    assert out == "4 added, 0 unchanged, 0 conflicts\n"
+    assert listing(capsys, fresh) == listing(capsys, catalogue)
+    out, _ = ok(capsys, "flags", "import", str(export), "--catalogue", fresh, "--json")
+    assert json.loads(out) == {"added": 0, "unchanged": 4, "conflicts": []}
+
+
+def test_import_reports_conflicts(capsys, train, catalogue, tmp_path):
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--note", "a carp",
+       "--curator", "alice", "--catalogue", catalogue)  # fmt: skip
+    theirs = tmp_path / "alice.csv"
+    ok(capsys, "flags", "export", "-o", str(theirs), "--catalogue", catalogue)
+    other = index(capsys, train, tmp_path / "bob" / "c.sqlite")
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--note", "an eel",
+       "--curator", "bob", "--catalogue", other)  # fmt: skip
+
+    out, _ = ok(capsys, "flags", "import", str(theirs), "--catalogue", other, "--json")
+    report = json.loads(out)
+    assert report["added"] == 0 and report["unchanged"] == 0
+    [conflict] = report["conflicts"]
+    assert conflict["path"] == TENCH_JPEG and conflict["reason"] == "wrong_label"
+    assert conflict["kept"].startswith("bob at ") and conflict["kept"].endswith("an eel")
+    assert conflict["dropped"].startswith("alice at ")  # the newer flag wins
+    [row] = listing(capsys, other)
+    assert (row["curator"], row["note"]) == ("bob", "an eel")
+    out, _ = ok(capsys, "flags", "import", str(theirs), "--catalogue", other)
+    assert out.splitlines()[0] == "0 added, 0 unchanged, 1 conflicts"
+    assert out.splitlines()[1].startswith(f"conflict: {TENCH_JPEG} wrong_label: kept bob at ")
+
+
+def test_flags_of_images_the_catalogue_lacks_are_listed_missing(capsys, catalogue, tmp_path):
+    export = tmp_path / "elsewhere.json"
+    export.write_text(json.dumps([{
+        "path": "val/ILSVRC2012_val_00000293.JPEG", "reason": "duplicate", "curator": "dan",
+        "time": "2024-05-01T10:00:00+00:00", "wnid": TENCH,
+    }]))  # fmt: skip
+    out, _ = ok(capsys, "flags", "import", str(export), "--catalogue", catalogue)
+    assert out.startswith("1 added")
+    out, err = ok(capsys, "flags", "list", "--catalogue", catalogue, "--under", TENCH)
+    assert out.startswith("val/ILSVRC2012_val_00000293.JPEG\tduplicate\t-\t-\tdan\t2024-05-01 ")
+    assert out.rstrip("\n").endswith("\tmissing") and "(1 missing)" in err
+    ok(capsys, "flags", "remove", "val/ILSVRC2012_val_00000293.JPEG", "--catalogue", catalogue)
+    assert listing(capsys, catalogue) == []
+
+
+def test_import_label_errors_queues_real_candidates(capsys, shared_data, tmp_path):
+    mturk = shared_data / "known-issues" / "imagenet_mturk.json"
+    samples = shared_data / "imagenet-samples"
+    val = tmp_path / "val"
+    val.mkdir()
+    files = {293: "n01440764_tench", 1: "n01751748_sea_snake", 28: "n02089973_English_foxhound",
+             3: "n01443537_goldfish"}  # fmt: skip
+    for number, sample in files.items():
+        shutil.copyfile(samples / f"{sample}.JPEG", val / f"ILSVRC2012_val_{number:08d}.JPEG")
+    labels = shared_data / "ilsvrc2012" / "validation_synset_labels.txt"
+    catalogue = index(capsys, val, tmp_path / "val.sqlite", "--labels", str(labels))
+    # cleanlab numbers classes in sorted-wnid order: class 48 is the Komodo dragon
+    assert (shared_data / "ilsvrc2012" / "imagenet_synsets.txt").read_text().split()[48] == (
+        KOMODO_DRAGON
+    )
+
+    out, _ = ok(capsys, "flags", "import-label-errors", str(mturk), "--catalogue", catalogue)
+    entries = len(json.loads(mturk.read_text()))
+    assert out == f"3 queued for review, {entries - 3:,} not in the catalogue\n"  # 3 is no error
+
+    out, _ = ok(capsys, "flags", "queue", "--catalogue", catalogue, "--json")
+    queue = {item["path"]: item for item in json.loads(out)}
+    assert {path: item["suggested_wnid"] for path, item in queue.items()} == {
+        "ILSVRC2012_val_00000001.JPEG": GARTER_SNAKE,
+        "ILSVRC2012_val_00000028.JPEG": BEAGLE,
+        "ILSVRC2012_val_00000293.JPEG": KOMODO_DRAGON,
+    }
+    tench = queue["ILSVRC2012_val_00000293.JPEG"]
+    assert tench["source"] == "cleanlab-imagenet-mturk"
+    assert "given tench, guessed Komodo dragon" in tench["note"]
+    out, _ = ok(capsys, "flags", "queue", "--catalogue", catalogue)
+    assert out.splitlines()[2].startswith("ILSVRC2012_val_00000293.JPEG\tcleanlab-imagenet-mturk\t")
+    assert out.splitlines()[2].endswith(f"\t{KOMODO_DRAGON}")
+
+    out, err = ok(capsys, "flags", "list", "--catalogue", catalogue)
+    assert out == "" and "Review queue: 3 images (cleanlab-imagenet-mturk: 3)" in err
+    out, _ = ok(capsys, "flags", "list", "--catalogue", catalogue, "--json")
+    assert json.loads(out)["queue"] == {"cleanlab-imagenet-mturk": 3}
+
+
+def test_a_rescan_lets_flags_follow_a_renamed_file(capsys, train, catalogue):
+    ok(capsys, "flags", "add", TENCH_JPEG, CHIHUAHUA_JPEG, "--reason", "wrong_label", "--note",
+       "check", "--catalogue", catalogue)  # fmt: skip
+    (train / TENCH_JPEG).rename(train / "n01440764_moved.JPEG")
+    (train / CHIHUAHUA_JPEG).unlink()
+    out, _ = ok(capsys, "index", str(train), "--catalogue", catalogue)  # the rescan relinks
+    assert "2 gone" in out
+    assert "Flags:     1 followed a moved or renamed file; 0 left where they were" in out
+    rows = {r["path"]: r for r in listing(capsys, catalogue)}
+    assert set(rows) == {"n01440764_moved.JPEG", CHIHUAHUA_JPEG}
+    moved = rows["n01440764_moved.JPEG"]
+    assert moved["missing"] is False and moved["note"] == "check" and moved["label"] == TENCH
+    assert rows[CHIHUAHUA_JPEG]["missing"] is True  # kept, never dropped
+
+    out, _ = ok(capsys, "flags", "relink", "--catalogue", catalogue)  # nothing more to follow
+    assert out.splitlines() == [
+        "0 relinked, 0 ambiguous, 1 still missing",
+        f"missing: {CHIHUAHUA_JPEG}",
+    ]
+
+
+def test_a_damaged_store_is_recovered_with_a_warning(capsys, catalogue, tmp_path):
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
+    store = tmp_path / "c.flags.sqlite"
+    assert store.is_file()
+    store.write_bytes(b"not a database " * 400)
+    out, err = ok(capsys, "flags", "list", "--catalogue", catalogue)
+    assert "wnexplorer: warning: The flag store was damaged" in err
+    assert out.startswith(f"{TENCH_JPEG}\tcorrupt\t")
+    assert list(tmp_path.glob("c.flags.sqlite.damaged-*"))  # kept aside, never overwritten
