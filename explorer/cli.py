@@ -293,18 +293,13 @@ def _catalogue_file(obj: Context, value: str) -> Path:
 
 def _write_output(text: str, output: str | None) -> None:
     """Write to stdout, or atomically to a file (a temporary file renamed into place)."""
+    from explorer.core.exports import write_atomically
+
     if output is None:
         click.echo(text, nl=False)
         return
-    target = Path(output)
-    temporary = target.with_name(f".{target.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, target)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise ExplorerError(f"Cannot write {target}: {exc}") from exc
-    click.echo(f"Wrote {target}", err=True)
+    write_atomically(output, text)
+    click.echo(f"Wrote {output}", err=True)
 
 
 catalogue_option = click.option(
@@ -850,6 +845,182 @@ def flags_queue(obj: Context, as_json, catalogue) -> None:
             f"{item['path']}\t{item['source']}\t{_one_line(item['note'])}\t"
             f"{item['suggested_wnid'] or '-'}"
         )
+
+
+# --- exports ------------------------------------------------------------------------------
+
+
+@cli.group()
+def export() -> None:
+    """Write synset lists, image lists, class maps, superclass subsets and folder trees.
+
+    Every file is sorted (the same input gives the same bytes) and written to a
+    temporary name, then renamed into place. Image exports leave out flagged
+    images and images whose audit found them unusable, unless asked.
+    """
+
+
+def _chosen(obj: Context, wnids: tuple[str, ...]) -> list[str]:
+    taxonomy = obj.taxonomy()
+    return [taxonomy.resolve(w) for w in wnids]
+
+
+def _selection_options(function):
+    """The options every image export shares."""
+    for option in reversed([
+        click.option("--include-flagged", "flagged", flag_value="include",
+                     help="Keep flagged images (left out by default)."),
+        click.option("--only-flagged", "flagged", flag_value="only",
+                     help="Only flagged images (for a review or a removal list)."),
+        click.option("--include-audit-failures", is_flag=True,
+                     help="Keep images the audit found unusable (truncated, unreadable...)."),
+        click.option("--on-overlap", type=click.Choice(["fail", "specific"]),
+                     default="specific", show_default=True,
+                     help="An image under several chosen nodes: fail, or give it to the "
+                     "most specific one."),
+        catalogue_option,
+    ]):  # fmt: skip
+        function = option(function)
+    return function
+
+
+def _report(report) -> None:
+    """What an export wrote, on stderr (stdout may be the export itself)."""
+    left = ", ".join(f"{n:,} {why.replace('_', ' ')}" for why, n in report.left_out.items())
+    click.echo(
+        f"{report.rows:,} rows"
+        + (f" in {report.classes:,} class{'es' * (report.classes != 1)}" if report.classes else "")
+        + (f"; left out: {left}" if left else "")
+        + (f"; {report.overlaps:,} images under several chosen nodes went to the most "
+           "specific" if report.overlaps else ""),
+        err=True,
+    )  # fmt: skip
+    for output in report.outputs:
+        click.echo(f"Wrote {output}", err=True)
+
+
+@export.command("subtree")
+@click.argument("wnid")
+@click.option("--leaves-only", is_flag=True, help="Only synsets without hyponyms.")
+@click.option("--with-images", is_flag=True, help="Only synsets whose subtree holds images.")
+@click.option("--catalogue", metavar="FILE", help="Count images from this catalogue.")
+@click.option("--depth", type=click.IntRange(0), help="At most N levels below WNID.")
+@click.option("--format", "fmt", type=click.Choice(["txt", "csv", "json", "tree-json"]),
+              default="txt", show_default=True)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@pass_context
+def export_subtree(obj: Context, wnid, leaves_only, with_images, catalogue, depth, fmt, output):
+    """The synsets under WNID: wnid, name, lemmas, gloss, depth and image counts."""
+    from explorer.core import exports
+
+    if with_images and not catalogue:
+        raise click.UsageError("--with-images needs --catalogue")
+    taxonomy = obj.taxonomy()
+    root = taxonomy.resolve(wnid)
+    counts = _counts(obj, catalogue)[1] if catalogue else None
+    rows = exports.subtree_rows(
+        taxonomy, root, leaves_only=leaves_only, counts=counts, with_images=with_images,
+        depth=depth,
+    )  # fmt: skip
+    _write_output(exports.format_subtree(taxonomy, root, rows, fmt), output)
+    click.echo(f"{len(rows):,} synsets", err=True)
+
+
+@export.command("images")
+@click.argument("wnids", nargs=-1, required=True)
+@_selection_options
+@click.option("--absolute", is_flag=True, help="Absolute paths (default: relative to the root).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "txt"]),
+    default="csv",
+    show_default=True,
+    help="csv: path,wnid,class_index,class_wnid; txt: path index.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@pass_context
+def export_images(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
+                  absolute, fmt, output):  # fmt: skip
+    """The images under the WNIDs, each with the index of the WNID it is under."""
+    from explorer.core import exports
+
+    chosen = _chosen(obj, wnids)
+    with _curation(obj, catalogue) as (opened, store):
+        selection = exports.select_images(
+            obj.taxonomy(), opened, chosen, store=store, flagged=flagged or "exclude",
+            audit_failures=include_audit_failures, on_overlap=on_overlap,
+        )  # fmt: skip
+        text = exports.image_list_text(opened, selection, fmt, absolute)
+    _write_output(text, output)
+    _report(selection.report)
+
+
+@export.command("classmap")
+@click.argument("wnids", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["loc", "json"]), default="loc",
+              show_default=True,
+              help="loc: LOC_synset_mapping.txt lines; json: {\"0\": [wnid, name]}.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@pass_context
+def export_classmap(obj: Context, wnids, fmt, output) -> None:
+    """Class indexes for the WNIDs, in the order given."""
+    from explorer.core import exports
+
+    _write_output(exports.classmap_text(obj.taxonomy(), _chosen(obj, wnids), fmt), output)
+
+
+@export.command("superclasses")
+@click.argument("wnids", nargs=-1, required=True)
+@_selection_options
+@click.option("--balance", type=click.IntRange(1), help="At most N images per superclass.")
+@click.option("--seed", type=int, default=0, show_default=True, help="For --balance's sample.")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Folder for images.csv, classes.txt, classes.json, overlaps.json.")  # fmt: skip
+@pass_context
+def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, on_overlap,
+                        catalogue, balance, seed, output):  # fmt: skip
+    """A BREEDS-style subset: each image goes to the chosen node it descends from."""
+    from explorer.core import exports
+
+    chosen = _chosen(obj, wnids)
+    with _curation(obj, catalogue) as (opened, store):
+        report = exports.export_superclasses(
+            obj.taxonomy(), opened, chosen, output, store=store, flagged=flagged or "exclude",
+            audit_failures=include_audit_failures, on_overlap=on_overlap, balance=balance,
+            seed=seed,
+        )  # fmt: skip
+    _report(report)
+    for wnid, number in report.per_class.items():
+        click.echo(f"{wnid}\t{number}")
+
+
+@export.command("folders")
+@click.argument("wnids", nargs=-1, required=True)
+@_selection_options
+@click.option("--mode", type=click.Choice(["symlink", "hardlink", "copy"]), default="symlink",
+              show_default=True)  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="A new folder: <output>/<wnid>/<file>.",
+)
+@pass_context
+def export_folders(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
+                   mode, output):  # fmt: skip
+    """An ImageNet-style folder tree of links (or copies) for the WNIDs' images."""
+    from explorer.core import exports
+
+    chosen = _chosen(obj, wnids)
+    with _curation(obj, catalogue) as (opened, store):
+        report = exports.export_folders(
+            obj.taxonomy(), opened, chosen, output, mode=mode, store=store,
+            flagged=flagged or "exclude", audit_failures=include_audit_failures,
+            on_overlap=on_overlap,
+        )  # fmt: skip
+    _report(report)
 
 
 @cli.command()

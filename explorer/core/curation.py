@@ -36,6 +36,7 @@ from pathlib import Path
 
 from explorer.core.digest import file_digest
 from explorer.core.errors import StoreError
+from explorer.core.exports import write_atomically
 from explorer.core.flags import (
     EMPTY,
     REASONS,
@@ -277,21 +278,8 @@ def write_export(store: FlagStore, output: str | os.PathLike, fmt: str = "csv") 
         text = buffer.getvalue()
     else:
         raise StoreError(f"Unknown format {fmt!r}; choose csv or json.")
-    _atomic_write(Path(output), text)
+    write_atomically(output, text)
     return len(rows)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"Cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def read_export(path: str | os.PathLike) -> list[dict]:

@@ -1,0 +1,403 @@
+"""Exports for training code: subtree lists, image lists, class maps, superclass subsets, folders.
+
+Every export is sorted (the same inputs give the same bytes), written to a
+temporary name and renamed into place (a reader never sees half a file), and
+returns an :class:`ExportReport` of what it wrote.
+
+Images under several chosen nodes (easy in a DAG: a dog is under both
+"domestic animal" and "carnivore") are *overlaps*. ``on_overlap="fail"``
+raises an ExportError that lists them; ``"specific"`` gives each to its most
+specific chosen node: one that descends from every other chosen node it is
+under, else the deepest (greatest minimum depth), else the first chosen.
+
+Images are left out when flagged (``flagged="exclude"``, the default;
+``"include"`` keeps them, ``"only"`` keeps only them) or when their audit
+found them unusable (:data:`explorer.core.audit.FAILURE_CODES`; keep them
+with ``audit_failures=True``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from explorer.core.errors import ExportError
+
+SUBTREE_FORMATS = ("txt", "csv", "json", "tree-json")
+IMAGE_FORMATS = ("csv", "txt")
+CLASSMAP_FORMATS = ("loc", "json")
+FOLDER_MODES = ("symlink", "hardlink", "copy")
+FLAGGED_CHOICES = ("exclude", "include", "only")
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote, for the user."""
+
+    outputs: list[str] = field(default_factory=list)
+    rows: int = 0
+    classes: int = 0
+    left_out: dict[str, int] = field(default_factory=dict)  # reason -> images
+    overlaps: int = 0  # images under several chosen nodes (given to the most specific)
+    per_class: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def write_atomically(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, fsync, rename over ``path``."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _csv(rows: Sequence[dict], fields: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fields, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _json(data) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+# --- subtree lists -------------------------------------------------------------------------
+
+
+def subtree_rows(
+    taxonomy, wnid: str, leaves_only: bool = False, counts=None, with_images: bool = False,
+    depth: int | None = None,
+) -> list[dict]:  # fmt: skip
+    """The synsets under ``wnid`` (itself included), by wnid, with their details.
+
+    ``depth``: at most this many levels below ``wnid`` (along the shortest path);
+    ``with_images``: only synsets whose subtree holds images (needs ``counts``).
+    """
+    if with_images and counts is None:
+        raise ExportError("Only synsets with images: give a catalogue to count them.")
+    below = _levels_below(taxonomy, wnid, depth)
+    rows = []
+    for node in sorted(below):
+        if leaves_only and taxonomy.child_count(node):
+            continue
+        direct = subtree = None
+        if counts is not None:
+            direct, subtree = (
+                int(counts.direct[counts.index[node]]),
+                int(counts.subtree[counts.index[node]]),
+            )
+            if with_images and not subtree:
+                continue
+        data = taxonomy.node(node)
+        rows.append({
+            "wnid": node, "name": data["name"], "lemmas": list(data["lemmas"]),
+            "gloss": data["gloss"], "depth": data["min_depth"], "level": below[node],
+            "direct": direct, "subtree": subtree,
+        })  # fmt: skip
+    return rows
+
+
+def _levels_below(taxonomy, wnid: str, depth: int | None) -> dict[str, int]:
+    """Every synset under ``wnid`` with its fewest steps down from it (breadth first)."""
+    taxonomy.node(wnid)  # a clear error for an unknown wnid
+    levels = {wnid: 0}
+    frontier = [wnid]
+    level = 0
+    while frontier and (depth is None or level < depth):
+        level += 1
+        nxt = []
+        for node in frontier:
+            for child in taxonomy.graph.successors(node):
+                if child not in levels:
+                    levels[child] = level
+                    nxt.append(child)
+        frontier = nxt
+    return levels
+
+
+def format_subtree(taxonomy, wnid: str, rows: list[dict], fmt: str) -> str:
+    if fmt == "txt":
+        return "".join(f"{row['wnid']}\n" for row in rows)
+    if fmt == "csv":
+        flat = [{**row, "lemmas": "; ".join(row["lemmas"])} for row in rows]
+        fields = ("wnid", "name", "lemmas", "gloss", "depth", "level", "direct", "subtree")
+        return _csv(flat, fields)
+    if fmt == "json":
+        return _json(rows)
+    if fmt == "tree-json":
+        return _json(_nested(taxonomy, wnid, {row["wnid"]: row for row in rows}))
+    raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(SUBTREE_FORMATS)}.")
+
+
+def _nested(taxonomy, wnid: str, kept: dict[str, dict]) -> dict:
+    """The subtree as nested objects; a synset with several parents appears under each.
+
+    Nodes left out (by leaves-only or with-images) still appear as the way to
+    the kept ones below them, with ``"selected": false``.
+    """
+    memo: dict[str, dict | None] = {}
+
+    def build(node: str) -> dict | None:
+        if node in memo:
+            return memo[node]
+        children = [c for c in (build(child) for child in taxonomy.children(node)) if c]
+        row = kept.get(node)
+        if row is None and not children:
+            memo[node] = None
+            return None
+        data = taxonomy.node(node)
+        memo[node] = {
+            "wnid": node, "name": data["name"], "lemma": data["lemmas"][0],
+            "selected": row is not None,
+            **({"direct": row["direct"], "subtree": row["subtree"]}
+               if row is not None and row["direct"] is not None else {}),
+            "children": children,
+        }  # fmt: skip
+        return memo[node]
+
+    return build(wnid) or {"wnid": wnid, "children": []}
+
+
+def export_subtree(taxonomy, wnid: str, output, fmt: str = "txt", **options) -> ExportReport:
+    rows = subtree_rows(taxonomy, wnid, **options)
+    write_atomically(output, format_subtree(taxonomy, wnid, rows, fmt))
+    return ExportReport(outputs=[str(output)], rows=len(rows))
+
+
+# --- class maps -----------------------------------------------------------------------------
+
+
+def classmap_text(taxonomy, wnids: Sequence[str], fmt: str = "loc") -> str:
+    """Class index = position in ``wnids``: ImageNet's LOC_synset_mapping.txt style, or JSON."""
+    _check_unique(wnids)
+    if fmt == "loc":
+        return "".join(f"{w} {', '.join(taxonomy.node(w)['lemmas'])}\n" for w in wnids)
+    if fmt == "json":
+        return _json({str(i): [w, taxonomy.node(w)["lemmas"][0]] for i, w in enumerate(wnids)})
+    raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(CLASSMAP_FORMATS)}.")
+
+
+def _check_unique(wnids: Sequence[str]) -> None:
+    if not wnids:
+        raise ExportError("Choose at least one synset.")
+    seen = set()
+    for wnid in wnids:
+        if wnid in seen:
+            raise ExportError(f"{wnid} is chosen twice.")
+        seen.add(wnid)
+
+
+# --- images of chosen nodes -----------------------------------------------------------------
+
+
+@dataclass
+class Selection:
+    """Images of a catalogue under chosen nodes, each assigned to one chosen node."""
+
+    chosen: list[str]
+    images: list[tuple]  # (ImageRow, class index), sorted by class then path
+    report: ExportReport
+    overlapping: list[tuple[str, list[str]]]  # (label, chosen nodes it is under)
+
+
+def select_images(
+    taxonomy, catalogue, chosen: Sequence[str], store=None, flagged: str = "exclude",
+    audit_failures: bool = False, on_overlap: str = "specific", balance: int | None = None,
+    seed: int = 0,
+) -> Selection:  # fmt: skip
+    """Assign each image under the chosen nodes to one of them, leave out flagged and
+    unusable images, and cap each class at ``balance`` (a seeded, reproducible sample)."""
+    from explorer.core.audit import FAILURE_CODES
+
+    _check_unique(chosen)
+    if flagged not in FLAGGED_CHOICES:
+        raise ExportError(f"flagged: choose one of {', '.join(FLAGGED_CHOICES)}.")
+    for wnid in chosen:
+        taxonomy.node(wnid)
+    under = [taxonomy.descendants(w) | {w} for w in chosen]
+    labels = [w for w in catalogue.label_counts() if w is not None and w in taxonomy]
+    assigned: dict[str, int] = {}
+    overlapping = []
+    for label in sorted(labels):
+        hits = [i for i, nodes in enumerate(under) if label in nodes]
+        if not hits:
+            continue
+        if len(hits) > 1:
+            overlapping.append((label, [chosen[i] for i in hits]))
+            if on_overlap == "fail":
+                continue
+        assigned[label] = _most_specific(taxonomy, chosen, hits, under)
+    report = ExportReport(classes=len(chosen))
+    if overlapping and on_overlap == "fail":
+        shown = "; ".join(f"{label} under {', '.join(nodes)}" for label, nodes in overlapping[:5])
+        raise ExportError(
+            f"{len(overlapping)} synsets with images are under several chosen nodes ({shown}"
+            f"{'; ...' if len(overlapping) > 5 else ''}). Choose nodes that do not overlap, "
+            "or give each image to its most specific node (--on-overlap specific)."
+        )
+    elif on_overlap != "specific":
+        raise ExportError("on_overlap: choose fail or specific.")
+    states = store.states() if store is not None else {}
+    left_out = {"flagged": 0, "not_flagged": 0, "audit_failure": 0}
+    overlap_images = {label for label, _nodes in overlapping}
+    images = []
+    for row in catalogue.images(sorted(assigned)):
+        is_flagged = bool(states.get(row.path) and states[row.path].flags)
+        if flagged == "exclude" and is_flagged:
+            left_out["flagged"] += 1
+            continue
+        if flagged == "only" and not is_flagged:
+            left_out["not_flagged"] += 1
+            continue
+        if not audit_failures and FAILURE_CODES.intersection(row.problems):
+            left_out["audit_failure"] += 1
+            continue
+        images.append((row, assigned[row.wnid]))
+    if balance is not None:
+        images, capped = _balance(images, balance, seed)
+        left_out["over_balance"] = capped
+    images.sort(key=lambda item: (item[1], item[0].path))
+    report.overlaps = sum(1 for row, _index in images if row.wnid in overlap_images)
+    report.rows = len(images)
+    report.left_out = {k: v for k, v in left_out.items() if v}
+    for _row, index in images:
+        report.per_class[chosen[index]] = report.per_class.get(chosen[index], 0) + 1
+    return Selection(list(chosen), images, report, overlapping)
+
+
+def _most_specific(taxonomy, chosen, hits: list[int], under: list[set]) -> int:
+    for i in hits:  # under every other hit: the most specific in the DAG's own order
+        if all(chosen[i] in under[j] for j in hits if j != i):
+            return i
+    return max(hits, key=lambda i: (taxonomy.node(chosen[i])["min_depth"], -i))
+
+
+def _balance(images: list[tuple], cap: int, seed: int) -> tuple[list[tuple], int]:
+    if cap < 1:
+        raise ExportError("balance: the cap per class must be at least 1.")
+    by_class: dict[int, list[tuple]] = {}
+    for item in sorted(images, key=lambda item: item[0].path):
+        by_class.setdefault(item[1], []).append(item)
+    kept, capped = [], 0
+    for index in sorted(by_class):
+        members = by_class[index]
+        if len(members) > cap:
+            capped += len(members) - cap
+            members = random.Random(f"{seed}:{index}").sample(members, cap)
+        kept.extend(members)
+    return kept, capped
+
+
+def image_list_text(catalogue, selection: Selection, fmt: str = "csv", absolute: bool = False):
+    def path_of(row) -> str:
+        if not absolute:
+            return row.path
+        file = catalogue.absolute_path(row.path, row.raw_path)
+        return os.fsdecode(file)
+
+    if fmt == "txt":
+        return "".join(f"{path_of(row)} {index}\n" for row, index in selection.images)
+    if fmt == "csv":
+        rows = [
+            {"path": path_of(row), "wnid": row.wnid, "class_index": index,
+             "class_wnid": selection.chosen[index]}
+            for row, index in selection.images
+        ]  # fmt: skip
+        return _csv(rows, ("path", "wnid", "class_index", "class_wnid"))
+    raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(IMAGE_FORMATS)}.")
+
+
+def export_images(taxonomy, catalogue, chosen, output, fmt="csv", absolute=False, **options):
+    selection = select_images(taxonomy, catalogue, chosen, **options)
+    write_atomically(output, image_list_text(catalogue, selection, fmt, absolute))
+    selection.report.outputs.append(str(output))
+    return selection.report
+
+
+def export_superclasses(taxonomy, catalogue, chosen, folder, **options) -> ExportReport:
+    """A BREEDS-style subset in ``folder``: images.csv, classes.txt (LOC style), classes.json."""
+    selection = select_images(taxonomy, catalogue, chosen, **options)
+    folder = Path(folder)
+    outputs = {
+        "images.csv": image_list_text(catalogue, selection, "csv"),
+        "classes.txt": classmap_text(taxonomy, chosen, "loc"),
+        "classes.json": classmap_text(taxonomy, chosen, "json"),
+        "overlaps.json": _json(
+            [{"wnid": label, "under": nodes} for label, nodes in selection.overlapping]
+        ),
+    }
+    for name, text in outputs.items():
+        write_atomically(folder / name, text)
+        selection.report.outputs.append(str(folder / name))
+    return selection.report
+
+
+# --- ImageNet-style folder layout ---------------------------------------------------------
+
+
+def export_folders(
+    taxonomy, catalogue, chosen, folder, mode: str = "symlink", **options
+) -> ExportReport:
+    """``folder/<class wnid>/<file name>`` for each selected image: links or copies.
+
+    Built in a temporary folder beside ``folder`` and renamed into place, so a
+    half-made tree is never left; ``folder`` must not exist yet (or be empty).
+    """
+    if mode not in FOLDER_MODES:
+        raise ExportError(f"mode: choose one of {', '.join(FOLDER_MODES)}.")
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ExportError(f"{folder} exists and is not empty; choose a new folder.")
+    selection = select_images(taxonomy, catalogue, chosen, **options)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        taken: set[tuple[int, str]] = set()
+        for row, index in selection.images:
+            source = catalogue.absolute_path(row.path, row.raw_path)
+            name = os.fsdecode(os.path.basename(source))
+            if (index, name) in taken:  # same file name from two synsets of one class
+                name = row.path.replace("/", "__")
+            taken.add((index, name))
+            target = work / selection.chosen[index] / name
+            target.parent.mkdir(exist_ok=True)
+            if mode == "symlink":
+                os.symlink(os.path.abspath(source), target)
+            elif mode == "hardlink":
+                os.link(source, target)
+            else:
+                shutil.copy2(source, target)
+        if folder.exists():
+            folder.rmdir()
+        os.replace(work, folder)
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise ExportError(f"Cannot make {folder}: {exc}") from exc
+    selection.report.outputs.append(str(folder))
+    return selection.report

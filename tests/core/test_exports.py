@@ -1,0 +1,196 @@
+"""Exports on the real WordNet and a catalogue of real ILSVRC samples; every export read back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+
+import pytest
+
+from explorer.core.audit import audit_catalogue
+from explorer.core.catalogue import Catalogue, index_catalogue
+from explorer.core.counts import compute_counts
+from explorer.core.curation import ImageRef, flag_images
+from explorer.core.errors import ExportError
+from explorer.core.exports import (
+    classmap_text,
+    export_folders,
+    export_images,
+    export_subtree,
+    export_superclasses,
+    format_subtree,
+    select_images,
+    subtree_rows,
+)
+from explorer.core.flags import FlagStore
+
+DOG, DOMESTIC_ANIMAL, CARNIVORE, CANINE = "n02084071", "n01317541", "n02075296", "n02083346"
+CAT, TENCH = "n02121620", "n01440764"
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, taxonomy, shared_data):
+    """The 1,000 real samples as a folders layout (dogs, cats, fish...), indexed and audited,
+    plus one truncated copy of a dog picture the audit marks unusable."""
+    root = tmp_path_factory.mktemp("exports") / "train"
+    for sample in sorted((shared_data / "imagenet-samples").glob("*.JPEG")):
+        wnid = sample.name.split("_")[0]
+        (root / wnid).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sample, root / wnid / sample.name)
+    golden = root / "n02099601"
+    whole = next(golden.iterdir()).read_bytes()
+    (golden / "broken.JPEG").write_bytes(whole[: len(whole) // 3])
+    summary = index_catalogue(root, nouns=taxonomy.graph, catalogue=root.parent / "c.sqlite")
+    audit_catalogue(summary.catalogue)
+    return root, summary.catalogue
+
+
+@pytest.fixture
+def catalogue(dataset):
+    with Catalogue.open(dataset[1]) as opened:
+        yield opened
+
+
+# --- subtree lists and class maps ---------------------------------------------------------
+
+
+def test_subtree_list_in_every_format(taxonomy, catalogue, tmp_path):
+    rows = subtree_rows(taxonomy, DOG)
+    assert [r["wnid"] for r in rows] == sorted(taxonomy.descendants(DOG) | {DOG})
+    leaves = subtree_rows(taxonomy, DOG, leaves_only=True)
+    assert leaves and all(not taxonomy.children(r["wnid"]) for r in leaves)
+    one_level = subtree_rows(taxonomy, DOG, depth=1)
+    assert {r["wnid"] for r in one_level} == {DOG, *taxonomy.children(DOG)}
+    counts = compute_counts(taxonomy, catalogue.direct_counts(taxonomy.graph))
+    with_images = subtree_rows(taxonomy, DOG, counts=counts, with_images=True)
+    assert all(r["subtree"] > 0 for r in with_images) and len(with_images) < len(rows)
+    assert next(r for r in with_images if r["wnid"] == DOG)["subtree"] == counts.of(DOG)["subtree"]
+
+    written = {}
+    for fmt in ("txt", "csv", "json", "tree-json"):
+        report = export_subtree(taxonomy, DOG, tmp_path / f"dog.{fmt}", fmt)
+        written[fmt] = (tmp_path / f"dog.{fmt}").read_text()
+        assert report.rows == len(rows)
+    assert written["txt"].split() == [r["wnid"] for r in rows]
+    from_csv = list(csv.DictReader(io.StringIO(written["csv"])))
+    assert [r["wnid"] for r in from_csv] == [r["wnid"] for r in rows]
+    assert from_csv[0]["lemmas"] == "; ".join(rows[0]["lemmas"])
+    assert json.loads(written["json"]) == rows
+    tree = json.loads(written["tree-json"])
+    assert tree["wnid"] == DOG and len(tree["children"]) == len(taxonomy.children(DOG))
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic: no temporary file left
+
+    # a multi-parent synset appears under each parent in the nested tree
+    def count(node, wnid):
+        return (node["wnid"] == wnid) + sum(count(c, wnid) for c in node["children"])
+
+    mammal_tree = json.loads(format_subtree(taxonomy, "n01861778", subtree_rows(
+        taxonomy, "n01861778"), "tree-json"))  # fmt: skip
+    assert count(mammal_tree, DOG) == len([p for p in taxonomy.paths_to_root(DOG)
+                                           if "n01861778" in p])  # fmt: skip
+
+
+def test_classmap_matches_imagenets_own_mapping(taxonomy, shared_data):
+    reference = (shared_data / "ilsvrc2012" / "LOC_synset_mapping.txt").read_text().splitlines()
+    classes = [line.split()[0] for line in reference]
+    ours = classmap_text(taxonomy, classes, "loc").splitlines()
+    # the one known difference (shared data's README): this copy renamed crane to "crane bird"
+    differ = [
+        (theirs, mine) for theirs, mine in zip(reference, ours, strict=True) if theirs != mine
+    ]
+    assert differ == [("n02012849 crane bird", "n02012849 crane")]
+    as_json = json.loads(classmap_text(taxonomy, classes, "json"))
+    assert as_json["0"] == [TENCH, "tench"] and len(as_json) == 1000
+    with pytest.raises(ExportError, match="twice"):
+        classmap_text(taxonomy, [DOG, DOG])
+
+
+# --- image lists ------------------------------------------------------------------------------
+
+
+def test_flagged_and_unusable_images_stay_out_unless_asked(taxonomy, catalogue, tmp_path):
+    dogs = [r for r in catalogue.images(taxonomy.descendants(DOG) | {DOG})]
+    with FlagStore.open(tmp_path / "c.flags.sqlite") as store:
+        store.apply(flag_images(store, [ImageRef(dogs[0].path)], "wrong_label").after)
+        default = select_images(taxonomy, catalogue, [DOG], store=store)
+        paths = {row.path for row, _ in default.images}
+        assert dogs[0].path not in paths and "n02099601/broken.JPEG" not in paths
+        assert default.report.left_out == {"flagged": 1, "audit_failure": 1}
+        assert len(paths) == len(dogs) - 2
+        everything = select_images(taxonomy, catalogue, [DOG], store=store, flagged="include",
+                                   audit_failures=True)  # fmt: skip
+        assert len(everything.images) == len(dogs)
+        only = select_images(taxonomy, catalogue, [DOG], store=store, flagged="only")
+        assert [row.path for row, _ in only.images] == [dogs[0].path]
+
+
+def test_overlaps_on_real_multi_parent_synsets(taxonomy, catalogue, tmp_path):
+    """Dog is under both domestic animal and carnivore: its images overlap."""
+    with pytest.raises(ExportError, match="under several chosen nodes"):
+        select_images(taxonomy, catalogue, [DOMESTIC_ANIMAL, CARNIVORE], on_overlap="fail")
+    chosen = [DOMESTIC_ANIMAL, CARNIVORE, DOG]
+    selection = select_images(taxonomy, catalogue, chosen)
+    by_label = {row.wnid: chosen[index] for row, index in selection.images}
+    assert by_label["n02099601"] == DOG  # golden retriever: dog is the most specific
+    assert by_label["n02123045"] == CARNIVORE  # tabby cat: only under carnivore
+    under = [taxonomy.descendants(w) | {w} for w in chosen]
+    overlapping = [row for row, _ in selection.images if sum(row.wnid in u for u in under) > 1]
+    assert selection.report.overlaps == len(overlapping) > len(by_label) // 2
+    # domestic cats are under domestic animal and carnivore too, neither under the other
+    siamese = "n02123597"
+    assert siamese in taxonomy.descendants(DOMESTIC_ANIMAL) and by_label[siamese] in chosen[:2]
+    # incomparable nodes (neither under the other): the deeper one takes the image
+    deeper = select_images(taxonomy, catalogue, [DOMESTIC_ANIMAL, CANINE])
+    depths = {w: taxonomy.node(w)["min_depth"] for w in (DOMESTIC_ANIMAL, CANINE)}
+    expected = max((DOMESTIC_ANIMAL, CANINE), key=depths.get)
+    assert {[DOMESTIC_ANIMAL, CANINE][i] for row, i in deeper.images
+            if row.wnid == "n02099601"} == {expected}  # fmt: skip
+
+
+def test_image_list_and_superclasses_are_reproducible(taxonomy, catalogue, tmp_path):
+    for run in ("a", "b"):
+        export_images(taxonomy, catalogue, [DOG, CAT], tmp_path / run / "images.csv")
+        export_superclasses(taxonomy, catalogue, [DOG, CAT, TENCH], tmp_path / run / "breeds",
+                            balance=10, seed=7)  # fmt: skip
+    for name in ("images.csv", "breeds/images.csv", "breeds/classes.txt", "breeds/classes.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    rows = list(csv.DictReader((tmp_path / "a" / "breeds" / "images.csv").open()))
+    per_class = {}
+    for row in rows:
+        per_class[row["class_wnid"]] = per_class.get(row["class_wnid"], 0) + 1
+    assert per_class[DOG] == 10 and per_class[TENCH] == 1  # capped, and one tench sample
+    assert (
+        (tmp_path / "a" / "breeds" / "classes.txt")
+        .read_text()
+        .splitlines()[0]
+        .startswith(f"{DOG} dog, domestic dog")
+    )
+    other_seed = tmp_path / "c" / "breeds"
+    export_superclasses(taxonomy, catalogue, [DOG, CAT, TENCH], other_seed, balance=10, seed=8)
+    assert (other_seed / "images.csv").read_bytes() != (
+        tmp_path / "a" / "breeds" / "images.csv"
+    ).read_bytes()
+
+
+@pytest.mark.parametrize("mode", ["symlink", "hardlink", "copy"])
+def test_folder_layout(taxonomy, catalogue, dataset, tmp_path, mode):
+    root, _ = dataset
+    out = tmp_path / "subset"
+    report = export_folders(taxonomy, catalogue, [DOG, CAT], out, mode=mode)
+    files = sorted(out.rglob("*.JPEG"))
+    assert len(files) == report.rows and {f.parent.name for f in files} == {DOG, CAT}
+    sample = out / DOG / "n02099601_golden_retriever.JPEG"
+    original = root / "n02099601" / "n02099601_golden_retriever.JPEG"
+    assert sample.read_bytes() == original.read_bytes()
+    if mode == "symlink":
+        assert sample.is_symlink() and os.path.samefile(sample, original)
+    elif mode == "hardlink":
+        assert sample.stat().st_ino == original.stat().st_ino
+    else:
+        assert not sample.is_symlink() and sample.stat().st_ino != original.stat().st_ino
+    with pytest.raises(ExportError, match="not empty"):
+        export_folders(taxonomy, catalogue, [DOG], out, mode=mode)
+    assert not list(tmp_path.glob(".subset.*"))
