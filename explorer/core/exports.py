@@ -286,8 +286,9 @@ def select_images(
     report.overlaps = sum(1 for row, _index in images if row.wnid in overlap_images)
     report.rows = len(images)
     report.left_out = {k: v for k, v in left_out.items() if v}
+    report.per_class = dict.fromkeys(chosen, 0)  # a class left empty is worth seeing
     for _row, index in images:
-        report.per_class[chosen[index]] = report.per_class.get(chosen[index], 0) + 1
+        report.per_class[chosen[index]] += 1
     return Selection(list(chosen), images, report, overlapping)
 
 
