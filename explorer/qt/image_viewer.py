@@ -5,12 +5,19 @@ scaled while it is read, never decoded in full) and EXIF rotation applied;
 metadata comes from the core (Pillow). Both are quick for ImageNet-sized
 files, so they run on the GUI thread; anything Pillow cannot open shows its
 error instead of a picture.
+
+Curation: the window adds its curation actions to the viewer (their shortcuts
+then work here: the flag keys, Space for OK, undo), so one implementation
+serves the grid and the viewer; the viewer shows the current image's flags
+(``state_for``, the window's lookup) and ``show_curation`` redraws them after a
+change.
 """
 
 from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImageReader, QPixmap
@@ -28,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from explorer.core.audit import AUDIT_CODES
 from explorer.core.image_metadata import image_metadata
+from explorer.qt.thumbnail_grid import REASON_COLOURS, REVIEWED_COLOUR, describe_state
 
 _MAX_SIDE = 4096  # larger images are scaled down while they are read
 _STEP_KEYS = {
@@ -41,12 +49,24 @@ class ImageViewer(QDialog):
 
     position_changed = Signal(int)
 
-    def __init__(self, catalogue, rows: list, position: int, parent: QWidget | None = None):
+    def __init__(
+        self,
+        catalogue,
+        rows: list,
+        position: int,
+        parent: QWidget | None = None,
+        state_for: Callable | None = None,
+    ):
+        """``state_for(path)``: the image's ImageState (None when not curated)."""
         super().__init__(parent)
         self.setWindowTitle("Image")
         self.catalogue = catalogue
         self.rows = rows
         self.position = position
+        self.state_for = state_for
+        self.curation = QLabel()
+        self.curation.setTextFormat(Qt.TextFormat.PlainText)
+        self.curation.setVisible(state_for is not None)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.picture.setMinimumSize(200, 200)
@@ -61,10 +81,14 @@ class ImageViewer(QDialog):
         splitter.addWidget(self.details)
         splitter.setSizes([700, 300])
         layout = QVBoxLayout(self)
+        layout.addWidget(self.curation)
         layout.addWidget(splitter, 1)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
-        row.addWidget(QLabel("← → previous / next · Home / End · Esc close"))
+        keys = "← → previous / next · Home / End · Esc close"
+        if state_for is not None:
+            keys += " · W D C Q N O X flag · Space OK · Ctrl+Z undo (F1: all keys)"
+        row.addWidget(QLabel(keys))
         layout.addLayout(row)
         # the dialog itself takes the arrow keys: its children never hold the focus
         self.details.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -112,7 +136,28 @@ class ImageViewer(QDialog):
         self.details.setHtml(self._details_html(row, path))
         self.status.setText(f"{position + 1:,} of {len(self.rows):,}   {row.path}")
         self.setWindowTitle(f"{row.path.rsplit('/', 1)[-1]} — {row.wnid}")
+        self.show_curation()
         self.position_changed.emit(position)
+
+    def current_row(self):
+        return self.rows[self.position] if self.rows else None
+
+    def show_curation(self) -> None:
+        """Show the current image's flags or OK mark (again, after a change)."""
+        row = self.current_row()
+        if self.state_for is None or row is None:
+            return
+        state = self.state_for(row.path)
+        if state is not None and state.flags:
+            colour = REASON_COLOURS.get(state.flags[0].reason, "#d32f2f")
+        elif state is not None and state.review is not None:
+            colour = REVIEWED_COLOUR
+        else:
+            colour = "#757575"
+        self.curation.setText(describe_state(state))
+        self.curation.setStyleSheet(
+            f"QLabel {{ color: white; background: {colour}; padding: 4px 8px; font-weight: bold }}"
+        )
 
     def _fit(self) -> None:
         if self._pixmap.isNull():

@@ -3,20 +3,30 @@
 Everything slow runs in workers (explorer.qt.workers): loading the taxonomy,
 indexing, auditing, listing a big subtree's images, decoding thumbnails. The
 window keeps no domain logic: it calls the core and shows what comes back.
+
+Curation: the catalogue's flag store (explorer.core.flags) is opened with it,
+on the GUI thread (small and quick), with an undo stack (explorer.core.curation).
+The Curation menu's actions are the one implementation of the flag keys: their
+shortcuts work in the grid (on the selected thumbnails) and in the viewer (on
+its image); after each command the grid's states, the tree's Flagged and
+Reviewed columns and the Curation tab follow.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -33,10 +43,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.errors import ExplorerError
+from explorer.core.flags import REASONS, default_curator
+from explorer.core.image_list import CURATION_FILTERS
 from explorer.qt.coverage_view import CoverageView
+from explorer.qt.curation_panel import CurationPanel, WrongLabelDialog
 from explorer.qt.detail_panel import DetailPanel
 from explorer.qt.synset_tree_model import PATH_ROLE, WNID_ROLE, SynsetTreeModel
 from explorer.qt.thumbnail_grid import (
+    REASON_KEYS,
     ROW_ROLE,
     ThumbnailGridModel,
     ThumbnailGridView,
@@ -56,13 +71,29 @@ SHORTCUTS = (
     ("Ctrl+Shift+O", "Open a manifest (CSV/TSV) or catalogue file"),
     ("F5", "Rescan the catalogue's dataset"),
     ("Ctrl+Shift+A", "Audit the catalogue's images"),
-    ("Ctrl+1 / Ctrl+2", "Images tab / Coverage tab"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Images tab / Coverage tab / Curation tab"),
     ("Ctrl++ / Ctrl+-", "Larger / smaller thumbnails"),
     ("Ctrl+T", "Images of this synset only / of its whole subtree"),
     ("Enter or double-click", "Open the image viewer on the current thumbnail"),
     ("← / → in the viewer", "Previous / next image"),
+    ("W", "Flag the selected images (grid) or the image (viewer): wrong label; asks for "
+          "the right synset (Enter: first match, Skip: none)"),
+    ("D / C / Q", "Flag: duplicate / corrupt / low quality"),
+    ("N / O / X", "Flag: not a photo / offensive / other (asks for a note)"),
+    ("Space or A", "Mark reviewed OK (removes flags)"),
+    ("", "After flagging or OK on one image, the next image is selected"),
+    ("Backspace / Delete", "Clear the flags and the OK mark"),
+    ("Ctrl+Z", "Undo the last curation change"),
+    ("Ctrl+Shift+Z or Ctrl+Y", "Redo it"),
     ("F1", "This list"),
-)
+)  # fmt: skip
+
+# The flag actions: reason -> menu text (the key is REASON_KEYS[reason]).
+_FLAG_TEXTS = {
+    "wrong_label": "Wrong label…", "duplicate": "Duplicate", "corrupt": "Corrupt",
+    "low_quality": "Low quality", "not_a_photo": "Not a photo", "offensive": "Offensive",
+    "other": "Other…",
+}  # fmt: skip
 
 
 def _list_images(catalogue_path: str, wnids: list[str], state) -> list:
@@ -105,9 +136,9 @@ class SearchBox(QWidget):
                 self.results.setFocus()
                 self.results.setCurrentRow(0)
                 return True
-            if event.key() == Qt.Key.Key_Escape:
+            if event.key() == Qt.Key.Key_Escape and self.results.isVisible():
                 self.results.setVisible(False)
-                return True
+                return True  # a second Escape goes on (a dialog holding the box closes)
         return super().eventFilter(watched, event)
 
     def set_taxonomy(self, taxonomy) -> None:
@@ -129,6 +160,11 @@ class SearchBox(QWidget):
         if not self.results.count():
             self.results.addItem(QListWidgetItem("No synset matches"))
         self.results.setVisible(True)
+
+    def search_now(self) -> None:
+        """Show the results for the text now, not after the typing pause."""
+        self._timer.stop()
+        self._search()
 
     def _choose_first(self) -> None:
         self._timer.stop()
@@ -167,9 +203,24 @@ class MainWindow(QMainWindow):
         self.current_wnid: str | None = None
         self._images_job = None
         self._listed: list = []  # the current node's images, as listed, before arrange
+        self._listed_paths: tuple[list | None, frozenset] = (None, frozenset())
         self._busy_job = None
+        self.store = None  # the catalogue's FlagStore: GUI thread only (SQLite)
+        self.undo_stack = None
+        self.viewer = None
+        self.curation_dialog = None  # the open wrong-label or note dialog
+        self._queue: dict[str, tuple[str, str | None]] | None = None  # path -> note, suggested
+        self._select_after_arrange: str | None = None
+        # flagged and reviewed images per label (curated_by_label once, then each command's
+        # changes): what the tree's curation columns propagate; None: count again
+        self._curated: tuple[dict[str, int], dict[str, int]] | None = None
+        self._image_labels: dict[str, tuple[str | None, bool]] = {}  # path -> label, present
+        self._curation_timer = QTimer(self, singleShot=True, interval=0)
+        self._curation_timer.timeout.connect(self._refresh_curation)
         self._fit_columns_timer = QTimer(self, singleShot=True, interval=0)
         self._fit_columns_timer.timeout.connect(self._fit_tree_columns)
+        self._scroll_timer = QTimer(self, singleShot=True, interval=0)
+        self._scroll_timer.timeout.connect(self._scroll_to_name)
 
         self.search = SearchBox()
         self.search.chosen.connect(self.select)
@@ -211,6 +262,13 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         for label, key in filters:
             self.filter.addItem(label, key)
+        self.filter.insertSeparator(self.filter.count())
+        curation_filters = (("Flagged", "flagged"), ("Reviewed OK", "reviewed_ok"),
+                            ("Not reviewed", "not_reviewed"))  # fmt: skip
+        for label, key in curation_filters:
+            self.filter.addItem(label, key)
+        for reason in REASONS:
+            self.filter.addItem(f"Flag: {reason.replace('_', ' ')}", f"flag:{reason}")
         self.size_slider = QSlider(
             Qt.Orientation.Horizontal, minimum=0, maximum=len(THUMBNAIL_SIZES) - 1
         )
@@ -234,7 +292,11 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(images_tab, "Images")
         self.tabs.addTab(self.coverage, "Coverage")
+        self.curation_panel = CurationPanel()
+        self.curation_panel.image_activated.connect(self.show_image)
+        self.tabs.addTab(self.curation_panel, "Curation")
         self.tabs.currentChanged.connect(lambda _i: self._refresh_coverage())
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_curation_panel())
 
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.addWidget(self.detail)
@@ -243,7 +305,7 @@ class MainWindow(QMainWindow):
         self.main_split = QSplitter()
         self.main_split.addWidget(left)
         self.main_split.addWidget(self.right)
-        self.main_split.setSizes([440, 920])
+        self.main_split.setSizes([520, 840])  # four count columns before the names
         self.setCentralWidget(self.main_split)
 
         self.progress = QProgressBar(maximumWidth=240)
@@ -278,12 +340,14 @@ class MainWindow(QMainWindow):
         self._action(view, "&Search", "Ctrl+F", self._focus_search)
         self._action(view, "&Images", "Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
         self._action(view, "&Coverage", "Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
+        self._action(view, "C&uration", "Ctrl+3", lambda: self.tabs.setCurrentIndex(2))
         self._action(view, "Toggle synset / sub&tree images", "Ctrl+T",
                      lambda: self.scope.setCurrentIndex(1 - self.scope.currentIndex()))  # fmt: skip
         self._action(view, "&Larger thumbnails", QKeySequence.StandardKey.ZoomIn,
                      lambda: self.size_slider.setValue(self.size_slider.value() + 1))  # fmt: skip
         self._action(view, "S&maller thumbnails", QKeySequence.StandardKey.ZoomOut,
                      lambda: self.size_slider.setValue(self.size_slider.value() - 1))  # fmt: skip
+        self._build_curation_menu()
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", "F1", self.show_shortcuts)
         self._action(help_menu, "&About", None, self.show_about)
@@ -296,6 +360,60 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def _build_curation_menu(self) -> None:
+        """The flag keys: actions whose shortcuts work in the grid and the viewer only (the
+        tree and the search field keep their keys); undo and redo in the whole window."""
+        menu = self.menuBar().addMenu("C&uration")
+        menu.setToolTipsVisible(True)
+        self.flag_actions: dict[str, QAction] = {}
+        for reason, key in REASON_KEYS.items():
+            action = self._action(menu, _FLAG_TEXTS[reason], key,
+                                  lambda _c=False, r=reason: self.flag(r))  # fmt: skip
+            action.setToolTip(f"Flag the selected images ({key}): {REASONS[reason]}")
+            self.flag_actions[reason] = action
+        menu.addSeparator()
+        self.ok_action = self._action(menu, "Reviewed &OK", "Space", self.mark_ok)
+        self.ok_action.setShortcuts([QKeySequence("Space"), QKeySequence("A")])
+        self.ok_action.setToolTip("Mark the selected images reviewed, OK (Space or A); "
+                                  "removes their flags")  # fmt: skip
+        self.clear_action = self._action(menu, "&Clear flags", "Backspace", self.clear_flags)
+        self.clear_action.setShortcuts([QKeySequence("Backspace"), QKeySequence("Delete")])
+        self.clear_action.setToolTip("Remove the flags and OK marks of the selected images "
+                                     "(Backspace or Delete)")  # fmt: skip
+        self.key_actions = [*self.flag_actions.values(), self.ok_action, self.clear_action]
+        for action in self.key_actions:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.grid.addAction(action)
+        menu.addSeparator()
+        self.undo_action = self._action(menu, "&Undo", "Ctrl+Z", self.undo)
+        self.redo_action = self._action(menu, "&Redo", "Ctrl+Shift+Z", self.redo)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for action in (self.undo_action, self.redo_action):
+            self.grid.addAction(action)  # the grid's right-click menu has them too
+        self.key_actions += [self.undo_action, self.redo_action]
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        menu.addSeparator()
+        self.queue_action = self._action(menu, "Review &queue", None, self._toggle_queue)
+        self.queue_action.setCheckable(True)
+        self.queue_action.setToolTip("Show the images queued for review (e.g. published "
+                                     "label errors) in the grid; again: back to the "
+                                     "synset's images")  # fmt: skip
+        self._action(menu, "Set curator &name…", None, self.ask_curator)
+        self._update_curation_actions()
+
+    def _update_curation_actions(self) -> None:
+        on = self.store is not None
+        for action in [*self.flag_actions.values(), self.ok_action, self.clear_action,
+                       self.queue_action]:  # fmt: skip
+            action.setEnabled(on)
+        stack = self.undo_stack
+        undo = stack.undo_label if stack is not None else None
+        redo = stack.redo_label if stack is not None else None
+        self.undo_action.setText(f"&Undo {undo}" if undo else "&Undo")
+        self.redo_action.setText(f"&Redo {redo}" if redo else "&Redo")
+        self.undo_action.setEnabled(undo is not None)
+        self.redo_action.setEnabled(redo is not None)
 
     def _update_actions(self) -> None:
         has = self.catalogue is not None
@@ -345,6 +463,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.loader.shutdown()
         self.runner.shutdown()
+        self._close_store()
         if self.catalogue is not None:
             self.catalogue.close()
         super().closeEvent(event)
@@ -384,7 +503,7 @@ class MainWindow(QMainWindow):
         self._after_paint = AfterFirstPaint(self.tree.viewport(), start_load)
 
     def _show_tree(self, source) -> None:
-        self.tree_model = SynsetTreeModel(source, self)
+        self.tree_model = SynsetTreeModel(source, self, curation=True)
         self.tree.setModel(self.tree_model)
         header = self.tree.header()
         header.setStretchLastSection(False)
@@ -398,7 +517,8 @@ class MainWindow(QMainWindow):
         self.tree.expanded.connect(self._fit_tree_columns_soon)
         self.tree.collapsed.connect(self._fit_tree_columns_soon)
         self.tree.verticalScrollBar().valueChanged.connect(self._fit_tree_columns_soon)
-        header.moveSection(0, 2)  # counts first, where they stay in view; the tree in the names
+        # counts first, where they stay in view; the tree in the names
+        header.moveSection(0, self.tree_model.columnCount() - 1)
         self.tree.setTreePosition(0)
         self.tree.selectionModel().currentChanged.connect(self._tree_current_changed)
         self.tree.expand(self.tree_model.index(0, 0))
@@ -406,6 +526,19 @@ class MainWindow(QMainWindow):
         self.tree_placeholder.setVisible(False)
         self.tree.setVisible(True)
         self.tree_model.set_thin_threshold(self.coverage.threshold.value())
+
+    def _scroll_to_name(self) -> None:
+        """Scroll sideways only as far as the current row's name needs. Qt scrolls to the
+        end of the names' column (as wide as the longest name in view), which hides the
+        count columns on its left for no purpose."""
+        index = self.tree.currentIndex()
+        if not index.isValid():
+            return
+        bar = self.tree.horizontalScrollBar()
+        rect = self.tree.visualRect(index)  # the name cell, after the indentation
+        text = self.tree.fontMetrics().horizontalAdvance(str(index.data() or ""))
+        right = bar.value() + rect.x() + text + 16  # in the content's coordinates
+        bar.setValue(max(0, min(bar.value(), right - self.tree.viewport().width())))
 
     def _fit_tree_columns_soon(self) -> None:
         self._fit_columns_timer.start()  # once, after a burst of expands
@@ -470,6 +603,7 @@ class MainWindow(QMainWindow):
         )
 
     def _tree_current_changed(self, current, _previous) -> None:
+        self._scroll_timer.start()  # after the expands' layout
         wnid = current.data(WNID_ROLE)
         if not wnid or self.taxonomy is None:  # _taxonomy_loaded comes back here
             return
@@ -594,9 +728,12 @@ class MainWindow(QMainWindow):
         except CatalogueError as exc:
             QMessageBox.warning(self, "Open a catalogue", str(exc))
             return False
+        self._close_viewer()
+        self._close_store()
         if self.catalogue is not None:
             self.catalogue.close()
         self.catalogue = catalogue
+        self._open_store()
         recent = [str(catalogue.path), *[p for p in self._recent() if p != str(catalogue.path)]]
         self.settings.setValue("recent_catalogues", recent[:_RECENT_LIMIT])
         self.settings.setValue("last_catalogue", str(catalogue.path))
@@ -614,6 +751,8 @@ class MainWindow(QMainWindow):
             self.propagate = CountPropagator(self.taxonomy)
         self.counts = self.propagate(self.catalogue.direct_counts(self.taxonomy.graph))
         self.tree_model.set_counts(self.counts)
+        self._curated = None  # a rescan may have changed which images are present
+        self._curation_timer.start()
         self._fit_tree_columns_soon()
         if self.current_wnid:
             self.detail.show_synset(
@@ -637,6 +776,10 @@ class MainWindow(QMainWindow):
     def _load_images(self) -> None:
         """List the current node's images in a worker, then arrange them (_arrange_images)."""
         self._listed = []
+        if self._queue is not None:  # leave the review queue
+            self._queue = None
+            self.grid_model.set_notes({})
+            self.queue_action.setChecked(False)
         if self.catalogue is None or self.current_wnid is None or self.taxonomy is None:
             self._cancel_images_job()
             self.grid_model.set_rows(self.catalogue, [])
@@ -656,14 +799,19 @@ class MainWindow(QMainWindow):
             return  # the user moved on meanwhile
         self._listed = rows
         self._arrange_images()
+        self._refresh_curation_panel()
 
     def _arrange_images(self) -> None:
         """Filter and sort the listed images in a worker (a subtree can hold 250,000)."""
         from explorer.core.image_list import arrange
 
         listed, wnid = self._listed, self.current_wnid
+        sort, keep = self.sort.currentData(), self.filter.currentData()
+        # a snapshot for the worker (the store's connection stays on this thread)
+        curation = keep in CURATION_FILTERS or keep.startswith("flag:")
+        states = dict(self.grid_model.states) if curation else None
         self._start_images_job(
-            lambda state: arrange(listed, self.sort.currentData(), self.filter.currentData()),
+            lambda state: arrange(listed, sort, keep, states),
             on_finished=lambda rows: self._images_arranged(wnid, listed, rows),
         )  # fmt: skip
 
@@ -673,6 +821,9 @@ class MainWindow(QMainWindow):
         self._images_job = None
         self.grid_model.set_rows(self.catalogue, rows, total=len(listed))
         self._update_image_count()
+        path, self._select_after_arrange = self._select_after_arrange, None
+        if path is not None:
+            self.show_image(path)
         self.images_ready.emit()
 
     def _start_images_job(self, function, *args, on_finished) -> None:
@@ -692,7 +843,8 @@ class MainWindow(QMainWindow):
         shown, total = self.grid_model.rowCount(), self.grid_model.total()
         noun = "image" if total == 1 else "images"
         self.image_count.setText(
-            f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
+            ("Review queue: " if self._queue is not None else "")
+            + (f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}")
         )
 
     def _size_changed(self, position: int) -> None:
@@ -704,18 +856,367 @@ class MainWindow(QMainWindow):
             return
         from explorer.qt.image_viewer import ImageViewer  # loads Pillow: not needed at start
 
+        self._close_viewer()
         rows = self.grid_model.rows()
-        viewer = ImageViewer(self.catalogue, rows, index.row(), self)
+        state_for = self.grid_model.state if self.store is not None else None
+        viewer = ImageViewer(self.catalogue, rows, index.row(), self, state_for)
+        viewer.addActions(self.key_actions)  # the flag keys work there too: one implementation
         viewer.position_changed.connect(
             lambda row: self.grid.setCurrentIndex(self.grid_model.index(row))
         )
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.finished.connect(lambda _result, v=viewer: self._viewer_closed(v))
         viewer.show()
         self.viewer = viewer
+
+    def _viewer_closed(self, viewer) -> None:
+        if self.viewer is viewer:
+            self.viewer = None
+
+    def _close_viewer(self) -> None:
+        if self.viewer is not None:
+            viewer, self.viewer = self.viewer, None
+            viewer.close()
+
+    def show_image(self, path: str) -> None:
+        """Select the image at ``path`` in the grid (showing all images if the filter hides
+        it); from the Curation tab's table."""
+        position = self.grid_model.position_of(path)
+        self.tabs.setCurrentIndex(0)
+        if position is None:
+            if self.filter.currentData() != "all" and any(r.path == path for r in self._listed):
+                self._select_after_arrange = path
+                self.filter.setCurrentIndex(self.filter.findData("all"))
+            return
+        index = self.grid_model.index(position)
+        self.grid.setCurrentIndex(index)
+        self.grid.scrollTo(index)
+        self.grid.setFocus()
 
     def current_row(self):
         index = self.grid.currentIndex()
         return index.data(ROW_ROLE) if index.isValid() else None
+
+    # --- curation ----------------------------------------------------------------------
+
+    def _open_store(self) -> None:
+        """Open the catalogue's flag store; say so when it had to be recovered."""
+        from explorer.core.curation import UndoStack
+        from explorer.core.flags import FlagStore
+
+        try:
+            store = FlagStore.open_for(self.catalogue.path)
+        except (ExplorerError, sqlite3.Error, OSError) as exc:
+            QMessageBox.warning(
+                self, "Flags",
+                f"Cannot open the flag store of this catalogue, so curation is off:\n{exc}",
+            )  # fmt: skip
+            store = None
+        self.store = store
+        self.undo_stack = UndoStack(store) if store is not None else None
+        self._curated = None
+        self._image_labels = {}
+        self.grid_model.set_states(store.states() if store is not None else {})
+        self._update_curation_actions()
+        self._curation_timer.start()
+        if store is not None and store.recovered:
+            QMessageBox.warning(self, "Flags recovered", store.recovered)
+
+    def _close_store(self) -> None:
+        store, self.store, self.undo_stack = self.store, None, None
+        if store is not None:
+            try:
+                store.close()  # takes a snapshot when something changed
+            except (ExplorerError, sqlite3.Error, OSError):
+                log.exception("closing the flag store %s", store.path)
+        self._queue = None
+        self.queue_action.setChecked(False)
+        self.grid_model.set_notes({})
+        self.grid_model.set_states({})
+        self._update_curation_actions()
+        if self.tree_model is not None:
+            self.tree_model.set_curation_counts(None, None)
+
+    def curator(self) -> str:
+        """Who flags: the "curator" preference, else the login name."""
+        return str(self.settings.value("curator", "") or "") or default_curator()
+
+    def ask_curator(self) -> None:
+        name, ok = QInputDialog.getText(
+            self, "Curator", "Your name, recorded with each flag and OK mark:", text=self.curator()
+        )
+        if ok and name.strip():
+            self.settings.setValue("curator", name.strip())
+
+    def _targets(self) -> tuple[list, str]:
+        """The images a curation key acts on, as (position, row) pairs, and where: the
+        viewer's image when the viewer has the focus, else the grid's selection (or its
+        current image)."""
+        viewer = self.viewer
+        focus = QApplication.focusWidget()
+        if viewer is not None and focus is not None and focus.window() is viewer:
+            row = viewer.current_row()
+            return ([(viewer.position, row)] if row is not None else []), "viewer"
+        positions = []
+        for span in self.grid.selectionModel().selection():
+            positions.extend(range(span.top(), span.bottom() + 1))
+        if not positions and self.grid.currentIndex().isValid():
+            positions = [self.grid.currentIndex().row()]
+        rows = self.grid_model.rows()
+        return [(p, rows[p]) for p in sorted(set(positions)) if p < len(rows)], "grid"
+
+    def flag(self, reason: str) -> None:
+        """Flag the target images with ``reason`` (wrong label and other ask first)."""
+        targets, where = self._targets()
+        if not targets or self.store is None:
+            return
+        if reason == "wrong_label":
+            self._ask_wrong_label(targets, where)
+        elif reason == "other":
+            self._ask_note(targets, where)
+        else:
+            self._flag(targets, where, reason)
+
+    def _flag(self, targets, where, reason, note="", suggested=None) -> None:
+        from explorer.core.curation import flag_images
+
+        curator = self.curator()
+        self._run(
+            lambda refs: flag_images(self.store, refs, reason, note, suggested, curator),
+            targets, where, advance=True,
+        )  # fmt: skip
+
+    def _ask_wrong_label(self, targets, where) -> None:
+        box = SearchBox()
+        box.set_taxonomy(self.taxonomy)
+        text = ""  # a queued image's suggestion: Enter accepts it
+        if self._queue is not None and len(targets) == 1:
+            text = (self._queue.get(targets[0][1].path) or ("", None))[1] or ""
+        parent = self.viewer if where == "viewer" else self
+        dialog = WrongLabelDialog(box, len(targets), text, parent)
+        dialog.accepted.connect(
+            lambda: self._flag(targets, where, "wrong_label", suggested=dialog.suggested)
+        )
+        self._open_curation_dialog(dialog, where)
+
+    def _open_curation_dialog(self, dialog, where: str) -> None:
+        """Open ``dialog`` (window-modal, not blocking); afterwards the keys go back where
+        they came from, so culling goes on without the mouse."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._curation_dialog_done(where))
+        self.curation_dialog = dialog
+        dialog.open()
+
+    def _curation_dialog_done(self, where: str) -> None:
+        self.curation_dialog = None
+        if where == "viewer" and self.viewer is not None:
+            self.viewer.activateWindow()
+            self.viewer.setFocus()
+        else:
+            self.activateWindow()
+            self.grid.setFocus()
+
+    def _ask_note(self, targets, where) -> None:
+        parent = self.viewer if where == "viewer" else self
+        dialog = QInputDialog(parent)
+        dialog.setWindowTitle("Other")
+        noun = "this image" if len(targets) == 1 else f"these {len(targets)} images"
+        dialog.setLabelText(f"What is wrong with {noun}?")
+        dialog.textValueSelected.connect(
+            lambda text: self._flag(targets, where, "other", note=text.strip())
+        )
+        self._open_curation_dialog(dialog, where)
+
+    def mark_ok(self) -> None:
+        from explorer.core.curation import mark_reviewed
+
+        targets, where = self._targets()
+        if targets and self.store is not None:
+            curator = self.curator()
+            self._run(lambda refs: mark_reviewed(self.store, refs, curator), targets, where,
+                      advance=True)  # fmt: skip
+
+    def clear_flags(self) -> None:
+        from explorer.core.curation import clear_images
+
+        targets, where = self._targets()
+        if targets and self.store is not None:
+            self._run(lambda refs: clear_images(self.store, refs), targets, where)
+
+    def _run(self, make_command, targets, where, advance=False) -> None:
+        """Make the command for the targets' images, apply it, show the change; after one
+        image, move on to the next (Lightroom-style)."""
+        from explorer.core.curation import ImageRef
+
+        if self.store is None or self.catalogue is None:
+            return
+        refs = [ImageRef.from_row(self.catalogue, row) for _position, row in targets]
+        for _position, row in targets:
+            self._image_labels[row.path] = (row.wnid, row.present)
+        busy = len(refs) > 20  # hashing the files of a big selection takes a moment
+        if busy:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            command = make_command(refs)
+            self.undo_stack.push(command)
+        except (ExplorerError, sqlite3.Error, OSError) as exc:
+            QMessageBox.warning(self, "Flags", f"The change was not saved:\n{exc}")
+            return
+        finally:
+            if busy:
+                QApplication.restoreOverrideCursor()
+        self._curation_changed(command.after, command.label)
+        if advance and len(targets) == 1:
+            position = targets[0][0]
+            if where == "viewer" and self.viewer is not None:
+                self.viewer.step(1)
+            elif position + 1 < self.grid_model.rowCount():
+                self.grid.setCurrentIndex(self.grid_model.index(position + 1))
+
+    def undo(self) -> None:
+        self._walk(self.undo_stack.undo if self.undo_stack else None, "Undone", "before")
+
+    def redo(self) -> None:
+        self._walk(self.undo_stack.redo if self.undo_stack else None, "Redone", "after")
+
+    def _walk(self, step, verb: str, side: str) -> None:
+        """Undo or redo; with one image, go back to it so the curator sees it again."""
+        _targets, where = self._targets()
+        try:
+            command = step() if step is not None else None
+        except (ExplorerError, sqlite3.Error, OSError) as exc:
+            QMessageBox.warning(self, "Flags", f"The change was not saved:\n{exc}")
+            return
+        if command is None:
+            return
+        self._curation_changed(getattr(command, side), f"{verb}: {command.label}")
+        if len(command.after) == 1:
+            (path,) = command.after
+            position = self.grid_model.position_of(path)
+            if where == "viewer" and self.viewer is not None:
+                if self.viewer.rows is self.grid_model.rows() and position is not None:
+                    self.viewer.show_row(position)
+            elif position is not None:
+                self.grid.setCurrentIndex(self.grid_model.index(position))
+
+    def _curation_changed(self, changes: dict, message: str) -> None:
+        self._count_changes(changes)
+        self.grid_model.update_states(changes)
+        if self.viewer is not None:
+            self.viewer.show_curation()
+        self._update_curation_actions()
+        self.statusBar().showMessage(message, 5000)
+        self._curation_timer.start()  # the tree's columns and the tab, once per burst
+
+    def _count_changes(self, changes: dict) -> None:
+        """Bring the per-label counts up to date with a command's new states (before the
+        grid's states change: they are the old ones). Reading the whole store again would
+        take 0.2 s per key with 20,000 curated images; this takes microseconds."""
+        if self._curated is None:
+            return  # counted from the store when next needed, this change included
+        flagged, reviewed = self._curated
+        for path, new in changes.items():
+            label = self._image_labels.get(path)
+            if label is None:  # not seen by a command of this session: count them all again
+                self._curated = None
+                return
+            wnid, present = label
+            if not present or wnid is None:
+                continue
+            old = self.grid_model.state(path)
+            was_flagged, was_reviewed = old is not None and bool(old.flags), old is not None
+            is_flagged, is_reviewed = bool(new.flags), not new.empty
+            if is_flagged != was_flagged:
+                flagged[wnid] = flagged.get(wnid, 0) + (1 if is_flagged else -1)
+            if is_reviewed != was_reviewed:
+                reviewed[wnid] = reviewed.get(wnid, 0) + (1 if is_reviewed else -1)
+
+    def _refresh_curation(self) -> None:
+        """The tree's Flagged and Reviewed columns and the Curation tab."""
+        from explorer.core.curation import curated_by_label
+
+        if self.tree_model is not None:
+            if self.store is None or self.catalogue is None or self.propagate is None:
+                self.tree_model.set_curation_counts(None, None)
+            else:
+                if self._curated is None:
+                    self._curated = curated_by_label(self.store, self.catalogue)
+                known = self.propagate.index  # labels that are not WordNet nouns: not counted
+                flagged, reviewed = (
+                    {w: n for w, n in counts.items() if n and w in known}
+                    for counts in self._curated
+                )
+                self.tree_model.set_curation_counts(
+                    self.propagate(flagged), self.propagate(reviewed)
+                )
+        self._refresh_curation_panel()
+
+    def _refresh_curation_panel(self) -> None:
+        panel = self.curation_panel
+        if self.tabs.currentWidget() is not panel:
+            return  # done when the tab is shown
+        if self.store is None:
+            panel.clear("Open a catalogue to curate its images." if self.catalogue is None
+                        else "Curation is off: the flag store could not be opened.")  # fmt: skip
+            return
+        if self._queue is None and self.current_wnid is None:
+            panel.clear("Choose a synset: its images' flags and review progress show here.")
+            return
+        if self._listed_paths[0] is not self._listed:
+            self._listed_paths = (self._listed, frozenset(r.path for r in self._listed))
+        if self._queue is not None:
+            title = "Review queue"
+        else:
+            name = self.current_wnid
+            if self.taxonomy is not None:
+                name = self.taxonomy.graph.nodes[self.current_wnid]["lemmas"][0]
+            title = name + (" and its subtree" if self.scope.currentData() == "subtree" else "")
+        panel.show_curation(title, self._listed_paths[1], self.grid_model.states, self._lemma)
+
+    def _lemma(self, wnid: str) -> str:
+        graph = self.taxonomy.graph if self.taxonomy is not None else None
+        return graph.nodes[wnid]["lemmas"][0] if graph is not None and wnid in graph else ""
+
+    def _toggle_queue(self, checked: bool) -> None:
+        if checked:
+            self.review_queue()
+        elif self._queue is not None:
+            self._load_images()  # back to the synset's images
+
+    def review_queue(self) -> None:
+        """Show the store's review queue in the grid, its notes in the tooltips."""
+        self.queue_action.setChecked(False)
+        if self.store is None or self.catalogue is None:
+            return
+        items = self.store.queue()
+        if not items:
+            QMessageBox.information(
+                self, "Review queue",
+                "The review queue is empty. Queue candidates with "
+                "`wnexplorer flags import-label-errors FILE` (cleanlab's ImageNet label errors).",
+            )  # fmt: skip
+            return
+        queue: dict[str, tuple[str, str | None]] = {}
+        for path, source, note, suggested in items:
+            earlier = queue.get(path)
+            text = f"[{source}] {note}"
+            queue[path] = (f"{earlier[0]}\n{text}", earlier[1] or suggested) if earlier else (
+                text, suggested
+            )  # fmt: skip
+        rows = self.catalogue.images_by_path(queue)
+        self._cancel_images_job()
+        self._queue = queue
+        self.queue_action.setChecked(True)
+        self.grid_model.set_notes({path: note for path, (note, _s) in queue.items()})
+        self._listed = rows
+        self.tabs.setCurrentIndex(0)
+        self._arrange_images()
+        missing = len(queue) - len(rows)
+        self.statusBar().showMessage(
+            f"Review queue: {len(rows):,} images"
+            + (f" ({missing:,} not in the catalogue)" if missing else ""),
+            10000,
+        )
 
     # --- busy state ------------------------------------------------------------------
 

@@ -16,6 +16,10 @@ index that points at it: nodes are never dropped while the model lives.
 >>> model.set_counts(compute_counts(tax, direct_counts))      # doctest: +SKIP
 >>> index = model.index_for_path(tax.paths_to_root("n02084071")[0])   # doctest: +SKIP
 >>> view.expand(index.parent()); view.setCurrentIndex(index)  # doctest: +SKIP
+
+With ``curation=True`` two more columns follow the counts: "Flagged" (images of
+the subtree with a flag) and "Reviewed" (the share of the subtree's images that
+are flagged or marked OK), from ``set_curation_counts``.
 """
 
 from __future__ import annotations
@@ -44,12 +48,20 @@ WNID_ROLE = Qt.ItemDataRole.UserRole  # the row's wnid (str)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # raw value to sort on: name (str) or count (int)
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2  # wnids from entity down to this appearance (tuple)
 
-NAME_COLUMN, DIRECT_COLUMN, SUBTREE_COLUMN = range(3)
+NAME_COLUMN, DIRECT_COLUMN, SUBTREE_COLUMN, FLAGGED_COLUMN, REVIEWED_COLUMN = range(5)
 HEADERS = ("Synset", "Images", "Subtree")
+CURATION_HEADERS = ("Flagged", "Reviewed")  # with curation=True
+_HEADER_TIPS = {
+    DIRECT_COLUMN: "Images labelled with the synset itself",
+    SUBTREE_COLUMN: "Images of the synset and everything under it, each once",
+    FLAGGED_COLUMN: "Images of the subtree with at least one curation flag",
+    REVIEWED_COLUMN: "Share of the subtree's images reviewed (flagged or marked OK)",
+}
 
 # U+2197: fonts everywhere have it (DejaVu has no U+29C9 "⧉", which drew as a box).
 MULTI_PARENT_MARK = "↗"
 EMPTY_FOREGROUND = QColor(150, 150, 150)  # no image anywhere in the subtree
+FLAGGED_FOREGROUND = QColor(198, 40, 40)  # the Flagged column, when some are
 THIN_BACKGROUND = QColor(255, 224, 178)  # light orange: 0 < subtree < thin threshold
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -60,6 +72,7 @@ _COUNT_ROLES = [
     Qt.ItemDataRole.BackgroundRole,
     SORT_ROLE,
 ]
+_CURATION_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, SORT_ROLE]
 
 
 class _Node:
@@ -77,12 +90,21 @@ class _Node:
 class SynsetTreeModel(QAbstractItemModel):
     """Synsets as a tree (one row per appearance) with name, image and subtree columns."""
 
-    def __init__(self, source: Taxonomy | CachedHierarchy, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        source: Taxonomy | CachedHierarchy,
+        parent: QObject | None = None,
+        curation: bool = False,
+    ) -> None:
         """``source`` answers the tree's questions: the Taxonomy, or the cache's
-        CachedHierarchy until the Taxonomy has loaded (see ``set_source``)."""
+        CachedHierarchy until the Taxonomy has loaded (see ``set_source``).
+        ``curation``: add the Flagged and Reviewed columns."""
         super().__init__(parent)
         self._source = source
+        self._headers = HEADERS + CURATION_HEADERS if curation else HEADERS
         self._counts: Counts | None = None
+        self._flagged: Counts | None = None
+        self._reviewed: Counts | None = None
         self._thin_threshold = 0
         self._root = _Node("", None, 0)
         self._root.children = [_Node(ENTITY, self._root, 0)]
@@ -107,6 +129,20 @@ class SynsetTreeModel(QAbstractItemModel):
             return
         self._counts = counts
         self._emit_fetched_changed(_COUNT_ROLES)
+
+    def set_curation_counts(self, flagged: Counts | None, reviewed: Counts | None) -> None:
+        """Flagged and reviewed images per node (their ``subtree`` arrays are shown); None:
+        no curation store, empty columns. Only the two columns are signalled."""
+        if (
+            flagged is None
+            and reviewed is None
+            and self._flagged is None
+            and self._reviewed is None
+        ):
+            return
+        self._flagged, self._reviewed = flagged, reviewed
+        if len(self._headers) > FLAGGED_COLUMN:
+            self._emit_fetched_changed(_CURATION_ROLES, first_column=FLAGGED_COLUMN)
 
     def set_thin_threshold(self, n: int) -> None:
         """Tint synsets whose subtree holds fewer than ``n`` images (but some); 0 or 1: none."""
@@ -159,7 +195,7 @@ class SynsetTreeModel(QAbstractItemModel):
     def index(
         self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX
     ) -> QModelIndex:
-        if column < 0 or column >= len(HEADERS) or parent.column() > 0:
+        if column < 0 or column >= len(self._headers) or parent.column() > 0:
             return QModelIndex()
         children = self._node(parent).children
         if children is None or not 0 <= row < len(children):
@@ -183,7 +219,7 @@ class SynsetTreeModel(QAbstractItemModel):
         return 0 if children is None else len(children)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
-        return len(HEADERS)
+        return len(self._headers)
 
     def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> bool:
         if parent.column() > 0:
@@ -223,10 +259,12 @@ class SynsetTreeModel(QAbstractItemModel):
     # --- Qt overrides: data ------------------------------------------------------
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._headers):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
+            return self._headers[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS.get(section)
         if role == Qt.ItemDataRole.TextAlignmentRole and section != NAME_COLUMN:
             return _RIGHT
         return None
@@ -239,11 +277,15 @@ class SynsetTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == NAME_COLUMN:
                 return self._label(node.wnid)
+            if column == REVIEWED_COLUMN:
+                return self._reviewed_text(node.wnid)
             count = self._count(node.wnid, column)
             return None if count is None else f"{count:,}"
         if role == SORT_ROLE:
             if column == NAME_COLUMN:
                 return self._name(node.wnid)
+            if column == REVIEWED_COLUMN:
+                return self._reviewed_share(node.wnid)
             return self._count(node.wnid, column)
         if role == WNID_ROLE:
             return node.wnid
@@ -253,7 +295,11 @@ class SynsetTreeModel(QAbstractItemModel):
             return None if column == NAME_COLUMN else _RIGHT
         if role == Qt.ItemDataRole.ForegroundRole:
             subtree = self._count(node.wnid, SUBTREE_COLUMN)
-            return EMPTY_FOREGROUND if subtree == 0 else None
+            if subtree == 0:
+                return EMPTY_FOREGROUND
+            if column == FLAGGED_COLUMN and self._count(node.wnid, FLAGGED_COLUMN):
+                return FLAGGED_FOREGROUND
+            return None
         if role == Qt.ItemDataRole.BackgroundRole:
             subtree = self._count(node.wnid, SUBTREE_COLUMN)
             thin = subtree is not None and 0 < subtree < self._thin_threshold
@@ -282,8 +328,31 @@ class SynsetTreeModel(QAbstractItemModel):
         i = counts.index.get(wnid)
         if i is None:
             return None
-        array = counts.direct if column == DIRECT_COLUMN else counts.subtree
-        return int(array[i])
+        if column == DIRECT_COLUMN:
+            return int(counts.direct[i])
+        if column == FLAGGED_COLUMN:  # blank where the subtree has no image
+            flagged = self._flagged
+            if flagged is None or not counts.subtree[i]:
+                return None
+            return int(flagged.subtree[i])
+        return int(counts.subtree[i])
+
+    def _reviewed_share(self, wnid: str) -> float | None:
+        """Reviewed images / images of the subtree; None without images or curation."""
+        counts, reviewed = self._counts, self._reviewed
+        if counts is None or reviewed is None:
+            return None
+        i = counts.index.get(wnid)
+        if i is None or not counts.subtree[i]:
+            return None
+        return float(reviewed.subtree[i]) / float(counts.subtree[i])
+
+    def _reviewed_text(self, wnid: str) -> str | None:
+        share = self._reviewed_share(wnid)
+        if share is None:
+            return None
+        percent = int(share * 100)  # floored: 100% only when every image is reviewed
+        return "<1%" if percent == 0 and share > 0 else f"{percent}%"
 
     def _tooltip(self, node: _Node) -> str:
         # Rich text, so Qt wraps long glosses instead of drawing a screen-wide tip.
@@ -307,12 +376,14 @@ class SynsetTreeModel(QAbstractItemModel):
             yield index, node
             stack.extend((self.createIndex(c.row, 0, c), c) for c in node.children if c.children)
 
-    def _emit_fetched_changed(self, roles: list, subtrees: tuple[int, int] | None = None) -> None:
-        # One dataChanged per fetched parent, across all columns and over its
-        # rows (only the span of those whose subtree count is in the half-open
-        # range ``subtrees``, when given): views keep their expansion and
+    def _emit_fetched_changed(
+        self, roles: list, subtrees: tuple[int, int] | None = None, first_column: int = 0
+    ) -> None:
+        # One dataChanged per fetched parent, across the columns from ``first_column``
+        # and over its rows (only the span of those whose subtree count is in the
+        # half-open range ``subtrees``, when given): views keep their expansion and
         # selection, which a model reset would lose.
-        last = len(HEADERS) - 1
+        last = len(self._headers) - 1
         for parent, node in self._fetched_parents():
             rows = range(len(node.children))
             if subtrees is not None:
@@ -321,6 +392,6 @@ class SynsetTreeModel(QAbstractItemModel):
                 rows = [row for row, subtree in counts if low <= subtree < high]
                 if not rows:
                     continue
-            top_left = self.index(rows[0], 0, parent)
+            top_left = self.index(rows[0], first_column, parent)
             bottom_right = self.index(rows[-1], last, parent)
             self.dataChanged.emit(top_left, bottom_right, roles)

@@ -7,31 +7,55 @@ placeholder and asks the loader for it; the loader decodes on pool threads
 back a QImage; the QPixmap is made here, on the GUI thread. When the user
 scrolls or changes the node, the generation number goes up: queued
 requests of older generations are dropped before they decode.
+
+Curation: the model holds the curation state of the images (a dict of path to
+``ImageState``, the non-empty ones only), answers it under ``STATE_ROLE`` and
+draws a badge on the thumbnail of a curated image: the letters of its flags on
+the first flag's colour (with a frame of that colour), or a green check for
+"reviewed, OK". A badged thumbnail is composed once per state and thumbnail and
+kept; an image without curation costs one dict lookup per paint.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QObject,
+    QPointF,
+    QRectF,
     QRunnable,
     QSize,
     Qt,
     QThreadPool,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import ImageRow
+    from explorer.core.flags import ImageState
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
+STATE_ROLE = Qt.ItemDataRole.UserRole + 1  # the image's ImageState; None when not curated
 _PIXMAP_CACHE_ROWS = 3000  # QPixmaps kept in memory; older ones are decoded again (from disk)
+
+# The key of each flag reason (the letter its badge shows) and its badge colour.
+REASON_KEYS = {
+    "wrong_label": "W", "duplicate": "D", "corrupt": "C", "low_quality": "Q",
+    "not_a_photo": "N", "offensive": "O", "other": "X",
+}  # fmt: skip
+REASON_COLOURS = {
+    "wrong_label": "#d32f2f", "duplicate": "#7b1fa2", "corrupt": "#37474f",
+    "low_quality": "#e65100", "not_a_photo": "#1565c0", "offensive": "#ad1457",
+    "other": "#5d4037",
+}  # fmt: skip
+REVIEWED_COLOUR = "#2e7d32"
 
 
 class _LoaderSignals(QObject):
@@ -103,6 +127,81 @@ def _placeholder(size: int, text: str = "", colour: str = "#d8d8d8") -> QPixmap:
     return pixmap
 
 
+def badge_key(state: ImageState | None) -> tuple[str, ...] | None:
+    """What a state's badge shows: its flags' reasons, ("ok",) for reviewed OK, None: nothing."""
+    if state is None:
+        return None
+    if state.flags:
+        return state.reasons
+    return ("ok",) if state.review is not None else None
+
+
+def _with_badge(base: QPixmap, key: tuple[str, ...]) -> QPixmap:
+    """``base`` with the badge of ``key`` in its top left corner (and a frame for flags)."""
+    pixmap = QPixmap(base)  # a copy: the cached thumbnail stays clean
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    side = min(pixmap.width(), pixmap.height())
+    height = max(13, min(24, side // 5))
+    margin = max(2, height // 6)
+    if key == ("ok",):
+        colour = QColor(REVIEWED_COLOUR)
+        circle = QRectF(margin, margin, height, height)
+        painter.setPen(QPen(QColor("white"), max(1.0, height / 12)))
+        painter.setBrush(colour)
+        painter.drawEllipse(circle)
+        check = QPainterPath(QPointF(circle.left() + height * 0.25, circle.top() + height * 0.52))
+        check.lineTo(circle.left() + height * 0.43, circle.top() + height * 0.70)
+        check.lineTo(circle.left() + height * 0.76, circle.top() + height * 0.32)
+        painter.setPen(QPen(QColor("white"), max(1.6, height / 7), Qt.PenStyle.SolidLine,
+                            Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))  # fmt: skip
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(check)
+    else:
+        colour = QColor(REASON_COLOURS.get(key[0], "#d32f2f"))
+        frame = max(2, side // 40)
+        painter.setPen(QPen(colour, frame, Qt.PenStyle.SolidLine, Qt.PenCapStyle.SquareCap,
+                            Qt.PenJoinStyle.MiterJoin))  # fmt: skip
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(frame / 2, frame / 2, pixmap.width() - frame,
+                                pixmap.height() - frame))  # fmt: skip
+        text = "".join(REASON_KEYS.get(reason, "?") for reason in key)
+        font = QFont()
+        font.setBold(True)
+        font.setPixelSize(max(9, int(height * 0.72)))
+        painter.setFont(font)
+        width = max(height, painter.fontMetrics().horizontalAdvance(text) + height // 2)
+        box = QRectF(margin, margin, width, height)
+        painter.setPen(QPen(QColor("white"), max(1.0, height / 12)))
+        painter.setBrush(colour)
+        painter.drawRoundedRect(box, height / 4, height / 4)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return pixmap
+
+
+def describe_state(state: ImageState | None) -> str:
+    """One line for a tooltip or a status bar: the flags, or the OK mark, or not reviewed."""
+    if state is None or state.empty:
+        return "Not reviewed"
+    if state.review is not None:
+        who = f" by {state.review.curator}" if state.review.curator else ""
+        return f"Reviewed OK{who}"
+    parts = []
+    for flag in state.flags:
+        part = flag.reason.replace("_", " ")
+        if flag.suggested_wnid:
+            part += f" → {flag.suggested_wnid}"
+        if flag.note:
+            part += f" “{flag.note}”"
+        parts.append(part)
+    curator = state.flags[0].curator
+    return "Flagged: " + "; ".join(parts) + (f" (by {curator})" if curator else "")
+
+
+_STATE_ROLES = [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole, STATE_ROLE]
+
+
 class ThumbnailGridModel(QAbstractListModel):
     """Catalogue rows, sorted and filtered, with thumbnails loaded on demand."""
 
@@ -115,8 +214,13 @@ class ThumbnailGridModel(QAbstractListModel):
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._errors: dict[int, str] = {}
         self._pending: dict[int, int] = {}  # image id -> its row when it was asked for
+        self._states: dict[str, ImageState] = {}  # path -> curation (non-empty states only)
+        self._badged: OrderedDict[int, tuple[tuple, int, QPixmap]] = OrderedDict()
+        self._positions: dict[str, int] | None = None  # path -> row, built when first needed
+        self._notes: dict[str, str] = {}  # path -> a review queue's note, for the tooltip
         self.thumbnail_size = 128
         self._placeholder = _placeholder(self.thumbnail_size)
+        self._error_placeholder = _placeholder(self.thumbnail_size, "cannot show", "#d08080")
         loader.signals.loaded.connect(self._on_loaded)
 
     # --- contents ---------------------------------------------------------------
@@ -129,18 +233,68 @@ class ThumbnailGridModel(QAbstractListModel):
         if catalogue is not self.catalogue:
             self._pixmaps.clear()
             self._errors.clear()
+            self._badged.clear()
         self.catalogue = catalogue
         self._rows = rows
+        self._positions = None
         self._total = len(rows) if total is None else total
         self._restart()
         self.endResetModel()
+
+    # --- curation ---------------------------------------------------------------
+
+    @property
+    def states(self) -> dict[str, ImageState]:
+        """The curation of every curated image (path -> state); read-only for callers: copy
+        it before handing it to a worker."""
+        return self._states
+
+    def state(self, path: str) -> ImageState | None:
+        return self._states.get(path)
+
+    def set_states(self, states: Mapping[str, ImageState]) -> None:
+        """All the curation there is (``FlagStore.states()``), e.g. for a new catalogue."""
+        self._states = {path: state for path, state in states.items() if not state.empty}
+        self._badged.clear()
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1), _STATE_ROLES)
+
+    def update_states(self, changes: Mapping[str, ImageState]) -> None:
+        """Some images' new curation (a command's after, or before when undone): only
+        their rows are signalled."""
+        for path, state in changes.items():
+            if state.empty:
+                self._states.pop(path, None)
+            else:
+                self._states[path] = state
+        positions = self.positions()
+        for path in changes:
+            position = positions.get(path)
+            if position is not None:
+                index = self.index(position)
+                self.dataChanged.emit(index, index, _STATE_ROLES)
+
+    def set_notes(self, notes: Mapping[str, str]) -> None:
+        """Notes shown in the tooltips (a review queue's), by path; empty: none."""
+        self._notes = dict(notes)
+
+    def positions(self) -> dict[str, int]:
+        """path -> row of the rows shown (built once per set of rows)."""
+        if self._positions is None:
+            self._positions = {row.path: i for i, row in enumerate(self._rows)}
+        return self._positions
+
+    def position_of(self, path: str) -> int | None:
+        return self.positions().get(path)
 
     def set_thumbnail_size(self, size: int) -> None:
         self.beginResetModel()
         self.thumbnail_size = size
         self._placeholder = _placeholder(size)
+        self._error_placeholder = _placeholder(size, "cannot show", "#d08080")
         self._pixmaps.clear()
         self._errors.clear()
+        self._badged.clear()
         self._restart()
         self.endResetModel()
 
@@ -172,7 +326,9 @@ class ThumbnailGridModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._pixmap(row, index.row())
+            pixmap = self._pixmap(row, index.row())
+            state = self._states.get(row.path)
+            return pixmap if state is None else self._badge(row.id, state, pixmap)
         if role == Qt.ItemDataRole.DisplayRole:
             name = row.path.rsplit("/", 1)[-1]
             return ("⚠ " if row.problems else "") + name
@@ -186,10 +342,31 @@ class ThumbnailGridModel(QAbstractListModel):
                 lines.append("Problems: " + ", ".join(row.problems))
             if row.id in self._errors:
                 lines.append("Thumbnail: " + self._errors[row.id])
+            state = self._states.get(row.path)
+            if state is not None:
+                lines.append(describe_state(state))
+            if row.path in self._notes:
+                lines.append("Queue: " + self._notes[row.path])
             return "\n".join(lines)
         if role == ROW_ROLE:
             return row
+        if role == STATE_ROLE:
+            return self._states.get(row.path)
         return None
+
+    def _badge(self, image_id: int, state: ImageState, base: QPixmap) -> QPixmap:
+        key = badge_key(state)
+        if key is None:
+            return base
+        cached = self._badged.get(image_id)
+        if cached is not None and cached[0] == key and cached[1] == base.cacheKey():
+            self._badged.move_to_end(image_id)
+            return cached[2]
+        pixmap = _with_badge(base, key)
+        self._badged[image_id] = (key, base.cacheKey(), pixmap)
+        while len(self._badged) > _PIXMAP_CACHE_ROWS:
+            self._badged.popitem(last=False)
+        return pixmap
 
     def _pixmap(self, row: ImageRow, position: int) -> QPixmap:
         pixmap = self._pixmaps.get(row.id)
@@ -197,7 +374,7 @@ class ThumbnailGridModel(QAbstractListModel):
             self._pixmaps.move_to_end(row.id)
             return pixmap
         if row.id in self._errors:
-            return _placeholder(self.thumbnail_size, "cannot show", "#d08080")
+            return self._error_placeholder  # one pixmap: a badge on it is composed once
         if row.id not in self._pending and self.catalogue is not None:
             self._pending[row.id] = position
             path = self.catalogue.absolute_path(row.path, row.raw_path)

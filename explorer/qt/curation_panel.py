@@ -1,0 +1,215 @@
+"""The Curation tab and the small dialogs of flagging.
+
+The tab shows the review progress of the images the grid lists for the current
+node ("12 of 40 reviewed, 3 flagged") and a table of their flags: path, reason,
+note, suggested synset, curator, time. A double-click on a row asks the window
+to select that image in the grid (``image_activated``).
+
+``WrongLabelDialog`` asks for the synset a wrong-labelled image should have,
+with the window's search box (the curator may skip it); it works from the
+keyboard alone: type, Enter takes the first result, Escape cancels.
+
+Nothing here writes to the flag store: the window runs the commands.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Mapping
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.flags import REASONS, ImageState
+
+COLUMNS = ("Image", "Reason", "Note", "Suggested", "Curator", "Time")
+
+
+class FlagTableModel(QAbstractTableModel):
+    """One row per flag: (path, reason, note, suggested, curator, time)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[str, str, str, str, str, float]] = []
+
+    def set_rows(self, rows: list[tuple[str, str, str, str, str, float]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 5:
+                return time.strftime("%Y-%m-%d %H:%M", time.localtime(row[5])) if row[5] else ""
+            return row[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 1:
+                return REASONS.get(row[1], "")
+            return row[column] if column in (0, 2, 3) else None
+        if role == Qt.ItemDataRole.UserRole:  # the sort key and the path
+            return row[column]
+        return None
+
+
+class CurationPanel(QWidget):
+    """The review progress of the listed images and the table of their flags."""
+
+    image_activated = Signal(str)  # the path of an image to show in the grid
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.progress = QLabel("Open a catalogue and choose a synset.")
+        self.progress.setWordWrap(True)
+        self.table_model = FlagTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.table_model)
+        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        rows = self.table.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no measuring per row
+        rows.setDefaultSectionSize(self.table.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.doubleClicked.connect(self._activated)
+        self.table.activated.connect(self._activated)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.table, 1)
+        self.reviewed = self.flagged = self.images = 0
+
+    def show_curation(
+        self,
+        title: str,
+        paths: Collection[str],
+        states: Mapping[str, ImageState],
+        name_of: Callable[[str], str] | None = None,
+    ) -> None:
+        """The flags and progress of the images at ``paths`` (the grid's listing)."""
+        rows = []
+        reviewed = flagged = 0
+        small, large = (states, paths) if len(states) <= len(paths) else (paths, states)
+        for path in small:
+            if path not in large:
+                continue
+            state = states[path]
+            reviewed += 1
+            if state.flags:
+                flagged += 1
+            for flag in state.flags:
+                suggested = flag.suggested_wnid or ""
+                if suggested and name_of is not None:
+                    suggested = f"{suggested} {name_of(suggested)}"
+                rows.append((path, flag.reason, flag.note, suggested, flag.curator, flag.time))
+        rows.sort()
+        self.images, self.reviewed, self.flagged = len(paths), reviewed, flagged
+        self.table_model.set_rows(rows)
+        if len(rows) and self.table.columnWidth(0) < 120:
+            self.table.resizeColumnsToContents()
+        share = f" ({100 * reviewed // len(paths)}%)" if paths else ""
+        self.progress.setText(
+            f"<b>{title}</b>: {reviewed:,} of {len(paths):,} reviewed{share}, "
+            f"{flagged:,} flagged" + ("" if rows else " — no flags here yet")
+        )
+
+    def clear(self, message: str) -> None:
+        self.images = self.reviewed = self.flagged = 0
+        self.table_model.set_rows([])
+        self.progress.setText(message)
+
+    def _activated(self, index: QModelIndex) -> None:
+        source = self.proxy.mapToSource(index)
+        if source.isValid():
+            self.image_activated.emit(self.table_model.rows[source.row()][0])
+
+
+class WrongLabelDialog(QDialog):
+    """Asks for the right synset of wrong-labelled images; ``suggested`` holds the answer.
+
+    Accepted with a synset (Enter in the search takes the first result, or a
+    click on one) or without one (Skip); rejected (Escape, Cancel): no flag.
+    """
+
+    def __init__(self, search_box, count: int, text: str = "", parent=None) -> None:
+        """``search_box``: the window's SearchBox (its taxonomy set); ``text``: typed already."""
+        super().__init__(parent)
+        self.setWindowTitle("Wrong label")
+        self.suggested: str | None = None
+        self.search = search_box
+        noun = "this image" if count == 1 else f"these {count} images"
+        intro = QLabel(
+            f"Flag {noun} as <b>wrong label</b>. Which synset should it be? Type and press "
+            "Enter for the first match, ↓ to choose another; or skip the suggestion."
+        )
+        intro.setWordWrap(True)
+        self.skip = QPushButton("&Skip suggestion")
+        self.skip.setToolTip("Flag as wrong label without suggesting a synset")
+        cancel = QPushButton("Cancel")
+        for button in (self.skip, cancel):
+            button.setAutoDefault(False)
+        self.skip.clicked.connect(self._skip)
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.skip)
+        buttons.addWidget(cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(search_box)
+        layout.addLayout(buttons)
+        search_box.chosen.connect(self._chosen)
+        if text:
+            search_box.field.setText(text)
+            search_box.search_now()  # what Enter takes, in view
+        search_box.field.setFocus()
+        self.resize(520, 140)
+
+    def _chosen(self, wnid: str) -> None:
+        if self.isVisible():
+            self.suggested = wnid
+            self.accept()
+
+    def _skip(self) -> None:
+        if self.isVisible():
+            self.suggested = None
+            self.accept()

@@ -1,0 +1,383 @@
+"""Curation in the window: keyboard flagging in the grid and the viewer, undo, badges, filters,
+the tree's Flagged and Reviewed columns, the Curation tab, the review queue, persistence
+(pytest-qt, offscreen, on the real taxonomy and a catalogue of generated photos)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from hostile_corpus import encode, photo
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSettings, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLineEdit, QMessageBox
+
+from explorer.core.catalogue import index_catalogue
+from explorer.core.counts import compute_counts
+from explorer.core.curation import QueueItem
+from explorer.core.flags import FlagStore, flags_path_for
+from explorer.core.thumbnails import ThumbnailCache
+from explorer.qt.main_window import MainWindow
+from explorer.qt.synset_tree_model import FLAGGED_COLUMN, REVIEWED_COLUMN, SynsetTreeModel
+from explorer.qt.thumbnail_grid import REASON_COLOURS, STATE_ROLE
+
+GOLDEN, LABRADOR, RETRIEVER, DOG = "n02099601", "n02099712", "n02099029", "n02084071"
+ENTITY, TABBY = "n00001740", "n02123045"
+CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+
+
+@pytest.fixture(scope="module")
+def dataset_catalogue(taxonomy, tmp_path_factory):
+    """110 golden retrievers and 10 Labradors, generated and indexed (not audited)."""
+    root = tmp_path_factory.mktemp("curation") / "train"
+    for wnid, count in ((GOLDEN, 110), (LABRADOR, 10)):
+        (root / wnid).mkdir(parents=True)
+        for i in range(count):
+            picture = photo((80 + 6 * (i % 7), 60 + 4 * (i % 5))).rotate(13 * i)
+            data = encode(picture, "JPEG", quality=70)
+            (root / wnid / f"{wnid}_{i:03d}.JPEG").write_bytes(data)
+    return index_catalogue(root, nouns=taxonomy.graph, catalogue=root.parent / "c.sqlite").catalogue
+
+
+@pytest.fixture
+def catalogue_path(dataset_catalogue, tmp_path):
+    """A private copy of the catalogue: its flag store (beside it) starts empty per test."""
+    target = tmp_path / "catalogue" / "c.sqlite"
+    target.parent.mkdir()
+    source, copy = sqlite3.connect(dataset_catalogue), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    return target
+
+
+def _window(qtbot, tmp_path, data_dir) -> MainWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("curator", "tester")
+    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), data_dir)
+    qtbot.addWidget(main)
+    main.show()
+    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
+        main.load_taxonomy()
+    main.activateWindow()
+    qtbot.waitUntil(main.isActiveWindow, timeout=5000)
+    return main
+
+
+@pytest.fixture
+def window(qtbot, taxonomy, tmp_path, session_data_dir):
+    main = _window(qtbot, tmp_path, session_data_dir)
+    yield main
+    main.close()
+
+
+def _open(qtbot, window, catalogue_path, wnid=GOLDEN) -> None:
+    window.open_catalogue(catalogue_path)
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.select(wnid)
+
+
+def _focus_grid(qtbot, window, row: int = 0) -> None:
+    window.tabs.setCurrentIndex(0)
+    window.grid.setFocus()
+    qtbot.waitUntil(window.grid.hasFocus, timeout=3000)
+    window.grid.setCurrentIndex(window.grid_model.index(row))
+
+
+def _filter(qtbot, window, key: str) -> int:
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.filter.setCurrentIndex(window.filter.findData(key))
+    return window.grid_model.rowCount()
+
+
+def _tree_cells(window, taxonomy, wnid) -> tuple[str, str]:
+    index = window.tree_model.index_for_path(taxonomy.paths_to_root(wnid)[0])
+    return (
+        index.sibling(index.row(), FLAGGED_COLUMN).data(),
+        index.sibling(index.row(), REVIEWED_COLUMN).data(),
+    )
+
+
+def _corner(model, row: int) -> QColor:
+    """The colour at the middle of the thumbnail's left edge (a flag's frame)."""
+    image = model.index(row).data(Qt.ItemDataRole.DecorationRole).toImage()
+    return image.pixelColor(0, image.height() // 2)
+
+
+def _kinds(states) -> dict[str, object]:
+    """path -> the reasons of its flags, or "ok"."""
+    return {p: (s.reasons if s.flags else "ok") for p, s in states.items()}
+
+
+def _key_for(i: int):
+    """The culling plan: D every 10th from 3, Q from 7, W at 50, A at 5s, Space the rest."""
+    if i == 50:
+        return Qt.Key.Key_W
+    return {3: Qt.Key.Key_D, 7: Qt.Key.Key_Q, 5: Qt.Key.Key_A}.get(i % 10, Qt.Key.Key_Space)
+
+
+def _expected_kind(i: int):
+    key = _key_for(i)
+    return {
+        Qt.Key.Key_D: ("duplicate",), Qt.Key.Key_Q: ("low_quality",),
+        Qt.Key.Key_W: ("wrong_label",),
+    }.get(key, "ok")  # fmt: skip
+
+
+def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy, tmp_path):
+    _open(qtbot, window, catalogue_path)
+    model, grid = window.grid_model, window.grid
+    assert model.rowCount() == 110
+    paths = [row.path for row in model.rows()]
+    _focus_grid(qtbot, window)
+
+    for i in range(100):
+        assert grid.currentIndex().row() == i  # auto-advance after each single image
+        qtbot.keyClick(grid, _key_for(i))
+        if i == 50:  # wrong label: the suggestion dialog, by keyboard alone
+            qtbot.waitUntil(lambda: window.curation_dialog is not None, timeout=3000)
+            dialog = window.curation_dialog
+            qtbot.keyClicks(dialog.search.field, "tabby cat")
+            qtbot.keyClick(dialog.search.field, Qt.Key.Key_Return)
+            qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+            qtbot.waitUntil(grid.hasFocus, timeout=3000)  # the keys go to the grid again
+    assert grid.currentIndex().row() == 100
+
+    expected = {paths[i]: _expected_kind(i) for i in range(100)}
+    states = window.store.states()
+    assert _kinds(states) == expected  # exactly these, nothing for images 100-109
+    assert states[paths[50]].flags[0].suggested_wnid == TABBY
+    assert {s.flags[0].curator if s.flags else s.review.curator for s in states.values()} == {
+        "tester"
+    }
+    # the badges' role: the model's states follow each command
+    assert model.index(3).data(STATE_ROLE).reasons == ("duplicate",)
+    assert model.index(0).data(STATE_ROLE).review is not None
+    assert model.index(100).data(STATE_ROLE) is None
+    assert "Flagged: duplicate" in model.index(3).data(Qt.ItemDataRole.ToolTipRole)
+    assert _corner(model, 3) == QColor(REASON_COLOURS["duplicate"])  # the badge's frame
+    assert _corner(model, 0) != _corner(model, 3)  # OK: a check mark, no frame
+
+    # undo the last three, then redo them, from the keyboard
+    assert window.undo_action.text() == "&Undo Mark 1 image reviewed OK"
+    for _ in range(3):
+        qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL)
+    assert set(window.store.states()) == {paths[i] for i in range(97)}
+    assert grid.currentIndex().row() == 97  # back on the image whose change was undone
+    assert model.index(98).data(STATE_ROLE) is None
+    assert window.redo_action.text() == "&Redo Flag 1 image low_quality"  # image 97
+    qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL | SHIFT)
+    qtbot.keyClick(grid, Qt.Key.Key_Y, CTRL)
+    qtbot.keyClick(grid, Qt.Key.Key_Y, CTRL)
+    assert _kinds(window.store.states()) == expected
+    assert model.index(97).data(STATE_ROLE).reasons == ("low_quality",)
+    assert not window.redo_action.isEnabled()
+
+    # several selected: flagged together, no advance; then cleared together
+    grid.setCurrentIndex(model.index(100))
+    grid.selectionModel().select(  # icon mode's Shift+arrow selects a rectangle of cells
+        QItemSelection(model.index(100), model.index(101)),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect,
+    )
+    qtbot.keyClick(grid, Qt.Key.Key_O)
+    assert grid.currentIndex().row() == 100
+    assert window.store.state(paths[100]).reasons == ("offensive",)
+    assert window.store.state(paths[101]).reasons == ("offensive",)
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)
+    assert _kinds(window.store.states()) == expected
+
+    # the tree's columns: the synset and its ancestors (Labradors are not reviewed)
+    qtbot.waitUntil(lambda: _tree_cells(window, taxonomy, GOLDEN)[0] == "21", timeout=3000)
+    assert _tree_cells(window, taxonomy, GOLDEN) == ("21", "90%")  # 100 of 110
+    for ancestor in (RETRIEVER, DOG, ENTITY):
+        assert _tree_cells(window, taxonomy, ancestor) == ("21", "83%")  # 100 of 120
+    assert _tree_cells(window, taxonomy, LABRADOR) == ("0", "0%")
+    assert _tree_cells(window, taxonomy, TABBY) == (None, None)  # no images: blank
+
+    # the Curation tab: progress and flags of the listed images; a double-click shows one
+    window.tabs.setCurrentWidget(window.curation_panel)
+    panel = window.curation_panel
+    assert (panel.images, panel.reviewed, panel.flagged) == (110, 100, 21)
+    assert "100 of 110 reviewed" in panel.progress.text()
+    assert panel.table_model.rowCount() == 21
+    target = panel.proxy.index(5, 0)
+    path = target.data()
+    qtbot.waitExposed(panel.table)
+    rect = panel.table.visualRect(target)
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.tabs.currentIndex() == 0
+    assert window.current_row().path == path
+
+    # the grid's filters
+    assert _filter(qtbot, window, "flagged") == 21
+    assert window.image_count.text() == "21 of 110 images"
+    assert _filter(qtbot, window, "flag:duplicate") == 10
+    assert _filter(qtbot, window, "reviewed_ok") == 79
+    assert _filter(qtbot, window, "not_reviewed") == 10
+
+    # a picture of the window with badges: flagged thumbnails in view
+    _filter(qtbot, window, "all")
+    window.grid.scrollToTop()
+    window.grid.viewport().repaint()
+    qtbot.waitUntil(lambda: model.loaded_count() >= 40, timeout=15_000)
+    qtbot.wait(50)
+    assert window.grab().save("/tmp/curation.png")
+
+    # the flags persist: close the window, open the catalogue in a new one
+    window.close()
+    again = _window(qtbot, tmp_path, window.data_dir)
+    _open(qtbot, again, catalogue_path)
+    assert _kinds(again.store.states()) == expected
+    assert again.grid_model.index(3).data(STATE_ROLE).reasons == ("duplicate",)
+    qtbot.waitUntil(lambda: _tree_cells(again, taxonomy, GOLDEN) == ("21", "90%"), timeout=3000)
+    again.close()
+
+
+def test_viewer_keys_flag_and_advance(qtbot, window, catalogue_path):
+    _open(qtbot, window, catalogue_path, LABRADOR)
+    model = window.grid_model
+    paths = [row.path for row in model.rows()]
+    _focus_grid(qtbot, window)
+    qtbot.keyClick(window.grid, Qt.Key.Key_Return)
+    viewer = window.viewer
+    qtbot.waitExposed(viewer)
+    viewer.activateWindow()
+    viewer.setFocus()
+    qtbot.waitUntil(lambda: viewer.isActiveWindow() and viewer.hasFocus(), timeout=3000)
+    assert viewer.curation.text() == "Not reviewed"
+
+    qtbot.keyClick(viewer, Qt.Key.Key_D)
+    assert window.store.state(paths[0]).reasons == ("duplicate",)
+    assert viewer.position == 1 and window.grid.currentIndex().row() == 1
+    assert model.index(0).data(STATE_ROLE).reasons == ("duplicate",)
+    qtbot.keyClick(viewer, Qt.Key.Key_Space)  # OK, not "next" alone
+    assert window.store.state(paths[1]).review is not None and viewer.position == 2
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)
+    assert viewer.curation.text() == "Reviewed OK by tester"
+    qtbot.keyClick(viewer, Qt.Key.Key_Z, CTRL)  # undo in the viewer: back to that image
+    assert window.store.state(paths[1]).empty and viewer.position == 1
+    assert viewer.curation.text() == "Not reviewed"
+
+    qtbot.keyClick(viewer, Qt.Key.Key_X)  # other: asks for a note
+    qtbot.waitUntil(lambda: window.curation_dialog is not None, timeout=3000)
+    dialog = window.curation_dialog
+    field = dialog.findChild(QLineEdit)
+    qtbot.waitUntil(field.hasFocus, timeout=3000)  # typing goes there at once
+    qtbot.keyClicks(field, "watermark across the dog")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+    flag = window.store.state(paths[1]).flags[0]
+    assert (flag.reason, flag.note) == ("other", "watermark across the dog")
+    assert viewer.position == 2
+    qtbot.waitUntil(lambda: viewer.isActiveWindow() and viewer.hasFocus(), timeout=3000)
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)
+    assert "watermark across the dog" in viewer.curation.text()
+    qtbot.keyClick(viewer, Qt.Key.Key_Backspace)  # clears, does not step back
+    assert window.store.state(paths[1]).empty and viewer.position == 1
+    viewer.close()
+    assert window.viewer is None
+
+
+def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalogue_path):
+    _open(qtbot, window, catalogue_path, LABRADOR)
+    queued = [row.path for row in window.grid_model.rows()[:3]]
+    window.store.queue_add(
+        [QueueItem(path, "test-source", f"looks like a cat {i}", TABBY) for i, path in
+         enumerate(queued)]
+    )  # fmt: skip
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.queue_action.trigger()
+    model = window.grid_model
+    assert [row.path for row in model.rows()] == queued
+    assert window.image_count.text() == "Review queue: 3 images"
+    assert "looks like a cat 0" in model.index(0).data(Qt.ItemDataRole.ToolTipRole)
+
+    _focus_grid(qtbot, window)
+    qtbot.keyClick(window.grid, Qt.Key.Key_W)
+    qtbot.waitUntil(lambda: window.curation_dialog is not None, timeout=3000)
+    dialog = window.curation_dialog
+    assert dialog.search.field.text() == TABBY  # the queue's suggestion, ready to accept
+    qtbot.keyClick(dialog.search.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+    flag = window.store.state(queued[0]).flags[0]
+    assert (flag.reason, flag.suggested_wnid) == ("wrong_label", TABBY)
+    assert window.grid.currentIndex().row() == 1
+
+    qtbot.keyClick(window.grid, Qt.Key.Key_W)  # this time: no suggestion (Skip)
+    qtbot.waitUntil(lambda: window.curation_dialog is not None, timeout=3000)
+    dialog = window.curation_dialog
+    qtbot.waitUntil(dialog.search.results.isVisible, timeout=3000)  # the suggestion's synset
+    qtbot.keyClick(dialog.search.field, Qt.Key.Key_Escape)  # hides the results only
+    assert dialog.isVisible() and not dialog.search.results.isVisible()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
+    qtbot.keyClick(dialog.search.field, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+    flag = window.store.state(queued[1]).flags[0]
+    assert (flag.reason, flag.suggested_wnid) == ("wrong_label", None)
+
+    qtbot.keyClick(window.grid, Qt.Key.Key_W)  # and Escape: no flag at all
+    qtbot.waitUntil(lambda: window.curation_dialog is not None, timeout=3000)
+    dialog = window.curation_dialog
+    qtbot.keyClick(dialog.search.field, Qt.Key.Key_Escape)  # the results
+    qtbot.keyClick(dialog.search.field, Qt.Key.Key_Escape)  # the dialog
+    qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+    assert window.store.state(queued[2]).empty
+
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.queue_action.trigger()  # unchecked: back to the synset's images
+    assert window.image_count.text() == "10 images" and not window.queue_action.isChecked()
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.queue_action.trigger()
+    assert window.queue_action.isChecked()
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.select(GOLDEN)  # leaves the queue too
+    assert window.image_count.text() == "110 images" and not window.queue_action.isChecked()
+
+
+def test_a_damaged_store_is_recovered_and_said(qtbot, window, catalogue_path, monkeypatch):
+    with FlagStore.open_for(catalogue_path) as store:  # a flag, journaled
+        from explorer.core.flags import Flag, ImageState
+
+        store.apply({f"{GOLDEN}/{GOLDEN}_000.JPEG": ImageState((Flag("corrupt"),))})
+    flags_path_for(catalogue_path).write_bytes(b"not a database at all" * 100)
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[1:]))
+    _open(qtbot, window, catalogue_path)
+    assert warnings and warnings[0][0] == "Flags recovered"
+    assert window.store.state(f"{GOLDEN}/{GOLDEN}_000.JPEG").reasons == ("corrupt",)
+    assert window.grid_model.index(0).data(STATE_ROLE).reasons == ("corrupt",)
+
+
+def test_tree_model_curation_columns(qapp, taxonomy):
+    model = SynsetTreeModel(taxonomy, curation=True)
+    assert model.columnCount() == 5
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(5)]
+    assert headers == ["Synset", "Images", "Subtree", "Flagged", "Reviewed"]
+    golden = model.index_for_path(taxonomy.paths_to_root(GOLDEN)[0])
+    dog = golden.parent().parent().parent().parent()
+    assert dog.data(Qt.ItemDataRole.UserRole) == DOG
+
+    def cells(index):
+        return tuple(
+            index.sibling(index.row(), c).data() for c in (FLAGGED_COLUMN, REVIEWED_COLUMN)
+        )
+
+    model.set_counts(compute_counts(taxonomy, {GOLDEN: 3, DOG: 2, LABRADOR: 995}))
+    assert cells(golden) == (None, None)  # no curation store: blank
+    changed = []
+    model.dataChanged.connect(lambda tl, br, roles: changed.append((tl.column(), br.column())))
+    model.set_curation_counts(
+        compute_counts(taxonomy, {GOLDEN: 1}), compute_counts(taxonomy, {GOLDEN: 3, LABRADOR: 1})
+    )
+    assert changed and set(changed) == {(FLAGGED_COLUMN, REVIEWED_COLUMN)}  # only those two
+    assert cells(golden) == ("1", "100%")
+    assert cells(dog) == ("1", "<1%")  # 4 of 1,000
+    cat = model.index_for_path(taxonomy.paths_to_root(TABBY)[0])
+    assert cells(cat) == (None, None)  # no images in the subtree
+    flagged = golden.sibling(golden.row(), FLAGGED_COLUMN)
+    assert flagged.data(Qt.ItemDataRole.ForegroundRole) is not None  # red when some
+    model.set_curation_counts(None, None)
+    assert cells(golden) == (None, None)
