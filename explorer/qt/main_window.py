@@ -656,12 +656,15 @@ class MainWindow(QMainWindow):
                 return
 
         def index(state):
+            from explorer.core.curation import relink_after_scan
+
             nouns = self.taxonomy.graph if self.taxonomy else load_noun_wnids(None, self.data_dir)
-            return index_catalogue(
+            summary = index_catalogue(
                 source, nouns=nouns, layout=layout, labels=labels, data_dir=self.data_dir,
                 catalogue=self.catalogue.path if self._is_current_source(source) else None,
                 state=state,
             )  # fmt: skip
+            return summary, relink_after_scan(summary.catalogue, summary)
 
         self._start_busy(f"Indexing {source}", index, self._indexed)
 
@@ -670,13 +673,21 @@ class MainWindow(QMainWindow):
             Path(source).resolve()
         )
 
-    def _indexed(self, summary) -> None:
+    def _indexed(self, result) -> None:
+        summary, relinked = result
         self._hide_busy()
         self.open_catalogue(summary.catalogue)
+        followed = ""
+        if relinked is not None and (relinked.relinked or relinked.ambiguous):
+            followed = (
+                f"; flags followed {len(relinked.relinked):,} moved files"
+                + (f", {len(relinked.ambiguous):,} left (same bytes in several places)"
+                   if relinked.ambiguous else "")
+            )  # fmt: skip
         self.statusBar().showMessage(
             f"Indexed {summary.images:,} images on {summary.synsets:,} synsets "
             f"({summary.added:,} new, {summary.changed:,} changed, {summary.newly_missing:,} gone, "
-            f"{summary.unknown + summary.no_label:,} without a noun label)",
+            f"{summary.unknown + summary.no_label:,} without a noun label){followed}",
             15000,
         )
 

@@ -381,3 +381,23 @@ def test_tree_model_curation_columns(qapp, taxonomy):
     assert flagged.data(Qt.ItemDataRole.ForegroundRole) is not None  # red when some
     model.set_curation_counts(None, None)
     assert cells(golden) == (None, None)
+
+
+def test_a_rescan_lets_flags_follow_renamed_files(qtbot, window, taxonomy, tmp_path):
+    root = tmp_path / "small" / "train"
+    (root / LABRADOR).mkdir(parents=True)
+    for i in range(3):
+        picture = photo((90 + 10 * i, 70)).rotate(20 * i)
+        (root / LABRADOR / f"lab_{i}.JPEG").write_bytes(encode(picture, "JPEG", quality=75))
+    catalogue = index_catalogue(root, nouns=taxonomy.graph, catalogue=root.parent / "c.sqlite")
+    _open(qtbot, window, catalogue.catalogue, LABRADOR)
+    _focus_grid(qtbot, window)
+    qtbot.keyClick(window.grid, Qt.Key.Key_D)
+    assert window.store.state(f"{LABRADOR}/lab_0.JPEG").reasons == ("duplicate",)
+
+    (root / LABRADOR / "lab_0.JPEG").rename(root / LABRADOR / "renamed.JPEG")
+    window.rescan()
+    qtbot.waitUntil(lambda: window._busy_job is None, timeout=30_000)
+    assert "flags followed 1 moved files" in window.statusBar().currentMessage()
+    assert window.store.state(f"{LABRADOR}/renamed.JPEG").reasons == ("duplicate",)
+    assert window.store.state(f"{LABRADOR}/lab_0.JPEG").empty
