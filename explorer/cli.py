@@ -899,8 +899,22 @@ def _report(report) -> None:
         click.echo(f"Wrote {output}", err=True)
 
 
+def _export(obj: Context, request, catalogue: str | None) -> None:
+    """Run an export; the text goes to stdout when there is no output file."""
+    from explorer.core.exports import run_export
+
+    path = _catalogue_file(obj, catalogue) if catalogue else None
+    result = run_export(request, obj.taxonomy(), path)
+    if request.output is None and result.text is not None:
+        click.echo(result.text, nl=False)
+    _report(result.report)
+    if request.kind == "superclasses":
+        for wnid, number in result.report.per_class.items():
+            click.echo(f"{wnid}\t{number}")
+
+
 @export.command("subtree")
-@click.argument("wnid")
+@click.argument("wnids", nargs=-1, required=True)
 @click.option("--leaves-only", is_flag=True, help="Only synsets without hyponyms.")
 @click.option("--with-images", is_flag=True, help="Only synsets whose subtree holds images.")
 @click.option("--catalogue", metavar="FILE", help="Count images from this catalogue.")
@@ -909,21 +923,17 @@ def _report(report) -> None:
               default="txt", show_default=True)  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
 @pass_context
-def export_subtree(obj: Context, wnid, leaves_only, with_images, catalogue, depth, fmt, output):
-    """The synsets under WNID: wnid, name, lemmas, gloss, depth and image counts."""
-    from explorer.core import exports
+def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output):
+    """The synsets under WNID (several: the union): wnid, name, lemmas, gloss, depth, counts."""
+    from explorer.core.exports import ExportRequest
 
     if with_images and not catalogue:
         raise click.UsageError("--with-images needs --catalogue")
-    taxonomy = obj.taxonomy()
-    root = taxonomy.resolve(wnid)
-    counts = _counts(obj, catalogue)[1] if catalogue else None
-    rows = exports.subtree_rows(
-        taxonomy, root, leaves_only=leaves_only, counts=counts, with_images=with_images,
-        depth=depth,
+    request = ExportRequest(
+        "subtree", _chosen(obj, wnids), output, fmt, leaves_only=leaves_only,
+        with_images=with_images, depth=depth,
     )  # fmt: skip
-    _write_output(exports.format_subtree(taxonomy, root, rows, fmt), output)
-    click.echo(f"{len(rows):,} synsets", err=True)
+    _export(obj, request, catalogue)
 
 
 @export.command("images")
@@ -943,17 +953,13 @@ def export_subtree(obj: Context, wnid, leaves_only, with_images, catalogue, dept
 def export_images(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
                   absolute, fmt, output):  # fmt: skip
     """The images under the WNIDs, each with the index of the WNID it is under."""
-    from explorer.core import exports
+    from explorer.core.exports import ExportRequest
 
-    chosen = _chosen(obj, wnids)
-    with _curation(obj, catalogue) as (opened, store):
-        selection = exports.select_images(
-            obj.taxonomy(), opened, chosen, store=store, flagged=flagged or "exclude",
-            audit_failures=include_audit_failures, on_overlap=on_overlap,
-        )  # fmt: skip
-        text = exports.image_list_text(opened, selection, fmt, absolute)
-    _write_output(text, output)
-    _report(selection.report)
+    request = ExportRequest(
+        "images", _chosen(obj, wnids), output, fmt, flagged=flagged or "exclude",
+        audit_failures=include_audit_failures, on_overlap=on_overlap, absolute=absolute,
+    )  # fmt: skip
+    _export(obj, request, catalogue)
 
 
 @export.command("classmap")
@@ -965,9 +971,9 @@ def export_images(obj: Context, wnids, flagged, include_audit_failures, on_overl
 @pass_context
 def export_classmap(obj: Context, wnids, fmt, output) -> None:
     """Class indexes for the WNIDs, in the order given."""
-    from explorer.core import exports
+    from explorer.core.exports import ExportRequest
 
-    _write_output(exports.classmap_text(obj.taxonomy(), _chosen(obj, wnids), fmt), output)
+    _export(obj, ExportRequest("classmap", _chosen(obj, wnids), output, fmt), None)
 
 
 @export.command("superclasses")
@@ -981,18 +987,14 @@ def export_classmap(obj: Context, wnids, fmt, output) -> None:
 def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, on_overlap,
                         catalogue, balance, seed, output):  # fmt: skip
     """A BREEDS-style subset: each image goes to the chosen node it descends from."""
-    from explorer.core import exports
+    from explorer.core.exports import ExportRequest
 
-    chosen = _chosen(obj, wnids)
-    with _curation(obj, catalogue) as (opened, store):
-        report = exports.export_superclasses(
-            obj.taxonomy(), opened, chosen, output, store=store, flagged=flagged or "exclude",
-            audit_failures=include_audit_failures, on_overlap=on_overlap, balance=balance,
-            seed=seed,
-        )  # fmt: skip
-    _report(report)
-    for wnid, number in report.per_class.items():
-        click.echo(f"{wnid}\t{number}")
+    request = ExportRequest(
+        "superclasses", _chosen(obj, wnids), output, flagged=flagged or "exclude",
+        audit_failures=include_audit_failures, on_overlap=on_overlap, balance=balance,
+        seed=seed,
+    )  # fmt: skip
+    _export(obj, request, catalogue)
 
 
 @export.command("folders")
@@ -1011,16 +1013,13 @@ def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, on
 def export_folders(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
                    mode, output):  # fmt: skip
     """An ImageNet-style folder tree of links (or copies) for the WNIDs' images."""
-    from explorer.core import exports
+    from explorer.core.exports import ExportRequest
 
-    chosen = _chosen(obj, wnids)
-    with _curation(obj, catalogue) as (opened, store):
-        report = exports.export_folders(
-            obj.taxonomy(), opened, chosen, output, mode=mode, store=store,
-            flagged=flagged or "exclude", audit_failures=include_audit_failures,
-            on_overlap=on_overlap,
-        )  # fmt: skip
-    _report(report)
+    request = ExportRequest(
+        "folders", _chosen(obj, wnids), output, flagged=flagged or "exclude",
+        audit_failures=include_audit_failures, on_overlap=on_overlap, mode=mode,
+    )  # fmt: skip
+    _export(obj, request, catalogue)
 
 
 @cli.command()

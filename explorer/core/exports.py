@@ -184,12 +184,6 @@ def _nested(taxonomy, wnid: str, kept: dict[str, dict]) -> dict:
     return build(wnid) or {"wnid": wnid, "children": []}
 
 
-def export_subtree(taxonomy, wnid: str, output, fmt: str = "txt", **options) -> ExportReport:
-    rows = subtree_rows(taxonomy, wnid, **options)
-    write_atomically(output, format_subtree(taxonomy, wnid, rows, fmt))
-    return ExportReport(outputs=[str(output)], rows=len(rows))
-
-
 # --- class maps -----------------------------------------------------------------------------
 
 
@@ -334,21 +328,14 @@ def image_list_text(catalogue, selection: Selection, fmt: str = "csv", absolute:
     raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(IMAGE_FORMATS)}.")
 
 
-def export_images(taxonomy, catalogue, chosen, output, fmt="csv", absolute=False, **options):
-    selection = select_images(taxonomy, catalogue, chosen, **options)
-    write_atomically(output, image_list_text(catalogue, selection, fmt, absolute))
-    selection.report.outputs.append(str(output))
-    return selection.report
-
-
-def export_superclasses(taxonomy, catalogue, chosen, folder, **options) -> ExportReport:
-    """A BREEDS-style subset in ``folder``: images.csv, classes.txt (LOC style), classes.json."""
-    selection = select_images(taxonomy, catalogue, chosen, **options)
+def _write_superclasses(taxonomy, catalogue, selection: Selection, folder) -> None:
+    """A BREEDS-style subset in ``folder``: images.csv, classes.txt (LOC style), classes.json
+    and overlaps.json (the synsets under several chosen nodes)."""
     folder = Path(folder)
     outputs = {
         "images.csv": image_list_text(catalogue, selection, "csv"),
-        "classes.txt": classmap_text(taxonomy, chosen, "loc"),
-        "classes.json": classmap_text(taxonomy, chosen, "json"),
+        "classes.txt": classmap_text(taxonomy, selection.chosen, "loc"),
+        "classes.json": classmap_text(taxonomy, selection.chosen, "json"),
         "overlaps.json": _json(
             [{"wnid": label, "under": nodes} for label, nodes in selection.overlapping]
         ),
@@ -356,15 +343,18 @@ def export_superclasses(taxonomy, catalogue, chosen, folder, **options) -> Expor
     for name, text in outputs.items():
         write_atomically(folder / name, text)
         selection.report.outputs.append(str(folder / name))
-    return selection.report
 
 
 # --- ImageNet-style folder layout ---------------------------------------------------------
 
 
-def export_folders(
-    taxonomy, catalogue, chosen, folder, mode: str = "symlink", **options
-) -> ExportReport:
+def _check_new_folder(folder) -> None:
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ExportError(f"{folder} exists and is not empty; choose a new folder.")
+
+
+def _write_folders(catalogue, selection: Selection, folder, mode: str) -> None:
     """``folder/<class wnid>/<file name>`` for each selected image: links or copies.
 
     Built in a temporary folder beside ``folder`` and renamed into place, so a
@@ -373,9 +363,7 @@ def export_folders(
     if mode not in FOLDER_MODES:
         raise ExportError(f"mode: choose one of {', '.join(FOLDER_MODES)}.")
     folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise ExportError(f"{folder} exists and is not empty; choose a new folder.")
-    selection = select_images(taxonomy, catalogue, chosen, **options)
+    _check_new_folder(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
@@ -401,4 +389,112 @@ def export_folders(
         shutil.rmtree(work, ignore_errors=True)
         raise ExportError(f"Cannot make {folder}: {exc}") from exc
     selection.report.outputs.append(str(folder))
-    return selection.report
+
+
+# --- one entry for every export: the window's dialog and the CLI ---------------------------
+
+EXPORT_KINDS = ("subtree", "images", "classmap", "superclasses", "folders")
+
+
+@dataclass
+class ExportRequest:
+    """One export, as the window's dialog or a command line describes it."""
+
+    kind: str
+    wnids: list[str]
+    output: str | None = None  # a file (a folder for superclasses and folders); None: preview
+    fmt: str | None = None  # None: the kind's first format
+    leaves_only: bool = False  # subtree
+    with_images: bool = False  # subtree
+    depth: int | None = None  # subtree
+    flagged: str = "exclude"  # image kinds
+    audit_failures: bool = False
+    on_overlap: str = "specific"
+    balance: int | None = None  # superclasses
+    seed: int = 0
+    absolute: bool = False  # images
+    mode: str = "symlink"  # folders
+
+    def needs_catalogue(self) -> bool:
+        return self.kind in ("images", "superclasses", "folders") or self.with_images
+
+
+@dataclass
+class ExportResult:
+    report: ExportReport
+    text: str | None = None  # the export itself, for kinds that are one text (not folders)
+    overlapping: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def run_export(request: ExportRequest, taxonomy, catalogue_path=None) -> ExportResult:
+    """Compute ``request`` and write it when it names an output (else: a preview).
+
+    Opens its own catalogue and flag store (``catalogue_path``), so it can run on
+    a worker thread.
+    """
+    from contextlib import ExitStack
+
+    from explorer.core.catalogue import Catalogue
+    from explorer.core.flags import FlagStore
+
+    if request.kind not in EXPORT_KINDS:
+        raise ExportError(f"Unknown export {request.kind!r}; one of {', '.join(EXPORT_KINDS)}.")
+    if not request.wnids:
+        raise ExportError("Choose at least one synset.")
+    if request.needs_catalogue() and catalogue_path is None:
+        raise ExportError("This export needs a catalogue: open or index one first.")
+    if request.kind == "folders" and request.output is not None:
+        _check_new_folder(request.output)  # before the work, not after it
+    with ExitStack() as stack:
+        catalogue = store = None
+        if catalogue_path is not None and (request.needs_catalogue() or request.kind == "subtree"):
+            catalogue = stack.enter_context(Catalogue.open(catalogue_path))
+            store = stack.enter_context(FlagStore.open_for(catalogue_path))
+        return _run(request, taxonomy, catalogue, store)
+
+
+def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
+    kind, output = request.kind, request.output
+    if kind == "subtree":
+        counts = None
+        if catalogue is not None:
+            from explorer.core.counts import compute_counts
+
+            counts = compute_counts(taxonomy, catalogue.direct_counts(taxonomy.graph))
+        fmt = request.fmt or "txt"
+        trees, rows_by_wnid = [], {}
+        for wnid in request.wnids:  # several nodes: the union of their subtrees
+            rows = subtree_rows(taxonomy, wnid, request.leaves_only, counts,
+                                request.with_images, request.depth)  # fmt: skip
+            rows_by_wnid.update((row["wnid"], row) for row in rows)
+            if fmt == "tree-json":
+                trees.append(json.loads(format_subtree(taxonomy, wnid, rows, fmt)))
+        rows = [rows_by_wnid[w] for w in sorted(rows_by_wnid)]
+        if fmt == "tree-json":
+            text = _json(trees[0] if len(trees) == 1 else trees)
+        else:
+            text = format_subtree(taxonomy, request.wnids[0], rows, fmt)
+        result = ExportResult(ExportReport(rows=len(rows)), text)
+    elif kind == "classmap":
+        text = classmap_text(taxonomy, request.wnids, request.fmt or "loc")
+        result = ExportResult(ExportReport(rows=len(request.wnids)), text)
+    else:
+        selection = select_images(
+            taxonomy, catalogue, request.wnids, store=store, flagged=request.flagged,
+            audit_failures=request.audit_failures, on_overlap=request.on_overlap,
+            balance=request.balance, seed=request.seed,
+        )  # fmt: skip
+        text = None
+        if kind == "images":
+            text = image_list_text(catalogue, selection, request.fmt or "csv", request.absolute)
+        elif kind == "superclasses":
+            text = image_list_text(catalogue, selection, "csv")
+        result = ExportResult(selection.report, text, selection.overlapping)
+        if output is not None and kind == "superclasses":
+            _write_superclasses(taxonomy, catalogue, selection, output)
+        elif output is not None and kind == "folders":
+            _write_folders(catalogue, selection, output, request.mode)
+    if output is not None and kind in ("subtree", "classmap", "images"):
+        write_atomically(output, result.text)
+        result.report.outputs.append(str(output))
+    return result

@@ -16,12 +16,10 @@ from explorer.core.counts import compute_counts
 from explorer.core.curation import ImageRef, flag_images
 from explorer.core.errors import ExportError
 from explorer.core.exports import (
+    ExportRequest,
     classmap_text,
-    export_folders,
-    export_images,
-    export_subtree,
-    export_superclasses,
     format_subtree,
+    run_export,
     select_images,
     subtree_rows,
 )
@@ -71,7 +69,8 @@ def test_subtree_list_in_every_format(taxonomy, catalogue, tmp_path):
 
     written = {}
     for fmt in ("txt", "csv", "json", "tree-json"):
-        report = export_subtree(taxonomy, DOG, tmp_path / f"dog.{fmt}", fmt)
+        report = run_export(ExportRequest("subtree", [DOG], tmp_path / f"dog.{fmt}", fmt),
+                            taxonomy).report  # fmt: skip
         written[fmt] = (tmp_path / f"dog.{fmt}").read_text()
         assert report.rows == len(rows)
     assert written["txt"].split() == [r["wnid"] for r in rows]
@@ -150,11 +149,13 @@ def test_overlaps_on_real_multi_parent_synsets(taxonomy, catalogue, tmp_path):
             if row.wnid == "n02099601"} == {expected}  # fmt: skip
 
 
-def test_image_list_and_superclasses_are_reproducible(taxonomy, catalogue, tmp_path):
+def test_image_list_and_superclasses_are_reproducible(taxonomy, dataset, tmp_path):
+    path = dataset[1]
     for run in ("a", "b"):
-        export_images(taxonomy, catalogue, [DOG, CAT], tmp_path / run / "images.csv")
-        export_superclasses(taxonomy, catalogue, [DOG, CAT, TENCH], tmp_path / run / "breeds",
-                            balance=10, seed=7)  # fmt: skip
+        run_export(ExportRequest("images", [DOG, CAT], tmp_path / run / "images.csv"), taxonomy,
+                   path)  # fmt: skip
+        run_export(ExportRequest("superclasses", [DOG, CAT, TENCH], tmp_path / run / "breeds",
+                                 balance=10, seed=7), taxonomy, path)  # fmt: skip
     for name in ("images.csv", "breeds/images.csv", "breeds/classes.txt", "breeds/classes.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     rows = list(csv.DictReader((tmp_path / "a" / "breeds" / "images.csv").open()))
@@ -169,17 +170,18 @@ def test_image_list_and_superclasses_are_reproducible(taxonomy, catalogue, tmp_p
         .startswith(f"{DOG} dog, domestic dog")
     )
     other_seed = tmp_path / "c" / "breeds"
-    export_superclasses(taxonomy, catalogue, [DOG, CAT, TENCH], other_seed, balance=10, seed=8)
+    run_export(ExportRequest("superclasses", [DOG, CAT, TENCH], other_seed, balance=10, seed=8),
+               taxonomy, path)  # fmt: skip
     assert (other_seed / "images.csv").read_bytes() != (
         tmp_path / "a" / "breeds" / "images.csv"
     ).read_bytes()
 
 
 @pytest.mark.parametrize("mode", ["symlink", "hardlink", "copy"])
-def test_folder_layout(taxonomy, catalogue, dataset, tmp_path, mode):
-    root, _ = dataset
+def test_folder_layout(taxonomy, dataset, tmp_path, mode):
+    root, path = dataset
     out = tmp_path / "subset"
-    report = export_folders(taxonomy, catalogue, [DOG, CAT], out, mode=mode)
+    report = run_export(ExportRequest("folders", [DOG, CAT], out, mode=mode), taxonomy, path).report
     files = sorted(out.rglob("*.JPEG"))
     assert len(files) == report.rows and {f.parent.name for f in files} == {DOG, CAT}
     sample = out / DOG / "n02099601_golden_retriever.JPEG"
@@ -192,5 +194,19 @@ def test_folder_layout(taxonomy, catalogue, dataset, tmp_path, mode):
     else:
         assert not sample.is_symlink() and sample.stat().st_ino != original.stat().st_ino
     with pytest.raises(ExportError, match="not empty"):
-        export_folders(taxonomy, catalogue, [DOG], out, mode=mode)
+        run_export(ExportRequest("folders", [DOG], out, mode=mode), taxonomy, path)
     assert not list(tmp_path.glob(".subset.*"))
+
+
+def test_a_preview_writes_nothing_and_names_what_it_needs(taxonomy, dataset, tmp_path):
+    result = run_export(ExportRequest("images", [DOG, CAT]), taxonomy, dataset[1])
+    assert result.text.startswith("path,wnid,class_index,class_wnid\n")
+    assert result.report.rows == len(result.text.splitlines()) - 1 and not result.report.outputs
+    union = run_export(ExportRequest("subtree", [DOG, CAT]), taxonomy)
+    assert union.text.split() == sorted(
+        taxonomy.descendants(DOG) | taxonomy.descendants(CAT) | {DOG, CAT}
+    )
+    with pytest.raises(ExportError, match="needs a catalogue"):
+        run_export(ExportRequest("folders", [DOG], tmp_path / "x"), taxonomy)
+    with pytest.raises(ExportError, match="at least one"):
+        run_export(ExportRequest("classmap", []), taxonomy)

@@ -62,7 +62,7 @@ def test_subtree_formats(capsys, catalogue, tmp_path, taxonomy):
     _, err = ok(capsys, "export", "subtree", DOG, "--with-images", "--catalogue", catalogue,
                 "--format", "csv", "-o", str(target))  # fmt: skip
     rows = list(csv.DictReader(target.open()))
-    assert rows and all(int(r["subtree"]) > 0 for r in rows) and f"{len(rows)} synsets" in err
+    assert rows and all(int(r["subtree"]) > 0 for r in rows) and f"{len(rows)} rows" in err
     out, _ = ok(capsys, "export", "subtree", DOG, "--format", "tree-json", "--depth", "2")
     assert json.loads(out)["wnid"] == DOG
     status, _, err = run(capsys, "export", "subtree", DOG, "--with-images")
