@@ -85,6 +85,8 @@ SHORTCUTS = (
     ("Backspace / Delete", "Clear the flags and the OK mark"),
     ("Ctrl+Z", "Undo the last curation change"),
     ("Ctrl+Shift+Z or Ctrl+Y", "Redo it"),
+    ("Ctrl+click / Shift+click in the tree", "Select several synsets (for an export)"),
+    ("Ctrl+E", "Export the selected synsets: subtree, images, class map, superclasses, folders"),
     ("F1", "This list"),
 )  # fmt: skip
 
@@ -226,6 +228,7 @@ class MainWindow(QMainWindow):
         self.search.chosen.connect(self.select)
         self.tree = QTreeView()
         self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QTreeView.SelectionMode.ExtendedSelection)  # for exports
         self.tree.setAlternatingRowColors(True)
         self.tree.setIndentation(14)
         self.tree_placeholder = QLabel(
@@ -334,6 +337,8 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self.rescan_action = self._action(menu, "&Rescan", "F5", self.rescan)
         self.audit_action = self._action(menu, "&Audit images", "Ctrl+Shift+A", self.audit)
+        menu.addSeparator()
+        self._action(menu, "&Export the selected synsets…", "Ctrl+E", self.open_export_dialog)
         menu.addSeparator()
         self._action(menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         view = self.menuBar().addMenu("&View")
@@ -539,6 +544,46 @@ class MainWindow(QMainWindow):
         text = self.tree.fontMetrics().horizontalAdvance(str(index.data() or ""))
         right = bar.value() + rect.x() + text + 16  # in the content's coordinates
         bar.setValue(max(0, min(bar.value(), right - self.tree.viewport().width())))
+
+    def selected_wnids(self) -> list[str]:
+        """The synsets selected in the tree, in tree order, each once (the current one if
+        nothing is selected)."""
+        if self.tree_model is None:
+            return []
+        rows = sorted(self.tree.selectionModel().selectedRows(0), key=self._tree_order)
+        wnids = list(dict.fromkeys(index.data(WNID_ROLE) for index in rows))
+        return wnids or ([self.current_wnid] if self.current_wnid else [])
+
+    def _tree_order(self, index) -> tuple:
+        path = []
+        while index.isValid():
+            path.append(index.row())
+            index = index.parent()
+        return tuple(reversed(path))
+
+    def open_export_dialog(self) -> None:
+        from explorer.core.exports import run_export
+        from explorer.qt.export_dialog import ExportDialog
+
+        wnids = self.selected_wnids()
+        if self.taxonomy is None or not wnids:
+            QMessageBox.information(self, "Export", "Select one or more synsets in the tree.")
+            return
+        taxonomy = self.taxonomy
+        catalogue = str(self.catalogue.path) if self.catalogue is not None else None
+        names = [taxonomy.node(w)["lemmas"][0] for w in wnids]
+        dialog = ExportDialog(
+            wnids, names, lambda request, state: run_export(request, taxonomy, catalogue),
+            self.runner, catalogue is not None, self,
+        )  # fmt: skip
+        dialog.exported.connect(
+            lambda report: self.statusBar().showMessage(
+                f"Exported {report.rows:,} rows to {', '.join(report.outputs)}", 15000
+            )
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.export_dialog = dialog
+        dialog.show()
 
     def _fit_tree_columns_soon(self) -> None:
         self._fit_columns_timer.start()  # once, after a burst of expands

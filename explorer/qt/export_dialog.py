@@ -1,0 +1,255 @@
+"""The export dialog: the synsets selected in the tree, what to write, a preview, then the file.
+
+The preview is the export itself, computed in a worker by the core's
+``run_export`` without an output, and shown with the counts it will write;
+the Export button asks where and runs the same request with that output.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.exports import ExportRequest
+
+PREVIEW_LINES = 200
+
+KINDS = {  # kind -> (label, formats, writes a folder)
+    "subtree": ("Subtree list: the synsets under them", ("txt", "csv", "json", "tree-json"), False),
+    "images": ("Image list: their images with class indexes", ("csv", "txt"), False),
+    "classmap": ("Class map: the synsets as classes", ("loc", "json"), False),
+    "superclasses": ("Superclass subset (BREEDS): image list + class map", (), True),
+    "folders": ("Folder layout: <wnid>/<file> links or copies", (), True),
+}  # fmt: skip
+_IMAGE_KINDS = ("images", "superclasses", "folders")
+
+
+class ExportDialog(QDialog):
+    """``run(request, state)`` runs an export (the window's: taxonomy and catalogue bound)."""
+
+    preview_ready = Signal()
+    exported = Signal(object)  # the ExportReport
+
+    def __init__(self, wnids, names, run, runner, has_catalogue: bool, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.resize(760, 620)
+        self.wnids = list(wnids)
+        self._names = dict(zip(self.wnids, names, strict=True))
+        self._run, self._runner = run, runner
+        self._generation = 0
+        self.last_report = None
+        self.last_error = None
+
+        chosen = ", ".join(f"{name} ({wnid})" for wnid, name in zip(self.wnids, names, strict=True))
+        header = QLabel(f"<b>{len(self.wnids)} synset{'s' * (len(self.wnids) != 1)}:</b> "
+                        f"{chosen}")  # fmt: skip
+        header.setWordWrap(True)
+        self.kind = QComboBox()
+        for kind, (label, _formats, _folder) in KINDS.items():
+            self.kind.addItem(label, kind)
+        self.fmt = QComboBox()
+        self.leaves_only = QCheckBox("Leaves only")
+        self.with_images = QCheckBox("Only synsets with images")
+        self.depth = QSpinBox(minimum=0, maximum=20, specialValueText="all levels")
+        self.flagged = QComboBox()
+        for label, key in (("Leave flagged images out", "exclude"),
+                           ("Include flagged images", "include"),
+                           ("Only flagged images", "only")):  # fmt: skip
+            self.flagged.addItem(label, key)
+        self.audit_failures = QCheckBox("Include images the audit found unusable")
+        self.on_overlap = QComboBox()
+        self.on_overlap.addItem(
+            "An image under several chosen synsets: the most specific", "specific"
+        )
+        self.on_overlap.addItem("An image under several chosen synsets: stop and list them", "fail")
+        self.balance = QSpinBox(minimum=0, maximum=10_000_000, specialValueText="no cap")
+        self.absolute = QCheckBox("Absolute paths")
+        self.mode = QComboBox()
+        for mode in ("symlink", "hardlink", "copy"):
+            self.mode.addItem(mode, mode)
+
+        form = QFormLayout()
+        form.addRow("Export", self.kind)
+        self._rows: dict[str, QWidget] = {}
+        for label, widget, key in (
+            ("Format", self.fmt, "fmt"), ("", self.leaves_only, "leaves_only"),
+            ("", self.with_images, "with_images"), ("Depth", self.depth, "depth"),
+            ("Flags", self.flagged, "flagged"), ("", self.audit_failures, "audit_failures"),
+            ("Overlaps", self.on_overlap, "on_overlap"), ("Per class", self.balance, "balance"),
+            ("", self.absolute, "absolute"), ("Files", self.mode, "mode"),
+        ):  # fmt: skip
+            form.addRow(label, widget)
+            self._rows[key] = widget
+        self._form = form
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.preview = QPlainTextEdit(readOnly=True)
+        self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.export_button = buttons.addButton("Export…", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button.clicked.connect(self._choose_output)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(header)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(buttons)
+
+        if not has_catalogue:  # only what needs no images
+            for kind in _IMAGE_KINDS:
+                self.kind.model().item(self.kind.findData(kind)).setEnabled(False)
+            self.with_images.setEnabled(False)
+        self._timer = QTimer(self, singleShot=True, interval=150)  # a burst of changes: once
+        self._timer.timeout.connect(self.refresh_preview)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        for widget in (self.fmt, self.flagged, self.on_overlap, self.mode):
+            widget.currentIndexChanged.connect(lambda _i: self._timer.start())
+        for widget in (self.leaves_only, self.with_images, self.audit_failures, self.absolute):
+            widget.toggled.connect(lambda _on: self._timer.start())
+        for widget in (self.depth, self.balance):
+            widget.valueChanged.connect(lambda _v: self._timer.start())
+        self._kind_changed()
+
+    # --- the request -----------------------------------------------------------------
+
+    def request(self, output: str | None = None) -> ExportRequest:
+        return ExportRequest(
+            self.kind.currentData(), self.wnids, output, self.fmt.currentData(),
+            leaves_only=self.leaves_only.isChecked(), with_images=self.with_images.isChecked(),
+            depth=self.depth.value() or None, flagged=self.flagged.currentData(),
+            audit_failures=self.audit_failures.isChecked(),
+            on_overlap=self.on_overlap.currentData(), balance=self.balance.value() or None,
+            absolute=self.absolute.isChecked(), mode=self.mode.currentData(),
+        )  # fmt: skip
+
+    def _kind_changed(self) -> None:
+        kind = self.kind.currentData()
+        _label, formats, _folder = KINDS[kind]
+        self.fmt.blockSignals(True)
+        self.fmt.clear()
+        for fmt in formats:
+            self.fmt.addItem(fmt, fmt)
+        self.fmt.blockSignals(False)
+        subtree = kind == "subtree"
+        shown = {
+            "fmt": bool(formats), "leaves_only": subtree, "with_images": subtree,
+            "depth": subtree, "flagged": kind in _IMAGE_KINDS,
+            "audit_failures": kind in _IMAGE_KINDS, "on_overlap": kind in _IMAGE_KINDS,
+            "balance": kind == "superclasses", "absolute": kind == "images",
+            "mode": kind == "folders",
+        }  # fmt: skip
+        for key, widget in self._rows.items():
+            self._form.setRowVisible(widget, shown[key])
+        self._timer.start()
+
+    # --- preview and export, in workers ------------------------------------------------
+
+    def refresh_preview(self) -> None:
+        self._generation += 1
+        generation = self._generation
+        self.summary.setText("Computing…")
+        request = self.request()
+        self._runner.start(
+            lambda state: self._run(request, state),
+            on_finished=lambda result: self._previewed(generation, result),
+            on_failed=lambda message: self._preview_failed(generation, message),
+        )  # fmt: skip
+
+    def _previewed(self, generation: int, result) -> None:
+        if generation != self._generation:
+            return  # the options changed meanwhile
+        self.last_report, self.last_error = result.report, None
+        lines = (result.text or "").splitlines()
+        shown = "\n".join(lines[:PREVIEW_LINES])
+        if len(lines) > PREVIEW_LINES:
+            shown += f"\n… {len(lines) - PREVIEW_LINES:,} more lines"
+        if result.text is None:
+            shown = "\n".join(
+                f"{w}/  {n:>9,} images  ({self._names.get(w, '')})"
+                for w, n in result.report.per_class.items()
+            )
+        self.preview.setPlainText(shown)
+        self.summary.setText(describe(result.report, result.overlapping))
+        self.export_button.setEnabled(True)
+        self.preview_ready.emit()
+
+    def _preview_failed(self, generation: int, message: str) -> None:
+        if generation != self._generation:
+            return
+        self.last_report, self.last_error = None, message
+        self.summary.setText(f"<span style='color:#b00020'>{message}</span>")
+        self.preview.clear()
+        self.export_button.setEnabled(False)
+        self.preview_ready.emit()
+
+    def _choose_output(self) -> None:
+        kind = self.kind.currentData()
+        if KINDS[kind][2]:
+            output = QFileDialog.getExistingDirectory(self, "Export into a new or empty folder")
+        else:
+            suffix = {"loc": "txt", "tree-json": "json"}.get(self.fmt.currentData(),
+                                                             self.fmt.currentData())  # fmt: skip
+            output, _ = QFileDialog.getSaveFileName(
+                self, "Export to", f"{kind}.{suffix}", f"{suffix.upper()} (*.{suffix})"
+            )
+        if output:
+            self.export_to(output)
+
+    def export_to(self, output: str) -> None:
+        """Write the export to ``output`` (a file, or a folder for the folder kinds)."""
+        request = self.request(output)
+        self.export_button.setEnabled(False)
+        self.summary.setText(f"Writing {output}…")
+        self._runner.start(
+            lambda state: self._run(request, state),
+            on_finished=self._exported, on_failed=self._export_failed,
+        )  # fmt: skip
+
+    def _exported(self, result) -> None:
+        self.export_button.setEnabled(True)
+        self.last_report = result.report
+        written = ", ".join(result.report.outputs)
+        self.summary.setText(f"{describe(result.report, result.overlapping)}<br>Wrote {written}")
+        self.exported.emit(result.report)
+
+    def _export_failed(self, message: str) -> None:
+        self.export_button.setEnabled(True)
+        self.last_error = message
+        self.summary.setText(f"<span style='color:#b00020'>{message}</span>")
+        QMessageBox.warning(self, "Export", message)
+
+
+def describe(report, overlapping=()) -> str:
+    """The counts an export writes, as the dialog shows them."""
+    parts = [f"<b>{report.rows:,}</b> rows"]
+    if report.classes:
+        parts[0] += f" in {report.classes:,} class{'es' * (report.classes != 1)}"
+    if report.left_out:
+        left = ", ".join(f"{n:,} {why.replace('_', ' ')}" for why, n in report.left_out.items())
+        parts.append(f"left out: {left}")
+    if report.overlaps:
+        parts.append(
+            f"{report.overlaps:,} images under several chosen synsets "
+            f"({len(overlapping):,} synsets) went to the most specific"
+        )
+    empty = [w for w, n in report.per_class.items() if n == 0]
+    if empty:
+        parts.append(f"<span style='color:#b00020'>no images for {', '.join(empty)}</span>")
+    return "; ".join(parts)

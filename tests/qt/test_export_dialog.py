@@ -1,0 +1,119 @@
+"""The export dialog: several synsets chosen in the tree, a preview with counts, then the file
+(pytest-qt, offscreen, the real taxonomy and the real ILSVRC samples)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QSettings
+
+from explorer.core.catalogue import index_catalogue
+from explorer.core.curation import ImageRef, flag_images
+from explorer.core.thumbnails import ThumbnailCache
+from explorer.qt.export_dialog import PREVIEW_LINES
+from explorer.qt.main_window import MainWindow
+
+DOG, CAT, DOMESTIC_ANIMAL, CARNIVORE = "n02084071", "n02121620", "n01317541", "n02075296"
+GOLDEN_JPEG = "n02099601/n02099601_golden_retriever.JPEG"
+
+
+@pytest.fixture(scope="module")
+def catalogue_path(taxonomy, shared_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("export-dialog") / "train"
+    for sample in sorted((shared_data / "imagenet-samples").glob("n02*.JPEG")):
+        wnid = sample.name.split("_")[0]
+        (root / wnid).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sample, root / wnid / sample.name)
+    return index_catalogue(root, nouns=taxonomy.graph, catalogue=root.parent / "c.sqlite").catalogue
+
+
+@pytest.fixture
+def window(qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
+    qtbot.addWidget(main)
+    main.show()
+    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
+        main.load_taxonomy()
+    main.open_catalogue(catalogue_path)
+    yield main
+    main.close()
+
+
+def _choose(qtbot, window, taxonomy, *wnids):
+    """Select the first wnid like a click, then the others like Ctrl+clicks."""
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.select(wnids[0])
+    for wnid in wnids[1:]:
+        index = window.tree_model.index_for_path(taxonomy.paths_to_root(wnid)[0])
+        window.tree.selectionModel().select(
+            index, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        )
+
+
+def _preview(qtbot, dialog, **changes):
+    with qtbot.waitSignal(dialog.preview_ready, timeout=20_000):
+        for combo_name, key in changes.items():
+            combo = getattr(dialog, combo_name)
+            combo.setCurrentIndex(combo.findData(key))
+        if not changes:
+            dialog.refresh_preview()
+
+
+def test_preview_counts_and_export_of_several_synsets(qtbot, window, taxonomy, tmp_path):
+    _choose(qtbot, window, taxonomy, DOG, CAT)
+    assert set(window.selected_wnids()) == {DOG, CAT}
+    window.open_export_dialog()
+    dialog = window.export_dialog
+    qtbot.waitSignal(dialog.preview_ready, timeout=20_000).wait()
+
+    # subtree list (the default): the union of both subtrees
+    expected = sorted(taxonomy.descendants(DOG) | taxonomy.descendants(CAT) | {DOG, CAT})
+    shown = dialog.preview.toPlainText().splitlines()
+    assert shown[:PREVIEW_LINES] == expected[:PREVIEW_LINES]
+    assert shown[PREVIEW_LINES:] == [f"… {len(expected) - PREVIEW_LINES} more lines"]
+    assert f"{len(expected):,}</b> rows" in dialog.summary.text()
+
+    # image list: the preview is the file, with its counts
+    _preview(qtbot, dialog, kind="images")
+    rows = list(csv.DictReader(io.StringIO(dialog.preview.toPlainText())))
+    assert rows and {r["class_wnid"] for r in rows} == {DOG, CAT}
+    assert f"{len(rows):,}</b> rows in 2 classes" in dialog.summary.text()
+    # flag one: left out now, and alone with "only flagged"
+    window.store.apply(flag_images(window.store, [ImageRef(GOLDEN_JPEG)], "duplicate").after)
+    _preview(qtbot, dialog)
+    assert "left out: 1 flagged" in dialog.summary.text()
+    _preview(qtbot, dialog, flagged="only")
+    assert [r["path"] for r in csv.DictReader(io.StringIO(dialog.preview.toPlainText()))] == [
+        GOLDEN_JPEG
+    ]
+    _preview(qtbot, dialog, flagged="exclude")
+    target = tmp_path / "images.csv"
+    with qtbot.waitSignal(dialog.exported, timeout=20_000):
+        dialog.export_to(str(target))
+    assert target.read_text() == dialog.preview.toPlainText() + "\n"
+    assert "Wrote" in dialog.summary.text()
+
+    # folders: the preview lists the classes and their image counts
+    _preview(qtbot, dialog, kind="folders")
+    classes = {line.split("/")[0] for line in dialog.preview.toPlainText().splitlines()}
+    assert classes == {DOG, CAT}  # in tree order: cat (under chordate) before dog
+    dialog.grab().save(str(tmp_path / "export-dialog.png"))
+    dialog.close()
+
+
+def test_overlapping_superclasses_are_reported(qtbot, window, taxonomy):
+    _choose(qtbot, window, taxonomy, DOMESTIC_ANIMAL, CARNIVORE)
+    window.open_export_dialog()
+    dialog = window.export_dialog
+    qtbot.waitSignal(dialog.preview_ready, timeout=20_000).wait()
+    _preview(qtbot, dialog, kind="superclasses")
+    assert "went to the most specific" in dialog.summary.text()
+    assert f"no images for {DOMESTIC_ANIMAL}" in dialog.summary.text()  # carnivore is deeper
+    _preview(qtbot, dialog, on_overlap="fail")
+    assert "under several chosen nodes" in dialog.last_error
+    assert not dialog.export_button.isEnabled()
+    dialog.close()
