@@ -38,6 +38,7 @@ from explorer.core.taxonomy_cache import (
     LEMMA_SEPARATOR,
     CacheInvalid,
     build_cache,
+    bundled_fingerprint,
     cache_path_for,
     read_array,
     read_cache,
@@ -328,6 +329,18 @@ def _current_cache(
     """Locate WordNet; return (its path, the cache path, the cache), rebuilt when stale."""
     from explorer.core import wordnet_source
 
+    bundled = paths.bundled_taxonomy_cache(data_dir) if wordnet is None else None
+    if bundled is not None:
+        try:
+            with _gc_paused():
+                cached = read_cache(bundled, bundled_fingerprint(bundled))
+            source = f"WordNet 3.0 shipped with the program (from {cached.meta.get('source', '?')})"
+            return source, bundled, cached
+        except CacheInvalid as why:
+            raise TaxonomyError(
+                f"The WordNet 3.0 shipped with this program ({bundled}) is {why}; install "
+                "it again, or give a WordNet directory with --wordnet."
+            ) from why
     location = wordnet_source.locate_wordnet(wordnet, paths.data_dir(data_dir))
     cache_path = cache_path_for(location.path, data_dir)
     fingerprint = location.fingerprint()
@@ -357,6 +370,9 @@ def load_noun_wnids(
     """
     from explorer.core import wordnet_source
 
+    if wordnet is None and paths.bundled_taxonomy_cache(data_dir) is not None:
+        _source, _cache_path, cached = _current_cache(wordnet, data_dir, state)
+        return frozenset(row[0] for row in cached.synsets)
     location = wordnet_source.locate_wordnet(wordnet, paths.data_dir(data_dir))
     try:
         return frozenset(

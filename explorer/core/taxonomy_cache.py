@@ -105,7 +105,10 @@ def open_cached_hierarchy(
     from explorer.core import wordnet_source
     from explorer.core.errors import WordNetError
 
+    bundled = paths.bundled_taxonomy_cache(data_dir) if wordnet is None else None
     try:
+        if bundled is not None:
+            return CachedHierarchy(bundled, bundled_fingerprint(bundled))
         location = wordnet_source.locate_wordnet(wordnet, paths.data_dir(data_dir))
         return CachedHierarchy(cache_path_for(location.path, data_dir), location.fingerprint())
     except (WordNetError, CacheInvalid):
@@ -348,6 +351,22 @@ class CachedHierarchy:
             if row is not None:
                 self._nodes[wnid] = row
         return row
+
+
+def bundled_fingerprint(path: Path) -> str:
+    """The fingerprint a shipped cache was built with: it is trusted as it is (the bundle
+    is read-only), and still checked for damage like any cache."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise CacheInvalid(f"damaged: {exc}") from exc
+    if row is None:
+        raise CacheInvalid("damaged: no fingerprint")
+    return row[0]
 
 
 def read_wnids(path: Path, fingerprint: str) -> list[str]:

@@ -26,6 +26,20 @@ DESKTOP_ID = "io.github.wordnet_explorer.WordNetExplorer"
 log = logging.getLogger(__name__)
 
 
+def _icon():
+    """The app icon, from its PNG sizes: in the bundle, or in the source tree (a wheel
+    install has none, and the desktop entry's icon serves)."""
+    from pathlib import Path
+
+    from PySide6.QtGui import QIcon
+
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
+    icon = QIcon()
+    for png in sorted((base / "resources" / "icons").glob(f"*x*/{DESKTOP_ID}.png")):
+        icon.addFile(str(png))
+    return icon
+
+
 def _install_excepthook() -> None:
     """A last resort: log an unexpected error and tell the user, instead of dying silently."""
 
@@ -100,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quit-after", metavar="MS", type=int, help="quit after MS milliseconds")
     parser.add_argument("--data-dir", metavar="DIR", help="the app's data directory")
     parser.add_argument("--wordnet", metavar="DIR", help="the WordNet 3.0 directory")
+    parser.add_argument(
+        "--smoke-test", action="store_true",
+        help="check this install offscreen (taxonomy, catalogue, images, flags, window); exit 0",
+    )  # fmt: skip
     return parser
 
 
@@ -126,6 +144,7 @@ def run_gui(
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANISATION)
     app.setDesktopFileName(DESKTOP_ID)
+    app.setWindowIcon(_icon())
     _install_excepthook()
     if screenshot:  # reproducible pictures, and the user's own settings left alone
         scratch = tempfile.TemporaryDirectory(prefix="wnexplorer-screenshot-")
@@ -168,6 +187,11 @@ def run_gui(
 
 def main(argv: list[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
+    if options.smoke_test:
+        from explorer.qt.smoke import run_smoke_test
+
+        return run_smoke_test()
+    del options.smoke_test
     return run_gui(**vars(options))
 
 
