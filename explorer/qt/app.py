@@ -198,3 +198,7 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """gui-script entry point (``wordnet-explorer``)."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
