@@ -34,6 +34,7 @@ WNEXPLORER_TAXONOMY_CACHE="$PWD/$BUILD/taxonomy.sqlite.xz" "$VENV/bin/pyinstalle
 # stripping it leaves an ELF that no longer loads ("not page-aligned").
 find "$DIST/_internal" -path "$DIST/_internal/numpy.libs" -prune -o \
   -type f \( -name "*.so" -o -name "*.so.*" \) -print0 | xargs -0 strip --strip-unneeded 2>/dev/null || true
+find "$DIST" -xtype l -delete  # links PyInstaller made to the Qt libraries the spec left out
 cp packaging/install-desktop.sh "$DIST/install-desktop.sh"
 size=$(du -sm "$DIST" | cut -f1)
 echo "Bundle: $DIST ($size MB; budget 200 MB)" >&2

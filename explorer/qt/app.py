@@ -173,6 +173,12 @@ def run_gui(
     # from the event loop, after the tree's paint that is due: opening a catalogue (or
     # making the demo) takes its time, and a worker competing for the GIL would hold it back
     window.taxonomy_ready.connect(lambda: QTimer.singleShot(0, when_ready))
+    if os.environ.get("WNEXPLORER_PRINT_FIRST_PAINT"):  # bench/bench_bundle.py times the start
+        from explorer.qt.workers import AfterFirstPaint
+
+        window.first_paint = AfterFirstPaint(
+            window.tree.viewport(), lambda: print(f"first-paint {time.monotonic()}", flush=True)
+        )
     window.show()
     window.load_taxonomy(wordnet, taxonomy_future)
     if screenshot or quit_after:
