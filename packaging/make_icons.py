@@ -1,6 +1,6 @@
 """Render resources/icons/<id>.svg as the PNG sizes desktops look for (run after editing it).
 
-    .venv/bin/python packaging/make_icons.py
+.venv/bin/python packaging/make_icons.py
 """
 
 import os
@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
-from PySide6.QtSvg import QSvgRenderer  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QImage, QPainter
+from PySide6.QtSvg import QSvgRenderer
 
 ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
 APP_ID = "io.github.wordnet_explorer.WordNetExplorer"
