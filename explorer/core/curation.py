@@ -63,6 +63,7 @@ class ImageRef:
     file: str | bytes | None = None  # on disk, for the content hash; None: not hashed
     wnid: str | None = None
     size: int | None = None
+    content_hash: str | None = None  # known already (see hash_files): the file is not read
 
     @classmethod
     def from_row(cls, catalogue, row) -> ImageRef:
@@ -88,8 +89,24 @@ class Command:
 
 
 def _identity(ref: ImageRef) -> dict:
-    content_hash = file_digest(ref.file) if ref.file is not None else None
+    content_hash = ref.content_hash
+    if content_hash is None and ref.file is not None:
+        content_hash = file_digest(ref.file)
     return {"content_hash": content_hash, "size": ref.size, "wnid": ref.wnid}
+
+
+def hash_files(refs: Sequence[ImageRef], state=None) -> list[ImageRef]:
+    """The refs with their content hashes, read from disk: for a worker, before a command
+    on a big selection (the command then reads no file)."""
+    hashed = []
+    for ref in refs:
+        if state is not None:
+            state.check()
+        content_hash = ref.content_hash
+        if content_hash is None and ref.file is not None:
+            content_hash = file_digest(ref.file)
+        hashed.append(replace(ref, content_hash=content_hash))
+    return hashed
 
 
 def flag_images(

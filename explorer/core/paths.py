@@ -33,14 +33,13 @@ def cache_dir(override: str | os.PathLike | None = None) -> Path:
     return path
 
 
-def bundled_taxonomy_cache(data_dir_override: str | os.PathLike | None = None) -> Path | None:
-    """The taxonomy cache shipped inside the desktop bundle, when running from one.
+def shipped_taxonomy() -> Path | None:
+    """The taxonomy cache file shipped inside the desktop bundle, when running from one.
 
     The bundle carries WordNet 3.0 as this prebuilt cache (every synset, edge,
     search index and the ancestor closure), so it needs neither WordNet's files
-    nor nltk. It ships xz-compressed (43 MB -> 13 MB) and is unpacked once into
-    the cache directory. ``WNEXPLORER_BUNDLED_TAXONOMY`` names one outside a
-    bundle (tests).
+    nor nltk. It ships xz-compressed (43 MB -> 13 MB). ``WNEXPLORER_BUNDLED_TAXONOMY``
+    names one outside a bundle (tests).
     """
     named = os.environ.get(BUNDLED_CACHE_ENV)
     if named:
@@ -50,27 +49,46 @@ def bundled_taxonomy_cache(data_dir_override: str | os.PathLike | None = None) -
         shipped = shipped / "taxonomy.sqlite.xz"
     else:
         return None
-    if not shipped.is_file():
-        return None
-    return _unpacked(shipped, data_dir_override) if shipped.suffix == ".xz" else shipped
+    return shipped if shipped.is_file() else None
 
 
-def _unpacked(shipped: Path, data_dir_override) -> Path:
+def bundled_taxonomy_cache(
+    data_dir_override: str | os.PathLike | None = None, unpack: bool = True
+) -> Path | None:
+    """The shipped taxonomy cache, ready to open: unpacked once into the cache directory.
+
+    None outside a bundle; with ``unpack=False`` also None until it has been unpacked
+    (the window's first paint does not wait for that: its worker unpacks).
+    """
+    shipped = shipped_taxonomy()
+    if shipped is None or shipped.suffix != ".xz":
+        return shipped
+    target = _unpacked_path(shipped, data_dir_override)
+    if not target.is_file():
+        if not unpack:
+            return None
+        _unpack(shipped, target)
+    return target
+
+
+def _unpacked_path(shipped: Path, data_dir_override) -> Path:
     import hashlib
+
+    stat = shipped.stat()
+    key = hashlib.sha256(f"{shipped}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    return cache_dir(data_dir_override) / f"bundled-taxonomy-{key}.sqlite"
+
+
+def _unpack(shipped: Path, target: Path) -> None:
     import lzma
     import shutil
     import tempfile
 
-    stat = shipped.stat()
-    key = hashlib.sha256(f"{shipped}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-    target = cache_dir(data_dir_override) / f"bundled-taxonomy-{key}.sqlite"
-    if not target.is_file():
-        fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
-        try:
-            with lzma.open(shipped) as source, os.fdopen(fd, "wb") as sink:
-                shutil.copyfileobj(source, sink, 1 << 20)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return target
+    fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
+    try:
+        with lzma.open(shipped) as source, os.fdopen(fd, "wb") as sink:
+            shutil.copyfileobj(source, sink, 1 << 20)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

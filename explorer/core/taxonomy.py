@@ -370,7 +370,7 @@ def load_noun_wnids(
     """
     from explorer.core import wordnet_source
 
-    if wordnet is None and paths.bundled_taxonomy_cache(data_dir) is not None:
+    if wordnet is None and paths.shipped_taxonomy() is not None:
         _source, _cache_path, cached = _current_cache(wordnet, data_dir, state)
         return frozenset(row[0] for row in cached.synsets)
     location = wordnet_source.locate_wordnet(wordnet, paths.data_dir(data_dir))

@@ -105,9 +105,12 @@ def open_cached_hierarchy(
     from explorer.core import wordnet_source
     from explorer.core.errors import WordNetError
 
-    bundled = paths.bundled_taxonomy_cache(data_dir) if wordnet is None else None
+    shipped = paths.shipped_taxonomy() if wordnet is None else None
     try:
-        if bundled is not None:
+        if shipped is not None:
+            bundled = paths.bundled_taxonomy_cache(data_dir, unpack=False)
+            if bundled is None:
+                return None  # a first start: the load unpacks it, off the caller's thread
             return CachedHierarchy(bundled, bundled_fingerprint(bundled))
         location = wordnet_source.locate_wordnet(wordnet, paths.data_dir(data_dir))
         return CachedHierarchy(cache_path_for(location.path, data_dir), location.fingerprint())

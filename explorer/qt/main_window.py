@@ -1109,18 +1109,29 @@ class MainWindow(QMainWindow):
         refs = [ImageRef.from_row(self.catalogue, row) for _position, row in targets]
         for _position, row in targets:
             self._image_labels[row.path] = (row.wnid, row.present)
-        busy = len(refs) > 20  # hashing the files of a big selection takes a moment
-        if busy:
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        if len(refs) > 20:  # a big selection: its files are read (hashed) in a worker first
+            from explorer.core.curation import hash_files
+
+            self.statusBar().showMessage(f"Reading {len(refs):,} files…")
+            self.runner.start(
+                hash_files, refs,
+                on_finished=lambda hashed: self._apply(make_command, hashed, targets, where,
+                                                       advance),
+                on_failed=lambda message: QMessageBox.warning(
+                    self, "Flags", f"The change was not saved:\n{message}"),
+            )  # fmt: skip
+            return
+        self._apply(make_command, refs, targets, where, advance)
+
+    def _apply(self, make_command, refs, targets, where, advance) -> None:
+        if self.store is None:
+            return  # the catalogue was closed while the files were read
         try:
             command = make_command(refs)
             self.undo_stack.push(command)
         except (ExplorerError, sqlite3.Error, OSError) as exc:
             QMessageBox.warning(self, "Flags", f"The change was not saved:\n{exc}")
             return
-        finally:
-            if busy:
-                QApplication.restoreOverrideCursor()
         self._curation_changed(command.after, command.label)
         if advance and len(targets) == 1:
             position = targets[0][0]

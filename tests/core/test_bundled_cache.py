@@ -23,6 +23,9 @@ def shipped(taxonomy, tmp_path_factory):
 def test_the_shipped_cache_is_unpacked_once_and_used(shipped, tmp_path, monkeypatch):
     monkeypatch.setenv(paths.BUNDLED_CACHE_ENV, str(shipped))
     data_dir = tmp_path / "data"
+    # a first start: the window's tree does not wait for the unpacking, the load does it
+    assert open_cached_hierarchy(data_dir=data_dir) is None
+    assert paths.bundled_taxonomy_cache(data_dir, unpack=False) is None
     tax = load_taxonomy(wordnet=None, data_dir=data_dir)
     assert len(tax) == 82_115 and tax.resolve("dog.n.01") == "n02084071"
     assert tax.source.startswith("WordNet 3.0 shipped with the program")

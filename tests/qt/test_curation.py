@@ -401,3 +401,24 @@ def test_a_rescan_lets_flags_follow_renamed_files(qtbot, window, taxonomy, tmp_p
     assert "flags followed 1 moved files" in window.statusBar().currentMessage()
     assert window.store.state(f"{LABRADOR}/renamed.JPEG").reasons == ("duplicate",)
     assert window.store.state(f"{LABRADOR}/lab_0.JPEG").empty
+
+
+def test_a_big_selection_is_read_in_a_worker_then_flagged(qtbot, window, catalogue_path):
+    """Over 20 images: their files are hashed off the GUI thread, then one command flags all."""
+    _open(qtbot, window, catalogue_path)
+    model, grid = window.grid_model, window.grid
+    _focus_grid(qtbot, window)
+    grid.selectionModel().select(
+        QItemSelection(model.index(0), model.index(29)),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect,
+    )
+    qtbot.keyClick(grid, Qt.Key.Key_Q)
+    paths = [model.row(i).path for i in range(30)]
+    qtbot.waitUntil(lambda: window.store.state(paths[-1]).reasons == ("low_quality",),
+                    timeout=10_000)  # fmt: skip
+    states = window.store.states(paths)
+    assert all(states[p].reasons == ("low_quality",) for p in paths)
+    assert len({states[p].flags[0].content_hash for p in paths}) == 30  # each file read
+    assert window.undo_stack.undo_label == "Flag 30 images low_quality"
+    qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL)
+    assert window.store.states(paths) == {}
