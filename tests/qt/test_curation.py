@@ -86,6 +86,13 @@ def _focus_grid(qtbot, window, row: int = 0) -> None:
     window.grid.setCurrentIndex(window.grid_model.index(row))
 
 
+def _wait_keys_back(qtbot, window) -> None:
+    """After a dialog: the curation keys are shortcuts, which Qt delivers only to the active
+    window, and the offscreen platform activates the window again a moment later."""
+    target = window.viewer if window.viewer is not None and window.viewer.isVisible() else window
+    qtbot.waitUntil(target.isActiveWindow, timeout=3000)
+
+
 def _filter(qtbot, window, key: str) -> int:
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
         window.filter.setCurrentIndex(window.filter.findData(key))
@@ -142,6 +149,7 @@ def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy,
             qtbot.keyClicks(dialog.search.field, "tabby cat")
             qtbot.keyClick(dialog.search.field, Qt.Key.Key_Return)
             qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+            _wait_keys_back(qtbot, window)
             qtbot.waitUntil(grid.hasFocus, timeout=3000)  # the keys go to the grid again
     assert grid.currentIndex().row() == 100
 
@@ -269,6 +277,7 @@ def test_viewer_keys_flag_and_advance(qtbot, window, catalogue_path):
     qtbot.keyClicks(field, "watermark across the dog")
     qtbot.keyClick(field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+    _wait_keys_back(qtbot, window)
     flag = window.store.state(paths[1]).flags[0]
     assert (flag.reason, flag.note) == ("other", "watermark across the dog")
     assert viewer.position == 2
@@ -302,6 +311,7 @@ def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalo
     assert dialog.search.field.text() == TABBY  # the queue's suggestion, ready to accept
     qtbot.keyClick(dialog.search.field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+    _wait_keys_back(qtbot, window)
     flag = window.store.state(queued[0]).flags[0]
     assert (flag.reason, flag.suggested_wnid) == ("wrong_label", TABBY)
     assert window.grid.currentIndex().row() == 1
@@ -315,6 +325,7 @@ def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalo
     qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
     qtbot.keyClick(dialog.search.field, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+    _wait_keys_back(qtbot, window)
     flag = window.store.state(queued[1]).flags[0]
     assert (flag.reason, flag.suggested_wnid) == ("wrong_label", None)
 
@@ -324,6 +335,7 @@ def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalo
     qtbot.keyClick(dialog.search.field, Qt.Key.Key_Escape)  # the results
     qtbot.keyClick(dialog.search.field, Qt.Key.Key_Escape)  # the dialog
     qtbot.waitUntil(lambda: window.curation_dialog is None, timeout=3000)
+    _wait_keys_back(qtbot, window)
     assert window.store.state(queued[2]).empty
 
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
