@@ -7,21 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from cli_run import run
 
-from explorer.cli import cli, main
+from explorer.cli import cli
 
 DOG = "n02084071"
-
-
-@pytest.fixture(autouse=True)
-def _warm(taxonomy):
-    """Build the session's cache first, so commands here read it."""
-
-
-def run(capsys, *args):
-    status = main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.mark.parametrize("command", [None, *sorted(cli.commands)])

@@ -7,22 +7,10 @@ import io
 import json
 
 import pytest
+from cli_run import run
 from hostile_corpus import encode, photo
 
-from explorer.cli import main
-
 TENCH, GOLDEN, DOG = "n01440764", "n02099601", "n02084071"
-
-
-@pytest.fixture(autouse=True)
-def _warm(taxonomy):
-    """Build the session's taxonomy cache first, so the commands read it."""
-
-
-def run(capsys, *args):
-    status = main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.fixture

@@ -9,28 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cli_run import ok, run
 
-from explorer.cli import export, main
+from explorer.cli import export
 
 DOG, CAT, TENCH, DOMESTIC_ANIMAL = "n02084071", "n02121620", "n01440764", "n01317541"
 CARNIVORE = "n02075296"
-
-
-@pytest.fixture(autouse=True)
-def _warm(taxonomy):
-    """Build the session's taxonomy cache first, so the commands read it."""
-
-
-def run(capsys, *args):
-    status = main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def ok(capsys, *args) -> tuple[str, str]:
-    status, out, err = run(capsys, *args)
-    assert status == 0, err
-    return out, err
 
 
 @pytest.fixture

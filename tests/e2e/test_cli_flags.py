@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cli_run import ok, run
 
-from explorer.cli import flags, main
+from explorer.cli import flags
 
 TENCH, GOLDEN, CHIHUAHUA, DOG = "n01440764", "n02099601", "n02085620", "n02084071"
 KOMODO_DRAGON, GARTER_SNAKE, BEAGLE = "n01695060", "n01735189", "n02088364"
@@ -16,23 +17,6 @@ SAMPLES = ("n01440764_tench", "n01443537_goldfish", "n02099601_golden_retriever"
            "n02085620_Chihuahua")  # fmt: skip
 TENCH_JPEG, GOLDFISH_JPEG = "n01440764_tench.JPEG", "n01443537_goldfish.JPEG"
 GOLDEN_JPEG, CHIHUAHUA_JPEG = "n02099601_golden_retriever.JPEG", "n02085620_Chihuahua.JPEG"
-
-
-@pytest.fixture(autouse=True)
-def _warm(taxonomy):
-    """Build the session's taxonomy cache first, so the commands read it."""
-
-
-def run(capsys, *args):
-    status = main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def ok(capsys, *args) -> tuple[str, str]:
-    status, out, err = run(capsys, *args)
-    assert status == 0, err
-    return out, err
 
 
 @pytest.fixture
