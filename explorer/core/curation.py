@@ -224,24 +224,49 @@ def relink_after_scan(catalogue_path: str | os.PathLike, summary) -> RelinkRepor
 # --- counts over the catalogue's labels --------------------------------------------------
 
 
-def curated_by_label(store: FlagStore, catalogue) -> tuple[dict[str, int], dict[str, int]]:
-    """(flagged images, reviewed images: flagged or OK) per label of the present images."""
-    states = store.states()
-    flagged: dict[str, int] = {}
-    reviewed: dict[str, int] = {}
-    paths = list(states)
+def _present_labels(catalogue, paths: Iterable[str]) -> dict[str, str]:
+    """path -> label of those of ``paths`` that are present, labelled images."""
+    paths = list(paths)
+    labels = {}
     for start in range(0, len(paths), 500):
         chunk = paths[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        for path, wnid in catalogue.db.execute(
-            f"SELECT path, wnid FROM images WHERE present = 1 AND path IN ({marks})", chunk
-        ):
-            if wnid is None:
-                continue
-            reviewed[wnid] = reviewed.get(wnid, 0) + 1
-            if states[path].flags:
-                flagged[wnid] = flagged.get(wnid, 0) + 1
-    return flagged, reviewed
+        labels.update(
+            catalogue.db.execute(
+                f"SELECT path, wnid FROM images WHERE present = 1 AND wnid IS NOT NULL "
+                f"AND path IN ({marks})", chunk,
+            )
+        )  # fmt: skip
+    return labels
+
+
+class CurationTally:
+    """Flagged and reviewed (flagged or OK) present images per label: the tree's columns.
+
+    Counted from the store once, then moved by each change's before and after states,
+    so a key press costs a small query, not a reread of the whole store (0.2 s at
+    20,000 curated images).
+    """
+
+    def __init__(self, store: FlagStore, catalogue) -> None:
+        self._catalogue = catalogue
+        self.flagged: dict[str, int] = {}
+        self.reviewed: dict[str, int] = {}
+        self.update({}, store.states())
+
+    def update(self, before: dict[str, ImageState], after: dict[str, ImageState]) -> None:
+        """Count the change of each image of ``after`` from its state in ``before``."""
+        for path, wnid in _present_labels(self._catalogue, after).items():
+            old, new = before.get(path, EMPTY), after[path]
+            _move(self.flagged, wnid, bool(old.flags), bool(new.flags))
+            _move(self.reviewed, wnid, not old.empty, not new.empty)
+
+
+def _move(counts: dict[str, int], wnid: str, was: bool, now: bool) -> None:
+    if was != now:
+        counts[wnid] = counts.get(wnid, 0) + (1 if now else -1)
+        if not counts[wnid]:
+            del counts[wnid]  # as a recount has it
 
 
 # --- sharing ---------------------------------------------------------------------------

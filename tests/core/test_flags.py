@@ -20,6 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.curation import (
+    CurationTally,
     ImageRef,
     UndoStack,
     clear_images,
@@ -449,3 +450,26 @@ def test_a_losing_ok_mark_is_a_conflict_not_an_addition(tmp_path):
         report = import_flags(store, rows)  # two OK marks: the newer is kept, and said
         assert report.conflicts[0]["reason"] == "reviewed_ok"
         assert store.state("y.JPEG").review.curator == "bob"
+
+
+def test_the_tally_moves_with_each_change_like_a_recount(dataset):
+    _root, catalogue_path = dataset
+    refs = _refs(catalogue_path)
+    with FlagStore.open_for(catalogue_path) as store, Catalogue.open(catalogue_path) as cat:
+        tally = CurationTally(store, cat)
+        stack = UndoStack(store)
+        for make in (  # each made when it runs: a command records the states it changes
+            lambda: flag_images(store, refs[:3], "corrupt"),
+            lambda: mark_reviewed(store, refs[2:5]),
+            lambda: flag_images(store, refs[4:6], "duplicate"),
+            lambda: clear_images(store, refs[:1]),
+        ):
+            command = make()
+            stack.push(command)
+            tally.update(command.before, command.after)
+        undone = stack.undo()
+        tally.update(undone.after, undone.before)
+        fresh = CurationTally(store, cat)
+        assert (tally.flagged, tally.reviewed) == (fresh.flagged, fresh.reviewed)
+        # 0 and 1 corrupt (the clear of 0 undone), 2 and 3 OK, 4 and 5 duplicate
+        assert sum(fresh.reviewed.values()) == 6 and sum(fresh.flagged.values()) == 4
