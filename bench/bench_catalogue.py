@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -35,7 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import cpu_model, git_state, loadavg, summary  # bench/ is on sys.path
+from common import git_state, loadavg, summary
+from common import machine as common_machine  # bench/ is on sys.path
 
 REFERENCE_DATA = Path("/work/shared/data")
 ILSVRC_SYNSETS = "ilsvrc2012/imagenet_synsets.txt"
@@ -563,17 +563,9 @@ def bench_counts(args: argparse.Namespace, catalogue_path: Path) -> dict:
 
 
 def machine() -> dict:
-    cpu = cpu_model()
     import sqlite3
 
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "sqlite": sqlite3.sqlite_version,
-        "loadavg_before": loadavg(),
-    }
+    return common_machine(sqlite=sqlite3.sqlite_version)
 
 
 def verdict(value: float, target: float, unit: str) -> str:

@@ -34,7 +34,6 @@ import itertools
 import json
 import os
 import pkgutil
-import platform
 import pstats
 import shutil
 import statistics
@@ -45,7 +44,8 @@ import threading
 import time
 from pathlib import Path
 
-from common import cpu_model, git_state, loadavg  # bench/ is on sys.path
+from common import git_state, loadavg
+from common import machine as common_machine  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path("/work/shared/data/imagenet-samples")
@@ -875,17 +875,11 @@ def top_functions(profiler: cProfile.Profile, count: int = 10) -> dict:
 def machine() -> dict:
     from importlib import metadata
 
-    cpu = cpu_model()
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "pyside6": metadata.version("PySide6-Essentials"),
-        "qpa": os.environ.get("QT_QPA_PLATFORM", ""),
-        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
-        "loadavg_before": loadavg(),
-    }
+    return common_machine(
+        pyside6=metadata.version("PySide6-Essentials"),
+        qpa=os.environ.get("QT_QPA_PLATFORM", ""),
+        PYTHONDONTWRITEBYTECODE=os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
+    )
 
 
 def verdict(value: float, target: float) -> str:

@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import random
 import resource
 import shutil
@@ -36,7 +35,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from common import cpu_model, git_state, loadavg, summary  # bench/ is on sys.path
+from common import git_state, loadavg, summary
+from common import machine as common_machine  # bench/ is on sys.path
 
 REFERENCE_DATA = Path("/work/shared/data")
 TARGETS = {"warm_load_s": 1.0, "stats_wall_s": 1.5, "search_p95_ms": 30.0}
@@ -315,20 +315,14 @@ def bench_search(data_dir: str, wordnet: str | None, reference: Path, naive_coun
 
 
 def machine() -> dict:
-    cpu = cpu_model()
     import sqlite3
 
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "nltk": metadata.version("nltk"),
-        "networkx": metadata.version("networkx"),
-        "sqlite": sqlite3.sqlite_version,
-        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
-        "loadavg_before": loadavg(),
-    }
+    return common_machine(
+        nltk=metadata.version("nltk"),
+        networkx=metadata.version("networkx"),
+        sqlite=sqlite3.sqlite_version,
+        PYTHONDONTWRITEBYTECODE=os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
+    )
 
 
 def verdict(value: float, target: float, unit: str) -> str:

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import statistics
 import tempfile
@@ -35,7 +33,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import cpu_model, git_state, loadavg  # bench/ is on sys.path
+from common import git_state, loadavg
+from common import machine as common_machine  # bench/ is on sys.path
 from PIL import Image, features
 
 from explorer.core.thumbnails import ThumbnailCache, make_thumbnail
@@ -78,16 +77,7 @@ def timed(function, items, pool: ThreadPoolExecutor | None) -> tuple[float, floa
 
 
 def machine() -> dict:
-    cpu = cpu_model()
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "pillow": Image.__version__,
-        "libjpeg_turbo": features.version("libjpeg_turbo"),
-        "loadavg_before": loadavg(),
-    }
+    return common_machine(pillow=Image.__version__, libjpeg_turbo=features.version("libjpeg_turbo"))
 
 
 def bench(args: argparse.Namespace, cache_dir: Path) -> dict:

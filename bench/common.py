@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import statistics
 import subprocess
 from pathlib import Path
@@ -50,4 +51,16 @@ def summary(seconds: list[float]) -> dict:
         "p95_ms": p95,
         "max_ms": ms[-1],
         "mean_ms": statistics.fmean(ms),
+    }
+
+
+def machine(**extra) -> dict:
+    """What every benchmark records of the machine it ran on, plus its own ``extra``."""
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu_model(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        **extra,
+        "loadavg_before": loadavg(),
     }
