@@ -205,37 +205,25 @@ class Catalogue:
 
     def images(self, wnids: Iterable[str], include_missing: bool = False) -> list[ImageRow]:
         """The images labelled with any of ``wnids``, sorted by path."""
-        wnids = list(wnids)
-        rows: list[ImageRow] = []
-        present = "" if include_missing else "AND present = 1"
-        for start in range(0, len(wnids), 500):
-            chunk = wnids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows.extend(
-                _image_row(*row)
-                for row in self.db.execute(
-                    "SELECT i.id, i.path, i.wnid, i.size, i.present, i.raw_path, i.mtime_ns, "
-                    "i.format, i.width, i.height, i.mode, a.problems FROM images i "
-                    "LEFT JOIN audit a ON a.image_id = i.id "
-                    f"WHERE i.wnid IN ({marks}) {present.replace('present', 'i.present')}",
-                    chunk,
-                )
-            )
-        return sorted(rows, key=lambda r: r.path)
+        return self._image_rows("i.wnid", wnids, "" if include_missing else "AND i.present = 1")
 
     def images_by_path(self, paths: Iterable[str]) -> list[ImageRow]:
         """The images (present or not) at these paths relative to the root, sorted by path."""
-        paths = list(paths)
+        return self._image_rows("i.path", paths)
+
+    def _image_rows(self, column: str, values: Iterable[str], where: str = "") -> list[ImageRow]:
+        """Rows whose ``column`` is one of ``values`` (500 per query), sorted by path."""
+        values = list(values)
         rows: list[ImageRow] = []
-        for start in range(0, len(paths), 500):
-            chunk = paths[start : start + 500]
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows.extend(
                 _image_row(*row)
                 for row in self.db.execute(
                     "SELECT i.id, i.path, i.wnid, i.size, i.present, i.raw_path, i.mtime_ns, "
                     "i.format, i.width, i.height, i.mode, a.problems FROM images i "
-                    f"LEFT JOIN audit a ON a.image_id = i.id WHERE i.path IN ({marks})",
+                    f"LEFT JOIN audit a ON a.image_id = i.id WHERE {column} IN ({marks}) {where}",
                     chunk,
                 )
             )
