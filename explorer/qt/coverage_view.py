@@ -14,7 +14,6 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QRectF,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -26,10 +25,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
+
+from explorer.qt.tables import sortable_table
 
 _COLUMNS = (("Synset", "name"), ("wnid", "wnid"), ("Depth", "depth"), ("Images", "direct"),
             ("Subtree", "subtree"), ("With images", "synsets_with_images"),
@@ -154,15 +154,7 @@ class CoverageView(QWidget):
         controls.addStretch(1)
         controls.addWidget(self.summary)
         self.table_model = CoverageTableModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.table_model)
-        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(4, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
+        self.proxy, self.table = sortable_table(self.table_model, self, sort_column=4)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self._activated)
         self.histogram = ImagesPerSynsetHistogram()

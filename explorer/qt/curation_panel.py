@@ -20,7 +20,6 @@ from collections.abc import Callable, Collection, Mapping
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -31,12 +30,12 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from explorer.core.flags import REASONS, ImageState
+from explorer.qt.tables import sortable_table
 
 COLUMNS = ("Image", "Reason", "Note", "Suggested", "Curator", "Time")
 
@@ -92,19 +91,11 @@ class CurationPanel(QWidget):
         self.progress = QLabel("Open a catalogue and choose a synset.")
         self.progress.setWordWrap(True)
         self.table_model = FlagTableModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.table_model)
-        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.proxy, self.table = sortable_table(self.table_model, self, sort_column=0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         rows = self.table.verticalHeader()
-        rows.setVisible(False)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no measuring per row
         rows.setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
