@@ -132,8 +132,16 @@ def run_gui(
     argv: list[str] | None = None,
     taxonomy_future=None,
 ) -> int:
-    """Open the window; ``taxonomy_future`` is a load already under way (see the CLI)."""
+    """Open the window; ``taxonomy_future`` is a load already under way (see the CLI).
+
+    Raises ExplorerError when there is no screen to open it on.
+    """
+    from explorer.qt.display import display_problem
     from explorer.qt.main_window import MainWindow
+
+    problem = None if QApplication.instance() else display_problem()
+    if problem:
+        raise ExplorerError(problem)
 
     def thumbnail_cache():
         from explorer.core.thumbnails import default_thumbnail_cache
@@ -198,7 +206,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_smoke_test()
     del options.smoke_test
-    return run_gui(**vars(options))
+    try:
+        return run_gui(**vars(options))
+    except ExplorerError as exc:
+        print(f"wordnet-explorer: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def run() -> None:
