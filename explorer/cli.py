@@ -11,8 +11,10 @@ and a test runner, which argparse would not.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
+import re
 import sqlite3
 import sys
 from dataclasses import asdict
@@ -21,9 +23,11 @@ from pathlib import Path
 import click
 
 from explorer.core import paths
+from explorer.core.audit_codes import AUDIT_CODES, FAILURE_CODES
 from explorer.core.errors import ExplorerError
 from explorer.core.flags import REASONS
 from explorer.core.jobs import StderrProgress
+from explorer.core.text import plural
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -50,6 +54,20 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+class CommandWithTable(click.Command):
+    """A command whose help ends with a table of codes and their meanings (the desktop
+    bundle has no README to point to)."""
+
+    def __init__(self, *args, table_title: str, table: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.table_title, self.table = table_title, table
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section(self.table_title):
+            formatter.write_dl(list(self.table.items()))
+        super().format_epilog(ctx, formatter)
 
 
 def _print_json(data) -> None:
@@ -140,12 +158,32 @@ def setup(obj: Context, method: str, no_install: bool, rebuild: bool, as_json: b
 @click.option("--json", "as_json", is_flag=True, help="Print the synset as a JSON object.")
 @pass_context
 def show(obj: Context, query: str, as_json: bool) -> None:
-    """Show a synset: QUERY is a wnid (n02084071), an offset (2084071) or a name (dog.n.01).
+    """Show a synset: QUERY is a wnid (n02084071), an offset (2084071), a name (dog.n.01) or a
+    word (dog).
 
     Prints its lemmas, gloss, parents, children and every path from the root.
+    A word shows its commonest noun sense and lists the others.
     """
+    from explorer.core.errors import TaxonomyError
+
     tax = obj.taxonomy()
-    info = tax.describe(tax.resolve(query))
+    try:
+        wnid = tax.resolve(query)
+    except TaxonomyError:
+        senses = tax.lemma_senses(query)
+        if not senses:
+            raise
+        wnid = senses[0]
+        if len(senses) > 1:
+            click.echo(
+                f"{query!r} names {plural(len(senses), 'noun synset')}; showing the commonest. "
+                "The others:",
+                err=True,
+            )
+            for other in senses[1:]:
+                node = tax.graph.nodes[other]
+                click.echo(f"  {other} {node['name']:<24} {node['gloss']}", err=True)
+    info = tax.describe(wnid)
     if as_json:
         _print_json(info)
         return
@@ -154,7 +192,7 @@ def show(obj: Context, query: str, as_json: bool) -> None:
     echo(f"  lemmas:   {', '.join(info['lemmas'])}")
     echo(f"  gloss:    {info['gloss']}")
     echo(f"  depth:    {info['min_depth']} (shortest path) to {info['max_depth']} (longest)")
-    echo(f"  subtree:  {info['descendants']:,} synsets below")
+    echo(f"  subtree:  {plural(info['descendants'], 'synset')} below")
     for title, key in (("parents", "parents"), ("children", "children")):
         items = info[key]
         echo(f"  {title} ({len(items)}):")
@@ -216,7 +254,7 @@ def _tree_lines(tax, wnid: str, depth: int | None, prefix: str = ""):
             notes.append(f"also under {others} other parent{'s' if others > 1 else ''}")
         below = tax.graph.out_degree(child)
         if below and depth == 1:
-            notes.append(f"{below} children not shown")
+            notes.append(f"{plural(below, 'child', 'children')} not shown")
         note = f"  [{'; '.join(notes)}]" if notes else ""
         yield f"{prefix}{'└── ' if last else '├── '}{_label(tax, child)}{note}"
         yield from _tree_lines(
@@ -469,7 +507,7 @@ def coverage(obj: Context, catalogue, under, min_images, basis, targets, include
 
     tax, figures = _counts(obj, catalogue)
     target_list = cov.read_targets(targets) if targets else None
-    rows = cov.coverage(
+    result = cov.coverage(
         tax, figures, under=tax.resolve(under) if under else None, min_images=min_images,
         basis=basis, targets=target_list, include_ok=include_ok, sort=sort, descending=desc,
     )  # fmt: skip
@@ -477,17 +515,26 @@ def coverage(obj: Context, catalogue, under, min_images, basis, targets, include
         "catalogue": str(_catalogue_file(obj, catalogue)), "under": under, "min": min_images,
         "basis": basis, "targets": targets, "sort": sort, "descending": desc,
     }  # fmt: skip
-    _write_output(cov.format_coverage(rows, fmt, settings), output)
+    _write_output(cov.format_coverage(result, fmt, settings), output)
     if output or fmt == "csv":
-        summary = cov.summarise(rows)
+        summary = result.summary
         click.echo(
-            f"{summary['rows']:,} rows: {summary['empty']:,} empty ({summary['empty_leaves']:,} "
-            f"leaves), {summary['thin']:,} thin, {summary['not_in_wordnet']:,} not in WordNet",
+            f"{plural(summary['judged'], 'synset')} judged: {summary['ok']:,} covered, "
+            f"{summary['empty']:,} empty ({plural(summary['empty_leaves'], 'leaf', 'leaves')}), "
+            f"{summary['thin']:,} thin, {summary['not_in_wordnet']:,} not in WordNet; "
+            f"{plural(summary['rows'], 'row')} listed",
             err=True,
         )
 
 
-@cli.command()
+@cli.command(
+    cls=CommandWithTable,
+    table_title="Problem codes",
+    table={
+        code: text + ("; unusable: exports leave it out" if code in FAILURE_CODES else "")
+        for code, text in AUDIT_CODES.items()
+    },
+)
 @catalogue_option
 @click.option("--recheck", is_flag=True, help="Check every image again, not only new ones.")
 @click.option("--workers", type=click.IntRange(1, 32), default=None, help="Decoding threads.")
@@ -497,7 +544,7 @@ def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, as_j
     """Decode every image and report problems: unreadable, truncated, CMYK, duplicates, ...
 
     Resumable: a cancelled or repeated audit checks only what it has not
-    checked yet (or what changed). Problem codes are listed in the README.
+    checked yet (or what changed). Each image's problems are given as the codes below.
     """
     from explorer.core.audit import WORKERS, audit_catalogue, audit_report
     from explorer.core.catalogue import Catalogue
@@ -518,10 +565,11 @@ def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, as_j
         return
     summary = report["summary"]
     click.echo(
-        f"{summary['images']:,} images, {summary['audited']:,} audited "
+        f"{plural(summary['images'], 'image')}, {summary['audited']:,} audited "
         f"({run.checked:,} checked now in {run.seconds:.1f} s); "
         f"{summary['with_problems']:,} with problems, "
-        f"{summary['duplicate_groups']:,} groups of duplicates, {summary['missing']:,} missing"
+        f"{plural(summary['duplicate_groups'], 'group')} of duplicates, "
+        f"{summary['missing']:,} missing"
     )
     for code, number in summary["by_code"].items():
         click.echo(f"  {code:<20} {number:,}")
@@ -626,9 +674,7 @@ def flags() -> None:
     """
 
 
-@flags.command(
-    "add", epilog="Reasons: " + "; ".join(f"{code}: {text}" for code, text in REASONS.items()) + "."
-)
+@flags.command("add", cls=CommandWithTable, table_title="Reasons", table=REASONS)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--reason", type=click.Choice(list(REASONS)), required=True)
 @click.option("--note", default="", help="Free text kept with the flag.")
@@ -1053,6 +1099,21 @@ def gui(obj: Context, demo, catalogue, select, screenshot, quit_after) -> None:
     )  # fmt: skip
     if status:
         raise SystemExit(status)
+
+
+def _whole_first_sentences(group: click.Group) -> None:
+    """List commands with their whole first sentence (wrapped), not click's 45-odd characters
+    cut with "..."; each command's own --help is unchanged."""
+    for command in group.commands.values():
+        if command.short_help is None and command.help:
+            paragraph = " ".join(inspect.cleandoc(command.help).split("\n\n")[0].split())
+            sentence = re.match(r"(.*?[.!?])(?:\s|$)", paragraph)
+            command.short_help = sentence.group(1) if sentence else paragraph
+        if isinstance(command, click.Group):
+            _whole_first_sentences(command)
+
+
+_whole_first_sentences(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

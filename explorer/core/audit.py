@@ -20,20 +20,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+from explorer.core.audit_codes import AUDIT_CODES
 from explorer.core.catalogue import Catalogue
-from explorer.core.image_check import PROBLEM_CODES, ImageCheck, check_image
+from explorer.core.image_check import ImageCheck, check_image
 from explorer.core.jobs import JobState
 
-AUDIT_CODES = {
-    **PROBLEM_CODES,
-    "duplicate": "the same bytes as another image of the catalogue",
-    "missing": "listed by the catalogue but no longer found by the last scan",
-}
-# Findings that make an image unusable for training: exports leave these out by default.
-FAILURE_CODES = frozenset(
-    {"unreadable", "too_large", "zero_byte", "not_an_image", "truncated", "decompression_bomb",
-     "missing"}
-)  # fmt: skip
 _BATCH = 256  # images per committed batch: the most a cancel or crash can lose
 WORKERS = min(4, os.cpu_count() or 1)
 

@@ -7,8 +7,10 @@ image at all are always gaps. Given targets (the ILSVRC-1k or ImageNet-21k
 list, say), only the targets are judged, and a target absent from WordNet
 3.0 is reported as such rather than dropped.
 
->>> rows = coverage(tax, counts, under="n02084071", min_images=100)   # doctest: +SKIP
->>> write_coverage(rows, "gaps.csv", "csv")                            # doctest: +SKIP
+>>> result = coverage(tax, counts, under="n02084071", min_images=100)  # doctest: +SKIP
+>>> result.summary["judged"], result.summary["ok"]                     # doctest: +SKIP
+(190, 12)
+>>> text = format_coverage(result, "csv", settings={})                  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -48,6 +50,14 @@ class CoverageRow:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True)
+class CoverageResult:
+    """The rows to show, and a summary of every synset judged (listed or not)."""
+
+    rows: list[CoverageRow]
+    summary: dict[str, int]  # judged, rows, empty, thin, ok, not_in_wordnet, empty_leaves
+
+
 def read_targets(path: str | os.PathLike) -> list[str]:
     """Wnids from a target list: the first field of each line (TXT, CSV, TSV or LOC style)."""
     try:
@@ -76,7 +86,11 @@ def coverage(
     sort: str = "count",
     descending: bool = False,
 ) -> list[CoverageRow]:
-    """The gaps under ``under`` (default: the whole hierarchy), or among ``targets``."""
+    """The gaps under ``under`` (default: the whole hierarchy), or among ``targets``.
+
+    ``include_ok`` lists the synsets that are not gaps too; the summary counts
+    every synset judged either way.
+    """
     if basis not in BASES:
         raise CatalogueError(f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}.")
     if sort not in SORT_KEYS:
@@ -91,8 +105,12 @@ def coverage(
         wnids = sorted(scope) if scope is not None else taxonomy.wnids
     target_set = set(targets or ())
     rows = []
+    summary = dict.fromkeys(("judged", "rows", "empty", "thin", "ok", "not_in_wordnet"), 0)
+    summary["empty_leaves"] = 0
     for wnid in wnids:
+        summary["judged"] += 1
         if wnid not in graph:
+            summary["not_in_wordnet"] += 1
             rows.append(CoverageRow(wnid, "", "", -1, False, 0, 0, 0, "not_in_wordnet", True))
             continue
         data = graph.nodes[wnid]
@@ -105,6 +123,8 @@ def coverage(
             status = "thin"
         else:
             status = "ok"
+        summary[status] += 1
+        summary["empty_leaves"] += leaf and status == "empty"
         if status == "ok" and not include_ok:
             continue
         rows.append(
@@ -114,7 +134,8 @@ def coverage(
                 wnid in target_set,
             )
         )  # fmt: skip
-    return sort_rows(rows, sort, basis, descending)
+    summary["rows"] = len(rows)
+    return CoverageResult(sort_rows(rows, sort, basis, descending), summary)
 
 
 def sort_rows(
@@ -124,20 +145,13 @@ def sort_rows(
     return sorted(rows, key=lambda r: (getattr(r, key), r.wnid), reverse=descending)
 
 
-def summarise(rows: list[CoverageRow]) -> dict[str, int]:
-    summary = {"rows": len(rows), "empty": 0, "thin": 0, "ok": 0, "not_in_wordnet": 0}
-    for row in rows:
-        summary[row.status] += 1
-    summary["empty_leaves"] = sum(1 for r in rows if r.leaf and r.status == "empty")
-    return summary
-
-
-def format_coverage(rows: list[CoverageRow], fmt: str, settings: dict) -> str:
+def format_coverage(result: CoverageResult, fmt: str, settings: dict) -> str:
     """CSV (one row per synset) or JSON ({"settings", "summary", "rows"})."""
+    rows = result.rows
     if fmt == "json":
         payload = {
             "settings": settings,
-            "summary": summarise(rows),
+            "summary": result.summary,
             "rows": [row.as_dict() for row in rows],
         }
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"

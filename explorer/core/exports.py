@@ -227,7 +227,7 @@ def select_images(
 ) -> Selection:  # fmt: skip
     """Assign each image under the chosen nodes to one of them, leave out flagged and
     unusable images, and cap each class at ``balance`` (a seeded, reproducible sample)."""
-    from explorer.core.audit import FAILURE_CODES
+    from explorer.core.audit_codes import FAILURE_CODES
 
     _check_unique(chosen)
     if flagged not in FLAGGED_CHOICES:

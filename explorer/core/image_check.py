@@ -25,27 +25,10 @@ from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
+from explorer.core.audit_codes import PROBLEM_CODES
 from explorer.core.digest import new_digest
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "PROBLEM_CODES", "ImageCheck", "check_image"]
-
-PROBLEM_CODES: dict[str, str] = {
-    "unreadable": "cannot be opened or read (permission, broken link, directory, vanished...)",
-    "too_large": "file is bigger than the size limit; not hashed or decoded",
-    "zero_byte": "file is empty",
-    "not_an_image": "Pillow does not recognise the content as an image",
-    "truncated": "image data ends early or does not decode",
-    "decompression_bomb": "header declares more pixels than the limit; not decoded",
-    "extension_mismatch": "the extension names one format, the content is another",
-    "cmyk": "CMYK colour: most loaders need a conversion to RGB",
-    "high_bit_depth": "16- or 32-bit samples: most loaders reduce them to 8 bits",
-    "grayscale": "single channel (1, L, LA, I, I;16, F): needs a conversion to RGB",
-    "animated": "more than one frame (animation, pages, MPO): only the first is used",
-    "exif_rotated": "EXIF orientation 2-8: shown rotated or mirrored, stored otherwise",
-    "exif_invalid": "EXIF cannot be parsed or its orientation is not 1-8",
-    "tiny": "a side is shorter than 32 pixels",
-    "odd_filename": "file name is not valid UTF-8 or holds control characters",
-}
 
 DEFAULT_MAX_PIXELS: int = Image.MAX_IMAGE_PIXELS or 1024 * 1024 * 1024 // 4 // 3
 DEFAULT_MAX_BYTES: int = 512 * 1024 * 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from explorer.core.audit import AUDIT_CODES
+from explorer.core.audit_codes import AUDIT_CODES
 from explorer.core.catalogue import ImageRow
 from explorer.core.errors import CatalogueError
 from explorer.core.flags import REASONS

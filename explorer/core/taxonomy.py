@@ -51,6 +51,30 @@ _WNID = re.compile(r"^n\d{8}$")
 _OFFSET = re.compile(r"^\d{1,8}$")
 
 
+_OTHER_WORDNET_ID = re.compile(r"^(?:wn31|oewn|ewn|omw-en31)-(\d{8})-n$", re.IGNORECASE)
+
+
+def not_a_synset(query: str) -> str:
+    """Why ``query`` names no WordNet 3.0 noun synset, and what to give instead."""
+    text = query.strip()
+    mapping = (
+        "ImageNet's wnids are WordNet 3.0 offsets, and WordNet 3.1 and Open English WordNet "
+        "number synsets differently: map such ids through the Interlingual Index (ILI), or "
+        "find the synset by word with `wnexplorer search WORD`"
+    )
+    if _OTHER_WORDNET_ID.match(text):
+        return f"{query!r} is an id of another WordNet than 3.0. {mapping}."
+    if _WNID.match(text) or _OFFSET.match(text):
+        return (
+            f"{query!r} is not a noun synset of WordNet 3.0: no noun has that offset there. "
+            f"If it comes from another WordNet: {mapping}."
+        )
+    return (
+        f"{query!r} is not a noun synset of WordNet 3.0 (give a wnid like n02084071, an offset "
+        "like 2084071 or a synset name like dog.n.01; `wnexplorer search` finds them by word)"
+    )
+
+
 @dataclass(frozen=True)
 class TaxonomyStats:
     synsets: int
@@ -108,12 +132,16 @@ class Taxonomy:
         else:
             wnid = self._by_name.get(text) or self._by_name.get(text.lower(), "")
         if wnid not in self.graph:
-            raise TaxonomyError(
-                f"{query!r} is not a noun synset of WordNet 3.0 (give a wnid like n02084071, "
-                f"an offset like 2084071 or a synset name like dog.n.01; "
-                f"`wnexplorer search` finds them by word)"
-            )
+            raise TaxonomyError(not_a_synset(query))
         return wnid
+
+    def lemma_senses(self, lemma: str) -> list[str]:
+        """The noun synsets with this lemma, commonest sense first.
+
+        >>> [tax.graph.nodes[w]["name"] for w in tax.lemma_senses("dog")][:2]  # doctest: +SKIP
+        ['dog.n.01', 'frump.n.01']
+        """
+        return [hit.wnid for hit in self.search(lemma, limit=100) if hit.match == "exact"]
 
     def node(self, wnid: str) -> dict:
         self._require(wnid)
@@ -121,7 +149,7 @@ class Taxonomy:
 
     def _require(self, wnid: str) -> None:
         if wnid not in self.graph:
-            raise TaxonomyError(f"{wnid!r} is not a noun synset of WordNet 3.0")
+            raise TaxonomyError(not_a_synset(wnid))
 
     # --- structure -------------------------------------------------------------
 

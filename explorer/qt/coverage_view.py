@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.text import plural
 from explorer.qt.tables import sortable_table
 
 _COLUMNS = (("Synset", "name"), ("wnid", "wnid"), ("Depth", "depth"), ("Images", "direct"),
@@ -179,7 +180,7 @@ class CoverageView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        from explorer.core.coverage import coverage, summarise
+        from explorer.core.coverage import coverage
 
         if self._source is None:
             return
@@ -189,17 +190,17 @@ class CoverageView(QWidget):
             self.histogram.set_counts([], self.threshold.value())
             self.summary.setText("Open a catalogue to see coverage.")
             return
-        rows = coverage(
+        result = coverage(
             taxonomy, counts, under=wnid, min_images=self.threshold.value(),
             basis=self.basis.currentData(), include_ok=self.show_all.currentData(),
         )  # fmt: skip
-        self.table_model.set_rows(rows)
+        self.table_model.set_rows(result.rows)
         below = taxonomy.descendants(wnid) | {wnid}
         self.histogram.set_counts([counts.of(w)["direct"] for w in below], self.threshold.value())
-        figures = summarise(rows)
+        figures = result.summary
         self.summary.setText(
-            f"{len(below):,} synsets · {figures['empty']:,} empty "
-            f"({figures['empty_leaves']:,} leaves) · {figures['thin']:,} thin"
+            f"{plural(len(below), 'synset')} · {figures['empty']:,} empty "
+            f"({plural(figures['empty_leaves'], 'leaf', 'leaves')}) · {figures['thin']:,} thin"
         )
 
     def _activated(self, index: QModelIndex) -> None:

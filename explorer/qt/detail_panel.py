@@ -7,6 +7,8 @@ import html
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from explorer.core.text import plural
+
 _EMPTY, _THIN = "#9a9a9a", "#c06000"
 
 
@@ -65,7 +67,7 @@ class DetailPanel(QTextBrowser):
             parts.append(
                 f"<p><b>{figures['direct']:,}</b> image{'' if figures['direct'] == 1 else 's'} "
                 f"of this synset · <b>{figures['subtree']:,}</b> in its subtree · "
-                f"{figures['synsets_with_images']:,} synsets with images · {status}</p>"
+                f"{plural(figures['synsets_with_images'], 'synset')} with images · {status}</p>"
             )
         title = "Path to the root" if len(self._paths) == 1 else f"{len(self._paths)} paths"
         parts.append(f"<h4>{title}</h4><ol>")

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.audit import AUDIT_CODES
+from explorer.core.audit_codes import AUDIT_CODES
 from explorer.core.image_metadata import image_metadata
 from explorer.qt.thumbnail_grid import REASON_COLOURS, REVIEWED_COLOUR, describe_state
 

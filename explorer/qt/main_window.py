@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 from explorer.core.errors import ExplorerError
 from explorer.core.flags import REASONS, default_curator
 from explorer.core.image_list import CURATION_FILTERS
+from explorer.core.text import plural
 from explorer.qt.coverage_view import CoverageView
 from explorer.qt.curation_panel import CurationPanel, WrongLabelDialog
 from explorer.qt.detail_panel import DetailPanel
@@ -575,7 +576,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         dialog.exported.connect(
             lambda report: self.statusBar().showMessage(
-                f"Exported {report.rows:,} rows to {', '.join(report.outputs)}", 15000
+                f"Exported {plural(report.rows, 'row')} to {', '.join(report.outputs)}", 15000
             )
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -727,7 +728,7 @@ class MainWindow(QMainWindow):
                    if relinked.ambiguous else "")
             )  # fmt: skip
         self.statusBar().showMessage(
-            f"Indexed {summary.images:,} images on {summary.synsets:,} synsets "
+            f"Indexed {plural(summary.images, 'image')} on {plural(summary.synsets, 'synset')} "
             f"({summary.added:,} new, {summary.changed:,} changed, {summary.newly_missing:,} gone, "
             f"{summary.unknown + summary.no_label:,} without a noun label){followed}",
             15000,
@@ -755,7 +756,8 @@ class MainWindow(QMainWindow):
         if summary is not None:
             problems = ", ".join(f"{code} {n:,}" for code, n in summary.by_code.items()) or "none"
             self.statusBar().showMessage(
-                f"Audited {summary.audited:,} of {summary.images:,} images; problems: {problems}",
+                f"Audited {summary.audited:,} of {plural(summary.images, 'image')}; "
+                f"problems: {problems}",
                 20000,
             )
         self._load_images()
@@ -1255,7 +1257,7 @@ class MainWindow(QMainWindow):
         self._arrange_images()
         missing = len(queue) - len(rows)
         self.statusBar().showMessage(
-            f"Review queue: {len(rows):,} images"
+            f"Review queue: {plural(len(rows), 'image')}"
             + (f" ({missing:,} not in the catalogue)" if missing else ""),
             10000,
         )

@@ -10,7 +10,7 @@ import networkx as nx
 import pytest
 
 from explorer.core.counts import CountPropagator, compute_counts
-from explorer.core.coverage import coverage, format_coverage, read_targets, summarise
+from explorer.core.coverage import coverage, format_coverage, read_targets
 from explorer.core.errors import CatalogueError
 
 DOG, ANIMAL, ENTITY = "n02084071", "n00015388", "n00001740"
@@ -82,7 +82,8 @@ def test_image_synsets_under(taxonomy, propagate, fall11):
 
 def test_coverage_under_a_subtree(taxonomy, propagate):
     counts = propagate({"n02099601": 150, "n02099712": 20})  # golden, Labrador retriever
-    rows = coverage(taxonomy, counts, under="n02099029", min_images=50)  # retriever
+    result = coverage(taxonomy, counts, under="n02099029", min_images=50)  # retriever
+    rows = result.rows
     by_wnid = {r.wnid: r for r in rows}
     assert by_wnid["n02099712"].status == "thin"
     assert "n02099601" not in by_wnid  # 150 >= 50: not a gap
@@ -90,9 +91,11 @@ def test_coverage_under_a_subtree(taxonomy, propagate):
     assert empty and all(r.subtree == 0 for r in empty)
     assert set(by_wnid) <= taxonomy.descendants("n02099029") | {"n02099029"}
     leaves = [r for r in rows if r.leaf and r.status == "empty"]
-    assert summarise(rows)["empty_leaves"] == len(leaves)
+    assert result.summary["empty_leaves"] == len(leaves)
+    assert result.summary["judged"] == len(taxonomy.descendants("n02099029")) + 1
+    assert result.summary["ok"] == 2 and result.summary["rows"] == len(rows)  # golden, retriever
     assert [r.subtree for r in rows] == sorted(r.subtree for r in rows)
-    everything = coverage(taxonomy, counts, under="n02099029", include_ok=True, sort="wnid")
+    everything = coverage(taxonomy, counts, under="n02099029", include_ok=True, sort="wnid").rows
     assert len(everything) == len(taxonomy.descendants("n02099029")) + 1
     assert [r.wnid for r in everything] == sorted(r.wnid for r in everything)
 
@@ -101,21 +104,28 @@ def test_coverage_of_ilsvrc_targets_with_real_samples(taxonomy, propagate, share
     targets = read_targets(shared_data / "ilsvrc2012" / "imagenet_synsets.txt")
     assert len(targets) == 1000
     counts = propagate({w: 1 for w in targets[:990]})
-    rows = coverage(taxonomy, counts, targets=[*targets, "n99999999"], basis="direct")
+    rows = coverage(taxonomy, counts, targets=[*targets, "n99999999"], basis="direct").rows
     statuses = {r.wnid: r.status for r in rows}
     assert {w for w, s in statuses.items() if s == "empty"} == set(targets[990:])
     assert statuses["n99999999"] == "not_in_wordnet"
     thin = coverage(taxonomy, counts, targets=targets, basis="direct", min_images=2)
-    assert len(thin) == 1000 and summarise(thin)["thin"] == 990
+    assert len(thin.rows) == 1000 and thin.summary["thin"] == 990
+    covered = coverage(taxonomy, propagate(dict.fromkeys(targets, 3)), targets=targets)
+    assert covered.rows == []  # nothing is a gap, and the summary says they were all judged
+    assert covered.summary == {
+        "judged": 1000, "rows": 0, "empty": 0, "thin": 0, "ok": 1000, "not_in_wordnet": 0,
+        "empty_leaves": 0,
+    }  # fmt: skip
 
 
 def test_coverage_formats_read_back(taxonomy, propagate):
     counts = propagate({"n02099712": 20})
-    rows = coverage(taxonomy, counts, under="n02099029", min_images=50)
-    table = list(csv.DictReader(io.StringIO(format_coverage(rows, "csv", {}))))
+    result = coverage(taxonomy, counts, under="n02099029", min_images=50)
+    rows = result.rows
+    table = list(csv.DictReader(io.StringIO(format_coverage(result, "csv", {}))))
     assert [r["wnid"] for r in table] == [r.wnid for r in rows]
     assert table[0].keys() >= {"wnid", "name", "direct", "subtree", "status"}
-    payload = json.loads(format_coverage(rows, "json", {"min": 50}))
+    payload = json.loads(format_coverage(result, "json", {"min": 50}))
     assert payload["settings"] == {"min": 50}
     assert payload["summary"]["rows"] == len(rows) == len(payload["rows"])
 

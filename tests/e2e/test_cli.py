@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -22,6 +23,48 @@ def test_every_command_has_help(capsys, command):
     assert "Usage: wnexplorer" in out
     if command:
         assert cli.commands[command].help.split("\n")[0][:30] in " ".join(out.split())
+
+
+def test_top_level_help_gives_each_command_its_whole_first_sentence(capsys):
+    _, out, _ = run(capsys, "--help")
+    listing = " ".join(out.split("Commands:")[1].split())
+    for name, command in cli.commands.items():
+        first = " ".join(command.help.split("\n\n")[0].split())
+        assert f"{name} {first.split('. ')[0]}" in listing, name
+    assert "..." not in listing.replace("duplicates, ...", "")  # nothing cut short
+
+
+def test_help_lists_every_audit_code_and_flag_reason(capsys):
+    from explorer.core.audit_codes import AUDIT_CODES
+    from explorer.core.flags import REASONS
+
+    _, out, _ = run(capsys, "audit", "--help")
+    listed = re.findall(r"^  (\w+)\s", out.split("Problem codes:")[1], re.MULTILINE)
+    assert listed == list(AUDIT_CODES)
+    table = " ".join(out.split("Problem codes:")[1].split())
+    assert "truncated image data ends early or does not decode; unusable: exports leave" in table
+    assert "cmyk CMYK colour: most loaders need a conversion to RGB high_bit_depth" in table
+    assert "README" not in out  # the bundle has none
+    _, out, _ = run(capsys, "flags", "add", "--help")
+    assert all(f"  {reason}  " in out for reason in REASONS)
+
+
+def test_show_a_word_gives_its_commonest_sense_and_lists_the_others(capsys):
+    status, out, err = run(capsys, "show", "dog")
+    assert status == 0 and out.startswith("dog.n.01  n02084071")
+    assert "'dog' names 7 noun synsets" in err
+    others = [line.split()[1] for line in err.splitlines()[1:]]
+    assert len(others) == 6 and "frump.n.01" in others and "dog.n.01" not in others
+    status, out, err = run(capsys, "show", "Golden Retriever")  # one sense: nothing to list
+    assert status == 0 and out.startswith("golden_retriever.n.01") and err == ""
+
+
+def test_counts_in_messages_agree_with_their_nouns(capsys):
+    _, out, _ = run(capsys, "tree", DOG, "--depth", "1")
+    assert "dalmatian.n.02  [1 child not shown]" in out  # dalmatian has one breed below
+    assert "griffon.n.02  [1 child not shown]" in out and "1 children" not in out
+    _, out, _ = run(capsys, "show", "n02099601")  # golden retriever: a leaf
+    assert "subtree:  0 synsets below" in out
 
 
 def test_show_json(capsys):
@@ -99,7 +142,10 @@ def test_setup_finds_wordnet_without_installing(capsys):
     ("args", "status", "needle"),
     [
         (["show", "n99999999"], 1, "not a noun synset"),
-        (["show", "dog"], 1, "wnexplorer search"),
+        (["show", "qqqzzzxx"], 1, "wnexplorer search"),
+        (["show", "n02086723"], 1, "Interlingual Index"),  # dog's id in WordNet 3.1
+        (["show", "wn31-02086723-n"], 1, "another WordNet than 3.0"),
+        (["tree", "oewn-02086723-n"], 1, "another WordNet than 3.0"),
         (["tree", "bogus.n.01"], 1, "not a noun synset"),
         (["search"], 2, "Missing argument"),
         (["search", "dog", "--limit", "0"], 2, "--limit"),

@@ -48,7 +48,7 @@ def test_index_counts_coverage_audit(capsys, dataset, tmp_path):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert status == 0 and {r["wnid"] for r in rows} >= {GOLDEN, "n02099712"}
     assert {r["status"] for r in rows} == {"thin", "empty"}
-    assert "rows:" in err
+    assert "synsets judged:" in err and "covered" in err
     output = tmp_path / "gaps.json"
     status, out, _ = run(
         capsys, "coverage", "--catalogue", str(dataset), "--format", "json", "-o", str(output),
@@ -83,6 +83,7 @@ def test_coverage_of_targets_writes_a_file(capsys, dataset, tmp_path):
     payload = json.loads(output.read_text())
     statuses = {r["wnid"]: r["status"] for r in payload["rows"]}
     assert status == 0 and statuses == {DOG: "empty", "n99999999": "not_in_wordnet"}
+    assert payload["summary"]["judged"] == 4 and payload["summary"]["ok"] == 2  # tench, golden
     assert f"Wrote {output}" in err
 
 

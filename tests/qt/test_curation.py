@@ -232,7 +232,7 @@ def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy,
     window.grid.viewport().repaint()
     qtbot.waitUntil(lambda: model.loaded_count() >= 40, timeout=15_000)
     qtbot.wait(50)
-    assert window.grab().save("/tmp/curation.png")
+    assert window.grab().save(str(tmp_path / "curation.png"))
 
     # the flags persist: close the window, open the catalogue in a new one
     window.close()

@@ -1,0 +1,31 @@
+"""The audit's problem codes and what each means: one table for the checker, the audit, the
+exports, the viewer and ``wnexplorer audit --help``. No imports, so the CLI's help stays fast."""
+
+PROBLEM_CODES: dict[str, str] = {
+    "unreadable": "cannot be opened or read (permission, broken link, directory, vanished...)",
+    "too_large": "file is bigger than the size limit; not hashed or decoded",
+    "zero_byte": "file is empty",
+    "not_an_image": "Pillow does not recognise the content as an image",
+    "truncated": "image data ends early or does not decode",
+    "decompression_bomb": "header declares more pixels than the limit; not decoded",
+    "extension_mismatch": "the extension names one format, the content is another",
+    "cmyk": "CMYK colour: most loaders need a conversion to RGB",
+    "high_bit_depth": "16- or 32-bit samples: most loaders reduce them to 8 bits",
+    "grayscale": "single channel (1, L, LA, I, I;16, F): needs a conversion to RGB",
+    "animated": "more than one frame (animation, pages, MPO): only the first is used",
+    "exif_rotated": "EXIF orientation 2-8: shown rotated or mirrored, stored otherwise",
+    "exif_invalid": "EXIF cannot be parsed or its orientation is not 1-8",
+    "tiny": "a side is shorter than 32 pixels",
+    "odd_filename": "file name is not valid UTF-8 or holds control characters",
+}
+
+AUDIT_CODES = {
+    **PROBLEM_CODES,
+    "duplicate": "the same bytes as another image of the catalogue",
+    "missing": "listed by the catalogue but no longer found by the last scan",
+}
+# Findings that make an image unusable for training: exports leave these out by default.
+FAILURE_CODES = frozenset(
+    {"unreadable", "too_large", "zero_byte", "not_an_image", "truncated", "decompression_bomb",
+     "missing"}
+)  # fmt: skip
