@@ -1086,6 +1086,10 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`| head`): stop quietly, without a second error at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+    except OSError as exc:  # a file or folder the core did not expect to fail: one line
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"wnexplorer: error: {exc.strerror or exc}{where}", err=True)
+        return EXIT_FAILED
     except click.exceptions.Exit as exc:
         return exc.exit_code
     return 0

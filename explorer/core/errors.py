@@ -13,6 +13,10 @@ class TaxonomyError(ExplorerError):
     """A query names a synset the taxonomy does not hold."""
 
 
+class DataDirError(ExplorerError):
+    """The app's data folder (or a folder inside it) cannot be made."""
+
+
 class CatalogueError(ExplorerError):
     """An image catalogue cannot be read or written."""
 

@@ -10,6 +10,8 @@ import pytest
 from cli_run import run
 from hostile_corpus import encode, photo
 
+from explorer.cli import main
+
 TENCH, GOLDEN, DOG = "n01440764", "n02099601", "n02084071"
 
 
@@ -98,3 +100,41 @@ def test_catalogue_errors_are_one_line(capsys, args, needle):
     status, out, err = run(capsys, *args)
     assert status in (1, 2) and out == ""
     assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+@pytest.mark.parametrize("case", ["under a file", "cache is a file"])
+def test_an_unusable_data_folder_is_one_line(capsys, tmp_path, case):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cache").write_text("x")
+    data_dir, reason = {
+        "under a file": (tmp_path / "file" / "sub", "Not a directory"),
+        "cache is a file": (tmp_path / "data", f"{tmp_path / 'data' / 'cache'} is a file"),
+    }[case]
+    status, out, err = run(capsys, "--data-dir", data_dir, "stats")
+    assert (status, out) == (1, "")
+    assert err == (
+        f"wnexplorer: error: Cannot use {data_dir} as the data folder: {reason}; choose another "
+        "with --data-dir or WNEXPLORER_DATA_DIR.\n"
+    )
+
+
+def test_an_unexpected_os_error_is_one_line_but_a_bug_is_not_hidden(capsys, monkeypatch):
+    import explorer.core.taxonomy
+
+    def fail(*_args):
+        raise PermissionError(13, "Permission denied", "/srv/shared/x.sqlite")
+
+    monkeypatch.setattr(explorer.core.taxonomy, "load_taxonomy", fail)
+    assert run(capsys, "stats") == (
+        1,
+        "",
+        "wnexplorer: error: Permission denied: /srv/shared/x.sqlite\n",
+    )
+
+    def bug(*_args):
+        raise ValueError("a programming error")
+
+    monkeypatch.setattr(explorer.core.taxonomy, "load_taxonomy", bug)
+    with pytest.raises(ValueError, match="a programming error"):
+        main(["stats"])
