@@ -283,12 +283,9 @@ def stats(obj: Context, as_json: bool) -> None:
 
 def _catalogue_file(obj: Context, value: str) -> Path:
     """--catalogue takes the catalogue file, or the dataset folder/manifest it was made from."""
-    from explorer.core.catalogue import default_catalogue_path
+    from explorer.core.catalogue import resolve_catalogue
 
-    path = Path(value).expanduser()
-    if path.is_dir() or (path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt")):
-        return default_catalogue_path(path, obj.data_dir)
-    return path
+    return resolve_catalogue(value, obj.data_dir)
 
 
 def _write_output(text: str, output: str | None) -> None:

@@ -21,6 +21,14 @@ class CatalogueError(ExplorerError):
     """An image catalogue cannot be read or written."""
 
 
+class NotIndexedError(CatalogueError):
+    """A dataset folder or manifest that has no catalogue yet; ``source`` is its path."""
+
+    def __init__(self, message: str, source) -> None:
+        super().__init__(message)
+        self.source = source
+
+
 class StoreError(ExplorerError):
     """The curation store cannot be read or written."""
 
