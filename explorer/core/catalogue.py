@@ -397,8 +397,8 @@ def _upgrade(db: sqlite_utils.Database, path: Path, meta: dict[str, str]) -> Non
         db.enable_wal()
     except sqlite3.OperationalError as exc:  # read-only, locked: the file itself is fine
         raise CatalogueError(
-            f"Cannot update the catalogue {path} to this version ({exc}); make it and its "
-            "folder writable, or close the program that holds it."
+            f"Cannot open the catalogue {path} for writing ({exc}); make it and its folder "
+            "writable, or close the program that holds it."
         ) from exc
     except sqlite3.DatabaseError as exc:
         raise CatalogueError(_damaged(path, exc, meta.get("source"))) from exc

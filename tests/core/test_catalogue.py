@@ -385,6 +385,8 @@ def test_a_catalogue_that_cannot_be_upgraded_is_not_called_damaged(tmp_path, mon
         raise sqlite3.OperationalError("attempt to write a readonly database")
 
     monkeypatch.setattr(MIGRATIONS, "apply", refuse)
-    with pytest.raises(CatalogueError, match=r"^Cannot update the catalogue .*readonly") as raised:
+    with pytest.raises(
+        CatalogueError, match=r"^Cannot open the catalogue .* for writing .*readonly"
+    ) as raised:
         Catalogue.open(path)
     assert "damaged" not in str(raised.value)
