@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+from types import SimpleNamespace
 
+import not_catalogues
 import pytest
 from hostile_corpus import encode, photo
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMessageBox
 
 from explorer.core.audit import audit_catalogue
-from explorer.core.catalogue import index_catalogue
+from explorer.core.catalogue import Catalogue, index_catalogue, resolve_catalogue
+from explorer.core.errors import CatalogueError
 from explorer.core.thumbnails import ThumbnailCache
 from explorer.qt.main_window import THUMBNAIL_SIZES, MainWindow
 from explorer.qt.synset_tree_model import WNID_ROLE
@@ -164,6 +169,70 @@ def test_settings_persist(qtbot, taxonomy, tmp_path, session_data_dir, catalogue
     assert second.coverage.threshold.value() == 33
     assert second._recent() == [str(catalogue_path)]
     second.close()
+
+
+def _dataset(root: Path, images: int = 4) -> Path:
+    (root / TENCH).mkdir(parents=True)
+    for i in range(images):
+        (root / TENCH / f"{i}.JPEG").write_bytes(encode(photo(), "JPEG", quality=60 + i))
+    return root
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    """The window's questions and warnings, answered with what ``answers.reply`` says."""
+
+    answers = SimpleNamespace(reply=QMessageBox.StandardButton.No, asked=[], warned=[])
+
+    def question(_parent, _title, text, *_args):
+        answers.asked.append(text)
+        return answers.reply
+
+    def warning(_parent, _title, text, *_args):
+        answers.warned.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    return answers
+
+
+def test_a_dataset_folder_opens_its_catalogue(window, taxonomy, tmp_path, session_data_dir):
+    root = _dataset(tmp_path / "indexed")
+    summary = index_catalogue(root, nouns=taxonomy.graph, data_dir=session_data_dir)
+    assert window.open_catalogue(str(root))
+    assert window.catalogue.path == Path(summary.catalogue)
+    assert window.counts.of(TENCH)["direct"] == 4
+
+
+def test_a_folder_not_indexed_yet_is_offered_indexing(qtbot, window, answers, tmp_path):
+    root = _dataset(tmp_path / "new")
+    assert not window.open_catalogue(str(root))  # answered No: nothing happens
+    assert answers.asked == [f"{root} has not been indexed yet.\n\nIndex it now?"]
+    assert window._busy_job is None and window.catalogue is None
+
+    answers.reply = QMessageBox.StandardButton.Yes
+    window.open_catalogue(str(root))
+    qtbot.waitUntil(
+        lambda: window.catalogue is not None and window._busy_job is None, timeout=20_000
+    )
+    assert window.catalogue.source == root.resolve()
+    assert window.counts.of(TENCH)["direct"] == 4
+    assert answers.warned == []
+
+
+@pytest.mark.parametrize(
+    "case", ["text file", "JPEG image", "foreign SQLite", "damaged rows", "nonexistent path"]
+)
+def test_what_is_not_a_catalogue_is_shown_as_the_core_says_it(window, answers, tmp_path, case):
+    given = not_catalogues.make(case, tmp_path)
+    before = not_catalogues.snapshot(tmp_path)
+    with pytest.raises(CatalogueError) as core:
+        Catalogue.open(resolve_catalogue(given, window.data_dir))
+    assert not window.open_catalogue(str(given))
+    assert answers.warned == [str(core.value)] and answers.asked == []
+    assert window.catalogue is None
+    assert not_catalogues.snapshot(tmp_path) == before
 
 
 def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path):
