@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -235,6 +237,62 @@ def test_what_is_not_a_catalogue_is_shown_as_the_core_says_it(window, answers, t
     assert not_catalogues.snapshot(tmp_path) == before
 
 
+def _gui(data_dir, tmp_path, *args, timeout=90) -> subprocess.CompletedProcess:
+    """`wnexplorer gui ARGS` as a process, offscreen, with its own settings folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", "--data-dir", str(data_dir), "gui", *map(str, args)],
+        capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+             "XDG_CONFIG_HOME": str(tmp_path / "config")},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case", ["folder without catalogue", "text file", "nonexistent path", "unknown synset"]
+)
+def test_screenshot_mode_fails_fast_when_it_cannot_open(
+    catalogue_path, session_data_dir, tmp_path, case
+):
+    """No dialog, no 20 s wait, no picture of an empty window: the error and exit status 1."""
+    if case == "unknown synset":
+        given, select, expected = catalogue_path, "n99999999", "'n99999999' is not a noun synset"
+    else:
+        given, select = not_catalogues.make(case, tmp_path), GOLDEN
+        with pytest.raises(CatalogueError) as core:
+            resolve_catalogue(given, session_data_dir)
+        expected = str(core.value)
+    shot = tmp_path / "window.png"
+    started = time.monotonic()
+    result = _gui(session_data_dir, tmp_path, "--catalogue", given, "--select", select,
+                  "--screenshot", shot, "--quit-after", 20_000)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert time.monotonic() - started < 15, "it waited for --quit-after"
+    assert expected in result.stderr
+    assert not shot.exists()
+
+
+def test_other_qt_warnings_still_reach_stderr(tmp_path):
+    """The noise filter drops the offscreen platform's size-hint warning and nothing else."""
+    script = (
+        "from PySide6.QtCore import qWarning\n"
+        "from PySide6.QtWidgets import QApplication, QWidget\n"
+        "from explorer.qt.app import _hide_offscreen_noise\n"
+        "_hide_offscreen_noise()\n"
+        "app = QApplication([])\n"
+        "widget = QWidget()\n"
+        "widget.show()\n"
+        "widget.setMinimumSize(300, 200)  # the offscreen platform warns here\n"
+        "app.processEvents()\n"
+        "qWarning('a warning that matters')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "a warning that matters\n"
+
+
 def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path):
     """`wnexplorer gui --select --screenshot` waits for thumbnails, saves the window, exits 0."""
     shot = tmp_path / "window.png"
@@ -248,6 +306,7 @@ def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "before every thumbnail arrived" not in result.stderr
+    assert "propagateSizeHints" not in result.stderr  # the offscreen platform's noise
     image = QImage(str(shot))
     assert image.width() >= 800 and image.height() >= 500
     colours = {
