@@ -321,12 +321,9 @@ def stats(obj: Context, as_json: bool) -> None:
 
 def _catalogue_file(obj: Context, value: str) -> Path:
     """--catalogue takes the catalogue file, or the dataset folder/manifest it was made from."""
-    from explorer.core.catalogue import default_catalogue_path
+    from explorer.core.catalogue import resolve_catalogue
 
-    path = Path(value).expanduser()
-    if path.is_dir() or (path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt")):
-        return default_catalogue_path(path, obj.data_dir)
-    return path
+    return resolve_catalogue(value, obj.data_dir)
 
 
 def _write_output(text: str, output: str | None) -> None:
@@ -1146,6 +1143,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, without a second error at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except OSError as exc:  # a file or folder the core did not expect to fail: one line
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"wnexplorer: error: {exc.strerror or exc}{where}", err=True)
         return EXIT_FAILED
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -20,6 +20,7 @@ import hashlib
 import os
 import queue
 import re
+import shlex
 import sqlite3
 import tempfile
 import threading
@@ -41,7 +42,7 @@ from explorer.core.catalogue_sources import (
     scan_folders,
     scan_ilsvrc_val,
 )
-from explorer.core.errors import CatalogueError
+from explorer.core.errors import CatalogueError, NotIndexedError
 from explorer.core.jobs import JobState
 
 # What an image's label is, judged per distinct label (a catalogue has at most tens of
@@ -102,9 +103,84 @@ def default_catalogue_path(source: str | os.PathLike, data_dir: str | os.PathLik
     resolved = Path(source).expanduser().resolve()
     key = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:10]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", resolved.name)[:40] or "root"
-    folder = paths.data_dir(data_dir) / "catalogues"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name}-{key}.sqlite"
+    return paths.data_dir(data_dir) / "catalogues" / f"{name}-{key}.sqlite"
+
+
+def resolve_catalogue(value: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> Path:
+    """The catalogue file ``value`` names: a catalogue file, or a dataset folder or manifest
+    that has been indexed. The one rule behind the CLI's ``--catalogue`` and the window.
+
+    Raises NotIndexedError for a folder or manifest without a catalogue yet, and
+    CatalogueError, saying what to run, for anything else that is not a catalogue.
+    A SQLite file is returned as it is: :meth:`Catalogue.open` tells whether it is ours.
+
+    >>> resolve_catalogue("/data/imagenet/train")                          # doctest: +SKIP
+    PosixPath('/home/me/.local/share/wordnet-explorer/catalogues/train-3f2a9c01de.sqlite')
+    """
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise CatalogueError(f"No such file or folder: {path}")
+    kind = None if path.is_dir() else _file_kind(path)
+    if kind == _SQLITE:
+        return path
+    own = default_catalogue_path(path, data_dir)
+    if own.is_file():
+        return own
+    if kind is None or (kind == _TEXT and path.suffix.lower() in _MANIFEST_SUFFIXES):
+        raise NotIndexedError(
+            f"{path} has not been indexed yet: run `wnexplorer index {shlex.quote(str(path))}`.",
+            path,
+        )
+    raise CatalogueError(_not_a_catalogue(path, kind))
+
+
+_SQLITE, _TEXT, _EMPTY = "a SQLite database", "a text file", "an empty file"
+_MANIFEST_SUFFIXES = (".csv", ".tsv", ".txt", ".lst")
+_MAGIC = (
+    (b"SQLite format 3\0", _SQLITE),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x89PNG", "a PNG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\0", "a TIFF image"),
+    (b"MM\0*", "a TIFF image"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xfd7zXZ", "an xz archive"),
+    (b"%PDF", "a PDF document"),
+)
+
+
+def _file_kind(path: Path) -> str:
+    """What a file looks like from its first bytes, read before SQLite ever touches it
+    (SQLite takes an empty or foreign file for a database and would write to it)."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+    except OSError as exc:
+        raise CatalogueError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    if not head:
+        return _EMPTY
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP image"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sample
+            return "a binary file"
+    return "a binary file" if b"\0" in head else _TEXT
+
+
+def _not_a_catalogue(path: Path, kind: str) -> str:
+    looks = "it is empty" if kind == _EMPTY else f"it looks like {kind}"
+    if kind == _TEXT:
+        command = f"wnexplorer index {shlex.quote(str(path))}"
+        advice = f"if it lists images (path,wnid rows), index it with `{command}`"
+    else:
+        advice = "open a catalogue file, or the dataset folder or manifest it was indexed from"
+    return f"{path} is not a catalogue ({looks}); {advice}."
 
 
 def classify_label(label: str | None, nouns) -> str:
@@ -140,29 +216,32 @@ class ImageRow:
 class Catalogue:
     """An open catalogue file. One instance per thread (SQLite connections are not shared)."""
 
-    def __init__(self, path: Path, db: sqlite_utils.Database) -> None:
+    def __init__(self, path: Path, db: sqlite_utils.Database, meta: dict[str, str]) -> None:
         self.path = path
         self.db = db
-        self.meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        self.meta = meta
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> Catalogue:
-        """Open an existing catalogue; a clear CatalogueError if it is missing or damaged."""
+        """Open an existing catalogue; a CatalogueError that says what the file is otherwise.
+
+        Only a file found to be a catalogue of a known schema is written to
+        (migrations, WAL): any other file is left byte for byte as it was.
+        """
         path = Path(path)
-        if not path.is_file():
-            raise CatalogueError(
-                f"No catalogue at {path}. "
-                f"Create it with `wnexplorer index ROOT --catalogue {path}`."
-            )
+        if not path.exists():
+            raise CatalogueError(f"No such file or folder: {path}")
+        kind = _file_kind(path)
+        if kind != _SQLITE:
+            raise CatalogueError(_not_a_catalogue(path, kind))
+        db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=True))
         try:
-            db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=True))
-            _check_schema(db, path)
-            return cls(path, db)
-        except sqlite3.DatabaseError as exc:
-            raise CatalogueError(
-                f"The catalogue {path} is damaged ({exc}). It holds no curation: delete it and "
-                "index the dataset again with `wnexplorer index ROOT`."
-            ) from exc
+            meta = _our_meta(db, path)
+            _upgrade(db, path, meta)
+            return cls(path, db, meta)
+        except BaseException:
+            db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -279,17 +358,59 @@ def _image_row(image_id, path, wnid, size, present, raw, mtime, fmt, width, heig
     )  # fmt: skip
 
 
-def _check_schema(db: sqlite_utils.Database, path: Path) -> None:
-    applied = {m.name for m in MIGRATIONS.applied(db)}
-    known = {m.name for m in MIGRATIONS._migrations}
-    if applied - known:
+def _our_meta(db: sqlite_utils.Database, path: Path) -> dict[str, str]:
+    """The meta table of a catalogue, once reads alone have shown the file is one we can open."""
+    try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as exc:  # not even its list of tables can be read
+        raise CatalogueError(
+            f"{path} is a damaged SQLite database ({exc}). If it is a catalogue, move it aside, "
+            f"then rebuild it with `wnexplorer index ROOT --catalogue {shlex.quote(str(path))}` "
+            "(catalogues hold no curation)."
+        ) from exc
+    if not {"meta", "images"} <= tables:
+        raise CatalogueError(
+            f"{path} is a SQLite database but not a WordNet Explorer catalogue (it has no "
+            "catalogue tables); it was left unchanged. Open a catalogue file, or the dataset "
+            "folder or manifest it was indexed from."
+        )
+    meta: dict[str, str] = {}
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        applied = {m.name for m in MIGRATIONS.applied(db)}
+    except sqlite3.DatabaseError as exc:
+        raise CatalogueError(_damaged(path, exc, meta.get("source"))) from exc
+    newer = applied - {m.name for m in MIGRATIONS._migrations}
+    if newer:
         raise CatalogueError(
             f"The catalogue {path} was written by a newer version of WordNet Explorer "
-            f"(schema {', '.join(sorted(applied - known))}); upgrade the app to open it."
+            f"(schema {', '.join(sorted(newer))}); upgrade the app to open it."
         )
-    if MIGRATIONS.pending(db):
-        MIGRATIONS.apply(db)
-    db.enable_wal()
+    return meta
+
+
+def _upgrade(db: sqlite_utils.Database, path: Path, meta: dict[str, str]) -> None:
+    """Bring our catalogue to the current schema, in WAL mode (both no-ops when it is)."""
+    try:
+        if MIGRATIONS.pending(db):
+            MIGRATIONS.apply(db)
+        db.enable_wal()
+    except sqlite3.OperationalError as exc:  # read-only, locked: the file itself is fine
+        raise CatalogueError(
+            f"Cannot open the catalogue {path} for writing ({exc}); make it and its folder "
+            "writable, or close the program that holds it."
+        ) from exc
+    except sqlite3.DatabaseError as exc:
+        raise CatalogueError(_damaged(path, exc, meta.get("source"))) from exc
+
+
+def _damaged(path: Path, exc: Exception, source: str | None) -> str:
+    """Never "delete it": move it aside, and the command that rebuilds it."""
+    return (
+        f"The catalogue {path} is damaged ({exc}). It holds no curation (flags live in their "
+        "own file beside it): move it aside, then rebuild it with `wnexplorer index "
+        f"{shlex.quote(source) if source else 'ROOT'} --catalogue {shlex.quote(str(path))}`."
+    )
 
 
 # --- indexing ---------------------------------------------------------------------

@@ -13,8 +13,20 @@ class TaxonomyError(ExplorerError):
     """A query names a synset the taxonomy does not hold."""
 
 
+class DataDirError(ExplorerError):
+    """The app's data folder (or a folder inside it) cannot be made."""
+
+
 class CatalogueError(ExplorerError):
     """An image catalogue cannot be read or written."""
+
+
+class NotIndexedError(CatalogueError):
+    """A dataset folder or manifest that has no catalogue yet; ``source`` is its path."""
+
+    def __init__(self, message: str, source) -> None:
+        super().__init__(message)
+        self.source = source
 
 
 class StoreError(ExplorerError):

@@ -13,24 +13,41 @@ from pathlib import Path
 
 import platformdirs
 
+from explorer.core.errors import DataDirError
+
 APP_NAME = "wordnet-explorer"
 DATA_DIR_ENV = "WNEXPLORER_DATA_DIR"
 BUNDLED_CACHE_ENV = "WNEXPLORER_BUNDLED_TAXONOMY"
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:
-    """Return the app's data directory, created if needed."""
+    """Return the app's data directory, created if needed; DataDirError if it cannot be."""
     chosen = override or os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir(APP_NAME)
     path = Path(chosen).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    _make_folder(path, path)
     return path
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
     """Return the directory for rebuildable caches (inside the data directory)."""
-    path = data_dir(override) / "cache"
-    path.mkdir(parents=True, exist_ok=True)
+    base = data_dir(override)
+    path = base / "cache"
+    _make_folder(path, base)
     return path
+
+
+def _make_folder(folder: Path, data_folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if folder.is_file():
+            reason = "it is a file" if folder == data_folder else f"{folder} is a file"
+        else:
+            reason = exc.strerror or str(exc)
+        raise DataDirError(
+            f"Cannot use {data_folder} as the data folder: {reason}; choose another with "
+            f"--data-dir or {DATA_DIR_ENV}."
+        ) from exc
 
 
 def shipped_taxonomy() -> Path | None:

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, QTimer, qFormatLogMessage, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer.core.errors import ExplorerError
@@ -50,6 +50,22 @@ def _install_excepthook() -> None:
             QMessageBox.critical(None, APP_NAME, f"Unexpected error: {kind.__name__}: {value}")
 
     sys.excepthook = hook
+
+
+def _hide_offscreen_noise() -> None:
+    """Drop the one warning the offscreen platform prints for every window it shows (it has
+    no window manager to give size hints to); every other Qt message goes where it went."""
+    previous = None
+
+    def handler(kind, context, message: str) -> None:
+        if message.startswith("This plugin does not support propagateSizeHints"):
+            return
+        if previous is not None:
+            previous(kind, context, message)
+        else:  # Qt's own handler, which PySide does not hand back
+            print(qFormatLogMessage(kind, context, message), file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
 
 
 class _Screenshot:
@@ -148,6 +164,7 @@ def run_gui(
 
         return default_thumbnail_cache(data_dir)
 
+    _hide_offscreen_noise()
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANISATION)
@@ -162,9 +179,21 @@ def run_gui(
         settings = QSettings(ORGANISATION, "wordnet-explorer")
     window = MainWindow(settings, thumbnail_cache, data_dir)
 
+    def fail(exc: ExplorerError) -> None:
+        """Screenshot mode has no one to answer a dialog: the error on stderr, exit 1 now."""
+        print(f"{APP_NAME}: {exc}", file=sys.stderr)
+        window.close()
+        app.exit(1)
+
     def when_ready() -> None:
         last = settings.value("last_catalogue")
-        if catalogue:
+        if catalogue and screenshot:
+            try:
+                window.load_catalogue(catalogue)
+            except ExplorerError as exc:
+                fail(exc)
+                return
+        elif catalogue:
             window.open_catalogue(catalogue)
         elif demo or (not screenshot and not (last and os.path.exists(last))):
             window.open_demo()  # a newcomer with no catalogue of their own sees the demo
@@ -176,6 +205,9 @@ def run_gui(
             try:
                 window.select(window.taxonomy.resolve(target))
             except ExplorerError as exc:
+                if screenshot:
+                    fail(exc)
+                    return
                 window.statusBar().showMessage(str(exc), 10000)
 
     # from the event loop, after the tree's paint that is due: opening a catalogue (or

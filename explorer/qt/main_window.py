@@ -774,15 +774,12 @@ class MainWindow(QMainWindow):
         self._hide_busy()
         self.open_catalogue(path)
 
-    def open_catalogue(self, path) -> bool:
-        from explorer.core.catalogue import Catalogue
-        from explorer.core.errors import CatalogueError
+    def load_catalogue(self, value) -> None:
+        """Open the catalogue ``value`` names: a catalogue file, or an indexed dataset folder
+        or manifest (explorer.core.catalogue.resolve_catalogue). Raises ExplorerError."""
+        from explorer.core.catalogue import Catalogue, resolve_catalogue
 
-        try:
-            catalogue = Catalogue.open(path)
-        except CatalogueError as exc:
-            QMessageBox.warning(self, "Open a catalogue", str(exc))
-            return False
+        catalogue = Catalogue.open(resolve_catalogue(value, self.data_dir))
         self._close_viewer()
         self._close_store()
         if self.catalogue is not None:
@@ -795,6 +792,23 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"WordNet Explorer — {catalogue.source}")
         self._recount()
         self._update_actions()
+
+    def open_catalogue(self, value) -> bool:
+        """``load_catalogue``, its error shown; a dataset not indexed yet is offered indexing."""
+        from explorer.core.errors import NotIndexedError
+
+        try:
+            self.load_catalogue(value)
+        except NotIndexedError as exc:
+            answer = QMessageBox.question(
+                self, "Open a dataset", f"{exc.source} has not been indexed yet.\n\nIndex it now?"
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.index_source(str(exc.source))
+            return False
+        except ExplorerError as exc:
+            QMessageBox.warning(self, "Open a catalogue", str(exc))
+            return False
         return True
 
     def _recount(self) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
 
+import not_catalogues
 import pytest
 from hostile_corpus import encode, photo
 
@@ -20,9 +22,10 @@ from explorer.core.catalogue import (
     classify_label,
     default_catalogue_path,
     index_catalogue,
+    resolve_catalogue,
 )
 from explorer.core.catalogue_sources import detect_layout
-from explorer.core.errors import CatalogueError
+from explorer.core.errors import CatalogueError, NotIndexedError
 
 TENCH, GOLDFISH, DOG = "n01440764", "n01443537", "n02084071"
 JPEG = encode(photo((48, 40)), "JPEG")
@@ -244,17 +247,6 @@ def test_default_location_is_in_the_data_dir(nouns, tmp_path, session_data_dir):
     assert Path(summary.catalogue).parent == session_data_dir / "catalogues"
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated"])
-def test_damaged_catalogue_is_a_clear_error(nouns, tmp_path, damage):
-    root = _tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(200)})
-    path = tmp_path / "c.sqlite"
-    index_catalogue(root, nouns=nouns, catalogue=path)
-    data = path.read_bytes()
-    path.write_bytes(b"garbage" * 1000 if damage == "garbage" else data[:4096])
-    with pytest.raises(CatalogueError, match=r"damaged|index the dataset again"):
-        Catalogue.open(path).summary(nouns)
-
-
 def test_schema_has_its_migrations_and_refuses_a_newer_one(nouns, tmp_path):
     root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
     path = tmp_path / "c.sqlite"
@@ -287,3 +279,114 @@ def test_a_catalogue_of_schema_0001_is_migrated(nouns, tmp_path):
         assert catalogue.direct_counts(nouns) == {TENCH: 2, "n02099601": 1}
         audited = catalogue.db.execute("SELECT count(*) FROM audit").fetchone()[0]
         assert audited == 3
+
+
+# --- opening: everything that is not a catalogue, told apart -----------------------------
+
+NOT_INDEXED = r"^{p} has not been indexed yet: run `wnexplorer index {p}`\.$"
+NOT_A_CATALOGUE = r"^{p} is not a catalogue "
+DAMAGED = r"^The catalogue {p} is damaged \(database disk image is malformed\)\. It holds no "
+# case (not_catalogues.CASES): the error, and its message with {p} for the path given
+EXPECTED = {
+    "text file": (
+        CatalogueError,
+        NOT_A_CATALOGUE + r"\(it looks like a text file\); if it lists images \(path,wnid "
+        r"rows\), index it with `wnexplorer index {p}`\.$",
+    ),
+    "README.md": (CatalogueError, NOT_A_CATALOGUE + r"\(it looks like a text file\)"),
+    ".lst list": (NotIndexedError, NOT_INDEXED),
+    "JPEG image": (
+        CatalogueError,
+        NOT_A_CATALOGUE + r"\(it looks like a JPEG image\); open a catalogue file, or the dataset "
+        r"folder or manifest it was indexed from\.$",
+    ),
+    "binary file": (CatalogueError, NOT_A_CATALOGUE + r"\(it looks like a binary file\)"),
+    "empty file": (CatalogueError, NOT_A_CATALOGUE + r"\(it is empty\)"),
+    "foreign SQLite": (
+        CatalogueError,
+        r"^{p} is a SQLite database but not a WordNet Explorer catalogue \(it has no catalogue "
+        r"tables\); it was left unchanged\.",
+    ),
+    "truncated catalogue": (
+        CatalogueError,
+        r"^{p} is a damaged SQLite database \(.+\)\. If it is a catalogue, move it aside, then "
+        r"rebuild it with `wnexplorer index ROOT --catalogue {p}` \(catalogues hold no "
+        r"curation\)\.$",
+    ),
+    "damaged meta": (
+        CatalogueError,
+        DAMAGED + r"curation .*: move it aside, then rebuild it with `wnexplorer index ROOT "
+        r"--catalogue {p}`\.$",
+    ),
+    "damaged rows": (
+        CatalogueError, DAMAGED + r".*`wnexplorer index /tmp/fx/data --catalogue {p}`\.$",
+    ),
+    "newer schema": (
+        CatalogueError,
+        r"^The catalogue {p} was written by a newer version of WordNet Explorer \(schema "
+        r"9999_future\); upgrade the app to open it\.$",
+    ),
+    "folder without catalogue": (NotIndexedError, NOT_INDEXED),
+    "nonexistent path": (CatalogueError, r"^No such file or folder: {p}$"),
+}  # fmt: skip
+
+
+def test_every_case_is_expected():
+    assert set(EXPECTED) == set(not_catalogues.CASES)
+
+
+@pytest.mark.parametrize("case", list(EXPECTED))
+def test_opening_what_is_not_a_catalogue_says_what_it_is(tmp_path, case):
+    error, message = EXPECTED[case]
+    given = not_catalogues.make(case, tmp_path)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    before = not_catalogues.snapshot(tmp_path)
+    with pytest.raises(error) as raised:
+        Catalogue.open(resolve_catalogue(given, data_dir))
+    assert re.match(message.format(p=re.escape(str(given))), str(raised.value)), raised.value
+    assert "delete" not in str(raised.value)
+    after = not_catalogues.snapshot(tmp_path)
+    assert after == before, "nothing written: no journal, no WAL, no catalogue"
+    if error is NotIndexedError:
+        assert raised.value.source == given
+
+
+@pytest.mark.parametrize("case", ["foreign SQLite", "empty file", "newer schema", "text file"])
+def test_catalogue_open_on_its_own_leaves_the_file_alone(tmp_path, case):
+    """What the window's recent list, or index's --catalogue, hands straight to open."""
+    given = not_catalogues.make(case, tmp_path)
+    before = not_catalogues.snapshot(tmp_path)
+    with pytest.raises(EXPECTED[case][0]):
+        Catalogue.open(given)
+    assert not_catalogues.snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("source", ["folder", "manifest.csv", "list.lst"])
+def test_an_indexed_folder_or_manifest_resolves_to_its_catalogue(nouns, tmp_path, source):
+    if source == "folder":
+        given = _tree(tmp_path / "train", {f"{TENCH}/a.JPEG": JPEG})
+    else:
+        given = tmp_path / source
+        given.write_text(f"{TENCH}/a.JPEG,{TENCH}\n")
+    data_dir = tmp_path / "data"
+    summary = index_catalogue(given, nouns=nouns, data_dir=data_dir)
+    assert resolve_catalogue(given, data_dir) == Path(summary.catalogue)
+    assert resolve_catalogue(summary.catalogue, data_dir) == Path(summary.catalogue)
+    with Catalogue.open(resolve_catalogue(given, data_dir)) as catalogue:
+        assert catalogue.source == given.resolve()
+
+
+def test_a_catalogue_that_cannot_be_upgraded_is_not_called_damaged(tmp_path, monkeypatch):
+    path = tmp_path / "old.sqlite"  # schema 0001: opening it applies a migration
+    path.write_bytes(not_catalogues.OLD_CATALOGUE.read_bytes())
+
+    def refuse(_db):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(MIGRATIONS, "apply", refuse)
+    with pytest.raises(
+        CatalogueError, match=r"^Cannot open the catalogue .* for writing .*readonly"
+    ) as raised:
+        Catalogue.open(path)
+    assert "damaged" not in str(raised.value)

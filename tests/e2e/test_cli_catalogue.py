@@ -6,9 +6,14 @@ import csv
 import io
 import json
 
+import not_catalogues
 import pytest
 from cli_run import run
 from hostile_corpus import encode, photo
+
+from explorer.cli import main
+from explorer.core.catalogue import Catalogue, resolve_catalogue
+from explorer.core.errors import CatalogueError
 
 TENCH, GOLDEN, DOG = "n01440764", "n02099601", "n02084071"
 
@@ -50,11 +55,12 @@ def test_index_counts_coverage_audit(capsys, dataset, tmp_path):
     assert {r["status"] for r in rows} == {"thin", "empty"}
     assert "synsets judged:" in err and "covered" in err
     output = tmp_path / "gaps.json"
-    status, out, _ = run(
+    status, out, err = run(
         capsys, "coverage", "--catalogue", str(dataset), "--format", "json", "-o", str(output),
         "--under", DOG,
     )  # fmt: skip
-    assert status == 1  # --catalogue given as the dataset: its default catalogue does not exist
+    assert (status, out) == (1, "")  # the dataset was indexed into c.sqlite, not its default
+    assert f"{dataset} has not been indexed yet: run `wnexplorer index {dataset}`" in err
 
     status, out, _ = run(capsys, "audit", "--catalogue", catalogue, "--json")
     report = json.loads(out)
@@ -90,7 +96,7 @@ def test_coverage_of_targets_writes_a_file(capsys, dataset, tmp_path):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["counts", "--catalogue", "/nonexistent.sqlite"], "No catalogue"),
+        (["counts", "--catalogue", "/nonexistent.sqlite"], "No such file or folder"),
         (["index", "/nonexistent"], "does not exist"),
         (["coverage", "--catalogue", "/nonexistent.sqlite", "--sort", "bogus"], "--sort"),
     ],
@@ -99,3 +105,65 @@ def test_catalogue_errors_are_one_line(capsys, args, needle):
     status, out, err = run(capsys, *args)
     assert status in (1, 2) and out == ""
     assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+def test_an_indexed_list_opens_by_its_own_name(capsys, tmp_path):
+    listing = tmp_path / "train_cls.lst"  # any file `index` takes as a manifest
+    listing.write_text(f"a.JPEG,{TENCH}\nb.JPEG,{GOLDEN}\n")
+    status, out, err = run(capsys, "counts", TENCH, "--catalogue", listing)
+    assert (status, out) == (1, "")
+    command = f"wnexplorer index {listing}"
+    assert err == f"wnexplorer: error: {listing} has not been indexed yet: run `{command}`.\n"
+    run(capsys, "index", listing)
+    status, out, _ = run(capsys, "counts", TENCH, "--catalogue", listing)
+    assert status == 0 and "tench.n.01" in out
+
+
+@pytest.mark.parametrize("case", list(not_catalogues.CASES))
+def test_catalogue_option_says_what_the_path_is(capsys, tmp_path, case):
+    """The one line the core's message makes, and the file left as it was."""
+    given = not_catalogues.make(case, tmp_path)
+    before = not_catalogues.snapshot(tmp_path)
+    with pytest.raises(CatalogueError) as core:
+        Catalogue.open(resolve_catalogue(given))
+    status, out, err = run(capsys, "counts", "--catalogue", given)
+    assert (status, out, err) == (1, "", f"wnexplorer: error: {core.value}\n")
+    assert not_catalogues.snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("case", ["under a file", "cache is a file"])
+def test_an_unusable_data_folder_is_one_line(capsys, tmp_path, case):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cache").write_text("x")
+    data_dir, reason = {
+        "under a file": (tmp_path / "file" / "sub", "Not a directory"),
+        "cache is a file": (tmp_path / "data", f"{tmp_path / 'data' / 'cache'} is a file"),
+    }[case]
+    status, out, err = run(capsys, "--data-dir", data_dir, "stats")
+    assert (status, out) == (1, "")
+    assert err == (
+        f"wnexplorer: error: Cannot use {data_dir} as the data folder: {reason}; choose another "
+        "with --data-dir or WNEXPLORER_DATA_DIR.\n"
+    )
+
+
+def test_an_unexpected_os_error_is_one_line_but_a_bug_is_not_hidden(capsys, monkeypatch):
+    import explorer.core.taxonomy
+
+    def fail(*_args):
+        raise PermissionError(13, "Permission denied", "/srv/shared/x.sqlite")
+
+    monkeypatch.setattr(explorer.core.taxonomy, "load_taxonomy", fail)
+    assert run(capsys, "stats") == (
+        1,
+        "",
+        "wnexplorer: error: Permission denied: /srv/shared/x.sqlite\n",
+    )
+
+    def bug(*_args):
+        raise ValueError("a programming error")
+
+    monkeypatch.setattr(explorer.core.taxonomy, "load_taxonomy", bug)
+    with pytest.raises(ValueError, match="a programming error"):
+        main(["stats"])

@@ -150,7 +150,7 @@ def test_command_line_errors(capsys, catalogue, tmp_path):
     status, _, err = run(capsys, "flags", "add", TENCH_JPEG, "--catalogue", catalogue)
     assert status == 2 and "--reason" in err
     status, _, err = run(capsys, "flags", "list", "--catalogue", str(tmp_path / "none.sqlite"))
-    assert status == 1 and "No catalogue" in err
+    assert status == 1 and "No such file or folder" in err
     assert not (tmp_path / "none.flags.sqlite").exists()
     status, _, err = run(capsys, "flags", "remove", "gone.JPEG", "--catalogue", catalogue)
     assert status == 1 and "gone.JPEG" in err

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
 
+import not_catalogues
 import pytest
 from hostile_corpus import encode, photo
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMessageBox
 
 from explorer.core.audit import audit_catalogue
-from explorer.core.catalogue import index_catalogue
+from explorer.core.catalogue import Catalogue, index_catalogue, resolve_catalogue
+from explorer.core.errors import CatalogueError
 from explorer.core.thumbnails import ThumbnailCache
 from explorer.qt.main_window import THUMBNAIL_SIZES, MainWindow
 from explorer.qt.synset_tree_model import WNID_ROLE
@@ -166,6 +173,126 @@ def test_settings_persist(qtbot, taxonomy, tmp_path, session_data_dir, catalogue
     second.close()
 
 
+def _dataset(root: Path, images: int = 4) -> Path:
+    (root / TENCH).mkdir(parents=True)
+    for i in range(images):
+        (root / TENCH / f"{i}.JPEG").write_bytes(encode(photo(), "JPEG", quality=60 + i))
+    return root
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    """The window's questions and warnings, answered with what ``answers.reply`` says."""
+
+    answers = SimpleNamespace(reply=QMessageBox.StandardButton.No, asked=[], warned=[])
+
+    def question(_parent, _title, text, *_args):
+        answers.asked.append(text)
+        return answers.reply
+
+    def warning(_parent, _title, text, *_args):
+        answers.warned.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    return answers
+
+
+def test_a_dataset_folder_opens_its_catalogue(window, taxonomy, tmp_path, session_data_dir):
+    root = _dataset(tmp_path / "indexed")
+    summary = index_catalogue(root, nouns=taxonomy.graph, data_dir=session_data_dir)
+    assert window.open_catalogue(str(root))
+    assert window.catalogue.path == Path(summary.catalogue)
+    assert window.counts.of(TENCH)["direct"] == 4
+
+
+def test_a_folder_not_indexed_yet_is_offered_indexing(qtbot, window, answers, tmp_path):
+    root = _dataset(tmp_path / "new")
+    assert not window.open_catalogue(str(root))  # answered No: nothing happens
+    assert answers.asked == [f"{root} has not been indexed yet.\n\nIndex it now?"]
+    assert window._busy_job is None and window.catalogue is None
+
+    answers.reply = QMessageBox.StandardButton.Yes
+    window.open_catalogue(str(root))
+    qtbot.waitUntil(
+        lambda: window.catalogue is not None and window._busy_job is None, timeout=20_000
+    )
+    assert window.catalogue.source == root.resolve()
+    assert window.counts.of(TENCH)["direct"] == 4
+    assert answers.warned == []
+
+
+@pytest.mark.parametrize(
+    "case", ["text file", "JPEG image", "foreign SQLite", "damaged rows", "nonexistent path"]
+)
+def test_what_is_not_a_catalogue_is_shown_as_the_core_says_it(window, answers, tmp_path, case):
+    given = not_catalogues.make(case, tmp_path)
+    before = not_catalogues.snapshot(tmp_path)
+    with pytest.raises(CatalogueError) as core:
+        Catalogue.open(resolve_catalogue(given, window.data_dir))
+    assert not window.open_catalogue(str(given))
+    assert answers.warned == [str(core.value)] and answers.asked == []
+    assert window.catalogue is None
+    assert not_catalogues.snapshot(tmp_path) == before
+
+
+def _gui(data_dir, tmp_path, *args, timeout=90) -> subprocess.CompletedProcess:
+    """`wnexplorer gui ARGS` as a process, offscreen, with its own settings folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", "--data-dir", str(data_dir), "gui", *map(str, args)],
+        capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+             "XDG_CONFIG_HOME": str(tmp_path / "config")},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case", ["folder without catalogue", "text file", "nonexistent path", "unknown synset"]
+)
+def test_screenshot_mode_fails_fast_when_it_cannot_open(
+    catalogue_path, session_data_dir, tmp_path, case
+):
+    """No dialog, no 20 s wait, no picture of an empty window: the error and exit status 1."""
+    if case == "unknown synset":
+        given, select, expected = catalogue_path, "n99999999", "'n99999999' is not a noun synset"
+    else:
+        given, select = not_catalogues.make(case, tmp_path), GOLDEN
+        with pytest.raises(CatalogueError) as core:
+            resolve_catalogue(given, session_data_dir)
+        expected = str(core.value)
+    shot = tmp_path / "window.png"
+    started = time.monotonic()
+    result = _gui(session_data_dir, tmp_path, "--catalogue", given, "--select", select,
+                  "--screenshot", shot, "--quit-after", 20_000)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert time.monotonic() - started < 15, "it waited for --quit-after"
+    assert expected in result.stderr
+    assert not shot.exists()
+
+
+def test_other_qt_warnings_still_reach_stderr(tmp_path):
+    """The noise filter drops the offscreen platform's size-hint warning and nothing else."""
+    script = (
+        "from PySide6.QtCore import qWarning\n"
+        "from PySide6.QtWidgets import QApplication, QWidget\n"
+        "from explorer.qt.app import _hide_offscreen_noise\n"
+        "_hide_offscreen_noise()\n"
+        "app = QApplication([])\n"
+        "widget = QWidget()\n"
+        "widget.show()\n"
+        "widget.setMinimumSize(300, 200)  # the offscreen platform warns here\n"
+        "app.processEvents()\n"
+        "qWarning('a warning that matters')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "a warning that matters\n"
+
+
 def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path):
     """`wnexplorer gui --select --screenshot` waits for thumbnails, saves the window, exits 0."""
     shot = tmp_path / "window.png"
@@ -179,6 +306,7 @@ def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "before every thumbnail arrived" not in result.stderr
+    assert "propagateSizeHints" not in result.stderr  # the offscreen platform's noise
     image = QImage(str(shot))
     assert image.width() >= 800 and image.height() >= 500
     colours = {
