@@ -24,6 +24,7 @@ from explorer.core import paths
 from explorer.core.errors import ExplorerError
 from explorer.core.flags import REASONS
 from explorer.core.jobs import StderrProgress
+from explorer.core.text import plural
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -291,14 +292,14 @@ def _catalogue_file(obj: Context, value: str) -> Path:
     return path
 
 
-def _write_output(text: str, output: str | None) -> None:
+def _write_output(text: str, output: str | None, parents: bool) -> None:
     """Write to stdout, or atomically to a file (a temporary file renamed into place)."""
     from explorer.core.exports import write_atomically
 
     if output is None:
         click.echo(text, nl=False)
         return
-    write_atomically(output, text)
+    write_atomically(output, text, parents)
     click.echo(f"Wrote {output}", err=True)
 
 
@@ -308,6 +309,9 @@ catalogue_option = click.option(
     required=True,
     metavar="FILE",
     help="The catalogue file (or the dataset folder or manifest it was indexed from).",
+)
+parents_option = click.option(
+    "--parents", is_flag=True, help="Create the output's missing folders (as mkdir -p)."
 )
 
 
@@ -457,9 +461,10 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@parents_option
 @pass_context
 def coverage(obj: Context, catalogue, under, min_images, basis, targets, include_ok, sort, desc,
-             fmt, output) -> None:  # fmt: skip
+             fmt, output, parents) -> None:  # fmt: skip
     """Coverage gaps: empty or thin synsets of a subtree, or of a target list.
 
     Leaves without images are always listed; so is every target missing from
@@ -477,7 +482,7 @@ def coverage(obj: Context, catalogue, under, min_images, basis, targets, include
         "catalogue": str(_catalogue_file(obj, catalogue)), "under": under, "min": min_images,
         "basis": basis, "targets": targets, "sort": sort, "descending": desc,
     }  # fmt: skip
-    _write_output(cov.format_coverage(rows, fmt, settings), output)
+    _write_output(cov.format_coverage(rows, fmt, settings), output, parents)
     if output or fmt == "csv":
         summary = cov.summarise(rows)
         click.echo(
@@ -738,9 +743,10 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
     "--format", "fmt", type=click.Choice(["csv", "json"]),
     help="[default: from the file's suffix, else csv]",
 )  # fmt: skip
+@parents_option
 @catalogue_option
 @pass_context
-def flags_export(obj: Context, output, fmt, catalogue) -> None:
+def flags_export(obj: Context, output, fmt, parents, catalogue) -> None:
     """Write every flag and OK mark to a CSV or JSON file.
 
     Another curator merges it with `wnexplorer flags import`.
@@ -749,8 +755,8 @@ def flags_export(obj: Context, output, fmt, catalogue) -> None:
 
     fmt = fmt or ("json" if Path(output).suffix.lower() == ".json" else "csv")
     with _curation(obj, catalogue) as (_opened, store):
-        written = write_export(store, output, fmt)
-    click.echo(f"Wrote {written:,} rows to {output}", err=True)
+        written = write_export(store, output, fmt, parents)
+    click.echo(f"Wrote {plural(written, 'row')} to {output}", err=True)
 
 
 @flags.command("import")
@@ -922,8 +928,10 @@ def _export(obj: Context, request, catalogue: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["txt", "csv", "json", "tree-json"]),
               default="txt", show_default=True)  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@parents_option
 @pass_context
-def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output):
+def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output,
+                   parents):  # fmt: skip
     """The synsets under WNID (several: the union): wnid, name, lemmas, gloss, depth, counts."""
     from explorer.core.exports import ExportRequest
 
@@ -931,7 +939,7 @@ def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, dep
         raise click.UsageError("--with-images needs --catalogue")
     request = ExportRequest(
         "subtree", _chosen(obj, wnids), output, fmt, leaves_only=leaves_only,
-        with_images=with_images, depth=depth,
+        with_images=with_images, depth=depth, parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 
@@ -949,15 +957,17 @@ def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, dep
     help="csv: path,wnid,class_index,class_wnid; txt: path index.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@parents_option
 @pass_context
 def export_images(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
-                  absolute, fmt, output):  # fmt: skip
+                  absolute, fmt, output, parents):  # fmt: skip
     """The images under the WNIDs, each with the index of the WNID it is under."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "images", _chosen(obj, wnids), output, fmt, flagged=flagged or "exclude",
         audit_failures=include_audit_failures, on_overlap=on_overlap, absolute=absolute,
+        parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 
@@ -968,12 +978,14 @@ def export_images(obj: Context, wnids, flagged, include_audit_failures, on_overl
               show_default=True,
               help="loc: LOC_synset_mapping.txt lines; json: {\"0\": [wnid, name]}.")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@parents_option
 @pass_context
-def export_classmap(obj: Context, wnids, fmt, output) -> None:
+def export_classmap(obj: Context, wnids, fmt, output, parents) -> None:
     """Class indexes for the WNIDs, in the order given."""
     from explorer.core.exports import ExportRequest
 
-    _export(obj, ExportRequest("classmap", _chosen(obj, wnids), output, fmt), None)
+    request = ExportRequest("classmap", _chosen(obj, wnids), output, fmt, parents=parents)
+    _export(obj, request, None)
 
 
 @export.command("superclasses")
@@ -983,16 +995,17 @@ def export_classmap(obj: Context, wnids, fmt, output) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="For --balance's sample.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
               help="Folder for images.csv, classes.txt, classes.json, overlaps.json.")  # fmt: skip
+@parents_option
 @pass_context
 def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, on_overlap,
-                        catalogue, balance, seed, output):  # fmt: skip
+                        catalogue, balance, seed, output, parents):  # fmt: skip
     """A BREEDS-style subset: each image goes to the chosen node it descends from."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "superclasses", _chosen(obj, wnids), output, flagged=flagged or "exclude",
         audit_failures=include_audit_failures, on_overlap=on_overlap, balance=balance,
-        seed=seed,
+        seed=seed, parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 
@@ -1009,15 +1022,17 @@ def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, on
     type=click.Path(file_okay=False),
     help="A new folder: <output>/<wnid>/<file>.",
 )
+@parents_option
 @pass_context
 def export_folders(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
-                   mode, output):  # fmt: skip
+                   mode, output, parents):  # fmt: skip
     """An ImageNet-style folder tree of links (or copies) for the WNIDs' images."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "folders", _chosen(obj, wnids), output, flagged=flagged or "exclude",
         audit_failures=include_audit_failures, on_overlap=on_overlap, mode=mode,
+        parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 

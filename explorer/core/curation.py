@@ -307,8 +307,13 @@ def _now() -> float:
     return round(time.time(), 6)
 
 
-def write_export(store: FlagStore, output: str | os.PathLike, fmt: str = "csv") -> int:
-    """Write every flag and OK mark to ``output`` (atomically); return the rows written."""
+def write_export(
+    store: FlagStore, output: str | os.PathLike, fmt: str = "csv", parents: bool = False
+) -> int:
+    """Write every flag and OK mark to ``output`` (atomically); return the rows written.
+
+    ``parents``: create ``output``'s missing folders (else they are an ExportError).
+    """
     rows = export_rows(store)
     if fmt == "json":
         text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
@@ -320,7 +325,7 @@ def write_export(store: FlagStore, output: str | os.PathLike, fmt: str = "csv") 
         text = buffer.getvalue()
     else:
         raise StoreError(f"Unknown format {fmt!r}; choose csv or json.")
-    write_atomically(output, text)
+    write_atomically(output, text, parents)
     return len(rows)
 
 

@@ -108,3 +108,27 @@ def test_folders(capsys, catalogue, tmp_path):
     status, _, err = run(capsys, "export", "folders", CAT, "--catalogue", catalogue, "-o",
                          str(out_dir))  # fmt: skip
     assert status == 1 and "not empty" in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "subtree", DOG, "-o", "{out}/dogs.txt"],
+        ["export", "classmap", DOG, CAT, "-o", "{out}/classes.txt"],
+        ["export", "images", DOG, "--catalogue", "{catalogue}", "-o", "{out}/images.csv"],
+        ["export", "superclasses", DOG, CAT, "--catalogue", "{catalogue}", "-o", "{out}/breeds"],
+        ["export", "folders", CAT, "--catalogue", "{catalogue}", "-o", "{out}/tree"],
+        ["coverage", "--under", DOG, "--catalogue", "{catalogue}", "-o", "{out}/gaps.csv"],
+    ],
+)
+def test_a_missing_output_folder_needs_parents(capsys, catalogue, tmp_path, command):
+    out = tmp_path / "new" / "dir"
+    args = [a.format(out=out, catalogue=catalogue) for a in command]
+    status, stdout, err = run(capsys, *args)
+    assert status == 1 and stdout == ""
+    assert err.endswith(
+        f"wnexplorer: error: The folder {out} does not exist; create it or pass --parents.\n"
+    )
+    assert not (tmp_path / "new").exists()  # nothing made, as cp and mkdir would not
+    _, err = ok(capsys, *args, "--parents")
+    assert Path(args[-1]).exists() and f"Wrote {args[-1]}" in err

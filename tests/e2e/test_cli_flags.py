@@ -300,3 +300,17 @@ def test_a_damaged_store_is_recovered_with_a_warning(capsys, catalogue, tmp_path
     assert "wnexplorer: warning: The flag store was damaged" in err
     assert out.startswith(f"{TENCH_JPEG}\tcorrupt\t")
     assert list(tmp_path.glob("c.flags.sqlite.damaged-*"))  # kept aside, never overwritten
+
+
+def test_flags_export_into_a_missing_folder_needs_parents(capsys, catalogue, tmp_path):
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
+    target = tmp_path / "shared" / "flags" / "ann.csv"
+    status, out, err = run(capsys, "flags", "export", "-o", str(target), "--catalogue", catalogue)
+    assert status == 1 and out == ""
+    assert err == (
+        f"wnexplorer: error: The folder {target.parent} does not exist; create it or pass "
+        "--parents.\n"
+    )
+    assert not (tmp_path / "shared").exists()
+    ok(capsys, "flags", "export", "-o", str(target), "--parents", "--catalogue", catalogue)
+    assert target.read_text().startswith("path,reason,")
