@@ -901,6 +901,8 @@ def _report(report) -> None:
            "specific" if report.overlaps else ""),
         err=True,
     )  # fmt: skip
+    for warning in report.warnings:
+        click.echo(f"wnexplorer: warning: {warning}", err=True)
     for output in report.outputs:
         click.echo(f"Wrote {output}", err=True)
 

@@ -27,11 +27,13 @@ import os
 import random
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from explorer.core.errors import ExportError
+from explorer.core.text import plural
 
 SUBTREE_FORMATS = ("txt", "csv", "json", "tree-json")
 IMAGE_FORMATS = ("csv", "txt")
@@ -50,6 +52,7 @@ class ExportReport:
     left_out: dict[str, int] = field(default_factory=dict)  # reason -> images
     overlaps: int = 0  # images under several chosen nodes (given to the most specific)
     per_class: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. a class left empty, and why
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -271,8 +274,11 @@ def select_images(
     for wnid in chosen:
         taxonomy.node(wnid)
     under = [taxonomy.descendants(w) | {w} for w in chosen]
-    labels = [w for w in catalogue.label_counts() if w is not None and w in taxonomy]
+    label_counts = catalogue.label_counts()
+    labels = [w for w in label_counts if w is not None and w in taxonomy]
     assigned: dict[str, int] = {}
+    given = [0] * len(chosen)  # images given to each class
+    lost: list[Counter] = [Counter() for _ in chosen]  # overlaps given to another: to whom
     overlapping = []
     for label in sorted(labels):
         hits = [i for i, nodes in enumerate(under) if label in nodes]
@@ -282,7 +288,11 @@ def select_images(
             overlapping.append((label, [chosen[i] for i in hits]))
             if on_overlap == "fail":
                 continue
-        assigned[label] = _most_specific(taxonomy, chosen, hits, under)
+        assigned[label] = winner = _most_specific(taxonomy, chosen, hits, under)
+        given[winner] += label_counts[label]
+        for i in hits:
+            if i != winner:
+                lost[i][winner] += label_counts[label]
     report = ExportReport(classes=len(chosen))
     if overlapping and on_overlap == "fail":
         shown = "; ".join(f"{label} under {', '.join(nodes)}" for label, nodes in overlapping[:5])
@@ -319,7 +329,32 @@ def select_images(
     report.per_class = dict.fromkeys(chosen, 0)  # a class left empty is worth seeing
     for _row, index in images:
         report.per_class[chosen[index]] += 1
+    for i, wnid in enumerate(chosen):
+        if not report.per_class[wnid]:
+            report.warnings.append(_why_empty(taxonomy, wnid, given[i], lost[i], chosen))
     return Selection(list(chosen), images, report, overlapping)
+
+
+def _why_empty(taxonomy, wnid: str, given: int, lost: Counter, chosen: Sequence[str]) -> str:
+    """Why a chosen class has no image: overlaps that went elsewhere, filters, or none at all."""
+
+    def name(w: str) -> str:
+        return f"{w} ({taxonomy.node(w)['lemmas'][0]})"
+
+    why = []
+    if lost:
+        count = sum(lost.values())
+        others = ", ".join(name(chosen[i]) for i in sorted(lost))
+        those = "that more specific chosen node" if len(lost) == 1 else "those more specific nodes"
+        why.append(
+            f"its {plural(count, 'image')} {'is' if count == 1 else 'are'} also under {others} "
+            f"and went to {those} (--on-overlap fail lists the overlaps)"
+        )
+    if given:
+        why.append(
+            f"the {plural(given, 'image')} given to it {'was' if given == 1 else 'were'} left out"
+        )
+    return f"{name(wnid)} is empty: {'; '.join(why) or 'the catalogue has no images under it'}."
 
 
 def _most_specific(taxonomy, chosen, hits: list[int], under: list[set]) -> int:

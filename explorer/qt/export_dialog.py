@@ -7,6 +7,8 @@ the Export button asks where and runs the same request with that output.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -249,7 +251,7 @@ def describe(report, overlapping=()) -> str:
             f"{report.overlaps:,} images under several chosen synsets "
             f"({len(overlapping):,} synsets) went to the most specific"
         )
-    empty = [w for w, n in report.per_class.items() if n == 0]
-    if empty:
-        parts.append(f"<span style='color:#b00020'>no images for {', '.join(empty)}</span>")
-    return "; ".join(parts)
+    text = "; ".join(parts)
+    for warning in report.warnings:
+        text += f"<br><span style='color:#b00020'>{html.escape(warning)}</span>"
+    return text

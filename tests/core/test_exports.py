@@ -216,6 +216,32 @@ def test_a_preview_writes_nothing_and_names_what_it_needs(taxonomy, dataset, tmp
 
 # --- what an empty class is told, and where outputs may go ------------------------------
 
+UNICORN = "n10737964"  # unicorn.n.01: no ILSVRC class under it
+
+
+def test_an_empty_class_is_named_with_the_reason(taxonomy, catalogue, tmp_path):
+    counts = catalogue.label_counts()
+    both = {label for label in counts if label in taxonomy.descendants(DOMESTIC_ANIMAL)
+            and label in taxonomy.descendants(CARNIVORE)}  # fmt: skip
+    overlap = select_images(taxonomy, catalogue, [DOMESTIC_ANIMAL, CARNIVORE])
+    assert overlap.report.per_class[DOMESTIC_ANIMAL] == 0  # carnivore is deeper: it takes all
+    assert overlap.report.warnings == [
+        f"{DOMESTIC_ANIMAL} (domestic animal) is empty: its "
+        f"{sum(counts[label] for label in both):,} images are also under {CARNIVORE} "
+        "(carnivore) and went to that more specific chosen node (--on-overlap fail lists the "
+        "overlaps)."
+    ]
+    nothing = select_images(taxonomy, catalogue, [DOG, UNICORN])
+    assert nothing.report.warnings == [
+        f"{UNICORN} (unicorn) is empty: the catalogue has no images under it."
+    ]
+    with FlagStore.open(tmp_path / "c.flags.sqlite") as store:  # nothing flagged
+        only = select_images(taxonomy, catalogue, [TENCH], store=store, flagged="only")
+    assert only.report.warnings == [
+        f"{TENCH} (tench) is empty: the {counts[TENCH]} image given to it was left out."
+    ]
+    assert select_images(taxonomy, catalogue, [DOG, CAT]).report.warnings == []
+
 
 @pytest.mark.parametrize("kind", ["subtree", "classmap", "images", "superclasses", "folders"])
 def test_a_missing_output_folder_is_an_error_unless_parents(taxonomy, dataset, tmp_path, kind):

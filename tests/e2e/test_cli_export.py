@@ -110,6 +110,25 @@ def test_folders(capsys, catalogue, tmp_path):
     assert status == 1 and "not empty" in err
 
 
+def test_an_empty_superclass_is_warned_about(capsys, catalogue, tmp_path):
+    out, err = ok(capsys, "export", "superclasses", DOMESTIC_ANIMAL, CARNIVORE, "--catalogue",
+                  catalogue, "-o", str(tmp_path / "breeds"))  # fmt: skip
+    per_class = dict(line.split("\t") for line in out.splitlines())
+    assert per_class[DOMESTIC_ANIMAL] == "0"
+    overlaps = {o["wnid"] for o in json.loads((tmp_path / "breeds" / "overlaps.json").read_text())}
+    images = list(csv.DictReader((tmp_path / "breeds" / "images.csv").open()))
+    shared = sum(row["wnid"] in overlaps for row in images)  # dogs and cats: under both
+    assert 0 < shared < len(images) == int(per_class[CARNIVORE])
+    [warning] = [line for line in err.splitlines() if "warning" in line]
+    assert warning == (
+        f"wnexplorer: warning: {DOMESTIC_ANIMAL} (domestic animal) is empty: its {shared} images "
+        f"are also under {CARNIVORE} (carnivore) and went to that more specific chosen node "
+        "(--on-overlap fail lists the overlaps)."
+    )
+    _, err = ok(capsys, "export", "images", DOG, CAT, "--catalogue", catalogue)
+    assert "warning" not in err
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -112,7 +112,9 @@ def test_overlapping_superclasses_are_reported(qtbot, window, taxonomy):
     qtbot.waitSignal(dialog.preview_ready, timeout=20_000).wait()
     _preview(qtbot, dialog, kind="superclasses")
     assert "went to the most specific" in dialog.summary.text()
-    assert f"no images for {DOMESTIC_ANIMAL}" in dialog.summary.text()  # carnivore is deeper
+    # carnivore is deeper: domestic animal is left empty, and the dialog says why
+    assert f"{DOMESTIC_ANIMAL} (domestic animal) is empty: its " in dialog.summary.text()
+    assert "--on-overlap fail" in dialog.last_report.warnings[0]
     _preview(qtbot, dialog, on_overlap="fail")
     assert "under several chosen nodes" in dialog.last_error
     assert not dialog.export_button.isEnabled()
