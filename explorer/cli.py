@@ -28,6 +28,7 @@ from explorer.core.text import plural
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+SKIPPED_SHOWN = 20  # bad rows of an import listed one by one; --json has them all
 
 
 class Context:
@@ -765,24 +766,40 @@ def flags_export(obj: Context, output, fmt, parents, catalogue) -> None:
 @catalogue_option
 @pass_context
 def flags_import(obj: Context, file, as_json, catalogue) -> None:
-    """Merge another curator's export (CSV or JSON).
+    """Merge another curator's export (CSV or JSON, as `wnexplorer flags export` writes).
 
     Flags we lack are added, identical ones skipped; of two different flags,
     two OK marks, or an OK mark against flags, the newer wins. Every conflict
-    is reported.
+    is reported. A bad row is skipped (said on stderr), never written. Flags of
+    images the catalogue does not hold are kept, and `flags list` shows them
+    as missing.
     """
     from explorer.core.curation import import_flags, read_export
 
     rows = read_export(file)
-    with _curation(obj, catalogue) as (_opened, store):
-        report = import_flags(store, rows)
+    with _curation(obj, catalogue) as (opened, store):
+        report = import_flags(store, rows, opened)
+    for skipped in report.skipped[:SKIPPED_SHOWN]:
+        click.echo(f"wnexplorer: warning: row {skipped['row']} skipped: {skipped['why']}", err=True)
+    if len(report.skipped) > SKIPPED_SHOWN:
+        more = len(report.skipped) - SKIPPED_SHOWN
+        click.echo(f"wnexplorer: warning: {plural(more, 'more row')} skipped (--json lists all)",
+                   err=True)  # fmt: skip
     if as_json:
         _print_json(asdict(report))
         return
+    skipped = f", {plural(len(report.skipped), 'row')} skipped" if report.skipped else ""
     click.echo(
         f"{report.added:,} added, {report.unchanged:,} unchanged, "
-        f"{len(report.conflicts):,} conflicts"
+        f"{plural(len(report.conflicts), 'conflict')}{skipped}"
     )
+    if report.not_in_catalogue:
+        lacking = report.not_in_catalogue
+        click.echo(
+            f"{lacking:,} of {plural(report.images, 'image')} {'is' if lacking == 1 else 'are'} "
+            f"not in the catalogue (kept; `wnexplorer flags list` shows "
+            f"{'it' if lacking == 1 else 'them'} as missing)"
+        )
     for conflict in report.conflicts:
         click.echo(
             f"conflict: {conflict['path']} {conflict['reason']}: kept {conflict['kept']}; "
