@@ -728,11 +728,13 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
         )
     images = len({row["path"] for row in rows})
     missing = len({row["path"] for row in rows if row["missing"]})
-    click.echo(f"{len(rows):,} marks on {images:,} images ({missing:,} missing)", err=True)
+    click.echo(
+        f"{plural(len(rows), 'mark')} on {plural(images, 'image')} ({missing:,} missing)", err=True
+    )
     if queue:
         sources = ", ".join(f"{source}: {n:,}" for source, n in sorted(queue.items()))
         click.echo(
-            f"Review queue: {sum(queue.values()):,} images ({sources}); "
+            f"Review queue: {plural(sum(queue.values()), 'image')} ({sources}); "
             "see `wnexplorer flags queue`",
             err=True,
         )
@@ -911,10 +913,10 @@ def _report(report) -> None:
     """What an export wrote, on stderr (stdout may be the export itself)."""
     left = ", ".join(f"{n:,} {why.replace('_', ' ')}" for why, n in report.left_out.items())
     click.echo(
-        f"{report.rows:,} rows"
-        + (f" in {report.classes:,} class{'es' * (report.classes != 1)}" if report.classes else "")
+        plural(report.rows, "row")
+        + (f" in {plural(report.classes, 'class', 'classes')}" if report.classes else "")
         + (f"; left out: {left}" if left else "")
-        + (f"; {report.overlaps:,} images under several chosen nodes went to the most "
+        + (f"; {plural(report.overlaps, 'image')} under several chosen nodes went to the most "
            "specific" if report.overlaps else ""),
         err=True,
     )  # fmt: skip

@@ -129,8 +129,7 @@ def flag_images(
         flag = Flag(reason, note, suggested_wnid, curator, now, **_identity(ref))
         kept = [f for f in before[ref.path].flags if f.reason != reason]
         after[ref.path] = ImageState(tuple(sorted([*kept, flag], key=lambda f: f.reason)), None)
-    noun = "image" if len(refs) == 1 else "images"
-    return Command(f"Flag {len(refs)} {noun} {reason}", before, after)
+    return Command(f"Flag {plural(len(refs), 'image')} {reason}", before, after)
 
 
 def mark_reviewed(
@@ -140,8 +139,7 @@ def mark_reviewed(
     before = _before(store, refs)
     now = _now()
     after = {ref.path: ImageState((), Review(curator, now, **_identity(ref))) for ref in refs}
-    noun = "image" if len(refs) == 1 else "images"
-    return Command(f"Mark {len(refs)} {noun} reviewed OK", before, after)
+    return Command(f"Mark {plural(len(refs), 'image')} reviewed OK", before, after)
 
 
 def clear_images(store: FlagStore, refs: Sequence[ImageRef], reason: str | None = None) -> Command:
@@ -159,7 +157,7 @@ def clear_images(store: FlagStore, refs: Sequence[ImageRef], reason: str | None 
                 state, flags=tuple(f for f in state.flags if f.reason != reason)
             )
     what = "flags" if reason is None else f"{reason} flags"
-    return Command(f"Clear {what} of {len(refs)} image(s)", before, after)
+    return Command(f"Clear {what} of {plural(len(refs), 'image')}", before, after)
 
 
 def _before(store: FlagStore, refs: Sequence[ImageRef]) -> dict[str, ImageState]:

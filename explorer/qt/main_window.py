@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 from explorer.core.errors import ExplorerError
 from explorer.core.flags import REASONS, default_curator
 from explorer.core.image_list import CURATION_FILTERS
+from explorer.core.text import plural
 from explorer.qt.coverage_view import CoverageView
 from explorer.qt.curation_panel import CurationPanel, WrongLabelDialog
 from explorer.qt.detail_panel import DetailPanel
@@ -575,7 +576,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         dialog.exported.connect(
             lambda report: self.statusBar().showMessage(
-                f"Exported {report.rows:,} rows to {', '.join(report.outputs)}", 15000
+                f"Exported {plural(report.rows, 'row')} to {', '.join(report.outputs)}", 15000
             )
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

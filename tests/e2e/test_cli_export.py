@@ -151,3 +151,10 @@ def test_a_missing_output_folder_needs_parents(capsys, catalogue, tmp_path, comm
     assert not (tmp_path / "new").exists()  # nothing made, as cp and mkdir would not
     _, err = ok(capsys, *args, "--parents")
     assert Path(args[-1]).exists() and f"Wrote {args[-1]}" in err
+
+
+def test_counts_are_singular_or_plural(capsys, catalogue):
+    _, err = ok(capsys, "export", "images", TENCH, "--catalogue", catalogue)
+    assert err.splitlines()[0] == "1 row in 1 class"
+    _, err = ok(capsys, "export", "classmap", DOG)
+    assert err.splitlines()[0] == "1 row"

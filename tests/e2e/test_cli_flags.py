@@ -367,6 +367,17 @@ def test_bad_rows_are_skipped_by_number_and_absent_images_counted(capsys, catalo
     assert (report["unchanged"], report["images"], report["not_in_catalogue"]) == (2, 2, 1)
 
 
+def test_output_counts_are_singular_or_plural(capsys, catalogue, tmp_path):
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
+    _, err = ok(capsys, "flags", "list", "--catalogue", catalogue)
+    assert "1 mark on 1 image (0 missing)" in err
+    _, err = ok(capsys, "flags", "export", "-o", str(tmp_path / "one.csv"), "--catalogue",
+                catalogue)  # fmt: skip
+    assert f"Wrote 1 row to {tmp_path / 'one.csv'}" in err
+    out, _ = ok(capsys, "flags", "remove", TENCH_JPEG, "--catalogue", catalogue)
+    assert out == "Clear flags of 1 image.\n"
+
+
 def test_flags_export_into_a_missing_folder_needs_parents(capsys, catalogue, tmp_path):
     ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
     target = tmp_path / "shared" / "flags" / "ann.csv"
