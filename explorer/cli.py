@@ -31,6 +31,7 @@ from explorer.core.text import plural
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+SKIPPED_SHOWN = 20  # bad rows of an import listed one by one; --json has them all
 
 
 class Context:
@@ -326,14 +327,14 @@ def _catalogue_file(obj: Context, value: str) -> Path:
     return resolve_catalogue(value, obj.data_dir)
 
 
-def _write_output(text: str, output: str | None) -> None:
+def _write_output(text: str, output: str | None, parents: bool) -> None:
     """Write to stdout, or atomically to a file (a temporary file renamed into place)."""
     from explorer.core.exports import write_atomically
 
     if output is None:
         click.echo(text, nl=False)
         return
-    write_atomically(output, text)
+    write_atomically(output, text, parents)
     click.echo(f"Wrote {output}", err=True)
 
 
@@ -343,6 +344,9 @@ catalogue_option = click.option(
     required=True,
     metavar="FILE",
     help="The catalogue file (or the dataset folder or manifest it was indexed from).",
+)
+parents_option = click.option(
+    "--parents", is_flag=True, help="Create the output's missing folders (as mkdir -p)."
 )
 
 
@@ -492,9 +496,10 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@parents_option
 @pass_context
 def coverage(obj: Context, catalogue, under, min_images, basis, targets, include_ok, sort, desc,
-             fmt, output) -> None:  # fmt: skip
+             fmt, output, parents) -> None:  # fmt: skip
     """Coverage gaps: empty or thin synsets of a subtree, or of a target list.
 
     Leaves without images are always listed; so is every target missing from
@@ -512,7 +517,7 @@ def coverage(obj: Context, catalogue, under, min_images, basis, targets, include
         "catalogue": str(_catalogue_file(obj, catalogue)), "under": under, "min": min_images,
         "basis": basis, "targets": targets, "sort": sort, "descending": desc,
     }  # fmt: skip
-    _write_output(cov.format_coverage(result, fmt, settings), output)
+    _write_output(cov.format_coverage(result, fmt, settings), output, parents)
     if output or fmt == "csv":
         summary = result.summary
         click.echo(
@@ -765,11 +770,13 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
         )
     images = len({row["path"] for row in rows})
     missing = len({row["path"] for row in rows if row["missing"]})
-    click.echo(f"{len(rows):,} marks on {images:,} images ({missing:,} missing)", err=True)
+    click.echo(
+        f"{plural(len(rows), 'mark')} on {plural(images, 'image')} ({missing:,} missing)", err=True
+    )
     if queue:
         sources = ", ".join(f"{source}: {n:,}" for source, n in sorted(queue.items()))
         click.echo(
-            f"Review queue: {sum(queue.values()):,} images ({sources}); "
+            f"Review queue: {plural(sum(queue.values()), 'image')} ({sources}); "
             "see `wnexplorer flags queue`",
             err=True,
         )
@@ -781,9 +788,10 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
     "--format", "fmt", type=click.Choice(["csv", "json"]),
     help="[default: from the file's suffix, else csv]",
 )  # fmt: skip
+@parents_option
 @catalogue_option
 @pass_context
-def flags_export(obj: Context, output, fmt, catalogue) -> None:
+def flags_export(obj: Context, output, fmt, parents, catalogue) -> None:
     """Write every flag and OK mark to a CSV or JSON file.
 
     Another curator merges it with `wnexplorer flags import`.
@@ -792,8 +800,8 @@ def flags_export(obj: Context, output, fmt, catalogue) -> None:
 
     fmt = fmt or ("json" if Path(output).suffix.lower() == ".json" else "csv")
     with _curation(obj, catalogue) as (_opened, store):
-        written = write_export(store, output, fmt)
-    click.echo(f"Wrote {written:,} rows to {output}", err=True)
+        written = write_export(store, output, fmt, parents)
+    click.echo(f"Wrote {plural(written, 'row')} to {output}", err=True)
 
 
 @flags.command("import")
@@ -802,24 +810,40 @@ def flags_export(obj: Context, output, fmt, catalogue) -> None:
 @catalogue_option
 @pass_context
 def flags_import(obj: Context, file, as_json, catalogue) -> None:
-    """Merge another curator's export (CSV or JSON).
+    """Merge another curator's export (CSV or JSON, as `wnexplorer flags export` writes).
 
     Flags we lack are added, identical ones skipped; of two different flags,
     two OK marks, or an OK mark against flags, the newer wins. Every conflict
-    is reported.
+    is reported. A bad row is skipped (said on stderr), never written. Flags of
+    images the catalogue does not hold are kept, and `flags list` shows them
+    as missing.
     """
     from explorer.core.curation import import_flags, read_export
 
     rows = read_export(file)
-    with _curation(obj, catalogue) as (_opened, store):
-        report = import_flags(store, rows)
+    with _curation(obj, catalogue) as (opened, store):
+        report = import_flags(store, rows, opened)
+    for skipped in report.skipped[:SKIPPED_SHOWN]:
+        click.echo(f"wnexplorer: warning: row {skipped['row']} skipped: {skipped['why']}", err=True)
+    if len(report.skipped) > SKIPPED_SHOWN:
+        more = len(report.skipped) - SKIPPED_SHOWN
+        click.echo(f"wnexplorer: warning: {plural(more, 'more row')} skipped (--json lists all)",
+                   err=True)  # fmt: skip
     if as_json:
         _print_json(asdict(report))
         return
+    skipped = f", {plural(len(report.skipped), 'row')} skipped" if report.skipped else ""
     click.echo(
         f"{report.added:,} added, {report.unchanged:,} unchanged, "
-        f"{len(report.conflicts):,} conflicts"
+        f"{plural(len(report.conflicts), 'conflict')}{skipped}"
     )
+    if report.not_in_catalogue:
+        lacking = report.not_in_catalogue
+        click.echo(
+            f"{lacking:,} of {plural(report.images, 'image')} {'is' if lacking == 1 else 'are'} "
+            f"not in the catalogue (kept; `wnexplorer flags list` shows "
+            f"{'it' if lacking == 1 else 'them'} as missing)"
+        )
     for conflict in report.conflicts:
         click.echo(
             f"conflict: {conflict['path']} {conflict['reason']}: kept {conflict['kept']}; "
@@ -931,13 +955,15 @@ def _report(report) -> None:
     """What an export wrote, on stderr (stdout may be the export itself)."""
     left = ", ".join(f"{n:,} {why.replace('_', ' ')}" for why, n in report.left_out.items())
     click.echo(
-        f"{report.rows:,} rows"
-        + (f" in {report.classes:,} class{'es' * (report.classes != 1)}" if report.classes else "")
+        plural(report.rows, "row")
+        + (f" in {plural(report.classes, 'class', 'classes')}" if report.classes else "")
         + (f"; left out: {left}" if left else "")
-        + (f"; {report.overlaps:,} images under several chosen nodes went to the most "
+        + (f"; {plural(report.overlaps, 'image')} under several chosen nodes went to the most "
            "specific" if report.overlaps else ""),
         err=True,
     )  # fmt: skip
+    for warning in report.warnings:
+        click.echo(f"wnexplorer: warning: {warning}", err=True)
     for output in report.outputs:
         click.echo(f"Wrote {output}", err=True)
 
@@ -965,8 +991,10 @@ def _export(obj: Context, request, catalogue: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["txt", "csv", "json", "tree-json"]),
               default="txt", show_default=True)  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@parents_option
 @pass_context
-def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output):
+def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output,
+                   parents):  # fmt: skip
     """The synsets under WNID (several: the union): wnid, name, lemmas, gloss, depth, counts."""
     from explorer.core.exports import ExportRequest
 
@@ -974,7 +1002,7 @@ def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, dep
         raise click.UsageError("--with-images needs --catalogue")
     request = ExportRequest(
         "subtree", _chosen(obj, wnids), output, fmt, leaves_only=leaves_only,
-        with_images=with_images, depth=depth,
+        with_images=with_images, depth=depth, parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 
@@ -992,15 +1020,17 @@ def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, dep
     help="csv: path,wnid,class_index,class_wnid; txt: path index.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@parents_option
 @pass_context
 def export_images(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
-                  absolute, fmt, output):  # fmt: skip
+                  absolute, fmt, output, parents):  # fmt: skip
     """The images under the WNIDs, each with the index of the WNID it is under."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "images", _chosen(obj, wnids), output, fmt, flagged=flagged or "exclude",
         audit_failures=include_audit_failures, on_overlap=on_overlap, absolute=absolute,
+        parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 
@@ -1011,12 +1041,14 @@ def export_images(obj: Context, wnids, flagged, include_audit_failures, on_overl
               show_default=True,
               help="loc: LOC_synset_mapping.txt lines; json: {\"0\": [wnid, name]}.")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@parents_option
 @pass_context
-def export_classmap(obj: Context, wnids, fmt, output) -> None:
+def export_classmap(obj: Context, wnids, fmt, output, parents) -> None:
     """Class indexes for the WNIDs, in the order given."""
     from explorer.core.exports import ExportRequest
 
-    _export(obj, ExportRequest("classmap", _chosen(obj, wnids), output, fmt), None)
+    request = ExportRequest("classmap", _chosen(obj, wnids), output, fmt, parents=parents)
+    _export(obj, request, None)
 
 
 @export.command("superclasses")
@@ -1026,16 +1058,17 @@ def export_classmap(obj: Context, wnids, fmt, output) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="For --balance's sample.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
               help="Folder for images.csv, classes.txt, classes.json, overlaps.json.")  # fmt: skip
+@parents_option
 @pass_context
 def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, on_overlap,
-                        catalogue, balance, seed, output):  # fmt: skip
+                        catalogue, balance, seed, output, parents):  # fmt: skip
     """A BREEDS-style subset: each image goes to the chosen node it descends from."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "superclasses", _chosen(obj, wnids), output, flagged=flagged or "exclude",
         audit_failures=include_audit_failures, on_overlap=on_overlap, balance=balance,
-        seed=seed,
+        seed=seed, parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 
@@ -1052,15 +1085,17 @@ def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, on
     type=click.Path(file_okay=False),
     help="A new folder: <output>/<wnid>/<file>.",
 )
+@parents_option
 @pass_context
 def export_folders(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
-                   mode, output):  # fmt: skip
+                   mode, output, parents):  # fmt: skip
     """An ImageNet-style folder tree of links (or copies) for the WNIDs' images."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "folders", _chosen(obj, wnids), output, flagged=flagged or "exclude",
         audit_failures=include_audit_failures, on_overlap=on_overlap, mode=mode,
+        parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 

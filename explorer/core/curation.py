@@ -27,12 +27,13 @@ import io
 import json
 import os
 import re
+import reprlib
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from explorer.core.digest import file_digest
 from explorer.core.errors import StoreError
@@ -48,6 +49,7 @@ from explorer.core.flags import (
     default_curator,
     flags_path_for,
 )
+from explorer.core.text import plural
 
 REVIEWED_OK = "reviewed_ok"  # the reason column of an OK mark in exports
 EXPORT_FIELDS = (
@@ -127,8 +129,7 @@ def flag_images(
         flag = Flag(reason, note, suggested_wnid, curator, now, **_identity(ref))
         kept = [f for f in before[ref.path].flags if f.reason != reason]
         after[ref.path] = ImageState(tuple(sorted([*kept, flag], key=lambda f: f.reason)), None)
-    noun = "image" if len(refs) == 1 else "images"
-    return Command(f"Flag {len(refs)} {noun} {reason}", before, after)
+    return Command(f"Flag {plural(len(refs), 'image')} {reason}", before, after)
 
 
 def mark_reviewed(
@@ -138,8 +139,7 @@ def mark_reviewed(
     before = _before(store, refs)
     now = _now()
     after = {ref.path: ImageState((), Review(curator, now, **_identity(ref))) for ref in refs}
-    noun = "image" if len(refs) == 1 else "images"
-    return Command(f"Mark {len(refs)} {noun} reviewed OK", before, after)
+    return Command(f"Mark {plural(len(refs), 'image')} reviewed OK", before, after)
 
 
 def clear_images(store: FlagStore, refs: Sequence[ImageRef], reason: str | None = None) -> Command:
@@ -157,7 +157,7 @@ def clear_images(store: FlagStore, refs: Sequence[ImageRef], reason: str | None 
                 state, flags=tuple(f for f in state.flags if f.reason != reason)
             )
     what = "flags" if reason is None else f"{reason} flags"
-    return Command(f"Clear {what} of {len(refs)} image(s)", before, after)
+    return Command(f"Clear {what} of {plural(len(refs), 'image')}", before, after)
 
 
 def _before(store: FlagStore, refs: Sequence[ImageRef]) -> dict[str, ImageState]:
@@ -307,8 +307,13 @@ def _now() -> float:
     return round(time.time(), 6)
 
 
-def write_export(store: FlagStore, output: str | os.PathLike, fmt: str = "csv") -> int:
-    """Write every flag and OK mark to ``output`` (atomically); return the rows written."""
+def write_export(
+    store: FlagStore, output: str | os.PathLike, fmt: str = "csv", parents: bool = False
+) -> int:
+    """Write every flag and OK mark to ``output`` (atomically); return the rows written.
+
+    ``parents``: create ``output``'s missing folders (else they are an ExportError).
+    """
     rows = export_rows(store)
     if fmt == "json":
         text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
@@ -320,35 +325,50 @@ def write_export(store: FlagStore, output: str | os.PathLike, fmt: str = "csv") 
         text = buffer.getvalue()
     else:
         raise StoreError(f"Unknown format {fmt!r}; choose csv or json.")
-    write_atomically(output, text)
+    write_atomically(output, text, parents)
     return len(rows)
 
 
-def read_export(path: str | os.PathLike) -> list[dict]:
-    """Rows of a CSV or JSON export; a clear StoreError for anything else."""
+_WHAT_AN_EXPORT_IS = (
+    f"a flags export is a CSV file with the columns {', '.join(EXPORT_FIELDS)} (path and "
+    "reason required), or a JSON list of objects with those keys; "
+    "`wnexplorer flags export` makes one"
+)
+
+
+def read_export(path: str | os.PathLike) -> list:
+    """The rows of a CSV or JSON flags export, as read (:func:`import_flags` checks each);
+    a StoreError for a file that is not a flags export at all."""
     path = Path(path)
+
+    def not_an_export(why: str) -> StoreError:
+        return StoreError(f"{path} is not a flags export ({why}); {_WHAT_AN_EXPORT_IS}.")
+
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: a CSV saved by a spreadsheet
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"Cannot read {path}: {exc}") from exc
-    try:
-        rows = (
-            json.loads(text)
-            if text.lstrip().startswith("[")
-            else list(csv.DictReader(io.StringIO(text)))
-        )
-    except (json.JSONDecodeError, csv.Error) as exc:
-        raise StoreError(f"{path} is not a flags export (CSV or JSON): {exc}") from exc
-    for number, row in enumerate(rows, 1):
-        if not isinstance(row, dict) or not row.get("path") or not row.get("reason"):
-            raise StoreError(f"{path}, row {number}: a flags export row needs path and reason")
-        if row["reason"] not in REASONS and row["reason"] != REVIEWED_OK:
-            raise StoreError(f"{path}, row {number}: unknown reason {row['reason']!r}")
+    except UnicodeDecodeError as exc:
+        raise not_an_export("not UTF-8 text") from exc
+    except OSError as exc:
+        raise StoreError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+    if not text.strip():
+        raise not_an_export("the file is empty")
+    if text.lstrip()[0] in "[{":
         try:
-            _mark_from_row(row)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise StoreError(f"{path}, row {number}: {exc} (time is ISO 8601, size bytes)") from exc
-    return rows
+            rows = json.loads(text)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
+            raise not_an_export(f"broken JSON: {exc}") from exc
+        if not isinstance(rows, list):
+            raise not_an_export("JSON, but not a list")
+        return rows
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        missing = sorted({"path", "reason"}.difference(reader.fieldnames or ()))
+        if missing:
+            header = reprlib.repr(",".join(reader.fieldnames or ()))
+            raise not_an_export(f"no {' or '.join(missing)} column in its header {header}")
+        return list(reader)
+    except csv.Error as exc:
+        raise not_an_export(f"not a readable CSV: {exc}") from exc
 
 
 @dataclass
@@ -356,22 +376,53 @@ class MergeReport:
     added: int = 0
     unchanged: int = 0
     conflicts: list[dict] = field(default_factory=list)  # path, reason, kept, dropped
+    skipped: list[dict] = field(default_factory=list)  # row (1: the first), why; not written
+    images: int = 0  # the images of the rows imported
+    not_in_catalogue: int = 0  # of those, the catalogue lacks (or lost) so many
 
 
-def import_flags(store: FlagStore, rows: Iterable[dict]) -> MergeReport:
-    """Merge exported rows into the store (the rule is in the module's docstring)."""
+def import_flags(store: FlagStore, rows: Sequence, catalogue=None) -> MergeReport:
+    """Merge exported rows into the store (the rule is in the module's docstring).
+
+    Every row is checked before anything is written; a bad one is skipped and
+    reported by its number. A path must stay under the catalogue root (relative,
+    no ``..``) unless ``catalogue`` lists it (a manifest's absolute path). Flags
+    of images the catalogue lacks are imported all the same, and counted.
+    A StoreError when there are bad rows and no good one.
+    """
+    report = MergeReport()
+    checked = []
+    for number, row in enumerate(rows, 1):
+        try:
+            checked.append((number, *_checked_row(row)))
+        except ValueError as exc:
+            report.skipped.append({"row": number, "why": str(exc)})
+    listed = {}
+    if catalogue is not None:
+        listed = {r.path: r for r in catalogue.images_by_path({c[1] for c in checked})}
     incoming: dict[str, ImageState] = {}
-    for row in rows:
-        mark = _mark_from_row(row)
-        state = incoming.get(row["path"], EMPTY)
+    for number, path, mark in checked:
+        if path not in listed and (PurePosixPath(path).is_absolute() or ".." in path.split("/")):
+            why = f"path {reprlib.repr(path)} leads outside the catalogue root"
+            report.skipped.append({"row": number, "why": why})
+            continue
+        state = incoming.get(path, EMPTY)
         if isinstance(mark, Review):
-            incoming[row["path"]] = replace(state, review=mark)
+            incoming[path] = replace(state, review=mark)
         else:
             flags = [f for f in state.flags if f.reason != mark.reason] + [mark]
-            incoming[row["path"]] = replace(
-                state, flags=tuple(sorted(flags, key=lambda f: f.reason))
-            )
-    report = MergeReport()
+            incoming[path] = replace(state, flags=tuple(sorted(flags, key=lambda f: f.reason)))
+    report.skipped.sort(key=lambda skipped: skipped["row"])
+    if report.skipped and not incoming:
+        first = report.skipped[0]
+        raise StoreError(
+            f"Nothing to import: {plural(len(report.skipped), 'row')} and none valid (row "
+            f"{first['row']}: {first['why']}); {_WHAT_AN_EXPORT_IS}."
+        )
+    report.images = len(incoming)
+    report.not_in_catalogue = sum(
+        1 for path in incoming if path not in listed or not listed[path].present
+    )
     local = store.states(incoming)
     changes = {}
     for path, theirs in incoming.items():
@@ -441,18 +492,59 @@ def _describe(mark: Flag | Review) -> str:
     )
 
 
-def _mark_from_row(row: dict) -> Flag | Review:
+_WNID = re.compile(r"n[0-9]{8}")
+_HASH = re.compile(r"[0-9a-f]{1,128}")
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_LARGEST_SIZE = 2**63 - 1  # SQLite's largest integer
+
+
+def _checked_row(row) -> tuple[str, Flag | Review]:
+    """(path, mark) of an export row; a ValueError that says what is wrong with it."""
+    if not isinstance(row, dict):
+        raise ValueError(f"{reprlib.repr(row)} is not an object with path and reason")
+    path = _text(row, "path")
+    if not path or "\0" in path:
+        raise ValueError("no path" if not path else "the path holds a NUL character")
+    reason = row.get("reason")
+    if reason != REVIEWED_OK and (not isinstance(reason, str) or reason not in REASONS):
+        raise ValueError(
+            f"unknown reason {reprlib.repr(reason)} (one of {', '.join(REASONS)}, {REVIEWED_OK})"
+        )
     size = row.get("size")
+    if isinstance(size, str) and _DIGITS.fullmatch(size):
+        size = int(size)
+    if size not in (None, "") and (type(size) is not int or not 0 <= size <= _LARGEST_SIZE):
+        raise ValueError(f"size {reprlib.repr(size)} is not a number of bytes")
+    time_text = _text(row, "time")
+    try:
+        seconds = _from_iso(time_text) if time_text else 0.0
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(
+            f"time {reprlib.repr(time_text)} is not ISO 8601 (2024-05-01T10:00:00+00:00)"
+        ) from exc
     common = {
-        "curator": row.get("curator") or "",
-        "time": _from_iso(row["time"]) if row.get("time") else 0.0,
-        "content_hash": row.get("content_hash") or None,
-        "size": int(size) if size not in (None, "") else None,
-        "wnid": row.get("wnid") or None,
+        "curator": _text(row, "curator") or "",
+        "time": seconds,
+        "content_hash": _text(row, "content_hash", _HASH, "a hex digest"),
+        "size": size if size != "" else None,
+        "wnid": _text(row, "wnid", _WNID, "a wnid"),
     }
-    if row["reason"] == REVIEWED_OK:
-        return Review(**common)
-    return Flag(row["reason"], row.get("note") or "", row.get("suggested_wnid") or None, **common)
+    if reason == REVIEWED_OK:
+        return path, Review(**common)
+    note = _text(row, "note") or ""
+    return path, Flag(reason, note, _text(row, "suggested_wnid", _WNID, "a wnid"), **common)
+
+
+def _text(row: dict, name: str, pattern: re.Pattern | None = None, what: str = "") -> str | None:
+    """A text field of an export row; None when it is absent or empty."""
+    value = row.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{name} {reprlib.repr(value)} is not text")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise ValueError(f"{name} {reprlib.repr(value)} is not {what}")
+    return value
 
 
 # --- review queues from published label-error lists -----------------------------------

@@ -2,7 +2,9 @@
 
 Every export is sorted (the same inputs give the same bytes), written to a
 temporary name and renamed into place (a reader never sees half a file), and
-returns an :class:`ExportReport` of what it wrote.
+returns an :class:`ExportReport` of what it wrote. Files and folders get the
+modes the umask gives (0644 and 0755 with umask 022), as ``cp`` and ``mkdir``
+make them; an output's folder must exist unless ``parents`` asks for it.
 
 Images under several chosen nodes (easy in a DAG: a dog is under both
 "domestic animal" and "carnivore") are *overlaps*. ``on_overlap="fail"``
@@ -25,11 +27,13 @@ import os
 import random
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from explorer.core.errors import ExportError
+from explorer.core.text import plural
 
 SUBTREE_FORMATS = ("txt", "csv", "json", "tree-json")
 IMAGE_FORMATS = ("csv", "txt")
@@ -48,6 +52,7 @@ class ExportReport:
     left_out: dict[str, int] = field(default_factory=dict)  # reason -> images
     overlaps: int = 0  # images under several chosen nodes (given to the most specific)
     per_class: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. a class left empty, and why
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -56,16 +61,24 @@ class ExportReport:
 # --- writing ------------------------------------------------------------------------------
 
 
-def write_atomically(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, fsync, rename over ``path``."""
+def write_atomically(path: str | os.PathLike, text: str, parents: bool = False) -> None:
+    """Write ``text`` to a temporary file beside ``path``, fsync, rename over ``path``.
+
+    The file gets the umask's mode (mkstemp makes it 0600: a file written for
+    others to read must be readable by them). ``parents``: create the missing
+    folders (``mkdir -p``); else a missing folder is an error.
+    """
     path = Path(path)
+    _check_folder_of(path, parents)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if parents:
+            path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            os.chmod(tmp, 0o666 & ~_umask())
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
@@ -73,6 +86,32 @@ def write_atomically(path: str | os.PathLike, text: str) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _check_folder_of(output: str | os.PathLike, parents: bool) -> None:
+    """The folder ``output`` goes into must exist, unless ``parents`` will create it."""
+    folder = Path(output).parent
+    if not parents and not folder.exists():
+        raise ExportError(f"The folder {folder} does not exist; create it or pass --parents.")
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it.
+
+    ``os.umask`` can only be read by setting it, and the umask is process-wide:
+    setting it races with other threads creating files. Linux (4.7+) reports it
+    in /proc/self/status; elsewhere, set and restore it.
+    """
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _csv(rows: Sequence[dict], fields: Sequence[str]) -> str:
@@ -235,8 +274,11 @@ def select_images(
     for wnid in chosen:
         taxonomy.node(wnid)
     under = [taxonomy.descendants(w) | {w} for w in chosen]
-    labels = [w for w in catalogue.label_counts() if w is not None and w in taxonomy]
+    label_counts = catalogue.label_counts()
+    labels = [w for w in label_counts if w is not None and w in taxonomy]
     assigned: dict[str, int] = {}
+    given = [0] * len(chosen)  # images given to each class
+    lost: list[Counter] = [Counter() for _ in chosen]  # overlaps given to another: to whom
     overlapping = []
     for label in sorted(labels):
         hits = [i for i, nodes in enumerate(under) if label in nodes]
@@ -246,7 +288,11 @@ def select_images(
             overlapping.append((label, [chosen[i] for i in hits]))
             if on_overlap == "fail":
                 continue
-        assigned[label] = _most_specific(taxonomy, chosen, hits, under)
+        assigned[label] = winner = _most_specific(taxonomy, chosen, hits, under)
+        given[winner] += label_counts[label]
+        for i in hits:
+            if i != winner:
+                lost[i][winner] += label_counts[label]
     report = ExportReport(classes=len(chosen))
     if overlapping and on_overlap == "fail":
         shown = "; ".join(f"{label} under {', '.join(nodes)}" for label, nodes in overlapping[:5])
@@ -283,7 +329,32 @@ def select_images(
     report.per_class = dict.fromkeys(chosen, 0)  # a class left empty is worth seeing
     for _row, index in images:
         report.per_class[chosen[index]] += 1
+    for i, wnid in enumerate(chosen):
+        if not report.per_class[wnid]:
+            report.warnings.append(_why_empty(taxonomy, wnid, given[i], lost[i], chosen))
     return Selection(list(chosen), images, report, overlapping)
+
+
+def _why_empty(taxonomy, wnid: str, given: int, lost: Counter, chosen: Sequence[str]) -> str:
+    """Why a chosen class has no image: overlaps that went elsewhere, filters, or none at all."""
+
+    def name(w: str) -> str:
+        return f"{w} ({taxonomy.node(w)['lemmas'][0]})"
+
+    why = []
+    if lost:
+        count = sum(lost.values())
+        others = ", ".join(name(chosen[i]) for i in sorted(lost))
+        those = "that more specific chosen node" if len(lost) == 1 else "those more specific nodes"
+        why.append(
+            f"its {plural(count, 'image')} {'is' if count == 1 else 'are'} also under {others} "
+            f"and went to {those} (--on-overlap fail lists the overlaps)"
+        )
+    if given:
+        why.append(
+            f"the {plural(given, 'image')} given to it {'was' if given == 1 else 'were'} left out"
+        )
+    return f"{name(wnid)} is empty: {'; '.join(why) or 'the catalogue has no images under it'}."
 
 
 def _most_specific(taxonomy, chosen, hits: list[int], under: list[set]) -> int:
@@ -328,10 +399,14 @@ def image_list_text(catalogue, selection: Selection, fmt: str = "csv", absolute:
     raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(IMAGE_FORMATS)}.")
 
 
-def _write_superclasses(taxonomy, catalogue, selection: Selection, folder) -> None:
+def _write_superclasses(taxonomy, catalogue, selection: Selection, folder, parents: bool) -> None:
     """A BREEDS-style subset in ``folder``: images.csv, classes.txt (LOC style), classes.json
     and overlaps.json (the synsets under several chosen nodes)."""
     folder = Path(folder)
+    try:
+        folder.mkdir(parents=parents, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"Cannot make {folder}: {exc.strerror or exc}") from exc
     outputs = {
         "images.csv": image_list_text(catalogue, selection, "csv"),
         "classes.txt": classmap_text(taxonomy, selection.chosen, "loc"),
@@ -354,7 +429,7 @@ def _check_new_folder(folder) -> None:
         raise ExportError(f"{folder} exists and is not empty; choose a new folder.")
 
 
-def _write_folders(catalogue, selection: Selection, folder, mode: str) -> None:
+def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: bool) -> None:
     """``folder/<class wnid>/<file name>`` for each selected image: links or copies.
 
     Built in a temporary folder beside ``folder`` and renamed into place, so a
@@ -364,9 +439,14 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str) -> None:
         raise ExportError(f"mode: choose one of {', '.join(FOLDER_MODES)}.")
     folder = Path(folder)
     _check_new_folder(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
+        if parents:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as exc:
+        raise ExportError(f"Cannot make {folder}: {exc.strerror or exc}") from exc
+    try:
+        os.chmod(work, 0o777 & ~_umask())  # mkdtemp made it 0700; the tree is for others too
         taken: set[tuple[int, str]] = set()
         for row, index in selection.images:
             source = catalogue.absolute_path(row.path, row.raw_path)
@@ -414,6 +494,7 @@ class ExportRequest:
     seed: int = 0
     absolute: bool = False  # images
     mode: str = "symlink"  # folders
+    parents: bool = False  # create the output's missing folders (else they are an error)
 
     def needs_catalogue(self) -> bool:
         return self.kind in ("images", "superclasses", "folders") or self.with_images
@@ -443,8 +524,10 @@ def run_export(request: ExportRequest, taxonomy, catalogue_path=None) -> ExportR
         raise ExportError("Choose at least one synset.")
     if request.needs_catalogue() and catalogue_path is None:
         raise ExportError("This export needs a catalogue: open or index one first.")
-    if request.kind == "folders" and request.output is not None:
-        _check_new_folder(request.output)  # before the work, not after it
+    if request.output is not None:  # before the work, not after it
+        _check_folder_of(request.output, request.parents)
+        if request.kind == "folders":
+            _check_new_folder(request.output)
     with ExitStack() as stack:
         catalogue = store = None
         if catalogue_path is not None and (request.needs_catalogue() or request.kind == "subtree"):
@@ -491,10 +574,10 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
             text = image_list_text(catalogue, selection, "csv")
         result = ExportResult(selection.report, text, selection.overlapping)
         if output is not None and kind == "superclasses":
-            _write_superclasses(taxonomy, catalogue, selection, output)
+            _write_superclasses(taxonomy, catalogue, selection, output, request.parents)
         elif output is not None and kind == "folders":
-            _write_folders(catalogue, selection, output, request.mode)
+            _write_folders(catalogue, selection, output, request.mode, request.parents)
     if output is not None and kind in ("subtree", "classmap", "images"):
-        write_atomically(output, result.text)
+        write_atomically(output, result.text, request.parents)
         result.report.outputs.append(str(output))
     return result

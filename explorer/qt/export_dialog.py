@@ -7,6 +7,8 @@ the Export button asks where and runs the same request with that output.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.exports import ExportRequest
+from explorer.core.text import plural
 
 PREVIEW_LINES = 200
 
@@ -56,8 +59,7 @@ class ExportDialog(QDialog):
         self.last_error = None
 
         chosen = ", ".join(f"{name} ({wnid})" for wnid, name in zip(self.wnids, names, strict=True))
-        header = QLabel(f"<b>{len(self.wnids)} synset{'s' * (len(self.wnids) != 1)}:</b> "
-                        f"{chosen}")  # fmt: skip
+        header = QLabel(f"<b>{plural(len(self.wnids), 'synset')}:</b> {chosen}")
         header.setWordWrap(True)
         self.kind = QComboBox()
         for kind, (label, _formats, _folder) in KINDS.items():
@@ -237,19 +239,19 @@ class ExportDialog(QDialog):
 
 
 def describe(report, overlapping=()) -> str:
-    """The counts an export writes, as the dialog shows them."""
-    parts = [f"<b>{report.rows:,}</b> rows"]
+    """The counts an export writes, and its warnings, as the dialog shows them."""
+    parts = [f"<b>{plural(report.rows, 'row')}</b>"]
     if report.classes:
-        parts[0] += f" in {report.classes:,} class{'es' * (report.classes != 1)}"
+        parts[0] += f" in {plural(report.classes, 'class', 'classes')}"
     if report.left_out:
         left = ", ".join(f"{n:,} {why.replace('_', ' ')}" for why, n in report.left_out.items())
         parts.append(f"left out: {left}")
     if report.overlaps:
         parts.append(
-            f"{report.overlaps:,} images under several chosen synsets "
-            f"({len(overlapping):,} synsets) went to the most specific"
+            f"{plural(report.overlaps, 'image')} under several chosen synsets "
+            f"({plural(len(overlapping), 'synset')}) went to the most specific"
         )
-    empty = [w for w, n in report.per_class.items() if n == 0]
-    if empty:
-        parts.append(f"<span style='color:#b00020'>no images for {', '.join(empty)}</span>")
-    return "; ".join(parts)
+    text = "; ".join(parts)
+    for warning in report.warnings:
+        text += f"<br><span style='color:#b00020'>{html.escape(warning)}</span>"
+    return text

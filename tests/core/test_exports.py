@@ -7,13 +7,15 @@ import io
 import json
 import os
 import shutil
+import stat
 
 import pytest
 
+from explorer.core import exports
 from explorer.core.audit import audit_catalogue
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.counts import compute_counts
-from explorer.core.curation import ImageRef, flag_images
+from explorer.core.curation import ImageRef, flag_images, write_export
 from explorer.core.errors import ExportError
 from explorer.core.exports import (
     ExportRequest,
@@ -152,8 +154,8 @@ def test_overlaps_on_real_multi_parent_synsets(taxonomy, catalogue, tmp_path):
 def test_image_list_and_superclasses_are_reproducible(taxonomy, dataset, tmp_path):
     path = dataset[1]
     for run in ("a", "b"):
-        run_export(ExportRequest("images", [DOG, CAT], tmp_path / run / "images.csv"), taxonomy,
-                   path)  # fmt: skip
+        images = ExportRequest("images", [DOG, CAT], tmp_path / run / "images.csv", parents=True)
+        run_export(images, taxonomy, path)  # parents: makes tmp_path / run
         run_export(ExportRequest("superclasses", [DOG, CAT, TENCH], tmp_path / run / "breeds",
                                  balance=10, seed=7), taxonomy, path)  # fmt: skip
     for name in ("images.csv", "breeds/images.csv", "breeds/classes.txt", "breeds/classes.json"):
@@ -170,8 +172,8 @@ def test_image_list_and_superclasses_are_reproducible(taxonomy, dataset, tmp_pat
         .startswith(f"{DOG} dog, domestic dog")
     )
     other_seed = tmp_path / "c" / "breeds"
-    run_export(ExportRequest("superclasses", [DOG, CAT, TENCH], other_seed, balance=10, seed=8),
-               taxonomy, path)  # fmt: skip
+    run_export(ExportRequest("superclasses", [DOG, CAT, TENCH], other_seed, balance=10, seed=8,
+                             parents=True), taxonomy, path)  # fmt: skip
     assert (other_seed / "images.csv").read_bytes() != (
         tmp_path / "a" / "breeds" / "images.csv"
     ).read_bytes()
@@ -210,3 +212,83 @@ def test_a_preview_writes_nothing_and_names_what_it_needs(taxonomy, dataset, tmp
         run_export(ExportRequest("folders", [DOG], tmp_path / "x"), taxonomy)
     with pytest.raises(ExportError, match="at least one"):
         run_export(ExportRequest("classmap", []), taxonomy)
+
+
+# --- what an empty class is told, and where outputs may go ------------------------------
+
+UNICORN = "n10737964"  # unicorn.n.01: no ILSVRC class under it
+
+
+def test_an_empty_class_is_named_with_the_reason(taxonomy, catalogue, tmp_path):
+    counts = catalogue.label_counts()
+    both = {label for label in counts if label in taxonomy.descendants(DOMESTIC_ANIMAL)
+            and label in taxonomy.descendants(CARNIVORE)}  # fmt: skip
+    overlap = select_images(taxonomy, catalogue, [DOMESTIC_ANIMAL, CARNIVORE])
+    assert overlap.report.per_class[DOMESTIC_ANIMAL] == 0  # carnivore is deeper: it takes all
+    assert overlap.report.warnings == [
+        f"{DOMESTIC_ANIMAL} (domestic animal) is empty: its "
+        f"{sum(counts[label] for label in both):,} images are also under {CARNIVORE} "
+        "(carnivore) and went to that more specific chosen node (--on-overlap fail lists the "
+        "overlaps)."
+    ]
+    nothing = select_images(taxonomy, catalogue, [DOG, UNICORN])
+    assert nothing.report.warnings == [
+        f"{UNICORN} (unicorn) is empty: the catalogue has no images under it."
+    ]
+    with FlagStore.open(tmp_path / "c.flags.sqlite") as store:  # nothing flagged
+        only = select_images(taxonomy, catalogue, [TENCH], store=store, flagged="only")
+    assert only.report.warnings == [
+        f"{TENCH} (tench) is empty: the {counts[TENCH]} image given to it was left out."
+    ]
+    assert select_images(taxonomy, catalogue, [DOG, CAT]).report.warnings == []
+
+
+@pytest.mark.parametrize("kind", ["subtree", "classmap", "images", "superclasses", "folders"])
+def test_a_missing_output_folder_is_an_error_unless_parents(taxonomy, dataset, tmp_path, kind):
+    output = tmp_path / "no" / "such" / ("out" if kind in ("superclasses", "folders") else "x.txt")
+    with pytest.raises(ExportError) as caught:
+        run_export(ExportRequest(kind, [DOG], output), taxonomy, dataset[1])
+    assert str(caught.value) == (
+        f"The folder {output.parent} does not exist; create it or pass --parents."
+    )
+    assert not (tmp_path / "no").exists()
+    report = run_export(ExportRequest(kind, [DOG], output, parents=True), taxonomy,
+                        dataset[1]).report  # fmt: skip
+    assert report.outputs and all(os.path.exists(o) for o in report.outputs)
+
+
+@pytest.mark.parametrize(
+    ("mask", "file_mode", "folder_mode"),
+    [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700), (0o002, 0o664, 0o775)],
+)
+def test_outputs_get_the_umasks_modes(taxonomy, dataset, tmp_path, mask, file_mode, folder_mode):
+    """Like cp and mkdir: a class map written for colleagues is as readable as their umask says."""
+    path = dataset[1]
+    old = os.umask(mask)
+    try:
+        run_export(ExportRequest("images", [DOG], tmp_path / "images.csv"), taxonomy, path)
+        run_export(ExportRequest("superclasses", [DOG, CAT], tmp_path / "breeds"), taxonomy, path)
+        run_export(ExportRequest("folders", [CAT], tmp_path / "tree", mode="copy"), taxonomy, path)
+        with FlagStore.open(tmp_path / "c.flags.sqlite") as store:
+            write_export(store, tmp_path / "flags.csv")
+    finally:
+        os.umask(old)
+    files = [tmp_path / "images.csv", tmp_path / "flags.csv", *(tmp_path / "breeds").iterdir()]
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {
+        f.name: file_mode for f in files
+    }
+    folders = [tmp_path / "breeds", tmp_path / "tree", tmp_path / "tree" / CAT]
+    assert [stat.S_IMODE(f.stat().st_mode) for f in folders] == [folder_mode] * 3
+
+
+def test_the_umask_is_read_where_proc_is_missing(monkeypatch):
+    def no_proc(*_args, **_kwargs):
+        raise FileNotFoundError("/proc/self/status")
+
+    monkeypatch.setattr(exports, "open", no_proc, raising=False)
+    old = os.umask(0o027)
+    try:
+        assert exports._umask() == 0o027
+        assert os.umask(0o027) == 0o027  # and left as it was
+    finally:
+        os.umask(old)

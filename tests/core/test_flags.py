@@ -372,8 +372,8 @@ def test_export_import_round_trip_and_conflicts(dataset, tmp_path):
         flags = {f.reason: f for f in store.state(rows[1]["path"]).flags}
         assert flags[rows[1]["reason"]].note == "out of focus"  # the newer side wins
     (tmp_path / "bad.csv").write_text("path,reason\nx.JPEG,blurry\n")
-    with pytest.raises(StoreError, match="unknown reason"):
-        read_export(tmp_path / "bad.csv")
+    with FlagStore.open(mine) as store, pytest.raises(StoreError, match="row 1: unknown reason"):
+        import_flags(store, read_export(tmp_path / "bad.csv"))
 
 
 def test_cleanlab_label_errors_become_a_review_queue(tmp_path, shared_data, taxonomy):
@@ -473,3 +473,104 @@ def test_the_tally_moves_with_each_change_like_a_recount(dataset):
         assert (tally.flagged, tally.reviewed) == (fresh.flagged, fresh.reviewed)
         # 0 and 1 corrupt (the clear of 0 undone), 2 and 3 OK, 4 and 5 duplicate
         assert sum(fresh.reviewed.values()) == 6 and sum(fresh.flagged.values()) == 4
+
+
+# --- importing another curator's file: every bad row skipped, never written -------------
+
+GOOD_ROW = {"path": "n02084071/good.JPEG", "reason": "corrupt", "curator": "ann",
+            "time": "2024-05-01T10:00:00+00:00", "size": 1204}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"reason": "blurry"}, "unknown reason 'blurry'"),
+        ({"reason": None}, "unknown reason None"),
+        ({"reason": ["corrupt"]}, "unknown reason ['corrupt']"),
+        ({"path": ""}, "no path"),
+        ({"path": 7}, "path 7 is not text"),
+        ({"path": "a\0b.JPEG"}, "NUL"),
+        ({"path": "../outside.JPEG"}, "leads outside the catalogue root"),
+        ({"path": "n02084071/../../outside.JPEG"}, "leads outside the catalogue root"),
+        ({"path": "/etc/passwd"}, "leads outside the catalogue root"),
+        ({"size": 10**30}, "is not a number of bytes"),
+        ({"size": "1" * 30}, "is not a number of bytes"),
+        ({"size": float("inf")}, "size inf is not a number of bytes"),
+        ({"size": -1}, "size -1 is not"),
+        ({"size": True}, "size True is not"),
+        ({"size": "12 kB"}, "size '12 kB' is not"),
+        ({"time": "yesterday"}, "time 'yesterday' is not ISO 8601"),
+        ({"time": 1714557600}, "time 1714557600 is not text"),
+        ({"note": {"nested": [1, 2]}}, "note {'nested': [1, 2]} is not text"),
+        ({"curator": ["ann"]}, "curator ['ann'] is not text"),
+        ({"wnid": "dog"}, "wnid 'dog' is not a wnid"),
+        ({"suggested_wnid": "n0208407"}, "suggested_wnid 'n0208407' is not a wnid"),
+        ({"content_hash": "not hex!"}, "content_hash 'not hex!' is not a hex digest"),
+    ],
+)
+def test_a_bad_row_is_skipped_with_its_number_and_never_written(tmp_path, change, why):
+    rows = [GOOD_ROW, {**GOOD_ROW, "path": "n02084071/bad.JPEG", **change}]
+    with FlagStore.open(tmp_path / "c.flags.sqlite") as store:
+        report = import_flags(store, rows)
+        assert report.added == 1 and report.images == 1
+        [skipped] = report.skipped
+        assert skipped["row"] == 2 and why in skipped["why"], skipped
+        assert list(store.states()) == [GOOD_ROW["path"]]
+        assert store.state(GOOD_ROW["path"]).flags[0].size == 1204
+
+
+def test_no_good_row_is_an_error_that_writes_nothing(tmp_path):
+    rows = [{"path": "a.JPEG", "reason": "blurry"}, "not a row", ["a.JPEG", "corrupt"]]
+    with FlagStore.open(tmp_path / "c.flags.sqlite") as store:
+        with pytest.raises(StoreError) as caught:
+            import_flags(store, rows)
+        assert store.states() == {}
+    message = str(caught.value)
+    assert "3 rows and none valid (row 1: unknown reason 'blurry'" in message
+    assert "path, reason, note" in message and "`wnexplorer flags export`" in message
+    with FlagStore.open(tmp_path / "c.flags.sqlite") as store:
+        assert import_flags(store, []).images == 0  # an empty export is no error
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"garbage\n", "no path or reason column in its header 'garbage'"),
+        (b"file,label\nx.JPEG,n02084071\n", "no path or reason column"),
+        (b"path,wnid\nx.JPEG,n02084071\n", "no reason column"),
+        (b"", "the file is empty"),
+        (b" \n\n", "the file is empty"),
+        (b'{"path": "x.JPEG", "reason": "corrupt"}', "JSON, but not a list"),
+        (b'[{"path": "x.JPEG", ', "broken JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "broken JSON"),  # deeper than the parser goes
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01", "not UTF-8 text"),
+    ],
+)
+def test_a_file_that_is_not_an_export_is_refused(tmp_path, content, why):
+    (tmp_path / "flags.csv").write_bytes(content)
+    with pytest.raises(StoreError) as caught:
+        read_export(tmp_path / "flags.csv")
+    assert why in str(caught.value)
+    assert "is not a flags export" in str(caught.value)
+    assert "`wnexplorer flags export` makes one" in str(caught.value)
+
+
+def test_absolute_paths_a_manifest_lists_are_accepted_and_missing_ones_counted(tmp_path, taxonomy):
+    listed = str(tmp_path / "elsewhere" / "n02084071_1.JPEG")  # a manifest's absolute path
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(f"path,wnid\n{listed},n02084071\nn02084071/here.JPEG,n02084071\n")
+    summary = index_catalogue(manifest, nouns=taxonomy.graph, catalogue=tmp_path / "c.sqlite")
+    rows = [
+        {"path": listed, "reason": "corrupt"},
+        {"path": "n02084071/here.JPEG", "reason": "duplicate"},
+        {"path": "n02084071/gone.JPEG", "reason": "duplicate"},
+        {"path": str(tmp_path / "unlisted.JPEG"), "reason": "corrupt"},
+    ]
+    with (
+        FlagStore.open_for(summary.catalogue) as store,
+        Catalogue.open(summary.catalogue) as catalogue,
+    ):
+        report = import_flags(store, rows, catalogue)
+        assert (report.added, report.images, report.not_in_catalogue) == (3, 3, 1)
+        assert [s["row"] for s in report.skipped] == [4]
+        assert set(store.states()) == {listed, "n02084071/here.JPEG", "n02084071/gone.JPEG"}

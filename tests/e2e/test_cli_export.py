@@ -108,3 +108,53 @@ def test_folders(capsys, catalogue, tmp_path):
     status, _, err = run(capsys, "export", "folders", CAT, "--catalogue", catalogue, "-o",
                          str(out_dir))  # fmt: skip
     assert status == 1 and "not empty" in err
+
+
+def test_an_empty_superclass_is_warned_about(capsys, catalogue, tmp_path):
+    out, err = ok(capsys, "export", "superclasses", DOMESTIC_ANIMAL, CARNIVORE, "--catalogue",
+                  catalogue, "-o", str(tmp_path / "breeds"))  # fmt: skip
+    per_class = dict(line.split("\t") for line in out.splitlines())
+    assert per_class[DOMESTIC_ANIMAL] == "0"
+    overlaps = {o["wnid"] for o in json.loads((tmp_path / "breeds" / "overlaps.json").read_text())}
+    images = list(csv.DictReader((tmp_path / "breeds" / "images.csv").open()))
+    shared = sum(row["wnid"] in overlaps for row in images)  # dogs and cats: under both
+    assert 0 < shared < len(images) == int(per_class[CARNIVORE])
+    [warning] = [line for line in err.splitlines() if "warning" in line]
+    assert warning == (
+        f"wnexplorer: warning: {DOMESTIC_ANIMAL} (domestic animal) is empty: its {shared} images "
+        f"are also under {CARNIVORE} (carnivore) and went to that more specific chosen node "
+        "(--on-overlap fail lists the overlaps)."
+    )
+    _, err = ok(capsys, "export", "images", DOG, CAT, "--catalogue", catalogue)
+    assert "warning" not in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "subtree", DOG, "-o", "{out}/dogs.txt"],
+        ["export", "classmap", DOG, CAT, "-o", "{out}/classes.txt"],
+        ["export", "images", DOG, "--catalogue", "{catalogue}", "-o", "{out}/images.csv"],
+        ["export", "superclasses", DOG, CAT, "--catalogue", "{catalogue}", "-o", "{out}/breeds"],
+        ["export", "folders", CAT, "--catalogue", "{catalogue}", "-o", "{out}/tree"],
+        ["coverage", "--under", DOG, "--catalogue", "{catalogue}", "-o", "{out}/gaps.csv"],
+    ],
+)
+def test_a_missing_output_folder_needs_parents(capsys, catalogue, tmp_path, command):
+    out = tmp_path / "new" / "dir"
+    args = [a.format(out=out, catalogue=catalogue) for a in command]
+    status, stdout, err = run(capsys, *args)
+    assert status == 1 and stdout == ""
+    assert err.endswith(
+        f"wnexplorer: error: The folder {out} does not exist; create it or pass --parents.\n"
+    )
+    assert not (tmp_path / "new").exists()  # nothing made, as cp and mkdir would not
+    _, err = ok(capsys, *args, "--parents")
+    assert Path(args[-1]).exists() and f"Wrote {args[-1]}" in err
+
+
+def test_counts_are_singular_or_plural(capsys, catalogue):
+    _, err = ok(capsys, "export", "images", TENCH, "--catalogue", catalogue)
+    assert err.splitlines()[0] == "1 row in 1 class"
+    _, err = ok(capsys, "export", "classmap", DOG)
+    assert err.splitlines()[0] == "1 row"

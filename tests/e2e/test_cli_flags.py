@@ -189,7 +189,10 @@ def test_export_and_import_round_trip(capsys, train, catalogue, tmp_path, fmt):
     assert out == "4 added, 0 unchanged, 0 conflicts\n"
     assert listing(capsys, fresh) == listing(capsys, catalogue)
     out, _ = ok(capsys, "flags", "import", str(export), "--catalogue", fresh, "--json")
-    assert json.loads(out) == {"added": 0, "unchanged": 4, "conflicts": []}
+    assert json.loads(out) == {
+        "added": 0, "unchanged": 4, "conflicts": [], "skipped": [], "images": 3,
+        "not_in_catalogue": 0,
+    }  # fmt: skip
 
 
 def test_import_reports_conflicts(capsys, train, catalogue, tmp_path):
@@ -211,7 +214,7 @@ def test_import_reports_conflicts(capsys, train, catalogue, tmp_path):
     [row] = listing(capsys, other)
     assert (row["curator"], row["note"]) == ("bob", "an eel")
     out, _ = ok(capsys, "flags", "import", str(theirs), "--catalogue", other)
-    assert out.splitlines()[0] == "0 added, 0 unchanged, 1 conflicts"
+    assert out.splitlines()[0] == "0 added, 0 unchanged, 1 conflict"
     assert out.splitlines()[1].startswith(f"conflict: {TENCH_JPEG} wrong_label: kept bob at ")
 
 
@@ -222,7 +225,10 @@ def test_flags_of_images_the_catalogue_lacks_are_listed_missing(capsys, catalogu
         "time": "2024-05-01T10:00:00+00:00", "wnid": TENCH,
     }]))  # fmt: skip
     out, _ = ok(capsys, "flags", "import", str(export), "--catalogue", catalogue)
-    assert out.startswith("1 added")
+    assert out.splitlines() == [
+        "1 added, 0 unchanged, 0 conflicts",
+        "1 of 1 image is not in the catalogue (kept; `wnexplorer flags list` shows it as missing)",
+    ]
     out, err = ok(capsys, "flags", "list", "--catalogue", catalogue, "--under", TENCH)
     assert out.startswith("val/ILSVRC2012_val_00000293.JPEG\tduplicate\t-\t-\tdan\t2024-05-01 ")
     assert out.rstrip("\n").endswith("\tmissing") and "(1 missing)" in err
@@ -300,3 +306,87 @@ def test_a_damaged_store_is_recovered_with_a_warning(capsys, catalogue, tmp_path
     assert "wnexplorer: warning: The flag store was damaged" in err
     assert out.startswith(f"{TENCH_JPEG}\tcorrupt\t")
     assert list(tmp_path.glob("c.flags.sqlite.damaged-*"))  # kept aside, never overwritten
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("garbage.csv", b"garbage\n", "no path or reason column in its header 'garbage'"),
+        ("empty.csv", b"", "the file is empty"),
+        ("other.json", b'{"marks": []}', "JSON, but not a list"),
+        ("binary.csv", None, "not UTF-8 text"),  # a real JPEG
+        ("bad_rows.json", b'[1, {"path": "x.JPEG"}, {"path": "../x.JPEG", "reason": "corrupt"}]',
+         "Nothing to import: 3 rows and none valid (row 1: 1 is not an object"),
+        ("bad_types.csv", b"path,reason,size\nx.JPEG,corrupt,1e30\n",
+         "Nothing to import: 1 row and none valid (row 1: size '1e30' is not a number"),
+    ],
+)  # fmt: skip
+def test_hostile_files_are_refused_and_write_nothing(capsys, train, catalogue, tmp_path, name,
+                                                     content, needle):  # fmt: skip
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
+    before = listing(capsys, catalogue)
+    hostile = tmp_path / name
+    hostile.write_bytes(content if content is not None else (train / TENCH_JPEG).read_bytes())
+    status, out, err = run(capsys, "flags", "import", str(hostile), "--catalogue", catalogue)
+    assert status == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert needle in err
+    assert "columns path, reason, note, suggested_wnid" in err  # what an export is
+    assert "`wnexplorer flags export` makes one" in err  # and how to make one
+    assert listing(capsys, catalogue) == before
+
+
+def test_bad_rows_are_skipped_by_number_and_absent_images_counted(capsys, catalogue, tmp_path):
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(
+        "path,reason,curator,time,size\n"
+        f"{TENCH_JPEG},corrupt,ann,2024-05-01T10:00:00+00:00,\n"  # row 1: fine
+        "n01440764/gone.JPEG,duplicate,ann,,\n"  # row 2: fine, not in the catalogue
+        f"{GOLDEN_JPEG},blurry,ann,,\n"  # row 3: no such reason
+        f"{GOLDEN_JPEG},corrupt,ann,yesterday,\n"  # row 4: no time
+        "../elsewhere.JPEG,corrupt,ann,,\n"  # row 5: outside the root
+        f"{CHIHUAHUA_JPEG},corrupt,ann,,{10**30}\n"  # row 6: no size
+    )
+    out, err = ok(capsys, "flags", "import", str(mixed), "--catalogue", catalogue)
+    assert out.splitlines() == [
+        "2 added, 0 unchanged, 0 conflicts, 4 rows skipped",
+        "1 of 2 images is not in the catalogue (kept; `wnexplorer flags list` shows it as missing)",
+    ]
+    warnings = err.splitlines()
+    assert [w.split(" skipped: ")[0] for w in warnings] == [
+        f"wnexplorer: warning: row {n}" for n in (3, 4, 5, 6)
+    ]
+    assert "unknown reason 'blurry'" in warnings[0] and "'yesterday'" in warnings[1]
+    assert "outside the catalogue root" in warnings[2] and "size" in warnings[3]
+    rows = listing(capsys, catalogue)
+    assert [(r["path"], r["missing"]) for r in rows] == [
+        ("n01440764/gone.JPEG", True), (TENCH_JPEG, False),
+    ]  # fmt: skip
+    out, _ = ok(capsys, "flags", "import", str(mixed), "--catalogue", catalogue, "--json")
+    report = json.loads(out)
+    assert [s["row"] for s in report["skipped"]] == [3, 4, 5, 6]
+    assert (report["unchanged"], report["images"], report["not_in_catalogue"]) == (2, 2, 1)
+
+
+def test_output_counts_are_singular_or_plural(capsys, catalogue, tmp_path):
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
+    _, err = ok(capsys, "flags", "list", "--catalogue", catalogue)
+    assert "1 mark on 1 image (0 missing)" in err
+    _, err = ok(capsys, "flags", "export", "-o", str(tmp_path / "one.csv"), "--catalogue",
+                catalogue)  # fmt: skip
+    assert f"Wrote 1 row to {tmp_path / 'one.csv'}" in err
+    out, _ = ok(capsys, "flags", "remove", TENCH_JPEG, "--catalogue", catalogue)
+    assert out == "Clear flags of 1 image.\n"
+
+
+def test_flags_export_into_a_missing_folder_needs_parents(capsys, catalogue, tmp_path):
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
+    target = tmp_path / "shared" / "flags" / "ann.csv"
+    status, out, err = run(capsys, "flags", "export", "-o", str(target), "--catalogue", catalogue)
+    assert status == 1 and out == ""
+    assert err == (
+        f"wnexplorer: error: The folder {target.parent} does not exist; create it or pass "
+        "--parents.\n"
+    )
+    assert not (tmp_path / "shared").exists()
+    ok(capsys, "flags", "export", "-o", str(target), "--parents", "--catalogue", catalogue)
+    assert target.read_text().startswith("path,reason,")

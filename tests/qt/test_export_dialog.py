@@ -75,13 +75,13 @@ def test_preview_counts_and_export_of_several_synsets(qtbot, window, taxonomy, t
     shown = dialog.preview.toPlainText().splitlines()
     assert shown[:PREVIEW_LINES] == expected[:PREVIEW_LINES]
     assert shown[PREVIEW_LINES:] == [f"… {len(expected) - PREVIEW_LINES} more lines"]
-    assert f"{len(expected):,}</b> rows" in dialog.summary.text()
+    assert f"<b>{len(expected):,} rows</b>" in dialog.summary.text()
 
     # image list: the preview is the file, with its counts
     _preview(qtbot, dialog, kind="images")
     rows = list(csv.DictReader(io.StringIO(dialog.preview.toPlainText())))
     assert rows and {r["class_wnid"] for r in rows} == {DOG, CAT}
-    assert f"{len(rows):,}</b> rows in 2 classes" in dialog.summary.text()
+    assert f"<b>{len(rows):,} rows</b> in 2 classes" in dialog.summary.text()
     # flag one: left out now, and alone with "only flagged"
     window.store.apply(flag_images(window.store, [ImageRef(GOLDEN_JPEG)], "duplicate").after)
     _preview(qtbot, dialog)
@@ -112,7 +112,9 @@ def test_overlapping_superclasses_are_reported(qtbot, window, taxonomy):
     qtbot.waitSignal(dialog.preview_ready, timeout=20_000).wait()
     _preview(qtbot, dialog, kind="superclasses")
     assert "went to the most specific" in dialog.summary.text()
-    assert f"no images for {DOMESTIC_ANIMAL}" in dialog.summary.text()  # carnivore is deeper
+    # carnivore is deeper: domestic animal is left empty, and the dialog says why
+    assert f"{DOMESTIC_ANIMAL} (domestic animal) is empty: its " in dialog.summary.text()
+    assert "--on-overlap fail" in dialog.last_report.warnings[0]
     _preview(qtbot, dialog, on_overlap="fail")
     assert "under several chosen nodes" in dialog.last_error
     assert not dialog.export_button.isEnabled()
