@@ -24,6 +24,7 @@ from explorer.core import paths
 from explorer.core.errors import ExplorerError
 from explorer.core.flags import REASONS
 from explorer.core.jobs import StderrProgress
+from explorer.core.text import plural
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -367,7 +368,7 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
     echo = click.echo
     echo(f"Catalogue: {summary.catalogue}")
     echo(f"Source:    {summary.source} ({summary.layout})")
-    echo(f"Images:    {summary.images:,} on {summary.synsets:,} synsets")
+    echo(f"Images:    {plural(summary.images, 'image')} on {plural(summary.synsets, 'synset')}")
     echo(
         f"This scan: {summary.seen:,} seen, {summary.added:,} added, {summary.changed:,} "
         f"changed, {summary.restored:,} back, {summary.newly_missing:,} gone "
@@ -380,13 +381,15 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
             f"labelled with a non-noun synset, {summary.no_label:,} without a label; e.g.:"
         )
         for example in summary.odd_labels[:5]:
-            echo(f"  {example['path']}  ({example['problem']}: {example['label']})")
+            echo(f"  {example['path']}  ({example['note']})")
     if summary.missing:
-        echo(f"Missing:   {summary.missing:,} images listed before are no longer found")
+        listed = "image listed before is" if summary.missing == 1 else "images listed before are"
+        echo(f"Missing:   {summary.missing:,} {listed} no longer found")
     if summary.other_files or summary.stat_failed or summary.unreadable_dirs:
         echo(
-            f"Skipped:   {summary.other_files:,} non-image files; {summary.stat_failed:,} "
-            f"images could not be stat'ed; {summary.unreadable_dirs:,} unreadable folders"
+            f"Skipped:   {plural(summary.other_files, 'non-image file')}; "
+            f"{plural(summary.stat_failed, 'image')} could not be stat'ed; "
+            f"{plural(summary.unreadable_dirs, 'unreadable folder')}"
         )
     if relinked is not None and (relinked.relinked or relinked.ambiguous):
         echo(

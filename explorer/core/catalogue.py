@@ -34,6 +34,7 @@ from sqlite_utils.migrations import Migrations
 from explorer.core import paths
 from explorer.core.catalogue_sources import (
     LAYOUTS,
+    WNID,
     SourceReport,
     detect_layout,
     read_manifest,
@@ -48,6 +49,8 @@ from explorer.core.jobs import JobState
 # thousands), never stored per image (it may have 14 million).
 LABEL_OK, LABEL_UNKNOWN, LABEL_NOT_NOUN, LABEL_NONE = "ok", "unknown_wnid", "not_noun", "no_label"
 _OTHER_POS_ID = re.compile(r"^[vars]\d{8}$")  # a WordNet verb/adjective/adverb id
+# ids of other WordNets: "wn31-02086723-n", "oewn-02086723-n", or a bare "02086723-n"
+_OTHER_WORDNET_ID = re.compile(r"^((wn31|oewn|pwn31)[-:])|^\d{8}-[nvasr]$", re.IGNORECASE)
 
 MIGRATIONS = Migrations("wnexplorer.catalogue")
 
@@ -116,6 +119,23 @@ def classify_label(label: str | None, nouns) -> str:
     if _OTHER_POS_ID.match(label):
         return LABEL_NOT_NOUN
     return LABEL_UNKNOWN
+
+
+def label_note(label: str | None, nouns) -> str:
+    """Why ``label`` is not counted, in words (for a label that is not LABEL_OK)."""
+    kind = classify_label(label, nouns)
+    if kind == LABEL_NONE:
+        return "no label"
+    if kind == LABEL_NOT_NOUN:
+        return f"{label}: a WordNet verb, adjective or adverb id, not a noun"
+    if WNID.match(label):
+        return f"{label}: no such noun in WordNet 3.0 (a WordNet 3.1 id? ImageNet uses 3.0)"
+    if _OTHER_WORDNET_ID.match(label):
+        return (
+            f"{label}: a WordNet 3.1 or Open English WordNet id? ImageNet uses WordNet 3.0 "
+            "wnids like n02084071"
+        )
+    return f"{label}: not a WordNet 3.0 wnid, offset or synset name"
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,8 +284,9 @@ class Catalogue:
                 (*args, limit - len(examples)),
             ):
                 examples.append(
-                    {"path": path, "label": label, "problem": classify_label(label, nouns)}
-                )
+                    {"path": path, "label": label, "problem": classify_label(label, nouns),
+                     "note": label_note(label, nouns)}
+                )  # fmt: skip
             if len(examples) >= limit:
                 break
         return examples

@@ -65,7 +65,7 @@ def test_index_counts_coverage_audit(capsys, dataset, tmp_path):
 
 def test_dataset_folder_finds_its_default_catalogue(capsys, dataset):
     status, out, _ = run(capsys, "index", str(dataset))
-    assert status == 0 and "Images:    6 on 2 synsets" in out
+    assert status == 0 and "Images:    6 images on 2 synsets" in out
     status, out, _ = run(capsys, "counts", TENCH, "--catalogue", str(dataset))
     assert status == 0 and f"{TENCH}" in out and "tench.n.01" in out
 
@@ -98,3 +98,23 @@ def test_catalogue_errors_are_one_line(capsys, args, needle):
     status, out, err = run(capsys, *args)
     assert status in (1, 2) and out == ""
     assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+def test_index_summary_words(capsys, tmp_path):
+    root = tmp_path / "data"
+    (root / TENCH).mkdir(parents=True)
+    (root / "misc").mkdir()
+    jpeg = encode(photo(), "JPEG")
+    (root / TENCH / "a.JPEG").write_bytes(jpeg)
+    (root / "misc" / "b.JPEG").write_bytes(jpeg)
+    (root / "misc" / "notes.txt").write_text("not an image")
+    status, out, err = run(capsys, "index", str(root), "--catalogue", tmp_path / "c.sqlite")
+    assert status == 0
+    assert "Images:    2 images on 1 synset\n" in out
+    assert "  misc/b.JPEG  (no label)\n" in out and "None" not in out
+    assert "Skipped:   1 non-image file; 0 images could not be stat'ed; 0 unreadable folders" in out
+    assert ": 0\n" not in err  # no count of nothing before the job starts
+    (root / TENCH / "a.JPEG").unlink()
+    status, out, _ = run(capsys, "index", str(root), "--catalogue", tmp_path / "c.sqlite")
+    assert "Images:    1 image on 0 synsets\n" in out
+    assert "Missing:   1 image listed before is no longer found\n" in out
