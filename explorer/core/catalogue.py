@@ -468,8 +468,13 @@ def index_catalogue(
     return summary
 
 
-# A source's rows: from disk (path, raw_path, label, size, mtime_ns), from a manifest (path, label)
-_ROW_COLUMNS = {5: ("path", "raw_path", "wnid", "size", "mtime_ns"), 2: ("path", "wnid")}
+# A source's rows: from disk (path, raw_path, label, size, mtime_ns), from a manifest (path,
+# label), or (path, label, raw_path) in a manifest's batch that has a name that is not UTF-8
+_ROW_COLUMNS = {
+    5: ("path", "raw_path", "wnid", "size", "mtime_ns"),
+    2: ("path", "wnid"),
+    3: ("path", "wnid", "raw_path"),
+}
 
 
 def _insert(conn: sqlite3.Connection, table: str, batch: list[tuple]) -> None:

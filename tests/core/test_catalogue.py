@@ -287,3 +287,82 @@ def test_a_catalogue_of_schema_0001_is_migrated(nouns, tmp_path):
         assert catalogue.direct_counts(nouns) == {TENCH: 2, "n02099601": 1}
         audited = catalogue.db.execute("SELECT count(*) FROM audit").fetchone()[0]
         assert audited == 3
+
+
+def _non_utf8_file(folder: Path, name: bytes) -> bytes:
+    """Create ``folder/name`` (a name that is not UTF-8); skip where the file system refuses."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        Path(os.fsdecode(os.path.join(os.fsencode(folder), name))).write_bytes(JPEG)
+    except OSError as exc:
+        pytest.skip(f"this file system refuses names that are not UTF-8: {exc}")
+    return name
+
+
+def test_manifest_that_is_not_utf8_finds_its_files_as_a_folder_scan_does(nouns, tmp_path):
+    data = tmp_path / "data"
+    name = _non_utf8_file(data / DOG, b"caf\xe9.JPEG")  # Latin-1 "café"
+    manifest = data / "latin1.csv"
+    manifest.write_bytes(
+        b"path,wnid\n" + DOG.encode() + b"/" + name + b"," + DOG.encode() + b"\n"
+        b"odd/label.JPEG,dog\xff\n"
+    )
+    summary = index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "m.sqlite")
+    assert (summary.images, summary.labelled) == (2, 1)
+    scanned = index_catalogue(data, nouns=nouns, catalogue=tmp_path / "f.sqlite", layout="folders")
+    assert scanned.images == 1
+    with Catalogue.open(summary.catalogue) as listed, Catalogue.open(scanned.catalogue) as walked:
+        (row,) = listed.images([DOG])
+        assert (row.path, row.raw_path) == (f"{DOG}/caf\\xe9.JPEG", os.fsencode(DOG) + b"/" + name)
+        assert [(r.path, r.raw_path) for r in walked.images([DOG])] == [(row.path, row.raw_path)]
+        on_disk = listed.absolute_path(row.path, row.raw_path)
+        assert on_disk == os.path.join(os.fsencode(data), os.fsencode(DOG), name)
+        assert os.path.isfile(on_disk)
+        assert {e["label"] for e in summary.odd_labels} == {"dog\\xff"}  # kept, shown escaped
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ilsvrc2012/imagenet_synsets.txt",
+        "ilsvrc2012/LOC_synset_mapping.txt",
+        "imagenet21k/fall11_synset_image_counts.tsv",
+    ],
+)
+def test_a_list_of_wnids_is_not_a_manifest(shared_data, nouns, tmp_path, name):
+    with pytest.raises(CatalogueError, match=r"looks like a list of wnids .* not a manifest"):
+        index_catalogue(
+            shared_data / name, nouns=nouns, catalogue=tmp_path / "c.sqlite", layout="manifest"
+        )
+    assert not (tmp_path / "c.sqlite").exists()
+
+
+def test_a_headed_list_of_wnids_is_not_a_manifest(nouns, tmp_path):
+    manifest = tmp_path / "wnids.csv"
+    manifest.write_text(f"wnid\n{TENCH}\n{DOG}\n")
+    with pytest.raises(CatalogueError, match="looks like a list of wnids"):
+        index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"wnid,path\n{TENCH},a.JPEG\n{DOG},b/c.JPEG\n",  # header, reversed
+        f"\ufeffPath,WNID\na.JPEG,{TENCH}\nb/c.JPEG,{DOG}\n",  # Excel's BOM, capitals
+        f"Label\tsplit\tImage Path\n{TENCH}\tval\ta.JPEG\n{DOG}\tval\tb/c.JPEG\n",  # 3 columns
+        f"{TENCH},a.JPEG\n{DOG},b/c.JPEG\n",  # no header: the cells tell the label column
+        "file_name\na.JPEG\nb/c.JPEG\n",  # paths only: no labels
+    ],
+    ids=["reversed-header", "bom", "named-among-three", "reversed-no-header", "paths-only"],
+)
+def test_manifest_columns_are_found_by_name_or_by_their_cells(nouns, tmp_path, text):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(text, encoding="utf-8")
+    summary = index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    assert summary.images == 2 and summary.bad_rows == 0
+    with Catalogue.open(summary.catalogue) as catalogue:
+        labels = dict(catalogue.db.execute("SELECT path, wnid FROM images"))
+    if "file_name" in text:
+        assert labels == {"a.JPEG": None, "b/c.JPEG": None}
+    else:
+        assert labels == {"a.JPEG": TENCH, "b/c.JPEG": DOG}
