@@ -391,6 +391,8 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
             f"{plural(summary.stat_failed, 'image')} could not be stat'ed; "
             f"{plural(summary.unreadable_dirs, 'unreadable folder')}"
         )
+    for warning in summary.warnings:
+        echo(f"Warning:   {warning}")
     if relinked is not None and (relinked.relinked or relinked.ambiguous):
         echo(
             f"Flags:     {len(relinked.relinked):,} followed a moved or renamed file; "

@@ -342,6 +342,7 @@ class IndexSummary:
     bad_rows: int = 0
     seconds: float = 0.0
     odd_labels: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what looks wrong with the input
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -463,6 +464,7 @@ def index_catalogue(
     summary.stat_failed = report.stat_failed
     summary.unreadable_dirs = report.unreadable_dirs
     summary.bad_rows = report.bad_rows
+    summary.warnings = report.warnings
     summary.seconds = round(time.monotonic() - started, 3)
     state.progress(summary.seen, summary.seen, f"Indexed {source}")
     return summary

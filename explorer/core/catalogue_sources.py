@@ -27,12 +27,13 @@ import re
 from array import array
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from operator import attrgetter
 from pathlib import Path
 
 from explorer.core.errors import CatalogueError
+from explorer.core.text import plural
 
 LAYOUTS = ("folders", "flat", "ilsvrc-val", "manifest")
 IMAGE_EXTENSIONS = frozenset(
@@ -64,6 +65,7 @@ class SourceReport:
     unreadable_dirs: int = 0
     stat_failed: int = 0  # images listed but not stat-able (dangling link, loop, ...)
     bad_rows: int = 0  # manifest rows without a path
+    warnings: list[str] = field(default_factory=list)  # for the summary, in words
 
 
 def is_image_name(name: str) -> bool:
@@ -326,9 +328,23 @@ def scan_flat(root: Path, report: SourceReport) -> Iterator[list[tuple]]:
 def read_val_labels(labels: Path) -> list[str]:
     """Labels in file-number order: one wnid per line, or LOC_val_solution.csv."""
     try:
-        text = labels.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = labels.read_bytes()
+    except OSError as exc:
         raise CatalogueError(f"Cannot read the label file {labels}: {exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(
+            f"The label file {labels} is not text (byte {exc.start:,} is not UTF-8); --labels "
+            "wants one wnid per line, in file-number order."
+        ) from exc
+    if text.lstrip()[:1] in ("[", "{"):
+        raise CatalogueError(
+            f"The label file {labels} is JSON, not one wnid per line. --labels wants the "
+            "validation labels in file-number order, one wnid per line (like "
+            "validation_synset_labels.txt), or LOC_val_solution.csv; cleanlab's "
+            "imagenet_mturk.json is read by `wnexplorer flags import-label-errors`."
+        )
     lines = text.splitlines()
     if lines and lines[0].lower().startswith("imageid,"):
         by_number = {}
@@ -341,22 +357,39 @@ def read_val_labels(labels: Path) -> list[str]:
 
 
 def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> Iterator[list[tuple]]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: line N of the label file."""
+    """Rows (path, raw_path, label, size, mtime_ns); label: line N of the label file.
+
+    The label file is read (and refused when it is not one) before the walk starts.
+    """
     if labels is None:
         raise CatalogueError(
             "The ilsvrc-val layout needs the label file (one wnid per line, in file-number "
             "order, e.g. ILSVRC2012_validation_ground_truth mapped to wnids): pass --labels FILE."
         )
-    wnids = read_val_labels(labels)
+    return _val_rows(root, labels, read_val_labels(labels), report)
+
+
+def _val_rows(root: Path, labels: Path, wnids: list[str], report: SourceReport):
+    beyond = highest = 0  # files numbered past the label file's last line
 
     def label_of(name: str) -> str | None:
+        nonlocal beyond, highest
         number = _VAL_NUMBER.search(name)
-        if number and 1 <= int(number.group(1)) <= len(wnids):
-            return wnids[int(number.group(1)) - 1] or None
+        if number:
+            if 1 <= int(number.group(1)) <= len(wnids):
+                return wnids[int(number.group(1)) - 1] or None
+            beyond += 1
+            highest = max(highest, int(number.group(1)))
         return None
 
     for listing in walk_folders(root, report):
         yield listing.rows(label_of=label_of)
+    if beyond:
+        report.warnings.append(
+            f"{plural(len(wnids), 'label')} in {labels} for files numbered up to {highest:,}: "
+            f"{plural(beyond, 'image')} {'has' if beyond == 1 else 'have'} no label (is it "
+            "the whole label file?)"
+        )
 
 
 # Header names of the two columns a manifest needs, compared in lower case with "_" for

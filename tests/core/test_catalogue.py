@@ -366,3 +366,35 @@ def test_manifest_columns_are_found_by_name_or_by_their_cells(nouns, tmp_path, t
         assert labels == {"a.JPEG": None, "b/c.JPEG": None}
     else:
         assert labels == {"a.JPEG": TENCH, "b/c.JPEG": DOG}
+
+
+def test_a_short_label_file_is_reported(shared_data, nouns, tmp_path):
+    real = (shared_data / "ilsvrc2012" / "validation_synset_labels.txt").read_text().split()
+    labels = tmp_path / "five.txt"
+    labels.write_text("\n".join(real[:5]) + "\n")
+    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in range(1, 13)})
+    summary = index_catalogue(root, nouns=nouns, catalogue=tmp_path / "c.sqlite", labels=labels)
+    assert (summary.images, summary.labelled, summary.no_label) == (12, 5, 7)
+    assert summary.warnings == [
+        f"5 labels in {labels} for files numbered up to 12: 7 images have no label "
+        "(is it the whole label file?)"
+    ]
+    whole = shared_data / "ilsvrc2012" / "validation_synset_labels.txt"
+    assert index_catalogue(root, nouns=nouns, catalogue=tmp_path / "d", labels=whole).warnings == []
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("known-issues/imagenet_mturk.json", "is JSON, not one wnid per line"),
+        ("known-issues/real.json", "is JSON, not one wnid per line"),
+        ("known-issues/imagenet_val_set_original_labels.npy", "is not text"),
+    ],
+)
+def test_a_label_file_that_is_not_one_is_refused(shared_data, nouns, tmp_path, name, message):
+    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2)})
+    with pytest.raises(CatalogueError, match=message):
+        index_catalogue(
+            root, nouns=nouns, catalogue=tmp_path / "c.sqlite", labels=shared_data / name
+        )
+    assert not (tmp_path / "c.sqlite").exists()
