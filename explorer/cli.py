@@ -331,15 +331,23 @@ catalogue_option = click.option(
 @click.option(
     "--labels",
     type=click.Path(exists=True, dir_okay=False),
-    help="ilsvrc-val label file: one wnid per line, in file-number order.",
+    help="ilsvrc-val label file: one wnid per line, in file-number order [default on a "
+    "rescan: the one the catalogue was indexed with].",
+)
+@click.option(
+    "--relayout",
+    is_flag=True,
+    help="Rescan in the layout of --layout (or detected anew), not the catalogue's own: "
+    "relabels its images.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
-def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
+def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> None:
     """Index an image collection (ROOT: a dataset folder or a manifest file).
 
     Run it again to rescan: new files are added, changed ones updated, vanished
-    ones marked missing (never deleted). The dataset is only read.
+    ones marked missing (never deleted). A rescan keeps the catalogue's layout
+    and label file. The dataset is only read.
     """
     from explorer.core.catalogue import index_catalogue
     from explorer.core.taxonomy import load_noun_wnids
@@ -353,6 +361,7 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
             catalogue=catalogue,
             layout=layout,
             labels=labels,
+            relayout=relayout,
             data_dir=obj.data_dir,
             state=progress,
         )
@@ -368,6 +377,9 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
     echo = click.echo
     echo(f"Catalogue: {summary.catalogue}")
     echo(f"Source:    {summary.source} ({summary.layout})")
+    if summary.labels:
+        reused = " (the last scan's; --labels FILE gives another)" if summary.labels_reused else ""
+        echo(f"Labels:    {summary.labels}{reused}")
     echo(f"Images:    {plural(summary.images, 'image')} on {plural(summary.synsets, 'synset')}")
     echo(
         f"This scan: {summary.seen:,} seen, {summary.added:,} added, {summary.changed:,} "

@@ -343,6 +343,8 @@ class IndexSummary:
     seconds: float = 0.0
     odd_labels: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what looks wrong with the input
+    labels: str | None = None  # the ilsvrc-val label file
+    labels_reused: bool = False  # not given: the one the last scan used
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -406,6 +408,7 @@ def index_catalogue(
     catalogue: str | os.PathLike | None = None,
     layout: str = "auto",
     labels: str | os.PathLike | None = None,
+    relayout: bool = False,
     data_dir: str | os.PathLike | None = None,
     state: JobState | None = None,
 ) -> IndexSummary:
@@ -416,23 +419,24 @@ def index_catalogue(
     one transaction, so a cancel (``state.cancel()``) or a crash leaves the
     catalogue as it was. ``nouns`` is the set of WordNet 3.0 noun wnids
     (:func:`explorer.core.taxonomy.load_noun_wnids`, or a taxonomy's graph);
-    labels outside it are kept and reported. Returns an :class:`IndexSummary`.
+    labels outside it are kept and reported. A rescan keeps the catalogue's
+    layout and ilsvrc-val label file unless told otherwise; another layout
+    is refused unless ``relayout`` (it relabels every image). Every check is
+    made before anything is written. Returns an :class:`IndexSummary`.
     """
     state = state or JobState()
     started = time.monotonic()
     source = Path(source).expanduser().resolve()
     if not source.exists():
         raise CatalogueError(f"{source} does not exist.")
-    if layout == "auto":
-        layout = detect_layout(source)
-    elif layout not in LAYOUTS:
-        raise CatalogueError(f"Unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}.")
+    target = Path(catalogue) if catalogue else default_catalogue_path(source, data_dir)
+    stored = _stored_meta(target, source)
+    layout = _choose_layout(source, layout, stored, relayout, target)
     if layout == "manifest" and not source.is_file():
         raise CatalogueError(f"The manifest layout needs a CSV/TSV file; {source} is a folder.")
     if layout != "manifest" and not source.is_dir():
         raise CatalogueError(f"The {layout} layout needs a folder; {source} is a file.")
-    labels_path = Path(labels).expanduser().resolve() if labels else None
-    target = Path(catalogue) if catalogue else default_catalogue_path(source, data_dir)
+    labels_path, labels_reused = _choose_labels(source, layout, labels, stored, target)
     root = source.parent if layout == "manifest" else source
     meta = {"source": str(source), "root": str(root), "layout": layout}
     if labels_path:
@@ -446,20 +450,16 @@ def index_catalogue(
         # parsing a manifest is pure Python, and a second thread only adds GIL hand-offs
         # (3M rows: 12.9 s threaded, 10.2 s in one thread)
         batches = _batches_in_background(batches, state)
-
-    if target.exists():
-        with Catalogue.open(target) as existing:
-            if existing.meta.get("source") not in (None, str(source)):
-                raise CatalogueError(
-                    f"The catalogue {target} lists {existing.meta['source']}, not {source}; "
-                    "choose another --catalogue file."
-                )
-            figures = _rescan(existing.db, batches, meta, state)
-    else:
+    if stored is None:
         figures = _first_index(target, batches, meta, state)
+    else:
+        with Catalogue.open(target) as existing:
+            figures = _rescan(existing.db, batches, meta, state)
 
     with Catalogue.open(target) as done:
         summary = IndexSummary(**done.summary(nouns), **figures, odd_labels=done.odd_labels(nouns))
+    summary.labels = meta.get("labels")
+    summary.labels_reused = labels_reused
     summary.other_files = report.other_files
     summary.stat_failed = report.stat_failed
     summary.unreadable_dirs = report.unreadable_dirs
@@ -468,6 +468,55 @@ def index_catalogue(
     summary.seconds = round(time.monotonic() - started, 3)
     state.progress(summary.seen, summary.seen, f"Indexed {source}")
     return summary
+
+
+def _stored_meta(target: Path, source: Path) -> dict | None:
+    """The meta of the catalogue at ``target``, None when there is none yet."""
+    if not target.exists():
+        return None
+    with Catalogue.open(target) as existing:
+        meta = existing.meta
+    if meta.get("source") not in (None, str(source)):
+        raise CatalogueError(
+            f"The catalogue {target} lists {meta['source']}, not {source}; "
+            "choose another --catalogue file."
+        )
+    return meta
+
+
+def _choose_layout(source: Path, layout: str, stored, relayout: bool, target: Path) -> str:
+    """The layout asked for; on a rescan the catalogue's own unless ``relayout``."""
+    if layout != "auto" and layout not in LAYOUTS:
+        raise CatalogueError(f"Unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}.")
+    before = stored.get("layout") if stored and not relayout else None
+    if layout == "auto":
+        return before or detect_layout(source)
+    if before and layout != before:
+        raise CatalogueError(
+            f"The catalogue {target} lists {source} in the {before} layout; rescanning it as "
+            f"{layout} would relabel its images. Leave out --layout to rescan it as {before}, "
+            "or add --relayout to relabel them."
+        )
+    return layout
+
+
+def _choose_labels(source: Path, layout: str, labels, stored, target: Path):
+    """(the ilsvrc-val label file, whether it is the one the last scan used)."""
+    if labels:
+        if layout != "ilsvrc-val":
+            raise CatalogueError(
+                f"--labels is for the ilsvrc-val layout; {source} is indexed as {layout}."
+            )
+        return Path(labels).expanduser().resolve(), False
+    if layout == "ilsvrc-val" and stored and stored.get("labels"):
+        remembered = Path(stored["labels"])
+        if not remembered.is_file():
+            raise CatalogueError(
+                f"The catalogue {target} was indexed with the label file {remembered}, which "
+                "is gone; give the label file with --labels FILE."
+            )
+        return remembered, True
+    return None, False
 
 
 # A source's rows: from disk (path, raw_path, label, size, mtime_ns), from a manifest (path,

@@ -398,3 +398,71 @@ def test_a_label_file_that_is_not_one_is_refused(shared_data, nouns, tmp_path, n
             root, nouns=nouns, catalogue=tmp_path / "c.sqlite", labels=shared_data / name
         )
     assert not (tmp_path / "c.sqlite").exists()
+
+
+def _content(path: Path) -> tuple:
+    """Everything a rescan could change in a catalogue."""
+    with sqlite3.connect(path) as db:
+        return tuple(
+            db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("meta", "images", "scans", "label_counts")
+        )
+
+
+@pytest.fixture
+def val_catalogue(shared_data, nouns, tmp_path):
+    """(val folder, label file, catalogue) of four ILSVRC2012 val files and a copy of the
+    real label file."""
+    labels = tmp_path / "labels.txt"
+    shutil.copyfile(shared_data / "ilsvrc2012" / "validation_synset_labels.txt", labels)
+    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2, 3, 4)})
+    path = tmp_path / "c.sqlite"
+    summary = index_catalogue(root, nouns=nouns, catalogue=path, labels=labels)
+    assert (summary.labelled, summary.labels, summary.labels_reused) == (4, str(labels), False)
+    return root, labels, path
+
+
+def test_a_rescan_remembers_the_label_file(nouns, val_catalogue):
+    root, labels, path = val_catalogue
+    (root / "ILSVRC2012_val_00000005.JPEG").write_bytes(JPEG)
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (summary.added, summary.labelled, summary.no_label) == (1, 5, 0)
+    assert (summary.labels, summary.labels_reused) == (str(labels), True)
+
+    before = _content(path)
+    labels.unlink()
+    with pytest.raises(CatalogueError, match=r"label file .*labels.txt, which is gone; .*--labels"):
+        index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _content(path) == before
+
+
+def test_a_rescan_in_another_layout_is_refused_unless_asked_for(nouns, val_catalogue):
+    root, labels, path = val_catalogue
+    before = _content(path)
+    with pytest.raises(CatalogueError, match=r"in the ilsvrc-val layout; .* as flat .*--relayout"):
+        index_catalogue(root, nouns=nouns, catalogue=path, layout="flat")
+    assert _content(path) == before, "a refused rescan leaves the catalogue as it was"
+    with pytest.raises(CatalogueError, match="--labels is for the ilsvrc-val layout"):
+        index_catalogue(
+            root, nouns=nouns, catalogue=path, layout="flat", labels=labels, relayout=True
+        )
+    assert _content(path) == before
+
+    same = index_catalogue(root, nouns=nouns, catalogue=path, layout="ilsvrc-val")
+    assert (same.layout, same.changed, same.labelled) == ("ilsvrc-val", 0, 4)
+    relabelled = index_catalogue(root, nouns=nouns, catalogue=path, layout="flat", relayout=True)
+    assert (relabelled.layout, relabelled.changed, relabelled.no_label) == ("flat", 4, 4)
+    assert relabelled.labels is None
+
+
+def test_a_rescan_keeps_the_catalogues_layout(nouns, tmp_path):
+    # wnid folders holding files named after their wnid: detected as folders, indexed as flat
+    root = _tree(tmp_path / "data", {f"{TENCH}/{DOG}_1.JPEG": JPEG})
+    path = tmp_path / "c.sqlite"
+    assert index_catalogue(root, nouns=nouns, catalogue=path, layout="flat").synsets == 1
+    again = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (again.layout, again.changed) == ("flat", 0)
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.direct_counts(nouns) == {DOG: 1}
+    detected = index_catalogue(root, nouns=nouns, catalogue=path, relayout=True)
+    assert (detected.layout, detected.changed) == ("folders", 1)
