@@ -350,7 +350,7 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> N
     and label file. The dataset is only read.
     """
     from explorer.core.catalogue import index_catalogue
-    from explorer.core.taxonomy import load_noun_wnids
+    from explorer.core.taxonomy import load_noun_wnids, load_synset_names
 
     progress = StderrProgress()
     try:
@@ -362,6 +362,7 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> N
             layout=layout,
             labels=labels,
             relayout=relayout,
+            synset_names=lambda: load_synset_names(obj.wordnet, obj.data_dir),
             data_dir=obj.data_dir,
             state=progress,
         )
@@ -402,6 +403,13 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> N
             f"Skipped:   {plural(summary.other_files, 'non-image file')}; "
             f"{plural(summary.stat_failed, 'image')} could not be stat'ed; "
             f"{plural(summary.unreadable_dirs, 'unreadable folder')}"
+        )
+    if summary.relabelled:
+        examples = ", ".join(f"{a} → {b}" for a, b in summary.relabelled_examples.items())
+        more = ", ..." if summary.relabelled > len(summary.relabelled_examples) else ""
+        echo(
+            f"Read as:   {plural(summary.relabelled, 'label')} given as an offset or synset "
+            f"name, stored as wnids: {examples}{more}"
         )
     for warning in summary.warnings:
         echo(f"Warning:   {warning}")

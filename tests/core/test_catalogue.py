@@ -466,3 +466,69 @@ def test_a_rescan_keeps_the_catalogues_layout(nouns, tmp_path):
         assert catalogue.direct_counts(nouns) == {DOG: 1}
     detected = index_catalogue(root, nouns=nouns, catalogue=path, relayout=True)
     assert (detected.layout, detected.changed) == ("folders", 1)
+
+
+LABEL_FORMS = {  # label as written -> what it is stored as
+    TENCH: TENCH,
+    "2084071": DOG,  # an offset, as `wnexplorer show 2084071` takes it
+    "01443537": GOLDFISH,  # a zero-padded offset
+    "dog.n.01": DOG,  # a synset name
+    "Goldfish.N.01": GOLDFISH,  # in any case, as Taxonomy.resolve takes it
+    "run.v.01": "run.v.01",  # a verb: no noun, kept as written
+    "123": "123",  # no synset at that offset
+    "n99999999": "n99999999",
+    "wn31-02086723-n": "wn31-02086723-n",
+}
+
+
+def _forms_manifest(folder: Path) -> Path:
+    manifest = folder / "forms.csv"
+    rows = [f"{i}.JPEG,{label}" for i, label in enumerate(LABEL_FORMS)]
+    manifest.write_text("path,label\n" + "\n".join(rows) + "\n")
+    return manifest
+
+
+def test_labels_in_every_form_the_cli_takes_are_stored_as_wnids(nouns, tmp_path):
+    manifest = _forms_manifest(tmp_path)
+    path = tmp_path / "c.sqlite"
+    summary = index_catalogue(manifest, nouns=nouns, catalogue=path)
+    assert (summary.images, summary.labelled, summary.synsets) == (9, 5, 3)
+    assert summary.relabelled == 4
+    assert summary.relabelled_examples == {
+        "01443537": GOLDFISH, "2084071": DOG, "Goldfish.N.01": GOLDFISH, "dog.n.01": DOG,
+    }  # fmt: skip
+    with Catalogue.open(path) as catalogue:
+        stored = dict(catalogue.db.execute("SELECT path, wnid FROM images"))
+    assert stored == {f"{i}.JPEG": wnid for i, wnid in enumerate(LABEL_FORMS.values())}
+    notes = {e["label"]: e["note"] for e in summary.odd_labels}
+    assert notes["n99999999"] == (
+        "n99999999: no such noun in WordNet 3.0 (a WordNet 3.1 id? ImageNet uses 3.0)"
+    )
+    assert "a WordNet 3.1 or Open English WordNet id?" in notes["wn31-02086723-n"]
+    assert notes["123"] == "123: not a WordNet 3.0 wnid, offset or synset name"
+
+    again = index_catalogue(manifest, nouns=nouns, catalogue=path)
+    assert (again.changed, again.added, again.relabelled, again.labelled) == (0, 0, 4, 5)
+
+
+def test_synset_names_are_looked_up_only_when_a_label_looks_like_one(taxonomy, tmp_path):
+    from explorer.core.taxonomy import load_synset_names
+
+    wnids = frozenset(taxonomy.graph)  # what the command line loads: the wnids alone
+    manifest = tmp_path / "m.csv"
+    rows = [f"{i}.JPEG,{TENCH}" for i in range(20)]  # one row in 22 relabelled: no index rebuilt
+    manifest.write_text("\n".join([*rows, "b.JPEG,2084071", "c.JPEG,n99999999"]) + "\n")
+
+    def never():
+        raise AssertionError("no label looks like a synset name")
+
+    summary = index_catalogue(manifest, nouns=wnids, catalogue=tmp_path / "a", synset_names=never)
+    assert (summary.labelled, summary.relabelled, summary.synsets) == (21, 1, 2)
+
+    manifest = _forms_manifest(tmp_path)
+    without = index_catalogue(manifest, nouns=wnids, catalogue=tmp_path / "b")
+    assert without.relabelled == 2  # the offsets; the names need synset_names
+    summary = index_catalogue(
+        manifest, nouns=wnids, catalogue=tmp_path / "c", synset_names=load_synset_names
+    )
+    assert (summary.labelled, summary.relabelled) == (5, 4)
