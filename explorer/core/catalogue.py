@@ -456,8 +456,9 @@ def index_catalogue(
         meta["labels"] = str(labels_path)
 
     report = SourceReport()
-    state.progress(0, None, f"Indexing {source}")
+    # a manifest's first rows and a label file are read here: their errors come first
     batches = _entries(source, layout, labels_path, report)
+    state.progress(0, None, f"Indexing {source}")
     if layout != "manifest":
         # a folder walk waits on its walker processes: a thread overlaps that with the writes;
         # parsing a manifest is pure Python, and a second thread only adds GIL hand-offs
