@@ -763,6 +763,7 @@ def _count_labels(conn: sqlite3.Connection) -> None:
 
 
 def _finish_scan(conn: sqlite3.Connection, scan: int, meta: dict, figures: dict) -> None:
+    conn.execute("DELETE FROM meta WHERE key = 'labels'")  # gone after a --relayout
     conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
     conn.execute(
         "UPDATE scans SET finished = ?, seen = ?, added = ?, changed = ?, restored = ?, "

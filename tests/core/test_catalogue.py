@@ -453,6 +453,8 @@ def test_a_rescan_in_another_layout_is_refused_unless_asked_for(nouns, val_catal
     relabelled = index_catalogue(root, nouns=nouns, catalogue=path, layout="flat", relayout=True)
     assert (relabelled.layout, relabelled.changed, relabelled.no_label) == ("flat", 4, 4)
     assert relabelled.labels is None
+    with Catalogue.open(path) as catalogue:
+        assert "labels" not in catalogue.meta  # a rescan of a flat catalogue takes no --labels
 
 
 def test_a_rescan_keeps_the_catalogues_layout(nouns, tmp_path):
