@@ -432,10 +432,10 @@ def read_manifest(
     LABEL_COLUMNS) and, without one, which column holds the paths. A list of
     wnids is refused with a CatalogueError. Paths may be relative to the
     manifest's folder or absolute. Files are not stat'ed: a manifest of 14
-    million rows must not touch 14 million files. Rows are (path, label):
+    million rows must not touch 14 million files. Rows are (path, label), as
     binding three NULLs per row for size, mtime and raw path cost 14 million
-    rows half their insert time; (path, label, raw_path) in a batch after a
-    name that is not UTF-8.
+    rows half their insert time; from the batch where a name that is not
+    UTF-8 was read, (path, label, raw_path).
     """
     try:
         stream = open(  # noqa: SIM115 - closed by the generator, or below on an error
