@@ -427,15 +427,18 @@ def index_catalogue(
     one transaction, so a cancel (``state.cancel()``) or a crash leaves the
     catalogue as it was. ``nouns`` is the set of WordNet 3.0 noun wnids
     (:func:`explorer.core.taxonomy.load_noun_wnids`, or a taxonomy's graph);
-    labels outside it are kept and reported. A label given as an offset
-    (``2084071``) or a synset name (``dog.n.01``) is stored as its wnid;
-    ``synset_names`` returns the names' wnids (e.g.
-    :func:`explorer.core.taxonomy.load_synset_names`), called only when a
-    label looks like a name; by default the names of ``nouns`` when it is a
-    taxonomy graph. A rescan keeps the catalogue's
-    layout and ilsvrc-val label file unless told otherwise; another layout
-    is refused unless ``relayout`` (it relabels every image). Every check is
-    made before anything is written. Returns an :class:`IndexSummary`.
+    labels outside it are kept and reported.
+
+    A label given as an offset (``2084071``) or a synset name (``dog.n.01``)
+    is stored as its wnid. ``synset_names`` returns the names' wnids (e.g.
+    :func:`explorer.core.taxonomy.load_synset_names`) and is called only when
+    a label looks like a name; by default the names of ``nouns`` when it is a
+    taxonomy graph.
+
+    A rescan keeps the catalogue's layout and ilsvrc-val label file unless
+    told otherwise; another layout is refused unless ``relayout`` (it
+    relabels every image). Every check is made before anything is written.
+    Returns an :class:`IndexSummary`.
     """
     state = state or JobState()
     started = time.monotonic()
