@@ -134,7 +134,7 @@ def label_note(label: str | None, nouns) -> str:
     if kind == LABEL_NOT_NOUN:
         return f"{label}: a WordNet verb, adjective or adverb id, not a noun"
     if WNID.match(label):
-        return f"{label}: no such noun in WordNet 3.0 (a WordNet 3.1 id? ImageNet uses 3.0)"
+        return f"{label}: no such noun in WordNet 3.0; a WordNet 3.1 id? ImageNet uses 3.0"
     if _OTHER_WORDNET_ID.match(label):
         return (
             f"{label}: a WordNet 3.1 or Open English WordNet id? ImageNet uses WordNet 3.0 "

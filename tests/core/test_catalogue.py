@@ -504,7 +504,7 @@ def test_labels_in_every_form_the_cli_takes_are_stored_as_wnids(nouns, tmp_path)
     assert stored == {f"{i}.JPEG": wnid for i, wnid in enumerate(LABEL_FORMS.values())}
     notes = {e["label"]: e["note"] for e in summary.odd_labels}
     assert notes["n99999999"] == (
-        "n99999999: no such noun in WordNet 3.0 (a WordNet 3.1 id? ImageNet uses 3.0)"
+        "n99999999: no such noun in WordNet 3.0; a WordNet 3.1 id? ImageNet uses 3.0"
     )
     assert "a WordNet 3.1 or Open English WordNet id?" in notes["wn31-02086723-n"]
     assert notes["123"] == "123: not a WordNet 3.0 wnid, offset or synset name"
