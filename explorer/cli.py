@@ -369,18 +369,26 @@ parents_option = click.option(
 @click.option(
     "--labels",
     type=click.Path(exists=True, dir_okay=False),
-    help="ilsvrc-val label file: one wnid per line, in file-number order.",
+    help="ilsvrc-val label file: one wnid per line, in file-number order [default on a "
+    "rescan: the one the catalogue was indexed with].",
+)
+@click.option(
+    "--relayout",
+    is_flag=True,
+    help="Rescan in the layout of --layout (or detected anew), not the catalogue's own: "
+    "relabels its images.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
-def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
+def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> None:
     """Index an image collection (ROOT: a dataset folder or a manifest file).
 
     Run it again to rescan: new files are added, changed ones updated, vanished
-    ones marked missing (never deleted). The dataset is only read.
+    ones marked missing (never deleted). A rescan keeps the catalogue's layout
+    and label file. The dataset is only read.
     """
     from explorer.core.catalogue import index_catalogue
-    from explorer.core.taxonomy import load_noun_wnids
+    from explorer.core.taxonomy import load_noun_wnids, load_synset_names
 
     progress = StderrProgress()
     try:
@@ -391,6 +399,8 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
             catalogue=catalogue,
             layout=layout,
             labels=labels,
+            relayout=relayout,
+            synset_names=lambda: load_synset_names(obj.wordnet, obj.data_dir),
             data_dir=obj.data_dir,
             state=progress,
         )
@@ -406,7 +416,10 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
     echo = click.echo
     echo(f"Catalogue: {summary.catalogue}")
     echo(f"Source:    {summary.source} ({summary.layout})")
-    echo(f"Images:    {summary.images:,} on {summary.synsets:,} synsets")
+    if summary.labels:
+        reused = " (the last scan's; --labels FILE gives another)" if summary.labels_reused else ""
+        echo(f"Labels:    {summary.labels}{reused}")
+    echo(f"Images:    {plural(summary.images, 'image')} on {plural(summary.synsets, 'synset')}")
     echo(
         f"This scan: {summary.seen:,} seen, {summary.added:,} added, {summary.changed:,} "
         f"changed, {summary.restored:,} back, {summary.newly_missing:,} gone "
@@ -419,14 +432,25 @@ def index(obj: Context, root, catalogue, layout, labels, as_json) -> None:
             f"labelled with a non-noun synset, {summary.no_label:,} without a label; e.g.:"
         )
         for example in summary.odd_labels[:5]:
-            echo(f"  {example['path']}  ({example['problem']}: {example['label']})")
+            echo(f"  {example['path']}  ({example['note']})")
     if summary.missing:
-        echo(f"Missing:   {summary.missing:,} images listed before are no longer found")
+        listed = "image listed before is" if summary.missing == 1 else "images listed before are"
+        echo(f"Missing:   {summary.missing:,} {listed} no longer found")
     if summary.other_files or summary.stat_failed or summary.unreadable_dirs:
         echo(
-            f"Skipped:   {summary.other_files:,} non-image files; {summary.stat_failed:,} "
-            f"images could not be stat'ed; {summary.unreadable_dirs:,} unreadable folders"
+            f"Skipped:   {plural(summary.other_files, 'non-image file')}; "
+            f"{plural(summary.stat_failed, 'image')} could not be stat'ed; "
+            f"{plural(summary.unreadable_dirs, 'unreadable folder')}"
         )
+    if summary.relabelled:
+        examples = ", ".join(f"{a} → {b}" for a, b in summary.relabelled_examples.items())
+        more = ", ..." if summary.relabelled > len(summary.relabelled_examples) else ""
+        echo(
+            f"Read as:   {plural(summary.relabelled, 'label')} given as an offset or synset "
+            f"name, stored as wnids: {examples}{more}"
+        )
+    for warning in summary.warnings:
+        echo(f"Warning:   {warning}")
     if relinked is not None and (relinked.relinked or relinked.ambiguous):
         echo(
             f"Flags:     {len(relinked.relinked):,} followed a moved or renamed file; "

@@ -19,6 +19,7 @@ never open an image and never write to the dataset folder.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import multiprocessing
 import os
@@ -26,12 +27,13 @@ import re
 from array import array
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
-from itertools import repeat
+from dataclasses import dataclass, field
+from itertools import chain, islice, repeat
 from operator import attrgetter
 from pathlib import Path
 
 from explorer.core.errors import CatalogueError
+from explorer.core.text import plural
 
 LAYOUTS = ("folders", "flat", "ilsvrc-val", "manifest")
 IMAGE_EXTENSIONS = frozenset(
@@ -53,7 +55,6 @@ IMAGE_EXTENSIONS = frozenset(
 WNID = re.compile(r"^n\d{8}$")
 _FLAT_PREFIX = re.compile(r"^(n\d{8})(?=[_.\-\s]|$)")
 _VAL_NUMBER = re.compile(r"ILSVRC20\d\d_val_(\d{8})", re.IGNORECASE)
-_ANY_SYNSET_ID = re.compile(r"^[a-z]\d{8}$")
 
 
 @dataclass
@@ -64,6 +65,7 @@ class SourceReport:
     unreadable_dirs: int = 0
     stat_failed: int = 0  # images listed but not stat-able (dangling link, loop, ...)
     bad_rows: int = 0  # manifest rows without a path
+    warnings: list[str] = field(default_factory=list)  # for the summary, in words
 
 
 def is_image_name(name: str) -> bool:
@@ -326,9 +328,23 @@ def scan_flat(root: Path, report: SourceReport) -> Iterator[list[tuple]]:
 def read_val_labels(labels: Path) -> list[str]:
     """Labels in file-number order: one wnid per line, or LOC_val_solution.csv."""
     try:
-        text = labels.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = labels.read_bytes()
+    except OSError as exc:
         raise CatalogueError(f"Cannot read the label file {labels}: {exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(
+            f"The label file {labels} is not text (byte {exc.start:,} is not UTF-8); --labels "
+            "wants one wnid per line, in file-number order."
+        ) from exc
+    if text.lstrip()[:1] in ("[", "{"):
+        raise CatalogueError(
+            f"The label file {labels} is JSON, not one wnid per line. --labels wants the "
+            "validation labels in file-number order, one wnid per line (like "
+            "validation_synset_labels.txt), or LOC_val_solution.csv; cleanlab's "
+            "imagenet_mturk.json is read by `wnexplorer flags import-label-errors`."
+        )
     lines = text.splitlines()
     if lines and lines[0].lower().startswith("imageid,"):
         by_number = {}
@@ -341,67 +357,185 @@ def read_val_labels(labels: Path) -> list[str]:
 
 
 def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> Iterator[list[tuple]]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: line N of the label file."""
+    """Rows (path, raw_path, label, size, mtime_ns); label: line N of the label file.
+
+    The label file is read (and refused when it is not one) before the walk starts.
+    """
     if labels is None:
         raise CatalogueError(
             "The ilsvrc-val layout needs the label file (one wnid per line, in file-number "
             "order, e.g. ILSVRC2012_validation_ground_truth mapped to wnids): pass --labels FILE."
         )
-    wnids = read_val_labels(labels)
+    return _val_rows(root, labels, read_val_labels(labels), report)
+
+
+def _val_rows(root: Path, labels: Path, wnids: list[str], report: SourceReport):
+    beyond = highest = 0  # files numbered past the label file's last line
 
     def label_of(name: str) -> str | None:
+        nonlocal beyond, highest
         number = _VAL_NUMBER.search(name)
-        if number and 1 <= int(number.group(1)) <= len(wnids):
-            return wnids[int(number.group(1)) - 1] or None
+        if number:
+            if 1 <= int(number.group(1)) <= len(wnids):
+                return wnids[int(number.group(1)) - 1] or None
+            beyond += 1
+            highest = max(highest, int(number.group(1)))
         return None
 
     for listing in walk_folders(root, report):
         yield listing.rows(label_of=label_of)
+    if beyond:
+        report.warnings.append(
+            f"{plural(len(wnids), 'label')} in {labels} for files numbered up to {highest:,}: "
+            f"{plural(beyond, 'image')} {'has' if beyond == 1 else 'have'} no label (is it "
+            "the whole label file?)"
+        )
+
+
+# Header names of the two columns a manifest needs, compared in lower case with "_" for
+# spaces and hyphens; any order, other columns ignored.
+PATH_COLUMNS = frozenset(
+    ["path", "file", "filename", "file_name", "filepath", "file_path", "fname", "relpath",
+     "relative_path", "image", "image_path", "image_file", "image_name", "img", "img_path"]
+)  # fmt: skip
+LABEL_COLUMNS = frozenset(
+    ["wnid", "label", "labels", "synset", "synset_id", "wordnet_id", "class", "class_id",
+     "category", "target"]
+)  # fmt: skip
+_NO_COLUMN = 1 << 30  # an index no row reaches: the manifest has no label column
+_LABEL_LIKE = re.compile(r"^(n\d{8}|\d{1,8}|\S+\.n\.\d\d)$")  # wnid, offset, synset name
+_WNID_LINE = re.compile(r"^n\d{8}(\s|$)")  # imagenet_synsets.txt, LOC_synset_mapping.txt
+_SNIFF_ROWS = 20
+
+# Bytes that are not UTF-8 are decoded as the file system decodes names (surrogateescape),
+# so a manifest row finds its file. The handler counts them: a reader checks its rows for
+# escapes only once one was met, instead of twice per row of a 14-million-row manifest.
+_escapes = [0]
+_surrogateescape = codecs.lookup_error("surrogateescape")
+
+
+def _escape_and_count(error: UnicodeDecodeError) -> tuple[str, int]:
+    _escapes[0] += 1
+    return _surrogateescape(error)
+
+
+codecs.register_error("wnexplorer.manifest", _escape_and_count)
 
 
 def read_manifest(
     manifest: Path, report: SourceReport, batch: int = 50_000
 ) -> Iterator[list[tuple]]:
-    """Rows of a CSV or TSV ``path,wnid`` manifest (a header row is recognised and skipped).
+    """Rows of a CSV or TSV manifest of ``path,label`` rows, in batches.
 
-    Paths may be relative to the manifest's folder or absolute. Files are not
-    stat'ed: a manifest of 14 million rows must not touch 14 million files.
-    Yields rows (path, label) in batches: binding three NULLs per row for size,
-    mtime and raw path cost 14 million rows half their insert time.
+    The first rows decide, once and before any row is yielded: the delimiter,
+    whether a header names the columns (either order, see PATH_COLUMNS and
+    LABEL_COLUMNS) and, without one, which column holds the paths. A list of
+    wnids is refused with a CatalogueError. Paths may be relative to the
+    manifest's folder or absolute. Files are not stat'ed: a manifest of 14
+    million rows must not touch 14 million files. Rows are (path, label), as
+    binding three NULLs per row for size, mtime and raw path cost 14 million
+    rows half their insert time; from the batch where a name that is not
+    UTF-8 was read, (path, label, raw_path).
     """
     try:
-        stream = open(manifest, encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+        stream = open(  # noqa: SIM115 - closed by the generator, or below on an error
+            manifest, encoding="utf-8-sig", errors="wnexplorer.manifest", newline=""
+        )
     except OSError as exc:
         raise CatalogueError(f"Cannot read the manifest {manifest}: {exc}") from exc
-    with stream:
+    escapes = _escapes[0]
+    try:
         first = stream.readline()
-        delimiter = "\t" if "\t" in first else ","
         stream.seek(0)
-        rows = csv.reader(stream, delimiter=delimiter)
+        rows = csv.reader(stream, delimiter="\t" if "\t" in first else ",")
+        head = list(_csv_rows(manifest, rows, islice(rows, _SNIFF_ROWS)))
+        header, path, label = _manifest_columns(manifest, head)
+    except BaseException:
+        stream.close()
+        raise
+    return _manifest_batches(
+        manifest, stream, rows, chain(head[header:], rows), path, label, escapes, report, batch
+    )
+
+
+def _manifest_batches(manifest, stream, reader, rows, path, label, escapes, report, batch):
+    with stream:
         out: list[tuple] = []
-        number = 0
-        try:
-            for number, row in enumerate(rows):
-                if not row or not row[0].strip():
-                    if row:
-                        report.bad_rows += 1
-                    continue
-                label = row[1].strip() if len(row) > 1 else ""
-                if number == 0 and _is_header(row):
-                    continue
-                out.append((row[0].replace("\\", "/"), label or None))
-                if len(out) >= batch:
-                    yield out
-                    out = []
-            yield out
-        except (csv.Error, UnicodeDecodeError) as exc:
+        for row in _csv_rows(manifest, reader, rows):
+            if len(row) <= path or not row[path].strip():
+                if row:
+                    report.bad_rows += 1
+                continue
+            text = row[label].strip() if len(row) > label else ""
+            out.append((row[path].replace("\\", "/"), text or None))
+            if len(out) >= batch:
+                yield _unescaped(out) if _escapes[0] != escapes else out
+                out = []
+        yield _unescaped(out) if _escapes[0] != escapes else out
+
+
+def _csv_rows(manifest: Path, reader, rows: Iterator[list[str]]) -> Iterator[list[str]]:
+    try:
+        yield from rows
+    except csv.Error as exc:
+        raise CatalogueError(
+            f"The manifest {manifest} is not a readable CSV/TSV (line {reader.line_num}): {exc}"
+        ) from exc
+
+
+def _unescaped(rows: list[tuple]) -> list[tuple]:
+    """Rows (path, label, raw_path) that SQLite can store: a path with escaped bytes is kept
+    as a folder scan keeps it (see _display_path), a label is shown with the escapes."""
+    fixed = []
+    for path, label in rows:
+        path, raw = _display_path(path)
+        if label is not None and not label.isascii():
+            label = label.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        fixed.append((path, label, raw))
+    return fixed
+
+
+def _column_name(cell: str) -> str:
+    return cell.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _looks_like_path(cell: str) -> bool:
+    return is_image_name(cell.strip()) or "/" in cell or "\\" in cell
+
+
+def _manifest_columns(manifest: Path, head: list[list[str]]) -> tuple[int, int, int]:
+    """(header rows, path column, label column) from a manifest's first rows."""
+    names = [_column_name(cell) for cell in head[0]] if head else []
+    header = int(
+        any(n in PATH_COLUMNS or n in LABEL_COLUMNS for n in names)
+        and not any(WNID.match(cell.strip()) for cell in head[0])
+    )
+    data = next((row for row in head[header:] if any(cell.strip() for cell in row)), None)
+    if header:
+        label = next((i for i, n in enumerate(names) if n in LABEL_COLUMNS), None)
+        path = next((i for i, n in enumerate(names) if n in PATH_COLUMNS), None)
+        if path is None:  # a label column named: the paths are in the first other one
+            path = 1 if label == 0 and len(names) > 1 else 0
+        if label is None:
+            label = next((i for i in range(len(names)) if i != path), _NO_COLUMN)
+    elif (
+        data is not None
+        and len(data) > 1
+        and _LABEL_LIKE.match(data[0].strip())
+        and _looks_like_path(data[1])
+    ):
+        path, label = 1, 0  # label,path without a header: the cells say which is which
+    else:
+        path, label = 0, 1
+    if data is not None and len(data) > path:
+        cell = data[path].strip()
+        if _WNID_LINE.match(cell) and not _looks_like_path(cell):
+            line = ",".join(data)
             raise CatalogueError(
-                f"The manifest {manifest} is not a readable CSV/TSV (near row {number + 1}): {exc}"
-            ) from exc
-
-
-def _is_header(row: list[str]) -> bool:
-    second = row[1].strip() if len(row) > 1 else ""
-    return not _ANY_SYNSET_ID.match(second) and row[0].strip().lower() in (
-        "path", "file", "filename", "file_name", "image", "image_path", "relpath",
-    )  # fmt: skip
+                f"{manifest} looks like a list of wnids (a line reads {line!r}), not a manifest. "
+                "A manifest lists images, one per line: a path, then its label, e.g. "
+                "train/n01440764/n01440764_10026.JPEG,n01440764 (a first line path,wnid may "
+                "name the columns). Index the images' folder or such a manifest; a list of "
+                "wnids is what `wnexplorer coverage --targets` reads."
+            )
+    return header, path, label

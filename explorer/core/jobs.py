@@ -60,7 +60,9 @@ class StderrProgress(JobState):
         if now - self._last < self._interval and not finished:
             return
         self._last = now
-        if total:
+        if done == 0 and not finished:  # the job starts: its name, not a count of nothing
+            text = f"{self.message} …"
+        elif total:
             text = f"{self.message}: {done:,}/{total:,} ({100 * done // total}%)"
         else:
             text = f"{self.message}: {done:,}"

@@ -411,6 +411,20 @@ def load_noun_wnids(
         return frozenset(row[0] for row in cached.synsets)
 
 
+def load_synset_names(
+    wordnet: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    state: JobState | None = None,
+) -> dict[str, str]:
+    """Every noun synset's name and wnid, read from the cache without building the graph.
+
+    >>> load_synset_names()["dog.n.01"]         # doctest: +SKIP
+    'n02084071'
+    """
+    _source, _cache_path, cached = _current_cache(wordnet, data_dir, state)
+    return {row[1]: row[0] for row in cached.synsets}
+
+
 def load_taxonomy_in_background(
     wordnet: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,

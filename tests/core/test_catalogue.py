@@ -390,3 +390,250 @@ def test_a_catalogue_that_cannot_be_upgraded_is_not_called_damaged(tmp_path, mon
     ) as raised:
         Catalogue.open(path)
     assert "damaged" not in str(raised.value)
+
+
+def _non_utf8_file(folder: Path, name: bytes) -> bytes:
+    """Create ``folder/name`` (a name that is not UTF-8); skip where the file system refuses."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        Path(os.fsdecode(os.path.join(os.fsencode(folder), name))).write_bytes(JPEG)
+    except OSError as exc:
+        pytest.skip(f"this file system refuses names that are not UTF-8: {exc}")
+    return name
+
+
+def test_manifest_that_is_not_utf8_finds_its_files_as_a_folder_scan_does(nouns, tmp_path):
+    data = tmp_path / "data"
+    name = _non_utf8_file(data / DOG, b"caf\xe9.JPEG")  # Latin-1 "café"
+    manifest = data / "latin1.csv"
+    manifest.write_bytes(
+        b"path,wnid\n" + DOG.encode() + b"/" + name + b"," + DOG.encode() + b"\n"
+        b"odd/label.JPEG,dog\xff\n"
+    )
+    summary = index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "m.sqlite")
+    assert (summary.images, summary.labelled) == (2, 1)
+    scanned = index_catalogue(data, nouns=nouns, catalogue=tmp_path / "f.sqlite", layout="folders")
+    assert scanned.images == 1
+    with Catalogue.open(summary.catalogue) as listed, Catalogue.open(scanned.catalogue) as walked:
+        (row,) = listed.images([DOG])
+        assert (row.path, row.raw_path) == (f"{DOG}/caf\\xe9.JPEG", os.fsencode(DOG) + b"/" + name)
+        assert [(r.path, r.raw_path) for r in walked.images([DOG])] == [(row.path, row.raw_path)]
+        on_disk = listed.absolute_path(row.path, row.raw_path)
+        assert on_disk == os.path.join(os.fsencode(data), os.fsencode(DOG), name)
+        assert os.path.isfile(on_disk)
+        assert {e["label"] for e in summary.odd_labels} == {"dog\\xff"}  # kept, shown escaped
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ilsvrc2012/imagenet_synsets.txt",
+        "ilsvrc2012/LOC_synset_mapping.txt",
+        "imagenet21k/fall11_synset_image_counts.tsv",
+    ],
+)
+def test_a_list_of_wnids_is_not_a_manifest(shared_data, nouns, tmp_path, name):
+    with pytest.raises(CatalogueError, match=r"looks like a list of wnids .* not a manifest"):
+        index_catalogue(
+            shared_data / name, nouns=nouns, catalogue=tmp_path / "c.sqlite", layout="manifest"
+        )
+    assert not (tmp_path / "c.sqlite").exists()
+
+
+def test_a_headed_list_of_wnids_is_not_a_manifest(nouns, tmp_path):
+    manifest = tmp_path / "wnids.csv"
+    manifest.write_text(f"wnid\n{TENCH}\n{DOG}\n")
+    with pytest.raises(CatalogueError, match="looks like a list of wnids"):
+        index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"wnid,path\n{TENCH},a.JPEG\n{DOG},b/c.JPEG\n",  # header, reversed
+        f"\ufeffPath,WNID\na.JPEG,{TENCH}\nb/c.JPEG,{DOG}\n",  # Excel's BOM, capitals
+        f"Label\tsplit\tImage Path\n{TENCH}\tval\ta.JPEG\n{DOG}\tval\tb/c.JPEG\n",  # 3 columns
+        f"{TENCH},a.JPEG\n{DOG},b/c.JPEG\n",  # no header: the cells tell the label column
+        "file_name\na.JPEG\nb/c.JPEG\n",  # paths only: no labels
+    ],
+    ids=["reversed-header", "bom", "named-among-three", "reversed-no-header", "paths-only"],
+)
+def test_manifest_columns_are_found_by_name_or_by_their_cells(nouns, tmp_path, text):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(text, encoding="utf-8")
+    summary = index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    assert summary.images == 2 and summary.bad_rows == 0
+    with Catalogue.open(summary.catalogue) as catalogue:
+        labels = dict(catalogue.db.execute("SELECT path, wnid FROM images"))
+    if "file_name" in text:
+        assert labels == {"a.JPEG": None, "b/c.JPEG": None}
+    else:
+        assert labels == {"a.JPEG": TENCH, "b/c.JPEG": DOG}
+
+
+def test_a_short_label_file_is_reported(shared_data, nouns, tmp_path):
+    real = (shared_data / "ilsvrc2012" / "validation_synset_labels.txt").read_text().split()
+    labels = tmp_path / "five.txt"
+    labels.write_text("\n".join(real[:5]) + "\n")
+    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in range(1, 13)})
+    summary = index_catalogue(root, nouns=nouns, catalogue=tmp_path / "c.sqlite", labels=labels)
+    assert (summary.images, summary.labelled, summary.no_label) == (12, 5, 7)
+    assert summary.warnings == [
+        f"5 labels in {labels} for files numbered up to 12: 7 images have no label "
+        "(is it the whole label file?)"
+    ]
+    whole = shared_data / "ilsvrc2012" / "validation_synset_labels.txt"
+    assert index_catalogue(root, nouns=nouns, catalogue=tmp_path / "d", labels=whole).warnings == []
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("known-issues/imagenet_mturk.json", "is JSON, not one wnid per line"),
+        ("known-issues/real.json", "is JSON, not one wnid per line"),
+        ("known-issues/imagenet_val_set_original_labels.npy", "is not text"),
+    ],
+)
+def test_a_label_file_that_is_not_one_is_refused(shared_data, nouns, tmp_path, name, message):
+    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2)})
+    with pytest.raises(CatalogueError, match=message):
+        index_catalogue(
+            root, nouns=nouns, catalogue=tmp_path / "c.sqlite", labels=shared_data / name
+        )
+    assert not (tmp_path / "c.sqlite").exists()
+
+
+def _content(path: Path) -> tuple:
+    """Everything a rescan could change in a catalogue."""
+    with sqlite3.connect(path) as db:
+        return tuple(
+            db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("meta", "images", "scans", "label_counts")
+        )
+
+
+@pytest.fixture
+def val_catalogue(shared_data, nouns, tmp_path):
+    """(val folder, label file, catalogue) of four ILSVRC2012 val files and a copy of the
+    real label file."""
+    labels = tmp_path / "labels.txt"
+    shutil.copyfile(shared_data / "ilsvrc2012" / "validation_synset_labels.txt", labels)
+    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2, 3, 4)})
+    path = tmp_path / "c.sqlite"
+    summary = index_catalogue(root, nouns=nouns, catalogue=path, labels=labels)
+    assert (summary.labelled, summary.labels, summary.labels_reused) == (4, str(labels), False)
+    return root, labels, path
+
+
+def test_a_rescan_remembers_the_label_file(nouns, val_catalogue):
+    root, labels, path = val_catalogue
+    (root / "ILSVRC2012_val_00000005.JPEG").write_bytes(JPEG)
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (summary.added, summary.labelled, summary.no_label) == (1, 5, 0)
+    assert (summary.labels, summary.labels_reused) == (str(labels), True)
+
+    before = _content(path)
+    labels.unlink()
+    with pytest.raises(CatalogueError, match=r"label file .*labels.txt, which is gone; .*--labels"):
+        index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _content(path) == before
+
+
+def test_a_rescan_in_another_layout_is_refused_unless_asked_for(nouns, val_catalogue):
+    root, labels, path = val_catalogue
+    before = _content(path)
+    with pytest.raises(CatalogueError, match=r"in the ilsvrc-val layout; .* as flat .*--relayout"):
+        index_catalogue(root, nouns=nouns, catalogue=path, layout="flat")
+    assert _content(path) == before, "a refused rescan leaves the catalogue as it was"
+    with pytest.raises(CatalogueError, match="--labels is for the ilsvrc-val layout"):
+        index_catalogue(
+            root, nouns=nouns, catalogue=path, layout="flat", labels=labels, relayout=True
+        )
+    assert _content(path) == before
+
+    same = index_catalogue(root, nouns=nouns, catalogue=path, layout="ilsvrc-val")
+    assert (same.layout, same.changed, same.labelled) == ("ilsvrc-val", 0, 4)
+    relabelled = index_catalogue(root, nouns=nouns, catalogue=path, layout="flat", relayout=True)
+    assert (relabelled.layout, relabelled.changed, relabelled.no_label) == ("flat", 4, 4)
+    assert relabelled.labels is None
+    with Catalogue.open(path) as catalogue:
+        assert "labels" not in catalogue.meta  # a rescan of a flat catalogue takes no --labels
+
+
+def test_a_rescan_keeps_the_catalogues_layout(nouns, tmp_path):
+    # wnid folders holding files named after their wnid: detected as folders, indexed as flat
+    root = _tree(tmp_path / "data", {f"{TENCH}/{DOG}_1.JPEG": JPEG})
+    path = tmp_path / "c.sqlite"
+    assert index_catalogue(root, nouns=nouns, catalogue=path, layout="flat").synsets == 1
+    again = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (again.layout, again.changed) == ("flat", 0)
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.direct_counts(nouns) == {DOG: 1}
+    detected = index_catalogue(root, nouns=nouns, catalogue=path, relayout=True)
+    assert (detected.layout, detected.changed) == ("folders", 1)
+
+
+LABEL_FORMS = {  # label as written -> what it is stored as
+    TENCH: TENCH,
+    "2084071": DOG,  # an offset, as `wnexplorer show 2084071` takes it
+    "01443537": GOLDFISH,  # a zero-padded offset
+    "dog.n.01": DOG,  # a synset name
+    "Goldfish.N.01": GOLDFISH,  # in any case, as Taxonomy.resolve takes it
+    "run.v.01": "run.v.01",  # a verb: no noun, kept as written
+    "123": "123",  # no synset at that offset
+    "n99999999": "n99999999",
+    "wn31-02086723-n": "wn31-02086723-n",
+}
+
+
+def _forms_manifest(folder: Path) -> Path:
+    manifest = folder / "forms.csv"
+    rows = [f"{i}.JPEG,{label}" for i, label in enumerate(LABEL_FORMS)]
+    manifest.write_text("path,label\n" + "\n".join(rows) + "\n")
+    return manifest
+
+
+def test_labels_in_every_form_the_cli_takes_are_stored_as_wnids(nouns, tmp_path):
+    manifest = _forms_manifest(tmp_path)
+    path = tmp_path / "c.sqlite"
+    summary = index_catalogue(manifest, nouns=nouns, catalogue=path)
+    assert (summary.images, summary.labelled, summary.synsets) == (9, 5, 3)
+    assert summary.relabelled == 4
+    assert summary.relabelled_examples == {
+        "01443537": GOLDFISH, "2084071": DOG, "Goldfish.N.01": GOLDFISH, "dog.n.01": DOG,
+    }  # fmt: skip
+    with Catalogue.open(path) as catalogue:
+        stored = dict(catalogue.db.execute("SELECT path, wnid FROM images"))
+    assert stored == {f"{i}.JPEG": wnid for i, wnid in enumerate(LABEL_FORMS.values())}
+    notes = {e["label"]: e["note"] for e in summary.odd_labels}
+    assert notes["n99999999"] == (
+        "n99999999: no such noun in WordNet 3.0; a WordNet 3.1 id? ImageNet uses 3.0"
+    )
+    assert "a WordNet 3.1 or Open English WordNet id?" in notes["wn31-02086723-n"]
+    assert notes["123"] == "123: not a WordNet 3.0 wnid, offset or synset name"
+
+    again = index_catalogue(manifest, nouns=nouns, catalogue=path)
+    assert (again.changed, again.added, again.relabelled, again.labelled) == (0, 0, 4, 5)
+
+
+def test_synset_names_are_looked_up_only_when_a_label_looks_like_one(taxonomy, tmp_path):
+    from explorer.core.taxonomy import load_synset_names
+
+    wnids = frozenset(taxonomy.graph)  # what the command line loads: the wnids alone
+    manifest = tmp_path / "m.csv"
+    rows = [f"{i}.JPEG,{TENCH}" for i in range(20)]  # one row in 22 relabelled: no index rebuilt
+    manifest.write_text("\n".join([*rows, "b.JPEG,2084071", "c.JPEG,n99999999"]) + "\n")
+
+    def never():
+        raise AssertionError("no label looks like a synset name")
+
+    summary = index_catalogue(manifest, nouns=wnids, catalogue=tmp_path / "a", synset_names=never)
+    assert (summary.labelled, summary.relabelled, summary.synsets) == (21, 1, 2)
+
+    manifest = _forms_manifest(tmp_path)
+    without = index_catalogue(manifest, nouns=wnids, catalogue=tmp_path / "b")
+    assert without.relabelled == 2  # the offsets; the names need synset_names
+    summary = index_catalogue(
+        manifest, nouns=wnids, catalogue=tmp_path / "c", synset_names=load_synset_names
+    )
+    assert (summary.labelled, summary.relabelled) == (5, 4)

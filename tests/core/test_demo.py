@@ -110,7 +110,7 @@ def test_the_audit_finds_each_deliberate_problem_and_nothing_else(demo):
     assert found == {p: {code} for p, code in wanted.items()}  # every clean image is clean
     assert summary["duplicate_groups"] == 1
     (unsorted,) = [p for p, code in DEMO_PROBLEMS.items() if code == "no_label"]
-    assert odd == [{"path": unsorted, "label": None, "problem": "no_label"}]
+    assert odd == [{"path": unsorted, "label": None, "problem": "no_label", "note": "no label"}]
 
 
 def test_a_second_call_reuses_the_demo(demo, taxonomy):

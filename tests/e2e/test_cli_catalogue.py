@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import sqlite3
 
 import not_catalogues
 import pytest
@@ -71,7 +74,7 @@ def test_index_counts_coverage_audit(capsys, dataset, tmp_path):
 
 def test_dataset_folder_finds_its_default_catalogue(capsys, dataset):
     status, out, _ = run(capsys, "index", str(dataset))
-    assert status == 0 and "Images:    6 on 2 synsets" in out
+    assert status == 0 and "Images:    6 images on 2 synsets" in out
     status, out, _ = run(capsys, "counts", TENCH, "--catalogue", str(dataset))
     assert status == 0 and f"{TENCH}" in out and "tench.n.01" in out
 
@@ -167,3 +170,129 @@ def test_an_unexpected_os_error_is_one_line_but_a_bug_is_not_hidden(capsys, monk
     monkeypatch.setattr(explorer.core.taxonomy, "load_taxonomy", bug)
     with pytest.raises(ValueError, match="a programming error"):
         main(["stats"])
+
+
+def test_index_summary_words(capsys, tmp_path):
+    root = tmp_path / "data"
+    (root / TENCH).mkdir(parents=True)
+    (root / "misc").mkdir()
+    jpeg = encode(photo(), "JPEG")
+    (root / TENCH / "a.JPEG").write_bytes(jpeg)
+    (root / "misc" / "b.JPEG").write_bytes(jpeg)
+    (root / "misc" / "notes.txt").write_text("not an image")
+    status, out, err = run(capsys, "index", str(root), "--catalogue", tmp_path / "c.sqlite")
+    assert status == 0
+    assert "Images:    2 images on 1 synset\n" in out
+    assert "  misc/b.JPEG  (no label)\n" in out and "None" not in out
+    assert "Skipped:   1 non-image file; 0 images could not be stat'ed; 0 unreadable folders" in out
+    assert ": 0\n" not in err  # no count of nothing before the job starts
+    (root / TENCH / "a.JPEG").unlink()
+    status, out, _ = run(capsys, "index", str(root), "--catalogue", tmp_path / "c.sqlite")
+    assert "Images:    1 image on 0 synsets\n" in out
+    assert "Missing:   1 image listed before is no longer found\n" in out
+
+
+# --- bad input: each a one-line error before anything is written, or a summary that says ---
+
+JPEG = encode(photo(), "JPEG")
+
+
+def _val_folder(tmp_path, numbers) -> str:
+    root = tmp_path / "val"
+    root.mkdir()
+    for number in numbers:
+        (root / f"ILSVRC2012_val_{number:08d}.JPEG").write_bytes(JPEG)
+    return str(root)
+
+
+def _non_utf8_manifest(tmp_path, shared):
+    try:
+        (tmp_path / os.fsdecode(b"caf\xe9.JPEG")).write_bytes(JPEG)
+    except OSError as exc:
+        pytest.skip(f"this file system refuses names that are not UTF-8: {exc}")
+    (tmp_path / "latin1.csv").write_bytes(b"caf\xe9.JPEG,n02084071\n")
+    return [tmp_path / "latin1.csv"], 0, "Images:    1 image on 1 synset\n"
+
+
+def _wnid_list(tmp_path, shared):
+    wnids = shared() / "ilsvrc2012" / "imagenet_synsets.txt"
+    return [wnids, "--layout", "manifest"], 1, "looks like a list of wnids"
+
+
+def _reversed_header(tmp_path, shared):
+    (tmp_path / "m.csv").write_text(f"wnid,path\n{DOG},a.JPEG\n{TENCH},b.JPEG\n")
+    return [tmp_path / "m.csv"], 0, "Images:    2 images on 2 synsets\n"
+
+
+def _label_forms(tmp_path, shared):
+    (tmp_path / "m.csv").write_text(f"path,label\na.JPEG,dog.n.01\nb.JPEG,2084071\nc.JPEG,{DOG}\n")
+    read = "Read as:   2 labels given as an offset or synset name, stored as wnids: "
+    return [tmp_path / "m.csv"], 0, read + f"2084071 → {DOG}, dog.n.01 → {DOG}\n"
+
+
+def _json_as_labels(tmp_path, shared):
+    mturk = shared() / "known-issues" / "imagenet_mturk.json"
+    return [_val_folder(tmp_path, (1, 2)), "--labels", mturk], 1, "is JSON, not one wnid per line"
+
+
+def _short_label_file(tmp_path, shared):
+    real = (shared() / "ilsvrc2012" / "validation_synset_labels.txt").read_text().split()
+    (tmp_path / "five.txt").write_text("\n".join(real[:5]))
+    val = _val_folder(tmp_path, range(1, 13))
+    warning = "Warning:   5 labels in {} for files numbered up to 12: 7 images have no label"
+    return [val, "--labels", tmp_path / "five.txt"], 0, warning.format(tmp_path / "five.txt")
+
+
+def _val_catalogue(tmp_path, shared) -> str:
+    labels = shared() / "ilsvrc2012" / "validation_synset_labels.txt"
+    val = _val_folder(tmp_path, (1, 2, 3))
+    args = ["index", val, "--catalogue", str(tmp_path / "c.sqlite"), "--labels", str(labels)]
+    assert main(args) == 0
+    return val
+
+
+def _wrong_layout_on_rescan(tmp_path, shared):
+    val = _val_catalogue(tmp_path, shared)
+    return [val, "--layout", "flat"], 1, "in the ilsvrc-val layout; rescanning it as flat would"
+
+
+def _rescan_without_labels(tmp_path, shared):
+    val = _val_catalogue(tmp_path, shared)
+    labels = shared() / "ilsvrc2012" / "validation_synset_labels.txt"
+    return [val], 0, f"Labels:    {labels} (the last scan's; --labels FILE gives another)\n"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        _non_utf8_manifest,
+        _wnid_list,
+        _reversed_header,
+        _label_forms,
+        _json_as_labels,
+        _short_label_file,
+        _wrong_layout_on_rescan,
+        _rescan_without_labels,
+    ],
+    ids=lambda case: case.__name__.strip("_").replace("_", "-"),
+)
+def test_bad_input_is_refused_or_reported(capsys, request, tmp_path, case):
+    """Each case gives the index arguments, the exit status and what the output must say."""
+    args, expected, needle = case(tmp_path, lambda: request.getfixturevalue("shared_data"))
+    catalogue = tmp_path / "c.sqlite"
+    before = _dump(catalogue)
+    capsys.readouterr()
+    status, out, err = run(capsys, "index", *args, "--catalogue", catalogue)
+    assert status == expected, err
+    if status == 0:
+        assert needle in out and "Traceback" not in err
+    else:
+        assert out == "" and len(err.strip().splitlines()) == 1 and needle in err.splitlines()[-1]
+        assert _dump(catalogue) == before, "a refused index writes nothing"
+
+
+def _dump(catalogue) -> list[str] | None:
+    if not catalogue.exists():
+        return None
+    with contextlib.closing(sqlite3.connect(catalogue)) as db:
+        return list(db.iterdump())
