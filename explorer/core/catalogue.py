@@ -181,8 +181,12 @@ def _file_kind(path: Path) -> str:
     return "a binary file" if b"\0" in head else _TEXT
 
 
+def _looks(kind: str) -> str:
+    return "it is empty" if kind == _EMPTY else f"it looks like {kind}"
+
+
 def _not_a_catalogue(path: Path, kind: str) -> str:
-    looks = "it is empty" if kind == _EMPTY else f"it looks like {kind}"
+    looks = _looks(kind)
     if kind == _TEXT:
         command = f"wnexplorer index {shlex.quote(str(path))}"
         advice = f"if it lists images (path,wnid rows), index it with `{command}`"
@@ -616,6 +620,12 @@ def _stored_meta(target: Path, source: Path) -> dict | None:
     """The meta of the catalogue at ``target``, None when there is none yet."""
     if not target.exists():
         return None
+    kind = _file_kind(target)
+    if kind != _SQLITE:  # Catalogue.open's advice (index it) would be wrong here
+        raise CatalogueError(
+            f"{target} is not a catalogue ({_looks(kind)}); `wnexplorer index` writes only to a "
+            "new file or to a catalogue of its own: choose another --catalogue file."
+        )
     with Catalogue.open(target) as existing:
         meta = existing.meta
     if meta.get("source") not in (None, str(source)):

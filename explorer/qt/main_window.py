@@ -680,12 +680,15 @@ class MainWindow(QMainWindow):
 
     def index_source(self, source: str, layout: str = "auto", labels: str | None = None) -> None:
         """Index (or rescan) a dataset in the background, then open its catalogue."""
-        from explorer.core.catalogue import index_catalogue
+        from explorer.core.catalogue import default_catalogue_path, index_catalogue
         from explorer.core.catalogue_sources import detect_layout
         from explorer.core.errors import CatalogueError
         from explorer.core.taxonomy import load_noun_wnids
 
-        if layout == "auto":
+        target = self.catalogue.path if self._is_current_source(source) else None
+        indexed = (target or default_catalogue_path(source, self.data_dir)).is_file()
+        # a rescan keeps the catalogue's layout and label file (the core remembers them)
+        if layout == "auto" and not indexed:
             try:
                 layout = detect_layout(Path(source))
             except CatalogueError as exc:
@@ -704,8 +707,7 @@ class MainWindow(QMainWindow):
             nouns = self.taxonomy.graph if self.taxonomy else load_noun_wnids(None, self.data_dir)
             summary = index_catalogue(
                 source, nouns=nouns, layout=layout, labels=labels, data_dir=self.data_dir,
-                catalogue=self.catalogue.path if self._is_current_source(source) else None,
-                state=state,
+                catalogue=target, state=state,
             )  # fmt: skip
             return summary, relink_after_scan(summary.catalogue, summary)
 

@@ -296,3 +296,25 @@ def _dump(catalogue) -> list[str] | None:
         return None
     with contextlib.closing(sqlite3.connect(catalogue)) as db:
         return list(db.iterdump())
+
+
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [
+        ("text file", "writes only to a new file or to a catalogue of its own"),
+        ("JPEG image", "(it looks like a JPEG image); `wnexplorer index` writes only"),
+        ("empty file", "(it is empty); `wnexplorer index` writes only"),
+        ("foreign SQLite", "not a WordNet Explorer catalogue"),
+    ],
+)
+def test_index_never_writes_into_a_file_that_is_not_its_catalogue(
+    capsys, dataset, tmp_path, case, needle
+):
+    folder = tmp_path / "given"
+    folder.mkdir()
+    given = not_catalogues.make(case, folder)
+    before = not_catalogues.snapshot(folder)
+    status, out, err = run(capsys, "index", dataset, "--catalogue", given)
+    assert status == 1 and out == "" and needle in err and len(err.splitlines()) == 1, err
+    assert "wnexplorer index " + str(given) not in err  # not the advice to index that file
+    assert not_catalogues.snapshot(folder) == before

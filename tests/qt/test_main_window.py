@@ -14,7 +14,7 @@ import pytest
 from hostile_corpus import encode, photo
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from explorer.core.audit import audit_catalogue
 from explorer.core.catalogue import Catalogue, index_catalogue, resolve_catalogue
@@ -178,6 +178,30 @@ def _dataset(root: Path, images: int = 4) -> Path:
     for i in range(images):
         (root / TENCH / f"{i}.JPEG").write_bytes(encode(photo(), "JPEG", quality=60 + i))
     return root
+
+
+def test_rescanning_a_val_folder_does_not_ask_for_its_labels_again(
+    qtbot, window, taxonomy, tmp_path, monkeypatch, session_data_dir
+):
+    val = tmp_path / "val"
+    val.mkdir()
+    for number in (1, 2, 3):
+        (val / f"ILSVRC2012_val_{number:08d}.JPEG").write_bytes(encode(photo(), "JPEG"))
+    labels = tmp_path / "labels.txt"
+    labels.write_text(f"{TENCH}\n{TENCH}\nn02084071\n")
+    index_catalogue(val, nouns=taxonomy.graph, labels=labels, data_dir=session_data_dir)
+    (val / "ILSVRC2012_val_00000002.JPEG").unlink()
+
+    def no_dialog(*_args):
+        raise AssertionError("asked for the label file the catalogue remembers")
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", no_dialog)
+    window.index_source(str(val))  # Catalogue > Open folder... on the same folder
+    qtbot.waitUntil(
+        lambda: window.catalogue is not None and window._busy_job is None, timeout=20_000
+    )
+    assert window.catalogue.layout == "ilsvrc-val"
+    assert window.counts.of(TENCH)["direct"] == 1 and window.counts.of("n02084071")["direct"] == 1
 
 
 @pytest.fixture
