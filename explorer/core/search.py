@@ -23,9 +23,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from explorer.core.errors import TaxonomyError
 from explorer.core.taxonomy_cache import LEMMA_SEPARATOR, normalise
 
 TIERS = ("id", "exact", "prefix", "substring", "gloss")
+# The longest lemma is 70 characters: 200 leaves room for a few gloss words. An unbounded
+# query made the trigram and gloss matches cost 10.5 GB and 71 s for 1 MB of text.
+MAX_QUERY_CHARS = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a NUL ended FTS phrases early ("unterminated")
 _WNID = re.compile(r"^n?(\d{1,8})$")
 _SYNSET_NAME = re.compile(r"^.+\.n\.\d+$")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -84,8 +89,17 @@ class SynsetSearch:
             self._local.db = None
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
-        """Return up to ``limit`` synsets matching ``text``, best first."""
-        query = normalise(text)
+        """Return up to ``limit`` synsets matching ``text``, best first.
+
+        Raises TaxonomyError for a query longer than MAX_QUERY_CHARS; control
+        characters count as spaces.
+        """
+        if len(text) > MAX_QUERY_CHARS:
+            raise TaxonomyError(
+                f"A search takes at most {MAX_QUERY_CHARS} characters; this one has "
+                f"{len(text):,}. Search for a lemma, a wnid or a few words of a gloss."
+            )
+        query = normalise(_CONTROL.sub(" ", text))
         if not query or limit <= 0:
             return []
         hits: list[SearchHit] = []

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 from explorer.core.errors import ExplorerError
 from explorer.core.flags import REASONS, default_curator
 from explorer.core.image_list import CURATION_FILTERS
+from explorer.core.search import MAX_QUERY_CHARS
 from explorer.core.text import plural
 from explorer.qt.coverage_view import CoverageView
 from explorer.qt.curation_panel import CurationPanel, WrongLabelDialog
@@ -108,8 +109,20 @@ def _list_images(catalogue_path: str, wnids: list[str], state) -> list:
         return catalogue.images(wnids)
 
 
+def _search_answer(taxonomy, text: str, state) -> tuple[str, list, str]:
+    """(text, hits, why there are none) for the SearchBox, on a worker thread."""
+    try:
+        return text, taxonomy.search(text, limit=50), ""
+    except ExplorerError as exc:
+        return text, [], str(exc)
+
+
 class SearchBox(QWidget):
-    """A search field with its result list; ``chosen`` gives the wnid picked."""
+    """A search field with its result list; ``chosen`` gives the wnid picked.
+
+    Searches run on a worker thread (a query takes up to a few hundred ms on the
+    trigram and gloss indexes); an answer to text the user has since changed is dropped.
+    """
 
     chosen = Signal(str)
 
@@ -117,6 +130,7 @@ class SearchBox(QWidget):
         super().__init__(parent)
         self.field = QLineEdit(placeholderText="Search: lemma, wnid, offset or gloss words")
         self.field.setClearButtonEnabled(True)
+        self.field.setMaxLength(MAX_QUERY_CHARS)  # a pasted megabyte is cut, not searched
         self.results = QListWidget()
         self.results.setVisible(False)
         self.results.setMaximumHeight(260)
@@ -125,6 +139,10 @@ class SearchBox(QWidget):
         layout.addWidget(self.field)
         layout.addWidget(self.results)
         self.taxonomy = None
+        self.runner = JobRunner(self)
+        self._asked = None  # the text of the search under way
+        self._answered = None  # the text the results are for
+        self._choose_when_answered = False
         self._timer = QTimer(self, singleShot=True, interval=60)  # as you type, not per key
         self._timer.timeout.connect(self._search)
         self.field.textChanged.connect(lambda _text: self._timer.start())
@@ -151,29 +169,47 @@ class SearchBox(QWidget):
 
     def _search(self) -> None:
         text = self.field.text().strip()
-        self.results.clear()
         if not text or self.taxonomy is None:
+            self._asked = self._answered = None
+            self.results.clear()
             self.results.setVisible(False)
             return
-        for hit in self.taxonomy.search(text, limit=50):
+        if text in (self._asked, self._answered):
+            return
+        self._asked = text
+        # a bound method, not a lambda: Qt drops the answer if the box (a dialog's) is gone
+        self.runner.start(_search_answer, self.taxonomy, text, on_finished=self._show)
+
+    def _show(self, answer: tuple[str, list, str]) -> None:
+        text, hits, problem = answer
+        if text != self.field.text().strip():
+            return  # typed on since: the answer to the new text is on its way
+        self._asked, self._answered = None, text
+        self.results.clear()
+        for hit in hits:
             item = QListWidgetItem(f"{', '.join(hit.lemmas[:3])}  —  {hit.wnid}")
             item.setToolTip(f"{hit.name} ({hit.match} match)\n{hit.gloss}")
             item.setData(Qt.ItemDataRole.UserRole, hit.wnid)
             self.results.addItem(item)
         if not self.results.count():
-            self.results.addItem(QListWidgetItem("No synset matches"))
+            self.results.addItem(QListWidgetItem(problem or "No synset matches"))
         self.results.setVisible(True)
+        if self._choose_when_answered:
+            self._choose_when_answered = False
+            self._choose(self.results.item(0))
 
     def search_now(self) -> None:
-        """Show the results for the text now, not after the typing pause."""
+        """Ask for the results of the text now, not after the typing pause."""
         self._timer.stop()
         self._search()
 
     def _choose_first(self) -> None:
         self._timer.stop()
-        self._search()
-        if self.results.count():
+        if self._answered == self.field.text().strip() and self.results.count():
             self._choose(self.results.item(0))
+        else:  # Enter before the answer: take its first hit when it comes
+            self._choose_when_answered = True
+            self._search()
 
     def _choose(self, item: QListWidgetItem) -> None:
         wnid = item.data(Qt.ItemDataRole.UserRole)
@@ -466,6 +502,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.loader.shutdown()
         self.runner.shutdown()
+        self.search.runner.shutdown()
         self._close_store()
         if self.catalogue is not None:
             self.catalogue.close()

@@ -97,6 +97,11 @@ def test_search_json(capsys):
     assert set(hits[0]) >= {"wnid", "name", "lemmas", "gloss"}
 
 
+def test_search_takes_control_characters_as_spaces(capsys):
+    status, out, _ = run(capsys, "search", "dog\x00catcher", "--json", "--limit", "1")
+    assert status == 0 and json.loads(out)[0]["name"] == "dog_catcher.n.01"
+
+
 def test_search_without_hits_says_so_on_stderr(capsys):
     status, out, err = run(capsys, "search", "qqqzzzxx")
     assert status == 0 and out == "" and "No synset matches" in err
@@ -143,6 +148,7 @@ def test_setup_finds_wordnet_without_installing(capsys):
     [
         (["show", "n99999999"], 1, "not a noun synset"),
         (["show", "qqqzzzxx"], 1, "wnexplorer search"),
+        (["search", "x" * 1_000_000], 1, "at most 200 characters; this one has 1,000,000"),
         (["show", "n02086723"], 1, "Interlingual Index"),  # dog's id in WordNet 3.1
         (["show", "wn31-02086723-n"], 1, "another WordNet than 3.0"),
         (["tree", "oewn-02086723-n"], 1, "another WordNet than 3.0"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from explorer.core.audit import audit_catalogue
 from explorer.core.catalogue import Catalogue, index_catalogue, resolve_catalogue
 from explorer.core.errors import CatalogueError
+from explorer.core.search import MAX_QUERY_CHARS
 from explorer.core.thumbnails import ThumbnailCache
 from explorer.qt.main_window import THUMBNAIL_SIZES, MainWindow
 from explorer.qt.synset_tree_model import WNID_ROLE
@@ -76,6 +78,33 @@ def test_search_selects_the_node_and_fills_the_grid(qtbot, window, catalogue_pat
     assert window.grid_model.rowCount() == 15  # 14 photos and the broken one
     assert "golden retriever" in window.detail.toPlainText()
     assert "2 paths" in window.detail.toPlainText()
+
+
+def test_search_runs_off_the_gui_thread_and_bounds_its_input(qtbot, window, monkeypatch):
+    threads = []
+    real_search = window.taxonomy.search
+
+    def recorded(text, limit=20):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real_search(text, limit)
+
+    monkeypatch.setattr(window.taxonomy, "search", recorded)
+    box = window.search
+    box.field.setText("x" * 1_000_000)  # a pasted megabyte
+    assert len(box.field.text()) == MAX_QUERY_CHARS
+    box.field.setText("dog\x00cat")  # a NUL does not end the query early
+    box.search_now()
+    qtbot.waitUntil(box.results.isVisible, timeout=3000)
+    assert box.results.item(0).data(Qt.ItemDataRole.UserRole) is not None
+    assert threads and not any(threads), "searched on the GUI thread"
+    # an answer to text typed over since is dropped: the results are those of the last text
+    box.field.setText("golden retriever")
+    box.search_now()
+    box.field.setText("tench")
+    box.search_now()
+    qtbot.waitUntil(lambda: box._answered == "tench", timeout=3000)
+    qtbot.wait(200)  # the answer for "golden retriever" has come and gone
+    assert box.results.item(0).data(Qt.ItemDataRole.UserRole) == TENCH
 
 
 def test_thumbnails_arrive_and_broken_files_are_marked(qtbot, window, catalogue_path):
