@@ -1172,6 +1172,21 @@ def _whole_first_sentences(group: click.Group) -> None:
 _whole_first_sentences(cli)
 
 
+def _database_trouble(exc: sqlite3.OperationalError) -> str:
+    """What a SQLite error that is not damage means for the user, and what to do."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (
+            f"a database is busy ({text}): another program (an index, an audit or the window) "
+            "is writing it; try again when it has finished"
+        )
+    if "readonly" in text or "read-only" in text:
+        return f"a database file is read-only ({text}); make it writable, or work on a copy"
+    if "full" in text:
+        return f"the disk is full ({text}); free some space and run the command again"
+    return f"a database could not be read or written ({text})"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status instead of raising."""
     try:
@@ -1188,6 +1203,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except ExplorerError as exc:
         click.echo(f"wnexplorer: error: {exc}", err=True)
+        return EXIT_FAILED
+    except sqlite3.OperationalError as exc:  # busy, read-only, full: the file itself is fine
+        click.echo(f"wnexplorer: error: {_database_trouble(exc)}", err=True)
         return EXIT_FAILED
     except sqlite3.DatabaseError as exc:  # damage found after a file opened cleanly
         click.echo(

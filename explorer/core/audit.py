@@ -88,7 +88,7 @@ def audit_catalogue(
     state = state or JobState()
     started = time.monotonic()
     summary = AuditSummary()
-    with Catalogue.open(catalogue_path) as catalogue:
+    with Catalogue.open(catalogue_path, write=True) as catalogue:
         db = catalogue.db.conn
         pending_sql = _pending_sql(recheck)
         total = db.execute(f"SELECT count(*) FROM ({pending_sql})").fetchone()[0]

@@ -25,6 +25,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -251,11 +252,13 @@ class Catalogue:
         self.meta = meta
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> Catalogue:
+    def open(cls, path: str | os.PathLike, *, write: bool = False) -> Catalogue:
         """Open an existing catalogue; a CatalogueError that says what the file is otherwise.
 
         Only a file found to be a catalogue of a known schema is written to
-        (migrations, WAL): any other file is left byte for byte as it was.
+        (migrations, WAL): any other file is left byte for byte as it was. A
+        catalogue the user cannot write (a read-only mount, someone else's file)
+        opens read-only for reading; ``write=True`` (index, audit) refuses it.
         """
         path = Path(path)
         if not path.exists():
@@ -263,10 +266,23 @@ class Catalogue:
         kind = _file_kind(path)
         if kind != _SQLITE:
             raise CatalogueError(_not_a_catalogue(path, kind))
-        db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=True))
+        read_only = _read_only(path)
+        if write and read_only:
+            raise CatalogueError(
+                f"The catalogue {path} is read-only ({read_only}); index or audit a copy in a "
+                "writable folder (`--catalogue COPY`), or make it writable."
+            )
+        db = _connect(path, read_only)
         try:
             meta = _our_meta(db, path)
-            _upgrade(db, path, meta)
+            if not read_only:
+                _upgrade(db, path, meta)
+            elif MIGRATIONS.pending(db):
+                raise CatalogueError(
+                    f"The catalogue {path} needs an update to this version's schema, but it is "
+                    f"read-only ({read_only}); open it once where it is writable, or copy it "
+                    "to a writable folder and open the copy."
+                )
             return cls(path, db, meta)
         except BaseException:
             db.close()
@@ -386,6 +402,42 @@ def _image_row(image_id, path, wnid, size, present, raw, mtime, fmt, width, heig
         image_id, path, wnid, size, bool(present), raw, mtime, fmt, width, height, mode, codes,
         problems is not None,
     )  # fmt: skip
+
+
+# How long a command waits for another writer (an index or audit commits in batches) before
+# it reports the catalogue busy; sqlite3's default of 5 s is short for a 14M-row rescan's commit.
+BUSY_TIMEOUT_S = 30.0
+
+
+def _read_only(path: Path) -> str:
+    """Why the catalogue cannot be written here ("" when it can). SQLite also writes its
+    -wal and -shm files beside it, so the folder must be writable too."""
+    for target, what in ((path, "the file"), (path.parent, "its folder")):
+        if not os.access(target, os.W_OK):
+            return f"{what} cannot be written"
+    return ""
+
+
+def _connect(path: Path, read_only: str) -> sqlite_utils.Database:
+    """A connection to ``path``; read-only ones never write a byte, -wal and -shm included."""
+    if not read_only:
+        return sqlite_utils.Database(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S))
+    uri = "file:" + urllib.parse.quote(os.fsdecode(path.absolute())) + "?mode=ro"
+    try:
+        return _readable(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S))
+    except sqlite3.OperationalError:
+        # A WAL database opens read-only when its -shm can be made; on a read-only mount it
+        # cannot, and only an immutable open reads it (nobody can be writing it there).
+        return _readable(sqlite3.connect(uri + "&immutable=1", uri=True, timeout=BUSY_TIMEOUT_S))
+
+
+def _readable(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return sqlite_utils.Database(conn)
 
 
 def _our_meta(db: sqlite_utils.Database, path: Path) -> dict[str, str]:
@@ -599,7 +651,7 @@ def index_catalogue(
     if stored is None:
         figures = _first_index(target, batches, meta, state, as_wnids)
     else:
-        with Catalogue.open(target) as existing:
+        with Catalogue.open(target, write=True) as existing:
             figures = _rescan(existing.db, batches, meta, state, as_wnids)
 
     with Catalogue.open(target) as done:
@@ -626,7 +678,7 @@ def _stored_meta(target: Path, source: Path) -> dict | None:
             f"{target} is not a catalogue ({_looks(kind)}); `wnexplorer index` writes only to a "
             "new file or to a catalogue of its own: choose another --catalogue file."
         )
-    with Catalogue.open(target) as existing:
+    with Catalogue.open(target, write=True) as existing:
         meta = existing.meta
     if meta.get("source") not in (None, str(source)):
         raise CatalogueError(

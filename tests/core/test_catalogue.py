@@ -11,7 +11,9 @@ from pathlib import Path
 import not_catalogues
 import pytest
 from hostile_corpus import encode, photo
+from read_only import make_read_only
 
+from explorer.core.audit import audit_catalogue
 from explorer.core.catalogue import (
     LABEL_NONE,
     LABEL_NOT_NOUN,
@@ -637,3 +639,29 @@ def test_synset_names_are_looked_up_only_when_a_label_looks_like_one(taxonomy, t
         manifest, nouns=wnids, catalogue=tmp_path / "c", synset_names=load_synset_names
     )
     assert (summary.labelled, summary.relabelled) == (5, 4)
+
+
+def test_a_read_only_catalogue_is_read_and_never_written(nouns, tmp_path, request):
+    """A read-only mount (as root) or someone else's folder: reading works, and every write
+    says the catalogue is read-only, not damaged; not a byte changes (no -wal, no -shm)."""
+    data = _tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(3)})
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    catalogue = shelf / "c.sqlite"
+    index_catalogue(data, nouns=nouns, catalogue=catalogue)
+    make_read_only(shelf, request)
+    before = not_catalogues.snapshot(shelf)
+    with Catalogue.open(catalogue) as opened:
+        assert opened.direct_counts(nouns) == {TENCH: 3}
+        assert len(opened.images([TENCH])) == 3
+    writes = {
+        "open to write": lambda: Catalogue.open(catalogue, write=True),
+        "rescan": lambda: index_catalogue(data, nouns=nouns, catalogue=catalogue),
+        "audit": lambda: audit_catalogue(catalogue),
+    }
+    for what, write in writes.items():
+        with pytest.raises(CatalogueError) as raised:
+            write()
+        assert f"The catalogue {catalogue} is read-only" in str(raised.value), what
+        assert "damaged" not in str(raised.value)
+    assert not_catalogues.snapshot(shelf) == before

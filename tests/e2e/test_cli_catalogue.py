@@ -13,6 +13,7 @@ import not_catalogues
 import pytest
 from cli_run import run
 from hostile_corpus import encode, photo
+from read_only import make_read_only
 
 from explorer.cli import main
 from explorer.core.catalogue import Catalogue, resolve_catalogue
@@ -318,3 +319,19 @@ def test_index_never_writes_into_a_file_that_is_not_its_catalogue(
     assert status == 1 and out == "" and needle in err and len(err.splitlines()) == 1, err
     assert "wnexplorer index " + str(given) not in err  # not the advice to index that file
     assert not_catalogues.snapshot(folder) == before
+
+
+def test_read_only_catalogue_reads_and_refuses_writes_in_one_line(
+    capsys, dataset, tmp_path, request
+):
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    catalogue = shelf / "c.sqlite"
+    run(capsys, "index", dataset, "--catalogue", catalogue)
+    make_read_only(shelf, request)
+    status, out, err = run(capsys, "counts", TENCH, "--catalogue", catalogue)
+    assert status == 0 and "tench.n.01" in out, err
+    for command in (["audit"], ["index", dataset]):
+        status, out, err = run(capsys, *command, "--catalogue", catalogue)
+        assert status == 1 and out == "" and len(err.splitlines()) == 1
+        assert f"The catalogue {catalogue} is read-only" in err, err
