@@ -438,9 +438,12 @@ def read_manifest(
     UTF-8 was read, (path, label, raw_path).
     """
     try:
+        with open(manifest, "rb") as sniff:
+            encoding = _manifest_encoding(manifest, sniff.read(4096))
         stream = open(  # noqa: SIM115 - closed by the generator, or below on an error
-            manifest, encoding="utf-8-sig", errors="wnexplorer.manifest", newline=""
-        )
+            manifest, encoding=encoding, newline="",
+            errors="strict" if encoding.startswith("utf-16") else "wnexplorer.manifest",
+        )  # fmt: skip
     except OSError as exc:
         raise CatalogueError(f"Cannot read the manifest {manifest}: {exc}") from exc
     escapes = _escapes[0]
@@ -454,32 +457,71 @@ def read_manifest(
         stream.close()
         raise
     return _manifest_batches(
-        manifest, stream, rows, chain(head[header:], rows), path, label, escapes, report, batch
+        manifest, stream, rows, chain(head[header:], rows), (header, path, label), escapes,
+        report, batch,
+    )  # fmt: skip
+
+
+def _manifest_encoding(manifest: Path, head: bytes) -> str:
+    """UTF-8 (a BOM skipped), or the UTF-16 a spreadsheet's "Unicode text" saves; NUL bytes in
+    anything else mean it is not text at all."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\0" not in head:
+        return "utf-8-sig"
+    for encoding, nuls in (("utf-16-le", head[1::2]), ("utf-16-be", head[0::2])):
+        if nuls.count(0) > 0.9 * len(nuls):  # ASCII text in UTF-16: every other byte is 0
+            return encoding
+    raise CatalogueError(
+        f"The manifest {manifest} is not text (it holds NUL bytes): a manifest is a CSV or TSV "
+        "file of path,label rows, saved as UTF-8."
     )
 
 
-def _manifest_batches(manifest, stream, reader, rows, path, label, escapes, report, batch):
+def _manifest_batches(manifest, stream, reader, rows, columns, escapes, report, batch):
+    header, path, label = columns
     with stream:
         out: list[tuple] = []
+        read = header  # rows the csv reader has given: one line each, checked once a batch
         for row in _csv_rows(manifest, reader, rows):
             if len(row) <= path or not row[path].strip():
                 if row:
                     report.bad_rows += 1
+                read += 1
                 continue
             text = row[label].strip() if len(row) > label else ""
             out.append((row[path].replace("\\", "/"), text or None))
             if len(out) >= batch:
+                read += len(out)
+                _check_one_line_each(manifest, reader, read, out)
                 yield _unescaped(out) if _escapes[0] != escapes else out
                 out = []
+        _check_one_line_each(manifest, reader, read + len(out), out)
         yield _unescaped(out) if _escapes[0] != escapes else out
+
+
+def _check_one_line_each(manifest: Path, reader, read: int, batch: list[tuple]) -> None:
+    """Refuse a row that ran over several lines: a quote left open swallows the lines after
+    it into one path. A count per batch, not a search of every row of 14 million."""
+    if reader.line_num == read:
+        return
+    long = next((row for row in batch if "\n" in row[0] or "\r" in row[0]), None)
+    shown = repr(long[0][:80]) if long else "a row"
+    raise CatalogueError(
+        f"The manifest {manifest} has a quoted field that runs over several lines, near line "
+        f'{reader.line_num:,}: {shown}. A quote (") is probably left open: close it or remove '
+        "it, then index again."
+    )
 
 
 def _csv_rows(manifest: Path, reader, rows: Iterator[list[str]]) -> Iterator[list[str]]:
     try:
         yield from rows
-    except csv.Error as exc:
+    except (csv.Error, UnicodeDecodeError) as exc:
+        hint = "; is it UTF-16 or binary? Save it as UTF-8 text" if "NUL" in str(exc) else ""
         raise CatalogueError(
-            f"The manifest {manifest} is not a readable CSV/TSV (line {reader.line_num}): {exc}"
+            f"The manifest {manifest} is not a readable CSV/TSV (line {reader.line_num:,}): "
+            f"{exc}{hint}."
         ) from exc
 
 

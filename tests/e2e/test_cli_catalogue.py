@@ -263,10 +263,36 @@ def _rescan_without_labels(tmp_path, shared):
     return [val], 0, f"Labels:    {labels} (the last scan's; --labels FILE gives another)\n"
 
 
+def _unterminated_quote(tmp_path, shared):
+    rows = f'path,wnid\na.JPEG,{DOG}\n"b.JPEG,{DOG}\nc.JPEG,{DOG}\nd.JPEG,{DOG}\n'
+    (tmp_path / "m.csv").write_text(rows)  # b's quote would swallow c and d into one path
+    return [tmp_path / "m.csv"], 1, "has a quoted field that runs over several lines, near line"
+
+
+def _utf16_manifest(tmp_path, shared):
+    text = f"path\twnid\nä.JPEG\t{DOG}\nb.JPEG\t{TENCH}\n"  # a spreadsheet's "Unicode text"
+    (tmp_path / "m.txt").write_text(text, encoding="utf-16")
+    return [tmp_path / "m.txt", "--layout", "manifest"], 0, "Images:    2 images on 2 synsets\n"
+
+
+def _utf16_manifest_without_bom(tmp_path, shared):
+    (tmp_path / "m.csv").write_bytes(f"path,wnid\na.JPEG,{DOG}\n".encode("utf-16-be"))
+    return [tmp_path / "m.csv"], 0, "Images:    1 image on 1 synset\n"
+
+
+def _binary_manifest(tmp_path, shared):
+    (tmp_path / "m.csv").write_bytes(bytes(range(256)) * 8)
+    return [tmp_path / "m.csv"], 1, "is not text (it holds NUL bytes)"
+
+
 @pytest.mark.parametrize(
     "case",
     [
         _non_utf8_manifest,
+        _unterminated_quote,
+        _utf16_manifest,
+        _utf16_manifest_without_bom,
+        _binary_manifest,
         _wnid_list,
         _reversed_header,
         _label_forms,
@@ -288,7 +314,9 @@ def test_bad_input_is_refused_or_reported(capsys, request, tmp_path, case):
     if status == 0:
         assert needle in out and "Traceback" not in err
     else:
-        assert out == "" and len(err.strip().splitlines()) == 1 and needle in err.splitlines()[-1]
+        # one error line; a fault found mid-file follows the progress line of the index
+        errors = [line for line in err.splitlines() if not line.startswith("Indexing ")]
+        assert out == "" and len(errors) == 1 and needle in errors[0]
         assert _dump(catalogue) == before, "a refused index writes nothing"
 
 
