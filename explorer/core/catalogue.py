@@ -46,7 +46,7 @@ from explorer.core.catalogue_sources import (
     scan_folders,
     scan_ilsvrc_val,
 )
-from explorer.core.errors import CatalogueError, NotIndexedError
+from explorer.core.errors import CatalogueDamagedError, CatalogueError, NotIndexedError
 from explorer.core.jobs import JobState
 
 # What an image's label is, judged per distinct label (a catalogue has at most tens of
@@ -440,8 +440,16 @@ def _readable(conn: sqlite3.Connection) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+_TABLES = frozenset({"meta", "images", "scans", "label_counts", "audit"})
+_META_KEYS = frozenset({"source", "root", "layout"})
+
+
 def _our_meta(db: sqlite_utils.Database, path: Path) -> dict[str, str]:
-    """The meta table of a catalogue, once reads alone have shown the file is one we can open."""
+    """The meta table of a catalogue, once reads alone have shown the file is one we can open.
+
+    Ours: its meta names a source and layout, or its migrations are ours. Ours but missing a
+    table or a meta key is damaged (CatalogueDamagedError), not someone else's file.
+    """
     try:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
     except sqlite3.DatabaseError as exc:  # not even its list of tables can be read
@@ -450,24 +458,29 @@ def _our_meta(db: sqlite_utils.Database, path: Path) -> dict[str, str]:
             f"then rebuild it with `wnexplorer index ROOT --catalogue {shlex.quote(str(path))}` "
             "(catalogues hold no curation)."
         ) from exc
-    if not {"meta", "images"} <= tables:
+    meta: dict[str, str] = {}
+    try:
+        if "meta" in tables:
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        applied = {m.name for m in MIGRATIONS.applied(db)}
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, exc, meta.get("source")) from exc
+    if not (_META_KEYS & meta.keys() or applied):
         raise CatalogueError(
             f"{path} is a SQLite database but not a WordNet Explorer catalogue (it has no "
             "catalogue tables); it was left unchanged. Open a catalogue file, or the dataset "
             "folder or manifest it was indexed from."
         )
-    meta: dict[str, str] = {}
-    try:
-        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        applied = {m.name for m in MIGRATIONS.applied(db)}
-    except sqlite3.DatabaseError as exc:
-        raise CatalogueError(_damaged(path, exc, meta.get("source"))) from exc
     newer = applied - {m.name for m in MIGRATIONS._migrations}
     if newer:
         raise CatalogueError(
             f"The catalogue {path} was written by a newer version of WordNet Explorer "
             f"(schema {', '.join(sorted(newer))}); upgrade the app to open it."
         )
+    missing = sorted(_TABLES - tables) + [f"meta {key}" for key in sorted(_META_KEYS - meta.keys())]
+    if missing:
+        what = f"{', '.join(missing)} missing"
+        raise _damaged(path, what, meta.get("source"))
     return meta
 
 
@@ -483,15 +496,17 @@ def _upgrade(db: sqlite_utils.Database, path: Path, meta: dict[str, str]) -> Non
             "writable, or close the program that holds it."
         ) from exc
     except sqlite3.DatabaseError as exc:
-        raise CatalogueError(_damaged(path, exc, meta.get("source"))) from exc
+        raise _damaged(path, exc, meta.get("source")) from exc
 
 
-def _damaged(path: Path, exc: Exception, source: str | None) -> str:
-    """Never "delete it": move it aside, and the command that rebuilds it."""
-    return (
-        f"The catalogue {path} is damaged ({exc}). It holds no curation (flags live in their "
-        "own file beside it): move it aside, then rebuild it with `wnexplorer index "
-        f"{shlex.quote(source) if source else 'ROOT'} --catalogue {shlex.quote(str(path))}`."
+def _damaged(path: Path, why: Exception | str, source: str | None) -> CatalogueDamagedError:
+    """Never "delete it": the command that rebuilds it (moving the damaged file aside)."""
+    return CatalogueDamagedError(
+        f"The catalogue {path} is damaged ({why}). It holds no curation (flags live in their "
+        f"own file beside it): rebuild it with `wnexplorer index "
+        f"{shlex.quote(source) if source else 'ROOT'} --catalogue {shlex.quote(str(path))}`, "
+        "which keeps the damaged file aside.",
+        source,
     )
 
 
@@ -623,7 +638,7 @@ def index_catalogue(
     if not source.exists():
         raise CatalogueError(f"{source} does not exist.")
     target = Path(catalogue) if catalogue else default_catalogue_path(source, data_dir)
-    stored = _stored_meta(target, source)
+    stored, damaged = _stored_meta(target, source)
     layout = _choose_layout(source, layout, stored, relayout, target)
     if layout == "manifest" and not source.is_file():
         raise CatalogueError(f"The manifest layout needs a CSV/TSV file; {source} is a folder.")
@@ -649,6 +664,8 @@ def index_catalogue(
     as_wnids = partial(_labels_as_wnids, nouns=nouns, synset_names=synset_names)
 
     if stored is None:
+        if damaged:
+            report.warnings.append(_move_aside(target, damaged))
         figures = _first_index(target, batches, meta, state, as_wnids)
     else:
         with Catalogue.open(target, write=True) as existing:
@@ -668,24 +685,44 @@ def index_catalogue(
     return summary
 
 
-def _stored_meta(target: Path, source: Path) -> dict | None:
-    """The meta of the catalogue at ``target``, None when there is none yet."""
+def _stored_meta(target: Path, source: Path) -> tuple[dict | None, str]:
+    """The meta of the catalogue at ``target`` (None when there is none yet, or when it is
+    ours but damaged: then why, and the index rebuilds it)."""
     if not target.exists():
-        return None
+        return None, ""
     kind = _file_kind(target)
     if kind != _SQLITE:  # Catalogue.open's advice (index it) would be wrong here
         raise CatalogueError(
             f"{target} is not a catalogue ({_looks(kind)}); `wnexplorer index` writes only to a "
             "new file or to a catalogue of its own: choose another --catalogue file."
         )
-    with Catalogue.open(target, write=True) as existing:
-        meta = existing.meta
+    try:
+        with Catalogue.open(target, write=True) as existing:
+            meta = existing.meta
+    except CatalogueDamagedError as exc:
+        if exc.source not in (None, str(source)):
+            raise
+        return None, str(exc)
     if meta.get("source") not in (None, str(source)):
         raise CatalogueError(
             f"The catalogue {target} lists {meta['source']}, not {source}; "
             "choose another --catalogue file."
         )
-    return meta
+    return meta, ""
+
+
+def _move_aside(target: Path, why: str) -> str:
+    """Rename a damaged catalogue (and its -wal, -shm) out of the way; what was done, in words."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for suffix in ("-wal", "-shm", ""):  # the database last: never a new file beside an old -wal
+        part = Path(f"{target}{suffix}")
+        if part.exists():
+            os.replace(part, f"{target}.damaged-{stamp}{suffix}")
+    return (
+        f"{why.split(' It holds no curation')[0]} It was moved aside as "
+        f"{target.name}.damaged-{stamp} and rebuilt from the dataset (audit results are redone "
+        "by the next audit)."
+    )
 
 
 def _choose_layout(source: Path, layout: str, stored, relayout: bool, target: Path) -> str:

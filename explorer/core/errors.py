@@ -29,6 +29,15 @@ class NotIndexedError(CatalogueError):
         self.source = source
 
 
+class CatalogueDamagedError(CatalogueError):
+    """A catalogue of ours that is damaged: ``wnexplorer index`` moves it aside and rebuilds.
+    ``source`` is the dataset it lists, when its meta could still be read."""
+
+    def __init__(self, message: str, source: str | None) -> None:
+        super().__init__(message)
+        self.source = source
+
+
 class StoreError(ExplorerError):
     """The curation store cannot be read or written."""
 

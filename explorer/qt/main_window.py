@@ -772,6 +772,8 @@ class MainWindow(QMainWindow):
             f"{summary.unknown + summary.no_label:,} without a noun label){followed}",
             15000,
         )
+        if summary.warnings:  # what looked wrong with the input: too important for the status bar
+            QMessageBox.warning(self, "Indexed, with warnings", "\n\n".join(summary.warnings))
 
     def rescan(self) -> None:
         if self.catalogue is not None:

@@ -27,7 +27,7 @@ from explorer.core.catalogue import (
     resolve_catalogue,
 )
 from explorer.core.catalogue_sources import detect_layout
-from explorer.core.errors import CatalogueError, NotIndexedError
+from explorer.core.errors import CatalogueDamagedError, CatalogueError, NotIndexedError
 
 TENCH, GOLDFISH, DOG = "n01440764", "n01443537", "n02084071"
 JPEG = encode(photo((48, 40)), "JPEG")
@@ -316,12 +316,13 @@ EXPECTED = {
         r"curation\)\.$",
     ),
     "damaged meta": (
-        CatalogueError,
-        DAMAGED + r"curation .*: move it aside, then rebuild it with `wnexplorer index ROOT "
-        r"--catalogue {p}`\.$",
+        CatalogueDamagedError,
+        DAMAGED + r"curation .*: rebuild it with `wnexplorer index ROOT --catalogue {p}`, which "
+        r"keeps the damaged file aside\.$",
     ),
     "damaged rows": (
-        CatalogueError, DAMAGED + r".*`wnexplorer index /tmp/fx/data --catalogue {p}`\.$",
+        CatalogueDamagedError,
+        DAMAGED + r".*`wnexplorer index /tmp/fx/data --catalogue {p}`, which keeps the",
     ),
     "newer schema": (
         CatalogueError,
@@ -665,3 +666,30 @@ def test_a_read_only_catalogue_is_read_and_never_written(nouns, tmp_path, reques
         assert f"The catalogue {catalogue} is read-only" in str(raised.value), what
         assert "damaged" not in str(raised.value)
     assert not_catalogues.snapshot(shelf) == before
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        ("DROP TABLE images", "images missing"),
+        ("DELETE FROM meta WHERE key = 'root'", "meta root missing"),
+    ],
+)
+def test_a_damaged_catalogue_is_said_so_and_index_rebuilds_it_keeping_it_aside(
+    nouns, tmp_path, damage, why
+):
+    data = _tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(3)})
+    catalogue = tmp_path / "c.sqlite"
+    index_catalogue(data, nouns=nouns, catalogue=catalogue)
+    with sqlite3.connect(catalogue) as db:
+        db.execute(damage)
+    damaged = catalogue.read_bytes()
+    with pytest.raises(CatalogueDamagedError, match=f"is damaged \\({why}\\)"):
+        Catalogue.open(catalogue)
+    summary = index_catalogue(data, nouns=nouns, catalogue=catalogue)  # not the same failure
+    assert summary.images == 3 and summary.added == 3
+    kept = [p for p in tmp_path.glob("c.sqlite.damaged-*") if not p.name.endswith(("wal", "shm"))]
+    assert [p.read_bytes() for p in kept] == [damaged]
+    assert any(f"moved aside as {kept[0].name} " in w for w in summary.warnings), summary.warnings
+    with Catalogue.open(catalogue) as rebuilt:
+        assert rebuilt.direct_counts(nouns) == {TENCH: 3}
