@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.core import paths
+from explorer.core.errors import WordNetError
 from explorer.core.jobs import JobState
-from explorer.core.wordnet_source import SynsetRecord
+from explorer.core.wordnet_source import FIX_HINT, SynsetRecord
 
 SCHEMA_VERSION = 4
 EDGE_KINDS = ("hypernym", "instance")
@@ -173,8 +174,21 @@ def _topological(records: dict[str, SynsetRecord], parents: dict[str, list[str]]
             if pending[child] == 0:
                 queue.append(child)
     if len(order) != len(records):
-        raise ValueError("WordNet's noun hypernyms contain a cycle")
+        raise WordNetError(
+            f"WordNet's noun hypernyms contain a cycle ({_a_cycle(records, parents, pending)}): "
+            f"data.noun is damaged. {FIX_HINT}"
+        )
     return order
+
+
+def _a_cycle(records, parents: dict[str, list[str]], pending: dict[str, int]) -> str:
+    """One cycle among the synsets a topological sort could not place, by name."""
+    stuck = {wnid for wnid, n in pending.items() if n > 0}
+    path = [min(stuck)]
+    while path.count(path[-1]) < 2:
+        path.append(next(p for p in parents[path[-1]] if p in stuck))
+    start = path.index(path[-1])
+    return " → ".join(records[wnid].name for wnid in path[start:])
 
 
 def build_cache(

@@ -51,7 +51,7 @@ _REQUIRED_FILES = (
     "data.noun", "index.noun", "data.verb", "index.verb",
     "data.adj", "index.adj", "data.adv", "index.adv",
 )  # fmt: skip
-_FIX_HINT = (
+FIX_HINT = (
     "Install WordNet 3.0 with `wnexplorer setup` (Debian: `apt-get install wordnet-base`; "
     "elsewhere: python -m nltk.downloader wordnet), or point --wordnet / "
     f"{WORDNET_ENV} at a WordNet 3.0 'dict' directory."
@@ -179,12 +179,12 @@ def locate_wordnet(
         if path.is_file() and path.suffix.lower() == ".zip":
             return WordNetLocation(str(path.resolve()), origin)
         if not path.is_dir():
-            raise WordNetError(f"{origin} names {chosen}, which is not a directory. {_FIX_HINT}")
+            raise WordNetError(f"{origin} names {chosen}, which is not a directory. {FIX_HINT}")
         missing = _missing_files(path)
         if missing:
             raise WordNetError(
                 f"{origin} names {chosen}, which is not a WordNet database "
-                f"(missing {', '.join(missing)}). {_FIX_HINT}"
+                f"(missing {', '.join(missing)}). {FIX_HINT}"
             )
         return WordNetLocation(str(path.resolve()), origin)
 
@@ -196,7 +196,7 @@ def locate_wordnet(
         if path.is_dir() and not _missing_files(path):
             return WordNetLocation(str(path.resolve()), origin)
         tried.append(str(path))
-    raise WordNetError(f"WordNet 3.0 not found (looked in {'; '.join(tried)}). {_FIX_HINT}")
+    raise WordNetError(f"WordNet 3.0 not found (looked in {'; '.join(tried)}). {FIX_HINT}")
 
 
 def _reader_class():
@@ -221,15 +221,15 @@ def _reader_class():
 def open_reader(location: WordNetLocation):
     """Return an nltk WordNet reader for ``location``, checked to be WordNet 3.0."""
     nltk = _nltk()
-    if location.is_zip:
-        root = nltk.data.ZipFilePathPointer(location.path, "wordnet/")
-        guard_dir = str(Path(location.path).parent)
-    else:
-        root = location.path
-        guard_dir = location.path
+    guard_dir = str(Path(location.path).parent) if location.is_zip else location.path
     if guard_dir not in nltk.data.path:
-        nltk.data.path.append(guard_dir)  # nltk only reads under its data path
+        nltk.data.path.append(guard_dir)  # nltk only reads under its data path (pathsec)
     try:
+        root = (
+            nltk.data.ZipFilePathPointer(location.path, "wordnet/")
+            if location.is_zip
+            else location.path
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "multilingual functions are not available"
             reader = _reader_class()(root, None)
@@ -239,14 +239,14 @@ def open_reader(location: WordNetLocation):
     except Exception as exc:  # nltk raises many kinds on a damaged file
         raise WordNetError(
             f"Cannot read WordNet at {location.path} ({location.origin}): "
-            f"{type(exc).__name__}: {exc}. The files look damaged or incomplete. {_FIX_HINT}"
+            f"{type(exc).__name__}: {exc}. The files look damaged or incomplete. {FIX_HINT}"
         ) from exc
     if dog.offset() != DOG_OFFSET_30:
         version = reader.get_version() or "unknown"
         raise WordNetError(
             f"WordNet at {location.path} is not WordNet 3.0 (it says version {version}; "
             f"dog.n.01 has offset {dog.offset():08d}, not {DOG_OFFSET_30:08d}). ImageNet wnids "
-            f"are WordNet 3.0 offsets. {_FIX_HINT}"
+            f"are WordNet 3.0 offsets. {FIX_HINT}"
         )
     return reader
 
@@ -302,16 +302,16 @@ def read_noun_synsets(
                 if len(records) % 2000 == 0:
                     state.check()
                     state.progress(len(records), NOUN_SYNSETS_30, "Reading WordNet 3.0")
-    except Cancelled:
+    except (Cancelled, WordNetError):
         raise
     except Exception as exc:  # a damaged data.noun fails deep inside nltk
         raise WordNetError(
-            f"WordNet at {location.path} is damaged: {type(exc).__name__}: {exc}. {_FIX_HINT}"
+            f"WordNet at {location.path} is damaged: {type(exc).__name__}: {exc}. {FIX_HINT}"
         ) from exc
     if len(records) != NOUN_SYNSETS_30:
         raise WordNetError(
             f"WordNet at {location.path} holds {len(records):,} noun synsets where WordNet 3.0 "
-            f"has {NOUN_SYNSETS_30:,}: data.noun is truncated or damaged. {_FIX_HINT}"
+            f"has {NOUN_SYNSETS_30:,}: data.noun is truncated or damaged. {FIX_HINT}"
         )
     return records
 
@@ -319,6 +319,12 @@ def read_noun_synsets(
 def _record(synset, senses: dict, counts: dict) -> SynsetRecord:
     offset = synset.offset()
     lemmas = synset.lemmas()
+    for parent in (*synset.hypernyms(), *synset.instance_hypernyms()):
+        if parent.pos() != "n":  # its offset would be read as a noun's: another synset
+            raise WordNetError(
+                f"WordNet's data.noun is damaged: the hypernym of {synset.name()} is "
+                f"{parent.name()}, which is not a noun synset. {FIX_HINT}"
+            )
     return SynsetRecord(
         wnid=wnid_of(offset),
         name=synset.name(),

@@ -127,3 +127,34 @@ def test_install_refuses_apt_without_root(monkeypatch, tmp_path):
     monkeypatch.setattr(wordnet_source.os, "geteuid", lambda: 1000)
     with pytest.raises(WordNetError, match="not root"):
         wordnet_source.install_wordnet("apt", tmp_path)
+
+
+def test_wordnet_zip_given_with_wordnet_option_is_read(wordnet_dir, tmp_path):
+    """README: --wordnet takes nltk's wordnet.zip; nltk 3.9+ only opens files under its data
+    path, so the zip's folder is added before nltk sees the zip."""
+    archive = tmp_path / "downloads" / "wordnet.zip"
+    _zip_wordnet(wordnet_dir, archive)
+    location = locate_wordnet(archive, data_dir=tmp_path / "app")
+    assert location.is_zip and location.origin == "--wordnet"
+    assert open_reader(location).synset("golden_retriever.n.01").offset() == 2099601
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        # canine's pointer to its hyponym dog made a hypernym: dog -> canine -> dog
+        (b"~ 02084071 n 0000 ~ 02114100", b"@ 02084071 n 0000 ~ 02114100", "cycle"),
+        # dog's hypernym canine replaced by a verb synset (breathe.v.01)
+        (b"@ 02083346 n 0000 @ 01317541", b"@ 00001740 v 0000 @ 01317541", "not a noun"),
+    ],
+    ids=["hypernym cycle", "hypernym is a verb"],
+)
+def test_a_hierarchy_that_is_not_a_noun_dag_is_damage(wordnet_copy, tmp_path, old, new, needle):
+    _replace_same_length(wordnet_copy / "data.noun", old, new)
+    from explorer.core.taxonomy import load_taxonomy
+
+    with pytest.raises(WordNetError) as error:
+        load_taxonomy(wordnet_copy, data_dir=tmp_path)
+    assert needle in str(error.value) and "wnexplorer setup" in str(error.value)
+    assert not list((tmp_path / "cache").glob("*.sqlite")), "no cache from damaged WordNet"
