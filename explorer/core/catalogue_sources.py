@@ -73,13 +73,21 @@ def is_image_name(name: str) -> bool:
 
 
 def _display_path(relative: str) -> tuple[str, bytes | None]:
-    """A storable text path, and the raw bytes when the name is not valid UTF-8."""
-    try:
-        relative.encode("utf-8")
-        return relative, None
-    except UnicodeEncodeError:  # os.fsdecode left surrogate escapes for undecodable bytes
-        raw = os.fsencode(relative)
-        return raw.decode("utf-8", "backslashreplace"), raw
+    """A storable text path, and the raw bytes when the path is not plain UTF-8.
+
+    Bytes that are not UTF-8 are shown as ``\\xff``, and so that no other name can
+    show the same, a backslash as ``\\\\``: ``x\\xff.JPEG`` is then the file whose name
+    holds the byte 0xff, ``x\\\\xff.JPEG`` the one literally named so. Both are opened by
+    their raw bytes; a path without either keeps its name and no raw bytes.
+    """
+    if "\\" not in relative:
+        try:
+            relative.encode("utf-8")
+            return relative, None
+        except UnicodeEncodeError:  # os.fsdecode left surrogate escapes for undecodable bytes
+            pass
+    raw = os.fsencode(relative)
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace"), raw
 
 
 def detect_layout(root: Path) -> str:
@@ -142,14 +150,16 @@ class Listing:
         """Rows (path, raw_path, label, size, mtime_ns) for the catalogue.
 
         Every file gets ``label``, or ``label_of(file name)`` when that is given.
-        The common case (ASCII names, every stat worked, one label) runs in C
-        through zip(); a million rows cost a fraction of a second.
+        The common case (ASCII names without a backslash in a folder of a plain
+        name, every stat worked, one label) runs in C through zip(); a million
+        rows cost a fraction of a second.
         """
         if not self.sizes:
             return []
         names = self.names.split("\0")
         labels = map(label_of, names) if label_of else repeat(label)
-        if self.names.isascii() and not self.stat_failed:
+        plain = self.names.isascii() and "\\" not in self.names
+        if plain and _display_path(self.prefix)[1] is None and not self.stat_failed:
             paths = [self.prefix + name for name in names] if self.prefix else names
             return list(zip(paths, repeat(None), labels, self.sizes, self.mtimes))
         rows = []
