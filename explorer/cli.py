@@ -437,10 +437,15 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> N
         listed = "image listed before is" if summary.missing == 1 else "images listed before are"
         echo(f"Missing:   {summary.missing:,} {listed} no longer found")
     if summary.other_files or summary.stat_failed or summary.unreadable_dirs:
+        unreadable = ""
+        if summary.unreadable_dirs:
+            named = ", ".join(summary.unreadable_examples)
+            more = ", ..." if summary.unreadable_dirs > len(summary.unreadable_examples) else ""
+            unreadable = f" ({named}{more}: check their permissions)"
         echo(
             f"Skipped:   {plural(summary.other_files, 'non-image file')}; "
             f"{plural(summary.stat_failed, 'image')} could not be stat'ed; "
-            f"{plural(summary.unreadable_dirs, 'unreadable folder')}"
+            f"{plural(summary.unreadable_dirs, 'unreadable folder')}{unreadable}"
         )
     if summary.relabelled:
         examples = ", ".join(f"{a} → {b}" for a, b in summary.relabelled_examples.items())

@@ -469,6 +469,7 @@ class IndexSummary:
     other_files: int = 0
     stat_failed: int = 0
     unreadable_dirs: int = 0
+    unreadable_examples: list[str] = field(default_factory=list)  # a few, relative to the root
     bad_rows: int = 0
     seconds: float = 0.0
     odd_labels: list[dict] = field(default_factory=list)
@@ -609,6 +610,7 @@ def index_catalogue(
     summary.other_files = report.other_files
     summary.stat_failed = report.stat_failed
     summary.unreadable_dirs = report.unreadable_dirs
+    summary.unreadable_examples = sorted(report.unreadable_examples)
     summary.bad_rows = report.bad_rows
     summary.warnings = report.warnings
     summary.seconds = round(time.monotonic() - started, 3)

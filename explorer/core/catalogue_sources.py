@@ -63,6 +63,7 @@ class SourceReport:
 
     other_files: int = 0  # files that are not images by extension
     unreadable_dirs: int = 0
+    unreadable_examples: list[str] = field(default_factory=list)  # the first few, from the root
     stat_failed: int = 0  # images listed but not stat-able (dangling link, loop, ...)
     bad_rows: int = 0  # manifest rows without a path
     warnings: list[str] = field(default_factory=list)  # for the summary, in words
@@ -253,10 +254,15 @@ def _walk_and_send(units: list[tuple[str, str, tuple[str, ...]]], connection) ->
         connection.close()
 
 
+UNREADABLE_EXAMPLES = 5
+
+
 def _counted(listing: Listing, report: SourceReport) -> Listing:
     report.other_files += listing.other_files
     report.stat_failed += listing.stat_failed
     report.unreadable_dirs += listing.unreadable
+    if listing.unreadable and len(report.unreadable_examples) < UNREADABLE_EXAMPLES:
+        report.unreadable_examples.append(_display_path(listing.prefix.rstrip("/") or ".")[0])
     return listing
 
 

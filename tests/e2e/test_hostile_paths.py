@@ -60,3 +60,37 @@ def test_an_undecodable_name_and_its_look_alike_are_both_indexed(capsys, shared_
                 Path(os.fsdecode(on_disk)).read_bytes() == (samples / files[on_disk]).read_bytes()
             )
             assert make_thumbnail(on_disk, 64).error == ""
+
+
+# --- unreadable folders are named --------------------------------------------------------
+
+
+def test_unreadable_folders_are_named(capsys, monkeypatch, shared_data, tmp_path):
+    root = tmp_path / "data"
+    locked = [root / TENCH / "private", root / "zz_locked"]
+    for folder in (root / TENCH, *locked):
+        folder.mkdir(parents=True)
+        shutil.copyfile(shared_data / "imagenet-samples" / TENCH_JPEG, folder / "a.JPEG")
+    for folder in locked:
+        folder.chmod(0)
+    if os.access(locked[0], os.R_OK):  # root reads it all the same: refuse as the kernel would
+        real_open = os.open
+
+        def refusing_open(path, flags, *args, **kwargs):
+            if os.fsdecode(path) in map(str, locked):
+                raise PermissionError(13, "Permission denied", path)
+            return real_open(path, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refusing_open)
+    try:
+        out, _ = ok(capsys, "index", root, "--catalogue", tmp_path / "c.sqlite")
+        assert (
+            f"2 unreadable folders ({TENCH}/private, zz_locked: check their permissions)\n" in out
+        )
+        out, _ = ok(capsys, "index", root, "--catalogue", tmp_path / "c.sqlite", "--json")
+        summary = json.loads(out)
+        assert summary["unreadable_dirs"] == 2
+        assert summary["unreadable_examples"] == [f"{TENCH}/private", "zz_locked"]
+    finally:
+        for folder in locked:
+            folder.chmod(0o755)  # so that pytest can remove it
