@@ -20,8 +20,6 @@ with ``audit_failures=True``).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import random
@@ -32,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from explorer.core.csv_cells import csv_text
 from explorer.core.errors import ExportError
 from explorer.core.text import plural
 
@@ -114,14 +113,6 @@ def _umask() -> int:
     return mask
 
 
-def _csv(rows: Sequence[dict], fields: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fields, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def _json(data) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
@@ -186,7 +177,7 @@ def format_subtree(taxonomy, wnid: str, rows: list[dict], fmt: str) -> str:
     if fmt == "csv":
         flat = [{**row, "lemmas": "; ".join(row["lemmas"])} for row in rows]
         fields = ("wnid", "name", "lemmas", "gloss", "depth", "level", "direct", "subtree")
-        return _csv(flat, fields)
+        return csv_text(flat, fields)
     if fmt == "json":
         return _json(rows)
     if fmt == "tree-json":
@@ -395,7 +386,7 @@ def image_list_text(catalogue, selection: Selection, fmt: str = "csv", absolute:
              "class_wnid": selection.chosen[index]}
             for row, index in selection.images
         ]  # fmt: skip
-        return _csv(rows, ("path", "wnid", "class_index", "class_wnid"))
+        return csv_text(rows, ("path", "wnid", "class_index", "class_wnid"))
     raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(IMAGE_FORMATS)}.")
 
 

@@ -3,6 +3,8 @@ paths outside the root, formula cells, and export names that collide or are too 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -12,6 +14,8 @@ import pytest
 from cli_run import ok
 
 from explorer.core.catalogue import Catalogue
+from explorer.core.csv_cells import read_cell
+from explorer.core.exports import format_subtree
 from explorer.core.thumbnails import make_thumbnail
 
 TENCH, GOLDFISH = "n01440764", "n01443537"
@@ -94,3 +98,58 @@ def test_unreadable_folders_are_named(capsys, monkeypatch, shared_data, tmp_path
     finally:
         for folder in locked:
             folder.chmod(0o755)  # so that pytest can remove it
+
+
+# --- CSV cells a spreadsheet would run as formulas -----------------------------------------
+
+FORMULAS = ['=HYPERLINK("x")', "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'quoted"]
+
+
+def _cells(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _quoted(cell: str) -> bool:
+    return cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def test_every_csv_quotes_formula_cells_and_reads_them_back(
+    capsys, shared_data, taxonomy, tmp_path
+):
+    """Folder names, a target and a note that start like formulas, through every CSV the
+    app writes: image lists, superclasses' images.csv, subtree lists, coverage, flags."""
+    root = tmp_path / "train"
+    for name in FORMULAS:
+        (root / name / TENCH).mkdir(parents=True)
+        shutil.copyfile(
+            shared_data / "imagenet-samples" / TENCH_JPEG, root / name / TENCH / "a.JPEG"
+        )
+    catalogue = tmp_path / "c.sqlite"
+    ok(capsys, "index", root, "--catalogue", catalogue)
+    paths = sorted(f"{name}/{TENCH}/a.JPEG" for name in FORMULAS)
+
+    out, _ = ok(capsys, "export", "images", TENCH, "--catalogue", catalogue)
+    written = [row[0] for row in _cells(out)[1:]]
+    assert all(_quoted(cell) for cell in written)
+    assert sorted(map(read_cell, written)) == paths
+    ok(capsys, "export", "superclasses", TENCH, "--catalogue", catalogue, "-o", tmp_path / "sc")
+    assert _cells((tmp_path / "sc" / "images.csv").read_bytes().decode()) == _cells(out)
+
+    row = {"wnid": TENCH, "name": "=1+1", "lemmas": ["-x"], "gloss": "@y", "depth": -1}
+    (cells,) = _cells(format_subtree(taxonomy, TENCH, [row], "csv"))[1:]
+    assert cells[:5] == [TENCH, "'=1+1", "'-x", "'@y", "-1"]  # numbers as they are
+
+    (tmp_path / "targets.txt").write_text(f'{TENCH}\n=HYPERLINK("http://x")\n')
+    out, _ = ok(capsys, "coverage", "--catalogue", catalogue, "--targets", tmp_path / "targets.txt")
+    assert _cells(out)[1][:4] == ['\'=HYPERLINK("http://x")', "", "", "-1"]
+
+    ok(capsys, "flags", "add", paths[0], "--reason", "other", "--note", "=cmd|' /C calc'!A0",
+       "--curator", "@me", "--catalogue", catalogue)  # fmt: skip
+    ok(capsys, "flags", "export", "-o", tmp_path / "flags.csv", "--catalogue", catalogue)
+    header, cells = _cells((tmp_path / "flags.csv").read_bytes().decode())
+    exported = dict(zip(header, cells, strict=True))
+    assert exported["path"] == "'" + paths[0]
+    assert (exported["note"], exported["curator"]) == ("'=cmd|' /C calc'!A0", "'@me")
+    out, _ = ok(capsys, "flags", "import", tmp_path / "flags.csv", "--catalogue", catalogue)
+    # read back as it was: the same flag, so no conflict
+    assert out.startswith("0 added, 1 unchanged, 0 conflicts\n")
