@@ -439,20 +439,26 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: 
     try:
         os.chmod(work, 0o777 & ~_umask())  # mkdtemp made it 0700; the tree is for others too
         taken: set[tuple[int, str]] = set()
+        numbers: dict[tuple[int, str], int] = {}  # a name met again: the next number to try
         for row, index in selection.images:
             source = catalogue.absolute_path(row.path, row.raw_path)
             name = os.fsdecode(os.path.basename(source))
-            if (index, name) in taken:  # same file name from two synsets of one class
-                name = row.path.replace("/", "__")
-            taken.add((index, name))
-            target = work / selection.chosen[index] / name
-            target.parent.mkdir(exist_ok=True)
-            if mode == "symlink":
-                os.symlink(os.path.abspath(source), target)
-            elif mode == "hardlink":
-                os.link(source, target)
-            else:
-                shutil.copy2(source, target)
+            class_folder = work / selection.chosen[index]
+            class_folder.mkdir(exist_ok=True)
+            number = numbers.get((index, name), 1)
+            while True:  # same file name from two synsets of one class: x~2.JPEG, x~3.JPEG...
+                given = _file_name(name, number)
+                number += 1
+                if (index, given) in taken:
+                    continue
+                try:
+                    _place(source, class_folder / given, mode)
+                except FileExistsError:  # a file system that folds case or normalises names
+                    continue
+                break
+            taken.add((index, given))
+            if number > 2:
+                numbers[(index, name)] = number
         if folder.exists():
             folder.rmdir()
         os.replace(work, folder)
@@ -460,6 +466,30 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: 
         shutil.rmtree(work, ignore_errors=True)
         raise ExportError(f"Cannot make {folder}: {exc}") from exc
     selection.report.outputs.append(str(folder))
+
+
+_NAME_MAX = 255  # bytes in a file name, on Linux, macOS and Windows file systems alike
+
+
+def _file_name(name: str, number: int) -> str:
+    """``name``, or ``stem~N.ext`` for N > 1, cut to _NAME_MAX bytes keeping the extension."""
+    stem, ext = os.path.splitext(name)
+    if len(os.fsencode(ext)) > 16:  # no extension, just a dot somewhere in a long name
+        stem, ext = name, ""
+    tail = f"~{number}{ext}" if number > 1 else ext
+    room = _NAME_MAX - len(os.fsencode(tail))
+    while len(os.fsencode(stem)) > room:  # by whole characters: the name stays valid UTF-8
+        stem = stem[:-1]
+    return stem + tail
+
+
+def _place(source: str | bytes, target: Path, mode: str) -> None:
+    if mode == "symlink":
+        os.symlink(os.path.abspath(source), target)
+    elif mode == "hardlink":
+        os.link(source, target)
+    else:
+        shutil.copy2(source, target)
 
 
 # --- one entry for every export: the window's dialog and the CLI ---------------------------

@@ -153,3 +153,37 @@ def test_every_csv_quotes_formula_cells_and_reads_them_back(
     out, _ = ok(capsys, "flags", "import", tmp_path / "flags.csv", "--catalogue", catalogue)
     # read back as it was: the same flag, so no conflict
     assert out.startswith("0 added, 1 unchanged, 0 conflicts\n")
+
+
+# --- folder exports: names that collide or are too long ----------------------------------
+
+DOG, GOLDEN, CHIHUAHUA, SHIH_TZU = "n02084071", "n02099601", "n02085620", "n02086240"
+
+
+@pytest.mark.parametrize("mode", ["symlink", "hardlink", "copy"])
+def test_colliding_and_longest_names_get_unique_valid_names(capsys, shared_data, tmp_path, mode):
+    """Three dog synsets give the dog class the same names, 255-byte ones among them, and a
+    name the old fallback would have made (n02085620__x.JPEG): nothing may fail the export."""
+    samples = sorted((shared_data / "imagenet-samples").glob("n02*.JPEG"))
+    longest = ["a" * 250 + ".JPEG", "é" * 125 + ".JPEG"]  # 255 bytes each
+    root = tmp_path / "train"
+    files = {}
+    for synset in (GOLDEN, CHIHUAHUA, SHIH_TZU):
+        for name in ["x.JPEG", "x~2.JPEG", *longest]:
+            files[f"{synset}/{name}"] = samples[len(files)].read_bytes()
+    files[f"{SHIH_TZU}/{CHIHUAHUA}__x.JPEG"] = samples[len(files)].read_bytes()
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    ok(capsys, "index", root, "--catalogue", tmp_path / "c.sqlite")
+    out = tmp_path / "dogs"
+    _, err = ok(capsys, "export", "folders", DOG, "--catalogue", tmp_path / "c.sqlite", "-o", out,
+                "--mode", mode)  # fmt: skip
+    assert err.startswith(f"{len(files)} rows in 1 class\n")
+    written = sorted((out / DOG).iterdir())
+    assert len(written) == len(files)
+    assert all(len(os.fsencode(f.name)) <= 255 and f.suffix == ".JPEG" for f in written)
+    assert sorted(f.read_bytes() for f in written) == sorted(files.values())
+    names = {f.name for f in written}
+    assert {"x.JPEG", "x~2.JPEG", "x~3.JPEG", "x~4.JPEG", "x~2~2.JPEG", "x~2~3.JPEG"} <= names
+    assert {"a" * 248 + "~2.JPEG", "é" * 124 + "~2.JPEG"} <= names  # whole characters cut
