@@ -12,7 +12,10 @@ raises an ExportError that lists them; ``"specific"`` gives each to its most
 specific chosen node: one that descends from every other chosen node it is
 under, else the deepest (greatest minimum depth), else the first chosen.
 
-Images are left out when flagged (``flagged="exclude"``, the default;
+Images are left out when they lie outside the catalogue root
+(:meth:`Catalogue.outside_root_paths`; keep them with
+``allow_outside_root=True``, except in hard links, which are never made to
+a file outside the root), when flagged (``flagged="exclude"``, the default;
 ``"include"`` keeps them, ``"only"`` keeps only them) or when their audit
 found them unusable (:data:`explorer.core.audit.FAILURE_CODES`; keep them
 with ``audit_failures=True``).
@@ -253,10 +256,11 @@ class Selection:
 def select_images(
     taxonomy, catalogue, chosen: Sequence[str], store=None, flagged: str = "exclude",
     audit_failures: bool = False, on_overlap: str = "specific", balance: int | None = None,
-    seed: int = 0,
+    seed: int = 0, allow_outside_root: bool = False,
 ) -> Selection:  # fmt: skip
-    """Assign each image under the chosen nodes to one of them, leave out flagged and
-    unusable images, and cap each class at ``balance`` (a seeded, reproducible sample)."""
+    """Assign each image under the chosen nodes to one of them, leave out images outside
+    the root, flagged and unusable images, and cap each class at ``balance`` (a seeded,
+    reproducible sample)."""
     from explorer.core.audit_codes import FAILURE_CODES
 
     _check_unique(chosen)
@@ -295,10 +299,13 @@ def select_images(
     elif on_overlap != "specific":
         raise ExportError("on_overlap: choose fail or specific.")
     states = store.states() if store is not None else {}
-    left_out = {"flagged": 0, "not_flagged": 0, "audit_failure": 0}
+    left_out = {"outside_root": 0, "flagged": 0, "not_flagged": 0, "audit_failure": 0}
     overlap_images = {label for label, _nodes in overlapping}
     images = []
     for row in catalogue.images(sorted(assigned)):
+        if row.outside_root and not allow_outside_root:
+            left_out["outside_root"] += 1
+            continue
         is_flagged = bool(states.get(row.path) and states[row.path].flags)
         if flagged == "exclude" and is_flagged:
             left_out["flagged"] += 1
@@ -420,11 +427,25 @@ def _check_new_folder(folder) -> None:
         raise ExportError(f"{folder} exists and is not empty; choose a new folder.")
 
 
-def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: bool) -> None:
+_NO_HARD_LINKS_OUT = (
+    "{} outside the catalogue root left out all the same: hard links are never made to a file "
+    "outside the root (--mode copy or symlink includes them)."
+)
+
+
+def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: bool,
+                   allow_outside_root: bool = False) -> None:  # fmt: skip
     """``folder/<class wnid>/<file name>`` for each selected image: links or copies.
 
     Built in a temporary folder beside ``folder`` and renamed into place, so a
     half-made tree is never left; ``folder`` must not exist yet (or be empty).
+
+    The tree may be shared, and a link or copy in it gives the file itself:
+    so the real place of each file is checked first, links followed, and a
+    file outside the root is left out even when the catalogue's mark did not
+    see it (a link shipped beside a manifest, or made since the index). With
+    ``allow_outside_root`` it is linked or copied all the same, hard-linked
+    never.
     """
     if mode not in FOLDER_MODES:
         raise ExportError(f"mode: choose one of {', '.join(FOLDER_MODES)}.")
@@ -440,9 +461,18 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: 
         os.chmod(work, 0o777 & ~_umask())  # mkdtemp made it 0700; the tree is for others too
         taken: set[tuple[int, str]] = set()
         numbers: dict[tuple[int, str], int] = {}  # a name met again: the next number to try
+        report = selection.report
+        check = mode == "hardlink" or not allow_outside_root
         for row, index in selection.images:
             source = catalogue.absolute_path(row.path, row.raw_path)
             name = os.fsdecode(os.path.basename(source))
+            if check:  # linked or copied from the very place that was checked
+                source, outside = catalogue.real_location(source)
+                if outside:
+                    report.left_out["outside_root"] = report.left_out.get("outside_root", 0) + 1
+                    report.rows -= 1
+                    report.per_class[selection.chosen[index]] -= 1
+                    continue
             class_folder = work / selection.chosen[index]
             class_folder.mkdir(exist_ok=True)
             number = numbers.get((index, name), 1)
@@ -486,8 +516,8 @@ def _file_name(name: str, number: int) -> str:
 def _place(source: str | bytes, target: Path, mode: str) -> None:
     if mode == "symlink":
         os.symlink(os.path.abspath(source), target)
-    elif mode == "hardlink":
-        os.link(source, target)
+    elif mode == "hardlink":  # source is a real path: a link put there since is not followed
+        os.link(source, target, follow_symlinks=False)
     else:
         shutil.copy2(source, target)
 
@@ -514,6 +544,7 @@ class ExportRequest:
     balance: int | None = None  # superclasses
     seed: int = 0
     absolute: bool = False  # images
+    allow_outside_root: bool = False  # image kinds; never in hard links
     mode: str = "symlink"  # folders
     parents: bool = False  # create the output's missing folders (else they are an error)
 
@@ -583,11 +614,16 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
         text = classmap_text(taxonomy, request.wnids, request.fmt or "loc")
         result = ExportResult(ExportReport(rows=len(request.wnids)), text)
     else:
+        hard_links = kind == "folders" and request.mode == "hardlink"
         selection = select_images(
             taxonomy, catalogue, request.wnids, store=store, flagged=request.flagged,
             audit_failures=request.audit_failures, on_overlap=request.on_overlap,
             balance=request.balance, seed=request.seed,
+            allow_outside_root=request.allow_outside_root and not hard_links,
         )  # fmt: skip
+        outside = selection.report.left_out.get("outside_root")
+        if hard_links and request.allow_outside_root and outside:
+            selection.report.warnings.append(_NO_HARD_LINKS_OUT.format(plural(outside, "image")))
         text = None
         if kind == "images":
             text = image_list_text(catalogue, selection, request.fmt or "csv", request.absolute)
@@ -597,7 +633,8 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
         if output is not None and kind == "superclasses":
             _write_superclasses(taxonomy, catalogue, selection, output, request.parents)
         elif output is not None and kind == "folders":
-            _write_folders(catalogue, selection, output, request.mode, request.parents)
+            _write_folders(catalogue, selection, output, request.mode, request.parents,
+                           request.allow_outside_root)  # fmt: skip
     if output is not None and kind in ("subtree", "classmap", "images"):
         write_atomically(output, result.text, request.parents)
         result.report.outputs.append(str(output))

@@ -187,3 +187,172 @@ def test_colliding_and_longest_names_get_unique_valid_names(capsys, shared_data,
     names = {f.name for f in written}
     assert {"x.JPEG", "x~2.JPEG", "x~3.JPEG", "x~4.JPEG", "x~2~2.JPEG", "x~2~3.JPEG"} <= names
     assert {"a" * 248 + "~2.JPEG", "é" * 124 + "~2.JPEG"} <= names  # whole characters cut
+
+
+# --- paths outside the root --------------------------------------------------------------
+
+PASSWD, SHADOW = Path("/etc/passwd"), Path("/etc/shadow")
+LINKS_OUT = [f"{TENCH}_passwd.JPEG", f"{GOLDFISH}_private.JPEG"]  # in the walk's order
+
+
+@pytest.fixture(scope="module")
+def samples_with_links_out(shared_data, tmp_path_factory) -> Path:
+    """The 1,000 real samples (a flat layout) plus two links out of the folder, to
+    /etc/passwd and to a picture elsewhere, and one link that stays within it."""
+    base = tmp_path_factory.mktemp("links-out")
+    root = base / "samples"
+    shutil.copytree(shared_data / "imagenet-samples", root)
+    root.chmod(0o755)  # the shared folder is read-only, and so was its copy
+    (base / "elsewhere").mkdir()
+    shutil.copyfile(root / GOLDFISH_JPEG, base / "elsewhere" / "private.JPEG")
+    (root / LINKS_OUT[0]).symlink_to(PASSWD)
+    (root / LINKS_OUT[1]).symlink_to(Path("..", "elsewhere", "private.JPEG"))
+    (root / f"{TENCH}_alias.JPEG").symlink_to(TENCH_JPEG)  # within the folder: an image
+    return root
+
+
+def test_links_out_of_a_folder_are_marked_never_audited_and_not_exported(
+    capsys, samples_with_links_out, tmp_path
+):
+    root, catalogue = samples_with_links_out, tmp_path / "c.sqlite"
+    out, _ = ok(capsys, "index", root, "--catalogue", catalogue)
+    assert (
+        f"Outside:   2 images outside the root {root} ({', '.join(LINKS_OUT)}): never audited, "
+        "and left out of exports unless --allow-outside-root\n"
+    ) in out
+    assert "Images:    1,003 images on 1,000 synsets\n" in out  # listed and counted all the same
+
+    out, _ = ok(capsys, "audit", "--catalogue", catalogue, "--json")
+    summary = json.loads(out)["summary"]
+    assert (summary["audited"], summary["not_audited"], summary["outside_root"]) == (1001, 0, 2)
+    with Catalogue.open(catalogue) as opened:
+        read = {
+            p for (p,) in opened.db.execute("SELECT path FROM images JOIN audit ON id = image_id")
+        }
+        assert not read & set(LINKS_OUT)
+        rows = {r.path: r for r in opened.images([TENCH, GOLDFISH])}
+        assert [p for p, r in sorted(rows.items()) if r.outside_root] == LINKS_OUT
+        # the window still shows a picture outside the root (with a badge): the user asked
+        private = rows[LINKS_OUT[1]]
+        assert make_thumbnail(opened.absolute_path(private.path), 64).error == ""
+
+    args = ["export", "images", TENCH, GOLDFISH, "--catalogue", catalogue]
+    out, err = ok(capsys, *args)
+    assert err.startswith("3 rows in 2 classes; left out: 2 outside root\n")
+    assert not set(LINKS_OUT) & {row.split(",")[0] for row in out.splitlines()}
+    out, err = ok(capsys, *args, "--allow-outside-root")
+    assert err.startswith("5 rows in 2 classes\n")
+    assert set(LINKS_OUT) <= {row.split(",")[0] for row in out.splitlines()}
+
+
+def test_links_out_are_found_by_the_walker_processes_too(capsys, shared_data, tmp_path):
+    """A tree of many folders is walked by child processes: they mark links out as well."""
+    root = tmp_path / "train"
+    for sample in sorted((shared_data / "imagenet-samples").glob("*.JPEG"))[:40]:
+        (root / sample.name[:9]).mkdir(parents=True)
+        shutil.copyfile(sample, root / sample.name[:9] / sample.name)
+    last = sorted(root.iterdir())[-1]
+    (last / "passwd.JPEG").symlink_to(PASSWD)
+    out, _ = ok(capsys, "index", root, "--catalogue", tmp_path / "c.sqlite", "--json")
+    summary = json.loads(out)
+    assert summary["outside_root_examples"] == [f"{last.name}/passwd.JPEG"]
+    assert summary["images"] == 41
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "copy", "symlink"])
+def test_folder_exports_leave_out_links_out_and_never_hard_link_them(
+    capsys, samples_with_links_out, tmp_path, mode
+):
+    catalogue = tmp_path / "c.sqlite"
+    ok(capsys, "index", samples_with_links_out, "--catalogue", catalogue)
+    args = ["export", "folders", TENCH, GOLDFISH, "--catalogue", catalogue, "--mode", mode]
+    _, err = ok(capsys, *args, "-o", tmp_path / "kept-in")
+    assert err.startswith("3 rows in 2 classes; left out: 2 outside root\n")
+    _, err = ok(capsys, *args, "-o", tmp_path / "allowed", "--allow-outside-root")
+    files = sorted((tmp_path / "allowed").rglob("*.JPEG"))
+    if mode == "hardlink":
+        assert err.startswith("3 rows in 2 classes; left out: 2 outside root\n")
+        assert (
+            "wnexplorer: warning: 2 images outside the catalogue root left out all the same: hard "
+            "links are never made to a file outside the root (--mode copy or symlink includes "
+            "them).\n"
+        ) in err
+        assert len(files) == 3
+        assert all(not os.path.samefile(f, PASSWD) for f in files)
+    else:
+        assert err.startswith("5 rows in 2 classes\n")
+        assert len(files) == 5
+        assert (tmp_path / "allowed" / TENCH / LINKS_OUT[0]).read_bytes() == PASSWD.read_bytes()
+
+
+def test_a_manifest_listing_etc_passwd_and_dot_dot_paths(capsys, shared_data, tmp_path):
+    """A manifest's paths are judged as written: ../ that leads out, an absolute path
+    elsewhere. A link shipped beside it is not seen by the index (it touches no file), but a
+    folder export checks each file's real place before it links or copies it."""
+    samples, data = shared_data / "imagenet-samples", tmp_path / "data"
+    (data / TENCH).mkdir(parents=True)
+    (data / GOLDFISH).mkdir()
+    shutil.copyfile(samples / TENCH_JPEG, data / TENCH / "tench.JPEG")
+    shutil.copyfile(samples / GOLDFISH_JPEG, data / GOLDFISH / "goldfish.JPEG")
+    shutil.copyfile(samples / GOLDFISH_JPEG, tmp_path / "outside.JPEG")
+    (data / TENCH / "shipped.JPEG").symlink_to(PASSWD)
+    dot_dots = "../" * len(data.parts)  # from the manifest's folder up past /
+    rows = [
+        f"{TENCH}/tench.JPEG,{TENCH}",
+        f"{data}/{GOLDFISH}/goldfish.JPEG,{GOLDFISH}",  # absolute, under the root: fine
+        f"{dot_dots}etc/shadow,{TENCH}",
+        f"{PASSWD},{TENCH}",
+        f"{TENCH}/../../outside.JPEG,{GOLDFISH}",
+        f"{TENCH}/shipped.JPEG,{TENCH}",
+    ]
+    (data / "list.csv").write_text("path,wnid\n" + "\n".join(rows) + "\n")
+    catalogue = tmp_path / "c.sqlite"
+    out, _ = ok(capsys, "index", data / "list.csv", "--catalogue", catalogue, "--json")
+    summary = json.loads(out)
+    assert (summary["images"], summary["outside_root"], summary["root"]) == (6, 3, str(data))
+    assert summary["outside_root_examples"] == [
+        f"{dot_dots}etc/shadow",
+        str(PASSWD),
+        f"{TENCH}/../../outside.JPEG",
+    ]
+
+    out, _ = ok(capsys, "audit", "--catalogue", catalogue, "--json")
+    assert json.loads(out)["summary"]["outside_root"] == 3
+    # the audit read the shipped link (/etc/passwd: not an image); keep it to see it left out
+    args = [
+        "export",
+        "folders",
+        TENCH,
+        GOLDFISH,
+        "--catalogue",
+        catalogue,
+        "--include-audit-failures",
+    ]
+    for mode, allow in (("hardlink", True), ("copy", False), ("symlink", False)):
+        out = tmp_path / mode
+        _, err = ok(capsys, *args, "--mode", mode, "-o", out, *["--allow-outside-root"] * allow)
+        assert err.startswith("2 rows in 2 classes; left out: 4 outside root\n"), err
+        assert sorted(f.name for f in out.rglob("*.JPEG")) == ["goldfish.JPEG", "tench.JPEG"]
+
+
+def test_a_manifests_root_is_its_folder_or_the_one_given(capsys, shared_data, tmp_path):
+    """With --root, a manifest kept apart from its images lists them relative to that root;
+    a rescan keeps it. Without, the manifest's folder is the root."""
+    images = tmp_path / "dataset" / "images" / TENCH
+    images.mkdir(parents=True)
+    shutil.copyfile(shared_data / "imagenet-samples" / TENCH_JPEG, images / "a.JPEG")
+    lists = tmp_path / "dataset" / "lists"
+    lists.mkdir()
+    (lists / "train.csv").write_text(f"path,wnid\nimages/{TENCH}/a.JPEG,{TENCH}\n")
+    catalogue = tmp_path / "c.sqlite"
+    out, _ = ok(capsys, "index", lists / "train.csv", "--catalogue", catalogue,
+                "--root", tmp_path / "dataset")  # fmt: skip
+    assert f"Root:      {tmp_path / 'dataset'}\n" in out and "Outside:" not in out
+    out, _ = ok(capsys, "index", lists / "train.csv", "--catalogue", catalogue, "--json")
+    assert json.loads(out)["root"] == str(tmp_path / "dataset")  # kept by the rescan
+    with Catalogue.open(catalogue) as opened:
+        (row,) = opened.images([TENCH])
+        assert os.path.samefile(opened.absolute_path(row.path), images / "a.JPEG")
+    (lists / "up.csv").write_text(f"path,wnid\n../images/{TENCH}/a.JPEG,{TENCH}\n")
+    out, _ = ok(capsys, "index", lists / "up.csv", "--catalogue", tmp_path / "u.sqlite", "--json")
+    assert (json.loads(out)["root"], json.loads(out)["outside_root"]) == (str(lists), 1)
