@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_run import ok
+from cli_run import ok, run
 
 from explorer.core.catalogue import Catalogue
 from explorer.core.csv_cells import read_cell
@@ -134,6 +134,11 @@ def test_every_csv_quotes_formula_cells_and_reads_them_back(
     assert sorted(map(read_cell, written)) == paths
     ok(capsys, "export", "superclasses", TENCH, "--catalogue", catalogue, "-o", tmp_path / "sc")
     assert _cells((tmp_path / "sc" / "images.csv").read_bytes().decode()) == _cells(out)
+    # an image list is a manifest: indexed, it lists the same files
+    ok(capsys, "export", "images", TENCH, "--catalogue", catalogue, "-o", root / "list.csv")
+    ok(capsys, "index", root / "list.csv", "--catalogue", tmp_path / "list.sqlite")
+    with Catalogue.open(tmp_path / "list.sqlite") as listed:
+        assert sorted(row.path for row in listed.images([TENCH])) == paths
 
     row = {"wnid": TENCH, "name": "=1+1", "lemmas": ["-x"], "gloss": "@y", "depth": -1}
     (cells,) = _cells(format_subtree(taxonomy, TENCH, [row], "csv"))[1:]
@@ -356,3 +361,7 @@ def test_a_manifests_root_is_its_folder_or_the_one_given(capsys, shared_data, tm
     (lists / "up.csv").write_text(f"path,wnid\n../images/{TENCH}/a.JPEG,{TENCH}\n")
     out, _ = ok(capsys, "index", lists / "up.csv", "--catalogue", tmp_path / "u.sqlite", "--json")
     assert (json.loads(out)["root"], json.loads(out)["outside_root"]) == (str(lists), 1)
+    folder = images.parent
+    status, _, err = run(capsys, "index", folder, "--catalogue", tmp_path / "f.sqlite",
+                         "--root", tmp_path)  # fmt: skip
+    assert status == 1 and f"--root is for a manifest; the folder {folder} is its own root." in err
