@@ -313,7 +313,8 @@ class Catalogue:
 
     @property
     def root(self) -> Path:
-        """The folder image paths are relative to (a manifest's own folder)."""
+        """The folder image paths are relative to and kept within (a manifest's own folder,
+        or the one given to index it with ``root``)."""
         return Path(self.meta["root"])
 
     @property
