@@ -378,14 +378,24 @@ parents_option = click.option(
     help="Rescan in the layout of --layout (or detected anew), not the catalogue's own: "
     "relabels its images.",
 )
+@click.option(
+    "--root",
+    "manifest_root",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="A manifest's root: the folder its paths are relative to and must stay within "
+    "[default: the manifest's folder; on a rescan: the catalogue's].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
-def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> None:
+def index(obj: Context, root, catalogue, layout, labels, relayout, manifest_root, as_json):
     """Index an image collection (ROOT: a dataset folder or a manifest file).
 
     Run it again to rescan: new files are added, changed ones updated, vanished
     ones marked missing (never deleted). A rescan keeps the catalogue's layout
-    and label file. The dataset is only read.
+    and label file. The dataset is only read. Images outside the root (a
+    manifest's ../ or absolute path elsewhere, a link out of the folder) are
+    kept and counted, but audits and exports leave them out.
     """
     from explorer.core.catalogue import index_catalogue
     from explorer.core.taxonomy import load_noun_wnids, load_synset_names
@@ -400,6 +410,7 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> N
             layout=layout,
             labels=labels,
             relayout=relayout,
+            root=manifest_root,
             synset_names=lambda: load_synset_names(obj.wordnet, obj.data_dir),
             data_dir=obj.data_dir,
             state=progress,
@@ -416,6 +427,8 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> N
     echo = click.echo
     echo(f"Catalogue: {summary.catalogue}")
     echo(f"Source:    {summary.source} ({summary.layout})")
+    if summary.layout == "manifest" and summary.root != os.path.dirname(summary.source):
+        echo(f"Root:      {summary.root}")
     if summary.labels:
         reused = " (the last scan's; --labels FILE gives another)" if summary.labels_reused else ""
         echo(f"Labels:    {summary.labels}{reused}")
@@ -436,11 +449,25 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, as_json) -> N
     if summary.missing:
         listed = "image listed before is" if summary.missing == 1 else "images listed before are"
         echo(f"Missing:   {summary.missing:,} {listed} no longer found")
+    if summary.outside_root:
+        shown = ", ".join(summary.outside_root_examples)
+        more = ", ..." if summary.outside_root > len(summary.outside_root_examples) else ""
+        other = "; --root DIR gives the manifest another" if summary.layout == "manifest" else ""
+        echo(
+            f"Outside:   {plural(summary.outside_root, 'image')} outside the root {summary.root} "
+            f"({shown}{more}): never audited, and left out of exports unless "
+            f"--allow-outside-root{other}"
+        )
     if summary.other_files or summary.stat_failed or summary.unreadable_dirs:
+        unreadable = ""
+        if summary.unreadable_dirs:
+            named = ", ".join(summary.unreadable_examples)
+            more = ", ..." if summary.unreadable_dirs > len(summary.unreadable_examples) else ""
+            unreadable = f" ({named}{more}: check their permissions)"
         echo(
             f"Skipped:   {plural(summary.other_files, 'non-image file')}; "
             f"{plural(summary.stat_failed, 'image')} could not be stat'ed; "
-            f"{plural(summary.unreadable_dirs, 'unreadable folder')}"
+            f"{plural(summary.unreadable_dirs, 'unreadable folder')}{unreadable}"
         )
     if summary.relabelled:
         examples = ", ".join(f"{a} → {b}" for a, b in summary.relabelled_examples.items())
@@ -596,7 +623,9 @@ def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, as_j
         f"{summary['with_problems']:,} with problems, "
         f"{plural(summary['duplicate_groups'], 'group')} of duplicates, "
         f"{summary['missing']:,} missing"
-    )
+        + (f", {summary['outside_root']:,} outside the root (not read)"
+           if summary["outside_root"] else "")
+    )  # fmt: skip
     for code, number in summary["by_code"].items():
         click.echo(f"  {code:<20} {number:,}")
     for image in report["images"]:
@@ -946,8 +975,9 @@ def export() -> None:
     """Write synset lists, image lists, class maps, superclass subsets and folder trees.
 
     Every file is sorted (the same input gives the same bytes) and written to a
-    temporary name, then renamed into place. Image exports leave out flagged
-    images and images whose audit found them unusable, unless asked.
+    temporary name, then renamed into place. Image exports leave out images
+    outside the catalogue root, flagged images and images whose audit found
+    them unusable, unless asked.
     """
 
 
@@ -965,6 +995,9 @@ def _selection_options(function):
                      help="Only flagged images (for a review or a removal list)."),
         click.option("--include-audit-failures", is_flag=True,
                      help="Keep images the audit found unusable (truncated, unreadable...)."),
+        click.option("--allow-outside-root", is_flag=True,
+                     help="Keep images outside the catalogue root (left out by default); "
+                     "--mode hardlink never links them."),
         click.option("--on-overlap", type=click.Choice(["fail", "specific"]),
                      default="specific", show_default=True,
                      help="An image under several chosen nodes: fail, or give it to the "
@@ -1046,15 +1079,15 @@ def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, dep
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
 @parents_option
 @pass_context
-def export_images(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
-                  absolute, fmt, output, parents):  # fmt: skip
+def export_images(obj: Context, wnids, flagged, include_audit_failures, allow_outside_root,
+                  on_overlap, catalogue, absolute, fmt, output, parents):  # fmt: skip
     """The images under the WNIDs, each with the index of the WNID it is under."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "images", _chosen(obj, wnids), output, fmt, flagged=flagged or "exclude",
         audit_failures=include_audit_failures, on_overlap=on_overlap, absolute=absolute,
-        parents=parents,
+        allow_outside_root=allow_outside_root, parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 
@@ -1084,15 +1117,15 @@ def export_classmap(obj: Context, wnids, fmt, output, parents) -> None:
               help="Folder for images.csv, classes.txt, classes.json, overlaps.json.")  # fmt: skip
 @parents_option
 @pass_context
-def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, on_overlap,
-                        catalogue, balance, seed, output, parents):  # fmt: skip
+def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, allow_outside_root,
+                        on_overlap, catalogue, balance, seed, output, parents):  # fmt: skip
     """A BREEDS-style subset: each image goes to the chosen node it descends from."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "superclasses", _chosen(obj, wnids), output, flagged=flagged or "exclude",
         audit_failures=include_audit_failures, on_overlap=on_overlap, balance=balance,
-        seed=seed, parents=parents,
+        seed=seed, allow_outside_root=allow_outside_root, parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 
@@ -1111,15 +1144,15 @@ def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, on
 )
 @parents_option
 @pass_context
-def export_folders(obj: Context, wnids, flagged, include_audit_failures, on_overlap, catalogue,
-                   mode, output, parents):  # fmt: skip
+def export_folders(obj: Context, wnids, flagged, include_audit_failures, allow_outside_root,
+                   on_overlap, catalogue, mode, output, parents):  # fmt: skip
     """An ImageNet-style folder tree of links (or copies) for the WNIDs' images."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "folders", _chosen(obj, wnids), output, flagged=flagged or "exclude",
         audit_failures=include_audit_failures, on_overlap=on_overlap, mode=mode,
-        parents=parents,
+        allow_outside_root=allow_outside_root, parents=parents,
     )  # fmt: skip
     _export(obj, request, catalogue)
 

@@ -5,7 +5,9 @@ stopped (results are committed in small batches, each keyed to the file's
 size and mtime, so only new or changed files are checked again). Files are
 checked by :func:`explorer.core.image_check.check_image` in a few threads:
 Pillow's decoders and hashlib release the GIL. Memory stays bounded: images
-are read from the catalogue a batch at a time.
+are read from the catalogue a batch at a time. Images outside the catalogue
+root (:meth:`Catalogue.outside_root_paths`) are never read: they are
+skipped, and counted.
 
 >>> summary = audit_catalogue("train.sqlite", state=JobState())   # doctest: +SKIP
 >>> report = audit_report(Catalogue.open("train.sqlite"))          # doctest: +SKIP
@@ -43,6 +45,7 @@ class AuditSummary:
     by_code: dict[str, int] = field(default_factory=dict)
     duplicate_groups: int = 0
     missing: int = 0
+    outside_root: int = 0  # present images outside the root: skipped, never read
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +60,7 @@ def _pending_sql(recheck: bool) -> str:
     )  # fmt: skip
     return (
         "SELECT i.id, i.path, i.raw_path FROM images i LEFT JOIN audit a ON a.image_id = i.id "
-        f"WHERE i.present = 1 AND ({stale})"
+        f"WHERE i.present = 1 AND i.outside_root = 0 AND ({stale})"
     )
 
 
@@ -93,7 +96,7 @@ def audit_catalogue(
         pending_sql = _pending_sql(recheck)
         total = db.execute(f"SELECT count(*) FROM ({pending_sql})").fetchone()[0]
         present = db.execute("SELECT count(*) FROM images WHERE present = 1").fetchone()[0]
-        summary.already_current = present - total
+        summary.already_current = present - catalogue.outside_root_count() - total
         state.progress(0, total, "Auditing images")
         last_id = 0
         with ThreadPoolExecutor(workers, thread_name_prefix="audit") as pool:
@@ -113,7 +116,8 @@ def audit_catalogue(
                 state.progress(summary.checked, total, "Auditing images")
         report = audit_report(catalogue)
     summary.seconds = round(time.monotonic() - started, 3)
-    for key in ("images", "audited", "with_problems", "by_code", "duplicate_groups", "missing"):
+    for key in ("images", "audited", "with_problems", "by_code", "duplicate_groups", "missing",
+                "outside_root"):  # fmt: skip
         setattr(summary, key, report["summary"][key])
     return summary
 
@@ -135,18 +139,23 @@ def _store(db, results: list[tuple[int, ImageCheck, int | None, int | None]]) ->
         )
 
 
+_AUDITED = "i.present = 1 AND i.outside_root = 0"  # the images an audit reads
+
+
 def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
     """``{"summary": {...}, "images": [{path, wnid, problems, ...}]}`` for images with problems.
 
     Duplicates (the same bytes at several paths) carry ``duplicate`` and the
     other paths; images the last scan no longer found carry ``missing``.
+    Images outside the root are only counted (``outside_root``), even those an
+    audit checked before a rescan found them outside.
     """
     db = catalogue.db.conn
     duplicate_paths: dict[str, list[str]] = {}
     for digest, path in db.execute(
-        "SELECT a.hash, i.path FROM audit a JOIN images i ON i.id = a.image_id "
-        "WHERE i.present = 1 AND a.hash IN (SELECT a2.hash FROM audit a2 JOIN images i2 "
-        "ON i2.id = a2.image_id WHERE i2.present = 1 AND a2.hash IS NOT NULL "
+        f"SELECT a.hash, i.path FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED} "
+        "AND a.hash IN (SELECT a2.hash FROM audit a2 JOIN images i2 ON i2.id = a2.image_id "
+        "WHERE i2.present = 1 AND i2.outside_root = 0 AND a2.hash IS NOT NULL "
         "GROUP BY a2.hash HAVING count(*) > 1) ORDER BY i.path"
     ):
         duplicate_paths.setdefault(digest, []).append(path)
@@ -154,9 +163,8 @@ def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
     by_code: Counter[str] = Counter()
     for path, wnid, problems, digest, detail, fmt, width, height, mode in db.execute(
         "SELECT i.path, i.wnid, a.problems, a.hash, a.detail, i.format, i.width, i.height, "
-        "i.mode FROM audit a JOIN images i ON i.id = a.image_id "
-        "WHERE i.present = 1 AND (a.problems != '' OR a.hash IN (SELECT value FROM json_each(?))) "
-        "ORDER BY i.path",
+        f"i.mode FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED} "
+        "AND (a.problems != '' OR a.hash IN (SELECT value FROM json_each(?))) ORDER BY i.path",
         (json.dumps(list(duplicate_paths)),),
     ):
         codes = [c for c in problems.split(",") if c]
@@ -177,13 +185,15 @@ def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
     ]
     by_code["missing"] = len(missing)
     present = db.execute("SELECT count(*) FROM images WHERE present = 1").fetchone()[0]
+    outside = catalogue.outside_root_count()
     audited = db.execute(
-        "SELECT count(*) FROM audit a JOIN images i ON i.id = a.image_id WHERE i.present = 1"
+        f"SELECT count(*) FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED}"
     ).fetchone()[0]
     summary = {
         "images": present,
         "audited": audited,
-        "not_audited": present - audited,
+        "not_audited": present - outside - audited,
+        "outside_root": outside,
         "with_problems": len(images),
         "by_code": {code: by_code[code] for code in AUDIT_CODES if by_code[code]},
         "duplicate_groups": len(duplicate_paths),

@@ -15,6 +15,12 @@ whatever the source says (None: no label), ``size``/``mtime_ns`` None when
 not on disk or not stat-able. Files with a missing or odd label are
 included: nothing is dropped silently. Sources only list and stat; they
 never open an image and never write to the dataset folder.
+
+An entry *outside the root* (:func:`is_outside`) is listed too, and marked:
+a manifest's path that leads out of its root (``../../etc/shadow``, or an
+absolute path elsewhere), read as written; a link in a folder whose target
+lies outside the folder. Only link entries are resolved, so the mark costs
+a folder walk nothing more than a stat for each of its links.
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
+from explorer.core.csv_cells import read_cell
 from explorer.core.errors import CatalogueError
 from explorer.core.text import plural
 
@@ -63,9 +70,24 @@ class SourceReport:
 
     other_files: int = 0  # files that are not images by extension
     unreadable_dirs: int = 0
+    unreadable_examples: list[str] = field(default_factory=list)  # the first few, from the root
     stat_failed: int = 0  # images listed but not stat-able (dangling link, loop, ...)
     bad_rows: int = 0  # manifest rows without a path
     warnings: list[str] = field(default_factory=list)  # for the summary, in words
+
+
+def is_outside(root: str, path: str) -> bool:
+    """Whether ``path`` (absolute, or relative to the folder ``root``) lies outside ``root``.
+
+    Read as written: ``..`` steps count, links are not followed (a caller that
+    needs them followed gives ``os.path.realpath``'s answer and a real root).
+    ``root`` is absolute and normalised.
+    """
+    if ".." in path:  # rare: let normpath take the steps up
+        path = os.path.normpath(os.path.join(root, path))
+    elif not os.path.isabs(path):
+        return False
+    return not (path == root or path.startswith(os.path.join(root, "")))
 
 
 def is_image_name(name: str) -> bool:
@@ -73,13 +95,21 @@ def is_image_name(name: str) -> bool:
 
 
 def _display_path(relative: str) -> tuple[str, bytes | None]:
-    """A storable text path, and the raw bytes when the name is not valid UTF-8."""
-    try:
-        relative.encode("utf-8")
-        return relative, None
-    except UnicodeEncodeError:  # os.fsdecode left surrogate escapes for undecodable bytes
-        raw = os.fsencode(relative)
-        return raw.decode("utf-8", "backslashreplace"), raw
+    """A storable text path, and the raw bytes when the path is not plain UTF-8.
+
+    Bytes that are not UTF-8 are shown as ``\\xff``, and so that no other name can
+    show the same, a backslash as ``\\\\``: ``x\\xff.JPEG`` is then the file whose name
+    holds the byte 0xff, ``x\\\\xff.JPEG`` the one literally named so. Both are opened by
+    their raw bytes; a path without either keeps its name and no raw bytes.
+    """
+    if "\\" not in relative:
+        try:
+            relative.encode("utf-8")
+            return relative, None
+        except UnicodeEncodeError:  # os.fsdecode left surrogate escapes for undecodable bytes
+            pass
+    raw = os.fsencode(relative)
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace"), raw
 
 
 def detect_layout(root: Path) -> str:
@@ -137,19 +167,23 @@ class Listing:
     other_files: int = 0
     stat_failed: int = 0
     unreadable: bool = False
+    outside: set[str] = field(default_factory=set)  # names of links that lead out of the root
 
     def rows(self, label: str | None = None, label_of=None) -> list[tuple]:
-        """Rows (path, raw_path, label, size, mtime_ns) for the catalogue.
+        """Rows (path, raw_path, label, size, mtime_ns) for the catalogue, and
+        outside_root as a sixth value when the common case does not hold.
 
         Every file gets ``label``, or ``label_of(file name)`` when that is given.
-        The common case (ASCII names, every stat worked, one label) runs in C
+        The common case (ASCII names without a backslash in a folder of a plain
+        name, every stat worked, no link out of the root, one label) runs in C
         through zip(); a million rows cost a fraction of a second.
         """
         if not self.sizes:
             return []
         names = self.names.split("\0")
         labels = map(label_of, names) if label_of else repeat(label)
-        if self.names.isascii() and not self.stat_failed:
+        plain = self.names.isascii() and "\\" not in self.names and not self.outside
+        if plain and not self.stat_failed and _display_path(self.prefix)[1] is None:
             paths = [self.prefix + name for name in names] if self.prefix else names
             return list(zip(paths, repeat(None), labels, self.sizes, self.mtimes))
         rows = []
@@ -159,15 +193,15 @@ class Listing:
             path, raw = _display_path(self.prefix + name)
             if size < 0:
                 size = mtime = None
-            rows.append((path, raw, name_label, size, mtime))
+            rows.append((path, raw, name_label, size, mtime, name in self.outside))
         return rows
 
 
 _SCAN_BY_DESCRIPTOR = os.scandir in os.supports_fd  # POSIX; Windows scans by path
 
 
-def _list_folder(folder: tuple[str, str, tuple[str, ...]]) -> Listing:
-    """List and stat one folder.
+def _list_folder(folder: tuple[str, str, tuple[str, ...]], root: str) -> Listing:
+    """List and stat one folder of the tree under ``root`` (a real path).
 
     Scanning an open folder descriptor makes each stat a fstatat() relative to
     it, instead of a walk of the whole path from the root for every file.
@@ -191,8 +225,9 @@ def _list_folder(folder: tuple[str, str, tuple[str, ...]]) -> Listing:
                         (os.path.join(path, name), prefix + name + "/", (*parts, name))
                     )
                     continue
+                link = entry.is_symlink()  # free: the folder listing says so
             except OSError:
-                pass
+                link = False
             dot = name.rfind(".")
             if dot < 0 or name[dot:].lower() not in IMAGE_EXTENSIONS:
                 listing.other_files += 1
@@ -206,6 +241,8 @@ def _list_folder(folder: tuple[str, str, tuple[str, ...]]) -> Listing:
                 sizes.append(-1)
                 mtimes.append(-1)
                 listing.stat_failed += 1
+            if link and is_outside(root, os.path.realpath(os.path.join(path, name))):
+                listing.outside.add(name)
     except OSError:
         listing.unreadable = True
         return listing
@@ -220,20 +257,20 @@ WALKERS = 2  # walker processes; the machine this is tuned on has two cores
 _FOLDERS_PER_WALKER = 4  # split the tree into at least this many units per walker
 
 
-def _walk(folder: tuple[str, str, tuple[str, ...]]) -> Iterator[Listing]:
+def _walk(folder: tuple[str, str, tuple[str, ...]], root: str) -> Iterator[Listing]:
     """``folder`` and every folder under it, depth first in name order."""
     stack = [folder]
     while stack:
-        listing = _list_folder(stack.pop())
+        listing = _list_folder(stack.pop(), root)
         stack.extend(reversed(listing.subfolders))
         yield listing
 
 
-def _walk_and_send(units: list[tuple[str, str, tuple[str, ...]]], connection) -> None:
+def _walk_and_send(units: list[tuple[str, str, tuple[str, ...]]], root: str, connection) -> None:
     """Body of a walker process: each unit's listings, then None to close the unit."""
     try:
         for unit in units:
-            for listing in _walk(unit):
+            for listing in _walk(unit, root):
                 listing.subfolders = []  # the parent has no use for them
                 connection.send(listing)
             connection.send(None)
@@ -243,10 +280,15 @@ def _walk_and_send(units: list[tuple[str, str, tuple[str, ...]]], connection) ->
         connection.close()
 
 
+UNREADABLE_EXAMPLES = 5
+
+
 def _counted(listing: Listing, report: SourceReport) -> Listing:
     report.other_files += listing.other_files
     report.stat_failed += listing.stat_failed
     report.unreadable_dirs += listing.unreadable
+    if listing.unreadable and len(report.unreadable_examples) < UNREADABLE_EXAMPLES:
+        report.unreadable_examples.append(_display_path(listing.prefix.rstrip("/") or ".")[0])
     return listing
 
 
@@ -261,9 +303,10 @@ def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> It
     round robin, and read back in unit order. A small tree never leaves this
     process.
     """
+    real_root = os.path.realpath(root)
     pending = deque([(str(root), "", ())])
     while pending and len(pending) < walkers * _FOLDERS_PER_WALKER:
-        listing = _list_folder(pending.popleft())
+        listing = _list_folder(pending.popleft(), real_root)
         pending.extend(listing.subfolders)
         yield _counted(listing, report)
     units = list(pending)
@@ -276,7 +319,7 @@ def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> It
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(
                 target=_walk_and_send,
-                args=(units[number::walkers], sender),
+                args=(units[number::walkers], real_root, sender),
                 name=f"catalogue-walk-{number}",
                 daemon=True,
             )
@@ -423,19 +466,21 @@ codecs.register_error("wnexplorer.manifest", _escape_and_count)
 
 
 def read_manifest(
-    manifest: Path, report: SourceReport, batch: int = 50_000
+    manifest: Path, report: SourceReport, root: str, batch: int = 50_000
 ) -> Iterator[list[tuple]]:
     """Rows of a CSV or TSV manifest of ``path,label`` rows, in batches.
 
     The first rows decide, once and before any row is yielded: the delimiter,
     whether a header names the columns (either order, see PATH_COLUMNS and
     LABEL_COLUMNS) and, without one, which column holds the paths. A list of
-    wnids is refused with a CatalogueError. Paths may be relative to the
-    manifest's folder or absolute. Files are not stat'ed: a manifest of 14
-    million rows must not touch 14 million files. Rows are (path, label), as
-    binding three NULLs per row for size, mtime and raw path cost 14 million
-    rows half their insert time; from the batch where a name that is not
-    UTF-8 was read, (path, label, raw_path).
+    wnids is refused with a CatalogueError. Paths may be relative to ``root``
+    (absolute, normalised) or absolute. A path cell is read as our own CSV
+    exports write it (:func:`read_cell`). Files are not stat'ed: a manifest of
+    14 million rows must not touch 14 million files. Rows are (path, label),
+    as binding three NULLs per row for size, mtime and raw path cost 14 million
+    rows half their insert time; a batch that holds a name that is not UTF-8, a
+    quoted cell, or a path that is absolute or has a ``..`` in it has rows
+    (path, label, raw_path, outside_root).
     """
     try:
         with open(manifest, "rb") as sniff:
@@ -458,7 +503,7 @@ def read_manifest(
         raise
     return _manifest_batches(
         manifest, stream, rows, chain(head[header:], rows), (header, path, label), escapes,
-        report, batch,
+        report, batch, root,
     )  # fmt: skip
 
 
@@ -478,7 +523,7 @@ def _manifest_encoding(manifest: Path, head: bytes) -> str:
     )
 
 
-def _manifest_batches(manifest, stream, reader, rows, columns, escapes, report, batch):
+def _manifest_batches(manifest, stream, reader, rows, columns, escapes, report, batch, root):
     header, path, label = columns
     with stream:
         out: list[tuple] = []
@@ -494,10 +539,10 @@ def _manifest_batches(manifest, stream, reader, rows, columns, escapes, report, 
             if len(out) >= batch:
                 read += len(out)
                 _check_one_line_each(manifest, reader, read, out)
-                yield _unescaped(out) if _escapes[0] != escapes else out
+                yield _stored(out, root, _escapes[0] != escapes)
                 out = []
         _check_one_line_each(manifest, reader, read + len(out), out)
-        yield _unescaped(out) if _escapes[0] != escapes else out
+        yield _stored(out, root, _escapes[0] != escapes)
 
 
 def _check_one_line_each(manifest: Path, reader, read: int, batch: list[tuple]) -> None:
@@ -525,15 +570,37 @@ def _csv_rows(manifest: Path, reader, rows: Iterator[list[str]]) -> Iterator[lis
         ) from exc
 
 
-def _unescaped(rows: list[tuple]) -> list[tuple]:
-    """Rows (path, label, raw_path) that SQLite can store: a path with escaped bytes is kept
-    as a folder scan keeps it (see _display_path), a label is shown with the escapes."""
+def _stored(rows: list[tuple], root: str, escaped: bool) -> list[tuple]:
+    """A batch of (path, label) rows as the catalogue stores them.
+
+    Most batches are kept as they are, as one search of their joined paths in C
+    shows: relative paths without a ``..`` or a leading quote, or absolute ones
+    all under the root. Else each row becomes (path, label, raw_path,
+    outside_root): the path as our CSV exports write it (:func:`read_cell`) and
+    as a folder scan keeps it (see _display_path), a label shown with the
+    escapes of its bytes that are not UTF-8.
+    """
+    paths = "\n" + "\n".join(map(itemgetter(0), rows))
+    # One character is found at memory speed, two are three times slower (every path has
+    # a "." and a "\n"): a pair is looked for only where the cheaper count cannot rule it out.
+    odd = (
+        escaped
+        or (paths.count(".") > len(rows) and ".." in paths)
+        or ("'" in paths and "\n'" in paths)
+    )
+    if not odd and "\n/" not in paths:
+        return rows
+    under = os.path.join(root, "")
+    if not odd and all(map(str.startswith, map(itemgetter(0), rows), repeat(under))):
+        return rows
     fixed = []
     for path, label in rows:
+        path = read_cell(path)
+        outside = is_outside(root, path)
         path, raw = _display_path(path)
         if label is not None and not label.isascii():
             label = label.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        fixed.append((path, label, raw))
+        fixed.append((path, label, raw, outside))
     return fixed
 
 

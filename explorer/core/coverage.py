@@ -15,14 +15,13 @@ list, say), only the targets are judged, and a target absent from WordNet
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from explorer.core.counts import Counts
+from explorer.core.csv_cells import csv_text
 from explorer.core.errors import CatalogueError
 
 BASES = ("subtree", "direct")
@@ -157,9 +156,4 @@ def format_coverage(result: CoverageResult, fmt: str, settings: dict) -> str:
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     if fmt != "csv":
         raise CatalogueError(f"Unknown format {fmt!r}; choose csv or json.")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([getattr(row, column) for column in COLUMNS])
-    return out.getvalue()
+    return csv_text([row.as_dict() for row in rows], COLUMNS)

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
+from explorer.core.csv_cells import csv_text, read_cell
 from explorer.core.digest import file_digest
 from explorer.core.errors import StoreError
 from explorer.core.exports import write_atomically
@@ -318,11 +319,7 @@ def write_export(
     if fmt == "json":
         text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
     elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, EXPORT_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        text = buffer.getvalue()
+        text = csv_text(rows, EXPORT_FIELDS)
     else:
         raise StoreError(f"Unknown format {fmt!r}; choose csv or json.")
     write_atomically(output, text, parents)
@@ -366,7 +363,11 @@ def read_export(path: str | os.PathLike) -> list:
         if missing:
             header = reprlib.repr(",".join(reader.fieldnames or ()))
             raise not_an_export(f"no {' or '.join(missing)} column in its header {header}")
-        return list(reader)
+        # the quote write_export put before a cell that looks like a formula comes off
+        return [
+            {key: read_cell(v) if isinstance(v, str) else v for key, v in row.items()}
+            for row in reader
+        ]
     except csv.Error as exc:
         raise not_an_export(f"not a readable CSV: {exc}") from exc
 

@@ -12,7 +12,10 @@ raises an ExportError that lists them; ``"specific"`` gives each to its most
 specific chosen node: one that descends from every other chosen node it is
 under, else the deepest (greatest minimum depth), else the first chosen.
 
-Images are left out when flagged (``flagged="exclude"``, the default;
+Images are left out when they lie outside the catalogue root
+(:meth:`Catalogue.outside_root_paths`; keep them with
+``allow_outside_root=True``, except in hard links, which are never made to
+a file outside the root), when flagged (``flagged="exclude"``, the default;
 ``"include"`` keeps them, ``"only"`` keeps only them) or when their audit
 found them unusable (:data:`explorer.core.audit.FAILURE_CODES`; keep them
 with ``audit_failures=True``).
@@ -20,8 +23,6 @@ with ``audit_failures=True``).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import random
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from explorer.core.csv_cells import csv_text
 from explorer.core.errors import ExportError
 from explorer.core.text import plural
 
@@ -114,14 +116,6 @@ def _umask() -> int:
     return mask
 
 
-def _csv(rows: Sequence[dict], fields: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fields, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def _json(data) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
@@ -186,7 +180,7 @@ def format_subtree(taxonomy, wnid: str, rows: list[dict], fmt: str) -> str:
     if fmt == "csv":
         flat = [{**row, "lemmas": "; ".join(row["lemmas"])} for row in rows]
         fields = ("wnid", "name", "lemmas", "gloss", "depth", "level", "direct", "subtree")
-        return _csv(flat, fields)
+        return csv_text(flat, fields)
     if fmt == "json":
         return _json(rows)
     if fmt == "tree-json":
@@ -262,10 +256,11 @@ class Selection:
 def select_images(
     taxonomy, catalogue, chosen: Sequence[str], store=None, flagged: str = "exclude",
     audit_failures: bool = False, on_overlap: str = "specific", balance: int | None = None,
-    seed: int = 0,
+    seed: int = 0, allow_outside_root: bool = False,
 ) -> Selection:  # fmt: skip
-    """Assign each image under the chosen nodes to one of them, leave out flagged and
-    unusable images, and cap each class at ``balance`` (a seeded, reproducible sample)."""
+    """Assign each image under the chosen nodes to one of them, leave out images outside
+    the root, flagged and unusable images, and cap each class at ``balance`` (a seeded,
+    reproducible sample)."""
     from explorer.core.audit_codes import FAILURE_CODES
 
     _check_unique(chosen)
@@ -304,10 +299,13 @@ def select_images(
     elif on_overlap != "specific":
         raise ExportError("on_overlap: choose fail or specific.")
     states = store.states() if store is not None else {}
-    left_out = {"flagged": 0, "not_flagged": 0, "audit_failure": 0}
+    left_out = {"outside_root": 0, "flagged": 0, "not_flagged": 0, "audit_failure": 0}
     overlap_images = {label for label, _nodes in overlapping}
     images = []
     for row in catalogue.images(sorted(assigned)):
+        if row.outside_root and not allow_outside_root:
+            left_out["outside_root"] += 1
+            continue
         is_flagged = bool(states.get(row.path) and states[row.path].flags)
         if flagged == "exclude" and is_flagged:
             left_out["flagged"] += 1
@@ -395,7 +393,7 @@ def image_list_text(catalogue, selection: Selection, fmt: str = "csv", absolute:
              "class_wnid": selection.chosen[index]}
             for row, index in selection.images
         ]  # fmt: skip
-        return _csv(rows, ("path", "wnid", "class_index", "class_wnid"))
+        return csv_text(rows, ("path", "wnid", "class_index", "class_wnid"))
     raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(IMAGE_FORMATS)}.")
 
 
@@ -429,11 +427,25 @@ def _check_new_folder(folder) -> None:
         raise ExportError(f"{folder} exists and is not empty; choose a new folder.")
 
 
-def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: bool) -> None:
+_NO_HARD_LINKS_OUT = (
+    "{} outside the catalogue root left out all the same: hard links are never made to a file "
+    "outside the root (--mode copy or symlink includes them)."
+)
+
+
+def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: bool,
+                   allow_outside_root: bool = False) -> None:  # fmt: skip
     """``folder/<class wnid>/<file name>`` for each selected image: links or copies.
 
     Built in a temporary folder beside ``folder`` and renamed into place, so a
     half-made tree is never left; ``folder`` must not exist yet (or be empty).
+
+    The tree may be shared, and a link or copy in it gives the file itself:
+    so the real place of each file is checked first, links followed, and a
+    file outside the root is left out even when the catalogue's mark did not
+    see it (a link shipped beside a manifest, or made since the index). With
+    ``allow_outside_root`` it is linked or copied all the same, hard-linked
+    never.
     """
     if mode not in FOLDER_MODES:
         raise ExportError(f"mode: choose one of {', '.join(FOLDER_MODES)}.")
@@ -448,20 +460,35 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: 
     try:
         os.chmod(work, 0o777 & ~_umask())  # mkdtemp made it 0700; the tree is for others too
         taken: set[tuple[int, str]] = set()
+        numbers: dict[tuple[int, str], int] = {}  # a name met again: the next number to try
+        report = selection.report
+        check = mode == "hardlink" or not allow_outside_root
         for row, index in selection.images:
             source = catalogue.absolute_path(row.path, row.raw_path)
             name = os.fsdecode(os.path.basename(source))
-            if (index, name) in taken:  # same file name from two synsets of one class
-                name = row.path.replace("/", "__")
-            taken.add((index, name))
-            target = work / selection.chosen[index] / name
-            target.parent.mkdir(exist_ok=True)
-            if mode == "symlink":
-                os.symlink(os.path.abspath(source), target)
-            elif mode == "hardlink":
-                os.link(source, target)
-            else:
-                shutil.copy2(source, target)
+            if check:  # linked or copied from the very place that was checked
+                source, outside = catalogue.real_location(source)
+                if outside:
+                    report.left_out["outside_root"] = report.left_out.get("outside_root", 0) + 1
+                    report.rows -= 1
+                    report.per_class[selection.chosen[index]] -= 1
+                    continue
+            class_folder = work / selection.chosen[index]
+            class_folder.mkdir(exist_ok=True)
+            number = numbers.get((index, name), 1)
+            while True:  # same file name from two synsets of one class: x~2.JPEG, x~3.JPEG...
+                given = _file_name(name, number)
+                number += 1
+                if (index, given) in taken:
+                    continue
+                try:
+                    _place(source, class_folder / given, mode)
+                except FileExistsError:  # a file system that folds case or normalises names
+                    continue
+                break
+            taken.add((index, given))
+            if number > 2:
+                numbers[(index, name)] = number
         if folder.exists():
             folder.rmdir()
         os.replace(work, folder)
@@ -469,6 +496,30 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: 
         shutil.rmtree(work, ignore_errors=True)
         raise ExportError(f"Cannot make {folder}: {exc}") from exc
     selection.report.outputs.append(str(folder))
+
+
+_NAME_MAX = 255  # bytes in a file name, on Linux, macOS and Windows file systems alike
+
+
+def _file_name(name: str, number: int) -> str:
+    """``name``, or ``stem~N.ext`` for N > 1, cut to _NAME_MAX bytes keeping the extension."""
+    stem, ext = os.path.splitext(name)
+    if len(os.fsencode(ext)) > 16:  # no extension, just a dot somewhere in a long name
+        stem, ext = name, ""
+    tail = f"~{number}{ext}" if number > 1 else ext
+    room = _NAME_MAX - len(os.fsencode(tail))
+    while len(os.fsencode(stem)) > room:  # by whole characters: the name stays valid UTF-8
+        stem = stem[:-1]
+    return stem + tail
+
+
+def _place(source: str | bytes, target: Path, mode: str) -> None:
+    if mode == "symlink":
+        os.symlink(os.path.abspath(source), target)
+    elif mode == "hardlink":  # source is a real path: a link put there since is not followed
+        os.link(source, target, follow_symlinks=False)
+    else:
+        shutil.copy2(source, target)
 
 
 # --- one entry for every export: the window's dialog and the CLI ---------------------------
@@ -493,6 +544,7 @@ class ExportRequest:
     balance: int | None = None  # superclasses
     seed: int = 0
     absolute: bool = False  # images
+    allow_outside_root: bool = False  # image kinds; never in hard links
     mode: str = "symlink"  # folders
     parents: bool = False  # create the output's missing folders (else they are an error)
 
@@ -562,11 +614,16 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
         text = classmap_text(taxonomy, request.wnids, request.fmt or "loc")
         result = ExportResult(ExportReport(rows=len(request.wnids)), text)
     else:
+        hard_links = kind == "folders" and request.mode == "hardlink"
         selection = select_images(
             taxonomy, catalogue, request.wnids, store=store, flagged=request.flagged,
             audit_failures=request.audit_failures, on_overlap=request.on_overlap,
             balance=request.balance, seed=request.seed,
+            allow_outside_root=request.allow_outside_root and not hard_links,
         )  # fmt: skip
+        outside = selection.report.left_out.get("outside_root")
+        if hard_links and request.allow_outside_root and outside:
+            selection.report.warnings.append(_NO_HARD_LINKS_OUT.format(plural(outside, "image")))
         text = None
         if kind == "images":
             text = image_list_text(catalogue, selection, request.fmt or "csv", request.absolute)
@@ -576,7 +633,8 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
         if output is not None and kind == "superclasses":
             _write_superclasses(taxonomy, catalogue, selection, output, request.parents)
         elif output is not None and kind == "folders":
-            _write_folders(catalogue, selection, output, request.mode, request.parents)
+            _write_folders(catalogue, selection, output, request.mode, request.parents,
+                           request.allow_outside_root)  # fmt: skip
     if output is not None and kind in ("subtree", "classmap", "images"):
         write_atomically(output, result.text, request.parents)
         result.report.outputs.append(str(output))

@@ -74,6 +74,9 @@ class ExportDialog(QDialog):
                            ("Only flagged images", "only")):  # fmt: skip
             self.flagged.addItem(label, key)
         self.audit_failures = QCheckBox("Include images the audit found unusable")
+        self.outside_root = QCheckBox(
+            "Include images outside the catalogue root (never as hard links)"
+        )
         self.on_overlap = QComboBox()
         self.on_overlap.addItem(
             "An image under several chosen synsets: the most specific", "specific"
@@ -92,6 +95,7 @@ class ExportDialog(QDialog):
             ("Format", self.fmt, "fmt"), ("", self.leaves_only, "leaves_only"),
             ("", self.with_images, "with_images"), ("Depth", self.depth, "depth"),
             ("Flags", self.flagged, "flagged"), ("", self.audit_failures, "audit_failures"),
+            ("", self.outside_root, "outside_root"),
             ("Overlaps", self.on_overlap, "on_overlap"), ("Per class", self.balance, "balance"),
             ("", self.absolute, "absolute"), ("Files", self.mode, "mode"),
         ):  # fmt: skip
@@ -123,7 +127,8 @@ class ExportDialog(QDialog):
         self.kind.currentIndexChanged.connect(self._kind_changed)
         for widget in (self.fmt, self.flagged, self.on_overlap, self.mode):
             widget.currentIndexChanged.connect(lambda _i: self._timer.start())
-        for widget in (self.leaves_only, self.with_images, self.audit_failures, self.absolute):
+        for widget in (self.leaves_only, self.with_images, self.audit_failures, self.outside_root,
+                       self.absolute):  # fmt: skip
             widget.toggled.connect(lambda _on: self._timer.start())
         for widget in (self.depth, self.balance):
             widget.valueChanged.connect(lambda _v: self._timer.start())
@@ -139,6 +144,7 @@ class ExportDialog(QDialog):
             audit_failures=self.audit_failures.isChecked(),
             on_overlap=self.on_overlap.currentData(), balance=self.balance.value() or None,
             absolute=self.absolute.isChecked(), mode=self.mode.currentData(),
+            allow_outside_root=self.outside_root.isChecked(),
         )  # fmt: skip
 
     def _kind_changed(self) -> None:
@@ -153,7 +159,8 @@ class ExportDialog(QDialog):
         shown = {
             "fmt": bool(formats), "leaves_only": subtree, "with_images": subtree,
             "depth": subtree, "flagged": kind in _IMAGE_KINDS,
-            "audit_failures": kind in _IMAGE_KINDS, "on_overlap": kind in _IMAGE_KINDS,
+            "audit_failures": kind in _IMAGE_KINDS, "outside_root": kind in _IMAGE_KINDS,
+            "on_overlap": kind in _IMAGE_KINDS,
             "balance": kind == "superclasses", "absolute": kind == "images",
             "mode": kind == "folders",
         }  # fmt: skip

@@ -35,7 +35,12 @@ from PySide6.QtWidgets import (
 
 from explorer.core.audit_codes import AUDIT_CODES
 from explorer.core.image_metadata import image_metadata
-from explorer.qt.thumbnail_grid import REASON_COLOURS, REVIEWED_COLOUR, describe_state
+from explorer.qt.thumbnail_grid import (
+    OUTSIDE_ROOT,
+    REASON_COLOURS,
+    REVIEWED_COLOUR,
+    describe_state,
+)
 
 _MAX_SIDE = 4096  # larger images are scaled down while they are read
 _STEP_KEYS = {
@@ -197,6 +202,8 @@ class ImageViewer(QDialog):
         lines.append("<table>")
         lines += [f"<tr><td><b>{k}</b>&nbsp;</td><td>{v}</td></tr>" for k, v in facts]
         lines.append("</table>")
+        if row.outside_root:
+            lines.append(f"<p><b>{esc(OUTSIDE_ROOT)}</b></p>")
         if row.problems:
             lines.append("<h4>Audit</h4><ul>")
             lines += [

@@ -766,10 +766,11 @@ class MainWindow(QMainWindow):
                 + (f", {len(relinked.ambiguous):,} left (same bytes in several places)"
                    if relinked.ambiguous else "")
             )  # fmt: skip
+        outside = f", {summary.outside_root:,} outside the root" if summary.outside_root else ""
         self.statusBar().showMessage(
             f"Indexed {plural(summary.images, 'image')} on {plural(summary.synsets, 'synset')} "
             f"({summary.added:,} new, {summary.changed:,} changed, {summary.newly_missing:,} gone, "
-            f"{summary.unknown + summary.no_label:,} without a noun label){followed}",
+            f"{summary.unknown + summary.no_label:,} without a noun label{outside}){followed}",
             15000,
         )
         if summary.warnings:  # what looked wrong with the input: too important for the status bar

@@ -45,6 +45,9 @@ ROW_ROLE = Qt.ItemDataRole.UserRole
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1  # the image's ImageState; None when not curated
 _PIXMAP_CACHE_ROWS = 3000  # QPixmaps kept in memory; older ones are decoded again (from disk)
 
+# Shown, as the user opened it, but marked: the audit never reads it and exports leave it out.
+OUTSIDE_ROOT = "↗ Outside the catalogue root: audits skip it, exports leave it out unless asked"
+
 # The key of each flag reason (the letter its badge shows) and its badge colour.
 REASON_KEYS = {
     "wrong_label": "W", "duplicate": "D", "corrupt": "C", "low_quality": "Q",
@@ -331,9 +334,11 @@ class ThumbnailGridModel(QAbstractListModel):
             return pixmap if state is None else self._badge(row.id, state, pixmap)
         if role == Qt.ItemDataRole.DisplayRole:
             name = row.path.rsplit("/", 1)[-1]
-            return ("⚠ " if row.problems else "") + name
+            return ("⚠ " if row.problems else "") + ("↗ " if row.outside_root else "") + name
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [row.path]
+            if row.outside_root:
+                lines.append(OUTSIDE_ROOT)
             if row.width:
                 lines.append(f"{row.width}×{row.height} {row.format or ''} {row.mode or ''}")
             if row.size is not None:

@@ -266,21 +266,43 @@ def test_schema_has_its_migrations_and_refuses_a_newer_one(nouns, tmp_path):
         Catalogue.open(path)
 
 
+def _migrated(name: str, tmp_path) -> Catalogue:
+    """A copy of the fixture catalogue ``name``, opened: migrated to the current schema."""
+    path = tmp_path / "old.sqlite"
+    path.write_bytes((Path(__file__).parents[1] / "data" / name).read_bytes())
+    catalogue = Catalogue.open(path)
+    assert [m.name for m in MIGRATIONS.applied(catalogue.db)] == [
+        "0001_initial", "0002_missing_index", "0003_outside_root",
+    ]  # fmt: skip
+    indexes = {row[1] for row in catalogue.db.execute("PRAGMA index_list(images)")}
+    assert {"images_missing", "images_outside"} <= indexes
+    return catalogue
+
+
 def test_a_catalogue_of_schema_0001_is_migrated(nouns, tmp_path):
     """tests/data/catalogue-0001.sqlite was written by the first schema: 3 images, 1 missing."""
-    fixture = Path(__file__).parents[1] / "data" / "catalogue-0001.sqlite"
-    path = tmp_path / "old.sqlite"
-    path.write_bytes(fixture.read_bytes())
-    with Catalogue.open(path) as catalogue:
-        applied = [m.name for m in MIGRATIONS.applied(catalogue.db)]
-        assert applied == ["0001_initial", "0002_missing_index"]
-        indexes = {row[1] for row in catalogue.db.execute("PRAGMA index_list(images)")}
-        assert "images_missing" in indexes
+    with _migrated("catalogue-0001.sqlite", tmp_path) as catalogue:
+        assert catalogue.outside_root_count() == 0
         summary = catalogue.summary(nouns)
         assert (summary["images"], summary["missing"], summary["synsets"]) == (3, 1, 2)
         assert catalogue.direct_counts(nouns) == {TENCH: 2, "n02099601": 1}
         audited = catalogue.db.execute("SELECT count(*) FROM audit").fetchone()[0]
         assert audited == 3
+
+
+def test_a_catalogue_of_schema_0002_is_migrated_and_marks_what_is_outside(nouns, tmp_path):
+    """tests/data/catalogue-0002.sqlite, written by schema 0002: a manifest in /tmp/fx/data
+    listing ../../../etc/shadow and /etc/passwd among six paths. The migration marks those
+    two from their paths alone, and nothing else (an absolute path under the root, a ``..``
+    that stays within it, a name with two dots)."""
+    with _migrated("catalogue-0002.sqlite", tmp_path) as catalogue:
+        assert catalogue.outside_root_paths() == ["../../../etc/shadow", "/etc/passwd"]
+        assert catalogue.summary(nouns)["outside_root"] == 2
+        inside = {r.path for r in catalogue.images([TENCH, "n02099601"]) if not r.outside_root}
+        assert inside == {
+            f"{TENCH}/a.JPEG", "/tmp/fx/data/n02099601/b.JPEG", f"{TENCH}/../{TENCH}/c.JPEG",
+            f"{TENCH}/x..y.JPEG",
+        }  # fmt: skip
 
 
 # --- opening: everything that is not a catalogue, told apart -----------------------------

@@ -8,7 +8,7 @@ import io
 import shutil
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QSettings
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 
 from explorer.core.catalogue import index_catalogue
 from explorer.core.curation import ImageRef, flag_images
@@ -118,4 +118,38 @@ def test_overlapping_superclasses_are_reported(qtbot, window, taxonomy):
     _preview(qtbot, dialog, on_overlap="fail")
     assert "under several chosen nodes" in dialog.last_error
     assert not dialog.export_button.isEnabled()
+    dialog.close()
+
+
+def test_images_outside_the_root_are_left_out_unless_asked(
+    qtbot, window, taxonomy, shared_data, tmp_path
+):
+    """A link out of the dataset folder: counted as left out, kept when the box is ticked,
+    never hard-linked; the grid shows the picture with a badge."""
+    root = tmp_path / "train"
+    (root / "n02099601").mkdir(parents=True)
+    golden = shared_data / "imagenet-samples" / "n02099601_golden_retriever.JPEG"
+    shutil.copyfile(golden, root / "n02099601" / "golden.JPEG")
+    shutil.copyfile(golden, tmp_path / "elsewhere.JPEG")
+    (root / "n02099601" / "out.JPEG").symlink_to(tmp_path / "elsewhere.JPEG")
+    path = index_catalogue(root, nouns=taxonomy.graph, catalogue=tmp_path / "c.sqlite").catalogue
+    window.open_catalogue(path)
+    _choose(qtbot, window, taxonomy, DOG)
+    badged = [window.grid_model.data(window.grid_model.index(i)) for i in range(2)]
+    assert badged == ["golden.JPEG", "↗ out.JPEG"]
+    assert "Outside the catalogue root" in window.grid_model.data(
+        window.grid_model.index(1), Qt.ItemDataRole.ToolTipRole
+    )
+    window.open_export_dialog()
+    dialog = window.export_dialog
+    qtbot.waitSignal(dialog.preview_ready, timeout=20_000).wait()
+    _preview(qtbot, dialog, kind="images")
+    assert "left out: 1 outside root" in dialog.summary.text()
+    with qtbot.waitSignal(dialog.preview_ready, timeout=20_000):
+        dialog.outside_root.setChecked(True)
+    assert "left out" not in dialog.summary.text()
+    assert "n02099601/out.JPEG" in dialog.preview.toPlainText()
+    _preview(qtbot, dialog, kind="folders", mode="hardlink")
+    assert "left out: 1 outside root" in dialog.summary.text()
+    assert "hard links are never made to a file outside the root" in dialog.summary.text()
     dialog.close()
