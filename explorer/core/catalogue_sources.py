@@ -538,25 +538,36 @@ def _manifest_batches(manifest, stream, reader, rows, columns, escapes, report, 
             out.append((row[path].replace("\\", "/"), text or None))
             if len(out) >= batch:
                 read += len(out)
-                _check_one_line_each(manifest, reader, read, out)
+                read += _lines_beyond_one(manifest, reader, read, out)
                 yield _stored(out, root, _escapes[0] != escapes)
                 out = []
-        _check_one_line_each(manifest, reader, read + len(out), out)
+        _lines_beyond_one(manifest, reader, read + len(out), out)
         yield _stored(out, root, _escapes[0] != escapes)
 
 
-def _check_one_line_each(manifest: Path, reader, read: int, batch: list[tuple]) -> None:
-    """Refuse a row that ran over several lines: a quote left open swallows the lines after
-    it into one path. A count per batch, not a search of every row of 14 million."""
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the file object splits the lines the reader counts
+
+
+def _lines_beyond_one(manifest: Path, reader, read: int, batch: list[tuple]) -> int:
+    """The lines that quoted cells of ``batch`` hold beyond one per row (a file name may hold
+    a line break), counted only when the reader's line count says there are some. A cell
+    whose later lines look like rows is refused: a quote left open swallows the rows after it
+    into one path."""
     if reader.line_num == read:
-        return
-    long = next((row for row in batch if "\n" in row[0] or "\r" in row[0]), None)
-    shown = repr(long[0][:80]) if long else "a row"
-    raise CatalogueError(
-        f"The manifest {manifest} has a quoted field that runs over several lines, near line "
-        f'{reader.line_num:,}: {shown}. A quote (") is probably left open: close it or remove '
-        "it, then index again."
-    )
+        return 0
+    extra = 0
+    for row in batch:
+        for cell in row[:2]:
+            if cell and ("\n" in cell or "\r" in cell):
+                lines = _LINE_BREAK.split(cell)
+                if any(reader.dialect.delimiter in line for line in lines[1:]):
+                    raise CatalogueError(
+                        f"The manifest {manifest} has a quoted field that runs over several "
+                        f"lines, near line {reader.line_num:,}: {cell[:80]!r}. A quote (\") is "
+                        "probably left open: close it or remove it, then index again."
+                    )
+                extra += len(lines) - 1
+    return extra
 
 
 def _csv_rows(manifest: Path, reader, rows: Iterator[list[str]]) -> Iterator[list[str]]:

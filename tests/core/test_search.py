@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from explorer.core.errors import TaxonomyError
 from explorer.core.search import TIERS
 
 DOG = "n02084071"
@@ -84,7 +85,8 @@ def test_gloss_words(taxonomy):
 
 
 def test_odd_queries_do_not_fail(taxonomy):
-    for query in ('"', "'", "*", "a AND b", "NEAR(", "%", "_", "\\", "ÿ", "x" * 500, "(", ")", "-"):
+    odd = ('"', "'", "*", "a AND b", "NEAR(", "%", "_", "\\", "ÿ", "x" * 200, "(", ")", "-", "\0")
+    for query in (*odd, "dog\x00cat", "\x1b[31m"):
         assert isinstance(taxonomy.search(query, limit=5), list)
     assert taxonomy.search("", limit=5) == []
     assert taxonomy.search("   ", limit=5) == []
@@ -104,3 +106,9 @@ def test_search_works_from_another_thread(taxonomy):
             pool.map(lambda q: taxonomy.search(q, limit=3)[0].wnid, ["dog", "n02084071"])
         )
     assert results == [DOG, DOG]
+
+
+def test_a_query_longer_than_any_lemma_and_gloss_words_is_refused(taxonomy):
+    """1 MB took 10.5 GB and 71 s in the trigram and gloss matches; 10 MB was killed."""
+    with pytest.raises(TaxonomyError, match="at most 200 characters; this one has 1,000,000"):
+        taxonomy.search("x" * 1_000_000, limit=5)
