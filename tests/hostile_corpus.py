@@ -4,7 +4,10 @@
 codes of :data:`explorer.core.image_check.PROBLEM_CODES` that ``check_image`` must report
 for each (at least). Names are relative to ``folder``; the one name that is not UTF-8 is given
 as ``os.fsdecode`` makes it (with a surrogate escape). Cases the platform cannot make (symlinks,
-FIFOs, odd names on a strict file system) are left out rather than faked.
+FIFOs, sockets, odd names on a strict file system) are left out rather than faked.
+
+Special files (a FIFO, links to /dev/zero and /dev/urandom, a socket, a folder) must give a
+reason at once, never block.
 
 Tests import it as ``from hostile_corpus import make_hostile_corpus`` (tests/ is on the path).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import socket
 import struct
 import zlib
 from pathlib import Path
@@ -124,6 +128,12 @@ def make_hostile_corpus(folder: Path) -> dict[str, set[str]]:
     special("loop_b.JPEG", lambda path: path.symlink_to("loop_a.JPEG"))
     if hasattr(os, "mkfifo"):  # opening a FIFO for reading blocks unless done with care
         special("fifo.JPEG", lambda path: os.mkfifo(path))
+    # Endless files: a read never ends.
+    for device in ("zero", "urandom"):
+        if os.path.exists(f"/dev/{device}"):
+            special(f"{device}_link.JPEG", lambda path, d=device: path.symlink_to(f"/dev/{d}"))
+    if hasattr(socket, "AF_UNIX"):
+        special("socket.JPEG", make_socket)
 
     for name in (NON_UTF8_NAME, b"bell_\a_name.JPEG"):
         try:
@@ -134,3 +144,9 @@ def make_hostile_corpus(folder: Path) -> dict[str, set[str]]:
             file.write(jpeg)
         expected[os.fsdecode(name)] = {"odd_filename"}
     return expected
+
+
+def make_socket(path: Path) -> None:
+    """Leave a Unix socket file at ``path`` (open() of it fails with ENXIO)."""
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(os.fspath(path))  # OSError when the path is too long for a socket

@@ -2,7 +2,7 @@
 exports, the viewer and ``wnexplorer audit --help``. No imports, so the CLI's help stays fast."""
 
 PROBLEM_CODES: dict[str, str] = {
-    "unreadable": "cannot be opened or read (permission, broken link, directory, vanished...)",
+    "unreadable": "cannot be opened or read (permission, broken link, folder, FIFO, device...)",
     "too_large": "file is bigger than the size limit; not hashed or decoded",
     "zero_byte": "file is empty",
     "not_an_image": "Pillow does not recognise the content as an image",

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from explorer.core.errors import ExportError
+from explorer.core.safe_open import open_regular_file
 from explorer.core.text import plural
 
 SUBTREE_FORMATS = ("txt", "csv", "json", "tree-json")
@@ -461,7 +462,7 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: 
             elif mode == "hardlink":
                 os.link(source, target)
             else:
-                shutil.copy2(source, target)
+                _copy(source, target)
         if folder.exists():
             folder.rmdir()
         os.replace(work, folder)
@@ -469,6 +470,14 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: 
         shutil.rmtree(work, ignore_errors=True)
         raise ExportError(f"Cannot make {folder}: {exc}") from exc
     selection.report.outputs.append(str(folder))
+
+
+def _copy(source, target: Path) -> None:
+    """``shutil.copy2`` through the guarded opener: a FIFO or a link to /dev/zero listed by
+    the catalogue fails at once instead of blocking, or filling the disk."""
+    with open_regular_file(source) as reader, open(target, "xb") as writer:
+        shutil.copyfileobj(reader, writer)
+    shutil.copystat(source, target)
 
 
 # --- one entry for every export: the window's dialog and the CLI ---------------------------

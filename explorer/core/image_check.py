@@ -15,9 +15,7 @@ read in full and images over ``max_pixels`` are judged from their header and nev
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
 from explorer.core.audit_codes import PROBLEM_CODES
 from explorer.core.digest import new_digest
+from explorer.core.safe_open import open_regular_file
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "PROBLEM_CODES", "ImageCheck", "check_image"]
 
@@ -50,13 +49,6 @@ _GRAYSCALE_MODES = {"1", "L", "LA", "La", "I", "F"}
 _WIDE_MODES = {"I", "F"}
 _CHUNK = 1024 * 1024
 _DETAIL_LENGTH = 160
-# Never block on a FIFO and never adopt a terminal: both are refused once fstat shows them.
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOCTTY", 0)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +81,11 @@ def check_image(
 ) -> ImageCheck:
     """Open, hash and decode the image at ``path`` and report its problems.
 
-    Never raises because of the file: every failure becomes a problem code with its message in
-    ``detail``. Images of more than ``max_pixels`` (default: Pillow's ``MAX_IMAGE_PIXELS``) are
-    flagged ``decompression_bomb`` from the header alone; files of more than ``max_bytes`` are
-    flagged ``too_large`` and neither hashed nor decoded. Pillow's
+    Never raises because of the file, and never blocks on it: every failure becomes a problem
+    code with its message in ``detail``; a FIFO, device, socket or folder is ``unreadable``
+    ("not a regular file: a FIFO"). Images of more than ``max_pixels`` (default: Pillow's
+    ``MAX_IMAGE_PIXELS``) are flagged ``decompression_bomb`` from the header alone; files of
+    more than ``max_bytes`` are flagged ``too_large`` and neither hashed nor decoded. Pillow's
     ``ImageFile.LOAD_TRUNCATED_IMAGES`` is held False while checks run, so a truncated file is
     always found; its previous value comes back when the last running check ends.
 
@@ -110,7 +103,7 @@ def check_image(
     if _odd_file_name(path):
         report.add("odd_filename")
     try:
-        file = _open_regular_file(path)
+        file = open_regular_file(path)
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         report.add("unreadable", exc)
         return report.freeze()
@@ -285,22 +278,6 @@ def _wide_raw_samples(image: ImageFile.ImageFile) -> bool:
     args = image.tile[0].args
     raw_mode = args if isinstance(args, str) else args[0] if isinstance(args, tuple) else None
     return isinstance(raw_mode, str) and ";16" in raw_mode
-
-
-def _open_regular_file(path: str | os.PathLike | bytes) -> BinaryIO:
-    fd = os.open(path, _OPEN_FLAGS)
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, "Is a directory")
-        if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, "Not a regular file (a device, FIFO or socket)")
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _odd_file_name(path: str | os.PathLike | bytes) -> bool:

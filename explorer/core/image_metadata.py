@@ -6,20 +6,23 @@ import os
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from explorer.core.safe_open import open_regular_file
+
 _MAX_VALUE = 120  # characters of one EXIF value shown; maker notes can be kilobytes
 
 
 def image_metadata(path: str | bytes | os.PathLike) -> dict:
     """``{"format", "width", "height", "mode", "frames", "icc_profile", "exif": {name: text}}``.
 
-    On a file Pillow cannot read: ``{"error": "..."}`` (plus what was learnt before).
+    On a file Pillow cannot read: ``{"error": "..."}`` (plus what was learnt before); a FIFO
+    or a device gives its error at once (see :mod:`explorer.core.safe_open`).
 
     >>> image_metadata("n02951585_can_opener.JPEG")["exif"]["Orientation"]   # doctest: +SKIP
     '6'
     """
     info: dict = {}
     try:
-        with Image.open(path) as image:
+        with open_regular_file(path) as file, Image.open(file) as image:
             info.update(
                 format=image.format,
                 width=image.width,

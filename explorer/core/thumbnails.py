@@ -38,7 +38,7 @@ from pathlib import Path
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from explorer.core import paths
-from explorer.core.image_check import _open_regular_file
+from explorer.core.safe_open import open_regular_file
 
 __all__ = [
     "SIZES",
@@ -104,10 +104,11 @@ class Thumbnail:
 def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
     """A thumbnail of the image at ``path`` that fits ``size`` × ``size``, keeping its aspect.
 
-    Never raises because of the file: a missing, unreadable, truncated or non-image file, a
-    decompression bomb (over ``PIL.Image.MAX_IMAGE_PIXELS``, judged from the header and never
-    decoded) or a FIFO gives ``Thumbnail(None, 0, 0, reason, False)``. Images smaller than
-    ``size`` are not enlarged. Safe to call from several threads at once.
+    Never raises because of the file, and never blocks on it: a missing, unreadable, truncated
+    or non-image file, a decompression bomb (over ``PIL.Image.MAX_IMAGE_PIXELS``, judged from
+    the header and never decoded) or a FIFO, device or folder gives
+    ``Thumbnail(None, 0, 0, reason, False)``. Images smaller than ``size`` are not enlarged.
+    Safe to call from several threads at once.
 
     >>> thumb = make_thumbnail("n02951585_can_opener.JPEG", 128)  # EXIF-rotated  # doctest: +SKIP
     >>> (thumb.width, thumb.height)  # stored 392×294, shown upright            # doctest: +SKIP
@@ -120,7 +121,7 @@ def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
     if not isinstance(size, int) or size < 1:
         raise ValueError(f"thumbnail size must be a positive integer, not {size!r}")
     try:
-        file = _open_regular_file(path)  # never blocks on a FIFO, refuses folders and devices
+        file = open_regular_file(path)  # never blocks on a FIFO, refuses folders and devices
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         return _failed(exc)
     try:
@@ -229,8 +230,6 @@ def _reason(why: BaseException | str) -> str:
         text = "not an image Pillow can read"
     elif isinstance(why, FileNotFoundError):
         text = "file not found"
-    elif isinstance(why, IsADirectoryError):
-        text = "a folder, not a file"
     elif isinstance(why, PermissionError):
         text = "permission denied"
     elif isinstance(why, MemoryError):
