@@ -7,7 +7,8 @@ as ``os.fsdecode`` makes it (with a surrogate escape). Cases the platform cannot
 FIFOs, sockets, odd names on a strict file system) are left out rather than faked.
 
 Special files (a FIFO, links to /dev/zero and /dev/urandom, a socket, a folder) must give a
-reason at once, never block.
+reason at once, never block. Nothing may print a warning (Pillow warns of a corrupt EXIF IFD
+or a size over its pixel limit): the code says it.
 
 Tests import it as ``from hostile_corpus import make_hostile_corpus`` (tests/ is on the path).
 """
@@ -59,6 +60,11 @@ def png_bytes(width: int, height: int, bit_depth: int, colour_type: int, raw: by
     )
 
 
+def exif_bytes(entries: bytes, count: int = 1, ifd_offset: int = 8) -> bytes:
+    """An APP1 EXIF payload (little-endian TIFF) whose first IFD is at ``ifd_offset``."""
+    return b"Exif\x00\x00II*\x00" + struct.pack("<IH", ifd_offset, count) + entries + bytes(4)
+
+
 def make_hostile_corpus(folder: Path) -> dict[str, set[str]]:
     """Write the hostile files (and two clean ones) into ``folder``; return the expectations."""
     folder = Path(folder)
@@ -91,6 +97,9 @@ def make_hostile_corpus(folder: Path) -> dict[str, set[str]]:
     write("tiny.png", encode(photo((16, 16)), "PNG"), {"tiny"})
     # The header claims 10^10 pixels; the data is a few bytes. Must be judged undecoded.
     write("bomb.png", png_bytes(BOMB_SIDE, BOMB_SIDE, 8, 2, b"\0" * 64), {"decompression_bomb"})
+    # Over Pillow's limit, under twice it: Pillow opens it with a warning on stderr.
+    side = int(Image.MAX_IMAGE_PIXELS**0.5) + 10
+    write("just_over_limit.png", png_bytes(side, side, 8, 2, b"\0" * 64), {"decompression_bomb"})
 
     def exif(orientation: int) -> Image.Exif:
         tags = Image.Exif()
@@ -101,6 +110,12 @@ def make_hostile_corpus(folder: Path) -> dict[str, set[str]]:
     write("orientation_0.JPEG", encode(picture, "JPEG", exif=exif(0)), {"exif_invalid"})
     garbage = b"Exif\x00\x00this is not a TIFF header"
     write("exif_garbage.JPEG", encode(picture, "JPEG", exif=garbage), {"exif_invalid"})
+    # Pillow only warns (on stderr) about these two, and reads no orientation.
+    lost_ifd = exif_bytes(b"", count=0, ifd_offset=0x7FFF0000)
+    write("exif_ifd_offset.JPEG", encode(picture, "JPEG", exif=lost_ifd), {"exif_invalid"})
+    make = struct.pack("<HHII", 0x010F, 2, 100, 5000)  # Make: 100 characters at byte 5000
+    write("exif_value_offset.JPEG", encode(picture, "JPEG", exif=exif_bytes(make)),
+          {"exif_invalid"})  # fmt: skip
     frames = [picture, picture.rotate(90), picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
     gif = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=80, loop=0)
     write("animated.gif", gif, {"animated"})

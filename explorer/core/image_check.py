@@ -21,9 +21,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from explorer.core.audit_codes import PROBLEM_CODES
+from explorer.core.decoding import exif_orientation, open_header, quiet_pillow
 from explorer.core.digest import new_digest
 from explorer.core.safe_open import open_regular_file
 
@@ -87,7 +88,9 @@ def check_image(
     ``MAX_IMAGE_PIXELS``) are flagged ``decompression_bomb`` from the header alone; files of
     more than ``max_bytes`` are flagged ``too_large`` and neither hashed nor decoded. Pillow's
     ``ImageFile.LOAD_TRUNCATED_IMAGES`` is held False while checks run, so a truncated file is
-    always found; its previous value comes back when the last running check ends.
+    always found; its previous value comes back when the last running check ends. Nothing is
+    printed, and nothing raised whatever the warning filters: a corrupt EXIF, or a header over
+    Pillow's pixel limit, is a problem code, not a Pillow warning.
 
     Safe to call from several threads at once.
 
@@ -166,9 +169,13 @@ def _check_open_file(
     elif report.size == 0:
         report.add("zero_byte")
         return
-    file.seek(0)
-    image = _open_header(file, report)
-    if image is None:
+    try:
+        image = open_header(file)
+    except UnidentifiedImageError:
+        report.add("not_an_image", "Pillow does not recognise this content")
+        return
+    except Exception as exc:  # a header Pillow recognised but could not parse
+        report.add("truncated", exc)
         return
     with image:
         _inspect(image, report, expected, max_pixels, decode=not too_large)
@@ -184,36 +191,6 @@ def _hash(file: BinaryIO, max_bytes: int) -> tuple[str | None, int]:
             return None, size
         digest.update(chunk)
     return digest.hexdigest(), size
-
-
-def _open_header(file: BinaryIO, report: _Report) -> ImageFile.ImageFile | None:
-    """Pillow's lazy open (header only), or None with the reason recorded."""
-    try:
-        return Image.open(file)
-    except UnidentifiedImageError:
-        report.add("not_an_image", "Pillow does not recognise this content")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        # Pillow refuses headers over twice its own limit before we can read their size.
-        try:
-            return _open_ignoring_pixel_limit(file)
-        except Exception:
-            report.add("decompression_bomb", exc)
-    except Exception as exc:  # a header Pillow recognised but could not parse
-        report.add("truncated", exc)
-    return None
-
-
-def _open_ignoring_pixel_limit(file: BinaryIO) -> ImageFile.ImageFile:
-    """What Image.open does, minus its pixel-limit check; plugins parse the header only."""
-    file.seek(0)
-    prefix = file.read(16)
-    for name in Image.ID:
-        factory, accept = Image.OPEN[name]
-        verdict = accept(prefix) if accept else True
-        if verdict and not isinstance(verdict, str):  # a str is Pillow's "almost" warning
-            file.seek(0)
-            return factory(file, "")
-    raise UnidentifiedImageError("no Pillow plugin accepts this header")
 
 
 def _inspect(
@@ -248,7 +225,9 @@ def _inspect(
         return  # what follows would only trip over the same damage
     _check_exif(image, report)
     try:
-        if getattr(image, "is_animated", False) or getattr(image, "n_frames", 1) > 1:
+        with quiet_pillow():  # counting frames parses them: MPO, GIF and TIFF can warn
+            animated = getattr(image, "is_animated", False) or getattr(image, "n_frames", 1) > 1
+        if animated:
             report.add("animated")
     except Exception as exc:  # a later frame is damaged
         report.add("truncated", exc)
@@ -256,10 +235,7 @@ def _inspect(
 
 def _check_exif(image: Image.Image, report: _Report) -> None:
     try:
-        raw = image.info.get("exif")
-        if isinstance(raw, bytes) and raw:
-            Image.Exif().load(raw)  # raises where image.getexif() would hide the failure
-        orientation = image.getexif().get(ExifTags.Base.Orientation)
+        orientation = exif_orientation(image)
     except Exception as exc:
         report.add("exif_invalid", exc)
         return

@@ -35,9 +35,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from explorer.core import paths
+from explorer.core.decoding import exif_orientation, open_header
 from explorer.core.safe_open import open_regular_file
 
 __all__ = [
@@ -108,7 +109,7 @@ def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
     or non-image file, a decompression bomb (over ``PIL.Image.MAX_IMAGE_PIXELS``, judged from
     the header and never decoded) or a FIFO, device or folder gives
     ``Thumbnail(None, 0, 0, reason, False)``. Images smaller than ``size`` are not enlarged.
-    Safe to call from several threads at once.
+    Prints nothing. Safe to call from several threads at once.
 
     >>> thumb = make_thumbnail("n02951585_can_opener.JPEG", 128)  # EXIF-rotated  # doctest: +SKIP
     >>> (thumb.width, thumb.height)  # stored 392×294, shown upright            # doctest: +SKIP
@@ -128,7 +129,7 @@ def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
         with file:
             if os.fstat(file.fileno()).st_size == 0:
                 return _failed("empty file")
-            with Image.open(file) as image:
+            with open_header(file) as image:
                 return _render(image, size)
     except _FILE_ERRORS as exc:
         return _failed(exc)
@@ -140,15 +141,15 @@ def _render(image: Image.Image, size: int) -> Thumbnail:
     width, height = image.size
     if width < 1 or height < 1:
         return _failed("the image has no pixels")
+    limit = Image.MAX_IMAGE_PIXELS  # of the header's size: open_header does not apply it
+    if limit and width * height > limit:
+        return _failed(f"too many pixels to decode ({width}×{height})")
     target = _fitted(width, height, size)
     box = None  # the part of the decoded image that holds the picture
     if image.format in ("JPEG", "MPO"):
         # Decode at the smallest 1/2^k scale that still covers the thumbnail in both sides.
         drafted = image.draft("RGB", target)
         box = drafted[1] if drafted else None
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit and image.size[0] * image.size[1] > limit:
-        return _failed(f"too many pixels to decode ({width}×{height})")
     image.load()  # errors (truncation...) surface here, inside the caller's try
     orientation = _orientation(image)
     image = _resizable(image)
@@ -178,7 +179,7 @@ def _fitted(width: int, height: int, size: int) -> tuple[int, int]:
 
 def _orientation(image: Image.Image) -> int | None:
     try:
-        return image.getexif().get(ExifTags.Base.Orientation)
+        return exif_orientation(image)
     except Exception:  # unparsable EXIF: show the image as stored
         return None
 

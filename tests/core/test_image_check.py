@@ -12,10 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hostile_corpus import CLEAN, NON_UTF8_NAME, encode, make_hostile_corpus, photo, png_bytes
+from hostile_corpus import CLEAN, NON_UTF8_NAME, encode, make_hostile_corpus, photo
 from PIL import Image, ImageFile, JpegImagePlugin
 
 from explorer.core.image_check import PROBLEM_CODES, ImageCheck, check_image
+from explorer.core.image_metadata import image_metadata
 
 # /work/shared/data/README.md: the 23 grayscale files among the 1000 samples.
 GRAYSCALE_SAMPLES = {
@@ -191,17 +192,56 @@ def test_bomb_is_judged_from_the_header_without_allocating(corpus):
     assert peak < 10 * 1024 * 1024
 
 
-def test_a_header_just_over_pillows_limit_is_a_bomb_whatever_the_warning_filter(tmp_path):
+def test_a_header_just_over_pillows_limit_is_a_bomb_and_nothing_is_printed(corpus, capfd):
+    folder, _ = corpus
     side = int(Image.MAX_IMAGE_PIXELS**0.5) + 10  # over Pillow's limit, under twice it
-    path = tmp_path / "big.png"
-    path.write_bytes(png_bytes(side, side, 8, 2, b"\0" * 64))
-    with pytest.warns(Image.DecompressionBombWarning):
-        assert check_image(path).problems == ("decompression_bomb",)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # Image.open raises the warning instead
-        check = check_image(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check = check_image(folder / "just_over_limit.png")
+    assert caught == []  # Image.open would warn DecompressionBombWarning
     assert check.problems == ("decompression_bomb",)
     assert (check.width, check.height, check.mode) == (side, side, "RGB")
+    assert capfd.readouterr() == ("", "")
+
+
+def test_no_hostile_file_gives_a_warning_whatever_the_filter(corpus, capfd):
+    """Pillow warns of a corrupt EXIF IFD, a pixel count over its limit...: never printed,
+    never raised; the file gets its code instead (exif_invalid, decompression_bomb)."""
+    folder, expected = corpus
+    for action in ("always", "error"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter(action)
+            found = {name: set(check_image(folder / name).problems) for name in expected}
+        assert caught == [], action
+        assert found == expected, action
+    assert capfd.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("name", ["exif_ifd_offset.JPEG", "exif_value_offset.JPEG"])
+def test_exif_that_pillow_only_warns_about_is_invalid(corpus, name):
+    folder, _ = corpus
+    with pytest.warns(UserWarning), Image.open(folder / name) as image:
+        image.getexif()  # Pillow alone: a warning on stderr, and no orientation read
+    check = check_image(folder / name)
+    assert check.problems == ("exif_invalid",)
+    assert "EXIF" in check.detail and "past" in check.detail
+
+
+def test_the_viewers_metadata_of_hostile_files_prints_nothing(corpus, capfd, monkeypatch):
+    folder, expected = corpus
+
+    def refuse(self):
+        raise AssertionError("the metadata decoded an image")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)  # a PNG's getexif would
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metadata = {name: image_metadata(folder / name) for name in expected}
+    assert caught == []
+    assert capfd.readouterr() == ("", "")
+    assert metadata["rotated.JPEG"]["exif"]["Orientation"] == "6"
+    assert metadata["bomb.png"]["width"] == 100_000
+    assert "not a regular file: a folder" in metadata["directory.JPEG"]["error"]
 
 
 def test_images_over_max_pixels_are_never_decoded(corpus, monkeypatch):
@@ -247,8 +287,7 @@ def test_a_non_path_is_a_caller_bug():
         check_image(None)
 
 
-@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
-def test_mangled_files_never_raise(corpus, tmp_path):
+def test_mangled_files_never_raise_nor_warn(corpus, tmp_path):
     folder, _ = corpus
     seeds = [
         (folder / name).read_bytes()
@@ -270,8 +309,11 @@ def test_mangled_files_never_raise(corpus, tmp_path):
             if not data:
                 break
         path.write_bytes(bytes(data))
-        check = check_image(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check = check_image(path)
         assert set(check.problems) <= set(PROBLEM_CODES)
+        assert caught == [], [str(warning.message) for warning in caught]
 
 
 def test_threads_agree_with_a_single_thread(corpus, monkeypatch):

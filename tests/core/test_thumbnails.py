@@ -6,6 +6,7 @@ import io
 import os
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,6 +31,7 @@ HOSTILE_FAILURES = {
     "truncated.JPEG",
     "truncated.png",
     "bomb.png",
+    "just_over_limit.png",
     "notes.jpg",
     "noise.bin",
     "directory.JPEG",
@@ -224,6 +226,17 @@ def test_reasons_say_what_is_wrong(hostile):
     assert "not an image" in reasons["notes.jpg"]
     assert "pixels" in reasons["bomb.png"]
     assert reasons["directory.JPEG"] == "not a regular file: a folder"
+
+
+def test_hostile_files_print_nothing_whatever_the_warning_filter(hostile, capfd):
+    folder, expected = hostile
+    for action in ("always", "error"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter(action)
+            errors = {name: make_thumbnail(folder / name, 64).error for name in expected}
+        assert caught == [], action
+        assert {name for name, error in errors.items() if error} <= HOSTILE_FAILURES, action
+    assert capfd.readouterr() == ("", "")
 
 
 def test_the_bomb_is_judged_from_its_header(hostile):
