@@ -8,6 +8,8 @@ PROBLEM_CODES: dict[str, str] = {
     "not_an_image": "Pillow does not recognise the content as an image",
     "truncated": "image data ends early or does not decode",
     "decompression_bomb": "header declares more pixels than the limit; not decoded",
+    "too_many_scans": "JPEG of more than 100 scans (encoders write about 10); not decoded",
+    "too_large_to_decode": "its pixels need more than 256 MiB to decode; not decoded",
     "extension_mismatch": "the extension names one format, the content is another",
     "cmyk": "CMYK colour: most loaders need a conversion to RGB",
     "high_bit_depth": "16- or 32-bit samples: most loaders reduce them to 8 bits",
@@ -27,5 +29,5 @@ AUDIT_CODES = {
 # Findings that make an image unusable for training: exports leave these out by default.
 FAILURE_CODES = frozenset(
     {"unreadable", "too_large", "zero_byte", "not_an_image", "truncated", "decompression_bomb",
-     "missing"}
+     "too_many_scans", "missing"}
 )  # fmt: skip

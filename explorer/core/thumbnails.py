@@ -34,11 +34,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
 from explorer.core import paths
-from explorer.core.decoding import exif_orientation, open_header
+from explorer.core.decoding import decode_refusal, exif_orientation, open_header
 from explorer.core.safe_open import open_regular_file
 
 __all__ = [
@@ -105,11 +106,12 @@ class Thumbnail:
 def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
     """A thumbnail of the image at ``path`` that fits ``size`` × ``size``, keeping its aspect.
 
-    Never raises because of the file, and never blocks on it: a missing, unreadable, truncated
-    or non-image file, a decompression bomb (over ``PIL.Image.MAX_IMAGE_PIXELS``, judged from
-    the header and never decoded) or a FIFO, device or folder gives
-    ``Thumbnail(None, 0, 0, reason, False)``. Images smaller than ``size`` are not enlarged.
-    Prints nothing. Safe to call from several threads at once.
+    Never raises because of the file, and never blocks on it: a missing, unreadable,
+    truncated or non-image file, a decompression bomb (over ``PIL.Image.MAX_IMAGE_PIXELS``),
+    an image too costly to decode (:func:`explorer.core.decoding.decode_refusal`: too many
+    JPEG scans, too many bytes of pixels; both judged from the file, never decoded) or a
+    FIFO, device or folder gives ``Thumbnail(None, 0, 0, reason, False)``. Images smaller
+    than ``size`` are not enlarged. Prints nothing. Safe to call from several threads at once.
 
     >>> thumb = make_thumbnail("n02951585_can_opener.JPEG", 128)  # EXIF-rotated  # doctest: +SKIP
     >>> (thumb.width, thumb.height)  # stored 392×294, shown upright            # doctest: +SKIP
@@ -130,14 +132,14 @@ def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
             if os.fstat(file.fileno()).st_size == 0:
                 return _failed("empty file")
             with open_header(file) as image:
-                return _render(image, size)
+                return _render(image, file, size)
     except _FILE_ERRORS as exc:
         return _failed(exc)
     except Exception as exc:  # last resort: Pillow plugins raise odd things on hostile data
         return _failed(exc)
 
 
-def _render(image: Image.Image, size: int) -> Thumbnail:
+def _render(image: Image.Image, file: BinaryIO, size: int) -> Thumbnail:
     width, height = image.size
     if width < 1 or height < 1:
         return _failed("the image has no pixels")
@@ -150,6 +152,9 @@ def _render(image: Image.Image, size: int) -> Thumbnail:
         # Decode at the smallest 1/2^k scale that still covers the thumbnail in both sides.
         drafted = image.draft("RGB", target)
         box = drafted[1] if drafted else None
+    refusal = decode_refusal(image, file, (width, height))
+    if refusal is not None:
+        return _failed(refusal[1])
     image.load()  # errors (truncation...) surface here, inside the caller's try
     orientation = _orientation(image)
     image = _resizable(image)

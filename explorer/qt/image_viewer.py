@@ -2,8 +2,9 @@
 
 The picture is decoded by Qt's QImageReader with a size cap (a huge image is
 scaled while it is read, never decoded in full) and EXIF rotation applied,
-from bytes read by the core's guarded opener (Qt opening a FIFO itself would
-block the GUI); metadata comes from the core (Pillow). Both are quick for
+from bytes the core read and judged first (``viewable_bytes``: Qt opening a
+FIFO itself would block the GUI, and a JPEG of thousands of scans would hold
+it for minutes); metadata comes from the core (Pillow). Both are quick for
 ImageNet-sized files, so they run on the GUI thread; a file that cannot be
 shown shows why instead of a picture.
 
@@ -35,8 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.audit_codes import AUDIT_CODES
+from explorer.core.decoding import viewable_bytes
 from explorer.core.image_metadata import image_metadata
-from explorer.core.safe_open import open_regular_file
 from explorer.qt.thumbnail_grid import REASON_COLOURS, REVIEWED_COLOUR, describe_state
 
 _MAX_SIDE = 4096  # larger images are scaled down while they are read
@@ -50,9 +51,8 @@ def _read_picture(path) -> tuple[QImage, str]:
     """The picture at ``path``, scaled while read when a side is over ``_MAX_SIDE``; or a
     null image and why."""
     try:
-        with open_regular_file(path) as file:
-            data = file.read()
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        data = viewable_bytes(path, _MAX_SIDE)
+    except (OSError, ValueError) as exc:  # ValueError: too costly, or a NUL in the path
         return QImage(), getattr(exc, "strerror", None) or str(exc)
     buffer = QBuffer()
     buffer.setData(QByteArray(data))

@@ -12,9 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hostile_corpus import CLEAN, NON_UTF8_NAME, encode, make_hostile_corpus, photo
+from hostile_corpus import (
+    CLEAN,
+    NON_UTF8_NAME,
+    encode,
+    make_hostile_corpus,
+    many_scans_jpeg,
+    photo,
+)
 from PIL import Image, ImageFile, JpegImagePlugin
 
+from explorer.core import decoding
 from explorer.core.image_check import PROBLEM_CODES, ImageCheck, check_image
 from explorer.core.image_metadata import image_metadata
 
@@ -53,7 +61,7 @@ def corpus(tmp_path_factory) -> tuple[Path, dict[str, set[str]]]:
 
 
 def test_problem_codes_are_described_on_one_line():
-    assert len(PROBLEM_CODES) == 15
+    assert len(PROBLEM_CODES) == 17
     for code, text in PROBLEM_CODES.items():
         assert code.isidentifier() and text and "\n" not in text
 
@@ -241,6 +249,7 @@ def test_the_viewers_metadata_of_hostile_files_prints_nothing(corpus, capfd, mon
     assert capfd.readouterr() == ("", "")
     assert metadata["rotated.JPEG"]["exif"]["Orientation"] == "6"
     assert metadata["bomb.png"]["width"] == 100_000
+    assert metadata["big_rgba.png"]["mode"] == "RGBA"
     assert "not a regular file: a folder" in metadata["directory.JPEG"]["error"]
 
 
@@ -341,3 +350,75 @@ def test_the_real_ilsvrc_samples(shared_data):
     assert set(flagged.values()) == {("grayscale",)}  # no cmyk, truncated, mismatch...
     assert all(check.format == "JPEG" for check in checks.values())
     assert len({check.content_hash for check in checks.values()}) == 1000
+
+
+# --- bounded decoding ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "reason"),
+    [
+        ("many_scans.JPEG", "too_many_scans", "too many JPEG scans to decode: more than 100"),
+        ("big_rgba.png", "too_large_to_decode", "9400×9400 RGBA needs 337 MiB, over 256"),
+    ],
+)
+def test_costly_decodes_are_judged_from_the_file(corpus, monkeypatch, name, code, reason):
+    """Decoded, these took 7 s (3,000 scans) and 353 MB (9,400² RGBA) on the dev-vm."""
+    folder, _ = corpus
+
+    def refuse(self):
+        raise AssertionError(f"decoded {name}")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+    started = time.perf_counter()
+    check = check_image(folder / name)
+    assert time.perf_counter() - started < 1.0
+    assert check.problems == (code,) and reason in check.detail
+    assert check.content_hash is not None and min(check.width, check.height) > 2000
+
+
+def test_the_decode_budget_counts_the_bytes_pillow_allocates(corpus, tmp_path):
+    folder, _ = corpus
+    png = folder / "clean.png"  # 96×64 RGB: Pillow keeps 4 bytes a pixel
+    assert check_image(png, max_decode_bytes=96 * 64 * 4).problems == ()
+    assert check_image(png, max_decode_bytes=96 * 64 * 4 - 1).problems == ("too_large_to_decode",)
+    gray = folder / "gray.JPEG"  # 1 byte a pixel, decoded at 1/8 scale: 12×8
+    assert check_image(gray, max_decode_bytes=12 * 8).problems == ("grayscale",)
+    # A progressive JPEG holds every coefficient of the full image, whatever the scale:
+    # 2 bytes × 512 × 384 × 1.5 samples a pixel (4:2:0) on top of its 64×48 pixels.
+    picture = photo((512, 384))
+    for progressive, budget in ((False, 64 * 48 * 4), (True, 64 * 48 * 4 + 2 * 512 * 384 * 3 // 2)):
+        path = tmp_path / f"progressive_{progressive}.JPEG"
+        path.write_bytes(encode(picture, "JPEG", progressive=progressive))
+        assert check_image(path, max_decode_bytes=budget).problems == (), progressive
+        assert check_image(path, max_decode_bytes=budget - 1).problems == ("too_large_to_decode",)
+
+
+def test_scans_are_counted_by_a_marker_walk(tmp_path):
+    picture = photo((256, 192))
+
+    def scans(data: bytes) -> int:
+        path = tmp_path / "counted.JPEG"
+        path.write_bytes(data)
+        with open(path, "rb") as file:
+            return decoding.jpeg_scan_count(file)
+
+    assert scans(encode(picture, "JPEG")) == 1
+    assert scans(encode(picture, "JPEG", progressive=True)) == 10  # libjpeg's colour script
+    assert scans(encode(picture.convert("L"), "JPEG", progressive=True)) == 6
+    # Scan markers in an ICC profile, a comment or after the end of the image are not scans.
+    markers = b"\xff\xda" * 300
+    crowded = encode(picture, "JPEG", icc_profile=markers, comment=markers) + markers
+    assert scans(crowded) == 1
+    many = many_scans_jpeg(side=64, scans=decoding.MAX_SCANS + 50)
+    assert scans(many) == decoding.MAX_SCANS + 1  # counting stops past the limit
+    # A walk through endless empty segments stops too: it counts as too many scans.
+    padded = b"\xff\xd8" + b"\xff\xfe\x00\x02" * 20_000 + encode(picture, "JPEG")[2:]
+    assert scans(padded) == decoding.MAX_SCANS + 1
+
+
+def test_a_jpeg_with_few_scans_is_decoded(tmp_path):
+    path = tmp_path / "ninety.JPEG"
+    path.write_bytes(many_scans_jpeg(side=64, scans=decoding.MAX_SCANS))
+    check = check_image(path)
+    assert check.problems == () and check.format == "JPEG"

@@ -69,3 +69,22 @@ def test_special_files_say_what_they_are_at_once(qtbot, hostile):
         assert viewer.picture.text() == "Cannot show this file:\n" + SPECIAL[row.path[10:]]
         assert "Cannot read:" in viewer.details.toHtml()
     viewer.close()
+
+
+def test_costly_files_are_not_decoded_on_the_gui_thread(qtbot, hostile):
+    """Qt decoding these would hold the GUI for 7 s (3,000 scans) or allocate 353 MB."""
+    catalogue, _folder, _expected = hostile
+    costly = {
+        "many_scans.JPEG": "too many JPEG scans to decode: more than 100",
+        "big_rgba.png": "too large to decode: 9400×9400 RGBA needs 337 MiB, over 256 MiB",
+        "bomb.png": "too many pixels to decode (100000×100000)",
+    }
+    rows = catalogue.images_by_path([f"{TENCH}/{name}" for name in costly])
+    viewer = ImageViewer(catalogue, rows, 0)
+    qtbot.addWidget(viewer)
+    for position, row in enumerate(rows):
+        started = time.monotonic()
+        viewer.show_row(position)
+        assert time.monotonic() - started < 1.0, row.path
+        assert viewer.picture.text() == "Cannot show this file:\n" + costly[row.path[10:]]
+    viewer.close()
