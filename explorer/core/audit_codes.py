@@ -24,10 +24,11 @@ PROBLEM_CODES: dict[str, str] = {
 AUDIT_CODES = {
     **PROBLEM_CODES,
     "duplicate": "the same bytes as another image of the catalogue",
+    "too_slow": "checking it took longer than the audit's time limit; stopped",
     "missing": "listed by the catalogue but no longer found by the last scan",
 }
 # Findings that make an image unusable for training: exports leave these out by default.
 FAILURE_CODES = frozenset(
     {"unreadable", "too_large", "zero_byte", "not_an_image", "truncated", "decompression_bomb",
-     "too_many_scans", "missing"}
+     "too_many_scans", "too_slow", "missing"}
 )  # fmt: skip
