@@ -2,12 +2,12 @@
 
 A decode runs in C: no thread can stop it, so what it will cost is judged from the file
 before it starts. :func:`decode_refusal` refuses two kinds of image the pixel limit lets
-through: a JPEG of more than :data:`MAX_SCANS` scans (a 218 KB progressive JPEG of
-thousands of scans took about 3 minutes to decode) and an image whose decoded pixels need
-more than :data:`MAX_DECODE_BYTES` (a 9,400² RGBA PNG, under Pillow's pixel limit, took
-708 MB for one thumbnail). Both become problem codes of the audit
-(:data:`explorer.core.audit_codes.PROBLEM_CODES`), the reason a thumbnail shows, and the
-reason the viewer shows (:func:`viewable_bytes`: Qt decodes there, once these checks pass).
+through: a JPEG of more than :data:`MAX_SCANS` scans (issue 12's 218 KB progressive JPEG of
+thousands of scans took about 3 minutes to decode; bench/bench_hostile_decode.py's, 40 s)
+and an image whose decoded pixels need more than :data:`MAX_DECODE_BYTES` (a 9,400² RGBA
+PNG, under Pillow's pixel limit, took 675 MB for one thumbnail). Both become problem codes
+of the audit (:data:`explorer.core.audit_codes.PROBLEM_CODES`), the reason a thumbnail
+shows, and the reason the viewer shows (:func:`viewable_bytes`: Qt decodes once they pass).
 
 Pillow's warnings are never printed: the parsing that gives them (headers, EXIF, frames)
 runs under :func:`quiet_pillow`, and :func:`open_header` opens without Pillow's pixel limit
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import mmap
+import os
 import re
 import struct
 import threading
@@ -51,14 +52,14 @@ __all__ = [
 # Each scan of a progressive JPEG walks every block of the image: 10 ms a scan for a
 # 4096² grey JPEG on the dev-vm, even at 1/8 draft scale. Encoders write far fewer:
 # libjpeg's progressive script 10 (6 for grey, 18 for CMYK), mozjpeg picks among 64
-# candidates, the 1000 ILSVRC samples have 1 each. 100 leaves that margin and bounds the
-# worst JPEG under the pixel limit to about 5 s; libjpeg-turbo's fuzzers stop at 500,
-# nvImageCodec at 256.
+# candidates, the 1000 ILSVRC samples have 1 each. 100 leaves that margin, and at that rate
+# bounds the worst JPEG under the pixel limit (5.3x the blocks) to about 5 s; libjpeg-turbo's
+# fuzzers stop at 500, nvImageCodec at 256.
 MAX_SCANS = 100
 # Pillow sized MAX_IMAGE_PIXELS as a quarter GiB of 24-bit pixels, and Qt 6 (the viewer's
 # decoder) allocates at most 256 MB for one image. The same quarter GiB, counted in the bytes
-# Pillow really allocates (4 a pixel for RGB and RGBA), stops the 9,400² RGBA PNG (353 MB
-# to decode, 708 MB for a thumbnail) and lets through RGB(A) up to 67 megapixels.
+# Pillow really allocates (4 a pixel for RGB and RGBA), stops the 9,400² RGBA PNG (337 MiB
+# to decode, 675 MB for a thumbnail) and lets through RGB(A) up to 67 megapixels.
 MAX_DECODE_BYTES = 256 * 2**20
 _MAX_SEGMENTS = 10_000  # JPEG segments walked to count scans (a big XMP spans a few hundred)
 _JPEG = ("JPEG", "MPO")
@@ -184,7 +185,7 @@ class DecodeRefused(ValueError):
     """An image the bounds say not to decode; the message says why."""
 
 
-def viewable_bytes(path, max_side: int) -> bytes:
+def viewable_bytes(path: str | bytes | os.PathLike, max_side: int) -> bytes:
     """The bytes of the image at ``path`` for a decoder other than Pillow (the viewer's Qt),
     once they pass the checks a thumbnail's decode passes, at the size that decoder decodes
     (a JPEG scaled by 1/2^k to about ``max_side``, any other format in full).

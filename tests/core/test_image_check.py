@@ -64,6 +64,10 @@ def test_problem_codes_are_described_on_one_line():
     assert len(PROBLEM_CODES) == 17
     for code, text in PROBLEM_CODES.items():
         assert code.isidentifier() and text and "\n" not in text
+    # audit_codes imports nothing (the CLI's help stays fast): its figures are checked here
+    assert f"more than {decoding.MAX_SCANS} scans" in PROBLEM_CODES["too_many_scans"]
+    budget = f"more than {decoding.MAX_DECODE_BYTES // 2**20} MiB"
+    assert budget in PROBLEM_CODES["too_large_to_decode"]
 
 
 def test_every_hostile_file_gets_exactly_its_codes(corpus):
