@@ -71,21 +71,29 @@ _ORIENTATION = ExifTags.Base.Orientation
 _TIFF_VALUE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4,
                      12: 8, 13: 4, 16: 8}  # fmt: skip  # bytes a value, of the types Pillow reads
 _EXIF_PREFIX = re.compile(b"^(Exif\x00\x00){1,2}")
-_QUIET = threading.RLock()  # re-entered if one quiet call is made inside another
+_QUIET = threading.Lock()
+_IGNORE = ("ignore", None, Warning, None, 0)  # the filter entry simplefilter("ignore") makes
 
 
 @contextlib.contextmanager
 def quiet_pillow() -> Iterator[None]:
     """Run Pillow code that may warn (header, EXIF, frames) without printing its warnings.
 
-    The warning filters are one list for the whole process in Python 3.11, so they are
-    swapped under a lock: one thread at a time parses (a header takes about 0.1 ms; decodes
-    run outside). A warning another thread gives meanwhile is dropped too: explorer prints
-    none. Whatever the caller's filters, even "error", nothing is raised.
+    Python 3.11 has one list of warning filters for the whole process, and
+    ``warnings.catch_warnings`` restores a snapshot of it: interleaved with another thread's
+    (the taxonomy loader has one) it can leave the other's filters in place for good. So an
+    "ignore" entry goes to the front of the list for the call and is taken out of that same
+    list after, under a lock: one parse at a time (a header takes about 0.1 ms; decodes run
+    outside). Whatever the caller's filters, even "error", nothing is printed or raised; a
+    warning another thread gives meanwhile is ignored too. Not re-entrant.
     """
-    with _QUIET, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    with _QUIET:
+        filters = warnings.filters
+        filters.insert(0, _IGNORE)
+        try:
+            yield
+        finally:
+            filters.remove(_IGNORE)
 
 
 def open_header(file: BinaryIO) -> ImageFile.ImageFile:

@@ -229,6 +229,24 @@ def test_no_hostile_file_gives_a_warning_whatever_the_filter(corpus, capfd):
     assert capfd.readouterr() == ("", "")
 
 
+def test_quiet_parsing_leaves_the_warning_filters_as_it_found_them():
+    """Another thread's catch_warnings (the taxonomy loader has one) may start or end while
+    a quiet parse runs: the filters must end as they would have without the parse."""
+    before = list(warnings.filters)
+    other = warnings.catch_warnings()
+    other.__enter__()
+    warnings.simplefilter("error")
+    with decoding.quiet_pillow():
+        other.__exit__(None, None, None)  # the other ends first
+    assert warnings.filters == before
+    with decoding.quiet_pillow():
+        other = warnings.catch_warnings()
+        other.__enter__()  # the other starts inside...
+        warnings.simplefilter("error")
+    other.__exit__(None, None, None)  # ...and ends after
+    assert warnings.filters == before
+
+
 @pytest.mark.parametrize("name", ["exif_ifd_offset.JPEG", "exif_value_offset.JPEG"])
 def test_exif_that_pillow_only_warns_about_is_invalid(corpus, name):
     folder, _ = corpus
