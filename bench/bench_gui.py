@@ -698,9 +698,9 @@ def bench_stalls(data_dir: str, work: Path, args: argparse.Namespace) -> dict:
     harness = Harness(work, data_dir, "measured")
     window = harness.window
     if args.thumbnail_threads is not None:  # an experiment; 0: requests are dropped
-        window.loader.pool.setMaxThreadCount(max(1, args.thumbnail_threads))
+        window.loader.set_thread_count(max(1, args.thumbnail_threads))
         harness.decode = args.thumbnail_threads > 0
-    results["thumbnail_threads"] = window.loader.pool.maxThreadCount() if harness.decode else 0
+    results["thumbnail_threads"] = window.loader.thread_count() if harness.decode else 0
     harness.open()
     monitor = LoopMonitor()
 

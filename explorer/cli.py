@@ -590,10 +590,15 @@ def coverage(obj: Context, catalogue, under, min_images, basis, targets, include
 )
 @catalogue_option
 @click.option("--recheck", is_flag=True, help="Check every image again, not only new ones.")
-@click.option("--workers", type=click.IntRange(1, 32), default=None, help="Decoding threads.")
+@click.option("--workers", type=click.IntRange(1, 32), default=None, help="Checking processes.")
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+    metavar="SECONDS", help="Stop checking an image after this long (it is then too_slow).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and every image.")
 @pass_context
-def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, as_json: bool):
+def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, time_limit: float,
+          as_json: bool):  # fmt: skip
     """Decode every image and report problems: unreadable, truncated, CMYK, duplicates, ...
 
     Resumable: a cancelled or repeated audit checks only what it has not
@@ -605,7 +610,8 @@ def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, as_j
     path = _catalogue_file(obj, catalogue)
     progress = StderrProgress()
     try:
-        run = audit_catalogue(path, state=progress, recheck=recheck, workers=workers or WORKERS)
+        run = audit_catalogue(path, state=progress, recheck=recheck, workers=workers or WORKERS,
+                              time_limit=time_limit)  # fmt: skip
     finally:
         progress.close()
     with Catalogue.open(path) as opened:

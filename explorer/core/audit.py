@@ -3,11 +3,13 @@
 A long job: it reports progress, stops when cancelled, and resumes where it
 stopped (results are committed in small batches, each keyed to the file's
 size and mtime, so only new or changed files are checked again). Files are
-checked by :func:`explorer.core.image_check.check_image` in a few threads:
-Pillow's decoders and hashlib release the GIL. Memory stays bounded: images
-are read from the catalogue a batch at a time. Images outside the catalogue
-root (:meth:`Catalogue.outside_root_paths`) are never read: they are
-skipped, and counted.
+checked by :func:`explorer.core.image_check.check_image` in a few worker
+processes (:class:`explorer.core.checkers.Checkers`), each check with a time
+limit: a decode that runs longer is killed and its file is ``too_slow``, so an
+audit never hangs on one file, and a cancel takes effect at once. Memory stays
+bounded: images are read from the catalogue a batch at a time. Images outside
+the catalogue root (:meth:`Catalogue.outside_root_paths`) are never read: they
+are skipped, and counted.
 
 >>> summary = audit_catalogue("train.sqlite", state=JobState())   # doctest: +SKIP
 >>> report = audit_report(Catalogue.open("train.sqlite"))          # doctest: +SKIP
@@ -19,12 +21,12 @@ import json
 import os
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from explorer.core.audit_codes import AUDIT_CODES
 from explorer.core.catalogue import Catalogue
-from explorer.core.image_check import ImageCheck, check_image
+from explorer.core.checkers import TIME_LIMIT, Checkers
+from explorer.core.image_check import ImageCheck
 from explorer.core.jobs import JobState
 
 _BATCH = 256  # images per committed batch: the most a cancel or crash can lose
@@ -64,27 +66,17 @@ def _pending_sql(recheck: bool) -> str:
     )
 
 
-def _check(catalogue: Catalogue, row: tuple) -> tuple[int, ImageCheck, int | None, int | None]:
-    """Check one image; also the size and mtime the result is for (as a rescan sees them)."""
-    image_id, path, raw_path = row
-    location = catalogue.absolute_path(path, raw_path)
-    result = check_image(location)
-    try:
-        stat = os.stat(location)
-        return image_id, result, stat.st_size, stat.st_mtime_ns
-    except OSError:
-        return image_id, result, None, None
-
-
 def audit_catalogue(
     catalogue_path: str | os.PathLike,
     *,
     state: JobState | None = None,
     recheck: bool = False,
     workers: int = WORKERS,
+    time_limit: float = TIME_LIMIT,
 ) -> AuditSummary:
     """Check every present image that has no current result; return an :class:`AuditSummary`.
 
+    ``workers`` processes check the files, each for at most ``time_limit`` seconds.
     Cancelling (``state.cancel()``) keeps every result committed so far; the
     next run goes on from there.
     """
@@ -99,18 +91,19 @@ def audit_catalogue(
         summary.already_current = present - catalogue.outside_root_count() - total
         state.progress(0, total, "Auditing images")
         last_id = 0
-        with ThreadPoolExecutor(workers, thread_name_prefix="audit") as pool:
+        with Checkers(min(workers, total), time_limit) as checkers:
             while True:
                 batch = db.execute(
                     f"{pending_sql} AND i.id > ? ORDER BY i.id LIMIT ?", (last_id, _BATCH)
                 ).fetchall()
                 if not batch:
                     break
-                if state.cancelled:
+                locations = [catalogue.absolute_path(path, raw) for _, path, raw in batch]
+                results = None if state.cancelled else checkers.check(locations, state)
+                if results is None:
                     summary.cancelled = True
                     break
-                results = list(pool.map(lambda row: _check(catalogue, row), batch))
-                _store(db, results)
+                _store(db, [(row[0], *result) for row, result in zip(batch, results, strict=True)])
                 last_id = batch[-1][0]
                 summary.checked += len(batch)
                 state.progress(summary.checked, total, "Auditing images")

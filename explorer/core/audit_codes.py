@@ -2,12 +2,14 @@
 exports, the viewer and ``wnexplorer audit --help``. No imports, so the CLI's help stays fast."""
 
 PROBLEM_CODES: dict[str, str] = {
-    "unreadable": "cannot be opened or read (permission, broken link, directory, vanished...)",
+    "unreadable": "cannot be opened or read (permission, broken link, folder, FIFO, device...)",
     "too_large": "file is bigger than the size limit; not hashed or decoded",
     "zero_byte": "file is empty",
     "not_an_image": "Pillow does not recognise the content as an image",
     "truncated": "image data ends early or does not decode",
     "decompression_bomb": "header declares more pixels than the limit; not decoded",
+    "too_many_scans": "JPEG of more than 100 scans (encoders write about 10); not decoded",
+    "too_large_to_decode": "its pixels need more than 256 MiB to decode; not decoded",
     "extension_mismatch": "the extension names one format, the content is another",
     "cmyk": "CMYK colour: most loaders need a conversion to RGB",
     "high_bit_depth": "16- or 32-bit samples: most loaders reduce them to 8 bits",
@@ -22,10 +24,11 @@ PROBLEM_CODES: dict[str, str] = {
 AUDIT_CODES = {
     **PROBLEM_CODES,
     "duplicate": "the same bytes as another image of the catalogue",
+    "too_slow": "checking it took longer than the audit's time limit; stopped",
     "missing": "listed by the catalogue but no longer found by the last scan",
 }
 # Findings that make an image unusable for training: exports leave these out by default.
 FAILURE_CODES = frozenset(
     {"unreadable", "too_large", "zero_byte", "not_an_image", "truncated", "decompression_bomb",
-     "missing"}
+     "too_many_scans", "too_slow", "missing"}
 )  # fmt: skip

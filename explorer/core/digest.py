@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 
+from explorer.core.safe_open import open_regular_file
+
 _CHUNK = 1 << 20
 
 
@@ -14,12 +16,13 @@ def new_digest():
 
 
 def file_digest(path: str | bytes | os.PathLike) -> str | None:
-    """Hex content hash of a file; None when it cannot be read."""
+    """Hex content hash of a file; None when it cannot be read or is not a regular file (a
+    FIFO, a link to /dev/zero...: returns at once, see :mod:`explorer.core.safe_open`)."""
     digest = new_digest()
     try:
-        with open(path, "rb") as file:
+        with open_regular_file(path) as file:
             while chunk := file.read(_CHUNK):
                 digest.update(chunk)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
         return None
     return digest.hexdigest()

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import ExportError
+from explorer.core.safe_open import open_regular_file
 from explorer.core.text import plural
 
 SUBTREE_FORMATS = ("txt", "csv", "json", "tree-json")
@@ -519,7 +520,15 @@ def _place(source: str | bytes, target: Path, mode: str) -> None:
     elif mode == "hardlink":  # source is a real path: a link put there since is not followed
         os.link(source, target, follow_symlinks=False)
     else:
-        shutil.copy2(source, target)
+        _copy(source, target)
+
+
+def _copy(source, target: Path) -> None:
+    """``shutil.copy2`` through the guarded opener: a FIFO or a link to /dev/zero listed by
+    the catalogue fails at once instead of blocking, or filling the disk."""
+    with open_regular_file(source) as reader, open(target, "xb") as writer:
+        shutil.copyfileobj(reader, writer)
+    shutil.copystat(source, target)
 
 
 # --- one entry for every export: the window's dialog and the CLI ---------------------------

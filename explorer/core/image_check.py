@@ -5,7 +5,8 @@
 listing the problems found, as codes from :data:`PROBLEM_CODES`. It never raises for a
 hostile file: a file that cannot be opened, identified or decoded is a finding, not an error.
 Cost per file is bounded: bytes are hashed in 1 MiB chunks, files over ``max_bytes`` are not
-read in full and images over ``max_pixels`` are judged from their header and never decoded.
+read in full, and images over ``max_pixels``, or whose decode would cost too much
+(:func:`explorer.core.decoding.decode_refusal`), are judged from their header and not decoded.
 
 >>> from explorer.core.image_check import check_image
 >>> check = check_image("n02951585_can_opener.JPEG")  # doctest: +SKIP
@@ -15,20 +16,33 @@ read in full and images over ``max_pixels`` are judged from their header and nev
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from explorer.core.audit_codes import PROBLEM_CODES
+from explorer.core.decoding import (
+    MAX_DECODE_BYTES,
+    decode_refusal,
+    exif_orientation,
+    open_header,
+    quiet_pillow,
+)
 from explorer.core.digest import new_digest
+from explorer.core.safe_open import open_regular_file
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "PROBLEM_CODES", "ImageCheck", "check_image"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "MAX_DECODE_BYTES",
+    "PROBLEM_CODES",
+    "ImageCheck",
+    "check_image",
+]
 
 DEFAULT_MAX_PIXELS: int = Image.MAX_IMAGE_PIXELS or 1024 * 1024 * 1024 // 4 // 3
 DEFAULT_MAX_BYTES: int = 512 * 1024 * 1024
@@ -50,13 +64,6 @@ _GRAYSCALE_MODES = {"1", "L", "LA", "La", "I", "F"}
 _WIDE_MODES = {"I", "F"}
 _CHUNK = 1024 * 1024
 _DETAIL_LENGTH = 160
-# Never block on a FIFO and never adopt a terminal: both are refused once fstat shows them.
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOCTTY", 0)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +93,21 @@ def check_image(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_decode_bytes: int = MAX_DECODE_BYTES,
 ) -> ImageCheck:
     """Open, hash and decode the image at ``path`` and report its problems.
 
-    Never raises because of the file: every failure becomes a problem code with its message in
-    ``detail``. Images of more than ``max_pixels`` (default: Pillow's ``MAX_IMAGE_PIXELS``) are
-    flagged ``decompression_bomb`` from the header alone; files of more than ``max_bytes`` are
-    flagged ``too_large`` and neither hashed nor decoded. Pillow's
-    ``ImageFile.LOAD_TRUNCATED_IMAGES`` is held False while checks run, so a truncated file is
-    always found; its previous value comes back when the last running check ends.
+    Never raises because of the file, and never blocks on it: every failure becomes a problem
+    code with its message in ``detail``, and a FIFO, device, socket or folder is
+    ``unreadable`` ("not a regular file: a FIFO"). Images of more than ``max_pixels``
+    (default: Pillow's ``MAX_IMAGE_PIXELS``) are flagged ``decompression_bomb`` from the
+    header alone; JPEGs of more than ``MAX_SCANS`` scans ``too_many_scans`` and images whose
+    decode needs more than ``max_decode_bytes`` ``too_large_to_decode``, neither decoded;
+    files of more than ``max_bytes`` are flagged ``too_large`` and neither hashed nor decoded.
+    Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` is held False while checks run, so a
+    truncated file is always found; its previous value comes back when the last running
+    check ends. Nothing is printed, and nothing raised whatever the warning filters: a
+    corrupt EXIF, or a header over Pillow's pixel limit, is a problem code, not a warning.
 
     Safe to call from several threads at once.
 
@@ -110,16 +123,24 @@ def check_image(
     if _odd_file_name(path):
         report.add("odd_filename")
     try:
-        file = _open_regular_file(path)
+        file = open_regular_file(path)
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         report.add("unreadable", exc)
         return report.freeze()
+    limits = _Limits(max_pixels, max_bytes, max_decode_bytes)
     try:
         with file, _refuse_truncated:
-            _check_open_file(file, report, _extension_format(path), max_pixels, max_bytes)
+            _check_open_file(file, report, _extension_format(path), limits)
     except Exception as exc:  # last resort: one hostile file must never stop an audit
         report.add("truncated" if report.size else "unreadable", exc)
     return report.freeze()
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    pixels: int
+    bytes: int
+    decode_bytes: int
 
 
 class _Report:
@@ -156,29 +177,33 @@ class _Report:
 
 
 def _check_open_file(
-    file: BinaryIO, report: _Report, expected: str | None, max_pixels: int, max_bytes: int
+    file: BinaryIO, report: _Report, expected: str | None, limits: _Limits
 ) -> None:
     size = os.fstat(file.fileno()).st_size
-    too_large = size > max_bytes
+    too_large = size > limits.bytes
     try:
         if not too_large:
-            report.content_hash, report.size = _hash(file, max_bytes)
+            report.content_hash, report.size = _hash(file, limits.bytes)
             too_large = report.content_hash is None  # the file grew while it was read
     except OSError as exc:
         report.add("unreadable", exc)
         return
     if too_large:
         report.size = max(size, report.size or 0)
-        report.add("too_large", f"{report.size:,} bytes, over the limit of {max_bytes:,}")
+        report.add("too_large", f"{report.size:,} bytes, over the limit of {limits.bytes:,}")
     elif report.size == 0:
         report.add("zero_byte")
         return
-    file.seek(0)
-    image = _open_header(file, report)
-    if image is None:
+    try:
+        image = open_header(file)
+    except UnidentifiedImageError:
+        report.add("not_an_image", "Pillow does not recognise this content")
+        return
+    except Exception as exc:  # a header Pillow recognised but could not parse
+        report.add("truncated", exc)
         return
     with image:
-        _inspect(image, report, expected, max_pixels, decode=not too_large)
+        _inspect(image, file, report, expected, limits, decode=not too_large)
 
 
 def _hash(file: BinaryIO, max_bytes: int) -> tuple[str | None, int]:
@@ -193,38 +218,13 @@ def _hash(file: BinaryIO, max_bytes: int) -> tuple[str | None, int]:
     return digest.hexdigest(), size
 
 
-def _open_header(file: BinaryIO, report: _Report) -> ImageFile.ImageFile | None:
-    """Pillow's lazy open (header only), or None with the reason recorded."""
-    try:
-        return Image.open(file)
-    except UnidentifiedImageError:
-        report.add("not_an_image", "Pillow does not recognise this content")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        # Pillow refuses headers over twice its own limit before we can read their size.
-        try:
-            return _open_ignoring_pixel_limit(file)
-        except Exception:
-            report.add("decompression_bomb", exc)
-    except Exception as exc:  # a header Pillow recognised but could not parse
-        report.add("truncated", exc)
-    return None
-
-
-def _open_ignoring_pixel_limit(file: BinaryIO) -> ImageFile.ImageFile:
-    """What Image.open does, minus its pixel-limit check; plugins parse the header only."""
-    file.seek(0)
-    prefix = file.read(16)
-    for name in Image.ID:
-        factory, accept = Image.OPEN[name]
-        verdict = accept(prefix) if accept else True
-        if verdict and not isinstance(verdict, str):  # a str is Pillow's "almost" warning
-            file.seek(0)
-            return factory(file, "")
-    raise UnidentifiedImageError("no Pillow plugin accepts this header")
-
-
 def _inspect(
-    image: ImageFile.ImageFile, report: _Report, expected: str | None, max_pixels: int, decode: bool
+    image: ImageFile.ImageFile,
+    file: BinaryIO,
+    report: _Report,
+    expected: str | None,
+    limits: _Limits,
+    decode: bool,
 ) -> None:
     width, height = image.size
     report.width, report.height = width, height
@@ -240,8 +240,8 @@ def _inspect(
         report.add("high_bit_depth")
     if min(width, height) < TINY_SIDE:
         report.add("tiny")
-    if width * height > max_pixels:
-        report.add("decompression_bomb", f"{width}×{height} pixels, over {max_pixels:,}")
+    if width * height > limits.pixels:
+        report.add("decompression_bomb", f"{width}×{height} pixels, over {limits.pixels:,}")
         return
     if not decode:
         return
@@ -249,13 +249,19 @@ def _inspect(
         if found == "JPEG":
             # libjpeg still reads every byte at 1/8 scale, so truncation is still caught.
             image.draft(None, (max(1, width // 8), max(1, height // 8)))
+        refusal = decode_refusal(image, file, (width, height), limits.decode_bytes)
+        if refusal is not None:
+            report.add(*refusal)
+            return
         image.load()
     except Exception as exc:
         report.add("truncated", exc)
         return  # what follows would only trip over the same damage
     _check_exif(image, report)
     try:
-        if getattr(image, "is_animated", False) or getattr(image, "n_frames", 1) > 1:
+        with quiet_pillow():  # counting frames parses them: MPO, GIF and TIFF can warn
+            animated = getattr(image, "is_animated", False) or getattr(image, "n_frames", 1) > 1
+        if animated:
             report.add("animated")
     except Exception as exc:  # a later frame is damaged
         report.add("truncated", exc)
@@ -263,10 +269,7 @@ def _inspect(
 
 def _check_exif(image: Image.Image, report: _Report) -> None:
     try:
-        raw = image.info.get("exif")
-        if isinstance(raw, bytes) and raw:
-            Image.Exif().load(raw)  # raises where image.getexif() would hide the failure
-        orientation = image.getexif().get(ExifTags.Base.Orientation)
+        orientation = exif_orientation(image)
     except Exception as exc:
         report.add("exif_invalid", exc)
         return
@@ -285,22 +288,6 @@ def _wide_raw_samples(image: ImageFile.ImageFile) -> bool:
     args = image.tile[0].args
     raw_mode = args if isinstance(args, str) else args[0] if isinstance(args, tuple) else None
     return isinstance(raw_mode, str) and ";16" in raw_mode
-
-
-def _open_regular_file(path: str | os.PathLike | bytes) -> BinaryIO:
-    fd = os.open(path, _OPEN_FLAGS)
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, "Is a directory")
-        if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, "Not a regular file (a device, FIFO or socket)")
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _odd_file_name(path: str | os.PathLike | bytes) -> bool:

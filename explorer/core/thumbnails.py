@@ -34,11 +34,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from explorer.core import paths
-from explorer.core.image_check import _open_regular_file
+from explorer.core.decoding import decode_refusal, exif_orientation, open_header
+from explorer.core.safe_open import open_regular_file
 
 __all__ = [
     "SIZES",
@@ -104,10 +106,12 @@ class Thumbnail:
 def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
     """A thumbnail of the image at ``path`` that fits ``size`` × ``size``, keeping its aspect.
 
-    Never raises because of the file: a missing, unreadable, truncated or non-image file, a
-    decompression bomb (over ``PIL.Image.MAX_IMAGE_PIXELS``, judged from the header and never
-    decoded) or a FIFO gives ``Thumbnail(None, 0, 0, reason, False)``. Images smaller than
-    ``size`` are not enlarged. Safe to call from several threads at once.
+    Never raises because of the file, and never blocks on it: a missing, unreadable,
+    truncated or non-image file, a decompression bomb (over ``PIL.Image.MAX_IMAGE_PIXELS``),
+    an image too costly to decode (:func:`explorer.core.decoding.decode_refusal`: too many
+    JPEG scans, too many bytes of pixels; both judged from the file, never decoded) or a
+    FIFO, device or folder gives ``Thumbnail(None, 0, 0, reason, False)``. Images smaller
+    than ``size`` are not enlarged. Prints nothing. Safe to call from several threads at once.
 
     >>> thumb = make_thumbnail("n02951585_can_opener.JPEG", 128)  # EXIF-rotated  # doctest: +SKIP
     >>> (thumb.width, thumb.height)  # stored 392×294, shown upright            # doctest: +SKIP
@@ -120,34 +124,37 @@ def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
     if not isinstance(size, int) or size < 1:
         raise ValueError(f"thumbnail size must be a positive integer, not {size!r}")
     try:
-        file = _open_regular_file(path)  # never blocks on a FIFO, refuses folders and devices
+        file = open_regular_file(path)  # never blocks on a FIFO, refuses folders and devices
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         return _failed(exc)
     try:
         with file:
             if os.fstat(file.fileno()).st_size == 0:
                 return _failed("empty file")
-            with Image.open(file) as image:
-                return _render(image, size)
+            with open_header(file) as image:
+                return _render(image, file, size)
     except _FILE_ERRORS as exc:
         return _failed(exc)
     except Exception as exc:  # last resort: Pillow plugins raise odd things on hostile data
         return _failed(exc)
 
 
-def _render(image: Image.Image, size: int) -> Thumbnail:
+def _render(image: Image.Image, file: BinaryIO, size: int) -> Thumbnail:
     width, height = image.size
     if width < 1 or height < 1:
         return _failed("the image has no pixels")
+    limit = Image.MAX_IMAGE_PIXELS  # of the header's size: open_header does not apply it
+    if limit and width * height > limit:
+        return _failed(f"too many pixels to decode ({width}×{height})")
     target = _fitted(width, height, size)
     box = None  # the part of the decoded image that holds the picture
     if image.format in ("JPEG", "MPO"):
         # Decode at the smallest 1/2^k scale that still covers the thumbnail in both sides.
         drafted = image.draft("RGB", target)
         box = drafted[1] if drafted else None
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit and image.size[0] * image.size[1] > limit:
-        return _failed(f"too many pixels to decode ({width}×{height})")
+    refusal = decode_refusal(image, file, (width, height))
+    if refusal is not None:
+        return _failed(refusal[1])
     image.load()  # errors (truncation...) surface here, inside the caller's try
     orientation = _orientation(image)
     image = _resizable(image)
@@ -177,7 +184,7 @@ def _fitted(width: int, height: int, size: int) -> tuple[int, int]:
 
 def _orientation(image: Image.Image) -> int | None:
     try:
-        return image.getexif().get(ExifTags.Base.Orientation)
+        return exif_orientation(image)
     except Exception:  # unparsable EXIF: show the image as stored
         return None
 
@@ -229,8 +236,6 @@ def _reason(why: BaseException | str) -> str:
         text = "not an image Pillow can read"
     elif isinstance(why, FileNotFoundError):
         text = "file not found"
-    elif isinstance(why, IsADirectoryError):
-        text = "a folder, not a file"
     elif isinstance(why, PermissionError):
         text = "permission denied"
     elif isinstance(why, MemoryError):

@@ -1,10 +1,12 @@
 """The image viewer: one image at full size with its metadata; arrow keys for previous/next.
 
 The picture is decoded by Qt's QImageReader with a size cap (a huge image is
-scaled while it is read, never decoded in full) and EXIF rotation applied;
-metadata comes from the core (Pillow). Both are quick for ImageNet-sized
-files, so they run on the GUI thread; anything Pillow cannot open shows its
-error instead of a picture.
+scaled while it is read, never decoded in full) and EXIF rotation applied,
+from bytes the core read and judged first (``viewable_bytes``: Qt opening a
+FIFO itself would block the GUI, and a JPEG of thousands of scans would hold
+it for minutes); metadata comes from the core (Pillow). Both are quick for
+ImageNet-sized files, so they run on the GUI thread; a file that cannot be
+shown shows why instead of a picture.
 
 Curation: the window adds its curation actions to the viewer (their shortcuts
 then work here: the flag keys, Space for OK, undo), so one implementation
@@ -19,8 +21,8 @@ import html
 import os
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QImageReader, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.audit_codes import AUDIT_CODES
+from explorer.core.decoding import viewable_bytes
 from explorer.core.image_metadata import image_metadata
 from explorer.qt.thumbnail_grid import (
     OUTSIDE_ROOT,
@@ -47,6 +50,24 @@ _STEP_KEYS = {
     Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1,
     Qt.Key.Key_PageUp: -1, Qt.Key.Key_PageDown: 1, Qt.Key.Key_Backspace: -1, Qt.Key.Key_Space: 1,
 }  # fmt: skip
+
+
+def _read_picture(path) -> tuple[QImage, str]:
+    """The picture at ``path``, scaled while read when a side is over ``_MAX_SIDE``; or a
+    null image and why."""
+    try:
+        data = viewable_bytes(path, _MAX_SIDE)
+    except (OSError, ValueError) as exc:  # ValueError: too costly, or a NUL in the path
+        return QImage(), getattr(exc, "strerror", None) or str(exc)
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)  # EXIF orientation
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > _MAX_SIDE:
+        reader.setScaledSize(size.scaled(_MAX_SIDE, _MAX_SIDE, Qt.AspectRatioMode.KeepAspectRatio))
+    return reader.read(), reader.errorString()
 
 
 class ImageViewer(QDialog):
@@ -124,17 +145,10 @@ class ImageViewer(QDialog):
         self.position = position
         row = self.rows[position]
         path = self.catalogue.absolute_path(row.path, row.raw_path)
-        reader = QImageReader(os.fsdecode(path))
-        reader.setAutoTransform(True)  # EXIF orientation
-        size = reader.size()
-        if size.isValid() and max(size.width(), size.height()) > _MAX_SIDE:
-            reader.setScaledSize(
-                size.scaled(_MAX_SIDE, _MAX_SIDE, Qt.AspectRatioMode.KeepAspectRatio)
-            )
-        image = reader.read()
+        image, error = _read_picture(path)
         if image.isNull():
             self._pixmap = QPixmap()
-            self.picture.setText(f"Cannot show this file:\n{reader.errorString()}")
+            self.picture.setText(f"Cannot show this file:\n{error}")
         else:
             self._pixmap = QPixmap.fromImage(image)
             self._fit()

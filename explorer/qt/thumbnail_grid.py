@@ -2,10 +2,10 @@
 
 Nothing here is one widget per image: the view paints only what is visible
 and asks the model for those rows. A row without its thumbnail yet shows a
-placeholder and asks the loader for it; the loader decodes on pool threads
-(core ``ThumbnailCache.get_or_make``: disk cache, then Pillow) and hands
-back a QImage; the QPixmap is made here, on the GUI thread. When the user
-scrolls or changes the node, the generation number goes up: queued
+placeholder and asks the loader for it; the loader decodes on its own
+threads (core ``ThumbnailCache.get_or_make``: disk cache, then Pillow) and
+hands back a QImage; the QPixmap is made here, on the GUI thread. When the
+user scrolls or changes the node, the generation number goes up: queued
 requests of older generations are dropped before they decode.
 
 Curation: the model holds the curation state of the images (a dict of path to
@@ -18,7 +18,8 @@ kept; an image without curation costs one dict lookup per paint.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import threading
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -28,10 +29,8 @@ from PySide6.QtCore import (
     QObject,
     QPointF,
     QRectF,
-    QRunnable,
     QSize,
     Qt,
-    QThreadPool,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
@@ -65,51 +64,75 @@ class _LoaderSignals(QObject):
     loaded = Signal(int, int, QImage, str)  # generation, image id, image, error
 
 
-class _ThumbnailTask(QRunnable):
-    def __init__(self, loader: ThumbnailLoader, generation: int, row: ImageRow, path, size: int):
-        super().__init__()
-        self._loader, self._generation, self._row, self._path, self._size = (
-            loader, generation, row, path, size,
-        )  # fmt: skip
-
-    def run(self) -> None:
-        if self._generation != self._loader.generation:
-            return  # the user scrolled away or chose another node: not worth decoding
-        row = self._row
-        thumbnail = self._loader.cache.get_or_make(self._path, row.size, row.mtime_ns, self._size)
-        image = QImage()
-        if thumbnail.data:
-            image.loadFromData(thumbnail.data)
-        self._loader.signals.loaded.emit(self._generation, row.id, image, thumbnail.error)
-
-
 class ThumbnailLoader(QObject):
-    """Decodes thumbnails on its own thread pool; results arrive as ``loaded`` signals."""
+    """Decodes thumbnails on its own threads; results arrive as ``loaded`` signals.
+
+    Daemon threads, not a QThreadPool: a decode runs in C and cannot be stopped, and Qt
+    waits for every running task of a pool it destroys, so one slow file (a JPEG of
+    thousands of scans took minutes) held the window's exit. The core's bounds make such a
+    decode rare; should one run, closing leaves it behind and the process exits anyway.
+    """
 
     def __init__(self, cache_factory, threads: int = 2, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._cache_factory = cache_factory
         self.cache = None  # made on the first request, on the GUI thread
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads)
         self.signals = _LoaderSignals()
         self.generation = 0
+        self._queue: deque[tuple[int, ImageRow, object, int]] = deque()
+        self._wake = threading.Condition()
+        self._closed = False
+        self.set_thread_count(threads)
+
+    def set_thread_count(self, count: int) -> None:
+        """Decode on ``count`` threads; before the first request (they start with it)."""
+        self._threads = [
+            threading.Thread(target=self._work, name=f"thumbnails-{n}", daemon=True)
+            for n in range(count)
+        ]
+
+    def thread_count(self) -> int:
+        return len(self._threads)
 
     def next_generation(self) -> int:
         """Forget queued requests (they are stale) and start a new generation."""
-        self.generation += 1
-        self.pool.clear()
+        with self._wake:
+            self.generation += 1
+            self._queue.clear()
         return self.generation
 
     def request(self, row: ImageRow, path, size: int) -> None:
         if self.cache is None:
             self.cache = self._cache_factory()
-        self.pool.start(_ThumbnailTask(self, self.generation, row, path, size))
+        if self._threads[0].ident is None:  # the first request starts them
+            for thread in self._threads:
+                thread.start()
+        with self._wake:
+            self._queue.append((self.generation, row, path, size))
+            self._wake.notify()
 
-    def shutdown(self, timeout_ms: int = 3000) -> bool:
-        self.generation += 1
-        self.pool.clear()
-        return self.pool.waitForDone(timeout_ms)
+    def shutdown(self) -> None:
+        """Drop the queued requests and let the threads end; never waits for a decode."""
+        with self._wake:
+            self.generation += 1
+            self._queue.clear()
+            self._closed = True
+            self._wake.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                generation, row, path, size = self._queue.popleft()
+            thumbnail = self.cache.get_or_make(path, row.size, row.mtime_ns, size)
+            image = QImage()
+            if thumbnail.data:
+                image.loadFromData(thumbnail.data)
+            if generation == self.generation:  # else stale, or the window has closed
+                self.signals.loaded.emit(generation, row.id, image, thumbnail.error)
 
 
 def _placeholder(size: int, text: str = "", colour: str = "#d8d8d8") -> QPixmap:

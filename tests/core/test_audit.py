@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
+import signal
+import threading
+import time
 
 import pytest
-from hostile_corpus import make_hostile_corpus
+from hostile_corpus import encode, make_hostile_corpus, many_scans_jpeg, photo
 
 from explorer.core.audit import AUDIT_CODES, audit_catalogue, audit_report
 from explorer.core.catalogue import Catalogue, index_catalogue
+from explorer.core.checkers import TIME_LIMIT, Checkers
+from explorer.core.decoding import MAX_SCANS
 from explorer.core.jobs import JobState
 
 TENCH = "n01440764"
@@ -105,8 +112,6 @@ def test_real_samples_audit(shared_data, taxonomy, tmp_path):
 
 
 def test_missing_images_are_reported(taxonomy, tmp_path):
-    from hostile_corpus import encode, photo
-
     folder = tmp_path / "data" / TENCH
     folder.mkdir(parents=True)
     for i in range(3):
@@ -120,3 +125,73 @@ def test_missing_images_are_reported(taxonomy, tmp_path):
     with Catalogue.open(catalogue_path) as catalogue:
         report = audit_report(catalogue)
     assert report["images"] == [{"path": f"{TENCH}/0.JPEG", "wnid": TENCH, "problems": ["missing"]}]
+
+
+# --- the time limit: what the bounds miss cannot hold an audit -------------------------------
+
+
+def slow_catalogue(taxonomy, tmp_path, side: int) -> str:
+    """A catalogue of one JPEG within every bound (MAX_SCANS scans) that is slow to check:
+    about 1 s at 4096², 4 s at 8192² (with 200 MB of coefficients) on the dev-vm."""
+    folder = tmp_path / "data" / TENCH
+    folder.mkdir(parents=True)
+    (folder / "slow.JPEG").write_bytes(many_scans_jpeg(side=side, scans=MAX_SCANS))
+    summary = index_catalogue(tmp_path / "data", nouns=taxonomy.graph, catalogue=tmp_path / "c")
+    return summary.catalogue
+
+
+def test_a_check_over_the_time_limit_is_stopped_and_its_result_kept(taxonomy, tmp_path):
+    path = slow_catalogue(taxonomy, tmp_path, 4096)
+    started = time.monotonic()
+    summary = audit_catalogue(path, time_limit=0.1)
+    assert time.monotonic() - started < 5  # the workers' start, 0.1 s, a new worker
+    assert summary.by_code == {"too_slow": 1}
+    with Catalogue.open(path) as catalogue:
+        (image,) = audit_report(catalogue)["images"]
+    assert image["detail"] == "checking took more than 0.1 s; stopped"
+    assert audit_catalogue(path).checked == 0  # kept until the file changes
+    assert audit_catalogue(path, recheck=True).by_code == {}  # in time: nothing wrong
+
+
+def test_a_cancel_stops_the_check_at_once(taxonomy, tmp_path):
+    path = slow_catalogue(taxonomy, tmp_path, 8192)
+    state = JobState()
+    done = {}
+    runner = threading.Thread(
+        target=lambda: done.update(summary=audit_catalogue(path, state=state))
+    )
+    runner.start()
+    time.sleep(1.5)  # the workers have started (0.35 s) and are checking
+    cancelled = time.monotonic()
+    state.cancel()
+    runner.join(timeout=30)
+    assert time.monotonic() - cancelled < 1.0  # not the 3 s the decode has left
+    assert done["summary"].cancelled and done["summary"].checked == 0
+    assert not [c for c in multiprocessing.active_children() if c.name == "explorer-check"]
+
+
+def test_a_crashed_check_is_reported_and_its_worker_replaced(tmp_path):
+    slow, clean = tmp_path / "slow.JPEG", tmp_path / "clean.JPEG"
+    slow.write_bytes(many_scans_jpeg(side=4096, scans=MAX_SCANS))
+    clean.write_bytes(encode(photo(), "JPEG"))
+    with Checkers(1) as checkers:
+        killer = threading.Timer(0.3, _kill_the_worker)
+        killer.start()
+        (check, size, _), (fine, _, _) = checkers.check([str(slow), str(clean)], JobState())
+        killer.join()
+    assert check.problems == ("truncated",)
+    assert check.detail == f"the check crashed (exit code {-signal.SIGKILL})"
+    assert size == slow.stat().st_size
+    assert fine.problems == ()  # checked by the worker that replaced it
+
+
+def _kill_the_worker() -> None:
+    (worker,) = [c for c in multiprocessing.active_children() if c.name == "explorer-check"]
+    os.kill(worker.pid, signal.SIGKILL)
+
+
+def test_the_command_lines_time_limit_is_the_audits():
+    from explorer.cli import audit
+
+    option = next(p for p in audit.params if p.name == "time_limit")
+    assert option.default == TIME_LIMIT

@@ -6,10 +6,12 @@ import csv
 import io
 import json
 import os
+import resource
 import shutil
 import stat
 
 import pytest
+from hostile_corpus import encode, photo
 
 from explorer.core import exports
 from explorer.core.audit import audit_catalogue
@@ -198,6 +200,24 @@ def test_folder_layout(taxonomy, dataset, tmp_path, mode):
     with pytest.raises(ExportError, match="not empty"):
         run_export(ExportRequest("folders", [DOG], out, mode=mode), taxonomy, path)
     assert not list(tmp_path.glob(".subset.*"))
+
+
+def test_a_copy_of_an_endless_file_fails_at_once_and_leaves_nothing(taxonomy, tmp_path):
+    folder = tmp_path / "train" / CAT
+    folder.mkdir(parents=True)
+    (folder / "cat.JPEG").write_bytes(encode(photo(), "JPEG"))
+    (folder / "zero.JPEG").symlink_to("/dev/zero")  # indexed like any image
+    path = index_catalogue(folder.parent, nouns=taxonomy.graph, catalogue=tmp_path / "c").catalogue
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2**24, hard))  # a regression stops at 16 MB
+    endless = r"not a regular file: a character device: .*zero\.JPEG"
+    try:
+        with pytest.raises(ExportError, match=endless):
+            run_export(ExportRequest("folders", [CAT], tmp_path / "tree", mode="copy"), taxonomy,
+                       path)  # fmt: skip
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert not (tmp_path / "tree").exists() and not list(tmp_path.glob(".tree.*"))
 
 
 def test_a_preview_writes_nothing_and_names_what_it_needs(taxonomy, dataset, tmp_path):

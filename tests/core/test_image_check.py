@@ -12,10 +12,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hostile_corpus import CLEAN, NON_UTF8_NAME, encode, make_hostile_corpus, photo, png_bytes
+from hostile_corpus import (
+    CLEAN,
+    NON_UTF8_NAME,
+    encode,
+    make_hostile_corpus,
+    many_scans_jpeg,
+    photo,
+)
 from PIL import Image, ImageFile, JpegImagePlugin
 
+from explorer.core import decoding
 from explorer.core.image_check import PROBLEM_CODES, ImageCheck, check_image
+from explorer.core.image_metadata import image_metadata
 
 # /work/shared/data/README.md: the 23 grayscale files among the 1000 samples.
 GRAYSCALE_SAMPLES = {
@@ -52,9 +61,13 @@ def corpus(tmp_path_factory) -> tuple[Path, dict[str, set[str]]]:
 
 
 def test_problem_codes_are_described_on_one_line():
-    assert len(PROBLEM_CODES) == 15
+    assert len(PROBLEM_CODES) == 17
     for code, text in PROBLEM_CODES.items():
         assert code.isidentifier() and text and "\n" not in text
+    # audit_codes imports nothing (the CLI's help stays fast): its figures are checked here
+    assert f"more than {decoding.MAX_SCANS} scans" in PROBLEM_CODES["too_many_scans"]
+    budget = f"more than {decoding.MAX_DECODE_BYTES // 2**20} MiB"
+    assert budget in PROBLEM_CODES["too_large_to_decode"]
 
 
 def test_every_hostile_file_gets_exactly_its_codes(corpus):
@@ -191,17 +204,75 @@ def test_bomb_is_judged_from_the_header_without_allocating(corpus):
     assert peak < 10 * 1024 * 1024
 
 
-def test_a_header_just_over_pillows_limit_is_a_bomb_whatever_the_warning_filter(tmp_path):
+def test_a_header_just_over_pillows_limit_is_a_bomb_and_nothing_is_printed(corpus, capfd):
+    folder, _ = corpus
     side = int(Image.MAX_IMAGE_PIXELS**0.5) + 10  # over Pillow's limit, under twice it
-    path = tmp_path / "big.png"
-    path.write_bytes(png_bytes(side, side, 8, 2, b"\0" * 64))
-    with pytest.warns(Image.DecompressionBombWarning):
-        assert check_image(path).problems == ("decompression_bomb",)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # Image.open raises the warning instead
-        check = check_image(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check = check_image(folder / "just_over_limit.png")
+    assert caught == []  # Image.open would warn DecompressionBombWarning
     assert check.problems == ("decompression_bomb",)
     assert (check.width, check.height, check.mode) == (side, side, "RGB")
+    assert capfd.readouterr() == ("", "")
+
+
+def test_no_hostile_file_gives_a_warning_whatever_the_filter(corpus, capfd):
+    """Pillow warns of a corrupt EXIF IFD, a pixel count over its limit...: never printed,
+    never raised; the file gets its code instead (exif_invalid, decompression_bomb)."""
+    folder, expected = corpus
+    for action in ("always", "error"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter(action)
+            found = {name: set(check_image(folder / name).problems) for name in expected}
+        assert caught == [], action
+        assert found == expected, action
+    assert capfd.readouterr() == ("", "")
+
+
+def test_quiet_parsing_leaves_the_warning_filters_as_it_found_them():
+    """Another thread's catch_warnings (the taxonomy loader has one) may start or end while
+    a quiet parse runs: the filters must end as they would have without the parse."""
+    before = list(warnings.filters)
+    other = warnings.catch_warnings()
+    other.__enter__()
+    warnings.simplefilter("error")
+    with decoding.quiet_pillow():
+        other.__exit__(None, None, None)  # the other ends first
+    assert warnings.filters == before
+    with decoding.quiet_pillow():
+        other = warnings.catch_warnings()
+        other.__enter__()  # the other starts inside...
+        warnings.simplefilter("error")
+    other.__exit__(None, None, None)  # ...and ends after
+    assert warnings.filters == before
+
+
+@pytest.mark.parametrize("name", ["exif_ifd_offset.JPEG", "exif_value_offset.JPEG"])
+def test_exif_that_pillow_only_warns_about_is_invalid(corpus, name):
+    folder, _ = corpus
+    with pytest.warns(UserWarning), Image.open(folder / name) as image:
+        image.getexif()  # Pillow alone: a warning on stderr, and no orientation read
+    check = check_image(folder / name)
+    assert check.problems == ("exif_invalid",)
+    assert "EXIF" in check.detail and "past" in check.detail
+
+
+def test_the_viewers_metadata_of_hostile_files_prints_nothing(corpus, capfd, monkeypatch):
+    folder, expected = corpus
+
+    def refuse(self):
+        raise AssertionError("the metadata decoded an image")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)  # a PNG's getexif would
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metadata = {name: image_metadata(folder / name) for name in expected}
+    assert caught == []
+    assert capfd.readouterr() == ("", "")
+    assert metadata["rotated.JPEG"]["exif"]["Orientation"] == "6"
+    assert metadata["bomb.png"]["width"] == 100_000
+    assert metadata["big_rgba.png"]["mode"] == "RGBA"
+    assert "not a regular file: a folder" in metadata["directory.JPEG"]["error"]
 
 
 def test_images_over_max_pixels_are_never_decoded(corpus, monkeypatch):
@@ -247,8 +318,7 @@ def test_a_non_path_is_a_caller_bug():
         check_image(None)
 
 
-@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
-def test_mangled_files_never_raise(corpus, tmp_path):
+def test_mangled_files_never_raise_nor_warn(corpus, tmp_path):
     folder, _ = corpus
     seeds = [
         (folder / name).read_bytes()
@@ -270,8 +340,11 @@ def test_mangled_files_never_raise(corpus, tmp_path):
             if not data:
                 break
         path.write_bytes(bytes(data))
-        check = check_image(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check = check_image(path)
         assert set(check.problems) <= set(PROBLEM_CODES)
+        assert caught == [], [str(warning.message) for warning in caught]
 
 
 def test_threads_agree_with_a_single_thread(corpus, monkeypatch):
@@ -299,3 +372,75 @@ def test_the_real_ilsvrc_samples(shared_data):
     assert set(flagged.values()) == {("grayscale",)}  # no cmyk, truncated, mismatch...
     assert all(check.format == "JPEG" for check in checks.values())
     assert len({check.content_hash for check in checks.values()}) == 1000
+
+
+# --- bounded decoding ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "reason"),
+    [
+        ("many_scans.JPEG", "too_many_scans", "too many JPEG scans to decode: more than 100"),
+        ("big_rgba.png", "too_large_to_decode", "9400×9400 RGBA needs 337 MiB, over 256"),
+    ],
+)
+def test_costly_decodes_are_judged_from_the_file(corpus, monkeypatch, name, code, reason):
+    """Decoded, these took 7 s (3,000 scans) and 353 MB (9,400² RGBA) on the dev-vm."""
+    folder, _ = corpus
+
+    def refuse(self):
+        raise AssertionError(f"decoded {name}")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+    started = time.perf_counter()
+    check = check_image(folder / name)
+    assert time.perf_counter() - started < 1.0
+    assert check.problems == (code,) and reason in check.detail
+    assert check.content_hash is not None and min(check.width, check.height) > 2000
+
+
+def test_the_decode_budget_counts_the_bytes_pillow_allocates(corpus, tmp_path):
+    folder, _ = corpus
+    png = folder / "clean.png"  # 96×64 RGB: Pillow keeps 4 bytes a pixel
+    assert check_image(png, max_decode_bytes=96 * 64 * 4).problems == ()
+    assert check_image(png, max_decode_bytes=96 * 64 * 4 - 1).problems == ("too_large_to_decode",)
+    gray = folder / "gray.JPEG"  # 1 byte a pixel, decoded at 1/8 scale: 12×8
+    assert check_image(gray, max_decode_bytes=12 * 8).problems == ("grayscale",)
+    # A progressive JPEG holds every coefficient of the full image, whatever the scale:
+    # 2 bytes × 512 × 384 × 1.5 samples a pixel (4:2:0) on top of its 64×48 pixels.
+    picture = photo((512, 384))
+    for progressive, budget in ((False, 64 * 48 * 4), (True, 64 * 48 * 4 + 2 * 512 * 384 * 3 // 2)):
+        path = tmp_path / f"progressive_{progressive}.JPEG"
+        path.write_bytes(encode(picture, "JPEG", progressive=progressive))
+        assert check_image(path, max_decode_bytes=budget).problems == (), progressive
+        assert check_image(path, max_decode_bytes=budget - 1).problems == ("too_large_to_decode",)
+
+
+def test_scans_are_counted_by_a_marker_walk(tmp_path):
+    picture = photo((256, 192))
+
+    def scans(data: bytes) -> int:
+        path = tmp_path / "counted.JPEG"
+        path.write_bytes(data)
+        with open(path, "rb") as file:
+            return decoding.jpeg_scan_count(file)
+
+    assert scans(encode(picture, "JPEG")) == 1
+    assert scans(encode(picture, "JPEG", progressive=True)) == 10  # libjpeg's colour script
+    assert scans(encode(picture.convert("L"), "JPEG", progressive=True)) == 6
+    # Scan markers in an ICC profile, a comment or after the end of the image are not scans.
+    markers = b"\xff\xda" * 300
+    crowded = encode(picture, "JPEG", icc_profile=markers, comment=markers) + markers
+    assert scans(crowded) == 1
+    many = many_scans_jpeg(side=64, scans=decoding.MAX_SCANS + 50)
+    assert scans(many) == decoding.MAX_SCANS + 1  # counting stops past the limit
+    # A walk through endless empty segments stops too: it counts as too many scans.
+    padded = b"\xff\xd8" + b"\xff\xfe\x00\x02" * 20_000 + encode(picture, "JPEG")[2:]
+    assert scans(padded) == decoding.MAX_SCANS + 1
+
+
+def test_a_jpeg_with_few_scans_is_decoded(tmp_path):
+    path = tmp_path / "ninety.JPEG"
+    path.write_bytes(many_scans_jpeg(side=64, scans=decoding.MAX_SCANS))
+    check = check_image(path)
+    assert check.problems == () and check.format == "JPEG"

@@ -6,12 +6,13 @@ import io
 import os
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from hostile_corpus import NON_UTF8_NAME, encode, make_hostile_corpus, photo
-from PIL import ExifTags, Image, ImageChops, ImageOps, ImageStat
+from PIL import ExifTags, Image, ImageChops, ImageFile, ImageOps, ImageStat
 
 from explorer.core import paths
 from explorer.core.thumbnails import (
@@ -30,6 +31,9 @@ HOSTILE_FAILURES = {
     "truncated.JPEG",
     "truncated.png",
     "bomb.png",
+    "just_over_limit.png",
+    "big_rgba.png",
+    "many_scans.JPEG",
     "notes.jpg",
     "noise.bin",
     "directory.JPEG",
@@ -37,6 +41,9 @@ HOSTILE_FAILURES = {
     "loop_a.JPEG",
     "loop_b.JPEG",
     "fifo.JPEG",
+    "zero_link.JPEG",
+    "urandom_link.JPEG",
+    "socket.JPEG",
 }
 
 
@@ -220,7 +227,39 @@ def test_reasons_say_what_is_wrong(hostile):
     assert "truncated" in reasons["truncated.JPEG"]
     assert "not an image" in reasons["notes.jpg"]
     assert "pixels" in reasons["bomb.png"]
-    assert reasons["directory.JPEG"] == "a folder, not a file"
+    assert reasons["directory.JPEG"] == "not a regular file: a folder"
+    assert reasons["many_scans.JPEG"] == "too many JPEG scans to decode: more than 100"
+    assert reasons["big_rgba.png"] == (
+        "too large to decode: 9400×9400 RGBA needs 337 MiB, over 256 MiB"
+    )
+
+
+@pytest.mark.parametrize("name", ["many_scans.JPEG", "big_rgba.png"])
+def test_costly_decodes_are_refused_in_milliseconds(hostile, monkeypatch, name):
+    """Plain Pillow took 7 s (3,000 scans) and 708 MB (9,400² RGBA) for these thumbnails."""
+    folder, _expected = hostile
+
+    def refuse(self):
+        raise AssertionError(f"decoded {name}")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+    started = time.perf_counter()
+    thumb = make_thumbnail(folder / name, 256)
+    assert time.perf_counter() - started < 1.0
+    assert thumb.data is None and "to decode" in thumb.error
+
+
+def test_hostile_files_print_nothing_whatever_the_warning_filter(hostile, capfd):
+    folder, expected = hostile
+    unreadable = {name for name, codes in expected.items() if "unreadable" in codes}
+    for action in ("always", "error"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter(action)
+            errors = {name: make_thumbnail(folder / name, 64).error for name in expected}
+        assert caught == [], action
+        failed = {name for name, error in errors.items() if error}
+        assert failed <= HOSTILE_FAILURES | unreadable, action
+    assert capfd.readouterr() == ("", "")
 
 
 def test_the_bomb_is_judged_from_its_header(hostile):

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from cli_run import ok, run
+from hostile_corpus import make_socket
 
 from explorer.cli import flags
 
@@ -306,6 +311,31 @@ def test_a_damaged_store_is_recovered_with_a_warning(capsys, catalogue, tmp_path
     assert "wnexplorer: warning: The flag store was damaged" in err
     assert out.startswith(f"{TENCH_JPEG}\tcorrupt\t")
     assert list(tmp_path.glob("c.flags.sqlite.damaged-*"))  # kept aside, never overwritten
+
+
+def test_flagging_special_files_finishes_in_seconds(capsys, train, tmp_path):
+    """A FIFO or a link to /dev/zero named like an image used to hang `flags add` for ever
+    (reading its content hash); they are flagged at once, without a hash. A real process,
+    with a timeout: a hang fails the test instead of the suite."""
+    specials = {
+        f"{TENCH}_fifo.JPEG": os.mkfifo,
+        f"{TENCH}_zero.JPEG": lambda path: path.symlink_to("/dev/zero"),
+        f"{TENCH}_urandom.JPEG": lambda path: path.symlink_to("/dev/urandom"),
+        f"{TENCH}_socket.JPEG": make_socket,
+    }
+    for name, make in specials.items():
+        make(train / name)
+    catalogue = index(capsys, train, tmp_path / "c.sqlite")
+    command = [sys.executable, "-m", "explorer", "flags", "add", *specials, TENCH_JPEG,
+               "--reason", "corrupt", "--catalogue", catalogue]  # fmt: skip
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=train, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 20  # a Python start and a few milliseconds of work
+    assert done.stdout == "Flag 5 images corrupt.\n"
+    hashes = {row["path"]: row["content_hash"] for row in listing(capsys, catalogue)}
+    assert hashes.pop(TENCH_JPEG)  # the real image is hashed
+    assert hashes == dict.fromkeys(specials)
 
 
 @pytest.mark.parametrize(

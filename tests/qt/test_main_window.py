@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -12,16 +13,18 @@ from types import SimpleNamespace
 
 import not_catalogues
 import pytest
-from hostile_corpus import encode, photo
-from PySide6.QtCore import QSettings, Qt
+from hostile_corpus import encode, many_scans_jpeg, photo
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from explorer.core import thumbnails
 from explorer.core.audit import audit_catalogue
 from explorer.core.catalogue import Catalogue, index_catalogue, resolve_catalogue
+from explorer.core.decoding import MAX_SCANS
 from explorer.core.errors import CatalogueError
 from explorer.core.search import MAX_QUERY_CHARS
-from explorer.core.thumbnails import ThumbnailCache
+from explorer.core.thumbnails import Thumbnail, ThumbnailCache
 from explorer.qt.main_window import THUMBNAIL_SIZES, MainWindow
 from explorer.qt.synset_tree_model import WNID_ROLE
 
@@ -124,6 +127,59 @@ def test_thumbnails_arrive_and_broken_files_are_marked(qtbot, window, catalogue_
     assert [r.path.rsplit("/", 1)[-1] for r in model.rows()] == ["broken.JPEG"]
     assert model.loaded_count() == loaded  # thumbnails are kept across a filter change
     assert window.image_count.text() == "1 of 15 images"
+
+
+def test_the_window_closes_at_once_while_a_thumbnail_decodes(
+    qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path, monkeypatch
+):
+    """A C decode cannot be stopped: closing (and destroying) the window must not wait for
+    it. Qt's thread pools did, for as long as the decode lasted (minutes for some JPEGs)."""
+    decoding, release = threading.Event(), threading.Event()
+
+    def slow(path, size):
+        decoding.set()
+        release.wait(60)
+        return Thumbnail(None, 0, 0, "slow", False)
+
+    monkeypatch.setattr(thumbnails, "make_thumbnail", slow)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
+    main.show()
+    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
+        main.load_taxonomy()
+    _open(qtbot, main, catalogue_path, GOLDEN)
+    main.grid.viewport().repaint()  # the view asks for its thumbnails
+    try:
+        assert decoding.wait(10)
+        started = time.monotonic()
+        main.close()
+        main.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()
+
+
+def test_the_window_closes_at_once_while_its_audit_decodes(
+    qtbot, taxonomy, tmp_path, session_data_dir
+):
+    """The audit's checks run in worker processes: closing cancels the job, which kills the
+    busy worker, instead of waiting for a decode (here about 4 s, within every bound)."""
+    folder = tmp_path / "data" / TENCH
+    folder.mkdir(parents=True)
+    (folder / "slow.JPEG").write_bytes(many_scans_jpeg(side=8192, scans=MAX_SCANS))
+    catalogue = index_catalogue(folder.parent, nouns=taxonomy.graph, catalogue=tmp_path / "c")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
+    qtbot.addWidget(main)
+    main.open_catalogue(catalogue.catalogue)
+    main.audit()
+    qtbot.wait(1500)  # the workers start (0.35 s) and the check begins
+    assert main.runner.running() == 1
+    started = time.monotonic()
+    main.close()
+    assert time.monotonic() - started < 1.5
+    assert not [c for c in multiprocessing.active_children() if c.name == "explorer-check"]
 
 
 def test_subtree_scope_and_sorting(qtbot, window, catalogue_path):
