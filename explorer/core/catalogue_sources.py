@@ -563,7 +563,7 @@ def _lines_beyond_one(manifest: Path, reader, read: int, batch: list[tuple]) -> 
                 if any(reader.dialect.delimiter in line for line in lines[1:]):
                     raise CatalogueError(
                         f"The manifest {manifest} has a quoted field that runs over several "
-                        f"lines, near line {reader.line_num:,}: {cell[:80]!r}. A quote (\") is "
+                        f'lines, near line {reader.line_num:,}: {cell[:80]!r}. A quote (") is '
                         "probably left open: close it or remove it, then index again."
                     )
                 extra += len(lines) - 1
