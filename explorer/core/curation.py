@@ -424,14 +424,15 @@ def import_flags(store: FlagStore, rows: Sequence, catalogue=None) -> MergeRepor
     report.not_in_catalogue = sum(
         1 for path in incoming if path not in listed or not listed[path].present
     )
-    local = store.states(incoming)
-    changes = {}
-    for path, theirs in incoming.items():
-        ours = local.get(path, EMPTY)
-        merged = _merge(path, ours, theirs, report)
-        if merged != ours:
-            changes[path] = merged
-    store.apply(changes)
+    with store.writing():  # merged with the states as they are, not as another writer left them
+        local = store.states(incoming)
+        changes = {}
+        for path, theirs in incoming.items():
+            ours = local.get(path, EMPTY)
+            merged = _merge(path, ours, theirs, report)
+            if merged != ours:
+                changes[path] = merged
+        store.apply(changes)
     return report
 
 

@@ -266,6 +266,7 @@ class FlagStore:
         self.recovered: str | None = None  # what opening it did, for the user; None: all well
         self._journal = journal  # the journal, appending; its lock is the writers' lock
         self._last_tried = 0  # the last sequence number a write took, failed or not
+        self._writing = False  # inside writing(): this store holds the writers' lock
 
     # --- opening, checking, recovering -----------------------------------------------------
 
@@ -421,12 +422,7 @@ class FlagStore:
                     f"Not saved: the curation of {reprlib.repr(path)} cannot be stored ({exc}); "
                     "nothing was changed."
                 ) from exc
-        self._refuse_writes()
-        with _writers_lock(self._journal, self.path):
-            try:  # lines another writer left: ours must follow, not reuse, their numbers
-                self._settle()
-            except (OSError, sqlite3.Error) as exc:
-                raise _store_error(self.path, exc, "The change was not saved.") from exc
+        with self.writing():
             seq = max(self._meta("last_seq"), self._last_tried)  # a failed write's too
             lines = []
             for path, state in changes.items():  # a line per image: a line is bounded (LONGEST)
@@ -453,6 +449,30 @@ class FlagStore:
                         f"back ({trace}): it may come back when the store is next opened."
                     )
                 raise _store_error(self.path, exc, after) from exc
+
+    @contextlib.contextmanager
+    def writing(self):
+        """Hold the writers' lock: reading states and applying a change made from them
+        inside it, no other writer's change to those images comes in between (and is
+        overwritten). Re-entrant; :meth:`apply` takes it too.
+
+        >>> with store.writing():                                         # doctest: +SKIP
+        ...     store.apply(flag_images(store, refs, "corrupt").after)
+        """
+        self._refuse_writes()
+        if self._writing:
+            yield
+            return
+        with _writers_lock(self._journal, self.path):
+            self._writing = True
+            try:
+                try:  # lines another writer left: read them, and follow, not reuse, their seqs
+                    self._settle()
+                except (OSError, sqlite3.Error) as exc:
+                    raise _store_error(self.path, exc, "Nothing was changed.") from exc
+                yield
+            finally:
+                self._writing = False
 
     def _take_back(self, start: int) -> str | None:
         """Cut what a failed write added to the journal; None, or why that failed too.
@@ -493,8 +513,7 @@ class FlagStore:
 
     def snapshot(self) -> Path:
         """Copy the store with SQLite's backup API; keep the newest KEEP_SNAPSHOTS."""
-        self._refuse_writes()
-        with _writers_lock(self._journal, self.path):
+        with self.writing():
             return self._snapshot()
 
     def _snapshot(self) -> Path:

@@ -20,6 +20,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -465,6 +466,37 @@ def test_a_busy_store_says_another_program_is_writing(tmp_path, monkeypatch):
     with FlagStore.open(path) as store:
         assert store.recovered is None and len(store.states()) == 4
     assert not list(tmp_path.glob("*.damaged-*"))  # busy is no damage
+
+
+def test_a_change_made_from_states_read_in_writing_overwrites_no_other_writer(tmp_path):
+    """Two writers flag one image at once, each from the state it read: both flags stay."""
+    path = _store(tmp_path, 0)
+    image = "img/shared.JPEG"
+
+    def flag(store: FlagStore, reason: str) -> None:
+        with store.writing():
+            state = store.state(image)
+            flags = sorted((*state.flags, _flag(reason=reason)), key=lambda f: f.reason)
+            store.apply({image: ImageState(tuple(flags))})
+
+    def other_writer() -> None:
+        with FlagStore.open(path) as store:
+            opened.set()
+            go.wait()
+            flag(store, "duplicate")  # waits for the lock, then reads the state after ours
+
+    opened, go = threading.Event(), threading.Event()
+    other = threading.Thread(target=other_writer)
+    other.start()
+    opened.wait()
+    with FlagStore.open(path) as store, store.writing():
+        state = store.state(image)  # read under the lock ...
+        go.set()
+        time.sleep(0.2)  # ... while the other writer waits to read
+        store.apply({image: ImageState((*state.flags, _flag(reason="corrupt")))})
+    other.join()
+    with FlagStore.open(path) as store:
+        assert store.state(image).reasons == ("corrupt", "duplicate")
 
 
 def test_stale_snapshot_temporaries_are_cleaned_up(tmp_path):
