@@ -951,8 +951,8 @@ def flags_queue(obj: Context, as_json, catalogue) -> None:
         return
     for item in items:
         click.echo(
-            f"{_printable(item['path'])}\t{_one_line(item['source'])}\t"
-            f"{_one_line(item['note'])}\t{item['suggested_wnid'] or '-'}"
+            f"{_printable(item['path'])}\t{item['source']}\t{_one_line(item['note'])}\t"
+            f"{item['suggested_wnid'] or '-'}"
         )
 
 

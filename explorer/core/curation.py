@@ -424,7 +424,7 @@ def import_flags(store: FlagStore, rows: Sequence, catalogue=None) -> MergeRepor
     report.not_in_catalogue = sum(
         1 for path in incoming if path not in listed or not listed[path].present
     )
-    with store.writing():  # merged with the states as they are, not as another writer left them
+    with store.writing():  # read and written as one: no other writer comes in between
         local = store.states(incoming)
         changes = {}
         for path, theirs in incoming.items():

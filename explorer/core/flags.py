@@ -678,6 +678,7 @@ def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     Else: WAL, synchronous FULL and our schema, waiting up to BUSY_TIMEOUT
     for another writer.
     """
+    db = None
     try:
         if read_only:
             uri = path.absolute().as_uri() + "?mode=ro"
@@ -700,6 +701,8 @@ def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
         if "meta" in tables:  # another file's meta (a catalogue's) holds no schema number
             version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     except sqlite3.Error as exc:
+        if db is not None:
+            db.close()
         raise _store_error(path, exc) from exc
     if version is not None and str(version[0]).isdecimal() and int(version[0]) > SCHEMA_VERSION:
         db.close()
