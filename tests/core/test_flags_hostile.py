@@ -418,7 +418,7 @@ def test_killed_writers_on_a_full_disk_lose_no_acknowledged_flag_and_bring_back_
     deadline = time.monotonic() + 12
     while rounds < 4 or time.monotonic() < deadline:
         if disk == "tmpfs":
-            _fill(folder, folder / "filler", rng.randrange(16_384, 131_072))
+            _fill(folder, folder / "filler", rng.randrange(32_768, 262_144))
         writer = subprocess.Popen(
             [sys.executable, "-c", KILLED_WRITER, str(store_path), str(first), "1000", disk],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
