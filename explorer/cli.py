@@ -655,7 +655,9 @@ def _curation(obj: Context, catalogue_value: str):
 
 
 def _stored_path(catalogue, value: str) -> str:
-    """PATH (absolute, or relative to the catalogue root) as the catalogue keys it."""
+    """PATH (absolute, or relative to the catalogue root) as the catalogue keys it: a name
+    that is not UTF-8 (surrogate escapes in ``value``) by its display form, as indexed."""
+    from explorer.core.catalogue_sources import _display_path
     from explorer.core.errors import CatalogueError
 
     given = Path(value).expanduser()
@@ -663,14 +665,15 @@ def _stored_path(catalogue, value: str) -> str:
         relative = os.path.normpath(given)
         if relative == ".." or relative.startswith(".." + os.sep):
             raise CatalogueError(f"{value} is outside the catalogue root {catalogue.root}.")
-        return Path(relative).as_posix()
+        return _display_path(Path(relative).as_posix())[0]
     absolute = Path(os.path.normpath(given))
     root = catalogue.root
     for base, target in ((root, absolute), (root.resolve(), absolute.resolve())):
         if target.is_relative_to(base) and target != base:
-            return target.relative_to(base).as_posix()
-    if catalogue.images_by_path([str(absolute)]):  # a manifest may list absolute paths
-        return str(absolute)
+            return _display_path(target.relative_to(base).as_posix())[0]
+    listed = _display_path(str(absolute))[0]
+    if catalogue.images_by_path([listed]):  # a manifest may list absolute paths
+        return listed
     raise CatalogueError(f"{value} is outside the catalogue root {root}.")
 
 
@@ -696,12 +699,15 @@ def _image_refs(catalogue, values: tuple[str, ...], store=None) -> list:
     return [ImageRef.from_row(catalogue, rows[p]) if p in rows else ImageRef(p) for p in paths]
 
 
-def _apply(store, command) -> None:
-    if command.before == command.after:
-        click.echo(f"{command.label}: nothing to change.")
-        return
-    store.apply(command.after)
-    click.echo(f"{command.label}.")
+def _apply(store, make_command) -> None:
+    """Make the command from the images' states and apply it, as one: another writer's
+    change to the same images cannot come in between and be overwritten."""
+    with store.writing():
+        command = make_command()
+        unchanged = command.before == command.after
+        if not unchanged:
+            store.apply(command.after)
+    click.echo(f"{command.label}: nothing to change." if unchanged else f"{command.label}.")
 
 
 def _flag_rows(catalogue, store, under: set[str] | None) -> list[dict]:
@@ -722,7 +728,16 @@ def _flag_rows(catalogue, store, under: set[str] | None) -> list[dict]:
 
 
 def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split()) or "-"
+    return _printable(" ".join((text or "").split())) or "-"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (\\x1b): a file name or note printed to a
+    terminal must not move its cursor or change its colours. JSON output keeps them."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 @cli.group()
@@ -760,7 +775,7 @@ def flags_add(obj: Context, paths, reason, note, suggest, curator, catalogue) ->
             raise TaxonomyError(f"--suggest: {exc}") from exc
     with _curation(obj, catalogue) as (opened, store):
         refs = _image_refs(opened, paths)
-        _apply(store, flag_images(store, refs, reason, note, suggested, curator))
+        _apply(store, lambda: flag_images(store, refs, reason, note, suggested, curator))
 
 
 @flags.command("remove")
@@ -781,7 +796,7 @@ def flags_remove(obj: Context, paths, reason, catalogue) -> None:
 
     with _curation(obj, catalogue) as (opened, store):
         refs = _image_refs(opened, paths, store)
-        _apply(store, clear_images(store, refs, reason))
+        _apply(store, lambda: clear_images(store, refs, reason))
 
 
 @flags.command("review")
@@ -794,7 +809,8 @@ def flags_review(obj: Context, paths, curator, catalogue) -> None:
     from explorer.core.curation import mark_reviewed
 
     with _curation(obj, catalogue) as (opened, store):
-        _apply(store, mark_reviewed(store, _image_refs(opened, paths), curator))
+        refs = _image_refs(opened, paths)
+        _apply(store, lambda: mark_reviewed(store, refs, curator))
 
 
 @flags.command("list")
@@ -824,8 +840,8 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
         time_text = row["time"][:19].replace("T", " ") + " UTC"
         status = "\tmissing" if row["missing"] else ""
         click.echo(
-            f"{row['path']}\t{row['reason']}\t{_one_line(row['note'])}\t"
-            f"{row['suggested_wnid'] or '-'}\t{row['curator']}\t{time_text}{status}"
+            f"{_printable(row['path'])}\t{row['reason']}\t{_one_line(row['note'])}\t"
+            f"{row['suggested_wnid'] or '-'}\t{_printable(row['curator'])}\t{time_text}{status}"
         )
     images = len({row["path"] for row in rows})
     missing = len({row["path"] for row in rows if row["missing"]})
@@ -905,8 +921,10 @@ def flags_import(obj: Context, file, as_json, catalogue) -> None:
         )
     for conflict in report.conflicts:
         click.echo(
-            f"conflict: {conflict['path']} {conflict['reason']}: kept {conflict['kept']}; "
-            f"dropped {conflict['dropped']}"
+            _printable(
+                f"conflict: {conflict['path']} {conflict['reason']}: kept {conflict['kept']}; "
+                f"dropped {conflict['dropped']}"
+            )
         )
 
 
@@ -943,11 +961,11 @@ def flags_relink(obj: Context, catalogue) -> None:
         f"{len(report.still_missing):,} still missing"
     )
     for old, new in report.relinked:
-        click.echo(f"relinked: {old} -> {new}")
+        click.echo(_printable(f"relinked: {old} -> {new}"))
     for old, candidates in report.ambiguous:
-        click.echo(f"ambiguous: {old} -> {', '.join(candidates)}")
+        click.echo(_printable(f"ambiguous: {old} -> {', '.join(candidates)}"))
     for old in report.still_missing:
-        click.echo(f"missing: {old}")
+        click.echo(_printable(f"missing: {old}"))
 
 
 @flags.command("queue")
@@ -968,7 +986,7 @@ def flags_queue(obj: Context, as_json, catalogue) -> None:
         return
     for item in items:
         click.echo(
-            f"{item['path']}\t{item['source']}\t{_one_line(item['note'])}\t"
+            f"{_printable(item['path'])}\t{item['source']}\t{_one_line(item['note'])}\t"
             f"{item['suggested_wnid'] or '-'}"
         )
 

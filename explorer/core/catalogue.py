@@ -48,6 +48,7 @@ from explorer.core.catalogue_sources import (
     scan_ilsvrc_val,
 )
 from explorer.core.errors import CatalogueDamagedError, CatalogueError, NotIndexedError
+from explorer.core.flags import catalogue_path_for
 from explorer.core.jobs import JobState
 
 # What an image's label is, judged per distinct label (a catalogue has at most tens of
@@ -514,6 +515,12 @@ def _our_meta(db: sqlite_utils.Database, path: Path) -> dict[str, str]:
             f"then rebuild it with `wnexplorer index ROOT --catalogue {shlex.quote(str(path))}` "
             "(catalogues hold no curation)."
         ) from exc
+    if {"flags", "reviews"} <= tables:  # a flag store's tables
+        catalogue = catalogue_path_for(path) or "the catalogue it was made beside"
+        raise CatalogueError(
+            f"{path} is a flag store (the curation of a catalogue), not a catalogue; it was "
+            f"left unchanged. Open its catalogue, {catalogue}."
+        )
     meta: dict[str, str] = {}
     try:
         if "meta" in tables:

@@ -47,6 +47,7 @@ from explorer.core.flags import (
     ImageState,
     RelinkReport,
     Review,
+    check_state,
     default_curator,
     flags_path_for,
 )
@@ -424,14 +425,15 @@ def import_flags(store: FlagStore, rows: Sequence, catalogue=None) -> MergeRepor
     report.not_in_catalogue = sum(
         1 for path in incoming if path not in listed or not listed[path].present
     )
-    local = store.states(incoming)
-    changes = {}
-    for path, theirs in incoming.items():
-        ours = local.get(path, EMPTY)
-        merged = _merge(path, ours, theirs, report)
-        if merged != ours:
-            changes[path] = merged
-    store.apply(changes)
+    with store.writing():  # read and written as one: no other writer comes in between
+        local = store.states(incoming)
+        changes = {}
+        for path, theirs in incoming.items():
+            ours = local.get(path, EMPTY)
+            merged = _merge(path, ours, theirs, report)
+            if merged != ours:
+                changes[path] = merged
+        store.apply(changes)
     return report
 
 
@@ -493,30 +495,24 @@ def _describe(mark: Flag | Review) -> str:
     )
 
 
-_WNID = re.compile(r"n[0-9]{8}")
-_HASH = re.compile(r"[0-9a-f]{1,128}")
 _DIGITS = re.compile(r"[0-9]{1,19}")
-_LARGEST_SIZE = 2**63 - 1  # SQLite's largest integer
 
 
 def _checked_row(row) -> tuple[str, Flag | Review]:
     """(path, mark) of an export row; a ValueError that says what is wrong with it."""
     if not isinstance(row, dict):
         raise ValueError(f"{reprlib.repr(row)} is not an object with path and reason")
-    path = _text(row, "path")
-    if not path or "\0" in path:
-        raise ValueError("no path" if not path else "the path holds a NUL character")
-    reason = row.get("reason")
-    if reason != REVIEWED_OK and (not isinstance(reason, str) or reason not in REASONS):
-        raise ValueError(
-            f"unknown reason {reprlib.repr(reason)} (one of {', '.join(REASONS)}, {REVIEWED_OK})"
-        )
-    size = row.get("size")
+
+    def value(name: str):
+        found = row.get(name)
+        return None if found is None or found == "" else found  # a CSV's empty cell: none
+
+    size = value("size")
     if isinstance(size, str) and _DIGITS.fullmatch(size):
         size = int(size)
-    if size not in (None, "") and (type(size) is not int or not 0 <= size <= _LARGEST_SIZE):
-        raise ValueError(f"size {reprlib.repr(size)} is not a number of bytes")
-    time_text = _text(row, "time")
+    time_text = value("time")
+    if time_text is not None and not isinstance(time_text, str):
+        raise ValueError(f"time {reprlib.repr(time_text)} is not text")
     try:
         seconds = _from_iso(time_text) if time_text else 0.0
     except (ValueError, OverflowError) as exc:
@@ -524,28 +520,20 @@ def _checked_row(row) -> tuple[str, Flag | Review]:
             f"time {reprlib.repr(time_text)} is not ISO 8601 (2024-05-01T10:00:00+00:00)"
         ) from exc
     common = {
-        "curator": _text(row, "curator") or "",
+        "curator": value("curator") or "",
         "time": seconds,
-        "content_hash": _text(row, "content_hash", _HASH, "a hex digest"),
-        "size": size if size != "" else None,
-        "wnid": _text(row, "wnid", _WNID, "a wnid"),
+        "content_hash": value("content_hash"),
+        "size": size,
+        "wnid": value("wnid"),
     }
-    if reason == REVIEWED_OK:
-        return path, Review(**common)
-    note = _text(row, "note") or ""
-    return path, Flag(reason, note, _text(row, "suggested_wnid", _WNID, "a wnid"), **common)
-
-
-def _text(row: dict, name: str, pattern: re.Pattern | None = None, what: str = "") -> str | None:
-    """A text field of an export row; None when it is absent or empty."""
-    value = row.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"{name} {reprlib.repr(value)} is not text")
-    if pattern is not None and not pattern.fullmatch(value):
-        raise ValueError(f"{name} {reprlib.repr(value)} is not {what}")
-    return value
+    path = row.get("path")
+    if row.get("reason") == REVIEWED_OK:
+        mark = Review(**common)
+        check_state(path, ImageState((), mark))
+    else:
+        mark = Flag(row.get("reason"), value("note") or "", value("suggested_wnid"), **common)
+        check_state(path, ImageState((mark,)))
+    return path, mark
 
 
 # --- review queues from published label-error lists -----------------------------------
@@ -578,7 +566,7 @@ def import_label_errors(store: FlagStore, catalogue, path: str | os.PathLike) ->
     try:
         entries = json.loads(Path(path).read_text(encoding="utf-8"))
         numbers = [int(e["id"]) for e in entries]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
         raise StoreError(
             f"{path} is not cleanlab's label-error list (imagenet_mturk.json): {exc}"
         ) from exc

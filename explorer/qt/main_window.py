@@ -1179,8 +1179,9 @@ class MainWindow(QMainWindow):
         if self.store is None:
             return  # the catalogue was closed while the files were read
         try:
-            command = make_command(refs)
-            self.undo_stack.push(command)
+            with self.store.writing():  # a CLI command's change in between is not overwritten
+                command = make_command(refs)
+                self.undo_stack.push(command)
         except (ExplorerError, sqlite3.Error, OSError) as exc:
             QMessageBox.warning(self, "Flags", f"The change was not saved:\n{exc}")
             return

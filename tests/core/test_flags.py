@@ -189,8 +189,9 @@ def test_a_killed_writer_loses_no_acknowledged_flag(tmp_path):
         assert writer.stdout.readline().strip() == "open", writer.stderr.read()
         time.sleep(rng.uniform(0.01, 0.6))
         writer.send_signal(signal.SIGKILL)
-        out, _err = writer.communicate()
-        acked = [int(line) for line in out.split("\n") if line.strip().isdigit()]
+        out = writer.stdout.read()  # not communicate(): it would skip what readline buffered
+        writer.wait()
+        acked = [int(line) for line in out.split("\n")[:-1] if line.isdigit()]  # whole lines
         acknowledged.update(acked)
         writes_started += batch
         next_id += batch

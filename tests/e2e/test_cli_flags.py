@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -420,3 +421,147 @@ def test_flags_export_into_a_missing_folder_needs_parents(capsys, catalogue, tmp
     assert not (tmp_path / "shared").exists()
     ok(capsys, "flags", "export", "-o", str(target), "--parents", "--catalogue", catalogue)
     assert target.read_text().startswith("path,reason,")
+
+
+# --- reliability: concurrent writers, read-only stores, wrong files, odd names --------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_concurrent_cli_writers_wait_for_each_other_and_lose_nothing(capsys, tmp_path, shared_data):
+    """Three `wnexplorer flags` processes in loops on one real catalogue: every command exits 0
+    and every acknowledged flag (and removal) is there after."""
+    root = tmp_path / "train"
+    root.mkdir()
+    samples = sorted((shared_data / "imagenet-samples").glob("*.JPEG"))[:9]
+    for sample in samples:
+        shutil.copyfile(sample, root / sample.name)
+    catalogue = index(capsys, root, tmp_path / "c.sqlite")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    reasons = ("corrupt", "duplicate", "low_quality")
+
+    def writer(k: int) -> list[tuple[list[str], subprocess.CompletedProcess]]:
+        done = []
+        for i in range(10):
+            name = samples[(k + i) % len(samples)].name  # the writers' images overlap
+            verb = "remove" if i % 4 == 3 else "add"
+            args = ["flags", verb, name, "--reason", reasons[k], "--catalogue", catalogue]
+            command = [sys.executable, "-m", "explorer", *args]
+            done.append((args, subprocess.run(command, capture_output=True, text=True, env=env)))
+        return done
+
+    with ThreadPoolExecutor(3) as pool:
+        runs = [run for runs in pool.map(writer, range(3)) for run in runs]
+    assert [(args, r.stderr) for args, r in runs if r.returncode != 0] == []
+    expected = {}  # (path, reason) -> flagged, by each writer's last command on it
+    for args, _result in runs:
+        expected[(args[2], args[4])] = args[1] == "add"
+    flagged = {(row["path"], row["reason"]) for row in listing(capsys, catalogue)}
+    assert flagged == {key for key, present in expected.items() if present}
+
+
+@pytest.fixture
+def flagged(capsys, catalogue) -> str:
+    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
+    return catalogue
+
+
+@pytest.fixture(params=["chmod", "read-only bind mount"])
+def read_only_store(request, flagged, tmp_path) -> str:
+    """The catalogue's flag store (one flag) made read-only; the catalogue stays writable."""
+    store_files = [tmp_path / "c.flags.sqlite", tmp_path / "c.flags.journal"]
+    if request.param == "chmod":
+        if os.geteuid() == 0:
+            pytest.skip("root writes regardless of permissions; the tester run checks chmod")
+        for part in store_files:
+            part.chmod(0o444)
+        request.addfinalizer(lambda: [part.chmod(0o644) for part in store_files])
+        return flagged
+    if os.geteuid() != 0:
+        pytest.skip("mounting needs root; the chmod variant checks this user")
+    for part in store_files:
+        done = subprocess.run(["mount", "--bind", "-o", "ro", str(part), str(part)],
+                              capture_output=True, text=True)  # fmt: skip
+        if done.returncode:
+            pytest.skip(f"this container refuses a read-only bind mount: {done.stderr.strip()}")
+        request.addfinalizer(lambda p=part: subprocess.run(["umount", "--lazy", str(p)]))
+    return flagged
+
+
+def test_a_read_only_store_lists_exports_and_refuses_writes(capsys, read_only_store, tmp_path):
+    fixture = read_only_store
+    store = tmp_path / "c.flags.sqlite"
+    before = {p: p.read_bytes() for p in (store, tmp_path / "c.flags.journal")}
+    assert [row["path"] for row in listing(capsys, fixture)] == [TENCH_JPEG]
+    out, err = ok(capsys, "flags", "queue", "--catalogue", fixture)
+    assert out == "" and "damaged" not in err
+    ok(capsys, "flags", "export", "-o", str(tmp_path / "out.csv"), "--catalogue", fixture)
+    assert (tmp_path / "out.csv").read_text().count(TENCH_JPEG) == 1
+    status, out, err = run(
+        capsys, "flags", "add", GOLDEN_JPEG, "--reason", "corrupt", "--catalogue", fixture
+    )
+    assert status == 1 and out == ""
+    assert err == (
+        f"wnexplorer: error: The flag store {store} is read-only (the file {store} cannot be "
+        "written); nothing was changed. Make it writable, or copy the catalogue with its flag "
+        "store (c.flags.*) to a folder you can write.\n"
+    )
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_a_flag_store_given_as_the_catalogue_is_named_and_left_unchanged(capsys, flagged, tmp_path):
+    store = tmp_path / "c.flags.sqlite"
+    before = store.read_bytes()
+    for command in (["flags", "list"], ["flags", "add", TENCH_JPEG, "--reason", "duplicate"]):
+        status, out, err = run(capsys, *command, "--catalogue", store)
+        assert status == 1 and out == ""
+        assert err == (
+            f"wnexplorer: error: {store} is a flag store (the curation of a catalogue), not a "
+            f"catalogue; it was left unchanged. Open its catalogue, {tmp_path / 'c.sqlite'}.\n"
+        )
+    assert store.read_bytes() == before
+
+
+def test_flags_on_a_name_that_is_not_utf8_work_end_to_end(capsys, train, tmp_path):
+    raw = os.fsencode(train) + b"/n01440764_\xff_tench.JPEG"
+    try:
+        os.rename(os.fsencode(train / TENCH_JPEG), raw)
+    except OSError:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    catalogue = index(capsys, train, tmp_path / "c.sqlite")
+    typed = os.fsdecode(raw)  # as the shell passes it: a surrogate escape for the byte
+    shown = "n01440764_\\xff_tench.JPEG"  # as the catalogue and flags keep it
+    ok(capsys, "flags", "add", typed, "--reason", "corrupt", "--catalogue", catalogue)
+    ok(capsys, "flags", "add", Path(typed).name, "--reason", "duplicate", "--note", "same",
+       "--catalogue", catalogue)  # fmt: skip
+    [corrupt, duplicate] = listing(capsys, catalogue)
+    assert (corrupt["path"], corrupt["reason"], duplicate["reason"]) == (
+        shown, "corrupt", "duplicate",
+    )  # fmt: skip
+    assert corrupt["content_hash"] and not corrupt["missing"]  # the file itself was read
+    out, _ = ok(capsys, "flags", "list", "--catalogue", catalogue)
+    assert out.startswith(f"{shown}\tcorrupt\t")
+    export = tmp_path / "flags.json"
+    ok(capsys, "flags", "export", "-o", str(export), "--catalogue", catalogue)
+    (tmp_path / "c.flags.sqlite").unlink()  # rebuilt from the journal alone
+    shutil.rmtree(tmp_path / "c.flags-snapshots")
+    assert listing(capsys, catalogue) == [corrupt, duplicate]
+    ok(capsys, "flags", "remove", typed, "--catalogue", catalogue)
+    assert listing(capsys, catalogue) == []
+    out, _ = ok(capsys, "flags", "import", str(export), "--catalogue", catalogue)
+    assert out == "2 added, 0 unchanged, 0 conflicts\n"
+
+
+def test_control_characters_are_escaped_in_text_output_only(capsys, train, tmp_path):
+    name = "n01440764_bell\a\x1b[31mred.JPEG"
+    (train / TENCH_JPEG).rename(train / name)
+    catalogue = index(capsys, train, tmp_path / "c.sqlite")
+    ok(capsys, "flags", "add", name, "--reason", "other", "--note", "see \x1b[2J this",
+       "--curator", "ann\x07", "--catalogue", catalogue)  # fmt: skip
+    out, _ = ok(capsys, "flags", "list", "--catalogue", catalogue)
+    assert out.startswith(
+        "n01440764_bell\\x07\\x1b[31mred.JPEG\tother\tsee \\x1b[2J this\t-\tann\\x07\t"
+    )
+    assert "\x1b" not in out and "\a" not in out
+    [row] = listing(capsys, catalogue)  # JSON keeps the text as it is
+    assert (row["path"], row["note"], row["curator"]) == (name, "see \x1b[2J this", "ann\x07")
