@@ -359,6 +359,10 @@ def test_read_only_catalogue_reads_and_refuses_writes_in_one_line(
     make_read_only(shelf, request)
     status, out, err = run(capsys, "counts", TENCH, "--catalogue", catalogue)
     assert status == 0 and "tench.n.01" in out, err
+    status, out, err = run(capsys, "export", "images", TENCH, "--catalogue", catalogue)
+    assert status == 0 and len(out.splitlines()) == 4, err  # the header and 3 tench images
+    status, out, err = run(capsys, "flags", "list", "--catalogue", catalogue)
+    assert status == 0 and out == "", err  # no store yet, and none can be made: no flags
     for command in (["audit"], ["index", dataset]):
         status, out, err = run(capsys, *command, "--catalogue", catalogue)
         assert status == 1 and out == "" and len(err.splitlines()) == 1
