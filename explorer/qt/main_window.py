@@ -352,6 +352,9 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self._cancel_busy)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
+        self.store_note = QLabel()  # stays while the flag store cannot be written
+        self.store_note.setVisible(False)
+        self.statusBar().addPermanentWidget(self.store_note)
 
         self._build_menus()
         self._restore_settings()
@@ -443,9 +446,10 @@ class MainWindow(QMainWindow):
 
     def _update_curation_actions(self) -> None:
         on = self.store is not None
-        for action in [*self.flag_actions.values(), self.ok_action, self.clear_action,
-                       self.queue_action]:  # fmt: skip
-            action.setEnabled(on)
+        writable = on and self.store.read_only is None
+        for action in [*self.flag_actions.values(), self.ok_action, self.clear_action]:
+            action.setEnabled(writable)
+        self.queue_action.setEnabled(on)
         stack = self.undo_stack
         undo = stack.undo_label if stack is not None else None
         redo = stack.redo_label if stack is not None else None
@@ -1029,11 +1033,21 @@ class MainWindow(QMainWindow):
         self.grid_model.set_states(store.states() if store is not None else {})
         self._update_curation_actions()
         self._curation_timer.start()
-        if store is not None and store.recovered:
+        read_only = store is not None and store.read_only is not None
+        # shown in the status bar, not a dialog: browsing a shared, read-only dataset is normal
+        self.store_note.setVisible(read_only)
+        if read_only:
+            self.store_note.setText("Flags read-only")
+            self.store_note.setToolTip(
+                f"Flags are read-only here ({store.read_only}): the curation keys are off."
+                + (f"\n{store.recovered}" if store.recovered else "")
+            )
+        elif store is not None and store.recovered:
             QMessageBox.warning(self, "Flags recovered", store.recovered)
 
     def _close_store(self) -> None:
         store, self.store, self.undo_stack = self.store, None, None
+        self.store_note.setVisible(False)
         if store is not None:
             try:
                 store.close()  # takes a snapshot when something changed

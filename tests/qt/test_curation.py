@@ -11,11 +11,12 @@ from hostile_corpus import encode, photo
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSettings, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLineEdit, QMessageBox
+from read_only import make_read_only
 
 from explorer.core.catalogue import index_catalogue
 from explorer.core.counts import compute_counts
 from explorer.core.curation import QueueItem
-from explorer.core.flags import FlagStore, flags_path_for
+from explorer.core.flags import Flag, FlagStore, ImageState, flags_path_for
 from explorer.core.thumbnails import ThumbnailCache
 from explorer.qt.main_window import MainWindow
 from explorer.qt.synset_tree_model import FLAGGED_COLUMN, REVIEWED_COLUMN, SynsetTreeModel
@@ -434,3 +435,23 @@ def test_a_big_selection_is_read_in_a_worker_then_flagged(qtbot, window, catalog
     assert window.undo_stack.undo_label == "Flag 30 images low_quality"
     qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL)
     assert window.store.states(paths) == {}
+
+
+def test_a_read_only_store_is_shown_read_only_with_the_keys_off(
+    qtbot, window, catalogue_path, request, monkeypatch
+):
+    """A shared dataset on a read-only mount: browse its flags, no dialog, no key that fails."""
+    with FlagStore.open_for(catalogue_path) as store:
+        store.apply({f"{GOLDEN}/{GOLDEN}_000.JPEG": ImageState((Flag("duplicate"),), None)})
+    make_read_only(catalogue_path.parent, request)
+    dialogs = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: dialogs.append(args))
+    _open(qtbot, window, catalogue_path)
+    assert window.store is not None and window.store.read_only
+    assert window.grid_model.state(f"{GOLDEN}/{GOLDEN}_000.JPEG").reasons == ("duplicate",)
+    assert window.store_note.isVisible() and "read-only" in window.store_note.text()
+    assert "Flags are read-only here" in window.store_note.toolTip()
+    assert not window.flag_actions["duplicate"].isEnabled() and not window.ok_action.isEnabled()
+    _focus_grid(qtbot, window)
+    qtbot.keyClick(window.grid, Qt.Key.Key_D)
+    assert dialogs == [] and window.undo_stack.undo_label is None
