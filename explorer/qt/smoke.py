@@ -2,7 +2,8 @@
 
 Offscreen, in a scratch data directory: loads the taxonomy, makes and indexes
 a small catalogue (a JPEG and a PNG), decodes both with Pillow and with Qt's
-image plugins, writes a flag and reads it back, then opens the window on the
+image plugins, audits them in worker processes (a frozen app must start its own
+workers), writes a flag and reads it back, then opens the window on the
 catalogue and waits for its thumbnails. Prints one line per step and exits 0,
 or prints what failed and exits 1. Qt's known offscreen notices are dropped;
 any other Qt warning is printed and fails the test.
@@ -84,6 +85,12 @@ def _run(scratch: Path, step, qt_problems: list[str], deadline_s: float, start: 
         image = QImageReader(str(path)).read()
         assert not image.isNull(), f"Qt cannot decode {path.name}: its image plugins are missing"
     step("decoded with Pillow and with Qt's image plugins")
+
+    from explorer.core.audit import audit_catalogue
+
+    audited = audit_catalogue(summary.catalogue, workers=2)  # in worker processes: this program
+    assert (audited.checked, audited.with_problems) == (2, 0), f"audit: {audited}"
+    step("audited in worker processes")
 
     flagged = f"{GOLDEN}/{GOLDEN}_1.JPEG"
     with FlagStore.open_for(summary.catalogue) as store:
