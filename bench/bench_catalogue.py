@@ -70,7 +70,7 @@ import json, os, sys, threading, time
 start = time.perf_counter()
 from explorer.core.catalogue import index_catalogue
 from explorer.core.jobs import JobState
-from explorer.core.taxonomy import load_noun_wnids
+from explorer.core.wordnet.taxonomy import load_noun_wnids
 source, catalogue, data_dir, wordnet, layout = sys.argv[1:6]
 imported = time.perf_counter()
 nouns = load_noun_wnids(wordnet or None, data_dir)
@@ -162,7 +162,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
 
 TAXONOMY_SNIPPET = """\
 import sys
-from explorer.core.taxonomy import load_taxonomy
+from explorer.core.wordnet.taxonomy import load_taxonomy
 load_taxonomy(sys.argv[2] or None, sys.argv[1])
 """
 
@@ -491,9 +491,9 @@ def timed(function, runs: int) -> tuple[list[float], object]:
 
 
 def bench_counts(args: argparse.Namespace, catalogue_path: Path) -> dict:
+    from explorer.core.analysis import CountPropagator
     from explorer.core.catalogue import Catalogue
-    from explorer.core.counts import CountPropagator
-    from explorer.core.taxonomy import load_taxonomy
+    from explorer.core.wordnet import load_taxonomy
 
     start = time.perf_counter()
     tax = load_taxonomy(args.wordnet, args.data_dir)

@@ -166,8 +166,8 @@ TAXONOMY_CHILD = r"""
 import time
 marks = {"interpreter up": time.monotonic()}
 import json, sys
-from explorer.core.taxonomy import load_taxonomy
-marks["explorer.core.taxonomy imported"] = time.monotonic()
+from explorer.core.wordnet.taxonomy import load_taxonomy
+marks["explorer.core.wordnet.taxonomy imported"] = time.monotonic()
 load_taxonomy(None, sys.argv[1])
 marks["load_taxonomy() done"] = time.monotonic()
 print(json.dumps(marks), flush=True)
@@ -448,7 +448,7 @@ def pad_singletons() -> None:
 
 def counting_cache(folder: Path):
     """A ThumbnailCache that counts what its workers did and when they were busy."""
-    from explorer.core.thumbnails import ThumbnailCache
+    from explorer.core.images import ThumbnailCache
 
     class CountingCache(ThumbnailCache):
         def __init__(self, folder: Path) -> None:
@@ -660,7 +660,7 @@ def bench_stalls(data_dir: str, work: Path, args: argparse.Namespace) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from explorer.core.catalogue import index_catalogue
-    from explorer.core.taxonomy import load_taxonomy
+    from explorer.core.wordnet import load_taxonomy
 
     results: dict = {"images": args.images, "distinct_files": args.distinct}
     print(f"  dataset: {args.images:,} hard links to {args.distinct} JPEGs ...", flush=True)

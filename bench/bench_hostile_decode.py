@@ -62,8 +62,7 @@ def run_case(case: str, path: str, warm: str) -> dict:
 
 
 def call(case: str, path: str) -> str:
-    from explorer.core.image_check import check_image
-    from explorer.core.thumbnails import make_thumbnail
+    from explorer.core.images import check_image, make_thumbnail
 
     if case == "baseline thumbnail":
         with Image.open(path) as image:

@@ -50,7 +50,7 @@ def nltk_baseline_graph(location):
     """The baseline: plain nltk -> networkx, the way a short script would do it."""
     import networkx as nx
 
-    from explorer.core.wordnet_source import open_reader  # nltk plus Debian workarounds
+    from explorer.core.wordnet import open_reader  # nltk plus Debian workarounds
 
     reader = open_reader(location)
     graph = nx.DiGraph()
@@ -90,7 +90,8 @@ def _peak_rss_mb() -> float:
 def child_nltk(data_dir: str, wordnet: str | None) -> dict:
     import networkx  # noqa: F401  (imported untimed: both sides have it loaded)
 
-    from explorer.core import paths, wordnet_source
+    from explorer.core import paths
+    from explorer.core.wordnet import source as wordnet_source
 
     location = wordnet_source.locate_wordnet(wordnet, paths.data_dir(data_dir))
     start = time.perf_counter()
@@ -107,7 +108,7 @@ def child_nltk(data_dir: str, wordnet: str | None) -> dict:
 
 def child_cold(data_dir: str, wordnet: str | None) -> dict:
     from explorer.core.jobs import JobState
-    from explorer.core.taxonomy import load_taxonomy  # imports networkx, not nltk
+    from explorer.core.wordnet import load_taxonomy  # imports networkx, not nltk
 
     class PhaseClock(JobState):
         """Notes when the cache writing starts and ends, to split the build into phases."""
@@ -148,7 +149,7 @@ def child_cold(data_dir: str, wordnet: str | None) -> dict:
 WARM_SNIPPET = """\
 import json, resource, sys, time
 start = time.perf_counter()
-from explorer.core.taxonomy import load_taxonomy
+from explorer.core.wordnet.taxonomy import load_taxonomy
 imported = time.perf_counter()
 tax = load_taxonomy(sys.argv[2] or None, sys.argv[1])
 loaded = time.perf_counter()
@@ -261,7 +262,7 @@ def time_calls(function, queries: list[str]) -> list[float]:
 
 
 def bench_search(data_dir: str, wordnet: str | None, reference: Path, naive_count: int) -> dict:
-    from explorer.core.taxonomy import load_taxonomy
+    from explorer.core.wordnet import load_taxonomy
 
     tax = load_taxonomy(wordnet, data_dir)
     loaded = read_reference(reference)
@@ -367,7 +368,7 @@ def report_cold(base: dict, cold: dict) -> None:
 def report_warm(base: dict, warm: dict, startup: dict, cli: dict) -> None:
     print(f"\n== Warm load (fresh interpreter each, {warm['runs']} runs)")
     rows = {
-        "import_s": "import explorer.core.taxonomy",
+        "import_s": "import explorer.core.wordnet.taxonomy",
         "load_s": "load_taxonomy()",
         "total_s": "import + load",
         "wall_s": "whole process (wall)",
@@ -423,7 +424,8 @@ def best_median(values: list[float]) -> dict:
 
 
 def bench(args: argparse.Namespace, data_dir: str) -> dict:
-    from explorer.core import paths, wordnet_source
+    from explorer.core import paths
+    from explorer.core.wordnet import source as wordnet_source
 
     location = wordnet_source.locate_wordnet(args.wordnet, paths.data_dir(data_dir))
     wordnet = args.wordnet

@@ -37,7 +37,7 @@ from common import git_state, loadavg
 from common import machine as common_machine  # bench/ is on sys.path
 from PIL import Image, features
 
-from explorer.core.thumbnails import ThumbnailCache, make_thumbnail
+from explorer.core.images import ThumbnailCache, make_thumbnail
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path("/work/shared/data/imagenet-samples")

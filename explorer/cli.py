@@ -23,9 +23,9 @@ from pathlib import Path
 import click
 
 from explorer.core import paths
-from explorer.core.audit_codes import AUDIT_CODES, FAILURE_CODES
+from explorer.core.curation import REASONS
 from explorer.core.errors import ExplorerError
-from explorer.core.flags import REASONS
+from explorer.core.images import AUDIT_CODES, FAILURE_CODES
 from explorer.core.jobs import StderrProgress
 from explorer.core.text import plural
 
@@ -44,7 +44,7 @@ class Context:
 
     def taxonomy(self, rebuild: bool = False):
         if self._taxonomy is None or rebuild:
-            from explorer.core.taxonomy import load_taxonomy
+            from explorer.core.wordnet import load_taxonomy
 
             progress = StderrProgress()
             try:
@@ -121,20 +121,20 @@ def cli(ctx: click.Context, data_dir: str | None, wordnet: str | None) -> None:
 @pass_context
 def setup(obj: Context, method: str, no_install: bool, rebuild: bool, as_json: bool) -> None:
     """Find or install WordNet 3.0 and build the taxonomy cache."""
-    from explorer.core import wordnet_source
     from explorer.core.errors import WordNetError
+    from explorer.core.wordnet import install_wordnet, locate_wordnet
 
     data_dir = paths.data_dir(obj.data_dir)
     installed = None
     try:
-        location = wordnet_source.locate_wordnet(obj.wordnet, data_dir)
+        location = locate_wordnet(obj.wordnet, data_dir)
     except WordNetError:
         if no_install or obj.wordnet:
             raise
         progress = StderrProgress()
-        installed = wordnet_source.install_wordnet(method, data_dir, progress)
+        installed = install_wordnet(method, data_dir, progress)
         progress.close()
-        location = wordnet_source.locate_wordnet(None, data_dir)
+        location = locate_wordnet(None, data_dir)
     tax = obj.taxonomy(rebuild=rebuild)
     result = {
         "wordnet": location.path,
@@ -398,7 +398,7 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, manifest_root
     kept and counted, but audits and exports leave them out.
     """
     from explorer.core.catalogue import index_catalogue
-    from explorer.core.taxonomy import load_noun_wnids, load_synset_names
+    from explorer.core.wordnet import load_noun_wnids, load_synset_names
 
     progress = StderrProgress()
     try:
@@ -487,8 +487,8 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, manifest_root
 
 
 def _counts(obj: Context, catalogue_value: str):
+    from explorer.core.analysis import compute_counts
     from explorer.core.catalogue import Catalogue
-    from explorer.core.counts import compute_counts
 
     tax = obj.taxonomy()
     with Catalogue.open(_catalogue_file(obj, catalogue_value)) as catalogue:
@@ -556,11 +556,12 @@ def coverage(obj: Context, catalogue, under, min_images, basis, targets, include
     Leaves without images are always listed; so is every target missing from
     WordNet 3.0.
     """
-    from explorer.core import coverage as cov
+    from explorer.core.analysis import coverage as find_gaps
+    from explorer.core.analysis import format_coverage, read_targets
 
     tax, figures = _counts(obj, catalogue)
-    target_list = cov.read_targets(targets) if targets else None
-    result = cov.coverage(
+    target_list = read_targets(targets) if targets else None
+    result = find_gaps(
         tax, figures, under=tax.resolve(under) if under else None, min_images=min_images,
         basis=basis, targets=target_list, include_ok=include_ok, sort=sort, descending=desc,
     )  # fmt: skip
@@ -568,7 +569,7 @@ def coverage(obj: Context, catalogue, under, min_images, basis, targets, include
         "catalogue": str(_catalogue_file(obj, catalogue)), "under": under, "min": min_images,
         "basis": basis, "targets": targets, "sort": sort, "descending": desc,
     }  # fmt: skip
-    _write_output(cov.format_coverage(result, fmt, settings), output, parents)
+    _write_output(format_coverage(result, fmt, settings), output, parents)
     if output or fmt == "csv":
         summary = result.summary
         click.echo(
@@ -604,8 +605,8 @@ def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, time
     Resumable: a cancelled or repeated audit checks only what it has not
     checked yet (or what changed). Each image's problems are given as the codes below.
     """
-    from explorer.core.audit import WORKERS, audit_catalogue, audit_report
     from explorer.core.catalogue import Catalogue
+    from explorer.core.images import WORKERS, audit_catalogue, audit_report
 
     path = _catalogue_file(obj, catalogue)
     progress = StderrProgress()
@@ -645,36 +646,13 @@ def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, time
 def _curation(obj: Context, catalogue_value: str):
     """The open catalogue and its flag store; a recovered store is reported on stderr."""
     from explorer.core.catalogue import Catalogue
-    from explorer.core.flags import FlagStore
+    from explorer.core.curation import FlagStore
 
     path = _catalogue_file(obj, catalogue_value)
     with Catalogue.open(path) as catalogue, FlagStore.open_for(path) as store:
         if store.recovered:
             click.echo(f"wnexplorer: warning: {store.recovered}", err=True)
         yield catalogue, store
-
-
-def _stored_path(catalogue, value: str) -> str:
-    """PATH (absolute, or relative to the catalogue root) as the catalogue keys it: a name
-    that is not UTF-8 (surrogate escapes in ``value``) by its display form, as indexed."""
-    from explorer.core.catalogue_sources import _display_path
-    from explorer.core.errors import CatalogueError
-
-    given = Path(value).expanduser()
-    if not given.is_absolute():
-        relative = os.path.normpath(given)
-        if relative == ".." or relative.startswith(".." + os.sep):
-            raise CatalogueError(f"{value} is outside the catalogue root {catalogue.root}.")
-        return _display_path(Path(relative).as_posix())[0]
-    absolute = Path(os.path.normpath(given))
-    root = catalogue.root
-    for base, target in ((root, absolute), (root.resolve(), absolute.resolve())):
-        if target.is_relative_to(base) and target != base:
-            return _display_path(target.relative_to(base).as_posix())[0]
-    listed = _display_path(str(absolute))[0]
-    if catalogue.images_by_path([listed]):  # a manifest may list absolute paths
-        return listed
-    raise CatalogueError(f"{value} is outside the catalogue root {root}.")
 
 
 def _image_refs(catalogue, values: tuple[str, ...], store=None) -> list:
@@ -686,7 +664,7 @@ def _image_refs(catalogue, values: tuple[str, ...], store=None) -> list:
     from explorer.core.curation import ImageRef
     from explorer.core.errors import CatalogueError
 
-    paths = list(dict.fromkeys(_stored_path(catalogue, v) for v in values))
+    paths = list(dict.fromkeys(catalogue.path_key(v) for v in values))
     rows = {row.path: row for row in catalogue.images_by_path(paths)}
     curated = store.states(p for p in paths if p not in rows) if store is not None else {}
     unknown = [p for p in paths if p not in rows and p not in curated]
@@ -1197,7 +1175,7 @@ def gui(obj: Context, demo, catalogue, select, screenshot, quit_after) -> None:
     """
     if demo and catalogue:
         raise click.UsageError("--demo and --catalogue exclude each other")
-    from explorer.core.taxonomy import load_taxonomy_in_background
+    from explorer.core.wordnet import load_taxonomy_in_background
 
     # The graph loads while Qt starts; the tree paints from the cache before it is done.
     taxonomy = load_taxonomy_in_background(obj.wordnet, obj.data_dir)

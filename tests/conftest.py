@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.core.wordnet_source import locate_wordnet
+from explorer.core.wordnet import locate_wordnet
 
 REPO = Path(__file__).resolve().parents[1]
 # ../shared/data beside the clone holds real ImageNet reference data (see its README).
@@ -38,7 +38,7 @@ def wordnet_dir(session_data_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def taxonomy(session_data_dir, wordnet_dir):
-    from explorer.core.taxonomy import load_taxonomy
+    from explorer.core.wordnet import load_taxonomy
 
     tax = load_taxonomy(data_dir=session_data_dir)
     yield tax

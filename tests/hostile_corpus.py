@@ -1,7 +1,7 @@
 """A folder of hostile image files, made with Pillow, for any test that walks images.
 
 ``make_hostile_corpus(folder)`` writes the files and returns ``{name: expected codes}``, the
-codes of :data:`explorer.core.image_check.PROBLEM_CODES` that ``check_image`` must report
+codes of :data:`explorer.core.images.check.PROBLEM_CODES` that ``check_image`` must report
 for each (at least). Names are relative to ``folder``; the one name that is not UTF-8 is given
 as ``os.fsdecode`` makes it (with a surrogate escape). Cases the platform cannot make (symlinks,
 FIFOs, sockets, odd names on a strict file system) are left out rather than faked.

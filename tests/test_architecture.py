@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -54,11 +55,11 @@ def test_the_gui_command_imports_only_the_qt_entry_point_of_qt():
 
 def test_nltk_is_imported_by_one_module_only():
     importers = [
-        path.name
+        path.relative_to(PACKAGE)
         for path in PACKAGE.rglob("*.py")
         if any(n.split(".")[0] == "nltk" for n in _imports(path))
     ]
-    assert importers == ["wordnet_source.py"]
+    assert importers == [Path("core/wordnet/source.py")]
 
 
 def test_core_and_cli_import_with_qt_unavailable():
@@ -84,3 +85,39 @@ def test_core_and_cli_import_with_qt_unavailable():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+CORE_PACKAGES = ("wordnet", "catalogue", "images", "curation", "analysis", "exports")
+
+
+def _package_of(path: Path) -> str | None:
+    parts = path.relative_to(PACKAGE).parts
+    return parts[1] if parts[0] == "core" and len(parts) > 2 else None
+
+
+def test_packages_are_used_through_their_public_api():
+    """Outside a core package, its names come from the package (its ``__all__``), never from
+    one of its modules, and never a private one."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        here = _package_of(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or not node.module or node.level:
+                continue
+            parts = node.module.split(".")
+            if parts[:2] != ["explorer", "core"] or len(parts) < 3 or parts[2] not in CORE_PACKAGES:
+                continue
+            if parts[2] == here:
+                continue  # a package's own modules import each other directly
+            where = f"{path.relative_to(PACKAGE)}:{node.lineno}"
+            if len(parts) > 3:
+                offenders.append(f"{where} imports from the module {node.module}")
+            offenders += [f"{where} imports {a.name}" for a in node.names if a.name.startswith("_")]
+            package = importlib.import_module(".".join(parts[:3]))
+            offenders += [
+                f"{where} imports {a.name}, which {node.module} does not export"
+                for a in node.names
+                if a.name not in package.__all__
+            ]
+    assert offenders == []

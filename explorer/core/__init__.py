@@ -16,9 +16,9 @@ _PUBLIC = {
     "TaxonomyError": "explorer.core.errors",
     "WordNetError": "explorer.core.errors",
     "JobState": "explorer.core.jobs",
-    "SearchHit": "explorer.core.search",
-    "Taxonomy": "explorer.core.taxonomy",
-    "load_taxonomy": "explorer.core.taxonomy",
+    "SearchHit": "explorer.core.wordnet.search",
+    "Taxonomy": "explorer.core.wordnet.taxonomy",
+    "load_taxonomy": "explorer.core.wordnet.taxonomy",
 }
 __all__ = sorted(_PUBLIC)
 

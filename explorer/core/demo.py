@@ -34,11 +34,11 @@ from pathlib import Path
 from PIL import ExifTags, Image, ImageDraw, ImageFont
 
 from explorer.core import paths
-from explorer.core.audit import audit_catalogue
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.errors import CatalogueError
+from explorer.core.images import audit_catalogue
 from explorer.core.jobs import JobState
-from explorer.core.taxonomy import load_noun_wnids
+from explorer.core.wordnet import load_noun_wnids
 
 __all__ = ["DEMO_PROBLEMS", "DEMO_SYNSETS", "ensure_demo_catalogue", "make_demo_dataset"]
 
@@ -120,7 +120,7 @@ DEMO_PROBLEMS: dict[str, str] = {
     _UNSORTED: "no_label",
 }
 """What is wrong with each deliberately broken demo file (path relative to the folder):
-an audit code of :data:`explorer.core.audit.AUDIT_CODES`, or ``no_label``."""
+an audit code of :data:`explorer.core.images.audit.AUDIT_CODES`, or ``no_label``."""
 
 _VERSION = 1  # of the drawing: a demo made by another version is made again
 _MANIFEST = "demo.json"
@@ -262,7 +262,7 @@ def ensure_demo_catalogue(
     ``<data dir>/demo/demo.sqlite``. Either is made again when it is missing, damaged or
     out of date (a demo image deleted or changed, a catalogue that no longer opens). A
     reuse costs a few milliseconds; making it, a few seconds. ``nouns`` is the set of
-    WordNet 3.0 noun wnids (:func:`explorer.core.taxonomy.load_noun_wnids` when ``None``,
+    WordNet 3.0 noun wnids (:func:`explorer.core.wordnet.taxonomy.load_noun_wnids` when ``None``,
     needed only when the catalogue is indexed). Progress and cancellation go through
     ``state``; a cancel leaves nothing half-made behind. Raises
     :class:`~explorer.core.errors.CatalogueError` when the data directory is not writable.

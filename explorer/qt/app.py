@@ -160,7 +160,7 @@ def run_gui(
         raise ExplorerError(problem)
 
     def thumbnail_cache():
-        from explorer.core.thumbnails import default_thumbnail_cache
+        from explorer.core.images import default_thumbnail_cache
 
         return default_thumbnail_cache(data_dir)
 

@@ -1,6 +1,6 @@
 """The coverage view: the gaps of the selected subtree as a sortable table, and a histogram.
 
-The rows come from the core (``explorer.core.coverage.coverage``); this file
+The rows come from the core (``explorer.core.analysis.gaps.coverage``); this file
 only shows them. The histogram counts the subtree's synsets by how many
 images each holds itself, in power-of-two bins, so empty and thin synsets
 stand out against the covered ones.
@@ -180,7 +180,7 @@ class CoverageView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        from explorer.core.coverage import coverage
+        from explorer.core.analysis import coverage
 
         if self._source is None:
             return

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.flags import REASONS, ImageState
+from explorer.core.curation import REASONS, ImageState
 from explorer.qt.tables import sortable_table
 
 COLUMNS = ("Image", "Reason", "Note", "Suggested", "Curator", "Time")

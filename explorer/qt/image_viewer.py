@@ -35,9 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.audit_codes import AUDIT_CODES
-from explorer.core.decoding import viewable_bytes
-from explorer.core.image_metadata import image_metadata
+from explorer.core.images import AUDIT_CODES, image_metadata, viewable_bytes
 from explorer.qt.thumbnail_grid import (
     OUTSIDE_ROOT,
     REASON_COLOURS,

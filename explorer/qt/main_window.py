@@ -4,8 +4,8 @@ Everything slow runs in workers (explorer.qt.workers): loading the taxonomy,
 indexing, auditing, listing a big subtree's images, decoding thumbnails. The
 window keeps no domain logic: it calls the core and shows what comes back.
 
-Curation: the catalogue's flag store (explorer.core.flags) is opened with it,
-on the GUI thread (small and quick), with an undo stack (explorer.core.curation).
+Curation: the catalogue's flag store (explorer.core.curation.store) is opened with it,
+on the GUI thread (small and quick), with an undo stack (explorer.core.curation.commands).
 The Curation menu's actions are the one implementation of the flag keys: their
 shortcuts work in the grid (on the selected thumbnails) and in the viewer (on
 its image); after each command the grid's states, the tree's Flagged and
@@ -43,11 +43,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.catalogue import CURATION_FILTERS
+from explorer.core.curation import REASONS, default_curator
 from explorer.core.errors import ExplorerError
-from explorer.core.flags import REASONS, default_curator
-from explorer.core.image_list import CURATION_FILTERS
-from explorer.core.search import MAX_QUERY_CHARS
 from explorer.core.text import plural
+from explorer.core.wordnet import MAX_QUERY_CHARS
 from explorer.qt.coverage_view import CoverageView
 from explorer.qt.curation_panel import CurationPanel, WrongLabelDialog
 from explorer.qt.detail_panel import DetailPanel
@@ -522,12 +522,12 @@ class MainWindow(QMainWindow):
         and the graph loads after the tree's first paint (a worker competing for the
         GIL would hold that paint back); the rest of the window follows when it arrives.
         """
-        from explorer.core.taxonomy_cache import open_cached_hierarchy
+        from explorer.core.wordnet import open_cached_hierarchy
 
         def load(wordnet, data_dir, state):  # in the worker: networkx's import too
             if future is not None:
                 return future.result()
-            from explorer.core.taxonomy import load_taxonomy
+            from explorer.core.wordnet import load_taxonomy
 
             return load_taxonomy(wordnet, data_dir, state)
 
@@ -721,10 +721,9 @@ class MainWindow(QMainWindow):
 
     def index_source(self, source: str, layout: str = "auto", labels: str | None = None) -> None:
         """Index (or rescan) a dataset in the background, then open its catalogue."""
-        from explorer.core.catalogue import default_catalogue_path, index_catalogue
-        from explorer.core.catalogue_sources import detect_layout
+        from explorer.core.catalogue import default_catalogue_path, detect_layout, index_catalogue
         from explorer.core.errors import CatalogueError
-        from explorer.core.taxonomy import load_noun_wnids
+        from explorer.core.wordnet import load_noun_wnids
 
         target = self.catalogue.path if self._is_current_source(source) else None
         indexed = (target or default_catalogue_path(source, self.data_dir)).is_file()
@@ -786,7 +785,7 @@ class MainWindow(QMainWindow):
                               self.catalogue.meta.get("labels"))  # fmt: skip
 
     def audit(self) -> None:
-        from explorer.core.audit import audit_catalogue
+        from explorer.core.images import audit_catalogue
 
         if self.catalogue is None:
             return
@@ -861,7 +860,7 @@ class MainWindow(QMainWindow):
         if self.taxonomy is None or self.catalogue is None:
             return
         if self.propagate is None:  # built when first needed, not before the first paint
-            from explorer.core.counts import CountPropagator
+            from explorer.core.analysis import CountPropagator
 
             self.propagate = CountPropagator(self.taxonomy)
         self.counts = self.propagate(self.catalogue.direct_counts(self.taxonomy.graph))
@@ -918,7 +917,7 @@ class MainWindow(QMainWindow):
 
     def _arrange_images(self) -> None:
         """Filter and sort the listed images in a worker (a subtree can hold 250,000)."""
-        from explorer.core.image_list import arrange
+        from explorer.core.catalogue import arrange
 
         listed, wnid = self._listed, self.current_wnid
         sort, keep = self.sort.currentData(), self.filter.currentData()
@@ -1016,8 +1015,7 @@ class MainWindow(QMainWindow):
 
     def _open_store(self) -> None:
         """Open the catalogue's flag store; say so when it had to be recovered."""
-        from explorer.core.curation import UndoStack
-        from explorer.core.flags import FlagStore
+        from explorer.core.curation import FlagStore, UndoStack
 
         try:
             store = FlagStore.open_for(self.catalogue.path)

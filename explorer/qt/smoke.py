@@ -51,10 +51,9 @@ def _run(scratch: Path, step, qt_problems: list[str], deadline_s: float, start: 
     from PySide6.QtWidgets import QApplication
 
     from explorer.core.catalogue import index_catalogue
-    from explorer.core.curation import ImageRef, flag_images
-    from explorer.core.flags import FlagStore
-    from explorer.core.taxonomy import load_taxonomy
-    from explorer.core.thumbnails import ThumbnailCache, make_thumbnail
+    from explorer.core.curation import FlagStore, ImageRef, flag_images
+    from explorer.core.images import ThumbnailCache, make_thumbnail
+    from explorer.core.wordnet import load_taxonomy
 
     def on_qt_message(kind, _context, message: str) -> None:
         if kind != QtMsgType.QtDebugMsg and not any(n in message for n in _KNOWN_QT_NOISE):
@@ -86,7 +85,7 @@ def _run(scratch: Path, step, qt_problems: list[str], deadline_s: float, start: 
         assert not image.isNull(), f"Qt cannot decode {path.name}: its image plugins are missing"
     step("decoded with Pillow and with Qt's image plugins")
 
-    from explorer.core.audit import audit_catalogue
+    from explorer.core.images import audit_catalogue
 
     audited = audit_catalogue(summary.catalogue, workers=2)  # in worker processes: this program
     assert (audited.checked, audited.with_problems) == (2, 0), f"audit: {audited}"

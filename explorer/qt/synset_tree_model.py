@@ -38,9 +38,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 if TYPE_CHECKING:
-    from explorer.core.counts import Counts
-    from explorer.core.taxonomy import Taxonomy
-    from explorer.core.taxonomy_cache import CachedHierarchy
+    from explorer.core.analysis import Counts
+    from explorer.core.wordnet import CachedHierarchy, Taxonomy
 
 ENTITY = "n00001740"
 

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import ImageRow
-    from explorer.core.flags import ImageState
+    from explorer.core.curation import ImageState
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1  # the image's ImageState; None when not curated

@@ -12,10 +12,15 @@ import time
 import pytest
 from hostile_corpus import encode, make_hostile_corpus, many_scans_jpeg, photo
 
-from explorer.core.audit import AUDIT_CODES, audit_catalogue, audit_report
 from explorer.core.catalogue import Catalogue, index_catalogue
-from explorer.core.checkers import TIME_LIMIT, Checkers
-from explorer.core.decoding import MAX_SCANS
+from explorer.core.images import (
+    AUDIT_CODES,
+    MAX_SCANS,
+    TIME_LIMIT,
+    Checkers,
+    audit_catalogue,
+    audit_report,
+)
 from explorer.core.jobs import JobState
 
 TENCH = "n01440764"
@@ -64,7 +69,7 @@ def test_audit_resumes_after_cancel_and_rechecks_changed_files(hostile):
             if done:
                 self.cancel()
 
-    import explorer.core.audit as audit_module
+    import explorer.core.images.audit as audit_module
 
     batch, audit_module._BATCH = audit_module._BATCH, 5
     try:
@@ -89,7 +94,7 @@ def test_audit_resumes_after_cancel_and_rechecks_changed_files(hostile):
 
 
 def _nouns():
-    from explorer.core.taxonomy import load_noun_wnids
+    from explorer.core.wordnet import load_noun_wnids
 
     return load_noun_wnids()
 

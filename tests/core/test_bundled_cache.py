@@ -8,8 +8,7 @@ import pytest
 
 from explorer.core import paths
 from explorer.core.errors import TaxonomyError
-from explorer.core.taxonomy import load_noun_wnids, load_taxonomy
-from explorer.core.taxonomy_cache import open_cached_hierarchy
+from explorer.core.wordnet import load_noun_wnids, load_taxonomy, open_cached_hierarchy
 
 
 @pytest.fixture(scope="module")

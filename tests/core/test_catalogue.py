@@ -13,7 +13,6 @@ import pytest
 from hostile_corpus import encode, photo
 from read_only import make_read_only
 
-from explorer.core.audit import audit_catalogue
 from explorer.core.catalogue import (
     LABEL_NONE,
     LABEL_NOT_NOUN,
@@ -23,11 +22,12 @@ from explorer.core.catalogue import (
     Catalogue,
     classify_label,
     default_catalogue_path,
+    detect_layout,
     index_catalogue,
     resolve_catalogue,
 )
-from explorer.core.catalogue_sources import detect_layout
 from explorer.core.errors import CatalogueDamagedError, CatalogueError, NotIndexedError
+from explorer.core.images import audit_catalogue
 
 TENCH, GOLDFISH, DOG = "n01440764", "n01443537", "n02084071"
 JPEG = encode(photo((48, 40)), "JPEG")
@@ -642,7 +642,7 @@ def test_labels_in_every_form_the_cli_takes_are_stored_as_wnids(nouns, tmp_path)
 
 
 def test_synset_names_are_looked_up_only_when_a_label_looks_like_one(taxonomy, tmp_path):
-    from explorer.core.taxonomy import load_synset_names
+    from explorer.core.wordnet import load_synset_names
 
     wnids = frozenset(taxonomy.graph)  # what the command line loads: the wnids alone
     manifest = tmp_path / "m.csv"

@@ -9,8 +9,13 @@ import json
 import networkx as nx
 import pytest
 
-from explorer.core.counts import CountPropagator, compute_counts
-from explorer.core.coverage import coverage, format_coverage, read_targets
+from explorer.core.analysis import (
+    CountPropagator,
+    compute_counts,
+    coverage,
+    format_coverage,
+    read_targets,
+)
 from explorer.core.errors import CatalogueError
 
 DOG, ANIMAL, ENTITY = "n02084071", "n00015388", "n00001740"

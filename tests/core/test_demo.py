@@ -12,9 +12,8 @@ import pytest
 from PIL import Image
 
 from explorer.core import paths
-from explorer.core.audit import AUDIT_CODES, audit_report
+from explorer.core.analysis import compute_counts
 from explorer.core.catalogue import Catalogue
-from explorer.core.counts import compute_counts
 from explorer.core.demo import (
     DEMO_PROBLEMS,
     DEMO_SYNSETS,
@@ -22,6 +21,7 @@ from explorer.core.demo import (
     make_demo_dataset,
 )
 from explorer.core.errors import Cancelled
+from explorer.core.images import AUDIT_CODES, audit_report
 from explorer.core.jobs import JobState
 
 DOG, EDIBLE_FRUIT, MUSICAL_INSTRUMENT = "n02084071", "n07705931", "n03800933"

@@ -13,11 +13,9 @@ import stat
 import pytest
 from hostile_corpus import encode, photo
 
-from explorer.core import exports
-from explorer.core.audit import audit_catalogue
+from explorer.core.analysis import compute_counts
 from explorer.core.catalogue import Catalogue, index_catalogue
-from explorer.core.counts import compute_counts
-from explorer.core.curation import ImageRef, flag_images, write_export
+from explorer.core.curation import FlagStore, ImageRef, flag_images, write_export
 from explorer.core.errors import ExportError
 from explorer.core.exports import (
     ExportRequest,
@@ -27,7 +25,8 @@ from explorer.core.exports import (
     select_images,
     subtree_rows,
 )
-from explorer.core.flags import FlagStore
+from explorer.core.exports import export as exports
+from explorer.core.images import audit_catalogue
 
 DOG, DOMESTIC_ANIMAL, CARNIVORE, CANINE = "n02084071", "n01317541", "n02075296", "n02083346"
 CAT, TENCH = "n02121620", "n01440764"

@@ -20,30 +20,28 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.curation import (
+    EMPTY,
+    REASONS,
     CurationTally,
+    Flag,
+    FlagStore,
     ImageRef,
+    ImageState,
+    Review,
     UndoStack,
     clear_images,
     flag_images,
+    flags_path_for,
     ilsvrc2012_classes,
     import_flags,
     import_label_errors,
+    journal_path,
     mark_reviewed,
     read_export,
+    snapshots_dir,
     write_export,
 )
 from explorer.core.errors import StoreError
-from explorer.core.flags import (
-    EMPTY,
-    REASONS,
-    Flag,
-    FlagStore,
-    ImageState,
-    Review,
-    flags_path_for,
-    journal_path,
-    snapshots_dir,
-)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -163,7 +161,7 @@ def test_undo_stack_labels_and_a_new_command_drops_redo(tmp_path):
 
 WRITER = r"""
 import sys
-from explorer.core.flags import Flag, FlagStore, ImageState
+from explorer.core.curation.store import Flag, FlagStore, ImageState
 store = FlagStore.open(sys.argv[1])
 first, count = int(sys.argv[2]), int(sys.argv[3])
 print("open", flush=True)

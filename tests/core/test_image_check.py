@@ -22,9 +22,8 @@ from hostile_corpus import (
 )
 from PIL import Image, ImageFile, JpegImagePlugin
 
-from explorer.core import decoding
-from explorer.core.image_check import PROBLEM_CODES, ImageCheck, check_image
-from explorer.core.image_metadata import image_metadata
+from explorer.core.images import PROBLEM_CODES, ImageCheck, check_image, image_metadata
+from explorer.core.images import decoding as decoding
 
 # /work/shared/data/README.md: the 23 grayscale files among the 1000 samples.
 GRAYSCALE_SAMPLES = {

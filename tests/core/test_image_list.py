@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.core.audit import audit_catalogue
-from explorer.core.catalogue import Catalogue, index_catalogue
+from explorer.core.catalogue import FILTERS, SORTS, Catalogue, arrange, index_catalogue
 from explorer.core.errors import CatalogueError
-from explorer.core.image_list import FILTERS, SORTS, arrange
+from explorer.core.images import audit_catalogue
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from explorer.core.errors import TaxonomyError
-from explorer.core.search import TIERS
+from explorer.core.wordnet import TIERS
 
 DOG = "n02084071"
 
 
 def _sense_key(taxonomy, hit, query):
     """(count, sense) of the lemma that matched, as the ranking sees it."""
-    from explorer.core.taxonomy_cache import normalise
+    from explorer.core.wordnet import normalise
 
     row = (
         taxonomy._search._db()

@@ -16,10 +16,13 @@ import pytest
 from hostile_corpus import make_hostile_corpus
 
 from explorer.core.curation import ImageRef, hash_files
-from explorer.core.digest import file_digest
-from explorer.core.image_check import check_image
-from explorer.core.safe_open import NotRegularFileError, open_regular_file
-from explorer.core.thumbnails import make_thumbnail
+from explorer.core.images import (
+    NotRegularFileError,
+    check_image,
+    file_digest,
+    make_thumbnail,
+    open_regular_file,
+)
 
 KINDS = {
     "fifo.JPEG": "a FIFO",

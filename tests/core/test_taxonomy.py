@@ -6,7 +6,7 @@ import networkx as nx
 import pytest
 
 from explorer.core.errors import TaxonomyError
-from explorer.core.taxonomy_cache import EDGE_KINDS
+from explorer.core.wordnet import EDGE_KINDS
 
 ENTITY = "n00001740"
 DOG = "n02084071"
@@ -150,7 +150,7 @@ def test_ancestor_closure_counts_each_ancestor_once(taxonomy):
 
 
 def test_load_noun_wnids_reads_only_the_wnids(taxonomy, session_data_dir):
-    from explorer.core.taxonomy import load_noun_wnids
+    from explorer.core.wordnet import load_noun_wnids
 
     wnids = load_noun_wnids(data_dir=session_data_dir)
     assert wnids == frozenset(taxonomy.graph)

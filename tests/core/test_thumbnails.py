@@ -15,7 +15,7 @@ from hostile_corpus import NON_UTF8_NAME, encode, make_hostile_corpus, photo
 from PIL import ExifTags, Image, ImageChops, ImageFile, ImageOps, ImageStat
 
 from explorer.core import paths
-from explorer.core.thumbnails import (
+from explorer.core.images import (
     SIZES,
     Thumbnail,
     ThumbnailCache,

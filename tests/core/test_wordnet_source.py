@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from explorer.core import wordnet_source
 from explorer.core.errors import WordNetError
-from explorer.core.wordnet_source import WordNetLocation, locate_wordnet, open_reader
+from explorer.core.wordnet import WordNetLocation, locate_wordnet, open_reader
+from explorer.core.wordnet import source as wordnet_source
 
 
 def test_explicit_directory_wins_over_everything(wordnet_copy, monkeypatch, tmp_path):
@@ -108,7 +108,7 @@ def test_damaged_wordnet_is_a_clear_error(wordnet_copy, tmp_path, damage):
         data_noun.write_bytes(content[:3_000_000] + b"\x00\xff garbage \n" * 1000)
     else:
         data_noun.write_bytes(b"")
-    from explorer.core.taxonomy import load_taxonomy
+    from explorer.core.wordnet import load_taxonomy
 
     with pytest.raises(WordNetError, match=r"damaged|truncated|Cannot read"):
         load_taxonomy(wordnet_copy, data_dir=tmp_path)
@@ -152,7 +152,7 @@ def test_wordnet_zip_given_with_wordnet_option_is_read(wordnet_dir, tmp_path):
 )
 def test_a_hierarchy_that_is_not_a_noun_dag_is_damage(wordnet_copy, tmp_path, old, new, needle):
     _replace_same_length(wordnet_copy / "data.noun", old, new)
-    from explorer.core.taxonomy import load_taxonomy
+    from explorer.core.wordnet import load_taxonomy
 
     with pytest.raises(WordNetError) as error:
         load_taxonomy(wordnet_copy, data_dir=tmp_path)

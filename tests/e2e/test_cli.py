@@ -35,8 +35,8 @@ def test_top_level_help_gives_each_command_its_whole_first_sentence(capsys):
 
 
 def test_help_lists_every_audit_code_and_flag_reason(capsys):
-    from explorer.core.audit_codes import AUDIT_CODES
-    from explorer.core.flags import REASONS
+    from explorer.core.curation import REASONS
+    from explorer.core.images import AUDIT_CODES
 
     _, out, _ = run(capsys, "audit", "--help")
     listed = re.findall(r"^  (\w+)\s", out.split("Problem codes:")[1], re.MULTILINE)

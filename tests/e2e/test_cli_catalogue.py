@@ -153,12 +153,12 @@ def test_an_unusable_data_folder_is_one_line(capsys, tmp_path, case):
 
 
 def test_an_unexpected_os_error_is_one_line_but_a_bug_is_not_hidden(capsys, monkeypatch):
-    import explorer.core.taxonomy
+    import explorer.core.wordnet.taxonomy
 
     def fail(*_args):
         raise PermissionError(13, "Permission denied", "/srv/shared/x.sqlite")
 
-    monkeypatch.setattr(explorer.core.taxonomy, "load_taxonomy", fail)
+    monkeypatch.setattr(explorer.core.wordnet.taxonomy, "load_taxonomy", fail)
     assert run(capsys, "stats") == (
         1,
         "",
@@ -168,7 +168,7 @@ def test_an_unexpected_os_error_is_one_line_but_a_bug_is_not_hidden(capsys, monk
     def bug(*_args):
         raise ValueError("a programming error")
 
-    monkeypatch.setattr(explorer.core.taxonomy, "load_taxonomy", bug)
+    monkeypatch.setattr(explorer.core.wordnet.taxonomy, "load_taxonomy", bug)
     with pytest.raises(ValueError, match="a programming error"):
         main(["stats"])
 

@@ -16,7 +16,7 @@ from cli_run import ok, run
 from explorer.core.catalogue import Catalogue
 from explorer.core.csv_cells import read_cell
 from explorer.core.exports import format_subtree
-from explorer.core.thumbnails import make_thumbnail
+from explorer.core.images import make_thumbnail
 
 TENCH, GOLDFISH = "n01440764", "n01443537"
 TENCH_JPEG, GOLDFISH_JPEG = f"{TENCH}_tench.JPEG", f"{GOLDFISH}_goldfish.JPEG"

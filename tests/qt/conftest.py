@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from explorer.core.counts import compute_counts
+from explorer.core.analysis import compute_counts
 from explorer.qt.synset_tree_model import SynsetTreeModel
 
 DOG_COUNTS = {"n02099601": 3, "n02084071": 2}  # golden retriever 3, dog itself 2

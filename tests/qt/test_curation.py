@@ -13,11 +13,10 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 from read_only import make_read_only
 
+from explorer.core.analysis import compute_counts
 from explorer.core.catalogue import index_catalogue
-from explorer.core.counts import compute_counts
-from explorer.core.curation import QueueItem
-from explorer.core.flags import Flag, FlagStore, ImageState, flags_path_for
-from explorer.core.thumbnails import ThumbnailCache
+from explorer.core.curation import Flag, FlagStore, ImageState, QueueItem, flags_path_for
+from explorer.core.images import ThumbnailCache
 from explorer.qt.main_window import MainWindow
 from explorer.qt.synset_tree_model import FLAGGED_COLUMN, REVIEWED_COLUMN, SynsetTreeModel
 from explorer.qt.thumbnail_grid import REASON_COLOURS, STATE_ROLE
@@ -352,7 +351,7 @@ def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalo
 
 def test_a_damaged_store_is_recovered_and_said(qtbot, window, catalogue_path, monkeypatch):
     with FlagStore.open_for(catalogue_path) as store:  # a flag, journaled
-        from explorer.core.flags import Flag, ImageState
+        from explorer.core.curation import Flag, ImageState
 
         store.apply({f"{GOLDEN}/{GOLDEN}_000.JPEG": ImageState((Flag("corrupt"),))})
     flags_path_for(catalogue_path).write_bytes(b"not a database at all" * 100)

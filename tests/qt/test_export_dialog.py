@@ -12,7 +12,7 @@ from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 
 from explorer.core.catalogue import index_catalogue
 from explorer.core.curation import ImageRef, flag_images
-from explorer.core.thumbnails import ThumbnailCache
+from explorer.core.images import ThumbnailCache
 from explorer.qt.export_dialog import PREVIEW_LINES
 from explorer.qt.main_window import MainWindow
 

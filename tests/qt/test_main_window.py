@@ -18,13 +18,11 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from explorer.core import thumbnails
-from explorer.core.audit import audit_catalogue
 from explorer.core.catalogue import Catalogue, index_catalogue, resolve_catalogue
-from explorer.core.decoding import MAX_SCANS
 from explorer.core.errors import CatalogueError
-from explorer.core.search import MAX_QUERY_CHARS
-from explorer.core.thumbnails import Thumbnail, ThumbnailCache
+from explorer.core.images import MAX_SCANS, Thumbnail, ThumbnailCache, audit_catalogue
+from explorer.core.images import thumbnails as thumbnails
+from explorer.core.wordnet import MAX_QUERY_CHARS
 from explorer.qt.main_window import THUMBNAIL_SIZES, MainWindow
 from explorer.qt.synset_tree_model import WNID_ROLE
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QTreeView
 
-from explorer.core.counts import compute_counts
+from explorer.core.analysis import compute_counts
 from explorer.qt.synset_tree_model import (
     EMPTY_FOREGROUND,
     ENTITY,
@@ -356,7 +356,7 @@ def test_a_model_on_the_cache_shows_the_taxonomy_tree_and_swaps_to_it(
     qtmodeltester, taxonomy, session_data_dir
 ):
     """The window paints from the cache's CachedHierarchy while the graph loads."""
-    from explorer.core.taxonomy_cache import open_cached_hierarchy
+    from explorer.core.wordnet import open_cached_hierarchy
 
     hierarchy = open_cached_hierarchy(data_dir=session_data_dir)
     on_cache, on_graph = BoundedModel(hierarchy), BoundedModel(taxonomy)

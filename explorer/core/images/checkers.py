@@ -1,7 +1,7 @@
 """Check image files in worker processes, each check with a time limit: the audit's engine.
 
 A decode runs in C and no thread can stop it, so a file that the bounds of
-:mod:`explorer.core.decoding` do not catch could hold an audit (and the window, which waits
+:mod:`explorer.core.images.decoding` do not catch could hold an audit (and the window, which waits
 for its jobs when it closes) for as long as its decode lasts. A process can be killed: each
 worker checks one file at a time, and one still busy after ``time_limit`` seconds is killed
 and replaced; its file gets the audit code ``too_slow``. A cancel kills the busy workers
@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
 
-from explorer.core.image_check import ImageCheck, check_image
+from explorer.core.images.check import ImageCheck, check_image
 from explorer.core.jobs import JobState
 
 __all__ = ["TIME_LIMIT", "Checked", "Checkers", "checked"]

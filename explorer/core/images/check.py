@@ -6,9 +6,9 @@ listing the problems found, as codes from :data:`PROBLEM_CODES`. It never raises
 hostile file: a file that cannot be opened, identified or decoded is a finding, not an error.
 Cost per file is bounded: bytes are hashed in 1 MiB chunks, files over ``max_bytes`` are not
 read in full, and images over ``max_pixels``, or whose decode would cost too much
-(:func:`explorer.core.decoding.decode_refusal`), are judged from their header and not decoded.
+(:func:`explorer.core.images.decoding.decode_refusal`), are judged from their header, not decoded.
 
->>> from explorer.core.image_check import check_image
+>>> from explorer.core.images.check import check_image
 >>> check = check_image("n02951585_can_opener.JPEG")  # doctest: +SKIP
 >>> check.format, check.width, check.height, check.problems  # doctest: +SKIP
 ('JPEG', 500, 375, ('exif_rotated',))
@@ -24,16 +24,16 @@ from typing import BinaryIO
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from explorer.core.audit_codes import PROBLEM_CODES
-from explorer.core.decoding import (
+from explorer.core.images.codes import PROBLEM_CODES
+from explorer.core.images.decoding import (
     MAX_DECODE_BYTES,
     decode_refusal,
     exif_orientation,
     open_header,
     quiet_pillow,
 )
-from explorer.core.digest import new_digest
-from explorer.core.safe_open import open_regular_file
+from explorer.core.images.digest import new_digest
+from explorer.core.images.safe_open import open_regular_file
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

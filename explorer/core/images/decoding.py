@@ -6,7 +6,7 @@ through: a JPEG of more than :data:`MAX_SCANS` scans (issue 12's 218 KB progress
 thousands of scans took about 3 minutes to decode; bench/bench_hostile_decode.py's, 40 s)
 and an image whose decoded pixels need more than :data:`MAX_DECODE_BYTES` (a 9,400² RGBA
 PNG, under Pillow's pixel limit, took 675 MB for one thumbnail). Both become problem codes
-of the audit (:data:`explorer.core.audit_codes.PROBLEM_CODES`), the reason a thumbnail
+of the audit (:data:`explorer.core.images.codes.PROBLEM_CODES`), the reason a thumbnail
 shows, and the reason the viewer shows (:func:`viewable_bytes`: Qt decodes once they pass).
 
 Pillow's warnings are never printed: the parsing that gives them (headers, EXIF, frames)
@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
-from explorer.core.safe_open import open_regular_file
+from explorer.core.images.safe_open import open_regular_file
 
 __all__ = [
     "MAX_DECODE_BYTES",
@@ -198,8 +198,9 @@ def viewable_bytes(path: str | bytes | os.PathLike, max_side: int) -> bytes:
     once they pass the checks a thumbnail's decode passes, at the size that decoder decodes
     (a JPEG scaled by 1/2^k to about ``max_side``, any other format in full).
 
-    Raises ``OSError`` (a FIFO or device: :class:`~explorer.core.safe_open.NotRegularFileError`;
-    ``UnidentifiedImageError`` for a file Pillow does not know) or :class:`DecodeRefused`.
+    Raises ``OSError`` (a FIFO or device:
+    :class:`~explorer.core.images.safe_open.NotRegularFileError`; ``UnidentifiedImageError``
+    for a file Pillow does not know) or :class:`DecodeRefused`.
     """
     with open_regular_file(path) as file:
         with open_header(file) as image:

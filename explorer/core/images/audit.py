@@ -3,8 +3,8 @@
 A long job: it reports progress, stops when cancelled, and resumes where it
 stopped (results are committed in small batches, each keyed to the file's
 size and mtime, so only new or changed files are checked again). Files are
-checked by :func:`explorer.core.image_check.check_image` in a few worker
-processes (:class:`explorer.core.checkers.Checkers`), each check with a time
+checked by :func:`explorer.core.images.check.check_image` in a few worker
+processes (:class:`explorer.core.images.checkers.Checkers`), each check with a time
 limit: a decode that runs longer is killed and its file is ``too_slow``, so an
 audit never hangs on one file, and a cancel takes effect at once. Memory stays
 bounded: images are read from the catalogue a batch at a time. Images outside
@@ -23,10 +23,10 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from explorer.core.audit_codes import AUDIT_CODES
 from explorer.core.catalogue import Catalogue
-from explorer.core.checkers import TIME_LIMIT, Checkers
-from explorer.core.image_check import ImageCheck
+from explorer.core.images.check import ImageCheck
+from explorer.core.images.checkers import TIME_LIMIT, Checkers
+from explorer.core.images.codes import AUDIT_CODES
 from explorer.core.jobs import JobState
 
 _BATCH = 256  # images per committed batch: the most a cancel or crash can lose

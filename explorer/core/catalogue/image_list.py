@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from explorer.core.audit_codes import AUDIT_CODES
-from explorer.core.catalogue import ImageRow
+from explorer.core.catalogue.store import ImageRow
+from explorer.core.curation import REASONS
 from explorer.core.errors import CatalogueError
-from explorer.core.flags import REASONS
+from explorer.core.images import AUDIT_CODES
 
 SORTS: dict[str, Callable[[ImageRow], object]] = {
     "name": lambda r: r.path.rsplit("/", 1)[-1].lower(),  # the file name, then

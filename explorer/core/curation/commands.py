@@ -36,10 +36,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from explorer.core.csv_cells import csv_text, read_cell
-from explorer.core.digest import file_digest
-from explorer.core.errors import StoreError
-from explorer.core.exports import write_atomically
-from explorer.core.flags import (
+from explorer.core.curation.store import (
     EMPTY,
     REASONS,
     Flag,
@@ -51,6 +48,9 @@ from explorer.core.flags import (
     default_curator,
     flags_path_for,
 )
+from explorer.core.errors import StoreError
+from explorer.core.exports import write_atomically
+from explorer.core.images import file_digest
 from explorer.core.text import plural
 
 REVIEWED_OK = "reviewed_ok"  # the reason column of an OK mark in exports

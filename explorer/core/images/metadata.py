@@ -7,8 +7,8 @@ import os
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from explorer.core.decoding import open_header, quiet_pillow
-from explorer.core.safe_open import open_regular_file
+from explorer.core.images.decoding import open_header, quiet_pillow
+from explorer.core.images.safe_open import open_regular_file
 
 _MAX_VALUE = 120  # characters of one EXIF value shown; maker notes can be kilobytes
 
@@ -17,7 +17,7 @@ def image_metadata(path: str | bytes | os.PathLike) -> dict:
     """``{"format", "width", "height", "mode", "frames", "icc_profile", "exif": {name: text}}``.
 
     On a file Pillow cannot read: ``{"error": "..."}`` (plus what was learnt before); a FIFO
-    or a device gives its error at once (see :mod:`explorer.core.safe_open`).
+    or a device gives its error at once (see :mod:`explorer.core.images.safe_open`).
 
     >>> image_metadata("n02951585_can_opener.JPEG")["exif"]["Orientation"]   # doctest: +SKIP
     '6'

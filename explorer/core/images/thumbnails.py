@@ -13,7 +13,7 @@ see half a file. Both are safe to call from several threads at once: Pillow rele
 while it decodes, resizes and encodes, so two workers make about twice as many thumbnails
 a second as one (``bench/bench_thumbnails.py``).
 
->>> from explorer.core.thumbnails import default_thumbnail_cache, make_thumbnail
+>>> from explorer.core.images.thumbnails import default_thumbnail_cache, make_thumbnail
 >>> thumb = make_thumbnail("n01440764_tench.JPEG", 128)               # doctest: +SKIP
 >>> thumb.width, thumb.height, thumb.error                            # doctest: +SKIP
 (128, 96, '')
@@ -39,8 +39,8 @@ from typing import BinaryIO
 from PIL import Image, UnidentifiedImageError
 
 from explorer.core import paths
-from explorer.core.decoding import decode_refusal, exif_orientation, open_header
-from explorer.core.safe_open import open_regular_file
+from explorer.core.images.decoding import decode_refusal, exif_orientation, open_header
+from explorer.core.images.safe_open import open_regular_file
 
 __all__ = [
     "SIZES",
@@ -108,7 +108,7 @@ def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
 
     Never raises because of the file, and never blocks on it: a missing, unreadable,
     truncated or non-image file, a decompression bomb (over ``PIL.Image.MAX_IMAGE_PIXELS``),
-    an image too costly to decode (:func:`explorer.core.decoding.decode_refusal`: too many
+    an image too costly to decode (:func:`explorer.core.images.decoding.decode_refusal`: too many
     JPEG scans, too many bytes of pixels; both judged from the file, never decoded) or a
     FIFO, device or folder gives ``Thumbnail(None, 0, 0, reason, False)``. Images smaller
     than ``size`` are not enlarged. Prints nothing. Safe to call from several threads at once.

@@ -6,7 +6,7 @@ Node attributes: ``name`` (``dog.n.01``), ``lemmas`` (tuple, spaces not
 underscores), ``gloss``, ``lexname`` (``noun.animal``), ``frequency`` (tagged
 count of all its lemmas), ``min_depth`` and ``max_depth`` (entity is 0).
 
->>> from explorer.core.taxonomy import load_taxonomy
+>>> from explorer.core.wordnet.taxonomy import load_taxonomy
 >>> tax = load_taxonomy()                       # doctest: +SKIP
 >>> tax.graph.nodes["n02084071"]["name"]        # doctest: +SKIP
 'dog.n.01'
@@ -32,8 +32,7 @@ import networkx as nx
 from explorer.core import paths
 from explorer.core.errors import TaxonomyError
 from explorer.core.jobs import JobState
-from explorer.core.search import SearchHit, SynsetSearch
-from explorer.core.taxonomy_cache import (
+from explorer.core.wordnet.cache import (
     EDGE_KINDS,
     LEMMA_SEPARATOR,
     CacheInvalid,
@@ -44,6 +43,7 @@ from explorer.core.taxonomy_cache import (
     read_cache,
     read_wnids,
 )
+from explorer.core.wordnet.search import SearchHit, SynsetSearch
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +355,7 @@ def _current_cache(
     rebuild: bool = False,
 ):
     """Locate WordNet; return (its path, the cache path, the cache), rebuilt when stale."""
-    from explorer.core import wordnet_source
+    from explorer.core.wordnet import source as wordnet_source
 
     bundled = paths.bundled_taxonomy_cache(data_dir) if wordnet is None else None
     if bundled is not None:
@@ -396,7 +396,7 @@ def load_noun_wnids(
     >>> "n02084071" in load_noun_wnids()        # doctest: +SKIP
     True
     """
-    from explorer.core import wordnet_source
+    from explorer.core.wordnet import source as wordnet_source
 
     if wordnet is None and paths.shipped_taxonomy() is not None:
         _source, _cache_path, cached = _current_cache(wordnet, data_dir, state)
@@ -456,7 +456,7 @@ def load_taxonomy(
     """Load the WordNet 3.0 noun taxonomy, from the cache when it is current.
 
     ``wordnet`` names the WordNet directory (else it is searched for, see
-    :mod:`explorer.core.wordnet_source`); ``data_dir`` the app's data
+    :mod:`explorer.core.wordnet.source`); ``data_dir`` the app's data
     directory. The first call builds the cache (about 10 s, reported through
     ``state``); later calls read it. A cache that is stale, damaged or
     ``rebuild``-requested is rebuilt, never trusted.

@@ -26,7 +26,7 @@ follow a moved or renamed file (identical content in two places is reported,
 never merged). Flags of images that disappear are kept.
 
 The one write is :meth:`FlagStore.apply`: it sets the whole curation state of
-some images. Commands and undo (``explorer.core.curation``) are built on it.
+some images. Commands and undo (``explorer.core.curation.commands``) are built on it.
 
 >>> store = FlagStore.open_for(catalogue)                 # doctest: +SKIP
 >>> store.apply({"n01440764/x.JPEG": ImageState((Flag("wrong_label"),), None)})  # doctest: +SKIP
@@ -562,7 +562,7 @@ class FlagStore:
         any change. Several: reported in ``ambiguous`` and left alone. None: kept,
         in ``still_missing``.
         """
-        from explorer.core.digest import file_digest
+        from explorer.core.images import file_digest
 
         report = RelinkReport()
         states = self.states()

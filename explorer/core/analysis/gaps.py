@@ -20,7 +20,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from explorer.core.counts import Counts
+from explorer.core.analysis.counts import Counts
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import CatalogueError
 

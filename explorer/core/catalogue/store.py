@@ -36,10 +36,11 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from explorer.core import paths
-from explorer.core.catalogue_sources import (
+from explorer.core.catalogue.sources import (
     LAYOUTS,
     WNID,
     SourceReport,
+    _display_path,
     detect_layout,
     is_outside,
     read_manifest,
@@ -47,8 +48,8 @@ from explorer.core.catalogue_sources import (
     scan_folders,
     scan_ilsvrc_val,
 )
+from explorer.core.curation import catalogue_path_for
 from explorer.core.errors import CatalogueDamagedError, CatalogueError, NotIndexedError
-from explorer.core.flags import catalogue_path_for
 from explorer.core.jobs import JobState
 
 # What an image's label is, judged per distinct label (a catalogue has at most tens of
@@ -347,6 +348,25 @@ class Catalogue:
         whether it lies outside the root: for what links or copies the file itself."""
         real = os.path.realpath(location)
         return real, is_outside(self._real_root, os.fsdecode(real))
+
+    def path_key(self, value: str) -> str:
+        """``value`` (a path relative to the root, or an absolute one under it) as the
+        catalogue keys it: a name that is not UTF-8 (surrogate escapes) by its display form,
+        as the index stored it. CatalogueError for a path outside the root."""
+        given = Path(value).expanduser()
+        if not given.is_absolute():
+            relative = os.path.normpath(given)
+            if relative == ".." or relative.startswith(".." + os.sep):
+                raise CatalogueError(f"{value} is outside the catalogue root {self.root}.")
+            return _display_path(Path(relative).as_posix())[0]
+        absolute = Path(os.path.normpath(given))
+        for base, target in ((self.root, absolute), (self.root.resolve(), absolute.resolve())):
+            if target.is_relative_to(base) and target != base:
+                return _display_path(target.relative_to(base).as_posix())[0]
+        listed = _display_path(str(absolute))[0]
+        if self.images_by_path([listed]):  # a manifest may list absolute paths
+            return listed
+        raise CatalogueError(f"{value} is outside the catalogue root {self.root}.")
 
     def absolute_path(self, path: str, raw_path: bytes | None = None) -> str | bytes:
         """The file on disk for a stored path; bytes when the name is not valid UTF-8."""
@@ -686,12 +706,12 @@ def index_catalogue(
     or label) updated, vanished ones marked missing; ids never change. Runs as
     one transaction, so a cancel (``state.cancel()``) or a crash leaves the
     catalogue as it was. ``nouns`` is the set of WordNet 3.0 noun wnids
-    (:func:`explorer.core.taxonomy.load_noun_wnids`, or a taxonomy's graph);
+    (:func:`explorer.core.wordnet.taxonomy.load_noun_wnids`, or a taxonomy's graph);
     labels outside it are kept and reported.
 
     A label given as an offset (``2084071``) or a synset name (``dog.n.01``)
     is stored as its wnid. ``synset_names`` returns the names' wnids (e.g.
-    :func:`explorer.core.taxonomy.load_synset_names`) and is called only when
+    :func:`explorer.core.wordnet.taxonomy.load_synset_names`) and is called only when
     a label looks like a name; by default the names of ``nouns`` when it is a
     taxonomy graph.
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.core.errors import TaxonomyError
-from explorer.core.taxonomy_cache import LEMMA_SEPARATOR, normalise
+from explorer.core.wordnet.cache import LEMMA_SEPARATOR, normalise
 
 TIERS = ("id", "exact", "prefix", "substring", "gloss")
 # The longest lemma is 70 characters: 200 leaves room for a few gloss words. An unbounded

@@ -17,7 +17,7 @@ Images are left out when they lie outside the catalogue root
 ``allow_outside_root=True``, except in hard links, which are never made to
 a file outside the root), when flagged (``flagged="exclude"``, the default;
 ``"include"`` keeps them, ``"only"`` keeps only them) or when their audit
-found them unusable (:data:`explorer.core.audit.FAILURE_CODES`; keep them
+found them unusable (:data:`explorer.core.images.audit.FAILURE_CODES`; keep them
 with ``audit_failures=True``).
 """
 
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import ExportError
-from explorer.core.safe_open import open_regular_file
+from explorer.core.images import open_regular_file
 from explorer.core.text import plural
 
 SUBTREE_FORMATS = ("txt", "csv", "json", "tree-json")
@@ -262,7 +262,7 @@ def select_images(
     """Assign each image under the chosen nodes to one of them, leave out images outside
     the root, flagged and unusable images, and cap each class at ``balance`` (a seeded,
     reproducible sample)."""
-    from explorer.core.audit_codes import FAILURE_CODES
+    from explorer.core.images import FAILURE_CODES
 
     _check_unique(chosen)
     if flagged not in FLAGGED_CHOICES:
@@ -577,7 +577,7 @@ def run_export(request: ExportRequest, taxonomy, catalogue_path=None) -> ExportR
     from contextlib import ExitStack
 
     from explorer.core.catalogue import Catalogue
-    from explorer.core.flags import FlagStore
+    from explorer.core.curation import FlagStore
 
     if request.kind not in EXPORT_KINDS:
         raise ExportError(f"Unknown export {request.kind!r}; one of {', '.join(EXPORT_KINDS)}.")
@@ -602,7 +602,7 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
     if kind == "subtree":
         counts = None
         if catalogue is not None:
-            from explorer.core.counts import compute_counts
+            from explorer.core.analysis import compute_counts
 
             counts = compute_counts(taxonomy, catalogue.direct_counts(taxonomy.graph))
         fmt = request.fmt or "txt"

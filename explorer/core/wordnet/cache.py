@@ -32,7 +32,7 @@ from pathlib import Path
 from explorer.core import paths
 from explorer.core.errors import WordNetError
 from explorer.core.jobs import JobState
-from explorer.core.wordnet_source import FIX_HINT, SynsetRecord
+from explorer.core.wordnet.source import FIX_HINT, SynsetRecord
 
 SCHEMA_VERSION = 4
 EDGE_KINDS = ("hypernym", "instance")
@@ -101,10 +101,10 @@ def open_cached_hierarchy(
     wordnet: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None
 ) -> CachedHierarchy | None:
     """The hierarchy of the current cache, in milliseconds; None when there is no current
-    cache (or no WordNet): then :func:`~explorer.core.taxonomy.load_taxonomy` builds it,
+    cache (or no WordNet): then :func:`~explorer.core.wordnet.taxonomy.load_taxonomy` builds it,
     or says what is wrong."""
-    from explorer.core import wordnet_source
     from explorer.core.errors import WordNetError
+    from explorer.core.wordnet import source as wordnet_source
 
     shipped = paths.shipped_taxonomy() if wordnet is None else None
     try:
@@ -302,7 +302,7 @@ class CachedHierarchy:
     """A tree's questions answered by SQL on a current cache, without loading the graph.
 
     The window paints its tree from this while the graph (about 0.8 s) loads
-    behind it; it answers like :class:`~explorer.core.taxonomy.Taxonomy`'s
+    behind it; it answers like :class:`~explorer.core.wordnet.taxonomy.Taxonomy`'s
     ``children``, ``parents``, ``child_count``, ``parent_count`` and ``node``
     (only ``name``, ``lemmas`` and ``gloss``). Use it from one thread.
     """

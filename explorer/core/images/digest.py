@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from explorer.core.safe_open import open_regular_file
+from explorer.core.images.safe_open import open_regular_file
 
 _CHUNK = 1 << 20
 
@@ -17,7 +17,7 @@ def new_digest():
 
 def file_digest(path: str | bytes | os.PathLike) -> str | None:
     """Hex content hash of a file; None when it cannot be read or is not a regular file (a
-    FIFO, a link to /dev/zero...: returns at once, see :mod:`explorer.core.safe_open`)."""
+    FIFO, a link to /dev/zero...: returns at once, see :mod:`explorer.core.images.safe_open`)."""
     digest = new_digest()
     try:
         with open_regular_file(path) as file:

@@ -1,0 +1,35 @@
+"""Counts over the DAG and coverage gaps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from explorer.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from explorer.core.analysis.counts import CountPropagator, Counts, compute_counts
+    from explorer.core.analysis.gaps import coverage, format_coverage, read_targets
+
+__all__ = [
+    "CountPropagator",
+    "Counts",
+    "compute_counts",
+    "coverage",
+    "format_coverage",
+    "read_targets",
+]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".counts": (
+            "CountPropagator",
+            "Counts",
+            "compute_counts",
+        ),
+        ".gaps": (
+            "coverage",
+            "format_coverage",
+            "read_targets",
+        ),
+    },
+)

@@ -1,0 +1,68 @@
+"""Image catalogues: indexing folders and manifests, the catalogue store, image listings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from explorer.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from explorer.core.catalogue.image_list import CURATION_FILTERS, FILTERS, SORTS, arrange
+    from explorer.core.catalogue.sources import detect_layout
+    from explorer.core.catalogue.store import (
+        LABEL_NONE,
+        LABEL_NOT_NOUN,
+        LABEL_OK,
+        LABEL_UNKNOWN,
+        MIGRATIONS,
+        Catalogue,
+        ImageRow,
+        classify_label,
+        default_catalogue_path,
+        index_catalogue,
+        resolve_catalogue,
+    )
+
+__all__ = [
+    "CURATION_FILTERS",
+    "FILTERS",
+    "LABEL_NONE",
+    "LABEL_NOT_NOUN",
+    "LABEL_OK",
+    "LABEL_UNKNOWN",
+    "MIGRATIONS",
+    "SORTS",
+    "Catalogue",
+    "ImageRow",
+    "arrange",
+    "classify_label",
+    "default_catalogue_path",
+    "detect_layout",
+    "index_catalogue",
+    "resolve_catalogue",
+]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".image_list": (
+            "CURATION_FILTERS",
+            "FILTERS",
+            "SORTS",
+            "arrange",
+        ),
+        ".sources": ("detect_layout",),
+        ".store": (
+            "Catalogue",
+            "ImageRow",
+            "LABEL_NONE",
+            "LABEL_NOT_NOUN",
+            "LABEL_OK",
+            "LABEL_UNKNOWN",
+            "MIGRATIONS",
+            "classify_label",
+            "default_catalogue_path",
+            "index_catalogue",
+            "resolve_catalogue",
+        ),
+    },
+)

@@ -1,0 +1,109 @@
+"""Curation: the flag store (journal, snapshots, recovery), commands with undo, exchange."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from explorer.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from explorer.core.curation.commands import (
+        CurationTally,
+        ImageRef,
+        QueueItem,
+        UndoStack,
+        clear_images,
+        export_rows,
+        flag_images,
+        hash_files,
+        ilsvrc2012_classes,
+        import_flags,
+        import_label_errors,
+        mark_reviewed,
+        read_export,
+        relink_after_scan,
+        write_export,
+    )
+    from explorer.core.curation.store import (
+        EMPTY,
+        LONGEST,
+        REASONS,
+        Flag,
+        FlagStore,
+        ImageState,
+        Review,
+        catalogue_path_for,
+        default_curator,
+        flags_path_for,
+        journal_path,
+        rejected_path,
+        snapshots_dir,
+    )
+
+__all__ = [
+    "EMPTY",
+    "LONGEST",
+    "REASONS",
+    "CurationTally",
+    "Flag",
+    "FlagStore",
+    "ImageRef",
+    "ImageState",
+    "QueueItem",
+    "Review",
+    "UndoStack",
+    "catalogue_path_for",
+    "clear_images",
+    "default_curator",
+    "export_rows",
+    "flag_images",
+    "flags_path_for",
+    "hash_files",
+    "ilsvrc2012_classes",
+    "import_flags",
+    "import_label_errors",
+    "journal_path",
+    "mark_reviewed",
+    "read_export",
+    "rejected_path",
+    "relink_after_scan",
+    "snapshots_dir",
+    "write_export",
+]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".commands": (
+            "CurationTally",
+            "ImageRef",
+            "QueueItem",
+            "UndoStack",
+            "clear_images",
+            "export_rows",
+            "flag_images",
+            "hash_files",
+            "ilsvrc2012_classes",
+            "import_flags",
+            "import_label_errors",
+            "mark_reviewed",
+            "read_export",
+            "relink_after_scan",
+            "write_export",
+        ),
+        ".store": (
+            "EMPTY",
+            "Flag",
+            "FlagStore",
+            "ImageState",
+            "LONGEST",
+            "REASONS",
+            "Review",
+            "catalogue_path_for",
+            "default_curator",
+            "flags_path_for",
+            "journal_path",
+            "rejected_path",
+            "snapshots_dir",
+        ),
+    },
+)

@@ -1,0 +1,88 @@
+"""Image files: the guarded opener, bounded decoding, checks, hashes, thumbnails, the audit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from explorer.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from explorer.core.images.audit import WORKERS, audit_catalogue, audit_report
+    from explorer.core.images.check import ImageCheck, check_image
+    from explorer.core.images.checkers import TIME_LIMIT, Checkers
+    from explorer.core.images.codes import AUDIT_CODES, FAILURE_CODES, PROBLEM_CODES
+    from explorer.core.images.decoding import MAX_SCANS, viewable_bytes
+    from explorer.core.images.digest import file_digest
+    from explorer.core.images.metadata import image_metadata
+    from explorer.core.images.safe_open import NotRegularFileError, open_regular_file
+    from explorer.core.images.thumbnails import (
+        SIZES,
+        Thumbnail,
+        ThumbnailCache,
+        default_thumbnail_cache,
+        make_thumbnail,
+    )
+
+__all__ = [
+    "AUDIT_CODES",
+    "FAILURE_CODES",
+    "MAX_SCANS",
+    "PROBLEM_CODES",
+    "SIZES",
+    "TIME_LIMIT",
+    "WORKERS",
+    "Checkers",
+    "ImageCheck",
+    "NotRegularFileError",
+    "Thumbnail",
+    "ThumbnailCache",
+    "audit_catalogue",
+    "audit_report",
+    "check_image",
+    "default_thumbnail_cache",
+    "file_digest",
+    "image_metadata",
+    "make_thumbnail",
+    "open_regular_file",
+    "viewable_bytes",
+]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".audit": (
+            "WORKERS",
+            "audit_catalogue",
+            "audit_report",
+        ),
+        ".check": (
+            "ImageCheck",
+            "check_image",
+        ),
+        ".checkers": (
+            "Checkers",
+            "TIME_LIMIT",
+        ),
+        ".codes": (
+            "AUDIT_CODES",
+            "FAILURE_CODES",
+            "PROBLEM_CODES",
+        ),
+        ".decoding": (
+            "MAX_SCANS",
+            "viewable_bytes",
+        ),
+        ".digest": ("file_digest",),
+        ".metadata": ("image_metadata",),
+        ".safe_open": (
+            "NotRegularFileError",
+            "open_regular_file",
+        ),
+        ".thumbnails": (
+            "SIZES",
+            "Thumbnail",
+            "ThumbnailCache",
+            "default_thumbnail_cache",
+            "make_thumbnail",
+        ),
+    },
+)

@@ -1,0 +1,84 @@
+"""WordNet 3.0's noun hierarchy: finding WordNet, the taxonomy cache, the graph, search."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from explorer.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from explorer.core.wordnet.cache import (
+        EDGE_KINDS,
+        CachedHierarchy,
+        CacheInvalid,
+        cache_path_for,
+        normalise,
+        open_cached_hierarchy,
+        read_cache,
+    )
+    from explorer.core.wordnet.search import MAX_QUERY_CHARS, TIERS
+    from explorer.core.wordnet.source import (
+        WordNetLocation,
+        install_wordnet,
+        locate_wordnet,
+        open_reader,
+    )
+    from explorer.core.wordnet.taxonomy import (
+        Taxonomy,
+        load_noun_wnids,
+        load_synset_names,
+        load_taxonomy,
+        load_taxonomy_in_background,
+    )
+
+__all__ = [
+    "EDGE_KINDS",
+    "MAX_QUERY_CHARS",
+    "TIERS",
+    "CacheInvalid",
+    "CachedHierarchy",
+    "Taxonomy",
+    "WordNetLocation",
+    "cache_path_for",
+    "install_wordnet",
+    "load_noun_wnids",
+    "load_synset_names",
+    "load_taxonomy",
+    "load_taxonomy_in_background",
+    "locate_wordnet",
+    "normalise",
+    "open_cached_hierarchy",
+    "open_reader",
+    "read_cache",
+]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".cache": (
+            "CacheInvalid",
+            "CachedHierarchy",
+            "EDGE_KINDS",
+            "cache_path_for",
+            "normalise",
+            "open_cached_hierarchy",
+            "read_cache",
+        ),
+        ".search": (
+            "MAX_QUERY_CHARS",
+            "TIERS",
+        ),
+        ".source": (
+            "WordNetLocation",
+            "install_wordnet",
+            "locate_wordnet",
+            "open_reader",
+        ),
+        ".taxonomy": (
+            "Taxonomy",
+            "load_noun_wnids",
+            "load_synset_names",
+            "load_taxonomy",
+            "load_taxonomy_in_background",
+        ),
+    },
+)
