@@ -93,7 +93,7 @@ def test_warm_load_does_not_import_nltk(taxonomy, session_data_dir):
     """A warm start reads only the cache; nltk (0.3 s to import) stays out of the process."""
     script = (
         "import sys\n"
-        "from explorer.core.wordnet.taxonomy import load_taxonomy\n"
+        "from explorer.core.wordnet import load_taxonomy\n"
         f"tax = load_taxonomy(data_dir={str(session_data_dir)!r})\n"
         "print(len(tax), 'nltk' in sys.modules)\n"
     )

@@ -161,7 +161,7 @@ def test_undo_stack_labels_and_a_new_command_drops_redo(tmp_path):
 
 WRITER = r"""
 import sys
-from explorer.core.curation.store import Flag, FlagStore, ImageState
+from explorer.core.curation import Flag, FlagStore, ImageState
 store = FlagStore.open(sys.argv[1])
 first, count = int(sys.argv[2]), int(sys.argv[3])
 print("open", flush=True)

@@ -41,7 +41,7 @@ from explorer.core.curation import (
     rejected_path,
     snapshots_dir,
 )
-from explorer.core.curation import store as flags
+from explorer.core.curation import storage as flags
 from explorer.core.errors import StoreError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -365,7 +365,7 @@ def test_a_real_full_disk_fails_writes_that_leave_no_trace(small_disk):
 KILLED_WRITER = r"""
 import errno, os, random, sys
 from explorer.core.errors import StoreError
-from explorer.core.curation.store import Flag, FlagStore, ImageState, journal_path
+from explorer.core.curation import Flag, FlagStore, ImageState, journal_path
 path, first, count, disk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 if disk == "injected":  # ENOSPC from a fifth of the journal's writes (after half) and fsyncs
     rng, real_write, real_fsync = random.Random(first), os.write, os.fsync

@@ -8,20 +8,18 @@ from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from explorer.core.catalogue.image_list import CURATION_FILTERS, FILTERS, SORTS, arrange
-    from explorer.core.catalogue.sources import detect_layout
-    from explorer.core.catalogue.store import (
+    from explorer.core.catalogue.indexing import index_catalogue
+    from explorer.core.catalogue.labels import (
         LABEL_NONE,
         LABEL_NOT_NOUN,
         LABEL_OK,
         LABEL_UNKNOWN,
-        MIGRATIONS,
-        Catalogue,
-        ImageRow,
         classify_label,
-        default_catalogue_path,
-        index_catalogue,
-        resolve_catalogue,
     )
+    from explorer.core.catalogue.opening import default_catalogue_path, resolve_catalogue
+    from explorer.core.catalogue.schema import MIGRATIONS
+    from explorer.core.catalogue.sources import detect_layout
+    from explorer.core.catalogue.store import Catalogue, ImageRow
 
 __all__ = [
     "CURATION_FILTERS",
@@ -50,19 +48,23 @@ __getattr__, __dir__ = lazy_exports(
             "SORTS",
             "arrange",
         ),
-        ".sources": ("detect_layout",),
-        ".store": (
-            "Catalogue",
-            "ImageRow",
+        ".indexing": ("index_catalogue",),
+        ".labels": (
             "LABEL_NONE",
             "LABEL_NOT_NOUN",
             "LABEL_OK",
             "LABEL_UNKNOWN",
-            "MIGRATIONS",
             "classify_label",
+        ),
+        ".opening": (
             "default_catalogue_path",
-            "index_catalogue",
             "resolve_catalogue",
+        ),
+        ".schema": ("MIGRATIONS",),
+        ".sources": ("detect_layout",),
+        ".store": (
+            "Catalogue",
+            "ImageRow",
         ),
     },
 )

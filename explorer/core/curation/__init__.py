@@ -24,21 +24,15 @@ if TYPE_CHECKING:
         relink_after_scan,
         write_export,
     )
-    from explorer.core.curation.store import (
-        EMPTY,
-        LONGEST,
-        REASONS,
-        Flag,
-        FlagStore,
-        ImageState,
-        Review,
+    from explorer.core.curation.states import EMPTY, LONGEST, REASONS, Flag, ImageState, Review
+    from explorer.core.curation.storage import (
         catalogue_path_for,
-        default_curator,
         flags_path_for,
         journal_path,
         rejected_path,
         snapshots_dir,
     )
+    from explorer.core.curation.store import FlagStore, default_curator
 
 __all__ = [
     "EMPTY",
@@ -90,20 +84,24 @@ __getattr__, __dir__ = lazy_exports(
             "relink_after_scan",
             "write_export",
         ),
-        ".store": (
+        ".states": (
             "EMPTY",
             "Flag",
-            "FlagStore",
             "ImageState",
             "LONGEST",
             "REASONS",
             "Review",
+        ),
+        ".storage": (
             "catalogue_path_for",
-            "default_curator",
             "flags_path_for",
             "journal_path",
             "rejected_path",
             "snapshots_dir",
+        ),
+        ".store": (
+            "FlagStore",
+            "default_curator",
         ),
     },
 )

@@ -36,18 +36,9 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from explorer.core.csv_cells import csv_text, read_cell
-from explorer.core.curation.store import (
-    EMPTY,
-    REASONS,
-    Flag,
-    FlagStore,
-    ImageState,
-    RelinkReport,
-    Review,
-    check_state,
-    default_curator,
-    flags_path_for,
-)
+from explorer.core.curation.states import EMPTY, REASONS, Flag, ImageState, Review, check_state
+from explorer.core.curation.storage import flags_path_for
+from explorer.core.curation.store import FlagStore, RelinkReport, default_curator
 from explorer.core.errors import StoreError
 from explorer.core.exports import write_atomically
 from explorer.core.images import file_digest

@@ -1,0 +1,565 @@
+"""Indexing a dataset folder or manifest into a catalogue: the first index and every rescan."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from operator import itemgetter
+from pathlib import Path
+
+import sqlite_utils
+
+from explorer.core.catalogue.labels import (
+    _OFFSET,
+    _SYNSET_NAME,
+)
+from explorer.core.catalogue.opening import (
+    _SQLITE,
+    _file_kind,
+    _looks,
+    default_catalogue_path,
+)
+from explorer.core.catalogue.schema import (
+    _IMAGE_INDEXES,
+    _WNID_INDEX,
+    MIGRATIONS,
+)
+from explorer.core.catalogue.sources import (
+    LAYOUTS,
+    SourceReport,
+    detect_layout,
+    read_manifest,
+    scan_flat,
+    scan_folders,
+    scan_ilsvrc_val,
+)
+from explorer.core.catalogue.store import Catalogue
+from explorer.core.errors import CatalogueDamagedError, CatalogueError
+from explorer.core.jobs import JobState
+
+
+@dataclass
+class IndexSummary:
+    """What an index or rescan did, and what the catalogue holds afterwards."""
+
+    catalogue: str
+    source: str
+    layout: str
+    images: int = 0
+    synsets: int = 0
+    labelled: int = 0
+    unknown: int = 0
+    unknown_wnid: int = 0
+    not_noun: int = 0
+    no_label: int = 0
+    missing: int = 0
+    outside_root: int = 0  # images outside the root: left out of audits and exports
+    outside_root_examples: list[str] = field(default_factory=list)  # the first few
+    root: str | None = None  # the folder the images' paths are relative to and kept within
+    seen: int = 0
+    added: int = 0
+    changed: int = 0
+    restored: int = 0
+    newly_missing: int = 0
+    other_files: int = 0
+    stat_failed: int = 0
+    unreadable_dirs: int = 0
+    unreadable_examples: list[str] = field(default_factory=list)  # a few, relative to the root
+    bad_rows: int = 0
+    seconds: float = 0.0
+    odd_labels: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what looks wrong with the input
+    labels: str | None = None  # the ilsvrc-val label file
+    labels_reused: bool = False  # not given: the one the last scan used
+    relabelled: int = 0  # distinct labels given as an offset or synset name, stored as wnids
+    relabelled_examples: dict[str, str] = field(default_factory=dict)  # a few of them
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _entries(source: Path, layout: str, labels: Path | None, root: str, report: SourceReport):
+    if layout == "folders":
+        return scan_folders(source, report)
+    if layout == "flat":
+        return scan_flat(source, report)
+    if layout == "ilsvrc-val":
+        return scan_ilsvrc_val(source, labels, report)
+    return read_manifest(source, report, root)
+
+
+def _batches_in_background(batches: Iterator[list[tuple]], state: JobState):
+    """Produce the source's batches in a thread while the caller writes them to SQLite.
+
+    Stat calls and SQLite's own work release the GIL, so on two cores the
+    scan costs about the larger of the two instead of their sum.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=4)
+    done = object()
+    stop = threading.Event()  # set when the consumer leaves early (error, cancel)
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                handoff.put(batch)
+                if stop.is_set() or state.cancelled:
+                    return
+            handoff.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            handoff.put(exc)
+
+    worker = threading.Thread(target=produce, name="catalogue-scan", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                handoff.get(timeout=0.05)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def index_catalogue(
+    source: str | os.PathLike,
+    *,
+    nouns,
+    catalogue: str | os.PathLike | None = None,
+    layout: str = "auto",
+    labels: str | os.PathLike | None = None,
+    relayout: bool = False,
+    root: str | os.PathLike | None = None,
+    synset_names: Callable[[], Mapping[str, str]] | None = None,
+    data_dir: str | os.PathLike | None = None,
+    state: JobState | None = None,
+) -> IndexSummary:
+    """Index ``source`` (a dataset folder or a manifest) into a catalogue; rescan if it exists.
+
+    A rescan is incremental: new files are added, changed ones (size, mtime
+    or label) updated, vanished ones marked missing; ids never change. Runs as
+    one transaction, so a cancel (``state.cancel()``) or a crash leaves the
+    catalogue as it was. ``nouns`` is the set of WordNet 3.0 noun wnids
+    (:func:`explorer.core.wordnet.taxonomy.load_noun_wnids`, or a taxonomy's graph);
+    labels outside it are kept and reported.
+
+    A label given as an offset (``2084071``) or a synset name (``dog.n.01``)
+    is stored as its wnid. ``synset_names`` returns the names' wnids (e.g.
+    :func:`explorer.core.wordnet.taxonomy.load_synset_names`) and is called only when
+    a label looks like a name; by default the names of ``nouns`` when it is a
+    taxonomy graph.
+
+    The root is the folder image paths are relative to and must stay within:
+    a folder is its own; a manifest's is ``root`` if given, else its own
+    folder. An image outside it (a manifest's ``../`` or absolute path
+    elsewhere, a folder's link that points out) is kept, marked and counted;
+    audits and exports leave it out unless asked.
+
+    A rescan keeps the catalogue's layout, ilsvrc-val label file and manifest
+    root unless told otherwise; another layout is refused unless ``relayout``
+    (it relabels every image). Every check is made before anything is written.
+    Returns an :class:`IndexSummary`.
+    """
+    state = state or JobState()
+    started = time.monotonic()
+    source = Path(source).expanduser().resolve()
+    if not source.exists():
+        raise CatalogueError(f"{source} does not exist.")
+    target = Path(catalogue) if catalogue else default_catalogue_path(source, data_dir)
+    stored, damaged = _stored_meta(target, source)
+    layout = _choose_layout(source, layout, stored, relayout, target)
+    if layout == "manifest" and not source.is_file():
+        raise CatalogueError(f"The manifest layout needs a CSV/TSV file; {source} is a folder.")
+    if layout != "manifest" and not source.is_dir():
+        raise CatalogueError(f"The {layout} layout needs a folder; {source} is a file.")
+    labels_path, labels_reused = _choose_labels(source, layout, labels, stored, target)
+    root = _choose_root(source, layout, root, stored)
+    meta = {"source": str(source), "root": root, "layout": layout}
+    if labels_path:
+        meta["labels"] = str(labels_path)
+
+    report = SourceReport()
+    # a manifest's first rows and a label file are read here: their errors come first
+    batches = _entries(source, layout, labels_path, root, report)
+    state.progress(0, None, f"Indexing {source}")
+    if layout != "manifest":
+        # a folder walk waits on its walker processes: a thread overlaps that with the writes;
+        # parsing a manifest is pure Python, and a second thread only adds GIL hand-offs
+        # (3M rows: 12.9 s threaded, 10.2 s in one thread)
+        batches = _batches_in_background(batches, state)
+    if synset_names is None and hasattr(nouns, "nodes"):  # a taxonomy graph knows its names
+        synset_names = partial(_graph_names, nouns)
+    as_wnids = partial(_labels_as_wnids, nouns=nouns, synset_names=synset_names)
+
+    if stored is None:
+        if damaged:
+            report.warnings.append(_move_aside(target, damaged))
+        figures = _first_index(target, batches, meta, state, as_wnids)
+    else:
+        with Catalogue.open(target, write=True) as existing:
+            figures = _rescan(existing.db, batches, meta, state, as_wnids)
+
+    with Catalogue.open(target) as done:
+        summary = IndexSummary(
+            **done.summary(nouns), **figures, odd_labels=done.odd_labels(nouns),
+            outside_root_examples=done.outside_root_paths(),
+        )  # fmt: skip
+    summary.labels = meta.get("labels")
+    summary.labels_reused = labels_reused
+    summary.other_files = report.other_files
+    summary.stat_failed = report.stat_failed
+    summary.unreadable_dirs = report.unreadable_dirs
+    summary.unreadable_examples = sorted(report.unreadable_examples)
+    summary.bad_rows = report.bad_rows
+    summary.warnings = report.warnings
+    summary.seconds = round(time.monotonic() - started, 3)
+    state.progress(summary.seen, summary.seen, f"Indexed {source}")
+    return summary
+
+
+def _stored_meta(target: Path, source: Path) -> tuple[dict | None, str]:
+    """The meta of the catalogue at ``target`` (None when there is none yet, or when it is
+    ours but damaged: then why, and the index rebuilds it)."""
+    if not target.exists():
+        return None, ""
+    kind = _file_kind(target)
+    if kind != _SQLITE:  # Catalogue.open's advice (index it) would be wrong here
+        raise CatalogueError(
+            f"{target} is not a catalogue ({_looks(kind)}); `wnexplorer index` writes only to a "
+            "new file or to a catalogue of its own: choose another --catalogue file."
+        )
+    try:
+        with Catalogue.open(target, write=True) as existing:
+            meta = existing.meta
+    except CatalogueDamagedError as exc:
+        if exc.source not in (None, str(source)):
+            raise
+        return None, str(exc)
+    if meta.get("source") not in (None, str(source)):
+        raise CatalogueError(
+            f"The catalogue {target} lists {meta['source']}, not {source}; "
+            "choose another --catalogue file."
+        )
+    return meta, ""
+
+
+def _move_aside(target: Path, why: str) -> str:
+    """Rename a damaged catalogue (and its -wal, -shm) out of the way; what was done, in words."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for suffix in ("-wal", "-shm", ""):  # the database last: never a new file beside an old -wal
+        part = Path(f"{target}{suffix}")
+        if part.exists():
+            os.replace(part, f"{target}.damaged-{stamp}{suffix}")
+    return (
+        f"{why.split(' It holds no curation')[0]} It was moved aside as "
+        f"{target.name}.damaged-{stamp} and rebuilt from the dataset (audit results are redone "
+        "by the next audit)."
+    )
+
+
+def _choose_layout(source: Path, layout: str, stored, relayout: bool, target: Path) -> str:
+    """The layout asked for; on a rescan the catalogue's own unless ``relayout``."""
+    if layout != "auto" and layout not in LAYOUTS:
+        raise CatalogueError(f"Unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}.")
+    before = stored.get("layout") if stored and not relayout else None
+    if layout == "auto":
+        return before or detect_layout(source)
+    if before and layout != before:
+        raise CatalogueError(
+            f"The catalogue {target} lists {source} in the {before} layout; rescanning it as "
+            f"{layout} would relabel its images. Leave out --layout to rescan it as {before}, "
+            "or add --relayout to relabel them."
+        )
+    return layout
+
+
+def _choose_root(source: Path, layout: str, root, stored) -> str:
+    """The root of the images: a folder's is itself; a manifest's is ``root``, else the
+    one the last scan used, else the manifest's folder."""
+    if layout != "manifest":
+        if root is not None:
+            raise CatalogueError(f"--root is for a manifest; the folder {source} is its own root.")
+        return str(source)
+    if root is None:
+        return stored["root"] if stored else str(source.parent)
+    # as given, not resolved: a manifest's absolute paths are compared with it as written
+    root = os.path.abspath(os.path.expanduser(root))
+    if not os.path.isdir(root):
+        raise CatalogueError(f"--root {root} is not a folder; give the folder the manifest's "
+                             "paths are relative to.")  # fmt: skip
+    return root
+
+
+def _choose_labels(source: Path, layout: str, labels, stored, target: Path):
+    """(the ilsvrc-val label file, whether it is the one the last scan used)."""
+    if labels:
+        if layout != "ilsvrc-val":
+            raise CatalogueError(
+                f"--labels is for the ilsvrc-val layout; {source} is indexed as {layout}."
+            )
+        return Path(labels).expanduser().resolve(), False
+    if layout == "ilsvrc-val" and stored and stored.get("labels"):
+        remembered = Path(stored["labels"])
+        if not remembered.is_file():
+            raise CatalogueError(
+                f"The catalogue {target} was indexed with the label file {remembered}, which "
+                "is gone; give the label file with --labels FILE."
+            )
+        return remembered, True
+    return None, False
+
+
+def _graph_names(graph) -> dict[str, str]:
+    return {name: wnid for wnid, name in graph.nodes(data="name")}
+
+
+def _labels_as_wnids(labels: Iterable[str | None], nouns, synset_names) -> dict[str, str]:
+    """The labels that name a noun by offset or synset name, with its wnid.
+
+    Asked once per distinct label, never per image: a label that already is a
+    wnid in ``nouns`` costs a set lookup.
+    """
+    found: dict[str, str] = {}
+    names = None
+    for label in labels:
+        if label is None or label in nouns:
+            continue
+        if _OFFSET.match(label):
+            wnid = "n%08d" % int(label)
+        elif _SYNSET_NAME.match(label.lower()) and synset_names is not None:
+            names = synset_names() if names is None else names
+            wnid = names.get(label) or names.get(label.lower())
+        else:
+            continue
+        if wnid in nouns:
+            found[label] = wnid
+    return found
+
+
+def _relabel(conn: sqlite3.Connection, table: str, found: dict[str, str]) -> None:
+    """Store the labels ``found`` in ``table`` as their wnids."""
+    # one statement, whatever the number of labels: the scan table has no index to find them
+    conn.execute("CREATE TEMP TABLE relabel (label TEXT PRIMARY KEY, wnid TEXT NOT NULL)")
+    try:
+        conn.executemany("INSERT INTO temp.relabel VALUES (?, ?)", found.items())
+        conn.execute(
+            f"UPDATE {table} SET wnid = (SELECT wnid FROM temp.relabel WHERE label = "
+            f"{table}.wnid) WHERE wnid IN (SELECT label FROM temp.relabel)"
+        )
+    finally:
+        conn.execute("DROP TABLE temp.relabel")
+
+
+def _relabelled(found: dict[str, str]) -> dict:
+    return {"relabelled": len(found), "relabelled_examples": dict(sorted(found.items())[:5])}
+
+
+# A source's rows: from disk (path, raw_path, label, size, mtime_ns), and outside_root too
+# from a folder with an odd name or a link; from a manifest (path, label), or (path, label,
+# raw_path, outside_root) in a batch with an odd name (see catalogue_sources._stored)
+_ROW_COLUMNS = {
+    5: ("path", "raw_path", "wnid", "size", "mtime_ns"),
+    6: ("path", "raw_path", "wnid", "size", "mtime_ns", "outside_root"),
+    2: ("path", "wnid"),
+    4: ("path", "wnid", "raw_path", "outside_root"),
+}
+
+
+def _insert(conn: sqlite3.Connection, table: str, batch: list[tuple]) -> None:
+    if batch:
+        columns = _ROW_COLUMNS[len(batch[0])]
+        marks = ",".join("?" * len(columns))
+        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", batch)
+
+
+def _first_index(target: Path, batches, meta: dict, state: JobState, as_wnids) -> dict:
+    """Write a new catalogue into a temporary file and rename it into place.
+
+    Without a journal, and with the indexes built after the rows: bulk
+    loading this way is several times faster than row-by-row upkeep, and
+    the rename means a cancelled or crashed index leaves no half-written file.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db = sqlite_utils.Database(conn)
+            MIGRATIONS.apply(db)
+            conn.executescript(
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA threads = 2; "
+                # images_missing stays: new rows are present, so it costs them nothing;
+                # images_outside is built afterwards all the same (3M rows: 0.6 s less)
+                "DROP INDEX images_path; DROP INDEX images_wnid; DROP INDEX images_outside; "
+                "BEGIN;"
+            )
+            scan = _start_scan(conn, meta)
+            seen = _write_batches(conn, "images", batches, state, f"Indexing {meta['source']}")
+            try:
+                for statement in _IMAGE_INDEXES:
+                    conn.execute(statement)
+            except sqlite3.IntegrityError as exc:  # the unique path index: a path twice
+                raise _repeated_paths_error(_repeated_paths(conn, "images")) from exc
+            # the labels to relabel come from the counts, which cost nothing more: the
+            # common case, every label a wnid, adds no pass over the images
+            _count_labels(conn)
+            counts = dict(conn.execute("SELECT wnid, images FROM label_counts"))
+            found = as_wnids(counts)
+            if found:
+                # relabelling many rows, rebuilding the label index beats updating it
+                # (3M rows given as offsets: 23 s updated, 13 s rebuilt; 8 s given as wnids)
+                rebuild = sum(counts[label] for label in found) > seen // 10
+                if rebuild:
+                    conn.execute("DROP INDEX images_wnid")
+                _relabel(conn, "images", found)
+                if rebuild:
+                    conn.execute(_WNID_INDEX)
+                _count_labels(conn)
+            figures = {"seen": seen, "added": seen, "changed": 0, "restored": 0, "newly_missing": 0}
+            figures.update(_relabelled(found))
+            _finish_scan(conn, scan, meta, figures)
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return figures
+
+
+def _rescan(db: sqlite_utils.Database, batches, meta: dict, state: JobState, as_wnids) -> dict:
+    """Compare a fresh scan with the catalogue, in SQL, inside one transaction."""
+    conn = db.conn
+    conn.execute(
+        "CREATE TEMP TABLE scan (path TEXT, raw_path BLOB, wnid TEXT, size INTEGER, "
+        "mtime_ns INTEGER, outside_root INTEGER NOT NULL DEFAULT 0)"
+    )
+    try:
+        with db.atomic():
+            scan = _start_scan(conn, meta)
+            message = f"Rescanning {meta['source']}"
+            labels: set[str | None] = set()
+            seen = _write_batches(conn, "temp.scan", batches, state, message, labels)
+            # relabelled before the comparison, or every such image would count as changed
+            found = as_wnids(labels)
+            if found:
+                _relabel(conn, "temp.scan", found)
+            conn.execute("CREATE INDEX temp.scan_path ON scan (path)")
+            repeated = _repeated_paths(conn, "temp.scan")
+            if repeated:
+                raise _repeated_paths_error(repeated)
+            differs = (
+                "(i.size IS NOT s.size OR i.mtime_ns IS NOT s.mtime_ns OR i.wnid IS NOT s.wnid "
+                "OR i.raw_path IS NOT s.raw_path OR i.outside_root IS NOT s.outside_root)"
+            )
+            changed, restored = conn.execute(
+                f"SELECT coalesce(sum(i.present = 1 AND {differs}), 0), "
+                "coalesce(sum(i.present = 0), 0) FROM images i JOIN scan s ON s.path = i.path"
+            ).fetchone()
+            conn.execute(
+                "UPDATE images AS i SET size = s.size, mtime_ns = s.mtime_ns, wnid = s.wnid, "
+                "raw_path = s.raw_path, outside_root = s.outside_root, present = 1 "
+                f"FROM scan s WHERE s.path = i.path AND (i.present = 0 OR {differs})"
+            )
+            newly_missing = conn.execute(
+                "UPDATE images SET present = 0 WHERE present = 1 AND NOT EXISTS "
+                "(SELECT 1 FROM scan s WHERE s.path = images.path)"
+            ).rowcount
+            added = conn.execute(
+                "INSERT INTO images (path, raw_path, wnid, size, mtime_ns, outside_root) "
+                "SELECT path, raw_path, wnid, size, mtime_ns, outside_root "
+                "FROM scan s WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.path = s.path)"
+            ).rowcount
+            figures = {
+                "seen": seen,
+                "added": added,
+                "changed": changed,
+                "restored": restored,
+                "newly_missing": newly_missing,
+                **_relabelled(found),
+            }
+            _count_labels(conn)
+            _finish_scan(conn, scan, meta, figures)
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.scan")
+    return figures
+
+
+def _write_batches(conn, table: str, batches, state: JobState, message: str, labels=None) -> int:
+    """Write every batch into ``table``, reporting progress; stop at a cancel. Returns rows.
+
+    ``labels``, a set, collects the distinct labels: in C, a fifth of the time SQLite takes
+    to find them in the table afterwards (3M rows: 0.17 s against 0.8 s).
+    """
+    seen = 0
+    for batch in batches:
+        if labels is not None and batch:
+            labels.update(map(itemgetter(_ROW_COLUMNS[len(batch[0])].index("wnid")), batch))
+        _insert(conn, table, batch)
+        seen += len(batch)
+        state.progress(seen, None, message)
+        state.check()
+    return seen
+
+
+def _repeated_paths(conn: sqlite3.Connection, table: str) -> list[str]:
+    rows = conn.execute(f"SELECT path FROM {table} GROUP BY path HAVING count(*) > 1 LIMIT 3")
+    return [path for (path,) in rows]
+
+
+def _repeated_paths_error(paths: list[str]) -> CatalogueError:
+    return CatalogueError(
+        f"The source lists the same path more than once ({', '.join(paths[:3])}); "
+        "fix the manifest and index again."
+    )
+
+
+def _start_scan(conn: sqlite3.Connection, meta: dict) -> int:
+    return conn.execute(
+        "INSERT INTO scans (started, layout) VALUES (?, ?)", (_now(), meta["layout"])
+    ).lastrowid
+
+
+def _count_labels(conn: sqlite3.Connection) -> None:
+    # All images per label from the wnid index alone, minus the missing ones from their own
+    # small index: a "WHERE present = 1" would read all 14 million rows of a big catalogue.
+    conn.execute("DELETE FROM label_counts")
+    conn.execute(
+        "INSERT INTO label_counts SELECT wnid, count(*) FROM images INDEXED BY images_wnid "
+        "GROUP BY wnid"
+    )
+    for wnid, missing in conn.execute(
+        "SELECT wnid, count(*) FROM images WHERE present = 0 GROUP BY wnid"
+    ).fetchall():
+        conn.execute("UPDATE label_counts SET images = images - ? WHERE wnid IS ?", (missing, wnid))
+    conn.execute("DELETE FROM label_counts WHERE images = 0")
+
+
+def _finish_scan(conn: sqlite3.Connection, scan: int, meta: dict, figures: dict) -> None:
+    conn.execute("DELETE FROM meta WHERE key = 'labels'")  # gone after a --relayout
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+    conn.execute(
+        "UPDATE scans SET finished = ?, seen = ?, added = ?, changed = ?, restored = ?, "
+        "missing = ? WHERE id = ?",
+        (_now(), figures["seen"], figures["added"], figures["changed"], figures["restored"],
+         figures["newly_missing"], scan),
+    )  # fmt: skip

@@ -1,0 +1,82 @@
+"""The catalogue's tables and their history: sqlite-utils migrations, one per schema version
+(tests/data holds a catalogue of each past version)."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from explorer.core.catalogue.sources import (
+    is_outside,
+)
+
+MIGRATIONS = Migrations("wnexplorer.catalogue")
+
+_WNID_INDEX = "CREATE INDEX IF NOT EXISTS images_wnid ON images (wnid)"
+_IMAGE_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS images_path ON images (path)",
+    _WNID_INDEX,
+    "CREATE INDEX IF NOT EXISTS images_missing ON images (present) WHERE present = 0",
+    "CREATE INDEX IF NOT EXISTS images_outside ON images (outside_root) WHERE outside_root = 1",
+)
+
+
+@MIGRATIONS(name="0001_initial")
+def _m0001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE images (
+            id INTEGER PRIMARY KEY,  -- stable: rows are never deleted, so ids are never reused
+            path TEXT NOT NULL,        -- relative to the root, '/' separators
+            raw_path BLOB,             -- exact bytes when the name is not valid UTF-8
+            wnid TEXT,                 -- the label as the source gives it (checked on read)
+            size INTEGER,              -- bytes; NULL for manifest rows
+            mtime_ns INTEGER,
+            format TEXT, width INTEGER, height INTEGER, mode TEXT,  -- known after an audit
+            present INTEGER NOT NULL DEFAULT 1  -- 0 once a rescan no longer finds it
+        );
+        CREATE TABLE scans (
+            id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT, layout TEXT NOT NULL,
+            seen INTEGER, added INTEGER, changed INTEGER, restored INTEGER, missing INTEGER
+        );
+        -- present images per distinct label (NULL: no label), refreshed by every scan
+        CREATE TABLE label_counts (wnid TEXT UNIQUE, images INTEGER NOT NULL);
+        CREATE TABLE audit (
+            image_id INTEGER PRIMARY KEY REFERENCES images (id),
+            size INTEGER, mtime_ns INTEGER,  -- the file version the result is for
+            hash TEXT, problems TEXT NOT NULL, detail TEXT, checked TEXT NOT NULL
+        );
+        CREATE INDEX audit_hash ON audit (hash);
+        """
+    )
+    db.execute("CREATE UNIQUE INDEX images_path ON images (path)")
+    db.execute("CREATE INDEX images_wnid ON images (wnid)")
+
+
+@MIGRATIONS(name="0002_missing_index")
+def _m0002_missing_index(db: sqlite_utils.Database) -> None:
+    # holds only the missing rows: counting them costs nothing on a 14-million-row catalogue
+    db.execute("CREATE INDEX images_missing ON images (present) WHERE present = 0")
+
+
+@MIGRATIONS(name="0003_outside_root")
+def _m0003_outside_root(db: sqlite_utils.Database) -> None:
+    # Images outside the root are left out of audits and exports unless asked; the partial
+    # index holds only them, so counting them costs nothing on a 14-million-row catalogue.
+    db.execute("ALTER TABLE images ADD COLUMN outside_root INTEGER NOT NULL DEFAULT 0")
+    # A manifest's paths that lead out are marked now, from the paths alone (a folder's
+    # links out, at its next rescan); in SQL first: "/" or ".." in few paths, if any.
+    root = db.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
+    if root is not None:
+        db.conn.executemany(
+            "UPDATE images SET outside_root = 1 WHERE id = ?",
+            [
+                (image_id,)
+                for image_id, path in db.execute(
+                    "SELECT id, path FROM images WHERE path GLOB '/*' OR path GLOB '*..*'"
+                )
+                if is_outside(root[0], path)
+            ],
+        )
+    db.execute("CREATE INDEX images_outside ON images (outside_root) WHERE outside_root = 1")

@@ -1,0 +1,148 @@
+"""What curation knows of an image (its flags, one per reason, and its OK mark), and the
+one check of what the store may hold, made before anything is journaled."""
+
+from __future__ import annotations
+
+import re
+import reprlib
+from dataclasses import asdict, dataclass
+
+REASONS: dict[str, str] = {
+    "wrong_label": "the image shows something else than its synset",
+    "duplicate": "the same picture as another image",
+    "corrupt": "broken, truncated or unreadable",
+    "low_quality": "too small, blurred, badly cropped or mostly text",
+    "not_a_photo": "a drawing, diagram, screenshot or rendering",
+    "offensive": "should not be in a dataset",
+    "other": "see the note",
+}
+
+
+LONGEST = {"path": 4096, "note": 4096, "curator": 256}  # characters; bounds a journal line
+
+
+@dataclass(frozen=True)
+class Flag:
+    reason: str
+    note: str = ""
+    suggested_wnid: str | None = None
+    curator: str = ""
+    time: float = 0.0
+    content_hash: str | None = None
+    size: int | None = None
+    wnid: str | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    curator: str = ""
+    time: float = 0.0
+    content_hash: str | None = None
+    size: int | None = None
+    wnid: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageState:
+    """Everything curation knows about one image: its flags (one per reason) and OK mark."""
+
+    flags: tuple[Flag, ...] = ()
+    review: Review | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.flags and self.review is None
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(f.reason for f in self.flags)
+
+    def as_json(self) -> dict:
+        return {
+            "flags": [asdict(f) for f in self.flags],
+            "review": None if self.review is None else asdict(self.review),
+        }
+
+    @classmethod
+    def from_json(cls, data) -> ImageState:
+        """The state ``as_json`` made, not yet checked (:func:`check_state`); a ValueError
+        for anything else."""
+        try:
+            flags = tuple(sorted((Flag(**f) for f in data["flags"]), key=lambda f: f.reason))
+            review = data["review"]
+            return cls(flags, None if review is None else Review(**review))
+        except (TypeError, KeyError) as exc:  # not an object, a key missing or unknown
+            raise ValueError(f"not an image state ({exc})") from exc
+
+
+EMPTY = ImageState()
+
+_WNID = re.compile(r"n[0-9]{8}")
+_HASH = re.compile(r"[0-9a-f]{1,128}")
+_LARGEST_INTEGER = 2**63 - 1  # SQLite's
+# 0001-01-01 to 9999-12-31 UTC, in seconds since 1970: the times an export can write
+_EARLIEST, _LATEST = -62_135_596_800, 253_402_300_799
+
+
+def check_state(path, state: ImageState) -> None:
+    """Raise a ValueError saying what the store cannot hold in ``state`` of image ``path``.
+
+    The one check of what is written: :meth:`FlagStore.apply` refuses such a
+    state before anything is journaled, the journal's replay sets a line
+    holding one aside, and an import skips such a row. Text is bounded
+    (``LONGEST``), has no NUL and is UTF-8; numbers fit SQLite; times are
+    finite and between the years 1 and 9999; reasons are known.
+
+    >>> check_state("x.JPEG", ImageState((Flag("corrupt", size=10**30),)))
+    Traceback (most recent call last):
+    ValueError: size 1000000000000000000000000000000 is not a number of bytes
+    """
+    if path is None or path == "":
+        raise ValueError("no path")
+    _check_text("path", path)
+    if not isinstance(state.flags, tuple) or not all(isinstance(f, Flag) for f in state.flags):
+        raise ValueError(f"flags {reprlib.repr(state.flags)} are not flags")
+    for flag in state.flags:
+        if not isinstance(flag.reason, str) or flag.reason not in REASONS:
+            raise ValueError(
+                f"unknown reason {reprlib.repr(flag.reason)} (one of {', '.join(REASONS)})"
+            )
+        _check_text("note", flag.note)
+        _check_pattern("suggested_wnid", flag.suggested_wnid, _WNID, "a wnid")
+        _check_mark(flag)
+    if len(set(state.reasons)) < len(state.flags):
+        raise ValueError(f"two flags with the same reason in {', '.join(state.reasons)}")
+    if state.review is not None:
+        if not isinstance(state.review, Review):
+            raise ValueError(f"review {reprlib.repr(state.review)} is not an OK mark")
+        _check_mark(state.review)
+
+
+def _check_mark(mark: Flag | Review) -> None:
+    _check_text("curator", mark.curator)
+    moment = mark.time
+    if type(moment) not in (int, float) or not _EARLIEST <= moment <= _LATEST:  # NaN fails too
+        raise ValueError(f"time {reprlib.repr(moment)} is not a moment in the years 1 to 9999")
+    _check_pattern("content_hash", mark.content_hash, _HASH, "a hex digest")
+    size = mark.size
+    if size is not None and (type(size) is not int or not 0 <= size <= _LARGEST_INTEGER):
+        raise ValueError(f"size {reprlib.repr(size)} is not a number of bytes")
+    _check_pattern("wnid", mark.wnid, _WNID, "a wnid")
+
+
+def _check_text(name: str, value) -> None:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} {reprlib.repr(value)} is not text")
+    if len(value) > LONGEST[name]:
+        raise ValueError(f"the {name} is longer than {LONGEST[name]:,} characters")
+    if "\0" in value:
+        raise ValueError(f"the {name} holds a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no database or journal can hold it
+        raise ValueError(f"the {name} {reprlib.repr(value)} is not valid Unicode") from exc
+
+
+def _check_pattern(name: str, value, pattern: re.Pattern, what: str) -> None:
+    if value is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
+        raise ValueError(f"{name} {reprlib.repr(value)} is not {what}")
