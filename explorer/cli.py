@@ -728,7 +728,10 @@ def flags() -> None:
     """
 
 
-@flags.command("add", cls=CommandWithTable, table_title="Reasons", table=REASONS)
+@flags.command(
+    "add", cls=CommandWithTable, table_title="Reasons",
+    table={code: reason.meaning for code, reason in REASONS.items()},
+)  # fmt: skip
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--reason", type=click.Choice(list(REASONS)), required=True)
 @click.option("--note", default="", help="Free text kept with the flag.")

@@ -74,7 +74,8 @@ class FlagTableModel(QAbstractTableModel):
             return row[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 1:
-                return REASONS.get(row[1], "")
+                reason = REASONS.get(row[1])
+                return reason.meaning if reason else ""
             return row[column] if column in (0, 2, 3) else None
         if role == Qt.ItemDataRole.UserRole:  # the sort key and the path
             return row[column]

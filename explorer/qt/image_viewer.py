@@ -35,13 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.curation import REASONS, REVIEWED_COLOUR
 from explorer.core.images import AUDIT_CODES, image_metadata, viewable_bytes
-from explorer.qt.thumbnail_grid import (
-    OUTSIDE_ROOT,
-    REASON_COLOURS,
-    REVIEWED_COLOUR,
-    describe_state,
-)
+from explorer.qt.thumbnail_grid import OUTSIDE_ROOT, describe_state
 
 _MAX_SIDE = 4096  # larger images are scaled down while they are read
 _STEP_KEYS = {
@@ -166,7 +162,7 @@ class ImageViewer(QDialog):
             return
         state = self.state_for(row.path)
         if state is not None and state.flags:
-            colour = REASON_COLOURS.get(state.flags[0].reason, "#d32f2f")
+            colour = REASONS[state.flags[0].reason].colour
         elif state is not None and state.review is not None:
             colour = REVIEWED_COLOUR
         else:

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.catalogue import CURATION_FILTERS
-from explorer.core.curation import REASONS, default_curator
+from explorer.core.curation import REASON_TABLE, REASONS, default_curator
 from explorer.core.errors import ExplorerError
 from explorer.core.text import plural
 from explorer.core.wordnet import MAX_QUERY_CHARS
@@ -53,7 +53,6 @@ from explorer.qt.curation_panel import CurationPanel, WrongLabelDialog
 from explorer.qt.detail_panel import DetailPanel
 from explorer.qt.synset_tree_model import PATH_ROLE, WNID_ROLE, SynsetTreeModel
 from explorer.qt.thumbnail_grid import (
-    REASON_KEYS,
     ROW_ROLE,
     ThumbnailGridModel,
     ThumbnailGridView,
@@ -91,13 +90,6 @@ SHORTCUTS = (
     ("Ctrl+E", "Export the selected synsets: subtree, images, class map, superclasses, folders"),
     ("F1", "This list"),
 )  # fmt: skip
-
-# The flag actions: reason -> menu text (the key is REASON_KEYS[reason]).
-_FLAG_TEXTS = {
-    "wrong_label": "Wrong label…", "duplicate": "Duplicate", "corrupt": "Corrupt",
-    "low_quality": "Low quality", "not_a_photo": "Not a photo", "offensive": "Offensive",
-    "other": "Other…",
-}  # fmt: skip
 
 
 def _list_images(catalogue_path: str, wnids: list[str], state) -> list:
@@ -409,11 +401,11 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("C&uration")
         menu.setToolTipsVisible(True)
         self.flag_actions: dict[str, QAction] = {}
-        for reason, key in REASON_KEYS.items():
-            action = self._action(menu, _FLAG_TEXTS[reason], key,
-                                  lambda _c=False, r=reason: self.flag(r))  # fmt: skip
-            action.setToolTip(f"Flag the selected images ({key}): {REASONS[reason]}")
-            self.flag_actions[reason] = action
+        for reason in REASON_TABLE:
+            action = self._action(menu, reason.label, reason.key,
+                                  lambda _c=False, r=reason.code: self.flag(r))  # fmt: skip
+            action.setToolTip(f"Flag the selected images ({reason.key}): {reason.meaning}")
+            self.flag_actions[reason.code] = action
         menu.addSeparator()
         self.ok_action = self._action(menu, "Reviewed &OK", "Space", self.mark_ok)
         self.ok_action.setShortcuts([QKeySequence("Space"), QKeySequence("A")])

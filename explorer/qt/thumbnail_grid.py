@@ -36,6 +36,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
+from explorer.core.curation import REASONS, REVIEWED_COLOUR
+
 if TYPE_CHECKING:
     from explorer.core.catalogue import ImageRow
     from explorer.core.curation import ImageState
@@ -46,18 +48,6 @@ _PIXMAP_CACHE_ROWS = 3000  # QPixmaps kept in memory; older ones are decoded aga
 
 # Shown, as the user opened it, but marked: the audit never reads it and exports leave it out.
 OUTSIDE_ROOT = "↗ Outside the catalogue root: audits skip it, exports leave it out unless asked"
-
-# The key of each flag reason (the letter its badge shows) and its badge colour.
-REASON_KEYS = {
-    "wrong_label": "W", "duplicate": "D", "corrupt": "C", "low_quality": "Q",
-    "not_a_photo": "N", "offensive": "O", "other": "X",
-}  # fmt: skip
-REASON_COLOURS = {
-    "wrong_label": "#d32f2f", "duplicate": "#7b1fa2", "corrupt": "#37474f",
-    "low_quality": "#e65100", "not_a_photo": "#1565c0", "offensive": "#ad1457",
-    "other": "#5d4037",
-}  # fmt: skip
-REVIEWED_COLOUR = "#2e7d32"
 
 
 class _LoaderSignals(QObject):
@@ -184,14 +174,14 @@ def _with_badge(base: QPixmap, key: tuple[str, ...]) -> QPixmap:
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(check)
     else:
-        colour = QColor(REASON_COLOURS.get(key[0], "#d32f2f"))
+        colour = QColor(REASONS[key[0]].colour)
         frame = max(2, side // 40)
         painter.setPen(QPen(colour, frame, Qt.PenStyle.SolidLine, Qt.PenCapStyle.SquareCap,
                             Qt.PenJoinStyle.MiterJoin))  # fmt: skip
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(frame / 2, frame / 2, pixmap.width() - frame,
                                 pixmap.height() - frame))  # fmt: skip
-        text = "".join(REASON_KEYS.get(reason, "?") for reason in key)
+        text = "".join(REASONS[reason].key for reason in key)
         font = QFont()
         font.setBold(True)
         font.setPixelSize(max(9, int(height * 0.72)))

@@ -15,11 +15,11 @@ from read_only import make_read_only
 
 from explorer.core.analysis import compute_counts
 from explorer.core.catalogue import index_catalogue
-from explorer.core.curation import Flag, FlagStore, ImageState, QueueItem, flags_path_for
+from explorer.core.curation import REASONS, Flag, FlagStore, ImageState, QueueItem, flags_path_for
 from explorer.core.images import ThumbnailCache
 from explorer.qt.main_window import MainWindow
 from explorer.qt.synset_tree_model import FLAGGED_COLUMN, REVIEWED_COLUMN, SynsetTreeModel
-from explorer.qt.thumbnail_grid import REASON_COLOURS, STATE_ROLE
+from explorer.qt.thumbnail_grid import STATE_ROLE
 
 GOLDEN, LABRADOR, RETRIEVER, DOG = "n02099601", "n02099712", "n02099029", "n02084071"
 ENTITY, TABBY = "n00001740", "n02123045"
@@ -165,7 +165,7 @@ def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy,
     assert model.index(0).data(STATE_ROLE).review is not None
     assert model.index(100).data(STATE_ROLE) is None
     assert "Flagged: duplicate" in model.index(3).data(Qt.ItemDataRole.ToolTipRole)
-    assert _corner(model, 3) == QColor(REASON_COLOURS["duplicate"])  # the badge's frame
+    assert _corner(model, 3) == QColor(REASONS["duplicate"].colour)  # the badge's frame
     assert _corner(model, 0) != _corner(model, 3)  # OK: a check mark, no frame
 
     # undo the last three, then redo them, from the keyboard

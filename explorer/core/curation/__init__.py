@@ -24,7 +24,16 @@ if TYPE_CHECKING:
         relink_after_scan,
         write_export,
     )
-    from explorer.core.curation.states import EMPTY, LONGEST, REASONS, Flag, ImageState, Review
+    from explorer.core.curation.states import (
+        EMPTY,
+        LONGEST,
+        REASON_TABLE,
+        REASONS,
+        REVIEWED_COLOUR,
+        Flag,
+        ImageState,
+        Review,
+    )
     from explorer.core.curation.storage import (
         catalogue_path_for,
         flags_path_for,
@@ -38,6 +47,8 @@ __all__ = [
     "EMPTY",
     "LONGEST",
     "REASONS",
+    "REASON_TABLE",
+    "REVIEWED_COLOUR",
     "CurationTally",
     "Flag",
     "FlagStore",
@@ -90,6 +101,8 @@ __getattr__, __dir__ = lazy_exports(
             "ImageState",
             "LONGEST",
             "REASONS",
+            "REASON_TABLE",
+            "REVIEWED_COLOUR",
             "Review",
         ),
         ".storage": (

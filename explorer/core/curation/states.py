@@ -6,16 +6,48 @@ from __future__ import annotations
 import re
 import reprlib
 from dataclasses import asdict, dataclass
+from typing import Literal
 
-REASONS: dict[str, str] = {
-    "wrong_label": "the image shows something else than its synset",
-    "duplicate": "the same picture as another image",
-    "corrupt": "broken, truncated or unreadable",
-    "low_quality": "too small, blurred, badly cropped or mostly text",
-    "not_a_photo": "a drawing, diagram, screenshot or rendering",
-    "offensive": "should not be in a dataset",
-    "other": "see the note",
-}
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an image is flagged: the one table the CLI, the store, the window's keys, menus,
+    badges and filters all read."""
+
+    code: str  # stored in flags, given to `wnexplorer flags add --reason`
+    key: str  # its key in the window, and the letter its badge shows
+    colour: str  # its badge colour
+    label: str  # menu text ("…": it asks something first)
+    meaning: str  # what it means, for help texts and tooltips
+    asks: Literal["synset", "note"] | None = None  # what flagging asks for
+
+
+REASON_TABLE: tuple[Reason, ...] = (
+    Reason(
+        "wrong_label",
+        "W",
+        "#d32f2f",
+        "Wrong label…",
+        "the image shows something else than its synset",
+        asks="synset",
+    ),
+    Reason("duplicate", "D", "#7b1fa2", "Duplicate", "the same picture as another image"),
+    Reason("corrupt", "C", "#37474f", "Corrupt", "broken, truncated or unreadable"),
+    Reason(
+        "low_quality",
+        "Q",
+        "#e65100",
+        "Low quality",
+        "too small, blurred, badly cropped or mostly text",
+    ),
+    Reason(
+        "not_a_photo", "N", "#1565c0", "Not a photo", "a drawing, diagram, screenshot or rendering"
+    ),
+    Reason("offensive", "O", "#ad1457", "Offensive", "should not be in a dataset"),
+    Reason("other", "X", "#5d4037", "Other…", "see the note", asks="note"),
+)  # fmt: skip  (one reason a line reads as a table)
+REASONS: dict[str, Reason] = {reason.code: reason for reason in REASON_TABLE}
+REVIEWED_COLOUR = "#2e7d32"  # the badge of an image reviewed OK
 
 
 LONGEST = {"path": 4096, "note": 4096, "curator": 256}  # characters; bounds a journal line
