@@ -27,7 +27,6 @@ import os
 import random
 import shutil
 import sqlite3
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from PIL import ExifTags, Image, ImageDraw, ImageFont
 from explorer.core import paths
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.errors import CatalogueError
+from explorer.core.files import UMASK, atomic_path, write_file
 from explorer.core.images import audit_catalogue
 from explorer.core.jobs import JobState
 from explorer.core.wordnet import load_noun_wnids
@@ -317,25 +317,19 @@ def _regenerate(root: Path, images: Path, state: JobState) -> int:
         with contextlib.suppress(OSError):
             if time.time() - leftover.stat().st_mtime > 3600:
                 shutil.rmtree(leftover)
-    temp = Path(tempfile.mkdtemp(prefix="images.tmp-", dir=root))
-    try:
+    # 0755, not mkdtemp's 0700; not fsync'd: it is drawn again when it is not intact
+    with atomic_path(images, folder=True, mode=0o755, prefix="images.tmp-", suffix="",
+                     sync=False) as temp:  # fmt: skip
         make_demo_dataset(temp, state)
         if images.exists():
             shutil.rmtree(images)
-        os.replace(temp, images)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    images.chmod(0o755)  # mkdtemp made it private
     files = {
         path.relative_to(images).as_posix(): path.stat().st_size
         for path in sorted(images.rglob("*"))
         if path.is_file()
     }
     record = {"version": _VERSION, "files": files}
-    temp_manifest = root / (_MANIFEST + ".tmp")
-    temp_manifest.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    os.replace(temp_manifest, root / _MANIFEST)
+    write_file(root / _MANIFEST, json.dumps(record, indent=1), mode=UMASK)
     return len(files)
 
 

@@ -99,13 +99,20 @@ def _unpacked_path(shipped: Path, data_dir_override) -> Path:
 def _unpack(shipped: Path, target: Path) -> None:
     import lzma
     import shutil
-    import tempfile
 
-    fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
+    from explorer.core.files import atomic_path
+
     try:
-        with lzma.open(shipped) as source, os.fdopen(fd, "wb") as sink:
+        # rebuildable from the bundle: not fsync'd
+        with (
+            atomic_path(target, sync=False, prefix=target.name) as tmp,
+            lzma.open(shipped) as source,
+            open(tmp, "wb") as sink,
+        ):
             shutil.copyfileobj(source, sink, 1 << 20)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as exc:
+        raise DataDirError(
+            f"Cannot unpack the bundled taxonomy {shipped} into {target.parent}: "
+            f"{exc.strerror or exc}; free some space, or choose another "
+            f"data folder with --data-dir or {DATA_DIR_ENV}."
+        ) from exc

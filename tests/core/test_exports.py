@@ -25,7 +25,6 @@ from explorer.core.exports import (
     select_images,
     subtree_rows,
 )
-from explorer.core.exports import export as exports
 from explorer.core.images import audit_catalogue
 
 DOG, DOMESTIC_ANIMAL, CARNIVORE, CANINE = "n02084071", "n01317541", "n02075296", "n02083346"
@@ -304,16 +303,3 @@ def test_outputs_get_the_umasks_modes(taxonomy, dataset, tmp_path, mask, file_mo
     }
     folders = [tmp_path / "breeds", tmp_path / "tree", tmp_path / "tree" / CAT]
     assert [stat.S_IMODE(f.stat().st_mode) for f in folders] == [folder_mode] * 3
-
-
-def test_the_umask_is_read_where_proc_is_missing(monkeypatch):
-    def no_proc(*_args, **_kwargs):
-        raise FileNotFoundError("/proc/self/status")
-
-    monkeypatch.setattr(exports, "open", no_proc, raising=False)
-    old = os.umask(0o027)
-    try:
-        assert exports._umask() == 0o027
-        assert os.umask(0o027) == 0o027  # and left as it was
-    finally:
-        os.umask(old)

@@ -6,7 +6,6 @@ import contextlib
 import os
 import queue
 import sqlite3
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -43,6 +42,7 @@ from explorer.core.catalogue.sources import (
 )
 from explorer.core.catalogue.store import Catalogue
 from explorer.core.errors import CatalogueDamagedError, CatalogueError
+from explorer.core.files import atomic_path
 from explorer.core.jobs import JobState
 
 
@@ -395,10 +395,9 @@ def _first_index(target: Path, batches, meta: dict, state: JobState, as_wnids) -
     loading this way is several times faster than row-by-row upkeep, and
     the rename means a cancelled or crashed index leaves no half-written file.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
+    # Not fsync'd: a catalogue is rebuildable, a torn one is found on open and rebuilt, and
+    # the fsync of a 14M-row catalogue would cost seconds for that.
+    with atomic_path(target, parents=True, sync=False, prefix=target.name + ".") as tmp:
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
             db = sqlite_utils.Database(conn)
@@ -439,10 +438,6 @@ def _first_index(target: Path, batches, meta: dict, state: JobState, as_wnids) -
             conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return figures
 
 

@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import reprlib
+import shutil
 import sqlite3
 import time
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from explorer.core.curation.states import (
     check_state,
 )
 from explorer.core.errors import StoreError
+from explorer.core.files import UMASK, atomic_path
 from explorer.core.text import plural
 
 SCHEMA_VERSION = 1
@@ -251,9 +253,8 @@ def _recover(path: Path, problem: str) -> str:
                 continue
         except StoreError:  # unreadable: the next one
             continue
-        tmp = path.with_suffix(".restoring")
-        tmp.write_bytes(snapshot.read_bytes())
-        os.replace(tmp, path)
+        with atomic_path(path, mode=UMASK) as tmp:  # a new file's mode, as it always had
+            shutil.copyfile(snapshot, tmp)
         base = f"snapshot {snapshot.name}"
         break
     moved = f" (the damaged file is kept as {', '.join(kept)})" if kept else ""
@@ -461,14 +462,6 @@ def _cut_torn_tail(store_path: Path) -> int:
         journal.flush()
         os.fsync(journal.fileno())
     return 1
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _chunks(paths: list[str] | None, size: int = 500):

@@ -40,7 +40,6 @@ import logging
 import os
 import reprlib
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,7 +59,6 @@ from explorer.core.curation.storage import (
     _connect,
     _content_key,
     _cut_torn_tail,
-    _fsync_dir,
     _journal_lines,
     _open_journal,
     _parse_line,
@@ -81,6 +79,7 @@ from explorer.core.curation.storage import (
     snapshots_dir,
 )
 from explorer.core.errors import StoreError
+from explorer.core.files import atomic_path
 from explorer.core.text import plural
 
 log = logging.getLogger(__name__)
@@ -371,20 +370,13 @@ class FlagStore:
             stale.unlink(missing_ok=True)
         seq = self._meta("last_seq")
         target = folder / f"flags-{seq:010d}-{time.strftime('%Y%m%dT%H%M%S')}.sqlite"
-        handle, tmp = tempfile.mkstemp(prefix=target.stem + "-", suffix=".tmp", dir=folder)
-        os.close(handle)
-        try:
+        with atomic_path(target, prefix=target.stem + "-") as tmp:  # 0600, fsync'd
             copy = sqlite3.connect(tmp)
             try:
                 self.db.backup(copy)
                 copy.execute("PRAGMA journal_mode = DELETE")  # one file: no -wal to leave behind
             finally:
                 copy.close()
-            os.replace(tmp, target)
-        finally:
-            for part in (tmp, f"{tmp}-journal", f"{tmp}-wal", f"{tmp}-shm"):
-                Path(part).unlink(missing_ok=True)
-        _fsync_dir(folder)
         for old in _snapshots(self.path)[KEEP_SNAPSHOTS:]:
             old.unlink(missing_ok=True)
         with _transaction(self.db):

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from pathlib import Path
 
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import ExportError
+from explorer.core.files import UMASK, atomic_path, write_file
 from explorer.core.images import open_regular_file
 from explorer.core.text import plural
 
@@ -65,29 +65,18 @@ class ExportReport:
 
 
 def write_atomically(path: str | os.PathLike, text: str, parents: bool = False) -> None:
-    """Write ``text`` to a temporary file beside ``path``, fsync, rename over ``path``.
+    """Write ``text`` to a temporary file beside ``path``, fsync, rename over ``path``
+    (:func:`explorer.core.files.atomic_path`); an ExportError when it cannot be written.
 
-    The file gets the umask's mode (mkstemp makes it 0600: a file written for
+    The file gets the umask's mode (a temporary file is 0600: a file written for
     others to read must be readable by them). ``parents``: create the missing
     folders (``mkdir -p``); else a missing folder is an error.
     """
     path = Path(path)
     _check_folder_of(path, parents)
     try:
-        if parents:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_file(path, text, mode=UMASK, parents=parents)
     except OSError as exc:
-        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            os.chmod(tmp, 0o666 & ~_umask())
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from exc
 
 
@@ -96,25 +85,6 @@ def _check_folder_of(output: str | os.PathLike, parents: bool) -> None:
     folder = Path(output).parent
     if not parents and not folder.exists():
         raise ExportError(f"The folder {folder} does not exist; create it or pass --parents.")
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it.
-
-    ``os.umask`` can only be read by setting it, and the umask is process-wide:
-    setting it races with other threads creating files. Linux (4.7+) reports it
-    in /proc/self/status; elsewhere, set and restore it.
-    """
-    try:
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _json(data) -> str:
@@ -453,50 +423,49 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: 
     folder = Path(folder)
     _check_new_folder(folder)
     try:
-        if parents:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        # the tree is for others too: the umask's mode, not mkdtemp's 0700
+        with atomic_path(folder, folder=True, mode=UMASK, parents=parents, sync=False) as work:
+            _fill_folders(catalogue, selection, work, mode, allow_outside_root)
+            if folder.exists():
+                folder.rmdir()
     except OSError as exc:
-        raise ExportError(f"Cannot make {folder}: {exc.strerror or exc}") from exc
-    try:
-        os.chmod(work, 0o777 & ~_umask())  # mkdtemp made it 0700; the tree is for others too
-        taken: set[tuple[int, str]] = set()
-        numbers: dict[tuple[int, str], int] = {}  # a name met again: the next number to try
-        report = selection.report
-        check = mode == "hardlink" or not allow_outside_root
-        for row, index in selection.images:
-            source = catalogue.absolute_path(row.path, row.raw_path)
-            name = os.fsdecode(os.path.basename(source))
-            if check:  # linked or copied from the very place that was checked
-                source, outside = catalogue.real_location(source)
-                if outside:
-                    report.left_out["outside_root"] = report.left_out.get("outside_root", 0) + 1
-                    report.rows -= 1
-                    report.per_class[selection.chosen[index]] -= 1
-                    continue
-            class_folder = work / selection.chosen[index]
-            class_folder.mkdir(exist_ok=True)
-            number = numbers.get((index, name), 1)
-            while True:  # same file name from two synsets of one class: x~2.JPEG, x~3.JPEG...
-                given = _file_name(name, number)
-                number += 1
-                if (index, given) in taken:
-                    continue
-                try:
-                    _place(source, class_folder / given, mode)
-                except FileExistsError:  # a file system that folds case or normalises names
-                    continue
-                break
-            taken.add((index, given))
-            if number > 2:
-                numbers[(index, name)] = number
-        if folder.exists():
-            folder.rmdir()
-        os.replace(work, folder)
-    except OSError as exc:
-        shutil.rmtree(work, ignore_errors=True)
         raise ExportError(f"Cannot make {folder}: {exc}") from exc
     selection.report.outputs.append(str(folder))
+
+
+def _fill_folders(catalogue, selection: Selection, work: Path, mode: str,
+                  allow_outside_root: bool) -> None:  # fmt: skip
+    """Link or copy each selected image into ``work/<class wnid>/``."""
+    taken: set[tuple[int, str]] = set()
+    numbers: dict[tuple[int, str], int] = {}  # a name met again: the next number to try
+    report = selection.report
+    check = mode == "hardlink" or not allow_outside_root
+    for row, index in selection.images:
+        source = catalogue.absolute_path(row.path, row.raw_path)
+        name = os.fsdecode(os.path.basename(source))
+        if check:  # linked or copied from the very place that was checked
+            source, outside = catalogue.real_location(source)
+            if outside:
+                report.left_out["outside_root"] = report.left_out.get("outside_root", 0) + 1
+                report.rows -= 1
+                report.per_class[selection.chosen[index]] -= 1
+                continue
+        class_folder = work / selection.chosen[index]
+        class_folder.mkdir(exist_ok=True)
+        number = numbers.get((index, name), 1)
+        while True:  # same file name from two synsets of one class: x~2.JPEG, x~3.JPEG...
+            given = _file_name(name, number)
+            number += 1
+            if (index, given) in taken:
+                continue
+            try:
+                _place(source, class_folder / given, mode)
+            except FileExistsError:  # a file system that folds case or normalises names
+                continue
+            break
+        taken.add((index, given))
+        if number > 2:
+            numbers[(index, name)] = number
 
 
 _NAME_MAX = 255  # bytes in a file name, on Linux, macOS and Windows file systems alike

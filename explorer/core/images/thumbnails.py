@@ -29,7 +29,6 @@ import hashlib
 import io
 import os
 import struct
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from typing import BinaryIO
 from PIL import Image, UnidentifiedImageError
 
 from explorer.core import paths
+from explorer.core.files import write_file
 from explorer.core.images.decoding import decode_refusal, exif_orientation, open_header
 from explorer.core.images.safe_open import open_regular_file
 
@@ -362,22 +362,10 @@ class ThumbnailCache:
     def _write(self, key: str, thumb: Thumbnail) -> None:
         jpeg, png = self.entry_paths(key)
         target = png if thumb.data.startswith(_PNG_SIGNATURE) else jpeg
-        try:
-            try:
-                fd, temp = tempfile.mkstemp(".tmp", ".tmp-", target.parent)
-            except FileNotFoundError:  # the shard's first entry
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, temp = tempfile.mkstemp(".tmp", ".tmp-", target.parent)
+        try:  # parents: the shard's first entry makes its folder; prune clears stale ".tmp-"
+            write_file(target, thumb.data, parents=True, sync=False, prefix=".tmp-")
         except OSError:
             return  # a read-only or full cache folder: the thumbnail is still returned
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(thumb.data)
-            os.replace(temp, target)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            return
         with self._lock:
             self._written += len(thumb.data)
             due = self._written > max(self.max_bytes // 16, 1)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import tempfile
 import time
 from array import array
 from collections.abc import Iterable
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from explorer.core import paths
 from explorer.core.errors import WordNetError
+from explorer.core.files import atomic_path
 from explorer.core.jobs import JobState
 from explorer.core.wordnet.source import FIX_HINT, SynsetRecord
 
@@ -210,10 +210,8 @@ def build_cache(
     closure_sizes, closure_ancestors = _ancestor_closure(order, parents, index)
     state.progress(0, None, "Writing taxonomy cache")
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    # rebuildable: not fsync'd (43 MB)
+    with atomic_path(path, parents=True, sync=False, prefix=path.name + ".") as tmp_name:
         db = sqlite3.connect(tmp_name)
         try:
             db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
@@ -260,10 +258,6 @@ def build_cache(
                 db.executemany("INSERT INTO meta VALUES (?,?)", full_meta.items())
         finally:
             db.close()
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
     state.progress(1, 1, "Writing taxonomy cache")
 
 
