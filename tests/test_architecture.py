@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,4 +121,39 @@ def test_packages_are_used_through_their_public_api():
                 for a in node.names
                 if a.name not in package.__all__
             ]
+    assert offenders == []
+
+
+CATALOGUE_TABLES = re.compile(
+    r"\b(?:FROM|INTO|UPDATE|JOIN|TABLE)\s+(?:images|audit|label_counts|scans)\b"
+)
+
+
+def _strings(tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node
+
+
+def test_only_the_catalogue_package_touches_the_catalogues_tables():
+    """The catalogue is a store: other code asks it by method (STYLE.md section 5), never
+    with SQL on its tables nor through its connection (``Catalogue._db``)."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if _package_of(path) == "catalogue":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = path.relative_to(PACKAGE)
+        offenders += [
+            f"{where}:{node.lineno} runs SQL on the catalogue's tables: {node.value[:60]!r}"
+            for node in _strings(tree)
+            if CATALOGUE_TABLES.search(node.value)
+        ]
+        offenders += [
+            f"{where}:{node.lineno} reaches into ._db"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and node.attr == "_db"
+            and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+        ]
     assert offenders == []

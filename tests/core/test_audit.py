@@ -83,9 +83,7 @@ def test_audit_resumes_after_cancel_and_rechecks_changed_files(hostile):
     third = audit_catalogue(path)
     assert third.checked == 0
     with Catalogue.open(path) as catalogue:
-        (relative,) = catalogue.db.execute(
-            "SELECT path FROM images WHERE path LIKE '%/clean.png'"
-        ).fetchone()
+        (relative,) = catalogue.present_paths_containing("/clean.png")
         target = catalogue.root / relative
     target.write_bytes(b"")  # the file changes; a rescan records it, the audit rechecks it
     index_catalogue(path.rsplit("/", 1)[0] + "/data", nouns=_nouns(), catalogue=path)
@@ -109,10 +107,8 @@ def test_real_samples_audit(shared_data, taxonomy, tmp_path):
     assert audited.duplicate_groups == 0
     with Catalogue.open(summary.catalogue) as catalogue:
         report = audit_report(catalogue)
-        row = catalogue.db.execute(
-            "SELECT format, width, height, mode FROM images WHERE path = ?",
-            ("n02951585_can_opener.JPEG",),
-        ).fetchone()
+        (image,) = catalogue.images_by_path(["n02951585_can_opener.JPEG"])
+        row = (image.format, image.width, image.height, image.mode)
     problems = {i["path"]: i["problems"] for i in report["images"]}
     assert problems["n02951585_can_opener.JPEG"] == ["exif_rotated"]
     assert problems["n02096051_Airedale.JPEG"] == ["grayscale"]

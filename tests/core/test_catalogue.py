@@ -19,6 +19,7 @@ from explorer.core.catalogue import (
     LABEL_OK,
     LABEL_UNKNOWN,
     MIGRATIONS,
+    AuditRecord,
     Catalogue,
     classify_label,
     default_catalogue_path,
@@ -217,8 +218,8 @@ def test_hostile_tree_is_indexed_without_hanging(nouns, tmp_path):
     assert summary.stat_failed >= 3  # the dangling link and the two-link loop
     with Catalogue.open(summary.catalogue) as catalogue:
         stored = {r.path for r in catalogue.images([TENCH])}
-        raw = catalogue.db.execute("SELECT raw_path FROM images WHERE raw_path IS NOT NULL")
-        assert [bytes(r[0]) for r in raw] == [os.fsencode(TENCH) + b"/" + NON_UTF8_NAME]
+        raw = [r.raw_path for r in catalogue.images([TENCH]) if r.raw_path is not None]
+        assert raw == [os.fsencode(TENCH) + b"/" + NON_UTF8_NAME]
     assert f"{TENCH}/bad_\\xff_name.JPEG" in stored  # shown with an escape, opened by bytes
 
 
@@ -254,9 +255,9 @@ def test_schema_has_its_migrations_and_refuses_a_newer_one(nouns, tmp_path):
     path = tmp_path / "c.sqlite"
     index_catalogue(root, nouns=nouns, catalogue=path)
     with Catalogue.open(path) as catalogue:
-        applied = [m.name for m in MIGRATIONS.applied(catalogue.db)]
+        applied = [m.name for m in MIGRATIONS.applied(catalogue._db)]
         assert applied == [m.name for m in MIGRATIONS._migrations]
-        assert catalogue.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert catalogue._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with sqlite3.connect(path) as db:
         db.execute(
             "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
@@ -271,10 +272,10 @@ def _migrated(name: str, tmp_path) -> Catalogue:
     path = tmp_path / "old.sqlite"
     path.write_bytes((Path(__file__).parents[1] / "data" / name).read_bytes())
     catalogue = Catalogue.open(path)
-    assert [m.name for m in MIGRATIONS.applied(catalogue.db)] == [
+    assert [m.name for m in MIGRATIONS.applied(catalogue._db)] == [
         "0001_initial", "0002_missing_index", "0003_outside_root",
     ]  # fmt: skip
-    indexes = {row[1] for row in catalogue.db.execute("PRAGMA index_list(images)")}
+    indexes = {row[1] for row in catalogue._db.execute("PRAGMA index_list(images)")}
     assert {"images_missing", "images_outside"} <= indexes
     return catalogue
 
@@ -286,7 +287,8 @@ def test_a_catalogue_of_schema_0001_is_migrated(nouns, tmp_path):
         summary = catalogue.summary(nouns)
         assert (summary["images"], summary["missing"], summary["synsets"]) == (3, 1, 2)
         assert catalogue.direct_counts(nouns) == {TENCH: 2, "n02099601": 1}
-        audited = catalogue.db.execute("SELECT count(*) FROM audit").fetchone()[0]
+        # storage itself: the audit rows the migration kept (a missing image's too)
+        audited = catalogue._db.execute("SELECT count(*) FROM audit").fetchone()[0]
         assert audited == 3
 
 
@@ -489,7 +491,7 @@ def test_manifest_columns_are_found_by_name_or_by_their_cells(nouns, tmp_path, t
     summary = index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
     assert summary.images == 2 and summary.bad_rows == 0
     with Catalogue.open(summary.catalogue) as catalogue:
-        labels = dict(catalogue.db.execute("SELECT path, wnid FROM images"))
+        labels = {r.path: r.wnid for r in catalogue.images_by_path(["a.JPEG", "b/c.JPEG"])}
     if "file_name" in text:
         assert labels == {"a.JPEG": None, "b/c.JPEG": None}
     else:
@@ -628,7 +630,8 @@ def test_labels_in_every_form_the_cli_takes_are_stored_as_wnids(nouns, tmp_path)
         "01443537": GOLDFISH, "2084071": DOG, "Goldfish.N.01": GOLDFISH, "dog.n.01": DOG,
     }  # fmt: skip
     with Catalogue.open(path) as catalogue:
-        stored = dict(catalogue.db.execute("SELECT path, wnid FROM images"))
+        paths = [f"{i}.JPEG" for i in range(len(LABEL_FORMS))]
+        stored = {r.path: r.wnid for r in catalogue.images_by_path(paths)}
     assert stored == {f"{i}.JPEG": wnid for i, wnid in enumerate(LABEL_FORMS.values())}
     notes = {e["label"]: e["note"] for e in summary.odd_labels}
     assert notes["n99999999"] == (
@@ -715,3 +718,166 @@ def test_a_damaged_catalogue_is_said_so_and_index_rebuilds_it_keeping_it_aside(
     assert any(f"moved aside as {kept[0].name} " in w for w in summary.warnings), summary.warnings
     with Catalogue.open(catalogue) as rebuilt:
         assert rebuilt.direct_counts(nouns) == {TENCH: 3}
+
+
+# --- the catalogue as a store: its questions, and its failures said in words ----------------
+
+
+def test_the_questions_other_packages_ask_by_method(nouns, tmp_path):
+    root = _tree(
+        tmp_path / "data",
+        {
+            f"{TENCH}/a.JPEG": JPEG,
+            f"{TENCH}/ILSVRC2012_val_00000001.JPEG": JPEG,
+            f"{GOLDFISH}/ILSVRC2012Xval_00000002.JPEG": JPEG + b"x",  # "_" is no wildcard
+            "misc/b.JPEG": JPEG,
+            f"{GOLDFISH}/gone.JPEG": JPEG,
+        },
+    )
+    path = tmp_path / "c.sqlite"
+    index_catalogue(root, nouns=nouns, catalogue=path)
+    (root / GOLDFISH / "gone.JPEG").unlink()
+    index_catalogue(root, nouns=nouns, catalogue=path)
+    asked = [f"{TENCH}/a.JPEG", "misc/b.JPEG", f"{GOLDFISH}/gone.JPEG", "nowhere.JPEG"]
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.present_paths(iter(asked)) == {f"{TENCH}/a.JPEG", "misc/b.JPEG"}
+        assert catalogue.labels_of(asked) == {f"{TENCH}/a.JPEG": TENCH}
+        assert catalogue.present_paths_containing("ilsvrc2012_VAL_") == [
+            f"{TENCH}/ILSVRC2012_val_00000001.JPEG"
+        ]
+        assert catalogue.missing_images() == [(f"{GOLDFISH}/gone.JPEG", GOLDFISH)]
+        assert (catalogue.present_count(), catalogue.missing_count()) == (4, 1)
+        sized = catalogue.images_of_sizes([len(JPEG)])
+        assert sorted(s.path for s in sized) == [
+            "misc/b.JPEG", f"{TENCH}/ILSVRC2012_val_00000001.JPEG", f"{TENCH}/a.JPEG",
+        ]  # fmt: skip
+        assert {s.content_hash for s in sized} == {None}  # not audited yet
+        assert catalogue.audit_pending_count() == 4
+    audit_catalogue(path, workers=1)
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.audit_pending_count() == 0
+        assert list(catalogue.images_to_audit()) == []
+        assert catalogue.audit_pending_count(recheck=True) == catalogue.audited_count() == 4
+        assert [len(b) for b in catalogue.images_to_audit(recheck=True, batch=3)] == [3, 1]
+        hashes = {s.content_hash for s in catalogue.images_of_sizes([len(JPEG)])}
+        assert len(hashes) == 1 and None not in hashes  # the audit's, current
+        duplicates = catalogue.duplicate_paths()
+        assert list(duplicates.values()) == [
+            ["misc/b.JPEG", f"{TENCH}/ILSVRC2012_val_00000001.JPEG", f"{TENCH}/a.JPEG"]
+        ]
+        findings = catalogue.audit_findings(duplicates)
+        assert [f.path for f in findings] == duplicates[next(iter(duplicates))]
+        assert findings[0].problems == () and findings[0].format == "JPEG"
+
+
+class _Failing:
+    """A connection whose every statement fails as SQLite does when ``name`` happens."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name, self.message = name, message
+
+    def execute(self, *_args):
+        exc = sqlite3.OperationalError(self.message)
+        exc.sqlite_errorname = self.name
+        raise exc
+
+    executemany = execute
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        pass
+
+    @property
+    def conn(self):
+        return self
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "error", "said"),
+    [
+        ("SQLITE_BUSY", "database is locked", CatalogueError,
+         r"is busy \(database is locked\): another program .* try again when it has finished"),
+        ("SQLITE_FULL", "database or disk is full", CatalogueError,
+         r"^The disk holding the catalogue .* is full .*; free some space"),
+        ("SQLITE_READONLY", "attempt to write a readonly database", CatalogueError,
+         r"cannot be written .*; make it and its folder writable"),
+        ("SQLITE_CORRUPT", "database disk image is malformed", CatalogueDamagedError,
+         r"is damaged .* rebuild it with `wnexplorer index .* --catalogue"),
+    ],
+)  # fmt: skip
+def test_a_failure_of_sqlite_is_a_catalogue_error_that_says_what_to_do(
+    nouns, tmp_path, name, message, error, said
+):
+    root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
+    path = tmp_path / "c.sqlite"
+    index_catalogue(root, nouns=nouns, catalogue=path)
+    catalogue = Catalogue.open(path)
+    catalogue._db.close()
+    catalogue._db = _Failing(name, message)
+    asks = [
+        lambda: catalogue.images([TENCH]),
+        lambda: catalogue.summary(nouns),
+        lambda: catalogue.present_paths(["a"]),
+        lambda: catalogue.audit_pending_count(),
+        lambda: list(catalogue.images_to_audit()),
+        lambda: catalogue.record_audit([AuditRecord(1, 2, 3, None, (), None, *[None] * 4)]),
+        lambda: audit_report_of(catalogue),
+    ]
+    for ask in asks:
+        with pytest.raises(error, match=said) as raised:
+            ask()
+        assert isinstance(raised.value.__cause__, sqlite3.Error)
+
+
+def audit_report_of(catalogue):
+    from explorer.core.images import audit_report
+
+    return audit_report(catalogue)
+
+
+def test_a_catalogue_damaged_after_it_opened_is_said_so(nouns, tmp_path):
+    root = _tree(tmp_path / "data", {f"{TENCH}/{i:04d}.JPEG": JPEG for i in range(600)})
+    path = tmp_path / "c.sqlite"
+    index_catalogue(root, nouns=nouns, catalogue=path)
+    with Catalogue.open(path) as catalogue:
+        size = path.stat().st_size
+        with open(path, "r+b") as file:  # every page after the first few: the images table
+            file.seek(4 * 4096)
+            file.write(b"\xa5" * (size - 4 * 4096))
+        with pytest.raises(CatalogueDamagedError, match="is damaged"):
+            catalogue.images([TENCH])
+
+
+def test_failures_while_indexing_say_whether_the_source_or_the_catalogue_failed(
+    nouns, tmp_path, monkeypatch
+):
+    import errno
+
+    from explorer.core.catalogue import indexing
+
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"path,label\na.JPEG,{TENCH}\n")
+    real = indexing.read_manifest
+
+    def broken_disk(*args):
+        yield from real(*args)
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(indexing, "read_manifest", broken_disk)
+    with pytest.raises(CatalogueError, match=rf"^Cannot read {manifest} \(Input/output error\)"):
+        index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    assert list(tmp_path.iterdir()) == [manifest]
+
+    def full_disk(*args):
+        yield from real(*args)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(indexing, "read_manifest", full_disk)
+    with pytest.raises(CatalogueError, match=r"^The disk holding the catalogue .* is full"):
+        index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
+    assert list(tmp_path.iterdir()) == [manifest]

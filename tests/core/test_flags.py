@@ -328,6 +328,41 @@ def test_flags_survive_a_rescan_and_follow_a_renamed_file(dataset, taxonomy):
         assert store.state(refs[2].path).review is not None
 
 
+def test_a_flag_follows_a_file_renamed_to_a_name_that_is_not_utf8(dataset, taxonomy):
+    """The candidate is read by its bytes, not by the escaped name the catalogue shows."""
+    from hostile_corpus import NON_UTF8_NAME
+
+    root, catalogue_path = dataset
+    ref = _refs(catalogue_path)[0]
+    with FlagStore.open_for(catalogue_path) as store:
+        store.apply(flag_images(store, [ref], "wrong_label").after)
+    os.replace(root / ref.path, os.fsencode(root) + b"/" + NON_UTF8_NAME)
+    index_catalogue(root, nouns=taxonomy.graph, catalogue=catalogue_path)
+    with FlagStore.open_for(catalogue_path) as store, Catalogue.open(catalogue_path) as cat:
+        report = store.relink(cat)
+        assert report.relinked == [(ref.path, "bad_\\xff_name.JPEG")]
+        assert store.state("bad_\\xff_name.JPEG").reasons == ("wrong_label",)
+
+
+def test_a_failure_of_sqlite_while_reading_is_a_store_error_that_says_what_to_do(tmp_path):
+    class Busy:
+        def execute(self, *_args):
+            exc = sqlite3.OperationalError("database is locked")
+            exc.sqlite_errorname = "SQLITE_BUSY"
+            raise exc
+
+    store = FlagStore.open(tmp_path / "c.flags.sqlite")
+    real, store.db = store.db, Busy()
+    try:
+        for read in (store.states, lambda: store.states(["a"]), store.flagged_paths,
+                     store.counts, store.queue, store.queue_sources):  # fmt: skip
+            with pytest.raises(StoreError, match=r"Another program is writing the flag store"):
+                read()
+    finally:
+        store.db = real
+        store.close()
+
+
 def test_identical_content_in_two_places_is_reported_not_merged(dataset, taxonomy):
     root, catalogue_path = dataset
     ref = _refs(catalogue_path)[0]

@@ -19,7 +19,13 @@ if TYPE_CHECKING:
     from explorer.core.catalogue.opening import default_catalogue_path, resolve_catalogue
     from explorer.core.catalogue.schema import MIGRATIONS
     from explorer.core.catalogue.sources import detect_layout
-    from explorer.core.catalogue.store import Catalogue, ImageRow
+    from explorer.core.catalogue.store import (
+        AuditFinding,
+        AuditRecord,
+        Catalogue,
+        ImageRow,
+        SizedImage,
+    )
 
 __all__ = [
     "CURATION_FILTERS",
@@ -30,8 +36,11 @@ __all__ = [
     "LABEL_UNKNOWN",
     "MIGRATIONS",
     "SORTS",
+    "AuditFinding",
+    "AuditRecord",
     "Catalogue",
     "ImageRow",
+    "SizedImage",
     "arrange",
     "classify_label",
     "default_catalogue_path",
@@ -63,8 +72,11 @@ __getattr__, __dir__ = lazy_exports(
         ".schema": ("MIGRATIONS",),
         ".sources": ("detect_layout",),
         ".store": (
+            "AuditFinding",
+            "AuditRecord",
             "Catalogue",
             "ImageRow",
+            "SizedImage",
         ),
     },
 )

@@ -22,6 +22,7 @@ from explorer.core.catalogue.labels import (
 )
 from explorer.core.catalogue.opening import (
     _SQLITE,
+    _catalogue_error,
     _file_kind,
     _looks,
     default_catalogue_path,
@@ -44,6 +45,7 @@ from explorer.core.catalogue.store import Catalogue
 from explorer.core.errors import CatalogueDamagedError, CatalogueError
 from explorer.core.files import atomic_path
 from explorer.core.jobs import JobState
+from explorer.core.sql import failure, why
 
 
 @dataclass
@@ -207,13 +209,16 @@ def index_catalogue(
         synset_names = partial(_graph_names, nouns)
     as_wnids = partial(_labels_as_wnids, nouns=nouns, synset_names=synset_names)
 
-    if stored is None:
-        if damaged:
-            report.warnings.append(_move_aside(target, damaged))
-        figures = _first_index(target, batches, meta, state, as_wnids)
-    else:
-        with Catalogue.open(target, write=True) as existing:
-            figures = _rescan(existing.db, batches, meta, state, as_wnids)
+    try:
+        if stored is None:
+            if damaged:
+                report.warnings.append(_move_aside(target, damaged))
+            figures = _first_index(target, batches, meta, state, as_wnids)
+        else:
+            with Catalogue.open(target, write=True) as existing:
+                figures = _rescan(existing._db, batches, meta, state, as_wnids)
+    except (OSError, sqlite3.Error) as exc:
+        raise _index_error(target, source, exc) from exc
 
     with Catalogue.open(target) as done:
         summary = IndexSummary(
@@ -231,6 +236,21 @@ def index_catalogue(
     summary.seconds = round(time.monotonic() - started, 3)
     state.progress(summary.seen, summary.seen, f"Indexed {source}")
     return summary
+
+
+def _index_error(target: Path, source: Path, exc: OSError | sqlite3.Error) -> CatalogueError:
+    """What a failure while indexing means: the catalogue could not be written (SQLite's
+    errors, a full disk, its folder's), or the source could not be read (the rest)."""
+    filename = getattr(exc, "filename", None)
+    writing = isinstance(exc, sqlite3.Error) or failure(exc) == "full" or (
+        filename is not None and Path(os.fsdecode(filename)).parent == target.parent
+    )  # fmt: skip
+    if writing:
+        return _catalogue_error(target, exc)
+    return CatalogueError(
+        f"Cannot read {source} ({why(exc)}); check that it can be read, and index it again "
+        "(the catalogue was left as it was)."
+    )
 
 
 def _stored_meta(target: Path, source: Path) -> tuple[dict | None, str]:

@@ -19,6 +19,7 @@ from explorer.core.catalogue.schema import (
 )
 from explorer.core.curation import catalogue_path_for
 from explorer.core.errors import CatalogueDamagedError, CatalogueError, NotIndexedError
+from explorer.core.sql import failure, why
 
 
 def default_catalogue_path(source: str | os.PathLike, data_dir: str | os.PathLike | None = None):
@@ -220,3 +221,33 @@ def _damaged(path: Path, why: Exception | str, source: str | None) -> CatalogueD
         "which keeps the damaged file aside.",
         source,
     )
+
+
+def _catalogue_error(path: Path, exc: Exception, source: str | None = None) -> CatalogueError:
+    """A CatalogueError for a failure of SQLite or the file system on the catalogue at
+    ``path`` that says what to do: damage is rebuilt (CatalogueDamagedError); a busy,
+    read-only or full one is not damaged."""
+    kind, reason = failure(exc, path.parent), why(exc)
+    if kind == "damaged":
+        return _damaged(path, exc, source)
+    if kind == "busy":
+        return CatalogueError(
+            f"The catalogue {path} is busy ({reason}): another program (an index, an audit or "
+            "the window) is writing it; try again when it has finished."
+        )
+    if kind == "full":
+        return CatalogueError(
+            f"The disk holding the catalogue {path} is full ({reason}); free some space and "
+            "try again."
+        )
+    if kind == "read-only":
+        return CatalogueError(
+            f"The catalogue {path} cannot be written ({reason}); make it and its folder "
+            "writable, or index or audit a copy in a writable folder (`--catalogue COPY`)."
+        )
+    if kind == "denied":
+        return CatalogueError(
+            f"The catalogue {path} cannot be opened ({reason}); check the permissions of it "
+            "and its folder."
+        )
+    return CatalogueError(f"Cannot use the catalogue {path}: {reason}.")

@@ -15,11 +15,16 @@ live in their own store. Only this package reads or writes its tables.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
-from collections.abc import Iterable
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -33,6 +38,7 @@ from explorer.core.catalogue.labels import (
 )
 from explorer.core.catalogue.opening import (
     _SQLITE,
+    _catalogue_error,
     _connect,
     _file_kind,
     _not_a_catalogue,
@@ -48,6 +54,7 @@ from explorer.core.catalogue.sources import (
     is_outside,
 )
 from explorer.core.errors import CatalogueError
+from explorer.core.sql import select_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +77,70 @@ class ImageRow:
     outside_root: bool = False  # listed, but outside the root: see Catalogue.outside_root_paths
 
 
+class AuditRecord(NamedTuple):
+    """What an audit found in one image's file, as :meth:`Catalogue.record_audit` stores it."""
+
+    image_id: int
+    size: int | None  # the file version the result is for (None: a manifest row)
+    mtime_ns: int | None
+    content_hash: str | None  # None: unreadable
+    problems: tuple[str, ...]
+    detail: str | None
+    format: str | None
+    width: int | None
+    height: int | None
+    mode: str | None
+
+
+class AuditFinding(NamedTuple):
+    """An audited image (present, inside the root), as the audit report lists it."""
+
+    path: str
+    wnid: str | None
+    problems: tuple[str, ...]
+    content_hash: str | None
+    detail: str | None
+    format: str | None
+    width: int | None
+    height: int | None
+    mode: str | None
+
+
+class SizedImage(NamedTuple):
+    """A present image of a given size, with its audit's content hash when that audit is of
+    the file as it is now (else None): what a moved file may have become."""
+
+    path: str
+    raw_path: bytes | None
+    size: int
+    content_hash: str | None
+
+
+def _sqlite_errors(method):
+    """A catalogue method: a failure of SQLite (busy, full, damaged...) becomes a
+    CatalogueError that says what to do."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise _catalogue_error(self.path, exc, self.meta.get("source")) from exc
+
+    return guarded
+
+
 class Catalogue:
-    """An open catalogue file. One instance per thread (SQLite connections are not shared)."""
+    """An open catalogue file. One instance per thread (SQLite connections are not shared).
+
+    Its tables are its own: every question about them is a method here, and only this
+    package runs SQL on them. A failure of SQLite or of the disk in any method is a
+    :class:`~explorer.core.errors.CatalogueError` that says what to do.
+    """
 
     def __init__(self, path: Path, db: sqlite_utils.Database, meta: dict[str, str]) -> None:
         self.path = path
-        self.db = db
+        self._db = db  # for this package only (indexing writes through it)
         self.meta = meta
 
     @classmethod
@@ -99,7 +164,11 @@ class Catalogue:
                 f"The catalogue {path} is read-only ({read_only}); index or audit a copy in a "
                 "writable folder (`--catalogue COPY`), or make it writable."
             )
-        db = _connect(path, read_only)
+        try:
+            db = _connect(path, read_only)
+        except sqlite3.Error as exc:
+            raise _catalogue_error(path, exc) from exc
+        meta: dict[str, str] = {}
         try:
             meta = _our_meta(db, path)
             if not read_only:
@@ -111,12 +180,14 @@ class Catalogue:
                     "to a writable folder and open the copy."
                 )
             return cls(path, db, meta)
-        except BaseException:
+        except BaseException as exc:
             db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise _catalogue_error(path, exc, meta.get("source")) from exc
             raise
 
     def close(self) -> None:
-        self.db.close()
+        self._db.close()
 
     def __enter__(self) -> Catalogue:
         return self
@@ -174,9 +245,12 @@ class Catalogue:
             return os.path.join(os.fsencode(self.root), raw_path)
         return str(self.root / path) if not os.path.isabs(path) else path
 
+    # --- images and labels -------------------------------------------------------------
+
+    @_sqlite_errors
     def label_counts(self) -> dict[str | None, int]:
         """Present images per distinct label, valid or not (None: no label)."""
-        return dict(self.db.execute("SELECT wnid, images FROM label_counts").fetchall())
+        return dict(self._db.execute("SELECT wnid, images FROM label_counts").fetchall())
 
     def direct_counts(self, nouns) -> dict[str, int]:
         """Present images per wnid, for the labels that are nouns in ``nouns``."""
@@ -192,23 +266,86 @@ class Catalogue:
         """The images (present or not) at these paths relative to the root, sorted by path."""
         return self._image_rows("i.path", paths)
 
+    @_sqlite_errors
     def _image_rows(self, column: str, values: Iterable[str], where: str = "") -> list[ImageRow]:
-        """Rows whose ``column`` is one of ``values`` (500 per query), sorted by path."""
-        values = list(values)
-        rows: list[ImageRow] = []
-        for start in range(0, len(values), 500):
-            chunk = values[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows.extend(
-                _image_row(*row)
-                for row in self.db.execute(
-                    "SELECT i.id, i.path, i.wnid, i.size, i.present, i.raw_path, i.mtime_ns, "
-                    "i.format, i.width, i.height, i.mode, a.problems, i.outside_root FROM images i "
-                    f"LEFT JOIN audit a ON a.image_id = i.id WHERE {column} IN ({marks}) {where}",
-                    chunk,
-                )
+        """Rows whose ``column`` is one of ``values``, sorted by path."""
+        rows = [
+            _image_row(*row)
+            for row in select_in(
+                self._db.conn,
+                "SELECT i.id, i.path, i.wnid, i.size, i.present, i.raw_path, i.mtime_ns, "
+                "i.format, i.width, i.height, i.mode, a.problems, i.outside_root FROM images i "
+                f"LEFT JOIN audit a ON a.image_id = i.id WHERE {column} IN ({{values}}) {where}",
+                values,
             )
+        ]
         return sorted(rows, key=lambda r: r.path)
+
+    @_sqlite_errors
+    def present_paths(self, paths: Iterable[str]) -> set[str]:
+        """Those of ``paths`` (relative to the root) whose images are present."""
+        return {
+            path
+            for (path,) in select_in(
+                self._db.conn, "SELECT path FROM images WHERE present = 1 AND path IN ({values})",
+                paths,
+            )
+        }  # fmt: skip
+
+    @_sqlite_errors
+    def labels_of(self, paths: Iterable[str]) -> dict[str, str]:
+        """path -> label of those of ``paths`` that are present, labelled images."""
+        return dict(
+            select_in(
+                self._db.conn,
+                "SELECT path, wnid FROM images WHERE present = 1 AND wnid IS NOT NULL "
+                "AND path IN ({values})",
+                paths,
+            )
+        )
+
+    @_sqlite_errors
+    def images_of_sizes(self, sizes: Iterable[int]) -> list[SizedImage]:
+        """The present images of these sizes in bytes (:class:`SizedImage`), with the content
+        hash of an audit that is current: the candidates for a file that moved."""
+        return [
+            SizedImage(*row)
+            for row in select_in(
+                self._db.conn,
+                "SELECT i.path, i.raw_path, i.size, CASE WHEN a.size = i.size AND "
+                "a.mtime_ns = i.mtime_ns THEN a.hash END FROM images i LEFT JOIN audit a "
+                "ON a.image_id = i.id WHERE i.present = 1 AND i.size IN ({values})",
+                sizes,
+            )
+        ]
+
+    @_sqlite_errors
+    def present_paths_containing(self, text: str) -> list[str]:
+        """The paths of present images that contain ``text`` (ASCII letters in either case),
+        in the order they were indexed. Reads every row: for a rare name in a whole catalogue
+        (e.g. ``ILSVRC2012_val_``), not for a loop."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._db.execute(
+            "SELECT path FROM images WHERE present = 1 AND path LIKE ? ESCAPE '\\' ORDER BY id",
+            (pattern,),
+        )
+        return [path for (path,) in rows]
+
+    @_sqlite_errors
+    def present_count(self) -> int:
+        """Present images (outside the root or not)."""
+        return self._db.execute("SELECT count(*) FROM images WHERE present = 1").fetchone()[0]
+
+    @_sqlite_errors
+    def missing_count(self) -> int:
+        """Images the last scan no longer found."""
+        return self._db.execute("SELECT count(*) FROM images WHERE present = 0").fetchone()[0]
+
+    @_sqlite_errors
+    def missing_images(self) -> list[tuple[str, str | None]]:
+        """(path, label) of each image the last scan no longer found, by path."""
+        rows = self._db.execute("SELECT path, wnid FROM images WHERE present = 0 ORDER BY path")
+        return rows.fetchall()
 
     def summary(self, nouns) -> dict:
         """Images, synsets, odd labels and missing files, as the index command prints them."""
@@ -218,7 +355,6 @@ class Catalogue:
             kind = classify_label(label, nouns)
             by_kind[kind] += count
             synsets += kind == LABEL_OK
-        missing = self.db.execute("SELECT count(*) FROM images WHERE present = 0").fetchone()[0]
         return {
             "catalogue": str(self.path),
             "source": self.meta.get("source"),
@@ -231,13 +367,15 @@ class Catalogue:
             "unknown_wnid": by_kind[LABEL_UNKNOWN],
             "not_noun": by_kind[LABEL_NOT_NOUN],
             "no_label": by_kind[LABEL_NONE],
-            "missing": missing,
+            "missing": self.missing_count(),
             "outside_root": self.outside_root_count(),
         }
 
+    @_sqlite_errors
     def outside_root_count(self) -> int:
-        return self.db.execute(f"SELECT count(*) FROM images WHERE {_OUTSIDE}").fetchone()[0]
+        return self._db.execute(f"SELECT count(*) FROM images WHERE {_OUTSIDE}").fetchone()[0]
 
+    @_sqlite_errors
     def outside_root_paths(self, limit: int = 5) -> list[str]:
         """The first paths, in the source's order, of images outside the root.
 
@@ -245,9 +383,10 @@ class Catalogue:
         unless asked: a manifest's path that leads out of its root (its folder, or
         ``--root``), or a link in a folder that points out of it.
         """
-        rows = self.db.execute(f"SELECT path FROM images WHERE {_OUTSIDE} LIMIT ?", (limit,))
+        rows = self._db.execute(f"SELECT path FROM images WHERE {_OUTSIDE} LIMIT ?", (limit,))
         return [path for (path,) in rows]
 
+    @_sqlite_errors
     def odd_labels(self, nouns, limit: int = 20) -> list[dict]:
         """Examples of images whose label is not a WordNet 3.0 noun (kept, and reported)."""
         odd = [w for w in self.label_counts() if classify_label(w, nouns) != LABEL_OK]
@@ -255,7 +394,7 @@ class Catalogue:
         for label in sorted(odd, key=lambda w: (w is not None, w or "")):
             where = "wnid IS NULL" if label is None else "wnid = ?"
             args = () if label is None else (label,)
-            for (path,) in self.db.execute(
+            for (path,) in self._db.execute(
                 f"SELECT path FROM images WHERE {where} AND present = 1 ORDER BY path LIMIT ?",
                 (*args, limit - len(examples)),
             ):
@@ -267,6 +406,107 @@ class Catalogue:
                 break
         return examples
 
+    # --- audit results -----------------------------------------------------------------
+    # An audit reads the present images inside the root (_AUDITED); each result is keyed to
+    # the file's size and mtime, and holds while they do (a manifest row has neither: its
+    # result holds until a recheck).
+
+    @_sqlite_errors
+    def audit_pending_count(self, recheck: bool = False) -> int:
+        """The images an audit would check: those without a current result (all with
+        ``recheck``)."""
+        return self._db.execute(f"SELECT count(*) FROM ({_pending_sql(recheck)})").fetchone()[0]
+
+    def images_to_audit(
+        self, recheck: bool = False, batch: int = 256
+    ) -> Iterator[list[tuple[int, str, bytes | None]]]:
+        """(id, path, raw_path) of the images :meth:`audit_pending_count` counts, ``batch`` at
+        a time by id. Each batch is asked for when the last is done with, so results recorded
+        meanwhile (:meth:`record_audit`) are not asked for again, and memory stays bounded."""
+        sql = f"{_pending_sql(recheck)} AND i.id > ? ORDER BY i.id LIMIT ?"
+        last_id = 0
+        while True:
+            try:
+                rows = self._db.execute(sql, (last_id, batch)).fetchall()
+            except sqlite3.Error as exc:
+                raise _catalogue_error(self.path, exc, self.meta.get("source")) from exc
+            if not rows:
+                return
+            yield rows
+            last_id = rows[-1][0]
+
+    @_sqlite_errors
+    def record_audit(self, records: Iterable[AuditRecord]) -> None:
+        """Store audit results (:class:`AuditRecord`), replacing earlier ones, in one
+        transaction: a cancel or crash loses the batch, not the results before it."""
+        records = list(records)
+        checked = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        conn = self._db.conn
+        with conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO audit (image_id, size, mtime_ns, hash, problems, detail, "
+                "checked) VALUES (?,?,?,?,?,?,?)",
+                [
+                    (r.image_id, r.size, r.mtime_ns, r.content_hash, ",".join(r.problems),
+                     r.detail, checked)
+                    for r in records
+                ],
+            )  # fmt: skip
+            conn.executemany(
+                "UPDATE images SET format = ?, width = ?, height = ?, mode = ? WHERE id = ?",
+                [(r.format, r.width, r.height, r.mode, r.image_id) for r in records],
+            )
+
+    @_sqlite_errors
+    def audited_count(self) -> int:
+        """Images with an audit result among those an audit reads."""
+        return self._db.execute(
+            f"SELECT count(*) FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED}"
+        ).fetchone()[0]
+
+    @_sqlite_errors
+    def duplicate_paths(self) -> dict[str, list[str]]:
+        """content hash -> paths (sorted) of audited images whose bytes are the same."""
+        duplicates: dict[str, list[str]] = {}
+        for digest, path in self._db.execute(
+            "SELECT a.hash, i.path FROM audit a JOIN images i ON i.id = a.image_id "
+            f"WHERE {_AUDITED} AND a.hash IN (SELECT a2.hash FROM audit a2 JOIN images i2 "
+            "ON i2.id = a2.image_id WHERE i2.present = 1 AND i2.outside_root = 0 "
+            "AND a2.hash IS NOT NULL GROUP BY a2.hash HAVING count(*) > 1) ORDER BY i.path"
+        ):
+            duplicates.setdefault(digest, []).append(path)
+        return duplicates
+
+    @_sqlite_errors
+    def audit_findings(self, content_hashes: Iterable[str] = ()) -> list[AuditFinding]:
+        """The audited images with problems, or with one of ``content_hashes`` (the
+        duplicates), by path: :class:`AuditFinding`."""
+        rows = self._db.execute(
+            "SELECT i.path, i.wnid, a.problems, a.hash, a.detail, i.format, i.width, i.height, "
+            f"i.mode FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED} "
+            "AND (a.problems != '' OR a.hash IN (SELECT value FROM json_each(?))) ORDER BY i.path",
+            (json.dumps(list(content_hashes)),),
+        )
+        return [
+            AuditFinding(path, wnid, tuple(c for c in problems.split(",") if c), *rest)
+            for path, wnid, problems, *rest in rows
+        ]
+
+
+def _pending_sql(recheck: bool) -> str:
+    # A result holds while the file's size and mtime are those it was made for. Manifest
+    # rows carry no size: their result holds until a --recheck.
+    stale = "1" if recheck else (
+        "a.image_id IS NULL OR (i.size IS NOT NULL AND "
+        "(a.size IS NOT i.size OR a.mtime_ns IS NOT i.mtime_ns))"
+    )  # fmt: skip
+    return (
+        "SELECT i.id, i.path, i.raw_path FROM images i LEFT JOIN audit a ON a.image_id = i.id "
+        f"WHERE i.present = 1 AND i.outside_root = 0 AND ({stale})"
+    )
+
+
+_AUDITED = "i.present = 1 AND i.outside_root = 0"  # the images an audit reads
 
 # present images outside the root, found through their partial index
 _OUTSIDE = "outside_root = 1 AND present = 1"

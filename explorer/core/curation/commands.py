@@ -29,7 +29,7 @@ import os
 import re
 import reprlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -217,22 +217,6 @@ def relink_after_scan(catalogue_path: str | os.PathLike, summary) -> RelinkRepor
 # --- counts over the catalogue's labels --------------------------------------------------
 
 
-def _present_labels(catalogue, paths: Iterable[str]) -> dict[str, str]:
-    """path -> label of those of ``paths`` that are present, labelled images."""
-    paths = list(paths)
-    labels = {}
-    for start in range(0, len(paths), 500):
-        chunk = paths[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        labels.update(
-            catalogue.db.execute(
-                f"SELECT path, wnid FROM images WHERE present = 1 AND wnid IS NOT NULL "
-                f"AND path IN ({marks})", chunk,
-            )
-        )  # fmt: skip
-    return labels
-
-
 class CurationTally:
     """Flagged and reviewed (flagged or OK) present images per label: the tree's columns.
 
@@ -249,7 +233,7 @@ class CurationTally:
 
     def update(self, before: dict[str, ImageState], after: dict[str, ImageState]) -> None:
         """Count the change of each image of ``after`` from its state in ``before``."""
-        for path, wnid in _present_labels(self._catalogue, after).items():
+        for path, wnid in self._catalogue.labels_of(after).items():
             old, new = before.get(path, EMPTY), after[path]
             _move(self.flagged, wnid, bool(old.flags), bool(new.flags))
             _move(self.reviewed, wnid, not old.empty, not new.empty)
@@ -562,9 +546,7 @@ def import_label_errors(store: FlagStore, catalogue, path: str | os.PathLike) ->
             f"{path} is not cleanlab's label-error list (imagenet_mturk.json): {exc}"
         ) from exc
     by_number = {}
-    for (image_path,) in catalogue.db.execute(
-        "SELECT path FROM images WHERE present = 1 AND path LIKE '%ILSVRC2012_val_%'"
-    ):
+    for image_path in catalogue.present_paths_containing("ILSVRC2012_val_"):
         match = _VAL_NAME.search(image_path)
         if match:
             by_number.setdefault(int(match.group(1)), image_path)

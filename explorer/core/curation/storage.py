@@ -4,7 +4,6 @@ and the writers' lock. Used by :class:`~explorer.core.curation.store.FlagStore` 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import json
 import os
@@ -22,6 +21,7 @@ from explorer.core.curation.states import (
 )
 from explorer.core.errors import StoreError
 from explorer.core.files import UMASK, atomic_path
+from explorer.core.sql import failure, why
 from explorer.core.text import plural
 
 SCHEMA_VERSION = 1
@@ -232,7 +232,7 @@ def _damage(path: Path) -> str | None:
 
 def _is_damage(exc: BaseException | None) -> bool:
     """A damaged file, as opposed to a busy, read-only or unreachable one."""
-    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    return exc is not None and failure(exc) == "damaged"
 
 
 def _recover(path: Path, problem: str) -> str:
@@ -264,35 +264,20 @@ def _recover(path: Path, problem: str) -> str:
 def _store_error(path: Path, exc: Exception, after: str = "") -> StoreError:
     """A StoreError for a failure of SQLite or the file system that says what to do
     (a busy or read-only store, or a full disk, is no damage); ``after``: what it meant."""
-    name = getattr(exc, "sqlite_errorname", "")
-    number = getattr(exc, "errno", None)
-    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        message = _BUSY.format(path=path, why=why)
-    elif (
-        name == "SQLITE_FULL"
-        or number in (errno.ENOSPC, errno.EDQUOT)
-        or (
-            name.startswith("SQLITE_IOERR") and _no_space_left(path)  # e.g. IOERR_SHMSIZE
-        )
-    ):
-        message = f"The disk holding the flag store {path} is full ({why}); free some space."
-    elif name.startswith("SQLITE_READONLY") or number == errno.EROFS:
-        message = f"The flag store {path} cannot be written ({why}); make it and its folder "
+    kind, reason = failure(exc, path.parent), why(exc)
+    if kind == "busy":
+        message = _BUSY.format(path=path, why=reason)
+    elif kind == "full":
+        message = f"The disk holding the flag store {path} is full ({reason}); free some space."
+    elif kind == "read-only":
+        message = f"The flag store {path} cannot be written ({reason}); make it and its folder "
         message += "writable."
-    elif number in (errno.EACCES, errno.EPERM):
-        message = f"The flag store {path} cannot be opened ({why}); check the permissions "
+    elif kind == "denied":
+        message = f"The flag store {path} cannot be opened ({reason}); check the permissions "
         message += "of it and its folder."
     else:
-        message = f"Cannot use the flag store {path}: {why}."
+        message = f"Cannot use the flag store {path}: {reason}."
     return StoreError(f"{message} {after}".rstrip())
-
-
-def _no_space_left(path: Path) -> bool:
-    try:
-        return os.statvfs(path.parent).f_bavail == 0
-    except OSError:
-        return False
 
 
 def _write_states(db: sqlite3.Connection, changes: Mapping[str, ImageState]) -> None:
@@ -462,14 +447,6 @@ def _cut_torn_tail(store_path: Path) -> int:
         journal.flush()
         os.fsync(journal.fileno())
     return 1
-
-
-def _chunks(paths: list[str] | None, size: int = 500):
-    if paths is None:
-        yield None
-        return
-    for start in range(0, len(paths), size):
-        yield paths[start : start + size]
 
 
 def _content_key(state: ImageState) -> tuple[str | None, int | None]:

@@ -35,6 +35,7 @@ some images. Commands and undo (``explorer.core.curation.commands``) are built o
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -55,7 +56,6 @@ from explorer.core.curation.states import (
 from explorer.core.curation.storage import (
     _SCHEMA,
     KEEP_SNAPSHOTS,
-    _chunks,
     _connect,
     _content_key,
     _cut_torn_tail,
@@ -80,6 +80,7 @@ from explorer.core.curation.storage import (
 )
 from explorer.core.errors import StoreError
 from explorer.core.files import atomic_path
+from explorer.core.sql import select_in
 from explorer.core.text import plural
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,19 @@ def default_curator() -> str:
         import getpass
 
         return getpass.getuser()
+
+
+def _reads(method):
+    """A read of the store: a failure of SQLite becomes a StoreError that says what to do."""
+
+    @functools.wraps(method)
+    def read(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
+
+    return read
 
 
 class FlagStore:
@@ -127,11 +141,14 @@ class FlagStore:
         StoreError that says why.
         """
         path = Path(path)
-        _refuse_other_files(path)
-        why = _why_read_only(path)
-        if why is not None:
-            return cls._open_read_only(path, why)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _refuse_other_files(path)
+            why = _why_read_only(path)
+            if why is not None:
+                return cls._open_read_only(path, why)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (OSError, sqlite3.Error) as exc:  # a folder that cannot be made, say
+            raise _store_error(path, exc) from exc
         journal = _open_journal(path)
         db = None
         try:
@@ -175,7 +192,11 @@ class FlagStore:
             db = sqlite3.connect(":memory:")
             db.executescript(_SCHEMA)
         store = cls(path, db, None, why)
-        waiting = sum(1 for _line in _journal_lines(path, store._meta("journal_offset")))
+        try:
+            waiting = sum(1 for _line in _journal_lines(path, store._meta("journal_offset")))
+        except BaseException:
+            db.close()
+            raise
         if waiting:
             store.recovered = (
                 f"The flag store {path} is read-only ({why}), so "
@@ -190,20 +211,26 @@ class FlagStore:
         return cls.open(flags_path_for(catalogue_path))
 
     def close(self) -> None:
+        """Close the store, with a snapshot when it changed (a failed snapshot is logged:
+        the journal holds every change meanwhile). Every change was saved already: a
+        StoreError here (a lock that cannot be taken, say) loses none."""
         if self.db is None:
             return
         try:
-            if self._journal is not None:
-                # Not waiting: a writer holding the lock snapshots when it closes.
-                with _writers_lock(self._journal, self.path, wait=False) as locked:
-                    if locked:
-                        self._snapshot_if_changed()
-        finally:
-            self.db.close()
-            self.db = None
-            if self._journal is not None:
-                os.close(self._journal)
-                self._journal = None
+            try:
+                if self._journal is not None:
+                    # Not waiting: a writer holding the lock snapshots when it closes.
+                    with _writers_lock(self._journal, self.path, wait=False) as locked:
+                        if locked:
+                            self._snapshot_if_changed()
+            finally:
+                self.db.close()
+                self.db = None
+                if self._journal is not None:
+                    os.close(self._journal)
+                    self._journal = None
+        except (OSError, sqlite3.Error) as exc:
+            raise _store_error(self.path, exc, "Every change was saved before.") from exc
 
     def __enter__(self) -> FlagStore:
         return self
@@ -216,32 +243,36 @@ class FlagStore:
     def state(self, path: str) -> ImageState:
         return self.states([path]).get(path, EMPTY)
 
+    @_reads
     def states(self, paths: Iterable[str] | None = None) -> dict[str, ImageState]:
         """The non-empty states of ``paths`` (of every image when None)."""
-        paths = None if paths is None else list(paths)
+        flag_sql = (
+            "SELECT path, reason, note, suggested_wnid, curator, time, content_hash, size, wnid "
+            "FROM flags"
+        )
+        review_sql = "SELECT path, curator, time, content_hash, size, wnid FROM reviews"
+        if paths is not None:
+            paths = list(dict.fromkeys(paths))  # a path twice would count its flags twice
+
+        def rows(sql: str, order: str = ""):
+            if paths is None:
+                return self.db.execute(sql + order)
+            return select_in(self.db, f"{sql} WHERE path IN ({{values}}){order}", paths)
+
         flags: dict[str, list[Flag]] = {}
-        reviews: dict[str, Review] = {}
-        for chunk in _chunks(paths):
-            where, args = ("", []) if chunk is None else (
-                f" WHERE path IN ({','.join('?' * len(chunk))})", chunk
-            )  # fmt: skip
-            for row in self.db.execute(
-                "SELECT path, reason, note, suggested_wnid, curator, time, content_hash, size, "
-                f"wnid FROM flags{where} ORDER BY path, reason", args
-            ):  # fmt: skip
-                flags.setdefault(row[0], []).append(Flag(*row[1:]))
-            for row in self.db.execute(
-                f"SELECT path, curator, time, content_hash, size, wnid FROM reviews{where}", args
-            ):
-                reviews[row[0]] = Review(*row[1:])
+        for row in rows(flag_sql, " ORDER BY path, reason"):
+            flags.setdefault(row[0], []).append(Flag(*row[1:]))
+        reviews = {row[0]: Review(*row[1:]) for row in rows(review_sql)}
         return {
             path: ImageState(tuple(flags.get(path, ())), reviews.get(path))
             for path in sorted(set(flags) | set(reviews))
         }
 
+    @_reads
     def flagged_paths(self) -> set[str]:
         return {p for (p,) in self.db.execute("SELECT DISTINCT path FROM flags")}
 
+    @_reads
     def counts(self) -> dict[str, int]:
         """Flags per reason, and reviewed-OK marks under "reviewed"."""
         counts = dict(self.db.execute("SELECT reason, count(*) FROM flags GROUP BY reason"))
@@ -348,11 +379,13 @@ class FlagStore:
         except sqlite3.Error as exc:
             raise _store_error(self.path, exc) from exc
 
+    @_reads
     def queue(self, source: str | None = None) -> list[tuple[str, str, str, str | None]]:
         """(path, source, note, suggested wnid) of queued images, by path."""
         where, args = ("", ()) if source is None else (" WHERE source = ?", (source,))
         return self.db.execute(f"SELECT * FROM queue{where} ORDER BY path, source", args).fetchall()
 
+    @_reads
     def queue_sources(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT source, count(*) FROM queue GROUP BY source"))
 
@@ -361,7 +394,10 @@ class FlagStore:
     def snapshot(self) -> Path:
         """Copy the store with SQLite's backup API; keep the newest KEEP_SNAPSHOTS."""
         with self.writing():
-            return self._snapshot()
+            try:
+                return self._snapshot()
+            except (OSError, sqlite3.Error) as exc:
+                raise _store_error(self.path, exc, "No snapshot was taken.") from exc
 
     def _snapshot(self) -> Path:
         folder = snapshots_dir(self.path)
@@ -406,35 +442,23 @@ class FlagStore:
 
         report = RelinkReport()
         states = self.states()
-        present = set()
-        for chunk in _chunks(list(states)):
-            marks = ",".join("?" * len(chunk))
-            present.update(
-                p for (p,) in catalogue.db.execute(
-                    f"SELECT path FROM images WHERE present = 1 AND path IN ({marks})", chunk
-                )
-            )  # fmt: skip
+        present = catalogue.present_paths(states)
         lost = {path: state for path, state in states.items() if path not in present}
         keys = {path: _content_key(state) for path, state in lost.items()}
         sizes = sorted({size for _hash, size in keys.values() if size is not None})
-        by_size: dict[int, list[tuple[str, str | None]]] = {}
-        for chunk in _chunks(sizes):
-            marks = ",".join("?" * len(chunk))
-            for path, size, audit_hash in catalogue.db.execute(
-                "SELECT i.path, i.size, CASE WHEN a.size = i.size AND a.mtime_ns = i.mtime_ns "
-                "THEN a.hash END FROM images i LEFT JOIN audit a ON a.image_id = i.id "
-                f"WHERE i.present = 1 AND i.size IN ({marks})", chunk,
-            ):  # fmt: skip
-                if path not in states:
-                    by_size.setdefault(size, []).append((path, audit_hash))
+        by_size: dict[int, list[tuple[str, str | bytes, str | None]]] = {}
+        for image in catalogue.images_of_sizes(sizes):
+            if image.path not in states:
+                file = catalogue.absolute_path(image.path, image.raw_path)
+                by_size.setdefault(image.size, []).append((image.path, file, image.content_hash))
         hashed: dict[str, str | None] = {}
         changes: dict[str, ImageState] = {}
         for old, state in lost.items():
             content_hash, size = keys[old]
             matches = []
-            for path, audit_hash in by_size.get(size, []) if content_hash else []:
+            for path, file, audit_hash in by_size.get(size, []) if content_hash else []:
                 if path not in hashed:
-                    hashed[path] = audit_hash or file_digest(catalogue.absolute_path(path))
+                    hashed[path] = audit_hash or file_digest(file)
                 if hashed[path] == content_hash and path not in changes:
                     matches.append(path)
             if len(matches) == 1:

@@ -17,13 +17,15 @@ are skipped, and counted.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-from explorer.core.catalogue import Catalogue
+from explorer.core.catalogue import AuditRecord, Catalogue
+from explorer.core.errors import CatalogueError
 from explorer.core.images.check import ImageCheck
 from explorer.core.images.checkers import TIME_LIMIT, Checkers
 from explorer.core.images.codes import AUDIT_CODES
@@ -53,19 +55,6 @@ class AuditSummary:
         return asdict(self)
 
 
-def _pending_sql(recheck: bool) -> str:
-    # A result holds while the file's size and mtime are those it was made for. Manifest
-    # rows carry no size: their result holds until a --recheck.
-    stale = "1" if recheck else (
-        "a.image_id IS NULL OR (i.size IS NOT NULL AND "
-        "(a.size IS NOT i.size OR a.mtime_ns IS NOT i.mtime_ns))"
-    )  # fmt: skip
-    return (
-        "SELECT i.id, i.path, i.raw_path FROM images i LEFT JOIN audit a ON a.image_id = i.id "
-        f"WHERE i.present = 1 AND i.outside_root = 0 AND ({stale})"
-    )
-
-
 def audit_catalogue(
     catalogue_path: str | os.PathLike,
     *,
@@ -84,27 +73,20 @@ def audit_catalogue(
     started = time.monotonic()
     summary = AuditSummary()
     with Catalogue.open(catalogue_path, write=True) as catalogue:
-        db = catalogue.db.conn
-        pending_sql = _pending_sql(recheck)
-        total = db.execute(f"SELECT count(*) FROM ({pending_sql})").fetchone()[0]
-        present = db.execute("SELECT count(*) FROM images WHERE present = 1").fetchone()[0]
-        summary.already_current = present - catalogue.outside_root_count() - total
+        total = catalogue.audit_pending_count(recheck)
+        summary.already_current = catalogue.present_count() - catalogue.outside_root_count() - total
         state.progress(0, total, "Auditing images")
-        last_id = 0
-        with Checkers(min(workers, total), time_limit) as checkers:
-            while True:
-                batch = db.execute(
-                    f"{pending_sql} AND i.id > ? ORDER BY i.id LIMIT ?", (last_id, _BATCH)
-                ).fetchall()
-                if not batch:
-                    break
+        with _workers(min(workers, total), time_limit) as checkers:
+            for batch in catalogue.images_to_audit(recheck, _BATCH):
                 locations = [catalogue.absolute_path(path, raw) for _, path, raw in batch]
                 results = None if state.cancelled else checkers.check(locations, state)
                 if results is None:
                     summary.cancelled = True
                     break
-                _store(db, [(row[0], *result) for row, result in zip(batch, results, strict=True)])
-                last_id = batch[-1][0]
+                catalogue.record_audit(
+                    _record(image_id, *result)
+                    for (image_id, _, _), result in zip(batch, results, strict=True)
+                )
                 summary.checked += len(batch)
                 state.progress(summary.checked, total, "Auditing images")
         report = audit_report(catalogue)
@@ -115,24 +97,25 @@ def audit_catalogue(
     return summary
 
 
-def _store(db, results: list[tuple[int, ImageCheck, int | None, int | None]]) -> None:
-    checked = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    with db:  # one transaction per batch: a cancel or crash loses at most this batch
-        db.executemany(
-            "INSERT OR REPLACE INTO audit (image_id, size, mtime_ns, hash, problems, detail, "
-            "checked) VALUES (?,?,?,?,?,?,?)",
-            [
-                (image_id, size, mtime, r.content_hash, ",".join(r.problems), r.detail, checked)
-                for image_id, r, size, mtime in results
-            ],
-        )
-        db.executemany(
-            "UPDATE images SET format = ?, width = ?, height = ?, mode = ? WHERE id = ?",
-            [(r.format, r.width, r.height, r.mode, image_id) for image_id, r, _, _ in results],
-        )
+@contextlib.contextmanager
+def _workers(count: int, time_limit: float) -> Iterator[Checkers]:
+    """The checker processes; a CatalogueError that says what to do when they cannot start."""
+    try:
+        checkers = Checkers(count, time_limit)
+    except OSError as exc:  # too many processes, or no memory for them
+        raise CatalogueError(
+            f"The audit cannot start its {count} worker processes ({exc.strerror or exc}); "
+            "close some programs, or audit with fewer workers (--workers)."
+        ) from exc
+    with checkers:
+        yield checkers
 
 
-_AUDITED = "i.present = 1 AND i.outside_root = 0"  # the images an audit reads
+def _record(image_id: int, result: ImageCheck, size: int | None, mtime_ns: int | None):
+    return AuditRecord(
+        image_id, size, mtime_ns, result.content_hash, tuple(result.problems), result.detail,
+        result.format, result.width, result.height, result.mode,
+    )  # fmt: skip
 
 
 def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
@@ -143,45 +126,29 @@ def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
     Images outside the root are only counted (``outside_root``), even those an
     audit checked before a rescan found them outside.
     """
-    db = catalogue.db.conn
-    duplicate_paths: dict[str, list[str]] = {}
-    for digest, path in db.execute(
-        f"SELECT a.hash, i.path FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED} "
-        "AND a.hash IN (SELECT a2.hash FROM audit a2 JOIN images i2 ON i2.id = a2.image_id "
-        "WHERE i2.present = 1 AND i2.outside_root = 0 AND a2.hash IS NOT NULL "
-        "GROUP BY a2.hash HAVING count(*) > 1) ORDER BY i.path"
-    ):
-        duplicate_paths.setdefault(digest, []).append(path)
+    duplicate_paths = catalogue.duplicate_paths()
     images = []
     by_code: Counter[str] = Counter()
-    for path, wnid, problems, digest, detail, fmt, width, height, mode in db.execute(
-        "SELECT i.path, i.wnid, a.problems, a.hash, a.detail, i.format, i.width, i.height, "
-        f"i.mode FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED} "
-        "AND (a.problems != '' OR a.hash IN (SELECT value FROM json_each(?))) ORDER BY i.path",
-        (json.dumps(list(duplicate_paths)),),
-    ):
-        codes = [c for c in problems.split(",") if c]
-        entry = {"path": path, "wnid": wnid, "problems": codes}
-        if digest in duplicate_paths:
+    for found in catalogue.audit_findings(duplicate_paths):
+        codes = list(found.problems)
+        entry = {"path": found.path, "wnid": found.wnid, "problems": codes}
+        if found.content_hash in duplicate_paths:
             codes.append("duplicate")
-            entry["same_as"] = [p for p in duplicate_paths[digest] if p != path]
-        entry.update(format=fmt, width=width, height=height, mode=mode)
-        if detail:
-            entry["detail"] = detail
+            entry["same_as"] = [p for p in duplicate_paths[found.content_hash] if p != found.path]
+        entry.update(format=found.format, width=found.width, height=found.height,
+                     mode=found.mode)  # fmt: skip
+        if found.detail:
+            entry["detail"] = found.detail
         by_code.update(codes)
         images.append(entry)
     missing = [
         {"path": path, "wnid": wnid, "problems": ["missing"]}
-        for path, wnid in db.execute(
-            "SELECT path, wnid FROM images WHERE present = 0 ORDER BY path"
-        )
+        for path, wnid in catalogue.missing_images()
     ]
     by_code["missing"] = len(missing)
-    present = db.execute("SELECT count(*) FROM images WHERE present = 1").fetchone()[0]
+    present = catalogue.present_count()
     outside = catalogue.outside_root_count()
-    audited = db.execute(
-        f"SELECT count(*) FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED}"
-    ).fetchone()[0]
+    audited = catalogue.audited_count()
     summary = {
         "images": present,
         "audited": audited,
