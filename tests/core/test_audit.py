@@ -13,6 +13,7 @@ import pytest
 from hostile_corpus import encode, make_hostile_corpus, many_scans_jpeg, photo
 
 from explorer.core.catalogue import Catalogue, index_catalogue
+from explorer.core.errors import CatalogueError
 from explorer.core.images import (
     AUDIT_CODES,
     MAX_SCANS,
@@ -129,6 +130,31 @@ def test_missing_images_are_reported(taxonomy, tmp_path):
     with Catalogue.open(catalogue_path) as catalogue:
         report = audit_report(catalogue)
     assert report["images"] == [{"path": f"{TENCH}/0.JPEG", "wnid": TENCH, "problems": ["missing"]}]
+
+
+def test_no_worker_is_the_callers_mistake_not_an_endless_audit(taxonomy, tmp_path):
+    with pytest.raises(ValueError, match="at least one worker process, not 0"):
+        audit_catalogue(tmp_path / "never-opened", workers=0)
+
+
+def test_workers_that_cannot_start_are_a_catalogue_error_that_keeps_the_results(
+    taxonomy, tmp_path, monkeypatch
+):
+    import errno
+
+    from explorer.core.images import checkers
+
+    folder = tmp_path / "data" / TENCH
+    folder.mkdir(parents=True)
+    (folder / "a.JPEG").write_bytes(encode(photo(), "JPEG"))
+    path = index_catalogue(tmp_path / "data", nouns=taxonomy.graph, catalogue=tmp_path / "c")
+
+    def no_fork(*_args):
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(checkers, "_Worker", no_fork)
+    with pytest.raises(CatalogueError, match=r"cannot start its worker processes \(Resource"):
+        audit_catalogue(path.catalogue)
 
 
 # --- the time limit: what the bounds miss cannot hold an audit -------------------------------

@@ -881,3 +881,10 @@ def test_failures_while_indexing_say_whether_the_source_or_the_catalogue_failed(
     with pytest.raises(CatalogueError, match=r"^The disk holding the catalogue .* is full"):
         index_catalogue(manifest, nouns=nouns, catalogue=tmp_path / "c.sqlite")
     assert list(tmp_path.iterdir()) == [manifest]
+
+
+def test_an_unknown_layout_is_the_callers_mistake_found_before_anything_is_opened(nouns, tmp_path):
+    catalogue = tmp_path / "c.sqlite"
+    catalogue.write_bytes(b"")  # not even looked at
+    with pytest.raises(ValueError, match="Unknown layout 'tree'; choose auto or one of folders"):
+        index_catalogue(tmp_path, nouns=nouns, layout="tree", catalogue=catalogue)

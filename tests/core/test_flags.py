@@ -153,8 +153,12 @@ def test_undo_stack_labels_and_a_new_command_drops_redo(tmp_path):
         assert stack.redo_label == "Flag 2 images duplicate" and store.states() == {}
         stack.push(mark_reviewed(store, refs[:1]))
         assert stack.redo_label is None and stack.redo() is None
-        with pytest.raises(StoreError, match="Unknown reason"):
+        with pytest.raises(ValueError, match="Unknown reason"):
             flag_images(store, refs, "blurry")
+        with pytest.raises(ValueError, match="Unknown reason"):
+            clear_images(store, refs, "blurry")
+        with pytest.raises(ValueError, match="Unknown format"):
+            write_export(store, tmp_path / "out.xml", "xml")
 
 
 # --- durability: a writer killed at random moments ---------------------------------------

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 
 from explorer.core.catalogue.store import ImageRow
 from explorer.core.curation import REASONS
-from explorer.core.errors import CatalogueError
 from explorer.core.images import AUDIT_CODES
 
 SORTS: dict[str, Callable[[ImageRow], object]] = {
@@ -50,7 +49,7 @@ def _keeper(which: str, states) -> Callable[[ImageRow], bool] | None:
         reason = which.removeprefix("flag:")
         if reason in REASONS:
             return lambda r: r.path in states and reason in states[r.path].reasons
-    raise CatalogueError(
+    raise ValueError(
         f"Unknown image filter {which!r}; choose one of "
         f"{', '.join(FILTERS + CURATION_FILTERS)}, a problem code or flag:<reason>."
     )
@@ -62,10 +61,11 @@ def arrange(
     """The rows that ``keep`` lets through, sorted by ``sort`` (ties in catalogue order).
 
     ``states`` maps image paths to their curation (``FlagStore.states()``), for the
-    curation filters.
+    curation filters. A ValueError for a sort or filter not listed here (the caller's
+    mistake: the CLI and the window offer only these).
     """
     if sort not in SORTS:
-        raise CatalogueError(f"Unknown sort {sort!r}; choose one of {', '.join(SORTS)}.")
+        raise ValueError(f"Unknown sort {sort!r}; choose one of {', '.join(SORTS)}.")
     keeper = _keeper(keep, states)
     kept = list(rows) if keeper is None else [r for r in rows if keeper(r)]
     if sort == "name":  # the common case, a third faster without the lambda per row

@@ -178,38 +178,40 @@ def index_catalogue(
     (it relabels every image). Every check is made before anything is written.
     Returns an :class:`IndexSummary`.
     """
+    if layout != "auto" and layout not in LAYOUTS:
+        raise ValueError(f"Unknown layout {layout!r}; choose auto or one of {', '.join(LAYOUTS)}.")
     state = state or JobState()
     started = time.monotonic()
     source = Path(source).expanduser().resolve()
     if not source.exists():
         raise CatalogueError(f"{source} does not exist.")
     target = Path(catalogue) if catalogue else default_catalogue_path(source, data_dir)
-    stored, damaged = _stored_meta(target, source)
-    layout = _choose_layout(source, layout, stored, relayout, target)
-    if layout == "manifest" and not source.is_file():
-        raise CatalogueError(f"The manifest layout needs a CSV/TSV file; {source} is a folder.")
-    if layout != "manifest" and not source.is_dir():
-        raise CatalogueError(f"The {layout} layout needs a folder; {source} is a file.")
-    labels_path, labels_reused = _choose_labels(source, layout, labels, stored, target)
-    root = _choose_root(source, layout, root, stored)
-    meta = {"source": str(source), "root": root, "layout": layout}
-    if labels_path:
-        meta["labels"] = str(labels_path)
-
-    report = SourceReport()
-    # a manifest's first rows and a label file are read here: their errors come first
-    batches = _entries(source, layout, labels_path, root, report)
-    state.progress(0, None, f"Indexing {source}")
-    if layout != "manifest":
-        # a folder walk waits on its walker processes: a thread overlaps that with the writes;
-        # parsing a manifest is pure Python, and a second thread only adds GIL hand-offs
-        # (3M rows: 12.9 s threaded, 10.2 s in one thread)
-        batches = _batches_in_background(batches, state)
-    if synset_names is None and hasattr(nouns, "nodes"):  # a taxonomy graph knows its names
-        synset_names = partial(_graph_names, nouns)
-    as_wnids = partial(_labels_as_wnids, nouns=nouns, synset_names=synset_names)
-
     try:
+        stored, damaged = _stored_meta(target, source)
+        layout = _choose_layout(source, layout, stored, relayout, target)
+        if layout == "manifest" and not source.is_file():
+            raise CatalogueError(f"The manifest layout needs a CSV/TSV file; {source} is a folder.")
+        if layout != "manifest" and not source.is_dir():
+            raise CatalogueError(f"The {layout} layout needs a folder; {source} is a file.")
+        labels_path, labels_reused = _choose_labels(source, layout, labels, stored, target)
+        root = _choose_root(source, layout, root, stored)
+        meta = {"source": str(source), "root": root, "layout": layout}
+        if labels_path:
+            meta["labels"] = str(labels_path)
+
+        report = SourceReport()
+        # a manifest's first rows and a label file are read here: their errors come first
+        batches = _entries(source, layout, labels_path, root, report)
+        state.progress(0, None, f"Indexing {source}")
+        if layout != "manifest":
+            # a folder walk waits on its walker processes: a thread overlaps that with the writes;
+            # parsing a manifest is pure Python, and a second thread only adds GIL hand-offs
+            # (3M rows: 12.9 s threaded, 10.2 s in one thread)
+            batches = _batches_in_background(batches, state)
+        if synset_names is None and hasattr(nouns, "nodes"):  # a taxonomy graph knows its names
+            synset_names = partial(_graph_names, nouns)
+        as_wnids = partial(_labels_as_wnids, nouns=nouns, synset_names=synset_names)
+
         if stored is None:
             if damaged:
                 report.warnings.append(_move_aside(target, damaged))
@@ -217,7 +219,7 @@ def index_catalogue(
         else:
             with Catalogue.open(target, write=True) as existing:
                 figures = _rescan(existing._db, batches, meta, state, as_wnids)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error) as exc:  # a full disk, a source that cannot be read...
         raise _index_error(target, source, exc) from exc
 
     with Catalogue.open(target) as done:
@@ -295,8 +297,6 @@ def _move_aside(target: Path, why: str) -> str:
 
 def _choose_layout(source: Path, layout: str, stored, relayout: bool, target: Path) -> str:
     """The layout asked for; on a rescan the catalogue's own unless ``relayout``."""
-    if layout != "auto" and layout not in LAYOUTS:
-        raise CatalogueError(f"Unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}.")
     before = stored.get("layout") if stored and not relayout else None
     if layout == "auto":
         return before or detect_layout(source)

@@ -153,7 +153,11 @@ class Catalogue:
         opens read-only for reading; ``write=True`` (index, audit) refuses it.
         """
         path = Path(path)
-        if not path.exists():
+        try:
+            exists = path.exists()
+        except OSError as exc:  # a folder on the way that cannot be searched
+            raise _catalogue_error(path, exc) from exc
+        if not exists:
             raise CatalogueError(f"No such file or folder: {path}")
         kind = _file_kind(path)
         if kind != _SQLITE:

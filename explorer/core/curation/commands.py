@@ -113,7 +113,7 @@ def flag_images(
     curator: str | None = None,
 ) -> Command:
     if reason not in REASONS:
-        raise StoreError(f"Unknown reason {reason!r}; choose one of {', '.join(REASONS)}.")
+        raise ValueError(f"Unknown reason {reason!r}; choose one of {', '.join(REASONS)}.")
     curator = curator or default_curator()
     before = _before(store, refs)
     now = _now()
@@ -138,7 +138,7 @@ def mark_reviewed(
 def clear_images(store: FlagStore, refs: Sequence[ImageRef], reason: str | None = None) -> Command:
     """Remove one reason's flag, or (``reason`` None) every flag and the OK mark."""
     if reason is not None and reason not in REASONS:
-        raise StoreError(f"Unknown reason {reason!r}; choose one of {', '.join(REASONS)}.")
+        raise ValueError(f"Unknown reason {reason!r}; choose one of {', '.join(REASONS)}.")
     before = _before(store, refs)
     after = {}
     for ref in refs:
@@ -297,7 +297,7 @@ def write_export(
     elif fmt == "csv":
         text = csv_text(rows, EXPORT_FIELDS)
     else:
-        raise StoreError(f"Unknown format {fmt!r}; choose csv or json.")
+        raise ValueError(f"Unknown format {fmt!r}; choose csv or json.")
     write_atomically(output, text, parents)
     return len(rows)
 

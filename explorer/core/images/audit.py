@@ -69,6 +69,8 @@ def audit_catalogue(
     Cancelling (``state.cancel()``) keeps every result committed so far; the
     next run goes on from there.
     """
+    if workers < 1:
+        raise ValueError(f"An audit needs at least one worker process, not {workers}.")
     state = state or JobState()
     started = time.monotonic()
     summary = AuditSummary()
@@ -99,16 +101,16 @@ def audit_catalogue(
 
 @contextlib.contextmanager
 def _workers(count: int, time_limit: float) -> Iterator[Checkers]:
-    """The checker processes; a CatalogueError that says what to do when they cannot start."""
+    """The checker processes; a CatalogueError that says what to do when they cannot start
+    (or a dead one cannot be replaced): too many processes, or no memory for them."""
     try:
-        checkers = Checkers(count, time_limit)
-    except OSError as exc:  # too many processes, or no memory for them
+        with Checkers(count, time_limit) as checkers:
+            yield checkers
+    except OSError as exc:
         raise CatalogueError(
-            f"The audit cannot start its {count} worker processes ({exc.strerror or exc}); "
-            "close some programs, or audit with fewer workers (--workers)."
+            f"The audit cannot start its worker processes ({exc.strerror or exc}); close some "
+            "programs, or audit with fewer workers (--workers). Every result so far is kept."
         ) from exc
-    with checkers:
-        yield checkers
 
 
 def _record(image_id: int, result: ImageCheck, size: int | None, mtime_ns: int | None):
