@@ -45,3 +45,20 @@ def test_a_damaged_shipped_cache_says_what_to_do(taxonomy, tmp_path, monkeypatch
     monkeypatch.setenv(paths.BUNDLED_CACHE_ENV, str(broken))
     with pytest.raises(TaxonomyError, match=r"shipped with this program .* install it again"):
         load_taxonomy(data_dir=tmp_path / "data")
+
+
+def test_a_full_data_folder_is_said_so_and_leaves_no_half_cache(shipped, tmp_path, monkeypatch):
+    import errno
+    import shutil
+
+    from explorer.core.errors import DataDirError
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setenv(paths.BUNDLED_CACHE_ENV, str(shipped))
+    monkeypatch.setattr(shutil, "copyfileobj", full)
+    data_dir = tmp_path / "data"
+    with pytest.raises(DataDirError, match=r"cache: No space left on device; free some space"):
+        paths.bundled_taxonomy_cache(data_dir)
+    assert list((data_dir / "cache").iterdir()) == []

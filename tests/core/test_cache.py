@@ -136,3 +136,14 @@ def test_cached_hierarchy_refuses_what_load_taxonomy_would_rebuild(taxonomy, tmp
     copy.write_bytes(b"\x00garbage" * 1000)
     with pytest.raises(CacheInvalid, match="damaged"):
         CachedHierarchy(copy, "any")
+
+
+def test_a_cache_that_cannot_be_written_says_where_and_what_to_do(tmp_path):
+    from explorer.core.errors import DataDirError
+    from explorer.core.wordnet.cache import build_cache
+
+    (tmp_path / "file").write_text("a file where the cache folder should be")
+    path = tmp_path / "file" / "taxonomy.sqlite"
+    with pytest.raises(DataDirError, match=r"Cannot write the taxonomy cache .*--data-dir"):
+        build_cache([], path, {"fingerprint": "x"})
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]

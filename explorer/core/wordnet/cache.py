@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.core import paths
-from explorer.core.errors import WordNetError
+from explorer.core.errors import DataDirError, WordNetError
 from explorer.core.files import atomic_path
 from explorer.core.jobs import JobState
+from explorer.core.sql import why
 from explorer.core.wordnet.source import FIX_HINT, SynsetRecord
 
 SCHEMA_VERSION = 4
@@ -210,54 +211,60 @@ def build_cache(
     closure_sizes, closure_ancestors = _ancestor_closure(order, parents, index)
     state.progress(0, None, "Writing taxonomy cache")
 
-    # rebuildable: not fsync'd (43 MB)
-    with atomic_path(path, parents=True, sync=False, prefix=path.name + ".") as tmp_name:
-        db = sqlite3.connect(tmp_name)
-        try:
-            db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
-            synset_rows = []
-            edge_rows = []
-            lemma_rows = []
-            for wnid, i in index.items():
-                r = by_wnid[wnid]
-                low, high = depths[wnid]
-                synset_rows.append(
-                    (i, wnid, r.name, LEMMA_SEPARATOR.join(r.lemmas), r.gloss, r.lexname,
-                     sum(r.lemma_counts), low, high)
-                )  # fmt: skip
-                for kind, ups in enumerate((r.hypernyms, r.instance_hypernyms)):
-                    edge_rows.extend((index[p], i, kind) for p in ups if p in index)
-                for lemma, count, sense in zip(
-                    r.lemmas, r.lemma_counts, r.lemma_senses, strict=True
-                ):
-                    lemma_rows.append((normalise(lemma), i, count, sense, low))
-            with db:
-                db.executemany("INSERT INTO synsets VALUES (?,?,?,?,?,?,?,?,?)", synset_rows)
-                db.executemany("INSERT INTO edges VALUES (?,?,?)", edge_rows)
-                db.executemany(
-                    "INSERT INTO lemma_index (norm, synset, count, sense, depth) "
-                    "VALUES (?,?,?,?,?)",
-                    lemma_rows,
-                )
-                db.executemany(
-                    "INSERT INTO arrays VALUES (?, ?)",
-                    [
-                        ("closure_sizes", closure_sizes.tobytes()),
-                        ("closure_ancestors", closure_ancestors.tobytes()),
-                    ],
-                )
-                db.execute("INSERT INTO lemma_trigram (lemma_trigram) VALUES ('rebuild')")
-                db.execute("INSERT INTO gloss_fts (gloss_fts) VALUES ('rebuild')")
-                full_meta = {
-                    **meta,
-                    "schema": str(SCHEMA_VERSION),
-                    "synsets": str(len(synset_rows)),
-                    "edges": str(len(edge_rows)),
-                    "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                }
-                db.executemany("INSERT INTO meta VALUES (?,?)", full_meta.items())
-        finally:
-            db.close()
+    try:
+        # rebuildable: not fsync'd (43 MB)
+        with atomic_path(path, parents=True, sync=False, prefix=path.name + ".") as tmp_name:
+            db = sqlite3.connect(tmp_name)
+            try:
+                db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
+                synset_rows = []
+                edge_rows = []
+                lemma_rows = []
+                for wnid, i in index.items():
+                    r = by_wnid[wnid]
+                    low, high = depths[wnid]
+                    synset_rows.append(
+                        (i, wnid, r.name, LEMMA_SEPARATOR.join(r.lemmas), r.gloss, r.lexname,
+                         sum(r.lemma_counts), low, high)
+                    )  # fmt: skip
+                    for kind, ups in enumerate((r.hypernyms, r.instance_hypernyms)):
+                        edge_rows.extend((index[p], i, kind) for p in ups if p in index)
+                    for lemma, count, sense in zip(
+                        r.lemmas, r.lemma_counts, r.lemma_senses, strict=True
+                    ):
+                        lemma_rows.append((normalise(lemma), i, count, sense, low))
+                with db:
+                    db.executemany("INSERT INTO synsets VALUES (?,?,?,?,?,?,?,?,?)", synset_rows)
+                    db.executemany("INSERT INTO edges VALUES (?,?,?)", edge_rows)
+                    db.executemany(
+                        "INSERT INTO lemma_index (norm, synset, count, sense, depth) "
+                        "VALUES (?,?,?,?,?)",
+                        lemma_rows,
+                    )
+                    db.executemany(
+                        "INSERT INTO arrays VALUES (?, ?)",
+                        [
+                            ("closure_sizes", closure_sizes.tobytes()),
+                            ("closure_ancestors", closure_ancestors.tobytes()),
+                        ],
+                    )
+                    db.execute("INSERT INTO lemma_trigram (lemma_trigram) VALUES ('rebuild')")
+                    db.execute("INSERT INTO gloss_fts (gloss_fts) VALUES ('rebuild')")
+                    full_meta = {
+                        **meta,
+                        "schema": str(SCHEMA_VERSION),
+                        "synsets": str(len(synset_rows)),
+                        "edges": str(len(edge_rows)),
+                        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    }
+                    db.executemany("INSERT INTO meta VALUES (?,?)", full_meta.items())
+            finally:
+                db.close()
+    except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only data folder
+        raise DataDirError(
+            f"Cannot write the taxonomy cache {path} ({why(exc)}); free some space, or choose "
+            f"another data folder with --data-dir or {paths.DATA_DIR_ENV}."
+        ) from exc
     state.progress(1, 1, "Writing taxonomy cache")
 
 
