@@ -888,3 +888,12 @@ def test_an_unknown_layout_is_the_callers_mistake_found_before_anything_is_opene
     catalogue.write_bytes(b"")  # not even looked at
     with pytest.raises(ValueError, match="Unknown layout 'tree'; choose auto or one of folders"):
         index_catalogue(tmp_path, nouns=nouns, layout="tree", catalogue=catalogue)
+
+
+def test_a_catalogue_that_cannot_be_made_there_is_a_catalogue_error(nouns, tmp_path):
+    root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
+    (tmp_path / "file").write_text("not a folder")
+    target = tmp_path / "file" / "c.sqlite"
+    said = rf"^Cannot use the catalogue {target} \(Not a directory\); check the disk"
+    with pytest.raises(CatalogueError, match=said):
+        index_catalogue(root, nouns=nouns, catalogue=target)

@@ -245,7 +245,9 @@ def _index_error(target: Path, source: Path, exc: OSError | sqlite3.Error) -> Ca
     errors, a full disk, its folder's), or the source could not be read (the rest)."""
     filename = getattr(exc, "filename", None)
     writing = isinstance(exc, sqlite3.Error) or failure(exc) == "full" or (
-        filename is not None and Path(os.fsdecode(filename)).parent == target.parent
+        filename is not None
+        and os.path.dirname(os.path.abspath(os.fsdecode(filename)))
+        == os.path.dirname(os.path.abspath(target))
     )  # fmt: skip
     if writing:
         return _catalogue_error(target, exc)

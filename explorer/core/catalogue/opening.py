@@ -42,7 +42,12 @@ def resolve_catalogue(value: str | os.PathLike, data_dir: str | os.PathLike | No
     PosixPath('/home/me/.local/share/wordnet-explorer/catalogues/train-3f2a9c01de.sqlite')
     """
     path = Path(value).expanduser()
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a folder on the way that cannot be searched
+        raise CatalogueError(f"Cannot look at {path} ({why(exc)}); check the permissions of "
+                             "the folders on its way.") from exc  # fmt: skip
+    if not exists:
         raise CatalogueError(f"No such file or folder: {path}")
     kind = None if path.is_dir() else _file_kind(path)
     if kind == _SQLITE:
@@ -250,4 +255,7 @@ def _catalogue_error(path: Path, exc: Exception, source: str | None = None) -> C
             f"The catalogue {path} cannot be opened ({reason}); check the permissions of it "
             "and its folder."
         )
-    return CatalogueError(f"Cannot use the catalogue {path}: {reason}.")
+    return CatalogueError(
+        f"Cannot use the catalogue {path} ({reason}); check the disk and the folder it is in, "
+        "or work on a copy in another folder."
+    )
