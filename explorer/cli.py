@@ -23,8 +23,16 @@ from pathlib import Path
 import click
 
 from explorer.core import paths
+from explorer.core.analysis import BASES, COVERAGE_FORMATS, SORT_KEYS
 from explorer.core.curation import REASONS
 from explorer.core.errors import ExplorerError
+from explorer.core.exports import (
+    CLASSMAP_FORMATS,
+    FOLDER_MODES,
+    IMAGE_FORMATS,
+    OVERLAP_CHOICES,
+    SUBTREE_FORMATS,
+)
 from explorer.core.images import AUDIT_CODES, FAILURE_CODES
 from explorer.core.jobs import StderrProgress
 from explorer.core.text import plural
@@ -530,7 +538,7 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
     help="A synset with fewer images than this is thin.",
 )  # fmt: skip
 @click.option(
-    "--basis", type=click.Choice(["subtree", "direct"]), default="subtree", show_default=True,
+    "--basis", type=click.Choice(BASES), default=BASES[0], show_default=True,
     help="Count the subtree's images or only the synset's own.",
 )  # fmt: skip
 @click.option(
@@ -539,12 +547,15 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
 )  # fmt: skip
 @click.option("--all", "include_ok", is_flag=True, help="List synsets that are not gaps too.")
 @click.option(
-    "--sort", type=click.Choice(["count", "wnid", "name", "depth", "subtree", "direct"]),
-    default="count", show_default=True,
+    "--sort", type=click.Choice(SORT_KEYS), default=SORT_KEYS[0], show_default=True,
 )  # fmt: skip
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(COVERAGE_FORMATS),
+    default=COVERAGE_FORMATS[0],
+    show_default=True,
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @parents_option
@@ -1003,8 +1014,8 @@ def _selection_options(function):
         click.option("--allow-outside-root", is_flag=True,
                      help="Keep images outside the catalogue root (left out by default); "
                      "--mode hardlink never links them."),
-        click.option("--on-overlap", type=click.Choice(["fail", "specific"]),
-                     default="specific", show_default=True,
+        click.option("--on-overlap", type=click.Choice(OVERLAP_CHOICES),
+                     default=OVERLAP_CHOICES[0], show_default=True,
                      help="An image under several chosen nodes: fail, or give it to the "
                      "most specific one."),
         catalogue_option,
@@ -1050,8 +1061,8 @@ def _export(obj: Context, request, catalogue: str | None) -> None:
 @click.option("--with-images", is_flag=True, help="Only synsets whose subtree holds images.")
 @click.option("--catalogue", metavar="FILE", help="Count images from this catalogue.")
 @click.option("--depth", type=click.IntRange(0), help="At most N levels below WNID.")
-@click.option("--format", "fmt", type=click.Choice(["txt", "csv", "json", "tree-json"]),
-              default="txt", show_default=True)  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(SUBTREE_FORMATS),
+              default=SUBTREE_FORMATS[0], show_default=True)  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
 @parents_option
 @pass_context
@@ -1076,8 +1087,8 @@ def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, dep
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "txt"]),
-    default="csv",
+    type=click.Choice(IMAGE_FORMATS),
+    default=IMAGE_FORMATS[0],
     show_default=True,
     help="csv: path,wnid,class_index,class_wnid; txt: path index.",
 )
@@ -1099,7 +1110,7 @@ def export_images(obj: Context, wnids, flagged, include_audit_failures, allow_ou
 
 @export.command("classmap")
 @click.argument("wnids", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["loc", "json"]), default="loc",
+@click.option("--format", "fmt", type=click.Choice(CLASSMAP_FORMATS), default=CLASSMAP_FORMATS[0],
               show_default=True,
               help="loc: LOC_synset_mapping.txt lines; json: {\"0\": [wnid, name]}.")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
@@ -1138,7 +1149,7 @@ def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, al
 @export.command("folders")
 @click.argument("wnids", nargs=-1, required=True)
 @_selection_options
-@click.option("--mode", type=click.Choice(["symlink", "hardlink", "copy"]), default="symlink",
+@click.option("--mode", type=click.Choice(FOLDER_MODES), default=FOLDER_MODES[0],
               show_default=True)  # fmt: skip
 @click.option(
     "-o",
