@@ -83,11 +83,6 @@ def _print_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _label(tax, wnid: str) -> str:
-    data = tax.graph.nodes[wnid]
-    return f"{wnid} {data['name']}"
-
-
 def _short(tax, wnid: str) -> str:
     return tax.graph.nodes[wnid]["lemmas"][0]
 
@@ -238,37 +233,22 @@ def search(obj: Context, text: tuple[str, ...], limit: int, as_json: bool) -> No
         click.echo(f"{'':11}{hit.gloss}")
 
 
-def _tree_json(tax, wnid: str, depth: int | None) -> dict:
-    data = tax.graph.nodes[wnid]
-    node = {"wnid": wnid, "name": data["name"], "lemmas": list(data["lemmas"])}
-    if depth is None or depth > 0:
-        next_depth = None if depth is None else depth - 1
-        node["children"] = [_tree_json(tax, c, next_depth) for c in tax.children(wnid)]
-    else:
-        node["children_not_shown"] = tax.graph.out_degree(wnid)
-    return node
-
-
-def _tree_lines(tax, wnid: str, depth: int | None, prefix: str = ""):
-    children = tax.children(wnid)
-    if depth is not None and depth <= 0:
-        return
+def _tree_lines(node: dict, prefix: str = ""):
+    """The indented text of a nested subtree (explorer.core.exports.nested_subtree)."""
+    children = node["children"]
     for i, child in enumerate(children):
         last = i == len(children) - 1
         notes = []
-        if tax.edge_kind(wnid, child) == "instance":
+        if child["kind"] == "instance":
             notes.append("instance")
-        others = tax.graph.in_degree(child) - 1
+        others = child["parents"] - 1
         if others:
             notes.append(f"also under {others} other parent{'s' if others > 1 else ''}")
-        below = tax.graph.out_degree(child)
-        if below and depth == 1:
-            notes.append(f"{plural(below, 'child', 'children')} not shown")
+        if child.get("children_not_shown"):
+            notes.append(f"{plural(child['children_not_shown'], 'child', 'children')} not shown")
         note = f"  [{'; '.join(notes)}]" if notes else ""
-        yield f"{prefix}{'└── ' if last else '├── '}{_label(tax, child)}{note}"
-        yield from _tree_lines(
-            tax, child, None if depth is None else depth - 1, prefix + ("    " if last else "│   ")
-        )
+        yield f"{prefix}{'└── ' if last else '├── '}{child['wnid']} {child['name']}{note}"
+        yield from _tree_lines(child, prefix + ("    " if last else "│   "))
 
 
 @cli.command()
@@ -281,21 +261,27 @@ def _tree_lines(tax, wnid: str, depth: int | None, prefix: str = ""):
     show_default=True,
     help="Levels below QUERY to show; 0 shows the whole subtree.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a nested JSON tree.")
+@click.option(
+    "--json", "as_json", is_flag=True,
+    help="Print nested JSON, as `export subtree --format tree-json`: each node has wnid, name, "
+    "lemmas, kind (of the edge above it), parents, selected and children (and "
+    "children_not_shown where --depth cut them off).",
+)  # fmt: skip
 @pass_context
 def tree(obj: Context, query: str, depth: int, as_json: bool) -> None:
     """Print the subtree under QUERY (a wnid, offset or synset name) as an indented tree.
 
     A synset with several parents appears under each and is marked.
     """
+    from explorer.core.exports import nested_subtree
+
     tax = obj.taxonomy()
-    wnid = tax.resolve(query)
-    limit = depth or None
+    tree = nested_subtree(tax, tax.resolve(query), depth or None)
     if as_json:
-        _print_json(_tree_json(tax, wnid, limit))
+        _print_json(tree)
         return
-    click.echo(_label(tax, wnid))
-    for line in _tree_lines(tax, wnid, limit):
+    click.echo(f"{tree['wnid']} {tree['name']}")
+    for line in _tree_lines(tree):
         click.echo(line)
 
 

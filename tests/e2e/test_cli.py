@@ -128,6 +128,19 @@ def test_tree_json_depth(capsys):
     assert status == 0 and count(tree) == 190  # dog and its 189 distinct descendants
 
 
+def test_tree_json_is_the_tree_json_export(capsys, taxonomy):
+    """One schema (explorer.core.exports.nested_subtree) for both commands."""
+    _, out, _ = run(capsys, "tree", "n02083346", "--depth", "2", "--json")
+    _, exported, _ = run(capsys, "export", "subtree", "canine.n.02", "--depth", "2",
+                         "--format", "tree-json")  # fmt: skip
+    tree = json.loads(out)
+    assert tree == json.loads(exported)
+    assert list(tree) == ["wnid", "name", "lemmas", "kind", "parents", "selected", "children"]
+    dog = next(child for child in tree["children"] if child["name"] == "dog.n.01")
+    corgi = next(child for child in dog["children"] if child["name"] == "corgi.n.01")
+    assert dog["parents"] == 2 and corgi["children"] == [] and corgi["children_not_shown"] == 2
+
+
 def test_stats_json(capsys):
     status, out, _ = run(capsys, "stats", "--json")
     stats = json.loads(out)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         subtree_rows,
         write_atomically,
     )
+    from explorer.core.exports.tree import nested_subtree
 
 __all__ = [
     "CLASSMAP_FORMATS",
@@ -63,6 +64,7 @@ __all__ = [
     "classmap_text",
     "file_suffix",
     "format_subtree",
+    "nested_subtree",
     "run_export",
     "select_images",
     "subtree_rows",
@@ -102,5 +104,6 @@ __getattr__, __dir__ = lazy_exports(
             "subtree_rows",
             "write_atomically",
         ),
+        ".tree": ("nested_subtree",),
     },
 )

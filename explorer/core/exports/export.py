@@ -58,6 +58,7 @@ from explorer.core.exports.choices import (
     SubtreeFormat,
     check_choice,
 )
+from explorer.core.exports.tree import nested_subtree
 from explorer.core.images import open_regular_file
 from explorer.core.text import plural
 
@@ -192,7 +193,11 @@ def _levels_below(taxonomy, wnid: str, depth: int | None) -> dict[str, int]:
     return levels
 
 
-def format_subtree(taxonomy, wnid: str, rows: list[dict], fmt: SubtreeFormat) -> str:
+def format_subtree(
+    taxonomy, wnid: str, rows: list[dict], fmt: SubtreeFormat, depth: int | None = None
+) -> str:
+    """``rows`` (:func:`subtree_rows` of ``wnid``) as a wnid list, CSV, JSON list, or the
+    nested tree (:func:`nested_subtree`, ``depth`` levels deep)."""
     check_choice("format", fmt, SUBTREE_FORMATS)
     if fmt == "txt":
         return "".join(f"{row['wnid']}\n" for row in rows)
@@ -202,37 +207,7 @@ def format_subtree(taxonomy, wnid: str, rows: list[dict], fmt: SubtreeFormat) ->
         return csv_text(flat, fields)
     if fmt == "json":
         return _json(rows)
-    if fmt == "tree-json":
-        return _json(_nested(taxonomy, wnid, {row["wnid"]: row for row in rows}))
-
-
-def _nested(taxonomy, wnid: str, kept: dict[str, dict]) -> dict:
-    """The subtree as nested objects; a synset with several parents appears under each.
-
-    Nodes left out (by leaves-only or with-images) still appear as the way to
-    the kept ones below them, with ``"selected": false``.
-    """
-    memo: dict[str, dict | None] = {}
-
-    def build(node: str) -> dict | None:
-        if node in memo:
-            return memo[node]
-        children = [c for c in (build(child) for child in taxonomy.children(node)) if c]
-        row = kept.get(node)
-        if row is None and not children:
-            memo[node] = None
-            return None
-        data = taxonomy.node(node)
-        memo[node] = {
-            "wnid": node, "name": data["name"], "lemma": data["lemmas"][0],
-            "selected": row is not None,
-            **({"direct": row["direct"], "subtree": row["subtree"]}
-               if row is not None and row["direct"] is not None else {}),
-            "children": children,
-        }  # fmt: skip
-        return memo[node]
-
-    return build(wnid) or {"wnid": wnid, "children": []}
+    return _json(nested_subtree(taxonomy, wnid, depth, {row["wnid"]: row for row in rows}))
 
 
 # --- class maps -----------------------------------------------------------------------------
@@ -648,7 +623,8 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
                                 request.with_images, request.depth)  # fmt: skip
             rows_by_wnid.update((row["wnid"], row) for row in rows)
             if fmt == "tree-json":
-                trees.append(json.loads(format_subtree(taxonomy, wnid, rows, fmt)))
+                chosen = {row["wnid"]: row for row in rows}
+                trees.append(nested_subtree(taxonomy, wnid, request.depth, chosen))
         rows = [rows_by_wnid[w] for w in sorted(rows_by_wnid)]
         if fmt == "tree-json":
             text = _json(trees[0] if len(trees) == 1 else trees)
