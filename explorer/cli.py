@@ -24,7 +24,7 @@ import click
 
 from explorer.core import paths
 from explorer.core.analysis import BASES, COVERAGE_FORMATS, SORT_KEYS
-from explorer.core.curation import REASONS
+from explorer.core.curation import EXCHANGE_FORMATS, REASONS
 from explorer.core.errors import ExplorerError
 from explorer.core.exports import (
     CLASSMAP_FORMATS,
@@ -652,54 +652,12 @@ def _curation(obj: Context, catalogue_value: str):
         yield catalogue, store
 
 
-def _image_refs(catalogue, values: tuple[str, ...], store=None) -> list:
-    """ImageRefs of the PATHs; a path the catalogue does not list is an error that names it.
-
-    With ``store``, a path the catalogue lost is accepted when the store has curation
-    for it (so that flags of vanished images can still be removed).
-    """
-    from explorer.core.curation import ImageRef
-    from explorer.core.errors import CatalogueError
-
-    paths = list(dict.fromkeys(catalogue.path_key(v) for v in values))
-    rows = {row.path: row for row in catalogue.images_by_path(paths)}
-    curated = store.states(p for p in paths if p not in rows) if store is not None else {}
-    unknown = [p for p in paths if p not in rows and p not in curated]
-    if unknown:
-        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        raise CatalogueError(
-            f"Not in the catalogue {catalogue.path}: {', '.join(unknown[:5])}{more} "
-            f"(paths are relative to {catalogue.root}; `wnexplorer index` rescans it)."
-        )
-    return [ImageRef.from_row(catalogue, rows[p]) if p in rows else ImageRef(p) for p in paths]
-
-
 def _apply(store, make_command) -> None:
-    """Make the command from the images' states and apply it, as one: another writer's
-    change to the same images cannot come in between and be overwritten."""
-    with store.writing():
-        command = make_command()
-        unchanged = command.before == command.after
-        if not unchanged:
-            store.apply(command.after)
-    click.echo(f"{command.label}: nothing to change." if unchanged else f"{command.label}.")
+    """Apply the command made from the images' current states; say what it did."""
+    from explorer.core.curation import apply_fresh
 
-
-def _flag_rows(catalogue, store, under: set[str] | None) -> list[dict]:
-    """Each flag and OK mark as exported, with the image's label and whether it is missing."""
-    from explorer.core.curation import export_rows
-
-    rows = export_rows(store)
-    listed = {r.path: r for r in catalogue.images_by_path({row["path"] for row in rows})}
-    result = []
-    for row in rows:
-        image = listed.get(row["path"])
-        label = image.wnid if image is not None else row["wnid"]
-        if under is not None and label not in under:
-            continue
-        missing = image is None or not image.present
-        result.append({**row, "label": label, "missing": missing})
-    return result
+    command = apply_fresh(store, make_command)
+    click.echo(f"{command.label}: nothing to change." if command.unchanged else f"{command.label}.")
 
 
 def _one_line(text: str | None) -> str:
@@ -742,7 +700,7 @@ def flags_add(obj: Context, paths, reason, note, suggest, curator, catalogue) ->
     A flag replaces an earlier flag with the same reason, and removes the
     image's "reviewed OK" mark.
     """
-    from explorer.core.curation import flag_images
+    from explorer.core.curation import flag_images, image_refs
     from explorer.core.errors import TaxonomyError
 
     suggested = None
@@ -752,7 +710,7 @@ def flags_add(obj: Context, paths, reason, note, suggest, curator, catalogue) ->
         except TaxonomyError as exc:
             raise TaxonomyError(f"--suggest: {exc}") from exc
     with _curation(obj, catalogue) as (opened, store):
-        refs = _image_refs(opened, paths)
+        refs = image_refs(opened, paths)
         _apply(store, lambda: flag_images(store, refs, reason, note, suggested, curator))
 
 
@@ -770,10 +728,10 @@ def flags_remove(obj: Context, paths, reason, catalogue) -> None:
     Without --reason every flag and the "reviewed OK" mark go. A path the
     catalogue no longer lists is accepted when it has flags.
     """
-    from explorer.core.curation import clear_images
+    from explorer.core.curation import clear_images, image_refs
 
     with _curation(obj, catalogue) as (opened, store):
-        refs = _image_refs(opened, paths, store)
+        refs = image_refs(opened, paths, store)
         _apply(store, lambda: clear_images(store, refs, reason))
 
 
@@ -784,10 +742,10 @@ def flags_remove(obj: Context, paths, reason, catalogue) -> None:
 @pass_context
 def flags_review(obj: Context, paths, curator, catalogue) -> None:
     """Mark images "reviewed, OK" (removing their flags)."""
-    from explorer.core.curation import mark_reviewed
+    from explorer.core.curation import image_refs, mark_reviewed
 
     with _curation(obj, catalogue) as (opened, store):
-        refs = _image_refs(opened, paths)
+        refs = image_refs(opened, paths)
         _apply(store, lambda: mark_reviewed(store, refs, curator))
 
 
@@ -803,13 +761,15 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
     curator, time, and "missing" for images the catalogue no longer has (their
     flags are kept). The size of the review queue follows on stderr.
     """
+    from explorer.core.curation import mark_rows
+
     subtree = None
     if under:
         tax = obj.taxonomy()
         wnid = tax.resolve(under)
         subtree = tax.descendants(wnid) | {wnid}
     with _curation(obj, catalogue) as (opened, store):
-        rows = _flag_rows(opened, store, subtree)
+        rows = mark_rows(store, opened, subtree)
         queue = store.queue_sources()
     if as_json:
         _print_json({"marks": rows, "queue": queue})
@@ -838,8 +798,8 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
 @flags.command("export")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]),
-    help="[default: from the file's suffix, else csv]",
+    "--format", "fmt", type=click.Choice(EXCHANGE_FORMATS),
+    help="[default: json for a .json file, else csv]",
 )  # fmt: skip
 @parents_option
 @catalogue_option
@@ -851,7 +811,6 @@ def flags_export(obj: Context, output, fmt, parents, catalogue) -> None:
     """
     from explorer.core.curation import write_export
 
-    fmt = fmt or ("json" if Path(output).suffix.lower() == ".json" else "csv")
     with _curation(obj, catalogue) as (_opened, store):
         written = write_export(store, output, fmt, parents)
     click.echo(f"Wrote {plural(written, 'row')} to {output}", err=True)
@@ -955,10 +914,10 @@ def flags_queue(obj: Context, as_json, catalogue) -> None:
 
     Columns: path, source, note, suggested wnid.
     """
+    from explorer.core.curation import review_queue
+
     with _curation(obj, catalogue) as (_opened, store):
-        items = [
-            {"path": p, "source": s, "note": n, "suggested_wnid": w} for p, s, n, w in store.queue()
-        ]
+        items = [asdict(item) for item in review_queue(store)]
     if as_json:
         _print_json(items)
         return

@@ -29,11 +29,12 @@ import os
 import re
 import reprlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
+from typing import Literal, get_args
 
 from explorer.core.csv_cells import csv_text, read_cell
 from explorer.core.curation.states import EMPTY, REASONS, Flag, ImageState, Review, check_state
@@ -45,6 +46,8 @@ from explorer.core.images import file_digest
 from explorer.core.text import plural
 
 REVIEWED_OK = "reviewed_ok"  # the reason column of an OK mark in exports
+ExchangeFormat = Literal["csv", "json"]
+EXCHANGE_FORMATS: tuple[ExchangeFormat, ...] = get_args(ExchangeFormat)
 EXPORT_FIELDS = (
     "path", "reason", "note", "suggested_wnid", "curator", "time", "content_hash", "size", "wnid",
 )  # fmt: skip
@@ -81,6 +84,26 @@ class Command:
 
     def undo(self, store: FlagStore) -> None:
         store.apply(self.before)
+
+    @property
+    def unchanged(self) -> bool:
+        """Whether applying it would change nothing (each image already as asked)."""
+        return self.before == self.after
+
+
+def apply_fresh(store: FlagStore, make_command: Callable[[], Command]) -> Command:
+    """Make a command from the images' current states and apply it (unless it changes
+    nothing), as one: no other writer's change to those images can come in between and be
+    overwritten. Returns the command; its ``unchanged`` says whether anything was written.
+
+    >>> apply_fresh(store, lambda: mark_reviewed(store, refs)).label     # doctest: +SKIP
+    'Mark 2 images reviewed OK'
+    """
+    with store.writing():
+        command = make_command()
+        if not command.unchanged:
+            store.apply(command.after)
+    return command
 
 
 def _identity(ref: ImageRef) -> dict:
@@ -301,19 +324,26 @@ def _now() -> float:
 
 
 def write_export(
-    store: FlagStore, output: str | os.PathLike, fmt: str = "csv", parents: bool = False
+    store: FlagStore,
+    output: str | os.PathLike,
+    fmt: ExchangeFormat | None = None,
+    parents: bool = False,
 ) -> int:
     """Write every flag and OK mark to ``output`` (atomically); return the rows written.
 
-    ``parents``: create ``output``'s missing folders (else they are an ExportError).
+    ``fmt``: csv or json; None: json for a ``.json`` file, else csv (ValueError for
+    another). ``parents``: create ``output``'s missing folders (else they are an
+    ExportError).
     """
+    if fmt is None:
+        fmt = "json" if Path(output).suffix.lower() == ".json" else "csv"
+    if fmt not in EXCHANGE_FORMATS:
+        raise ValueError(f"format: {fmt!r} is not one of {', '.join(EXCHANGE_FORMATS)}")
     rows = export_rows(store)
     if fmt == "json":
         text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
-    elif fmt == "csv":
-        text = csv_text(rows, EXPORT_FIELDS)
     else:
-        raise StoreError(f"Unknown format {fmt!r}; choose csv or json.")
+        text = csv_text(rows, EXPORT_FIELDS)
     write_atomically(output, text, parents)
     return len(rows)
 
