@@ -36,6 +36,7 @@ from explorer.core.exports import (
 from explorer.core.images import AUDIT_CODES, FAILURE_CODES
 from explorer.core.jobs import StderrProgress
 from explorer.core.text import plural
+from explorer.core.wordnet import INSTALL_METHODS
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -112,8 +113,8 @@ def cli(ctx: click.Context, data_dir: str | None, wordnet: str | None) -> None:
 @cli.command()
 @click.option(
     "--method",
-    type=click.Choice(["auto", "apt", "nltk"]),
-    default="auto",
+    type=click.Choice(INSTALL_METHODS),
+    default=INSTALL_METHODS[0],
     show_default=True,
     help="How to install WordNet when it is missing: Debian's wordnet-base (needs root) "
     "or nltk's downloader (needs network); auto tries apt first.",
@@ -124,20 +125,16 @@ def cli(ctx: click.Context, data_dir: str | None, wordnet: str | None) -> None:
 @pass_context
 def setup(obj: Context, method: str, no_install: bool, rebuild: bool, as_json: bool) -> None:
     """Find or install WordNet 3.0 and build the taxonomy cache."""
-    from explorer.core.errors import WordNetError
-    from explorer.core.wordnet import install_wordnet, locate_wordnet
+    from explorer.core.wordnet import find_or_install_wordnet
 
     data_dir = paths.data_dir(obj.data_dir)
-    installed = None
+    progress = StderrProgress()
     try:
-        location = locate_wordnet(obj.wordnet, data_dir)
-    except WordNetError:
-        if no_install or obj.wordnet:
-            raise
-        progress = StderrProgress()
-        installed = install_wordnet(method, data_dir, progress)
+        location, installed = find_or_install_wordnet(
+            obj.wordnet, data_dir, method, not no_install, progress
+        )
+    finally:
         progress.close()
-        location = locate_wordnet(None, data_dir)
     tax = obj.taxonomy(rebuild=rebuild)
     result = {
         "wordnet": location.path,

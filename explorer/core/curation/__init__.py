@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from explorer.core.curation.choices import EXCHANGE_FORMATS
     from explorer.core.curation.commands import (
-        EXCHANGE_FORMATS,
         Command,
         CurationTally,
         ImageRef,
@@ -88,8 +88,8 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        ".choices": ("EXCHANGE_FORMATS",),
         ".commands": (
-            "EXCHANGE_FORMATS",
             "Command",
             "CurationTally",
             "ImageRef",

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Literal, get_args
 
 from explorer.core.csv_cells import csv_text, read_cell
+from explorer.core.curation.choices import EXCHANGE_FORMATS, ExchangeFormat
 from explorer.core.curation.states import EMPTY, REASONS, Flag, ImageState, Review, check_state
 from explorer.core.curation.storage import flags_path_for
 from explorer.core.curation.store import FlagStore, RelinkReport, default_curator
@@ -46,8 +46,6 @@ from explorer.core.images import file_digest
 from explorer.core.text import plural
 
 REVIEWED_OK = "reviewed_ok"  # the reason column of an OK mark in exports
-ExchangeFormat = Literal["csv", "json"]
-EXCHANGE_FORMATS: tuple[ExchangeFormat, ...] = get_args(ExchangeFormat)
 EXPORT_FIELDS = (
     "path", "reason", "note", "suggested_wnid", "curator", "time", "content_hash", "size", "wnid",
 )  # fmt: skip
