@@ -11,8 +11,8 @@ from explorer.cli.render import PROG, whole_first_sentences
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@data_dir_option
-@wordnet_option
+@data_dir_option(envvar=True)
+@wordnet_option(envvar=True)
 @click.version_option(package_name="wordnet-explorer", prog_name=PROG)
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None, wordnet: str | None) -> None:

@@ -40,20 +40,31 @@ class Context:
 
 pass_context = click.make_pass_decorator(Context)
 
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    envvar=paths.DATA_DIR_ENV,
-    help=f"Where the app keeps data and caches [env {paths.DATA_DIR_ENV}; "
-    "default: the user data directory].",
-)
-wordnet_option = click.option(
-    "--wordnet",
-    type=click.Path(),
-    envvar="WNEXPLORER_WORDNET",
-    help="WordNet 3.0 'dict' directory or nltk wordnet.zip [env WNEXPLORER_WORDNET; "
-    "default: searched for].",
-)
+
+def data_dir_option(envvar: bool = False, extra_help: str = ""):
+    """--data-dir. ``envvar``: click reads the variable (the group; the gui command's own
+    copy must not, or the variable would win over the group's option given explicitly; the
+    core reads it when no option is given)."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        envvar=paths.DATA_DIR_ENV if envvar else None,
+        help=f"Where the app keeps data and caches [env {paths.DATA_DIR_ENV}; "
+        f"default: the user data directory].{extra_help}",
+    )
+
+
+def wordnet_option(envvar: bool = False, extra_help: str = ""):
+    """--wordnet; ``envvar`` as for :func:`data_dir_option`."""
+    return click.option(
+        "--wordnet",
+        type=click.Path(),
+        envvar="WNEXPLORER_WORDNET" if envvar else None,
+        help="WordNet 3.0 'dict' directory or nltk wordnet.zip [env WNEXPLORER_WORDNET; "
+        f"default: searched for].{extra_help}",
+    )
+
+
 catalogue_option = click.option(
     "--catalogue",
     "catalogue",

@@ -49,6 +49,41 @@ def test_help_lists_every_audit_code_and_flag_reason(capsys):
     assert all(f"  {reason}  " in out for reason in REASONS)
 
 
+def test_the_desktop_entry_is_the_gui_command_with_the_same_options(capsys):
+    """`wordnet-explorer` runs `wnexplorer gui` on its own: one parser for both."""
+    import tomllib
+    from importlib import import_module
+    from pathlib import Path
+
+    from explorer.cli import exit_status
+    from explorer.cli.context import Context
+    from explorer.cli.gui import gui
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    module, function = project["project"]["gui-scripts"]["wordnet-explorer"].split(":")
+    assert getattr(import_module(module), function).__module__ == "explorer.cli.gui"
+
+    def desktop(*args):
+        status = exit_status(gui, list(args), "wordnet-explorer", obj=Context(None, None))
+        return (status, *capsys.readouterr())
+
+    status, out, _ = desktop("--help")
+    _, gui_help, _ = run(capsys, "gui", "--help")
+    assert status == 0 and out.startswith("Usage: wordnet-explorer [OPTIONS]")
+    assert out.split("Options:")[1] == gui_help.split("Options:")[1]
+    for option in ("--demo", "--catalogue", "--select", "--screenshot", "--quit-after",
+                   "--smoke-test", "--data-dir", "--wordnet"):  # fmt: skip
+        assert f"{option} " in out
+    status, out, err = desktop("--demo", "--catalogue", "c.sqlite")
+    assert (status, out) == (2, "")
+    assert err == (
+        "wordnet-explorer: error: --demo and --catalogue exclude each other "
+        "(see `wordnet-explorer --help`)\n"
+    )
+    status, _, err = run(capsys, "gui", "--quit-after", "0")
+    assert status == 2 and "--quit-after" in err
+
+
 def test_show_a_word_gives_its_commonest_sense_and_lists_the_others(capsys):
     status, out, err = run(capsys, "show", "dog")
     assert status == 0 and out.startswith("dog.n.01  n02084071")
