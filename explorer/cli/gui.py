@@ -41,9 +41,9 @@ def gui(obj: Context, demo, catalogue, select, screenshot, quit_after, smoke_tes
         raise click.UsageError("--demo and --catalogue exclude each other")
     # The window loads the graph itself, after the tree's first paint from the cache: a load
     # started here, before Qt (as this command did until both entries became one), competes
-    # for the GIL with that paint. Start to first painted tree, offscreen, warm cache, 7
-    # runs each: median 0.80 s with the early load, 0.44 s without; the whole window ready
-    # 0.1 s later (1.59 s against 1.50 s).
+    # for the GIL with that paint. bench/bench_gui.py --skip-stalls, medians of 5: first
+    # painted tree 0.84 s with the early load, 0.45 s without; taxonomy in use 0.92 s and
+    # 0.97 s (bench/README.md, "GUI").
     # The only Qt import of the CLI, made when the window is asked for, so every other
     # command runs on machines without Qt or a display.
     from explorer.qt.app import main as start
