@@ -45,7 +45,8 @@ def exit_status(command: click.Command, args: list[str] | None, prog: str, **ext
         return status
 
     try:
-        command.main(args=args, prog_name=prog, standalone_mode=False, **extra)
+        # click hands back a command's ctx.exit(status) as the return value, not as Exit
+        status = command.main(args=args, prog_name=prog, standalone_mode=False, **extra)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help(), err=True)
         return EXIT_USAGE
@@ -74,7 +75,7 @@ def exit_status(command: click.Command, args: list[str] | None, prog: str, **ext
         return fail(f"error: {exc.strerror or exc}{where}")
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 def main(argv: list[str] | None = None) -> int:

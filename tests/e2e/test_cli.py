@@ -84,6 +84,25 @@ def test_the_desktop_entry_is_the_gui_command_with_the_same_options(capsys):
     assert status == 2 and "--quit-after" in err
 
 
+def test_gui_hands_its_options_to_the_window_and_its_status_back(capsys, monkeypatch):
+    """What `gui` parsed reaches explorer.qt.app.main, and the window's exit status is the
+    command's (here without Qt: a stand-in for the one Qt module the CLI imports)."""
+    import sys
+    import types
+
+    calls = []
+    stand_in = types.ModuleType("explorer.qt.app")
+    stand_in.main = lambda **options: calls.append(options) or 3
+    monkeypatch.setitem(sys.modules, "explorer.qt.app", stand_in)
+    status, out, err = run(capsys, "--data-dir", "/d", "gui", "--catalogue", "c.sqlite",
+                           "--select", "dog", "--quit-after", "5", "--wordnet", "/w")  # fmt: skip
+    assert (status, out, err) == (3, "", "")
+    assert calls == [{
+        "smoke_test": False, "demo": False, "catalogue": "c.sqlite", "select": "dog",
+        "screenshot": None, "quit_after": 5, "data_dir": "/d", "wordnet": "/w",
+    }]  # fmt: skip
+
+
 def test_show_a_word_gives_its_commonest_sense_and_lists_the_others(capsys):
     status, out, err = run(capsys, "show", "dog")
     assert status == 0 and out.startswith("dog.n.01  n02084071")
