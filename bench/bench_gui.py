@@ -72,8 +72,8 @@ import explorer.cli
 marks["explorer.cli imported"] = time.monotonic()
 window = None
 
-# `wnexplorer gui` starts the taxonomy load before it imports Qt: hook the window's class
-# when the command imports it, so this measures that path and not one with Qt loaded first.
+# Hook the window's class when the command imports it, so this measures the command's own
+# path (what it imports before Qt, and when) and not one with Qt loaded first.
 def patch(main_window):
     patch.done = True  # before the imports below, which come through the hook again
     from PySide6.QtCore import QEvent, QObject, QTimer

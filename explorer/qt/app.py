@@ -7,7 +7,6 @@ window and quits with status 0 (``--quit-after MS`` bounds the wait).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
@@ -120,23 +119,6 @@ class _Screenshot:
             QApplication.instance().exit(0)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wordnet-explorer", description="WordNet Explorer window")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--demo", action="store_true", help="open the demo catalogue")
-    source.add_argument("--catalogue", metavar="FILE", help="open this catalogue")
-    parser.add_argument("--select", metavar="WNID", help="select this synset")
-    parser.add_argument("--screenshot", metavar="FILE", help="save a PNG of the window and quit")
-    parser.add_argument("--quit-after", metavar="MS", type=int, help="quit after MS milliseconds")
-    parser.add_argument("--data-dir", metavar="DIR", help="the app's data directory")
-    parser.add_argument("--wordnet", metavar="DIR", help="the WordNet 3.0 directory")
-    parser.add_argument(
-        "--smoke-test", action="store_true",
-        help="check this install offscreen (taxonomy, catalogue, images, flags, window); exit 0",
-    )  # fmt: skip
-    return parser
-
-
 def run_gui(
     demo: bool = False,
     catalogue: str | None = None,
@@ -231,24 +213,12 @@ def run_gui(
     return status
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = build_parser().parse_args(argv)
-    if options.smoke_test:
+def main(smoke_test: bool = False, **options) -> int:
+    """The smoke test, or the window with ``options`` (:func:`run_gui`'s): what
+    ``wnexplorer gui`` and the ``wordnet-explorer`` desktop entry run once their one
+    parser (explorer.cli.gui) has read the command line."""
+    if smoke_test:
         from explorer.qt.smoke import run_smoke_test
 
         return run_smoke_test()
-    del options.smoke_test
-    try:
-        return run_gui(**vars(options))
-    except ExplorerError as exc:
-        print(f"wordnet-explorer: error: {exc}", file=sys.stderr)
-        return 1
-
-
-def run() -> None:
-    """gui-script entry point (``wordnet-explorer``)."""
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    run()
+    return run_gui(**options)

@@ -26,19 +26,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.exports import ExportRequest
+from explorer.core.exports import (
+    EXPORT_KINDS,
+    FLAGGED_CHOICES,
+    FOLDER_KINDS,
+    FOLDER_MODES,
+    FORMATS,
+    IMAGE_KINDS,
+    OVERLAP_CHOICES,
+    ExportRequest,
+    file_suffix,
+)
 from explorer.core.text import plural
 
 PREVIEW_LINES = 200
 
-KINDS = {  # kind -> (label, formats, writes a folder)
-    "subtree": ("Subtree list: the synsets under them", ("txt", "csv", "json", "tree-json"), False),
-    "images": ("Image list: their images with class indexes", ("csv", "txt"), False),
-    "classmap": ("Class map: the synsets as classes", ("loc", "json"), False),
-    "superclasses": ("Superclass subset (BREEDS): image list + class map", (), True),
-    "folders": ("Folder layout: <wnid>/<file> links or copies", (), True),
-}  # fmt: skip
-_IMAGE_KINDS = ("images", "superclasses", "folders")
+# The choices are the core's (explorer.core.exports): only their labels are the dialog's.
+KIND_LABELS = {
+    "subtree": "Subtree list: the synsets under them",
+    "images": "Image list: their images with class indexes",
+    "classmap": "Class map: the synsets as classes",
+    "superclasses": "Superclass subset (BREEDS): image list + class map",
+    "folders": "Folder layout: <wnid>/<file> links or copies",
+}
+FLAGGED_LABELS = {
+    "exclude": "Leave flagged images out",
+    "include": "Include flagged images",
+    "only": "Only flagged images",
+}
+OVERLAP_LABELS = {
+    "specific": "An image under several chosen synsets: the most specific",
+    "fail": "An image under several chosen synsets: stop and list them",
+}
 
 
 class ExportDialog(QDialog):
@@ -62,30 +81,26 @@ class ExportDialog(QDialog):
         header = QLabel(f"<b>{plural(len(self.wnids), 'synset')}:</b> {chosen}")
         header.setWordWrap(True)
         self.kind = QComboBox()
-        for kind, (label, _formats, _folder) in KINDS.items():
-            self.kind.addItem(label, kind)
+        for kind in EXPORT_KINDS:
+            self.kind.addItem(KIND_LABELS[kind], kind)
         self.fmt = QComboBox()
         self.leaves_only = QCheckBox("Leaves only")
         self.with_images = QCheckBox("Only synsets with images")
         self.depth = QSpinBox(minimum=0, maximum=20, specialValueText="all levels")
         self.flagged = QComboBox()
-        for label, key in (("Leave flagged images out", "exclude"),
-                           ("Include flagged images", "include"),
-                           ("Only flagged images", "only")):  # fmt: skip
-            self.flagged.addItem(label, key)
+        for key in FLAGGED_CHOICES:
+            self.flagged.addItem(FLAGGED_LABELS[key], key)
         self.audit_failures = QCheckBox("Include images the audit found unusable")
         self.outside_root = QCheckBox(
             "Include images outside the catalogue root (never as hard links)"
         )
         self.on_overlap = QComboBox()
-        self.on_overlap.addItem(
-            "An image under several chosen synsets: the most specific", "specific"
-        )
-        self.on_overlap.addItem("An image under several chosen synsets: stop and list them", "fail")
+        for key in OVERLAP_CHOICES:
+            self.on_overlap.addItem(OVERLAP_LABELS[key], key)
         self.balance = QSpinBox(minimum=0, maximum=10_000_000, specialValueText="no cap")
         self.absolute = QCheckBox("Absolute paths")
         self.mode = QComboBox()
-        for mode in ("symlink", "hardlink", "copy"):
+        for mode in FOLDER_MODES:
             self.mode.addItem(mode, mode)
 
         form = QFormLayout()
@@ -119,7 +134,7 @@ class ExportDialog(QDialog):
         layout.addWidget(buttons)
 
         if not has_catalogue:  # only what needs no images
-            for kind in _IMAGE_KINDS:
+            for kind in IMAGE_KINDS:
                 self.kind.model().item(self.kind.findData(kind)).setEnabled(False)
             self.with_images.setEnabled(False)
         self._timer = QTimer(self, singleShot=True, interval=150)  # a burst of changes: once
@@ -149,7 +164,7 @@ class ExportDialog(QDialog):
 
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()
-        _label, formats, _folder = KINDS[kind]
+        formats = FORMATS[kind]
         self.fmt.blockSignals(True)
         self.fmt.clear()
         for fmt in formats:
@@ -158,9 +173,9 @@ class ExportDialog(QDialog):
         subtree = kind == "subtree"
         shown = {
             "fmt": bool(formats), "leaves_only": subtree, "with_images": subtree,
-            "depth": subtree, "flagged": kind in _IMAGE_KINDS,
-            "audit_failures": kind in _IMAGE_KINDS, "outside_root": kind in _IMAGE_KINDS,
-            "on_overlap": kind in _IMAGE_KINDS,
+            "depth": subtree, "flagged": kind in IMAGE_KINDS,
+            "audit_failures": kind in IMAGE_KINDS, "outside_root": kind in IMAGE_KINDS,
+            "on_overlap": kind in IMAGE_KINDS,
             "balance": kind == "superclasses", "absolute": kind == "images",
             "mode": kind == "folders",
         }  # fmt: skip
@@ -210,11 +225,10 @@ class ExportDialog(QDialog):
 
     def _choose_output(self) -> None:
         kind = self.kind.currentData()
-        if KINDS[kind][2]:
+        if kind in FOLDER_KINDS:
             output = QFileDialog.getExistingDirectory(self, "Export into a new or empty folder")
         else:
-            suffix = {"loc": "txt", "tree-json": "json"}.get(self.fmt.currentData(),
-                                                             self.fmt.currentData())  # fmt: skip
+            suffix = file_suffix(self.fmt.currentData())
             output, _ = QFileDialog.getSaveFileName(
                 self, "Export to", f"{kind}.{suffix}", f"{suffix.upper()} (*.{suffix})"
             )

@@ -221,7 +221,7 @@ def _kill_the_worker() -> None:
 
 
 def test_the_command_lines_time_limit_is_the_audits():
-    from explorer.cli import audit
+    from explorer.cli.catalogue import audit
 
     option = next(p for p in audit.params if p.name == "time_limit")
     assert option.default == TIME_LIMIT

@@ -13,6 +13,7 @@ from explorer.core.analysis import (
     CountPropagator,
     compute_counts,
     coverage,
+    coverage_status,
     format_coverage,
     read_targets,
 )
@@ -121,6 +122,28 @@ def test_coverage_of_ilsvrc_targets_with_real_samples(taxonomy, propagate, share
         "judged": 1000, "rows": 0, "empty": 0, "thin": 0, "ok": 1000, "not_in_wordnet": 0,
         "empty_leaves": 0,
     }  # fmt: skip
+
+
+def test_coverage_status_is_one_rule():
+    assert [coverage_status(n, 10) for n in (0, 1, 9, 10, 11)] == [
+        "empty", "thin", "thin", "ok", "ok",
+    ]  # fmt: skip
+    assert coverage_status(0, 0) == "empty" and coverage_status(1, 0) == "ok"
+
+
+@pytest.mark.parametrize(
+    ("call", "needle"),
+    [
+        (lambda tax, counts: coverage(tax, counts, basis="both"), "basis: 'both'"),
+        (lambda tax, counts: coverage(tax, counts, sort="size"), "sort: 'size'"),
+        (lambda tax, counts: format_coverage(coverage(tax, counts, under=DOG), "xml", {}),
+         "format: 'xml'"),
+    ],
+)  # fmt: skip
+def test_a_bad_choice_is_a_value_error(taxonomy, propagate, call, needle):
+    """A caller's bug, not the data's: the command line offers only the valid choices."""
+    with pytest.raises(ValueError, match=needle):
+        call(taxonomy, propagate({}))
 
 
 def test_coverage_formats_read_back(taxonomy, propagate):

@@ -238,6 +238,32 @@ def test_a_preview_writes_nothing_and_names_what_it_needs(taxonomy, dataset, tmp
         run_export(ExportRequest("classmap", []), taxonomy)
 
 
+@pytest.mark.parametrize(
+    ("fields", "needle"),
+    [
+        ({"kind": "zip"}, "kind: 'zip' is not one of subtree, images"),
+        ({"fmt": "loc"}, "format of a subtree export: 'loc' is not one of txt, csv"),
+        ({"kind": "folders", "fmt": "csv"}, "format of a folders export: 'csv' is not one of"),
+        ({"flagged": "maybe"}, "flagged: 'maybe'"),
+        ({"on_overlap": "first"}, "on_overlap: 'first'"),
+        ({"mode": "move"}, "mode: 'move' is not one of symlink, hardlink, copy"),
+        ({"balance": 0}, "balance: the cap per class must be at least 1, not 0"),
+        ({"depth": -1}, "depth: -1 is negative"),
+    ],
+)
+def test_a_request_with_a_bad_choice_is_a_value_error(fields, needle):
+    """A caller's bug (both front ends offer only the core's choices), not an ExportError."""
+    with pytest.raises(ValueError, match=needle):
+        ExportRequest(**{"kind": "subtree", "wnids": [DOG], **fields})
+
+
+def test_the_format_functions_refuse_a_format_they_do_not_write(taxonomy):
+    with pytest.raises(ValueError, match="format: 'csv' is not one of loc, json"):
+        classmap_text(taxonomy, [DOG], "csv")
+    with pytest.raises(ValueError, match="format: 'loc'"):
+        format_subtree(taxonomy, DOG, subtree_rows(taxonomy, DOG), "loc")
+
+
 # --- what an empty class is told, and where outputs may go ------------------------------
 
 UNICORN = "n10737964"  # unicorn.n.01: no ILSVRC class under it

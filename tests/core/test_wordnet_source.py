@@ -129,6 +129,38 @@ def test_install_refuses_apt_without_root(monkeypatch, tmp_path):
         wordnet_source.install_wordnet("apt", tmp_path)
 
 
+def test_find_or_install_installs_only_what_nobody_named(monkeypatch, tmp_path, wordnet_copy):
+    with pytest.raises(ValueError, match="method: 'pip' is not one of auto, apt, nltk"):
+        wordnet_source.install_wordnet("pip", tmp_path)
+    installs = []
+    found = WordNetLocation(str(wordnet_copy), "test")
+
+    def install(method, data_dir, state=None):
+        installs.append(method)
+        return "installed"
+
+    def nowhere(explicit=None, data_dir=None):
+        if not installs:
+            raise WordNetError("WordNet 3.0 not found")
+        return found
+
+    monkeypatch.setattr(wordnet_source, "install_wordnet", install)
+    monkeypatch.setattr(wordnet_source, "locate_wordnet", nowhere)
+    monkeypatch.delenv("WNEXPLORER_WORDNET", raising=False)
+    find = wordnet_source.find_or_install_wordnet
+    with pytest.raises(WordNetError):
+        find(None, tmp_path, install=False)
+    with pytest.raises(WordNetError):
+        find(tmp_path / "named", tmp_path)  # named but not there: fix the name
+    monkeypatch.setenv("WNEXPLORER_WORDNET", str(tmp_path / "named"))
+    with pytest.raises(WordNetError):
+        find(None, tmp_path)
+    monkeypatch.delenv("WNEXPLORER_WORDNET")
+    assert installs == []
+    assert find(None, tmp_path, "nltk") == (found, "installed") and installs == ["nltk"]
+    assert find(None, tmp_path) == (found, None)  # found now: nothing more to install
+
+
 def test_wordnet_zip_given_with_wordnet_option_is_read(wordnet_dir, tmp_path):
     """README: --wordnet takes nltk's wordnet.zip; nltk 3.9+ only opens files under its data
     path, so the zip's folder is added before nltk sees the zip."""

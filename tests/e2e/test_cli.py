@@ -49,6 +49,60 @@ def test_help_lists_every_audit_code_and_flag_reason(capsys):
     assert all(f"  {reason}  " in out for reason in REASONS)
 
 
+def test_the_desktop_entry_is_the_gui_command_with_the_same_options(capsys):
+    """`wordnet-explorer` runs `wnexplorer gui` on its own: one parser for both."""
+    import tomllib
+    from importlib import import_module
+    from pathlib import Path
+
+    from explorer.cli import exit_status
+    from explorer.cli.context import Context
+    from explorer.cli.gui import gui
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    module, function = project["project"]["gui-scripts"]["wordnet-explorer"].split(":")
+    assert getattr(import_module(module), function).__module__ == "explorer.cli.gui"
+
+    def desktop(*args):
+        status = exit_status(gui, list(args), "wordnet-explorer", obj=Context(None, None))
+        return (status, *capsys.readouterr())
+
+    status, out, _ = desktop("--help")
+    _, gui_help, _ = run(capsys, "gui", "--help")
+    assert status == 0 and out.startswith("Usage: wordnet-explorer [OPTIONS]")
+    assert out.split("Options:")[1] == gui_help.split("Options:")[1]
+    for option in ("--demo", "--catalogue", "--select", "--screenshot", "--quit-after",
+                   "--smoke-test", "--data-dir", "--wordnet"):  # fmt: skip
+        assert f"{option} " in out
+    status, out, err = desktop("--demo", "--catalogue", "c.sqlite")
+    assert (status, out) == (2, "")
+    assert err == (
+        "wordnet-explorer: error: --demo and --catalogue exclude each other "
+        "(see `wordnet-explorer --help`)\n"
+    )
+    status, _, err = run(capsys, "gui", "--quit-after", "0")
+    assert status == 2 and "--quit-after" in err
+
+
+def test_gui_hands_its_options_to_the_window_and_its_status_back(capsys, monkeypatch):
+    """What `gui` parsed reaches explorer.qt.app.main, and the window's exit status is the
+    command's (here without Qt: a stand-in for the one Qt module the CLI imports)."""
+    import sys
+    import types
+
+    calls = []
+    stand_in = types.ModuleType("explorer.qt.app")
+    stand_in.main = lambda **options: calls.append(options) or 3
+    monkeypatch.setitem(sys.modules, "explorer.qt.app", stand_in)
+    status, out, err = run(capsys, "--data-dir", "/d", "gui", "--catalogue", "c.sqlite",
+                           "--select", "dog", "--quit-after", "5", "--wordnet", "/w")  # fmt: skip
+    assert (status, out, err) == (3, "", "")
+    assert calls == [{
+        "smoke_test": False, "demo": False, "catalogue": "c.sqlite", "select": "dog",
+        "screenshot": None, "quit_after": 5, "data_dir": "/d", "wordnet": "/w",
+    }]  # fmt: skip
+
+
 def test_show_a_word_gives_its_commonest_sense_and_lists_the_others(capsys):
     status, out, err = run(capsys, "show", "dog")
     assert status == 0 and out.startswith("dog.n.01  n02084071")
@@ -126,6 +180,19 @@ def test_tree_json_depth(capsys):
         return 1 + sum(count(c) for c in node.get("children", []))
 
     assert status == 0 and count(tree) == 190  # dog and its 189 distinct descendants
+
+
+def test_tree_json_is_the_tree_json_export(capsys, taxonomy):
+    """One schema (explorer.core.exports.nested_subtree) for both commands."""
+    _, out, _ = run(capsys, "tree", "n02083346", "--depth", "2", "--json")
+    _, exported, _ = run(capsys, "export", "subtree", "canine.n.02", "--depth", "2",
+                         "--format", "tree-json")  # fmt: skip
+    tree = json.loads(out)
+    assert tree == json.loads(exported)
+    assert list(tree) == ["wnid", "name", "lemmas", "kind", "parents", "selected", "children"]
+    dog = next(child for child in tree["children"] if child["name"] == "dog.n.01")
+    corgi = next(child for child in dog["children"] if child["name"] == "corgi.n.01")
+    assert dog["parents"] == 2 and corgi["children"] == [] and corgi["children_not_shown"] == 2
 
 
 def test_stats_json(capsys):

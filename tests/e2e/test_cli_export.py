@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cli_run import ok, run
 
-from explorer.cli import export
+from explorer.cli.export import export
 
 DOG, CAT, TENCH, DOMESTIC_ANIMAL = "n02084071", "n02121620", "n01440764", "n01317541"
 CARNIVORE = "n02075296"

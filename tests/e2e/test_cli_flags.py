@@ -15,7 +15,7 @@ import pytest
 from cli_run import ok, run
 from hostile_corpus import make_socket
 
-from explorer.cli import flags
+from explorer.cli.flags import flags
 
 TENCH, GOLDEN, CHIHUAHUA, DOG = "n01440764", "n02099601", "n02085620", "n02084071"
 KOMODO_DRAGON, GARTER_SNAKE, BEAGLE = "n01695060", "n01735189", "n02088364"

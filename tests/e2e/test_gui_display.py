@@ -64,15 +64,24 @@ def _environment(tmp_path: Path, **changes: str) -> dict[str, str]:
     return {**env, **changes}
 
 
-def test_gui_without_a_screen_exits_with_advice(tmp_path, session_data_dir):
+DESKTOP_ENTRY = [sys.executable, "-c", "from explorer.cli import run_window; run_window()"]
+
+
+@pytest.mark.parametrize(
+    ("program", "prog"),
+    [
+        ([sys.executable, "-m", "explorer", "gui"], "wnexplorer"),
+        (DESKTOP_ENTRY, "wordnet-explorer"),
+    ],
+)
+def test_gui_without_a_screen_exits_with_advice(tmp_path, session_data_dir, program, prog):
     env = _environment(tmp_path, WNEXPLORER_DATA_DIR=str(session_data_dir))
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "explorer", "gui", "--quit-after", "20000"],
-        env=env, capture_output=True, text=True, timeout=60,
+        [*program, "--quit-after", "20000"], env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
-    assert "No screen to open the window on (DISPLAY is not set)" in result.stderr
+    assert result.stderr.startswith(f"{prog}: error: No screen to open the window on (DISPLAY")
     assert "libxcb-cursor0" not in result.stderr and "Traceback" not in result.stderr
     assert time.monotonic() - started < 15  # not the --quit-after wait
 

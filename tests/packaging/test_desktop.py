@@ -86,7 +86,8 @@ def test_the_smoke_test_passes_from_source(taxonomy):
     """`wordnet-explorer --smoke-test`, here with the session's cache as the shipped one."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
            "WNEXPLORER_BUNDLED_TAXONOMY": str(taxonomy.cache_path)}  # fmt: skip
-    run = subprocess.run([sys.executable, "-m", "explorer.qt.app", "--smoke-test"], env=env,
+    entry = "from explorer.cli import run_window; run_window()"  # the gui-script's
+    run = subprocess.run([sys.executable, "-c", entry, "--smoke-test"], env=env,
                          capture_output=True, text=True, timeout=120, cwd=REPO)  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "smoke test passed" in run.stdout and run.stderr == ""

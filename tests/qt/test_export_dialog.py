@@ -12,8 +12,9 @@ from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 
 from explorer.core.catalogue import index_catalogue
 from explorer.core.curation import ImageRef, flag_images
+from explorer.core.exports import EXPORT_KINDS, FLAGGED_CHOICES, OVERLAP_CHOICES
 from explorer.core.images import ThumbnailCache
-from explorer.qt.export_dialog import PREVIEW_LINES
+from explorer.qt.export_dialog import FLAGGED_LABELS, KIND_LABELS, OVERLAP_LABELS, PREVIEW_LINES
 from explorer.qt.main_window import MainWindow
 
 DOG, CAT, DOMESTIC_ANIMAL, CARNIVORE = "n02084071", "n02121620", "n01317541", "n02075296"
@@ -153,3 +154,10 @@ def test_images_outside_the_root_are_left_out_unless_asked(
     assert "left out: 1 outside root" in dialog.summary.text()
     assert "hard links are never made to a file outside the root" in dialog.summary.text()
     dialog.close()
+
+
+def test_the_dialog_labels_exactly_the_cores_choices():
+    """The choices are the core's; the dialog only names them (a new one needs a label)."""
+    assert list(KIND_LABELS) == list(EXPORT_KINDS)
+    assert list(FLAGGED_LABELS) == list(FLAGGED_CHOICES)
+    assert list(OVERLAP_LABELS) == list(OVERLAP_CHOICES)

@@ -11,6 +11,10 @@ list, say), only the targets are judged, and a target absent from WordNet
 >>> result.summary["judged"], result.summary["ok"]                     # doctest: +SKIP
 (190, 12)
 >>> text = format_coverage(result, "csv", settings={})                  # doctest: +SKIP
+
+Choices are ``Literal`` types, each with the one tuple of its values that the
+command line offers (``BASES``, ``SORT_KEYS``, ``COVERAGE_FORMATS``); another
+value is a ValueError, a bug in the caller rather than a problem of the data.
 """
 
 from __future__ import annotations
@@ -19,13 +23,20 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, get_args
 
-from explorer.core.analysis.counts import Counts
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import CatalogueError
 
-BASES = ("subtree", "direct")
-SORT_KEYS = ("count", "wnid", "name", "depth", "subtree", "direct")
+if TYPE_CHECKING:  # numpy: not for a command line that only reads the choices below
+    from explorer.core.analysis.counts import Counts
+
+Basis = Literal["subtree", "direct"]
+SortKey = Literal["count", "wnid", "name", "depth", "subtree", "direct"]
+CoverageFormat = Literal["csv", "json"]
+BASES: tuple[Basis, ...] = get_args(Basis)
+SORT_KEYS: tuple[SortKey, ...] = get_args(SortKey)
+COVERAGE_FORMATS: tuple[CoverageFormat, ...] = get_args(CoverageFormat)
 COLUMNS = (
     "wnid", "name", "lemmas", "depth", "leaf", "direct", "subtree", "synsets_with_images",
     "status", "target",
@@ -73,27 +84,39 @@ def read_targets(path: str | os.PathLike) -> list[str]:
     return list(dict.fromkeys(targets))  # keep the order, drop repeats
 
 
+def coverage_status(count: int, threshold: int) -> Literal["empty", "thin", "ok"]:
+    """A synset's coverage: ``"empty"`` without images, ``"thin"`` with fewer than
+    ``threshold``, else ``"ok"``. The one rule behind the coverage command, its table and
+    the window's colours.
+
+    >>> coverage_status(0, 10), coverage_status(3, 10), coverage_status(10, 10)
+    ('empty', 'thin', 'ok')
+    """
+    if count == 0:
+        return "empty"
+    return "thin" if count < threshold else "ok"
+
+
 def coverage(
     taxonomy,
     counts: Counts,
     *,
     under: str | None = None,
     min_images: int = 1,
-    basis: str = "subtree",
+    basis: Basis = "subtree",
     targets: list[str] | None = None,
     include_ok: bool = False,
-    sort: str = "count",
+    sort: SortKey = "count",
     descending: bool = False,
-) -> list[CoverageRow]:
+) -> CoverageResult:
     """The gaps under ``under`` (default: the whole hierarchy), or among ``targets``.
 
     ``include_ok`` lists the synsets that are not gaps too; the summary counts
-    every synset judged either way.
+    every synset judged either way. ValueError for a ``basis`` or ``sort`` not in
+    ``BASES`` or ``SORT_KEYS``.
     """
-    if basis not in BASES:
-        raise CatalogueError(f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}.")
-    if sort not in SORT_KEYS:
-        raise CatalogueError(f"Unknown sort key {sort!r}; choose one of {', '.join(SORT_KEYS)}.")
+    _check_choice("basis", basis, BASES)
+    _check_choice("sort", sort, SORT_KEYS)
     graph = taxonomy.graph
     scope = None
     if under is not None:
@@ -115,13 +138,7 @@ def coverage(
         data = graph.nodes[wnid]
         count = counts.of(wnid)
         leaf = graph.out_degree(wnid) == 0
-        judged = count[basis]
-        if judged == 0:
-            status = "empty"
-        elif judged < min_images:
-            status = "thin"
-        else:
-            status = "ok"
+        status = coverage_status(count[basis], min_images)
         summary[status] += 1
         summary["empty_leaves"] += leaf and status == "empty"
         if status == "ok" and not include_ok:
@@ -137,15 +154,21 @@ def coverage(
     return CoverageResult(sort_rows(rows, sort, basis, descending), summary)
 
 
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name}: {value!r} is not one of {', '.join(choices)}")
+
+
 def sort_rows(
-    rows: list[CoverageRow], sort: str, basis: str = "subtree", descending: bool = False
+    rows: list[CoverageRow], sort: SortKey, basis: Basis = "subtree", descending: bool = False
 ) -> list[CoverageRow]:
     key = basis if sort == "count" else sort
     return sorted(rows, key=lambda r: (getattr(r, key), r.wnid), reverse=descending)
 
 
-def format_coverage(result: CoverageResult, fmt: str, settings: dict) -> str:
+def format_coverage(result: CoverageResult, fmt: CoverageFormat, settings: dict) -> str:
     """CSV (one row per synset) or JSON ({"settings", "summary", "rows"})."""
+    _check_choice("format", fmt, COVERAGE_FORMATS)
     rows = result.rows
     if fmt == "json":
         payload = {
@@ -154,6 +177,4 @@ def format_coverage(result: CoverageResult, fmt: str, settings: dict) -> str:
             "rows": [row.as_dict() for row in rows],
         }
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
-    if fmt != "csv":
-        raise CatalogueError(f"Unknown format {fmt!r}; choose csv or json.")
     return csv_text([row.as_dict() for row in rows], COLUMNS)

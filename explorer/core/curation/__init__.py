@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING
 from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from explorer.core.curation.choices import EXCHANGE_FORMATS
     from explorer.core.curation.commands import (
+        Command,
         CurationTally,
         ImageRef,
         QueueItem,
         UndoStack,
+        apply_fresh,
         clear_images,
         export_rows,
         flag_images,
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
         relink_after_scan,
         write_export,
     )
+    from explorer.core.curation.lookup import image_refs, mark_rows, review_queue
     from explorer.core.curation.states import (
         EMPTY,
         LONGEST,
@@ -45,10 +49,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMPTY",
+    "EXCHANGE_FORMATS",
     "LONGEST",
     "REASONS",
     "REASON_TABLE",
     "REVIEWED_COLOUR",
+    "Command",
     "CurationTally",
     "Flag",
     "FlagStore",
@@ -57,6 +63,7 @@ __all__ = [
     "QueueItem",
     "Review",
     "UndoStack",
+    "apply_fresh",
     "catalogue_path_for",
     "clear_images",
     "default_curator",
@@ -65,24 +72,30 @@ __all__ = [
     "flags_path_for",
     "hash_files",
     "ilsvrc2012_classes",
+    "image_refs",
     "import_flags",
     "import_label_errors",
     "journal_path",
     "mark_reviewed",
+    "mark_rows",
     "read_export",
     "rejected_path",
     "relink_after_scan",
+    "review_queue",
     "snapshots_dir",
     "write_export",
 ]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        ".choices": ("EXCHANGE_FORMATS",),
         ".commands": (
+            "Command",
             "CurationTally",
             "ImageRef",
             "QueueItem",
             "UndoStack",
+            "apply_fresh",
             "clear_images",
             "export_rows",
             "flag_images",
@@ -94,6 +107,11 @@ __getattr__, __dir__ = lazy_exports(
             "read_export",
             "relink_after_scan",
             "write_export",
+        ),
+        ".lookup": (
+            "image_refs",
+            "mark_rows",
+            "review_queue",
         ),
         ".states": (
             "EMPTY",

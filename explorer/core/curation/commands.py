@@ -29,13 +29,14 @@ import os
 import re
 import reprlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from explorer.core.csv_cells import csv_text, read_cell
+from explorer.core.curation.choices import EXCHANGE_FORMATS, ExchangeFormat
 from explorer.core.curation.states import EMPTY, REASONS, Flag, ImageState, Review, check_state
 from explorer.core.curation.storage import flags_path_for
 from explorer.core.curation.store import FlagStore, RelinkReport, default_curator
@@ -81,6 +82,26 @@ class Command:
 
     def undo(self, store: FlagStore) -> None:
         store.apply(self.before)
+
+    @property
+    def unchanged(self) -> bool:
+        """Whether applying it would change nothing (each image already as asked)."""
+        return self.before == self.after
+
+
+def apply_fresh(store: FlagStore, make_command: Callable[[], Command]) -> Command:
+    """Make a command from the images' current states and apply it (unless it changes
+    nothing), as one: no other writer's change to those images can come in between and be
+    overwritten. Returns the command; its ``unchanged`` says whether anything was written.
+
+    >>> apply_fresh(store, lambda: mark_reviewed(store, refs)).label     # doctest: +SKIP
+    'Mark 2 images reviewed OK'
+    """
+    with store.writing():
+        command = make_command()
+        if not command.unchanged:
+            store.apply(command.after)
+    return command
 
 
 def _identity(ref: ImageRef) -> dict:
@@ -285,19 +306,26 @@ def _now() -> float:
 
 
 def write_export(
-    store: FlagStore, output: str | os.PathLike, fmt: str = "csv", parents: bool = False
+    store: FlagStore,
+    output: str | os.PathLike,
+    fmt: ExchangeFormat | None = None,
+    parents: bool = False,
 ) -> int:
     """Write every flag and OK mark to ``output`` (atomically); return the rows written.
 
-    ``parents``: create ``output``'s missing folders (else they are an ExportError).
+    ``fmt``: csv or json; None: json for a ``.json`` file, else csv (ValueError for
+    another). ``parents``: create ``output``'s missing folders (else they are an
+    ExportError).
     """
+    if fmt is None:
+        fmt = "json" if Path(output).suffix.lower() == ".json" else "csv"
+    if fmt not in EXCHANGE_FORMATS:
+        raise ValueError(f"format: {fmt!r} is not one of {', '.join(EXCHANGE_FORMATS)}")
     rows = export_rows(store)
     if fmt == "json":
         text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
-    elif fmt == "csv":
-        text = csv_text(rows, EXPORT_FIELDS)
     else:
-        raise ValueError(f"Unknown format {fmt!r}; choose csv or json.")
+        text = csv_text(rows, EXPORT_FIELDS)
     write_atomically(output, text, parents)
     return len(rows)
 

@@ -19,6 +19,9 @@ a file outside the root), when flagged (``flagged="exclude"``, the default;
 ``"include"`` keeps them, ``"only"`` keeps only them) or when their audit
 found them unusable (:data:`explorer.core.images.audit.FAILURE_CODES`; keep them
 with ``audit_failures=True``).
+
+The kinds, formats and options are spelled once, in :mod:`.choices`; another value
+is a ValueError.
 """
 
 from __future__ import annotations
@@ -34,15 +37,30 @@ from pathlib import Path
 
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import ExportError
+from explorer.core.exports.choices import (
+    CLASSMAP_FORMATS,
+    EXPORT_KINDS,
+    FLAGGED_CHOICES,
+    FOLDER_KINDS,
+    FOLDER_MODES,
+    FORMATS,
+    IMAGE_FORMATS,
+    IMAGE_KINDS,
+    OVERLAP_CHOICES,
+    SUBTREE_FORMATS,
+    ClassmapFormat,
+    ExportKind,
+    Flagged,
+    FolderMode,
+    ImageFormat,
+    OnOverlap,
+    SubtreeFormat,
+    check_choice,
+)
+from explorer.core.exports.tree import nested_subtree
 from explorer.core.files import UMASK, atomic_path, write_file
 from explorer.core.images import open_regular_file
 from explorer.core.text import plural
-
-SUBTREE_FORMATS = ("txt", "csv", "json", "tree-json")
-IMAGE_FORMATS = ("csv", "txt")
-CLASSMAP_FORMATS = ("loc", "json")
-FOLDER_MODES = ("symlink", "hardlink", "copy")
-FLAGGED_CHOICES = ("exclude", "include", "only")
 
 
 @dataclass
@@ -145,7 +163,12 @@ def _levels_below(taxonomy, wnid: str, depth: int | None) -> dict[str, int]:
     return levels
 
 
-def format_subtree(taxonomy, wnid: str, rows: list[dict], fmt: str) -> str:
+def format_subtree(
+    taxonomy, wnid: str, rows: list[dict], fmt: SubtreeFormat, depth: int | None = None
+) -> str:
+    """``rows`` (:func:`subtree_rows` of ``wnid``) as a wnid list, CSV, JSON list, or the
+    nested tree (:func:`nested_subtree`, ``depth`` levels deep)."""
+    check_choice("format", fmt, SUBTREE_FORMATS)
     if fmt == "txt":
         return "".join(f"{row['wnid']}\n" for row in rows)
     if fmt == "csv":
@@ -154,51 +177,19 @@ def format_subtree(taxonomy, wnid: str, rows: list[dict], fmt: str) -> str:
         return csv_text(flat, fields)
     if fmt == "json":
         return _json(rows)
-    if fmt == "tree-json":
-        return _json(_nested(taxonomy, wnid, {row["wnid"]: row for row in rows}))
-    raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(SUBTREE_FORMATS)}.")
-
-
-def _nested(taxonomy, wnid: str, kept: dict[str, dict]) -> dict:
-    """The subtree as nested objects; a synset with several parents appears under each.
-
-    Nodes left out (by leaves-only or with-images) still appear as the way to
-    the kept ones below them, with ``"selected": false``.
-    """
-    memo: dict[str, dict | None] = {}
-
-    def build(node: str) -> dict | None:
-        if node in memo:
-            return memo[node]
-        children = [c for c in (build(child) for child in taxonomy.children(node)) if c]
-        row = kept.get(node)
-        if row is None and not children:
-            memo[node] = None
-            return None
-        data = taxonomy.node(node)
-        memo[node] = {
-            "wnid": node, "name": data["name"], "lemma": data["lemmas"][0],
-            "selected": row is not None,
-            **({"direct": row["direct"], "subtree": row["subtree"]}
-               if row is not None and row["direct"] is not None else {}),
-            "children": children,
-        }  # fmt: skip
-        return memo[node]
-
-    return build(wnid) or {"wnid": wnid, "children": []}
+    return _json(nested_subtree(taxonomy, wnid, depth, {row["wnid"]: row for row in rows}))
 
 
 # --- class maps -----------------------------------------------------------------------------
 
 
-def classmap_text(taxonomy, wnids: Sequence[str], fmt: str = "loc") -> str:
+def classmap_text(taxonomy, wnids: Sequence[str], fmt: ClassmapFormat = "loc") -> str:
     """Class index = position in ``wnids``: ImageNet's LOC_synset_mapping.txt style, or JSON."""
+    check_choice("format", fmt, CLASSMAP_FORMATS)
     _check_unique(wnids)
     if fmt == "loc":
         return "".join(f"{w} {', '.join(taxonomy.node(w)['lemmas'])}\n" for w in wnids)
-    if fmt == "json":
-        return _json({str(i): [w, taxonomy.node(w)["lemmas"][0]] for i, w in enumerate(wnids)})
-    raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(CLASSMAP_FORMATS)}.")
+    return _json({str(i): [w, taxonomy.node(w)["lemmas"][0]] for i, w in enumerate(wnids)})
 
 
 def _check_unique(wnids: Sequence[str]) -> None:
@@ -225,8 +216,8 @@ class Selection:
 
 
 def select_images(
-    taxonomy, catalogue, chosen: Sequence[str], store=None, flagged: str = "exclude",
-    audit_failures: bool = False, on_overlap: str = "specific", balance: int | None = None,
+    taxonomy, catalogue, chosen: Sequence[str], store=None, flagged: Flagged = "exclude",
+    audit_failures: bool = False, on_overlap: OnOverlap = "specific", balance: int | None = None,
     seed: int = 0, allow_outside_root: bool = False,
 ) -> Selection:  # fmt: skip
     """Assign each image under the chosen nodes to one of them, leave out images outside
@@ -234,9 +225,10 @@ def select_images(
     reproducible sample)."""
     from explorer.core.images import FAILURE_CODES
 
+    check_choice("flagged", flagged, FLAGGED_CHOICES)
+    check_choice("on_overlap", on_overlap, OVERLAP_CHOICES)
+    _check_balance(balance)
     _check_unique(chosen)
-    if flagged not in FLAGGED_CHOICES:
-        raise ExportError(f"flagged: choose one of {', '.join(FLAGGED_CHOICES)}.")
     for wnid in chosen:
         taxonomy.node(wnid)
     under = [taxonomy.descendants(w) | {w} for w in chosen]
@@ -267,8 +259,6 @@ def select_images(
             f"{'; ...' if len(overlapping) > 5 else ''}). Choose nodes that do not overlap, "
             "or give each image to its most specific node (--on-overlap specific)."
         )
-    elif on_overlap != "specific":
-        raise ExportError("on_overlap: choose fail or specific.")
     states = store.states() if store is not None else {}
     left_out = {"outside_root": 0, "flagged": 0, "not_flagged": 0, "audit_failure": 0}
     overlap_images = {label for label, _nodes in overlapping}
@@ -333,9 +323,12 @@ def _most_specific(taxonomy, chosen, hits: list[int], under: list[set]) -> int:
     return max(hits, key=lambda i: (taxonomy.node(chosen[i])["min_depth"], -i))
 
 
+def _check_balance(balance: int | None) -> None:
+    if balance is not None and balance < 1:
+        raise ValueError(f"balance: the cap per class must be at least 1, not {balance}")
+
+
 def _balance(images: list[tuple], cap: int, seed: int) -> tuple[list[tuple], int]:
-    if cap < 1:
-        raise ExportError("balance: the cap per class must be at least 1.")
     by_class: dict[int, list[tuple]] = {}
     for item in sorted(images, key=lambda item: item[0].path):
         by_class.setdefault(item[1], []).append(item)
@@ -349,7 +342,11 @@ def _balance(images: list[tuple], cap: int, seed: int) -> tuple[list[tuple], int
     return kept, capped
 
 
-def image_list_text(catalogue, selection: Selection, fmt: str = "csv", absolute: bool = False):
+def image_list_text(
+    catalogue, selection: Selection, fmt: ImageFormat = "csv", absolute: bool = False
+) -> str:
+    check_choice("format", fmt, IMAGE_FORMATS)
+
     def path_of(row) -> str:
         if not absolute:
             return row.path
@@ -358,14 +355,12 @@ def image_list_text(catalogue, selection: Selection, fmt: str = "csv", absolute:
 
     if fmt == "txt":
         return "".join(f"{path_of(row)} {index}\n" for row, index in selection.images)
-    if fmt == "csv":
-        rows = [
-            {"path": path_of(row), "wnid": row.wnid, "class_index": index,
-             "class_wnid": selection.chosen[index]}
-            for row, index in selection.images
-        ]  # fmt: skip
-        return csv_text(rows, ("path", "wnid", "class_index", "class_wnid"))
-    raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(IMAGE_FORMATS)}.")
+    rows = [
+        {"path": path_of(row), "wnid": row.wnid, "class_index": index,
+         "class_wnid": selection.chosen[index]}
+        for row, index in selection.images
+    ]  # fmt: skip
+    return csv_text(rows, ("path", "wnid", "class_index", "class_wnid"))
 
 
 def _write_superclasses(taxonomy, catalogue, selection: Selection, folder, parents: bool) -> None:
@@ -404,7 +399,7 @@ _NO_HARD_LINKS_OUT = (
 )
 
 
-def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: bool,
+def _write_folders(catalogue, selection: Selection, folder, mode: FolderMode, parents: bool,
                    allow_outside_root: bool = False) -> None:  # fmt: skip
     """``folder/<class wnid>/<file name>`` for each selected image: links or copies.
 
@@ -418,8 +413,7 @@ def _write_folders(catalogue, selection: Selection, folder, mode: str, parents: 
     ``allow_outside_root`` it is linked or copied all the same, hard-linked
     never.
     """
-    if mode not in FOLDER_MODES:
-        raise ExportError(f"mode: choose one of {', '.join(FOLDER_MODES)}.")
+    check_choice("mode", mode, FOLDER_MODES)
     folder = Path(folder)
     _check_new_folder(folder)
     try:
@@ -502,32 +496,51 @@ def _copy(source, target: Path) -> None:
 
 # --- one entry for every export: the window's dialog and the CLI ---------------------------
 
-EXPORT_KINDS = ("subtree", "images", "classmap", "superclasses", "folders")
-
 
 @dataclass
 class ExportRequest:
-    """One export, as the window's dialog or a command line describes it."""
+    """One export, as the window's dialog or a command line describes it.
 
-    kind: str
+    ValueError at once for a choice not in :mod:`.choices` (a format the kind has not,
+    say), a negative depth or a balance under 1.
+    """
+
+    kind: ExportKind
     wnids: list[str]
     output: str | None = None  # a file (a folder for superclasses and folders); None: preview
-    fmt: str | None = None  # None: the kind's first format
+    fmt: str | None = None  # one of FORMATS[kind]; None: the kind's first
     leaves_only: bool = False  # subtree
     with_images: bool = False  # subtree
     depth: int | None = None  # subtree
-    flagged: str = "exclude"  # image kinds
+    flagged: Flagged = "exclude"  # image kinds
     audit_failures: bool = False
-    on_overlap: str = "specific"
+    on_overlap: OnOverlap = "specific"
     balance: int | None = None  # superclasses
     seed: int = 0
     absolute: bool = False  # images
     allow_outside_root: bool = False  # image kinds; never in hard links
-    mode: str = "symlink"  # folders
+    mode: FolderMode = "symlink"  # folders
     parents: bool = False  # create the output's missing folders (else they are an error)
 
+    def __post_init__(self) -> None:
+        check_choice("kind", self.kind, EXPORT_KINDS)
+        if self.fmt is not None:
+            check_choice(f"format of a {self.kind} export", self.fmt, FORMATS[self.kind])
+        check_choice("flagged", self.flagged, FLAGGED_CHOICES)
+        check_choice("on_overlap", self.on_overlap, OVERLAP_CHOICES)
+        check_choice("mode", self.mode, FOLDER_MODES)
+        if self.depth is not None and self.depth < 0:
+            raise ValueError(f"depth: {self.depth} is negative")
+        _check_balance(self.balance)
+
+    @property
+    def format(self) -> str | None:
+        """The format written: ``fmt``, else the kind's first (None for the folder kinds)."""
+        formats = FORMATS[self.kind]
+        return self.fmt or (formats[0] if formats else None)
+
     def needs_catalogue(self) -> bool:
-        return self.kind in ("images", "superclasses", "folders") or self.with_images
+        return self.kind in IMAGE_KINDS or self.with_images
 
 
 @dataclass
@@ -548,8 +561,6 @@ def run_export(request: ExportRequest, taxonomy, catalogue_path=None) -> ExportR
     from explorer.core.catalogue import Catalogue
     from explorer.core.curation import FlagStore
 
-    if request.kind not in EXPORT_KINDS:
-        raise ExportError(f"Unknown export {request.kind!r}; one of {', '.join(EXPORT_KINDS)}.")
     if not request.wnids:
         raise ExportError("Choose at least one synset.")
     if request.needs_catalogue() and catalogue_path is None:
@@ -574,14 +585,15 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
             from explorer.core.analysis import compute_counts
 
             counts = compute_counts(taxonomy, catalogue.direct_counts(taxonomy.graph))
-        fmt = request.fmt or "txt"
+        fmt = request.format
         trees, rows_by_wnid = [], {}
         for wnid in request.wnids:  # several nodes: the union of their subtrees
             rows = subtree_rows(taxonomy, wnid, request.leaves_only, counts,
                                 request.with_images, request.depth)  # fmt: skip
             rows_by_wnid.update((row["wnid"], row) for row in rows)
             if fmt == "tree-json":
-                trees.append(json.loads(format_subtree(taxonomy, wnid, rows, fmt)))
+                chosen = {row["wnid"]: row for row in rows}
+                trees.append(nested_subtree(taxonomy, wnid, request.depth, chosen))
         rows = [rows_by_wnid[w] for w in sorted(rows_by_wnid)]
         if fmt == "tree-json":
             text = _json(trees[0] if len(trees) == 1 else trees)
@@ -589,7 +601,7 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
             text = format_subtree(taxonomy, request.wnids[0], rows, fmt)
         result = ExportResult(ExportReport(rows=len(rows)), text)
     elif kind == "classmap":
-        text = classmap_text(taxonomy, request.wnids, request.fmt or "loc")
+        text = classmap_text(taxonomy, request.wnids, request.format)
         result = ExportResult(ExportReport(rows=len(request.wnids)), text)
     else:
         hard_links = kind == "folders" and request.mode == "hardlink"
@@ -604,7 +616,7 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
             selection.report.warnings.append(_NO_HARD_LINKS_OUT.format(plural(outside, "image")))
         text = None
         if kind == "images":
-            text = image_list_text(catalogue, selection, request.fmt or "csv", request.absolute)
+            text = image_list_text(catalogue, selection, request.format, request.absolute)
         elif kind == "superclasses":
             text = image_list_text(catalogue, selection, "csv")
         result = ExportResult(selection.report, text, selection.overlapping)
@@ -613,7 +625,7 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
         elif output is not None and kind == "folders":
             _write_folders(catalogue, selection, output, request.mode, request.parents,
                            request.allow_outside_root)  # fmt: skip
-    if output is not None and kind in ("subtree", "classmap", "images"):
+    if output is not None and kind not in FOLDER_KINDS:
         write_atomically(output, result.text, request.parents)
         result.report.outputs.append(str(output))
     return result

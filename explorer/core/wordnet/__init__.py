@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     )
     from explorer.core.wordnet.search import MAX_QUERY_CHARS, TIERS
     from explorer.core.wordnet.source import (
+        INSTALL_METHODS,
         WordNetLocation,
+        find_or_install_wordnet,
         install_wordnet,
         locate_wordnet,
         open_reader,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EDGE_KINDS",
+    "INSTALL_METHODS",
     "MAX_QUERY_CHARS",
     "TIERS",
     "CacheInvalid",
@@ -40,6 +43,7 @@ __all__ = [
     "Taxonomy",
     "WordNetLocation",
     "cache_path_for",
+    "find_or_install_wordnet",
     "install_wordnet",
     "load_noun_wnids",
     "load_synset_names",
@@ -68,7 +72,9 @@ __getattr__, __dir__ = lazy_exports(
             "TIERS",
         ),
         ".source": (
+            "INSTALL_METHODS",
             "WordNetLocation",
+            "find_or_install_wordnet",
             "install_wordnet",
             "locate_wordnet",
             "open_reader",

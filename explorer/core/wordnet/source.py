@@ -34,6 +34,7 @@ import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal, get_args
 
 from explorer.core.errors import Cancelled, WordNetError
 from explorer.core.jobs import JobState
@@ -338,11 +339,40 @@ def _record(synset, senses: dict, counts: dict) -> SynsetRecord:
     )
 
 
-def install_wordnet(method: str, data_dir: Path, state: JobState | None = None) -> str:
+InstallMethod = Literal["auto", "apt", "nltk"]
+INSTALL_METHODS: tuple[InstallMethod, ...] = get_args(InstallMethod)
+
+
+def find_or_install_wordnet(
+    explicit: str | os.PathLike | None,
+    data_dir: Path,
+    method: InstallMethod = "auto",
+    install: bool = True,
+    state: JobState | None = None,
+) -> tuple[WordNetLocation, str | None]:
+    """:func:`locate_wordnet`, else :func:`install_wordnet` and locate again: where WordNet
+    is, and what was installed (None: nothing).
+
+    A WordNet named (``explicit`` or ``WNEXPLORER_WORDNET``) is never replaced by an
+    install: that it is not there is the error to fix.
+    """
+    try:
+        return locate_wordnet(explicit, data_dir), None
+    except WordNetError:
+        if not install or explicit or os.environ.get(WORDNET_ENV):
+            raise
+    installed = install_wordnet(method, data_dir, state)
+    return locate_wordnet(None, data_dir), installed
+
+
+def install_wordnet(method: InstallMethod, data_dir: Path, state: JobState | None = None) -> str:
     """Install WordNet 3.0: Debian's package where apt works and we are root, else nltk's.
 
-    ``method`` is ``auto``, ``apt`` or ``nltk``. Returns a line saying what was done.
+    ``method`` is one of ``INSTALL_METHODS``: ``auto``, ``apt`` or ``nltk`` (else a
+    ValueError). Returns a line saying what was done.
     """
+    if method not in INSTALL_METHODS:
+        raise ValueError(f"method: {method!r} is not one of {', '.join(INSTALL_METHODS)}")
     state = state or JobState()
     can_apt = shutil.which("apt-get") is not None and hasattr(os, "geteuid") and os.geteuid() == 0
     if method == "apt" or (method == "auto" and can_apt):

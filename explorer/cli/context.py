@@ -1,0 +1,77 @@
+"""What the commands share: the global options and their context (the taxonomy loaded once),
+and the options several commands take."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from explorer.core import paths
+from explorer.core.jobs import StderrProgress
+
+
+class Context:
+    """Global options, and the taxonomy loaded once on first use."""
+
+    def __init__(self, data_dir: str | None, wordnet: str | None) -> None:
+        self.data_dir = data_dir
+        self.wordnet = wordnet
+        self._taxonomy = None
+
+    def taxonomy(self, rebuild: bool = False):
+        if self._taxonomy is None or rebuild:
+            from explorer.core.wordnet import load_taxonomy
+
+            progress = StderrProgress()
+            try:
+                self._taxonomy = load_taxonomy(self.wordnet, self.data_dir, progress, rebuild)
+            finally:
+                progress.close()
+        return self._taxonomy
+
+    def catalogue_file(self, value: str) -> Path:
+        """--catalogue takes the catalogue file, or the dataset folder/manifest it was made
+        from."""
+        from explorer.core.catalogue import resolve_catalogue
+
+        return resolve_catalogue(value, self.data_dir)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def data_dir_option(envvar: bool = False, extra_help: str = ""):
+    """--data-dir. ``envvar``: click reads the variable (the group; the gui command's own
+    copy must not, or the variable would win over the group's option given explicitly; the
+    core reads it when no option is given)."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        envvar=paths.DATA_DIR_ENV if envvar else None,
+        help=f"Where the app keeps data and caches [env {paths.DATA_DIR_ENV}; "
+        f"default: the user data directory].{extra_help}",
+    )
+
+
+def wordnet_option(envvar: bool = False, extra_help: str = ""):
+    """--wordnet; ``envvar`` as for :func:`data_dir_option`."""
+    return click.option(
+        "--wordnet",
+        type=click.Path(),
+        envvar="WNEXPLORER_WORDNET" if envvar else None,
+        help="WordNet 3.0 'dict' directory or nltk wordnet.zip [env WNEXPLORER_WORDNET; "
+        f"default: searched for].{extra_help}",
+    )
+
+
+catalogue_option = click.option(
+    "--catalogue",
+    "catalogue",
+    required=True,
+    metavar="FILE",
+    help="The catalogue file (or the dataset folder or manifest it was indexed from).",
+)
+parents_option = click.option(
+    "--parents", is_flag=True, help="Create the output's missing folders (as mkdir -p)."
+)

@@ -1,0 +1,206 @@
+"""The export commands: subtree lists, image lists, class maps, superclass subsets, folders.
+
+Each builds an ExportRequest for the core's run_export, as the window's export
+dialog does, from the same choices (explorer.core.exports).
+"""
+
+from __future__ import annotations
+
+import click
+
+from explorer.cli.context import Context, catalogue_option, parents_option, pass_context
+from explorer.cli.render import plural, warn
+from explorer.core.exports import (
+    CLASSMAP_FORMATS,
+    FOLDER_MODES,
+    IMAGE_FORMATS,
+    OVERLAP_CHOICES,
+    SUBTREE_FORMATS,
+)
+
+
+@click.group()
+def export() -> None:
+    """Write synset lists, image lists, class maps, superclass subsets and folder trees.
+
+    Every file is sorted (the same input gives the same bytes) and written to a
+    temporary name, then renamed into place. Image exports leave out images
+    outside the catalogue root, flagged images and images whose audit found
+    them unusable, unless asked.
+    """
+
+
+def _chosen(obj: Context, wnids: tuple[str, ...]) -> list[str]:
+    taxonomy = obj.taxonomy()
+    return [taxonomy.resolve(w) for w in wnids]
+
+
+def _selection_options(function):
+    """The options every image export shares."""
+    for option in reversed([
+        click.option("--include-flagged", "flagged", flag_value="include",
+                     help="Keep flagged images (left out by default)."),
+        click.option("--only-flagged", "flagged", flag_value="only",
+                     help="Only flagged images (for a review or a removal list)."),
+        click.option("--include-audit-failures", is_flag=True,
+                     help="Keep images the audit found unusable (truncated, unreadable...)."),
+        click.option("--allow-outside-root", is_flag=True,
+                     help="Keep images outside the catalogue root (left out by default); "
+                     "--mode hardlink never links them."),
+        click.option("--on-overlap", type=click.Choice(OVERLAP_CHOICES),
+                     default=OVERLAP_CHOICES[0], show_default=True,
+                     help="An image under several chosen nodes: fail, or give it to the "
+                     "most specific one."),
+        catalogue_option,
+    ]):  # fmt: skip
+        function = option(function)
+    return function
+
+
+def _report(report) -> None:
+    """What an export wrote, on stderr (stdout may be the export itself)."""
+    left = ", ".join(f"{n:,} {why.replace('_', ' ')}" for why, n in report.left_out.items())
+    click.echo(
+        plural(report.rows, "row")
+        + (f" in {plural(report.classes, 'class', 'classes')}" if report.classes else "")
+        + (f"; left out: {left}" if left else "")
+        + (f"; {plural(report.overlaps, 'image')} under several chosen nodes went to the most "
+           "specific" if report.overlaps else ""),
+        err=True,
+    )  # fmt: skip
+    for warning in report.warnings:
+        warn(warning)
+    for output in report.outputs:
+        click.echo(f"Wrote {output}", err=True)
+
+
+def _export(obj: Context, request, catalogue: str | None) -> None:
+    """Run an export; the text goes to stdout when there is no output file."""
+    from explorer.core.exports import run_export
+
+    path = obj.catalogue_file(catalogue) if catalogue else None
+    result = run_export(request, obj.taxonomy(), path)
+    if request.output is None and result.text is not None:
+        click.echo(result.text, nl=False)
+    _report(result.report)
+    if request.kind == "superclasses":
+        for wnid, number in result.report.per_class.items():
+            click.echo(f"{wnid}\t{number}")
+
+
+@export.command("subtree")
+@click.argument("wnids", nargs=-1, required=True)
+@click.option("--leaves-only", is_flag=True, help="Only synsets without hyponyms.")
+@click.option("--with-images", is_flag=True, help="Only synsets whose subtree holds images.")
+@click.option("--catalogue", metavar="FILE", help="Count images from this catalogue.")
+@click.option("--depth", type=click.IntRange(0), help="At most N levels below WNID.")
+@click.option("--format", "fmt", type=click.Choice(SUBTREE_FORMATS),
+              default=SUBTREE_FORMATS[0], show_default=True)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@parents_option
+@pass_context
+def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output,
+                   parents):  # fmt: skip
+    """The synsets under WNID (several: the union): wnid, name, lemmas, gloss, depth, counts."""
+    from explorer.core.exports import ExportRequest
+
+    if with_images and not catalogue:
+        raise click.UsageError("--with-images needs --catalogue")
+    request = ExportRequest(
+        "subtree", _chosen(obj, wnids), output, fmt, leaves_only=leaves_only,
+        with_images=with_images, depth=depth, parents=parents,
+    )  # fmt: skip
+    _export(obj, request, catalogue)
+
+
+@export.command("images")
+@click.argument("wnids", nargs=-1, required=True)
+@_selection_options
+@click.option("--absolute", is_flag=True, help="Absolute paths (default: relative to the root).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(IMAGE_FORMATS),
+    default=IMAGE_FORMATS[0],
+    show_default=True,
+    help="csv: path,wnid,class_index,class_wnid; txt: path index.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@parents_option
+@pass_context
+def export_images(obj: Context, wnids, flagged, include_audit_failures, allow_outside_root,
+                  on_overlap, catalogue, absolute, fmt, output, parents):  # fmt: skip
+    """The images under the WNIDs, each with the index of the WNID it is under."""
+    from explorer.core.exports import ExportRequest
+
+    request = ExportRequest(
+        "images", _chosen(obj, wnids), output, fmt, flagged=flagged or "exclude",
+        audit_failures=include_audit_failures, on_overlap=on_overlap, absolute=absolute,
+        allow_outside_root=allow_outside_root, parents=parents,
+    )  # fmt: skip
+    _export(obj, request, catalogue)
+
+
+@export.command("classmap")
+@click.argument("wnids", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(CLASSMAP_FORMATS), default=CLASSMAP_FORMATS[0],
+              show_default=True,
+              help="loc: LOC_synset_mapping.txt lines; json: {\"0\": [wnid, name]}.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@parents_option
+@pass_context
+def export_classmap(obj: Context, wnids, fmt, output, parents) -> None:
+    """Class indexes for the WNIDs, in the order given."""
+    from explorer.core.exports import ExportRequest
+
+    request = ExportRequest("classmap", _chosen(obj, wnids), output, fmt, parents=parents)
+    _export(obj, request, None)
+
+
+@export.command("superclasses")
+@click.argument("wnids", nargs=-1, required=True)
+@_selection_options
+@click.option("--balance", type=click.IntRange(1), help="At most N images per superclass.")
+@click.option("--seed", type=int, default=0, show_default=True, help="For --balance's sample.")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Folder for images.csv, classes.txt, classes.json, overlaps.json.")  # fmt: skip
+@parents_option
+@pass_context
+def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, allow_outside_root,
+                        on_overlap, catalogue, balance, seed, output, parents):  # fmt: skip
+    """A BREEDS-style subset: each image goes to the chosen node it descends from."""
+    from explorer.core.exports import ExportRequest
+
+    request = ExportRequest(
+        "superclasses", _chosen(obj, wnids), output, flagged=flagged or "exclude",
+        audit_failures=include_audit_failures, on_overlap=on_overlap, balance=balance,
+        seed=seed, allow_outside_root=allow_outside_root, parents=parents,
+    )  # fmt: skip
+    _export(obj, request, catalogue)
+
+
+@export.command("folders")
+@click.argument("wnids", nargs=-1, required=True)
+@_selection_options
+@click.option("--mode", type=click.Choice(FOLDER_MODES), default=FOLDER_MODES[0],
+              show_default=True)  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="A new folder: <output>/<wnid>/<file>.",
+)
+@parents_option
+@pass_context
+def export_folders(obj: Context, wnids, flagged, include_audit_failures, allow_outside_root,
+                   on_overlap, catalogue, mode, output, parents):  # fmt: skip
+    """An ImageNet-style folder tree of links (or copies) for the WNIDs' images."""
+    from explorer.core.exports import ExportRequest
+
+    request = ExportRequest(
+        "folders", _chosen(obj, wnids), output, flagged=flagged or "exclude",
+        audit_failures=include_audit_failures, on_overlap=on_overlap, mode=mode,
+        allow_outside_root=allow_outside_root, parents=parents,
+    )  # fmt: skip
+    _export(obj, request, catalogue)

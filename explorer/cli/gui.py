@@ -1,0 +1,62 @@
+"""The window's options, parsed once: ``wnexplorer gui`` and the ``wordnet-explorer`` desktop
+entry are this one command (:func:`run_window` runs it on its own)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from explorer.cli.context import Context, data_dir_option, pass_context, wordnet_option
+from explorer.cli.main import exit_status
+
+DESKTOP_PROG = "wordnet-explorer"
+_OR_WNEXPLORERS = " Given after `gui`, it wins over wnexplorer's own."
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--demo", is_flag=True, help="Open the demo catalogue (made on first use).")
+@click.option("--catalogue", metavar="FILE", help="Open this catalogue.")
+@click.option("--select", metavar="WNID", help="Select this synset (wnid, offset or name).")
+@click.option("--screenshot", metavar="FILE", help="Save a PNG of the window, then quit.")
+@click.option("--quit-after", metavar="MS", type=click.IntRange(1), help="Quit after MS ms.")
+@click.option(
+    "--smoke-test", is_flag=True,
+    help="Check this install offscreen (taxonomy, catalogue, images, flags, window), then "
+    "exit: 0 if it passed. Other options are ignored.",
+)  # fmt: skip
+@data_dir_option(extra_help=_OR_WNEXPLORERS)
+@wordnet_option(extra_help=_OR_WNEXPLORERS)
+@pass_context
+def gui(obj: Context, demo, catalogue, select, screenshot, quit_after, smoke_test, data_dir,
+        wordnet) -> None:  # fmt: skip
+    """Open the window (also started by the `wordnet-explorer` desktop entry, which takes
+    the same options).
+
+    With --select and --screenshot it selects the node, waits until the visible
+    thumbnails have arrived, saves the window as a PNG and quits: a smoke test
+    and a way to make documentation pictures.
+    """
+    if demo and catalogue and not smoke_test:
+        raise click.UsageError("--demo and --catalogue exclude each other")
+    # The window loads the graph itself, after the tree's first paint from the cache: a load
+    # started here, before Qt (as this command did until both entries became one), competes
+    # for the GIL with that paint. bench/bench_gui.py --skip-stalls, medians of 5: first
+    # painted tree 0.84 s with the early load, 0.45 s without; taxonomy in use 0.92 s and
+    # 0.97 s (bench/README.md, "GUI").
+    # The only Qt import of the CLI, made when the window is asked for, so every other
+    # command runs on machines without Qt or a display.
+    from explorer.qt.app import main as start
+
+    status = start(
+        smoke_test=smoke_test, demo=demo, catalogue=catalogue, select=select,
+        screenshot=screenshot, quit_after=quit_after, data_dir=data_dir or obj.data_dir,
+        wordnet=wordnet or obj.wordnet,
+    )  # fmt: skip
+    if status:
+        click.get_current_context().exit(status)
+
+
+def run_window() -> None:
+    """gui-script entry point (``wordnet-explorer``): the gui command on its own."""
+    sys.exit(exit_status(gui, None, DESKTOP_PROG, obj=Context(None, None)))
