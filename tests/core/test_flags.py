@@ -157,7 +157,7 @@ def test_undo_stack_labels_and_a_new_command_drops_redo(tmp_path):
             flag_images(store, refs, "blurry")
         with pytest.raises(ValueError, match="Unknown reason"):
             clear_images(store, refs, "blurry")
-        with pytest.raises(ValueError, match="Unknown format"):
+        with pytest.raises(ValueError, match="is not one of csv, json"):
             write_export(store, tmp_path / "out.xml", "xml")
 
 
