@@ -8,13 +8,21 @@ from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from explorer.core.analysis.counts import CountPropagator, Counts, compute_counts
-    from explorer.core.analysis.gaps import coverage, format_coverage, read_targets
+    from explorer.core.analysis.gaps import (
+        COVERAGE_COLOURS,
+        coverage,
+        coverage_status,
+        format_coverage,
+        read_targets,
+    )
 
 __all__ = [
+    "COVERAGE_COLOURS",
     "CountPropagator",
     "Counts",
     "compute_counts",
     "coverage",
+    "coverage_status",
     "format_coverage",
     "read_targets",
 ]
@@ -27,7 +35,9 @@ __getattr__, __dir__ = lazy_exports(
             "compute_counts",
         ),
         ".gaps": (
+            "COVERAGE_COLOURS",
             "coverage",
+            "coverage_status",
             "format_coverage",
             "read_targets",
         ),

@@ -19,10 +19,13 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-from explorer.core.analysis.counts import Counts
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import CatalogueError
+
+if TYPE_CHECKING:  # numpy: the window's tree reads the statuses before its first paint
+    from explorer.core.analysis.counts import Counts
 
 BASES = ("subtree", "direct")
 SORT_KEYS = ("count", "wnid", "name", "depth", "subtree", "direct")
@@ -55,6 +58,30 @@ class CoverageResult:
 
     rows: list[CoverageRow]
     summary: dict[str, int]  # judged, rows, empty, thin, ok, not_in_wordnet, empty_leaves
+
+
+def coverage_status(count: int, threshold: int) -> Literal["empty", "thin", "ok"]:
+    """How well ``count`` images cover a synset: none, fewer than ``threshold``, or enough.
+
+    The one rule every view and command reads (a ``threshold`` of 0 or 1 makes
+    nothing thin).
+
+    >>> coverage_status(0, 10), coverage_status(3, 10), coverage_status(10, 10)
+    ('empty', 'thin', 'ok')
+    """
+    if count == 0:
+        return "empty"
+    return "thin" if count < threshold else "ok"
+
+
+# The colours of each status, by the role they play in a view: the text of a synset's name
+# (the detail panel's links; the tree's rows when empty), the background of its row (the
+# tree when thin; the coverage table), a bar of the coverage histogram.
+COVERAGE_COLOURS: dict[str, dict[str, str | None]] = {
+    "empty": {"text": "#969696", "background": "#f3d6d6", "bar": "#c94c4c"},
+    "thin": {"text": "#c06000", "background": "#ffe0b2", "bar": "#e39b3b"},
+    "ok": {"text": None, "background": None, "bar": "#4c7fc9"},
+}
 
 
 def read_targets(path: str | os.PathLike) -> list[str]:
