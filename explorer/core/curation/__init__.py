@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         relink_after_scan,
         write_export,
     )
+    from explorer.core.curation.queues import QueuedImage, merge_queue, review_queue
     from explorer.core.curation.states import (
         EMPTY,
         LONGEST,
@@ -55,6 +56,7 @@ __all__ = [
     "ImageRef",
     "ImageState",
     "QueueItem",
+    "QueuedImage",
     "Review",
     "UndoStack",
     "catalogue_path_for",
@@ -69,9 +71,11 @@ __all__ = [
     "import_label_errors",
     "journal_path",
     "mark_reviewed",
+    "merge_queue",
     "read_export",
     "rejected_path",
     "relink_after_scan",
+    "review_queue",
     "snapshots_dir",
     "write_export",
 ]
@@ -94,6 +98,11 @@ __getattr__, __dir__ = lazy_exports(
             "read_export",
             "relink_after_scan",
             "write_export",
+        ),
+        ".queues": (
+            "QueuedImage",
+            "merge_queue",
+            "review_queue",
         ),
         ".states": (
             "EMPTY",
