@@ -29,13 +29,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
 from explorer.core.text import plural
 from explorer.qt.tables import sortable_table
 
 _COLUMNS = (("Synset", "name"), ("wnid", "wnid"), ("Depth", "depth"), ("Images", "direct"),
             ("Subtree", "subtree"), ("With images", "synsets_with_images"),
             ("Status", "status"))  # fmt: skip
-_STATUS_COLOURS = {"empty": QColor("#f3d6d6"), "thin": QColor("#fbe5c8")}
+# the core's colours of each coverage status: a row's background, a histogram bar
+_BACKGROUNDS = {s: QColor(c["background"]) for s, c in COVERAGE_COLOURS.items() if c["background"]}
+_BARS = {status: QColor(colours["bar"]) for status, colours in COVERAGE_COLOURS.items()}
 
 
 class CoverageTableModel(QAbstractTableModel):
@@ -70,7 +73,7 @@ class CoverageTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:  # the sort key
             return value
         if role == Qt.ItemDataRole.BackgroundRole:
-            return _STATUS_COLOURS.get(row.status)
+            return _BACKGROUNDS.get(row.status)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{row.name}\n{row.lemmas}"
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int):
@@ -111,10 +114,8 @@ class ImagesPerSynsetHistogram(QWidget):
             height = rect.height() * math.log1p(number) / tallest
             x = rect.left() + i * width
             low = 0 if label == "0" else int(label.split("–")[0])
-            colour = "#c94c4c" if low == 0 else "#e39b3b" if low < self.threshold else "#4c7fc9"
-            painter.fillRect(
-                QRectF(x + 2, rect.bottom() - height, width - 4, height), QColor(colour)
-            )
+            colour = _BARS[coverage_status(low, self.threshold)]
+            painter.fillRect(QRectF(x + 2, rect.bottom() - height, width - 4, height), colour)
             painter.drawText(
                 QRectF(x, rect.bottom() - height - 16, width, 14),
                 Qt.AlignmentFlag.AlignCenter, f"{number:,}",

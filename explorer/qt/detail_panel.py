@@ -7,9 +7,10 @@ import html
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
 from explorer.core.text import plural
 
-_EMPTY, _THIN = "#9a9a9a", "#c06000"
+_STATUS_WORDS = {"empty": "no images", "thin": "thin (fewer than {:,})", "ok": "covered"}
 
 
 class DetailPanel(QTextBrowser):
@@ -41,10 +42,10 @@ class DetailPanel(QTextBrowser):
             return graph.nodes[w]["lemmas"][0]
 
         def link(w: str, text: str | None = None) -> str:
-            colour = ""
+            colour = None
             if counts is not None:
-                subtree = counts.of(w)["subtree"]
-                colour = _EMPTY if subtree == 0 else _THIN if subtree < threshold else ""
+                status = coverage_status(counts.of(w)["subtree"], threshold)
+                colour = COVERAGE_COLOURS[status]["text"]
             style = f' style="color:{colour}"' if colour else ""
             return f'<a href="node:{w}"{style}>{esc(text or short(w))}</a>'
 
@@ -59,11 +60,7 @@ class DetailPanel(QTextBrowser):
         ]
         if counts is not None:
             figures = counts.of(wnid)
-            status = (
-                "no images" if figures["subtree"] == 0
-                else f"thin (fewer than {threshold:,})" if figures["subtree"] < threshold
-                else "covered"
-            )  # fmt: skip
+            status = _STATUS_WORDS[coverage_status(figures["subtree"], threshold)].format(threshold)
             parts.append(
                 f"<p><b>{figures['direct']:,}</b> image{'' if figures['direct'] == 1 else 's'} "
                 f"of this synset · <b>{figures['subtree']:,}</b> in its subtree · "
