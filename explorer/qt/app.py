@@ -86,8 +86,8 @@ class _Screenshot:
         if (
             not getattr(window, "started", False)  # the catalogue (or demo) is not open yet
             or window.taxonomy is None
-            or window._busy_job is not None
-            or window._images_job is not None
+            or window.busy_bar.busy
+            or window.images.listing
         ):
             return False
         model, grid = window.grid_model, window.grid
@@ -100,8 +100,7 @@ class _Screenshot:
                 if row > 0:
                     break
                 continue
-            item = model.row(row)
-            if item.id not in model._pixmaps and item.id not in model._errors:
+            if not model.is_loaded(model.row(row).id):
                 return False
         return True
 
@@ -196,7 +195,7 @@ def run_gui(
         elif catalogue:
             window.open_catalogue(catalogue)
         elif demo or (not screenshot and not (last and os.path.exists(last))):
-            window.open_demo()  # a newcomer with no catalogue of their own sees the demo
+            window.catalogues.open_demo()  # a newcomer with no catalogue of their own sees the demo
         elif not screenshot:
             window.open_catalogue(last)
         window.started = True

@@ -131,12 +131,16 @@ class ImagesPerSynsetHistogram(QWidget):
 
 
 class CoverageView(QWidget):
-    """Threshold and basis controls, the gap table, and the histogram, for one subtree."""
+    """Threshold and basis controls, the gap table, and the histogram, for one subtree.
+
+    Given a Workspace, it shows the selection's subtree while it is in view, its
+    threshold is the Workspace's, and a double-click selects there.
+    """
 
     wnid_activated = Signal(str)
     threshold_changed = Signal(int)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, workspace=None, parent=None) -> None:
         super().__init__(parent)
         self.threshold = QSpinBox(minimum=1, maximum=1_000_000, value=10)
         self.threshold.setToolTip("A synset with fewer images than this is thin")
@@ -171,10 +175,33 @@ class CoverageView(QWidget):
         self.threshold.valueChanged.connect(self._threshold_changed)
         self.basis.currentIndexChanged.connect(self.refresh)
         self.show_all.currentIndexChanged.connect(self.refresh)
+        self.workspace = workspace
+        if workspace is not None:
+            self.threshold.setValue(workspace.threshold)
+            self.threshold_changed.connect(workspace.set_threshold)
+            self.wnid_activated.connect(workspace.select)
+            workspace.threshold_changed.connect(self._set_threshold)
+            workspace.selection_changed.connect(self._show_current)
+            workspace.counts_changed.connect(self._show_current)
 
     def _threshold_changed(self, value: int) -> None:
         self.threshold_changed.emit(value)
         self.refresh()
+
+    def _set_threshold(self, value: int) -> None:
+        if value != self.threshold.value():
+            self.threshold.setValue(value)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._show_current()
+
+    def _show_current(self) -> None:
+        """The Workspace's selection, while in view (a tab not shown is brought up to date
+        when it is)."""
+        workspace = self.workspace
+        if self.isVisible() and workspace.taxonomy is not None:
+            self.show_subtree(workspace.taxonomy, workspace.counts, workspace.current_wnid)
 
     def show_subtree(self, taxonomy, counts, wnid: str | None) -> None:
         self._source = (taxonomy, counts, wnid)

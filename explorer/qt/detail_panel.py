@@ -14,17 +14,38 @@ _STATUS_WORDS = {"empty": "no images", "thin": "thin (fewer than {:,})", "ok": "
 
 
 class DetailPanel(QTextBrowser):
-    """Shows one synset; links select a synset (``wnid_clicked``) or a path (``path_clicked``)."""
+    """Shows one synset; links select a synset (``wnid_clicked``) or a path (``path_clicked``).
+
+    Given a Workspace, it shows the Workspace's selection with its counts and
+    threshold, and its links select there.
+    """
 
     wnid_clicked = Signal(str)
     path_clicked = Signal(list)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._follow)
         self._paths: list[list[str]] = []
         self.setHtml("<p>Choose a synset in the tree, or search for one.</p>")
+        self.workspace = workspace
+        if workspace is not None:
+            for event in (
+                workspace.selection_changed,
+                workspace.counts_changed,
+                workspace.threshold_changed,
+            ):
+                event.connect(self._show_current)
+            self.wnid_clicked.connect(workspace.select)
+            self.path_clicked.connect(lambda path: workspace.select(path[-1], path))
+
+    def _show_current(self) -> None:
+        workspace = self.workspace
+        if workspace.current_wnid is not None and workspace.taxonomy is not None:
+            self.show_synset(
+                workspace.taxonomy, workspace.current_wnid, workspace.counts, workspace.threshold
+            )
 
     def _follow(self, url: QUrl) -> None:
         kind, _, value = url.toString().partition(":")
