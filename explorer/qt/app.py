@@ -27,16 +27,21 @@ log = logging.getLogger(__name__)
 
 
 def _icon():
-    """The app icon, from its PNG sizes: in the bundle, or in the source tree (a wheel
-    install has none, and the desktop entry's icon serves)."""
-    from pathlib import Path
+    """The app icon, from its PNG sizes: package data (explorer/qt/resources/icons), wherever
+    the package is (a source tree, a wheel, the bundle)."""
+    from importlib.resources import files
 
-    from PySide6.QtGui import QIcon
+    from PySide6.QtGui import QIcon, QPixmap
 
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
     icon = QIcon()
-    for png in sorted((base / "resources" / "icons").glob(f"*x*/{DESKTOP_ID}.png")):
-        icon.addFile(str(png))
+    for size in sorted(files("explorer.qt").joinpath("resources", "icons").iterdir(), key=str):
+        png = size.joinpath(f"{DESKTOP_ID}.png")
+        if isinstance(png, os.PathLike):  # a file: Qt reads it when a size is first drawn
+            icon.addFile(os.fspath(png))
+        elif png.is_file():  # in an archive
+            pixmap = QPixmap()
+            pixmap.loadFromData(png.read_bytes())
+            icon.addPixmap(pixmap)
     return icon
 
 

@@ -121,7 +121,7 @@ class CurationPanel(QWidget):
         if workspace is not None:
             workspace.images_listed.connect(self.refresh)
             for event in (workspace.catalogue_opened, workspace.catalogue_closed,
-                          workspace.curation_changed, workspace.listing_changed):  # fmt: skip
+                          workspace.curation_changed):  # fmt: skip
                 event.connect(self._refresh_soon)
 
     def showEvent(self, event) -> None:

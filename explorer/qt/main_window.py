@@ -72,6 +72,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.settings, self.data_dir = settings, data_dir
         self.workspace = workspace = Workspace(data_dir)
+        # the session's settings before the panels, which start from them
+        workspace.set_scope("direct" if int(settings.value("scope", 1)) == 0 else "subtree")
+        workspace.set_threshold(int(settings.value("thin_threshold", 10)))
         self.runner = JobRunner(self)
         # the tree first: it follows a selection (expands, scrolls, fits its columns) before
         # the images panel starts a listing, whose worker would slow that down
@@ -296,9 +299,6 @@ class MainWindow(QMainWindow):
             if isinstance(state, QByteArray):
                 splitter.restoreState(state)
         self.images.set_thumbnail_size(int(settings.value("thumbnail_size", 128)))
-        # the scope is kept as the index of its choice: 0, the synset's own images
-        self.workspace.set_scope("direct" if int(settings.value("scope", 1)) == 0 else "subtree")
-        self.workspace.set_threshold(int(settings.value("thin_threshold", 10)))
 
     def save_settings(self) -> None:
         settings, workspace = self.settings, self.workspace
@@ -306,7 +306,7 @@ class MainWindow(QMainWindow):
         settings.setValue("main_split", self.main_split.saveState())
         settings.setValue("right_split", self.right.saveState())
         settings.setValue("thumbnail_size", self.images.thumbnail_size)
-        settings.setValue("scope", 0 if workspace.scope == "direct" else 1)
+        settings.setValue("scope", 0 if workspace.scope == "direct" else 1)  # as the combo's
         settings.setValue("thin_threshold", workspace.threshold)
         if workspace.catalogue is not None:
             settings.setValue("last_catalogue", str(workspace.catalogue.path))
