@@ -531,7 +531,7 @@ def visible_thumbnails_loaded(window) -> bool:
     from PySide6.QtCore import QPoint
 
     model, grid = window.grid_model, window.grid
-    if window._images_job is not None or model.rowCount() == 0:
+    if window.images.listing or model.rowCount() == 0:
         return False
     viewport = grid.viewport().rect()
     first = grid.indexAt(viewport.topLeft() + QPoint(8, 8))
@@ -540,8 +540,7 @@ def visible_thumbnails_loaded(window) -> bool:
     for row in range(first.row(), min(model.rowCount(), first.row() + 200)):
         if not grid.visualRect(model.index(row)).intersects(viewport):
             break
-        item = model.row(row)
-        if item.id not in model._pixmaps and item.id not in model._errors:
+        if not model.is_loaded(model.row(row).id):
             return False
     return True
 
@@ -773,11 +772,11 @@ def attribute(work: Path, data_dir: str, args: argparse.Namespace) -> dict:
 
     Not the figures: the tracing costs a little on every Python call from Qt.
     """
-    import explorer.qt.main_window as main_window
+    from explorer.core import ListingJob
 
     tracer, monitor = CallbackTracer(), LoopMonitor()
     jobs: list[tuple[float, float]] = []
-    list_images = main_window._list_images
+    list_images = ListingJob.run
 
     def timed_list_images(*job_args, **job_kwargs):
         started = time.perf_counter()
@@ -786,7 +785,7 @@ def attribute(work: Path, data_dir: str, args: argparse.Namespace) -> dict:
         finally:
             jobs.append((started, time.perf_counter()))
 
-    main_window._list_images = timed_list_images  # looked up by _load_images at each call
+    ListingJob.run = timed_list_images  # the Workspace's listing job, run by the images panel
     tracer.install()
     harness = Harness(work, data_dir, "traced")
     results = {}
@@ -824,7 +823,7 @@ def attribute(work: Path, data_dir: str, args: argparse.Namespace) -> dict:
     finally:
         harness.close()
         tracer.uninstall()
-        main_window._list_images = list_images
+        ListingJob.run = list_images
     return results
 
 
@@ -833,12 +832,12 @@ def profile_select(work: Path, data_dir: str) -> dict:
     harness = Harness(work, data_dir, "profiled")
     window = harness.window
     profiles = {"select()": cProfile.Profile(), "_images_arranged()": cProfile.Profile()}
-    images_arranged = window._images_arranged
+    images_arranged = window.images._arranged
 
     def profiled_images_arranged(*arranged_args):
         return profiles["_images_arranged()"].runcall(images_arranged, *arranged_args)
 
-    window._images_arranged = profiled_images_arranged  # the job's callback looks it up per call
+    window.images._arranged = profiled_images_arranged  # the job's callback looks it up per call
     try:
         harness.open()
         window.open_catalogue(work / "catalogue.sqlite")

@@ -40,9 +40,9 @@ rm -rf "$TARGET" && mv "$TARGET.new" "$TARGET"
 ln -sfn "$TARGET/wordnet-explorer" "$BIN/wordnet-explorer"
 
 RESOURCES="$TARGET/_internal/resources"
-ICONS="$RESOURCES/icons"
-install -Dm644 "$ICONS/$APP_ID.svg" "$DATA/icons/hicolor/scalable/apps/$APP_ID.svg"
-for png in "$ICONS"/*x*/"$APP_ID.png"; do
+install -Dm644 "$RESOURCES/icons/$APP_ID.svg" "$DATA/icons/hicolor/scalable/apps/$APP_ID.svg"
+# the PNG sizes are the package's data, which the window loads too
+for png in "$TARGET/_internal/explorer/qt/resources/icons"/*x*/"$APP_ID.png"; do
   size=$(basename "$(dirname "$png")")
   install -Dm644 "$png" "$DATA/icons/hicolor/$size/apps/$APP_ID.png"
 done

@@ -1,4 +1,5 @@
-"""Render resources/icons/<id>.svg as the PNG sizes desktops look for (run after editing it).
+"""Render resources/icons/<id>.svg as the PNG sizes desktops look for (run after editing it),
+into explorer/qt/resources/icons/<size>/, the package data the window loads its icon from.
 
 .venv/bin/python packaging/make_icons.py
 """
@@ -12,14 +13,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
+ROOT = Path(__file__).resolve().parent.parent
+SVG = ROOT / "resources" / "icons"
+ICONS = ROOT / "explorer" / "qt" / "resources" / "icons"
 APP_ID = "io.github.wordnet_explorer.WordNetExplorer"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def main() -> int:
     app = QGuiApplication(sys.argv[:1])  # noqa: F841 (Qt wants one for painting)
-    renderer = QSvgRenderer(str(ICONS / f"{APP_ID}.svg"))
+    renderer = QSvgRenderer(str(SVG / f"{APP_ID}.svg"))
     if not renderer.isValid():
         print("the SVG does not parse", file=sys.stderr)
         return 1
@@ -33,7 +36,7 @@ def main() -> int:
         target = ICONS / f"{size}x{size}" / f"{APP_ID}.png"
         target.parent.mkdir(exist_ok=True)
         image.save(str(target))
-        print(target.relative_to(ICONS.parent.parent))
+        print(target.relative_to(ROOT))
     return 0
 
 

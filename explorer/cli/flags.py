@@ -283,10 +283,10 @@ def flags_queue(obj: Context, as_json, catalogue) -> None:
 
     Columns: path, source, note, suggested wnid.
     """
-    from explorer.core.curation import review_queue
+    from explorer.core.curation import queue_entries
 
     with _curation(obj, catalogue) as (_opened, store):
-        items = [asdict(item) for item in review_queue(store)]
+        items = [asdict(item) for item in queue_entries(store)]
     if as_json:
         print_json(items)
         return

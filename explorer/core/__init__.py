@@ -1,4 +1,5 @@
-"""The domain: WordNet, taxonomy, catalogue, curation and exports. No Qt here.
+"""The domain: WordNet, taxonomy, catalogue, curation and exports, and the Workspace (the
+open session, with events) that the window shows. No Qt here.
 
 The public names below load on first use (PEP 562), so importing one small
 module (``explorer.core.paths``, say) does not pull in networkx and numpy:
@@ -16,8 +17,10 @@ _PUBLIC = {
     "TaxonomyError": "explorer.core.errors",
     "WordNetError": "explorer.core.errors",
     "JobState": "explorer.core.jobs",
+    "ListingJob": "explorer.core.workspace",
     "SearchHit": "explorer.core.wordnet.search",
     "Taxonomy": "explorer.core.wordnet.taxonomy",
+    "Workspace": "explorer.core.workspace",
     "load_taxonomy": "explorer.core.wordnet.taxonomy",
 }
 __all__ = sorted(_PUBLIC)

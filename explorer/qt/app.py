@@ -26,16 +26,21 @@ log = logging.getLogger(__name__)
 
 
 def _icon():
-    """The app icon, from its PNG sizes: in the bundle, or in the source tree (a wheel
-    install has none, and the desktop entry's icon serves)."""
-    from pathlib import Path
+    """The app icon, from its PNG sizes: package data (explorer/qt/resources/icons), wherever
+    the package is (a source tree, a wheel, the bundle)."""
+    from importlib.resources import files
 
-    from PySide6.QtGui import QIcon
+    from PySide6.QtGui import QIcon, QPixmap
 
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
     icon = QIcon()
-    for png in sorted((base / "resources" / "icons").glob(f"*x*/{DESKTOP_ID}.png")):
-        icon.addFile(str(png))
+    for size in sorted(files("explorer.qt").joinpath("resources", "icons").iterdir(), key=str):
+        png = size.joinpath(f"{DESKTOP_ID}.png")
+        if isinstance(png, os.PathLike):  # a file: Qt reads it when a size is first drawn
+            icon.addFile(os.fspath(png))
+        elif png.is_file():  # in an archive
+            pixmap = QPixmap()
+            pixmap.loadFromData(png.read_bytes())
+            icon.addPixmap(pixmap)
     return icon
 
 
@@ -85,8 +90,8 @@ class _Screenshot:
         if (
             not getattr(window, "started", False)  # the catalogue (or demo) is not open yet
             or window.taxonomy is None
-            or window._busy_job is not None
-            or window._images_job is not None
+            or window.busy_bar.busy
+            or window.images.listing
         ):
             return False
         model, grid = window.grid_model, window.grid
@@ -99,8 +104,7 @@ class _Screenshot:
                 if row > 0:
                     break
                 continue
-            item = model.row(row)
-            if item.id not in model._pixmaps and item.id not in model._errors:
+            if not model.is_loaded(model.row(row).id):
                 return False
         return True
 
@@ -178,7 +182,7 @@ def run_gui(
         elif catalogue:
             window.open_catalogue(catalogue)
         elif demo or (not screenshot and not (last and os.path.exists(last))):
-            window.open_demo()  # a newcomer with no catalogue of their own sees the demo
+            window.catalogues.open_demo()  # a newcomer with no catalogue of their own sees the demo
         elif not screenshot:
             window.open_catalogue(last)
         window.started = True

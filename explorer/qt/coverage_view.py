@@ -29,13 +29,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
 from explorer.core.text import plural
 from explorer.qt.tables import sortable_table
 
 _COLUMNS = (("Synset", "name"), ("wnid", "wnid"), ("Depth", "depth"), ("Images", "direct"),
             ("Subtree", "subtree"), ("With images", "synsets_with_images"),
             ("Status", "status"))  # fmt: skip
-_STATUS_COLOURS = {"empty": QColor("#f3d6d6"), "thin": QColor("#fbe5c8")}
+# the core's colours of each coverage status: a row's background, a histogram bar
+_BACKGROUNDS = {s: QColor(c["background"]) for s, c in COVERAGE_COLOURS.items() if c["background"]}
+_BARS = {status: QColor(colours["bar"]) for status, colours in COVERAGE_COLOURS.items()}
 
 
 class CoverageTableModel(QAbstractTableModel):
@@ -70,7 +73,7 @@ class CoverageTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:  # the sort key
             return value
         if role == Qt.ItemDataRole.BackgroundRole:
-            return _STATUS_COLOURS.get(row.status)
+            return _BACKGROUNDS.get(row.status)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{row.name}\n{row.lemmas}"
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int):
@@ -111,10 +114,8 @@ class ImagesPerSynsetHistogram(QWidget):
             height = rect.height() * math.log1p(number) / tallest
             x = rect.left() + i * width
             low = 0 if label == "0" else int(label.split("–")[0])
-            colour = "#c94c4c" if low == 0 else "#e39b3b" if low < self.threshold else "#4c7fc9"
-            painter.fillRect(
-                QRectF(x + 2, rect.bottom() - height, width - 4, height), QColor(colour)
-            )
+            colour = _BARS[coverage_status(low, self.threshold)]
+            painter.fillRect(QRectF(x + 2, rect.bottom() - height, width - 4, height), colour)
             painter.drawText(
                 QRectF(x, rect.bottom() - height - 16, width, 14),
                 Qt.AlignmentFlag.AlignCenter, f"{number:,}",
@@ -130,12 +131,16 @@ class ImagesPerSynsetHistogram(QWidget):
 
 
 class CoverageView(QWidget):
-    """Threshold and basis controls, the gap table, and the histogram, for one subtree."""
+    """Threshold and basis controls, the gap table, and the histogram, for one subtree.
+
+    Given a Workspace, it shows the selection's subtree while it is in view, its
+    threshold is the Workspace's, and a double-click selects there.
+    """
 
     wnid_activated = Signal(str)
     threshold_changed = Signal(int)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, workspace=None, parent=None) -> None:
         super().__init__(parent)
         self.threshold = QSpinBox(minimum=1, maximum=1_000_000, value=10)
         self.threshold.setToolTip("A synset with fewer images than this is thin")
@@ -170,10 +175,33 @@ class CoverageView(QWidget):
         self.threshold.valueChanged.connect(self._threshold_changed)
         self.basis.currentIndexChanged.connect(self.refresh)
         self.show_all.currentIndexChanged.connect(self.refresh)
+        self.workspace = workspace
+        if workspace is not None:
+            self.threshold.setValue(workspace.threshold)
+            self.threshold_changed.connect(workspace.set_threshold)
+            self.wnid_activated.connect(workspace.select)
+            workspace.threshold_changed.connect(self._set_threshold)
+            workspace.selection_changed.connect(self._show_current)
+            workspace.counts_changed.connect(self._show_current)
 
     def _threshold_changed(self, value: int) -> None:
         self.threshold_changed.emit(value)
         self.refresh()
+
+    def _set_threshold(self, value: int) -> None:
+        if value != self.threshold.value():
+            self.threshold.setValue(value)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._show_current()
+
+    def _show_current(self) -> None:
+        """The Workspace's selection, while in view (a tab not shown is brought up to date
+        when it is)."""
+        workspace = self.workspace
+        if self.isVisible() and workspace.taxonomy is not None:
+            self.show_subtree(workspace.taxonomy, workspace.counts, workspace.current_wnid)
 
     def show_subtree(self, taxonomy, counts, wnid: str | None) -> None:
         self._source = (taxonomy, counts, wnid)

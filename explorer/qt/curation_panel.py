@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtWidgets import (
@@ -83,11 +84,15 @@ class FlagTableModel(QAbstractTableModel):
 
 
 class CurationPanel(QWidget):
-    """The review progress of the listed images and the table of their flags."""
+    """The review progress of the listed images and the table of their flags.
+
+    Given a Workspace, it shows the Workspace's listing (the selection's images or
+    the review queue) while it is in view, once per burst of changes.
+    """
 
     image_activated = Signal(str)  # the path of an image to show in the grid
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.progress = QLabel("Open a catalogue and choose a synset.")
         self.progress.setWordWrap(True)
@@ -109,6 +114,48 @@ class CurationPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.table, 1)
         self.reviewed = self.flagged = self.images = 0
+        self.workspace = workspace
+        self._listed: tuple[list | None, frozenset] = (None, frozenset())  # rows, their paths
+        self._timer = QTimer(self, singleShot=True, interval=0)
+        self._timer.timeout.connect(self.refresh)
+        if workspace is not None:
+            workspace.images_listed.connect(self.refresh)
+            for event in (workspace.catalogue_opened, workspace.catalogue_closed,
+                          workspace.curation_changed):  # fmt: skip
+                event.connect(self._refresh_soon)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    def _refresh_soon(self) -> None:
+        self._timer.start()
+
+    def refresh(self) -> None:
+        """Show the Workspace's listing, when in view (else when it comes into view)."""
+        workspace = self.workspace
+        if workspace is None or not self.isVisible():
+            return
+        if workspace.store is None:
+            self.clear("Open a catalogue to curate its images." if workspace.catalogue is None
+                       else "Curation is off: the flag store could not be opened.")  # fmt: skip
+            return
+        if workspace.queue is None and workspace.current_wnid is None:
+            self.clear("Choose a synset: its images' flags and review progress show here.")
+            return
+        if self._listed[0] is not workspace.listed:
+            self._listed = (workspace.listed, frozenset(r.path for r in workspace.listed))
+        if workspace.queue is not None:
+            title = "Review queue"
+        else:
+            title = self._lemma(workspace.current_wnid) or workspace.current_wnid
+            title += " and its subtree" if workspace.scope == "subtree" else ""
+        self.show_curation(title, self._listed[1], workspace.states, self._lemma)
+
+    def _lemma(self, wnid: str) -> str:
+        taxonomy = self.workspace.taxonomy
+        graph = taxonomy.graph if taxonomy is not None else None
+        return graph.nodes[wnid]["lemmas"][0] if graph is not None and wnid in graph else ""
 
     def show_curation(
         self,

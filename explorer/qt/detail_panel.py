@@ -7,23 +7,45 @@ import html
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
 from explorer.core.text import plural
 
-_EMPTY, _THIN = "#9a9a9a", "#c06000"
+_STATUS_WORDS = {"empty": "no images", "thin": "thin (fewer than {:,})", "ok": "covered"}
 
 
 class DetailPanel(QTextBrowser):
-    """Shows one synset; links select a synset (``wnid_clicked``) or a path (``path_clicked``)."""
+    """Shows one synset; links select a synset (``wnid_clicked``) or a path (``path_clicked``).
+
+    Given a Workspace, it shows the Workspace's selection with its counts and
+    threshold, and its links select there.
+    """
 
     wnid_clicked = Signal(str)
     path_clicked = Signal(list)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._follow)
         self._paths: list[list[str]] = []
         self.setHtml("<p>Choose a synset in the tree, or search for one.</p>")
+        self.workspace = workspace
+        if workspace is not None:
+            for event in (
+                workspace.selection_changed,
+                workspace.counts_changed,
+                workspace.threshold_changed,
+            ):
+                event.connect(self._show_current)
+            self.wnid_clicked.connect(workspace.select)
+            self.path_clicked.connect(lambda path: workspace.select(path[-1], path))
+
+    def _show_current(self) -> None:
+        workspace = self.workspace
+        if workspace.current_wnid is not None and workspace.taxonomy is not None:
+            self.show_synset(
+                workspace.taxonomy, workspace.current_wnid, workspace.counts, workspace.threshold
+            )
 
     def _follow(self, url: QUrl) -> None:
         kind, _, value = url.toString().partition(":")
@@ -41,10 +63,10 @@ class DetailPanel(QTextBrowser):
             return graph.nodes[w]["lemmas"][0]
 
         def link(w: str, text: str | None = None) -> str:
-            colour = ""
+            colour = None
             if counts is not None:
-                subtree = counts.of(w)["subtree"]
-                colour = _EMPTY if subtree == 0 else _THIN if subtree < threshold else ""
+                status = coverage_status(counts.of(w)["subtree"], threshold)
+                colour = COVERAGE_COLOURS[status]["text"]
             style = f' style="color:{colour}"' if colour else ""
             return f'<a href="node:{w}"{style}>{esc(text or short(w))}</a>'
 
@@ -59,11 +81,7 @@ class DetailPanel(QTextBrowser):
         ]
         if counts is not None:
             figures = counts.of(wnid)
-            status = (
-                "no images" if figures["subtree"] == 0
-                else f"thin (fewer than {threshold:,})" if figures["subtree"] < threshold
-                else "covered"
-            )  # fmt: skip
+            status = _STATUS_WORDS[coverage_status(figures["subtree"], threshold)].format(threshold)
             parts.append(
                 f"<p><b>{figures['direct']:,}</b> image{'' if figures['direct'] == 1 else 's'} "
                 f"of this synset · <b>{figures['subtree']:,}</b> in its subtree · "

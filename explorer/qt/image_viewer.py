@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.curation import REASONS, REVIEWED_COLOUR
 from explorer.core.images import AUDIT_CODES, image_metadata, viewable_bytes
-from explorer.qt.thumbnail_grid import OUTSIDE_ROOT, describe_state
+from explorer.qt.badges import describe_state, state_colour
+from explorer.qt.thumbnail_grid import OUTSIDE_ROOT
 
 _MAX_SIDE = 4096  # larger images are scaled down while they are read
 _STEP_KEYS = {
@@ -161,15 +161,10 @@ class ImageViewer(QDialog):
         if self.state_for is None or row is None:
             return
         state = self.state_for(row.path)
-        if state is not None and state.flags:
-            colour = REASONS[state.flags[0].reason].colour
-        elif state is not None and state.review is not None:
-            colour = REVIEWED_COLOUR
-        else:
-            colour = "#757575"
         self.curation.setText(describe_state(state))
         self.curation.setStyleSheet(
-            f"QLabel {{ color: white; background: {colour}; padding: 4px 8px; font-weight: bold }}"
+            f"QLabel {{ color: white; background: {state_colour(state)}; padding: 4px 8px; "
+            "font-weight: bold }"
         )
 
     def _fit(self) -> None:

@@ -37,6 +37,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
+
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
     from explorer.core.wordnet import CachedHierarchy, Taxonomy
@@ -59,9 +61,11 @@ _HEADER_TIPS = {
 
 # U+2197: fonts everywhere have it (DejaVu has no U+29C9 "⧉", which drew as a box).
 MULTI_PARENT_MARK = "↗"
-EMPTY_FOREGROUND = QColor(150, 150, 150)  # no image anywhere in the subtree
+# the coverage statuses' colours (explorer.core.analysis): an empty subtree greys the row's
+# text, a thin one tints its background
+EMPTY_FOREGROUND = QColor(COVERAGE_COLOURS["empty"]["text"])
+THIN_BACKGROUND = QColor(COVERAGE_COLOURS["thin"]["background"])
 FLAGGED_FOREGROUND = QColor(198, 40, 40)  # the Flagged column, when some are
-THIN_BACKGROUND = QColor(255, 224, 178)  # light orange: 0 < subtree < thin threshold
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _NO_INDEX = QModelIndex()
@@ -293,16 +297,13 @@ class SynsetTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return None if column == NAME_COLUMN else _RIGHT
         if role == Qt.ItemDataRole.ForegroundRole:
-            subtree = self._count(node.wnid, SUBTREE_COLUMN)
-            if subtree == 0:
+            if self._status(node.wnid) == "empty":
                 return EMPTY_FOREGROUND
             if column == FLAGGED_COLUMN and self._count(node.wnid, FLAGGED_COLUMN):
                 return FLAGGED_FOREGROUND
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
-            subtree = self._count(node.wnid, SUBTREE_COLUMN)
-            thin = subtree is not None and 0 < subtree < self._thin_threshold
-            return THIN_BACKGROUND if thin else None
+            return THIN_BACKGROUND if self._status(node.wnid) == "thin" else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(node)
         return None
@@ -335,6 +336,11 @@ class SynsetTreeModel(QAbstractItemModel):
                 return None
             return int(flagged.subtree[i])
         return int(counts.subtree[i])
+
+    def _status(self, wnid: str) -> str | None:
+        """The subtree's coverage status; None without counts."""
+        subtree = self._count(wnid, SUBTREE_COLUMN)
+        return None if subtree is None else coverage_status(subtree, self._thin_threshold)
 
     def _reviewed_share(self, wnid: str) -> float | None:
         """Reviewed images / images of the subtree; None without images or curation."""

@@ -10,10 +10,9 @@ requests of older generations are dropped before they decode.
 
 Curation: the model holds the curation state of the images (a dict of path to
 ``ImageState``, the non-empty ones only), answers it under ``STATE_ROLE`` and
-draws a badge on the thumbnail of a curated image: the letters of its flags on
-the first flag's colour (with a frame of that colour), or a green check for
-"reviewed, OK". A badged thumbnail is composed once per state and thumbnail and
-kept; an image without curation costs one dict lookup per paint.
+draws a badge on the thumbnail of a curated image (explorer.qt.badges). A
+badged thumbnail is composed once per state and thumbnail and kept; an image
+without curation costs one dict lookup per paint.
 """
 
 from __future__ import annotations
@@ -27,16 +26,14 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QObject,
-    QPointF,
-    QRectF,
     QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
-from explorer.core.curation import REASONS, REVIEWED_COLOUR
+from explorer.qt.badges import badge_key, describe_state, with_badge
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import ImageRow
@@ -141,78 +138,6 @@ def _placeholder(size: int, text: str = "", colour: str = "#d8d8d8") -> QPixmap:
         )
     painter.end()
     return pixmap
-
-
-def badge_key(state: ImageState | None) -> tuple[str, ...] | None:
-    """What a state's badge shows: its flags' reasons, ("ok",) for reviewed OK, None: nothing."""
-    if state is None:
-        return None
-    if state.flags:
-        return state.reasons
-    return ("ok",) if state.review is not None else None
-
-
-def _with_badge(base: QPixmap, key: tuple[str, ...]) -> QPixmap:
-    """``base`` with the badge of ``key`` in its top left corner (and a frame for flags)."""
-    pixmap = QPixmap(base)  # a copy: the cached thumbnail stays clean
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    side = min(pixmap.width(), pixmap.height())
-    height = max(13, min(24, side // 5))
-    margin = max(2, height // 6)
-    if key == ("ok",):
-        colour = QColor(REVIEWED_COLOUR)
-        circle = QRectF(margin, margin, height, height)
-        painter.setPen(QPen(QColor("white"), max(1.0, height / 12)))
-        painter.setBrush(colour)
-        painter.drawEllipse(circle)
-        check = QPainterPath(QPointF(circle.left() + height * 0.25, circle.top() + height * 0.52))
-        check.lineTo(circle.left() + height * 0.43, circle.top() + height * 0.70)
-        check.lineTo(circle.left() + height * 0.76, circle.top() + height * 0.32)
-        painter.setPen(QPen(QColor("white"), max(1.6, height / 7), Qt.PenStyle.SolidLine,
-                            Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))  # fmt: skip
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(check)
-    else:
-        colour = QColor(REASONS[key[0]].colour)
-        frame = max(2, side // 40)
-        painter.setPen(QPen(colour, frame, Qt.PenStyle.SolidLine, Qt.PenCapStyle.SquareCap,
-                            Qt.PenJoinStyle.MiterJoin))  # fmt: skip
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(QRectF(frame / 2, frame / 2, pixmap.width() - frame,
-                                pixmap.height() - frame))  # fmt: skip
-        text = "".join(REASONS[reason].key for reason in key)
-        font = QFont()
-        font.setBold(True)
-        font.setPixelSize(max(9, int(height * 0.72)))
-        painter.setFont(font)
-        width = max(height, painter.fontMetrics().horizontalAdvance(text) + height // 2)
-        box = QRectF(margin, margin, width, height)
-        painter.setPen(QPen(QColor("white"), max(1.0, height / 12)))
-        painter.setBrush(colour)
-        painter.drawRoundedRect(box, height / 4, height / 4)
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-    painter.end()
-    return pixmap
-
-
-def describe_state(state: ImageState | None) -> str:
-    """One line for a tooltip or a status bar: the flags, or the OK mark, or not reviewed."""
-    if state is None or state.empty:
-        return "Not reviewed"
-    if state.review is not None:
-        who = f" by {state.review.curator}" if state.review.curator else ""
-        return f"Reviewed OK{who}"
-    parts = []
-    for flag in state.flags:
-        part = flag.reason.replace("_", " ")
-        if flag.suggested_wnid:
-            part += f" → {flag.suggested_wnid}"
-        if flag.note:
-            part += f" “{flag.note}”"
-        parts.append(part)
-    curator = state.flags[0].curator
-    return "Flagged: " + "; ".join(parts) + (f" (by {curator})" if curator else "")
 
 
 _STATE_ROLES = [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole, STATE_ROLE]
@@ -380,7 +305,7 @@ class ThumbnailGridModel(QAbstractListModel):
         if cached is not None and cached[0] == key and cached[1] == base.cacheKey():
             self._badged.move_to_end(image_id)
             return cached[2]
-        pixmap = _with_badge(base, key)
+        pixmap = with_badge(base, key)
         self._badged[image_id] = (key, base.cacheKey(), pixmap)
         while len(self._badged) > _PIXMAP_CACHE_ROWS:
             self._badged.popitem(last=False)
@@ -413,6 +338,18 @@ class ThumbnailGridModel(QAbstractListModel):
 
     def loaded_count(self) -> int:
         return len(self._pixmaps) + len(self._errors)
+
+    def thumbnail(self, image_id: int) -> QPixmap | None:
+        """The image's thumbnail, once it has arrived (and while it is kept)."""
+        return self._pixmaps.get(image_id)
+
+    def thumbnail_error(self, image_id: int) -> str | None:
+        """Why the image has no thumbnail, once its decode has failed."""
+        return self._errors.get(image_id)
+
+    def is_loaded(self, image_id: int) -> bool:
+        """Whether the image's thumbnail, or why there is none, has arrived."""
+        return image_id in self._pixmaps or image_id in self._errors
 
 
 class ThumbnailGridView(QListView):

@@ -19,7 +19,7 @@ from explorer.core.curation import (
     image_refs,
     mark_reviewed,
     mark_rows,
-    review_queue,
+    queue_entries,
     write_export,
 )
 from explorer.core.errors import CatalogueError
@@ -104,13 +104,13 @@ def test_mark_rows_give_labels_and_missing_images(opened, taxonomy):
 
 def test_the_review_queue_lists_items(opened):
     _root, _catalogue, store = opened
-    assert review_queue(store) == []
+    assert queue_entries(store) == []
     items = [
         QueueItem("b.JPEG", "cleanlab", "guessed cat", CAT),
         QueueItem("a.JPEG", "x", "", None),
     ]
     store.queue_add(items)
-    assert review_queue(store) == sorted(items, key=lambda item: item.path)
+    assert queue_entries(store) == sorted(items, key=lambda item: item.path)
 
 
 def test_a_flags_export_takes_its_format_from_the_suffix(opened, tmp_path):

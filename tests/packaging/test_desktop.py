@@ -15,6 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RESOURCES = REPO / "resources"
+ICONS = REPO / "explorer" / "qt" / "resources" / "icons"  # the PNG sizes: package data
 APP_ID = "io.github.wordnet_explorer.WordNetExplorer"
 DESKTOP = RESOURCES / f"{APP_ID}.desktop"
 METAINFO = RESOURCES / f"{APP_ID}.metainfo.xml"
@@ -50,8 +51,7 @@ def test_ids_names_and_icons_match_the_app():
     assert entry["Exec"] == "wordnet-explorer" in project["gui-scripts"]
     assert entry["StartupWMClass"] == "wordnet-explorer"  # Qt's X11 class: the program name
     assert f'<release version="{project["version"]}"' in METAINFO.read_text()
-    sizes = sorted(int(p.parent.name.split("x")[0]) for p in
-                   (RESOURCES / "icons").glob(f"*x*/{APP_ID}.png"))  # fmt: skip
+    sizes = sorted(int(p.parent.name.split("x")[0]) for p in ICONS.glob(f"*x*/{APP_ID}.png"))
     assert sizes == [16, 24, 32, 48, 64, 128, 256, 512]
     assert (RESOURCES / "icons" / f"{APP_ID}.svg").read_text().startswith("<?xml")
 
@@ -59,6 +59,7 @@ def test_ids_names_and_icons_match_the_app():
 def test_the_install_script_installs_and_uninstalls(tmp_path):
     bundle = tmp_path / "wordnet-explorer"  # the shape of a built bundle, with a stub program
     shutil.copytree(RESOURCES, bundle / "_internal" / "resources")
+    shutil.copytree(ICONS, bundle / "_internal" / "explorer" / "qt" / "resources" / "icons")
     program = bundle / "wordnet-explorer"
     program.write_text("#!/bin/sh\necho stub\n")
     program.chmod(0o755)

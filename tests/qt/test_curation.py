@@ -169,19 +169,19 @@ def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy,
     assert _corner(model, 0) != _corner(model, 3)  # OK: a check mark, no frame
 
     # undo the last three, then redo them, from the keyboard
-    assert window.undo_action.text() == "&Undo Mark 1 image reviewed OK"
+    assert window.actions["undo"].text() == "&Undo Mark 1 image reviewed OK"
     for _ in range(3):
         qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL)
     assert set(window.store.states()) == {paths[i] for i in range(97)}
     assert grid.currentIndex().row() == 97  # back on the image whose change was undone
     assert model.index(98).data(STATE_ROLE) is None
-    assert window.redo_action.text() == "&Redo Flag 1 image low_quality"  # image 97
+    assert window.actions["redo"].text() == "&Redo Flag 1 image low_quality"  # image 97
     qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL | SHIFT)
     qtbot.keyClick(grid, Qt.Key.Key_Y, CTRL)
     qtbot.keyClick(grid, Qt.Key.Key_Y, CTRL)
     assert _kinds(window.store.states()) == expected
     assert model.index(97).data(STATE_ROLE).reasons == ("low_quality",)
-    assert not window.redo_action.isEnabled()
+    assert not window.actions["redo"].isEnabled()
 
     # several selected: flagged together, no advance; then cleared together
     grid.setCurrentIndex(model.index(100))
@@ -298,7 +298,7 @@ def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalo
          enumerate(queued)]
     )  # fmt: skip
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
-        window.queue_action.trigger()
+        window.actions["queue"].trigger()
     model = window.grid_model
     assert [row.path for row in model.rows()] == queued
     assert window.image_count.text() == "Review queue: 3 images"
@@ -339,14 +339,14 @@ def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalo
     assert window.store.state(queued[2]).empty
 
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
-        window.queue_action.trigger()  # unchecked: back to the synset's images
-    assert window.image_count.text() == "10 images" and not window.queue_action.isChecked()
+        window.actions["queue"].trigger()  # unchecked: back to the synset's images
+    assert window.image_count.text() == "10 images" and not window.actions["queue"].isChecked()
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
-        window.queue_action.trigger()
-    assert window.queue_action.isChecked()
+        window.actions["queue"].trigger()
+    assert window.actions["queue"].isChecked()
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
         window.select(GOLDEN)  # leaves the queue too
-    assert window.image_count.text() == "110 images" and not window.queue_action.isChecked()
+    assert window.image_count.text() == "110 images" and not window.actions["queue"].isChecked()
 
 
 def test_a_damaged_store_is_recovered_and_said(qtbot, window, catalogue_path, monkeypatch):
@@ -408,8 +408,8 @@ def test_a_rescan_lets_flags_follow_renamed_files(qtbot, window, taxonomy, tmp_p
     assert window.store.state(f"{LABRADOR}/lab_0.JPEG").reasons == ("duplicate",)
 
     (root / LABRADOR / "lab_0.JPEG").rename(root / LABRADOR / "renamed.JPEG")
-    window.rescan()
-    qtbot.waitUntil(lambda: window._busy_job is None, timeout=30_000)
+    window.catalogues.rescan()
+    qtbot.waitUntil(lambda: not window.busy_bar.busy, timeout=30_000)
     assert "flags followed 1 moved files" in window.statusBar().currentMessage()
     assert window.store.state(f"{LABRADOR}/renamed.JPEG").reasons == ("duplicate",)
     assert window.store.state(f"{LABRADOR}/lab_0.JPEG").empty
@@ -450,7 +450,7 @@ def test_a_read_only_store_is_shown_read_only_with_the_keys_off(
     assert window.grid_model.state(f"{GOLDEN}/{GOLDEN}_000.JPEG").reasons == ("duplicate",)
     assert window.store_note.isVisible() and "read-only" in window.store_note.text()
     assert "Flags are read-only here" in window.store_note.toolTip()
-    assert not window.flag_actions["duplicate"].isEnabled() and not window.ok_action.isEnabled()
+    assert not window.actions["flag:duplicate"].isEnabled() and not window.actions["ok"].isEnabled()
     _focus_grid(qtbot, window)
     qtbot.keyClick(window.grid, Qt.Key.Key_D)
     assert dialogs == [] and window.undo_stack.undo_label is None

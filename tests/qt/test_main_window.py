@@ -23,7 +23,8 @@ from explorer.core.errors import CatalogueError
 from explorer.core.images import MAX_SCANS, Thumbnail, ThumbnailCache, audit_catalogue
 from explorer.core.images import thumbnails as thumbnails
 from explorer.core.wordnet import MAX_QUERY_CHARS
-from explorer.qt.main_window import THUMBNAIL_SIZES, MainWindow
+from explorer.qt.images_panel import THUMBNAIL_SIZES
+from explorer.qt.main_window import MainWindow
 from explorer.qt.synset_tree_model import WNID_ROLE
 
 GOLDEN, LABRADOR, RETRIEVER, TENCH = "n02099601", "n02099712", "n02099029", "n01440764"
@@ -103,7 +104,7 @@ def test_search_runs_off_the_gui_thread_and_bounds_its_input(qtbot, window, monk
     box.search_now()
     box.field.setText("tench")
     box.search_now()
-    qtbot.waitUntil(lambda: box._answered == "tench", timeout=3000)
+    qtbot.waitUntil(lambda: box.answered == "tench", timeout=3000)
     qtbot.wait(200)  # the answer for "golden retriever" has come and gone
     assert box.results.item(0).data(Qt.ItemDataRole.UserRole) == TENCH
 
@@ -115,9 +116,9 @@ def test_thumbnails_arrive_and_broken_files_are_marked(qtbot, window, catalogue_
     qtbot.waitUntil(lambda: model.loaded_count() >= 15, timeout=15_000)
     broken = next(r for r in model.rows() if r.path.endswith("broken.JPEG"))
     assert broken.problems == ("truncated",)
-    assert broken.id in model._errors or broken.id in model._pixmaps
-    good = next(r for r in model.rows() if r.id in model._pixmaps)
-    pixmap = model._pixmaps[good.id]
+    assert model.is_loaded(broken.id)
+    good = next(r for r in model.rows() if model.thumbnail(r.id) is not None)
+    pixmap = model.thumbnail(good.id)
     assert max(pixmap.width(), pixmap.height()) <= THUMBNAIL_SIZES[2]
     loaded = model.loaded_count()
     with qtbot.waitSignal(window.images_ready, timeout=10_000):  # arranged in a worker
@@ -171,7 +172,7 @@ def test_the_window_closes_at_once_while_its_audit_decodes(
     main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
     qtbot.addWidget(main)
     main.open_catalogue(catalogue.catalogue)
-    main.audit()
+    main.catalogues.audit()
     qtbot.wait(1500)  # the workers start (0.35 s) and the check begins
     assert main.runner.running() == 1
     started = time.monotonic()
@@ -229,13 +230,13 @@ def test_index_a_folder_in_the_background(qtbot, window, tmp_path):
     root.mkdir(parents=True)
     for i in range(4):
         (root / f"{i}.JPEG").write_bytes(encode(photo(), "JPEG", quality=60 + i))
-    window.index_source(str(tmp_path / "new"))
+    window.catalogues.index_source(str(tmp_path / "new"))
     assert window.progress.isVisible() or window.catalogue is not None
     qtbot.waitUntil(
-        lambda: window.catalogue is not None and window._busy_job is None, timeout=20_000
+        lambda: window.catalogue is not None and not window.busy_bar.busy, timeout=20_000
     )
     assert window.counts.of(TENCH)["direct"] == 4
-    assert window.rescan_action.isEnabled()
+    assert window.actions["rescan"].isEnabled()
 
 
 def test_settings_persist(qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path):
@@ -252,7 +253,7 @@ def test_settings_persist(qtbot, taxonomy, tmp_path, session_data_dir, catalogue
     qtbot.addWidget(second)
     assert second.size_slider.value() == 4 and second.grid.iconSize().width() == 256
     assert second.coverage.threshold.value() == 33
-    assert second._recent() == [str(catalogue_path)]
+    assert second.recent_catalogues() == [str(catalogue_path)]
     second.close()
 
 
@@ -279,9 +280,9 @@ def test_rescanning_a_val_folder_does_not_ask_for_its_labels_again(
         raise AssertionError("asked for the label file the catalogue remembers")
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", no_dialog)
-    window.index_source(str(val))  # Catalogue > Open folder... on the same folder
+    window.catalogues.index_source(str(val))  # Catalogue > Open folder... on the same folder
     qtbot.waitUntil(
-        lambda: window.catalogue is not None and window._busy_job is None, timeout=20_000
+        lambda: window.catalogue is not None and not window.busy_bar.busy, timeout=20_000
     )
     assert window.catalogue.layout == "ilsvrc-val"
     assert window.counts.of(TENCH)["direct"] == 1 and window.counts.of("n02084071")["direct"] == 1
@@ -318,12 +319,12 @@ def test_a_folder_not_indexed_yet_is_offered_indexing(qtbot, window, answers, tm
     root = _dataset(tmp_path / "new")
     assert not window.open_catalogue(str(root))  # answered No: nothing happens
     assert answers.asked == [f"{root} has not been indexed yet.\n\nIndex it now?"]
-    assert window._busy_job is None and window.catalogue is None
+    assert not window.busy_bar.busy and window.catalogue is None
 
     answers.reply = QMessageBox.StandardButton.Yes
     window.open_catalogue(str(root))
     qtbot.waitUntil(
-        lambda: window.catalogue is not None and window._busy_job is None, timeout=20_000
+        lambda: window.catalogue is not None and not window.busy_bar.busy, timeout=20_000
     )
     assert window.catalogue.source == root.resolve()
     assert window.counts.of(TENCH)["direct"] == 4

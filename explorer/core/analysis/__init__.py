@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from explorer.core.analysis.counts import CountPropagator, Counts, compute_counts
     from explorer.core.analysis.gaps import (
         BASES,
+        COVERAGE_COLOURS,
         COVERAGE_FORMATS,
         SORT_KEYS,
         coverage,
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASES",
+    "COVERAGE_COLOURS",
     "COVERAGE_FORMATS",
     "SORT_KEYS",
     "CountPropagator",
@@ -42,6 +44,7 @@ __getattr__, __dir__ = lazy_exports(
             "BASES",
             "COVERAGE_FORMATS",
             "SORT_KEYS",
+            "COVERAGE_COLOURS",
             "coverage",
             "coverage_status",
             "format_coverage",

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Literal, get_args
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import CatalogueError
 
-if TYPE_CHECKING:  # numpy: not for a command line that only reads the choices below
+if TYPE_CHECKING:  # numpy: not for a command line that only reads the choices below, nor
+    # for the window's tree, which reads the statuses before its first paint
     from explorer.core.analysis.counts import Counts
 
 Basis = Literal["subtree", "direct"]
@@ -68,6 +69,33 @@ class CoverageResult:
     summary: dict[str, int]  # judged, rows, empty, thin, ok, not_in_wordnet, empty_leaves
 
 
+Status = Literal["empty", "thin", "ok"]
+
+
+def coverage_status(count: int, threshold: int) -> Status:
+    """How well ``count`` images cover a synset: none, fewer than ``threshold``, or enough.
+
+    The one rule every view and command reads (a ``threshold`` of 0 or 1 makes
+    nothing thin).
+
+    >>> coverage_status(0, 10), coverage_status(3, 10), coverage_status(10, 10)
+    ('empty', 'thin', 'ok')
+    """
+    if count == 0:
+        return "empty"
+    return "thin" if count < threshold else "ok"
+
+
+# The colours of each status, by the role they play in a view: the text of a synset's name
+# (the detail panel's links; the tree's rows when empty), the background of its row (the
+# tree when thin; the coverage table), a bar of the coverage histogram.
+COVERAGE_COLOURS: dict[Status, dict[str, str | None]] = {
+    "empty": {"text": "#969696", "background": "#f3d6d6", "bar": "#c94c4c"},
+    "thin": {"text": "#c06000", "background": "#ffe0b2", "bar": "#e39b3b"},
+    "ok": {"text": None, "background": None, "bar": "#4c7fc9"},
+}
+
+
 def read_targets(path: str | os.PathLike) -> list[str]:
     """Wnids from a target list: the first field of each line (TXT, CSV, TSV or LOC style)."""
     try:
@@ -82,19 +110,6 @@ def read_targets(path: str | os.PathLike) -> list[str]:
     if not targets:
         raise CatalogueError(f"The target list {path} names no synsets.")
     return list(dict.fromkeys(targets))  # keep the order, drop repeats
-
-
-def coverage_status(count: int, threshold: int) -> Literal["empty", "thin", "ok"]:
-    """A synset's coverage: ``"empty"`` without images, ``"thin"`` with fewer than
-    ``threshold``, else ``"ok"``. The one rule behind the coverage command, its table and
-    the window's colours.
-
-    >>> coverage_status(0, 10), coverage_status(3, 10), coverage_status(10, 10)
-    ('empty', 'thin', 'ok')
-    """
-    if count == 0:
-        return "empty"
-    return "thin" if count < threshold else "ok"
 
 
 def coverage(

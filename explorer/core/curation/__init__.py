@@ -27,7 +27,8 @@ if TYPE_CHECKING:
         relink_after_scan,
         write_export,
     )
-    from explorer.core.curation.lookup import image_refs, mark_rows, review_queue
+    from explorer.core.curation.lookup import image_refs, mark_rows
+    from explorer.core.curation.queues import QueuedImage, merge_queue, queue_entries, review_queue
     from explorer.core.curation.states import (
         EMPTY,
         LONGEST,
@@ -61,6 +62,7 @@ __all__ = [
     "ImageRef",
     "ImageState",
     "QueueItem",
+    "QueuedImage",
     "Review",
     "UndoStack",
     "apply_fresh",
@@ -78,6 +80,8 @@ __all__ = [
     "journal_path",
     "mark_reviewed",
     "mark_rows",
+    "merge_queue",
+    "queue_entries",
     "read_export",
     "rejected_path",
     "relink_after_scan",
@@ -111,6 +115,11 @@ __getattr__, __dir__ = lazy_exports(
         ".lookup": (
             "image_refs",
             "mark_rows",
+        ),
+        ".queues": (
+            "QueuedImage",
+            "merge_queue",
+            "queue_entries",
             "review_queue",
         ),
         ".states": (

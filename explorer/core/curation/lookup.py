@@ -1,5 +1,5 @@
 """Between what a curator names and the store: the images a list of paths means, every mark
-with its image's label, and the review queue.
+with its image's label.
 
 >>> refs = image_refs(catalogue, ["n02099601/a.JPEG"])                 # doctest: +SKIP
 >>> command = apply_fresh(store, lambda: flag_images(store, refs, "low_quality"))  # doctest: +SKIP
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from explorer.core.curation.commands import ImageRef, QueueItem, export_rows
+from explorer.core.curation.commands import ImageRef, export_rows
 from explorer.core.curation.store import FlagStore
 from explorer.core.errors import CatalogueError
 
@@ -55,8 +55,3 @@ def mark_rows(store: FlagStore, catalogue, under: set[str] | None = None) -> lis
             continue
         result.append({**row, "label": label, "missing": image is None or not image.present})
     return result
-
-
-def review_queue(store: FlagStore) -> list[QueueItem]:
-    """The queued candidates (imported label-error lists), by path then source."""
-    return [QueueItem(*item) for item in store.queue()]

@@ -1,0 +1,372 @@
+"""The open session: one Qt-free object holding what the window shows, with events.
+
+A ``Workspace`` holds the taxonomy, the open catalogue with its flag store and
+undo stack, the image counts and the curation tally, the selected synset, the
+scope of the image listing, the thin threshold and the review queue. When one
+of them changes it emits a psygnal event (napari's ``ViewerModel`` does the
+same for its layers); the window's panels subscribe, and none reaches into
+another. Tests drive a Workspace without Qt.
+
+Long work stays with the caller. Loading the taxonomy, indexing, auditing and
+listing a subtree's images are plain core jobs, which the window runs on its
+workers: for the listing the Workspace hands out the job (:meth:`listing_job`)
+and takes its answer (:meth:`set_listed`). On the caller's thread it does
+only what the window always did there, all quick: opening a catalogue and
+its flag store (an SQLite connection belongs to the thread that made it),
+counting (one vectorised pass, milliseconds), a curation command.
+
+>>> workspace = Workspace(data_dir)                          # doctest: +SKIP
+>>> workspace.selection_changed.connect(print)               # doctest: +SKIP
+>>> workspace.set_taxonomy(load_taxonomy())                  # doctest: +SKIP
+>>> workspace.open_catalogue("train/")                       # doctest: +SKIP
+>>> workspace.select("n02099601")                            # doctest: +SKIP
+n02099601 ('n00001740', 'n00002684', ..., 'n02099601')
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from psygnal import Signal
+
+from explorer.core.errors import ExplorerError, StoreError
+
+if TYPE_CHECKING:
+    from explorer.core.analysis import CountPropagator, Counts
+    from explorer.core.catalogue import Catalogue, ImageRow
+    from explorer.core.curation import (
+        CurationTally,
+        FlagStore,
+        ImageRef,
+        ImageState,
+        QueuedImage,
+        UndoStack,
+    )
+    from explorer.core.jobs import JobState
+    from explorer.core.wordnet import Taxonomy
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("direct", "subtree")  # the synset's own images, or its whole subtree's
+
+
+@dataclass(frozen=True)
+class ListingJob:
+    """The images of the selection in its scope, listed by ``run`` on any thread (it opens
+    its own connection: SQLite wants one per thread)."""
+
+    catalogue_path: str
+    wnids: list[str]
+    generation: int  # which listing this is: a later one makes it stale
+
+    def run(self, state: JobState | None = None) -> list[ImageRow]:
+        from explorer.core.catalogue import Catalogue
+
+        if state is not None:
+            state.check()
+        with Catalogue.open(self.catalogue_path) as catalogue:
+            return catalogue.images(self.wnids)
+
+
+class Workspace:
+    """The open session: taxonomy, catalogue, flags, counts, selection; see the module."""
+
+    taxonomy_loaded = Signal(object)
+    """The Taxonomy has arrived (:meth:`set_taxonomy`)."""
+    catalogue_opened = Signal(object)
+    """A catalogue is open, with its flag store (``store`` None: curation is off, and
+    ``store_problem`` says why). Its counts follow (``counts_changed``)."""
+    catalogue_closed = Signal()
+    counts_changed = Signal(object)
+    """The image counts (a catalogue opened, rescanned, or the taxonomy arrived); None
+    without a catalogue."""
+    curation_changed = Signal(dict, dict, str)
+    """Some images' curation before and after (path -> ImageState), and what was done: a
+    command, or its undo or redo."""
+    selection_changed = Signal(str, tuple)
+    """The selected synset and the path to it from entity."""
+    scope_changed = Signal(str)
+    threshold_changed = Signal(int)
+    queue_changed = Signal(object)
+    """The review queue shown instead of the selection's images ({path: QueuedImage}), or
+    None when it is left."""
+    listing_changed = Signal()
+    """The images to list are others (selection, scope, counts, an audit): take
+    :meth:`listing_job` and run it."""
+    images_listed = Signal(list)
+    """The listed images, before any filter: the selection's, or the review queue's."""
+
+    def __init__(self, data_dir: str | os.PathLike | None = None) -> None:
+        self.data_dir = data_dir
+        self.taxonomy: Taxonomy | None = None
+        self.catalogue: Catalogue | None = None
+        self.store: FlagStore | None = None  # the catalogue's: this thread only (SQLite)
+        self.store_problem: str | None = None  # why the store could not be opened
+        self.undo_stack: UndoStack | None = None
+        self.states: dict[str, ImageState] = {}  # every curated image: path -> its state
+        self.counts: Counts | None = None
+        self.current_wnid: str | None = None
+        self.current_path: tuple[str, ...] = ()
+        self.scope = "subtree"
+        self.threshold = 10
+        self.queue: dict[str, QueuedImage] | None = None
+        self.listed: list[ImageRow] = []
+        self._propagate: CountPropagator | None = None  # built when first needed
+        self._tally: CurationTally | None = None  # likewise
+        self._generation = 0
+
+    # --- taxonomy and catalogue ---------------------------------------------------------
+
+    def set_taxonomy(self, taxonomy: Taxonomy) -> None:
+        """Use ``taxonomy`` (loaded by the caller, in the background); count the open
+        catalogue, if any, on it."""
+        self.taxonomy = taxonomy
+        self.taxonomy_loaded.emit(taxonomy)
+        if self.catalogue is not None:
+            self.recount()
+
+    def open_catalogue(self, value: str | os.PathLike) -> Catalogue:
+        """Open the catalogue ``value`` names (a catalogue file, or an indexed dataset folder
+        or manifest: ``resolve_catalogue``) with its flag store, in place of the open one, and
+        count it. Raises ExplorerError, and then nothing has changed."""
+        from explorer.core.catalogue import Catalogue, resolve_catalogue
+
+        catalogue = Catalogue.open(resolve_catalogue(value, self.data_dir))
+        self._close_catalogue()
+        self.catalogue = catalogue
+        self._open_store(catalogue)
+        self.catalogue_opened.emit(catalogue)
+        self.recount()
+        return catalogue
+
+    def close_catalogue(self) -> None:
+        if self.catalogue is None:
+            return
+        self._close_catalogue()
+        self.counts_changed.emit(None)
+        self._relist()
+
+    def close(self) -> None:
+        """Close the catalogue and its flag store (which takes a snapshot if it changed)."""
+        self.close_catalogue()
+
+    def _close_catalogue(self) -> None:
+        """Close without telling the counts: an open catalogue's come next."""
+        catalogue = self.catalogue
+        if catalogue is None:
+            return
+        self.leave_queue(relist=False)
+        self._close_store()
+        self.catalogue, self.counts, self.listed = None, None, []
+        catalogue.close()
+        self.catalogue_closed.emit()
+
+    def _open_store(self, catalogue: Catalogue) -> None:
+        from explorer.core.curation import FlagStore, UndoStack
+
+        try:
+            store = FlagStore.open_for(catalogue.path)
+        except (ExplorerError, sqlite3.Error, OSError) as exc:
+            self.store, self.store_problem = None, str(exc)
+            return
+        self.store, self.store_problem = store, None
+        self.undo_stack = UndoStack(store)
+        self.states = {path: state for path, state in store.states().items() if not state.empty}
+
+    def _close_store(self) -> None:
+        store = self.store
+        self.store, self.store_problem, self.undo_stack = None, None, None
+        self.states, self._tally = {}, None
+        if store is not None:
+            try:
+                store.close()  # takes a snapshot when something changed
+            except (ExplorerError, sqlite3.Error, OSError):
+                log.exception("closing the flag store %s", store.path)
+
+    def recount(self) -> None:
+        """Count the catalogue's images on the taxonomy (again, after a rescan)."""
+        if self.taxonomy is None or self.catalogue is None:
+            return
+        if self._propagate is None:  # numpy and the ancestor pairs: not before the first paint
+            from explorer.core.analysis import CountPropagator
+
+            self._propagate = CountPropagator(self.taxonomy)
+        self.counts = self._propagate(self.catalogue.direct_counts(self.taxonomy.graph))
+        self._tally = None  # a rescan may have changed which images are present
+        self.counts_changed.emit(self.counts)
+        self._relist()
+
+    # --- selection, scope, threshold ------------------------------------------------------
+
+    def select(self, wnid: str, path: Sequence[str] | None = None) -> bool:
+        """Select ``wnid`` along ``path`` from entity (default: its first, shortest path);
+        False, and nothing changes, for a wnid the taxonomy lacks (or none loaded yet)."""
+        if self.taxonomy is None or wnid not in self.taxonomy:
+            return False
+        path = tuple(path) if path else tuple(self.taxonomy.paths_to_root(wnid)[0])
+        if (wnid, path) == (self.current_wnid, self.current_path):
+            return True
+        self.current_wnid, self.current_path = wnid, path
+        self.selection_changed.emit(wnid, path)
+        self._relist()
+        return True
+
+    def set_scope(self, scope: str) -> None:
+        """List the selected synset's own images ("direct") or its whole subtree's."""
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}; one of {', '.join(SCOPES)}")
+        if scope != self.scope:
+            self.scope = scope
+            self.scope_changed.emit(scope)
+            self._relist()
+
+    def set_threshold(self, threshold: int) -> None:
+        """Call a synset with fewer images than this thin (analysis.coverage_status)."""
+        if threshold != self.threshold:
+            self.threshold = threshold
+            self.threshold_changed.emit(threshold)
+
+    # --- the listing ----------------------------------------------------------------------
+
+    def listing_job(self) -> ListingJob | None:
+        """The job that lists the images of the selection in its scope, to run where the
+        caller likes; None when there is nothing to list (no catalogue, no selection) or
+        the review queue is shown."""
+        if self.catalogue is None or self.current_wnid is None or self.queue is not None:
+            return None
+        wnids = [self.current_wnid]
+        if self.scope == "subtree" and self.counts is not None:
+            wnids = self.counts.image_synsets_under(self.current_wnid)
+        return ListingJob(str(self.catalogue.path), wnids, self._generation)
+
+    def set_listed(self, job: ListingJob, rows: list[ImageRow]) -> bool:
+        """The answer of ``job``; False (and dropped) when another listing has been asked
+        for since."""
+        if job.generation != self._generation:
+            return False
+        self.listed = rows
+        self.images_listed.emit(rows)
+        return True
+
+    def relist(self) -> None:
+        """List the images again (an audit changed their problems)."""
+        self._relist()
+
+    def _relist(self) -> None:
+        self._generation += 1
+        self.listed = []
+        self.leave_queue(relist=False)
+        self.listing_changed.emit()
+
+    def show_queue(self) -> tuple[int, int] | None:
+        """Show the store's review queue instead of the selection's images: (images listed,
+        queued images the catalogue lacks); None, and nothing changes, when the queue is
+        empty or no flag store is open."""
+        from explorer.core.curation import review_queue
+
+        if self.store is None or self.catalogue is None:
+            return None
+        queue = review_queue(self.store)
+        if not queue:
+            return None
+        rows = self.catalogue.images_by_path(queue)
+        self._generation += 1  # a listing under way is stale
+        self.queue, self.listed = queue, rows
+        self.queue_changed.emit(queue)
+        self.images_listed.emit(rows)
+        return len(rows), len(queue) - len(rows)
+
+    def leave_queue(self, relist: bool = True) -> None:
+        """Back from the review queue to the selection's images."""
+        if self.queue is None:
+            return
+        self.queue = None
+        self.queue_changed.emit(None)
+        if relist:
+            self._relist()
+
+    # --- curation -------------------------------------------------------------------------
+
+    @property
+    def writable(self) -> bool:
+        """Whether curation commands can be saved (a flag store is open, and not read-only)."""
+        return self.store is not None and self.store.read_only is None
+
+    def image_refs(self, rows: Sequence[ImageRow]) -> list[ImageRef]:
+        from explorer.core.curation import ImageRef
+
+        return [ImageRef.from_row(self.catalogue, row) for row in rows]
+
+    def apply(self, make_command: Callable, refs: Sequence[ImageRef]):
+        """Make ``make_command(store, refs)`` (a core curation command) and apply it, under
+        the store's lock: a CLI's change in between is not overwritten. Returns the
+        command. Raises what the store raises (StoreError, sqlite3.Error, OSError)."""
+        store = self.store
+        if store is None or self.undo_stack is None:
+            raise StoreError("Curation is off: no flag store is open.")
+        with store.writing():
+            command = make_command(store, refs)
+            self.undo_stack.push(command)
+        self._curation_changed(command.before, command.after, command.label)
+        return command
+
+    def flag(self, refs, reason: str, note="", suggested=None, curator=None):
+        from explorer.core.curation import flag_images
+
+        return self.apply(lambda s, r: flag_images(s, r, reason, note, suggested, curator), refs)
+
+    def mark_reviewed(self, refs, curator=None):
+        from explorer.core.curation import mark_reviewed
+
+        return self.apply(lambda s, r: mark_reviewed(s, r, curator), refs)
+
+    def clear(self, refs, reason: str | None = None):
+        from explorer.core.curation import clear_images
+
+        return self.apply(lambda s, r: clear_images(s, r, reason), refs)
+
+    def undo(self):
+        """Undo the last curation command; the command, or None when there is none."""
+        command = self.undo_stack.undo() if self.undo_stack is not None else None
+        if command is not None:
+            self._curation_changed(command.after, command.before, f"Undone: {command.label}")
+        return command
+
+    def redo(self):
+        command = self.undo_stack.redo() if self.undo_stack is not None else None
+        if command is not None:
+            self._curation_changed(command.before, command.after, f"Redone: {command.label}")
+        return command
+
+    def _curation_changed(self, before: dict, after: dict, message: str) -> None:
+        if self._tally is not None:
+            self._tally.update(before, after)
+        for path, state in after.items():
+            if state.empty:
+                self.states.pop(path, None)
+            else:
+                self.states[path] = state
+        self.curation_changed.emit(before, after, message)
+
+    def curation_counts(self) -> tuple[Counts | None, Counts | None]:
+        """Flagged and reviewed (flagged or OK) images per synset and subtree; (None, None)
+        without a flag store or counts. The first call reads the store; later ones follow
+        its changes."""
+        from explorer.core.curation import CurationTally
+
+        store, catalogue, propagate = self.store, self.catalogue, self._propagate
+        if store is None or catalogue is None or propagate is None or self.counts is None:
+            return None, None
+        if self._tally is None:
+            self._tally = CurationTally(store, catalogue)
+        known = propagate.index  # labels that are not WordNet nouns are not counted
+        flagged, reviewed = (
+            {wnid: n for wnid, n in counts.items() if n and wnid in known}
+            for counts in (self._tally.flagged, self._tally.reviewed)
+        )
+        return propagate(flagged), propagate(reviewed)

@@ -1,0 +1,197 @@
+"""The window's actions in one registry: its menus and the F1 shortcuts table are made from it.
+
+``MENUS`` lists each menu's entries in order: an ``Action`` (a menu item, its
+keys, what it calls), a ``KeyHelp`` (keys a widget handles itself, listed in
+F1 only), a ``Submenu`` (filled by the window) or ``SEPARATOR``. A handler is
+named by its path from the window ("curation.undo"), with arguments when one
+handler serves several actions: the flag keys, one per reason of the core's
+Reason table. F1 lists every entry with help, in menu order.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from functools import reduce
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+from explorer.core.curation import REASON_TABLE
+
+
+@dataclass(frozen=True)
+class Action:
+    text: str
+    call: str  # the handler's path from the window ("catalogues.rescan")
+    keys: tuple[str, ...] = ()  # shortcuts; "StandardKey.ZoomIn": the platform's own
+    args: tuple = ()
+    help: str = ""  # its line in F1 (none when empty)
+    help_keys: str = ""  # its keys as F1 writes them, when not its shortcuts
+    tip: str = ""
+    name: str = ""  # how code finds its QAction (``Menus.actions``)
+    checkable: bool = False
+    images: bool = False  # acts on images: in the grid's and the viewer's right-click menus
+    local: bool = False  # its keys work in the grid and the viewer only, not in the tree
+
+
+@dataclass(frozen=True)
+class KeyHelp:
+    keys: str
+    help: str
+
+
+@dataclass(frozen=True)
+class Submenu:
+    text: str
+    name: str
+
+
+SEPARATOR = None
+_ASKS = {"synset": "; asks for the right synset (Enter: first match, Skip: none)",
+         "note": ", which it asks for"}  # fmt: skip
+
+MENUS: tuple[tuple[str, tuple], ...] = (
+    ("&Catalogue", (
+        Action("Open &folder…", "catalogues.choose_folder", ("Ctrl+O",),
+               help="Open a dataset folder"),
+        Action("Open &manifest or catalogue file…", "catalogues.choose_file", ("Ctrl+Shift+O",),
+               help="Open a manifest (CSV/TSV) or catalogue file"),
+        Submenu("&Recent catalogues", "recent"),
+        Action("Open the &demo catalogue", "catalogues.open_demo"),
+        SEPARATOR,
+        Action("&Rescan", "catalogues.rescan", ("F5",), name="rescan",
+               help="Rescan the catalogue's dataset"),
+        Action("&Audit images", "catalogues.audit", ("Ctrl+Shift+A",), name="audit",
+               help="Audit the catalogue's images"),
+        SEPARATOR,
+        KeyHelp("Ctrl+click / Shift+click in the tree", "Select several synsets (for an export)"),
+        Action("&Export the selected synsets…", "open_export_dialog", ("Ctrl+E",),
+               help="Export the selected synsets: subtree, images, class map, superclasses, "
+                    "folders"),
+        SEPARATOR,
+        Action("&Quit", "close", ("StandardKey.Quit",)),
+    )),
+    ("&View", (
+        Action("&Search", "focus_search", ("Ctrl+F",),
+               help="Search synsets (lemma, wnid, offset, gloss words)"),
+        KeyHelp("Enter / ↓ in search", "Go to the first result / move into the results"),
+        Action("&Images", "show_tab", ("Ctrl+1",), (0,), help="Images tab"),
+        Action("&Coverage", "show_tab", ("Ctrl+2",), (1,), help="Coverage tab"),
+        Action("C&uration", "show_tab", ("Ctrl+3",), (2,), help="Curation tab"),
+        Action("Toggle synset / sub&tree images", "images.toggle_scope", ("Ctrl+T",),
+               help="Images of this synset only / of its whole subtree"),
+        Action("&Larger thumbnails", "images.zoom", ("StandardKey.ZoomIn",), (1,),
+               help="Larger thumbnails", help_keys="Ctrl++"),
+        Action("S&maller thumbnails", "images.zoom", ("StandardKey.ZoomOut",), (-1,),
+               help="Smaller thumbnails", help_keys="Ctrl+-"),
+        KeyHelp("Enter or double-click", "Open the image viewer on the current thumbnail"),
+        KeyHelp("← / → in the viewer", "Previous / next image"),
+    )),
+    ("C&uration", (
+        KeyHelp("Flag keys", "Flag the selected images (grid) or the image (viewer):"),
+        *(Action(reason.label, "curation.flag", (reason.key,), (reason.code,),
+                 help=f"{reason.code.replace('_', ' ')}: {reason.meaning}"
+                      + _ASKS.get(reason.asks or "", ""),
+                 tip=f"Flag the selected images ({reason.key}): {reason.meaning}",
+                 name=f"flag:{reason.code}", images=True, local=True)
+          for reason in REASON_TABLE),
+        SEPARATOR,
+        Action("Reviewed &OK", "curation.mark_ok", ("Space", "A"), name="ok", images=True,
+               local=True, help="Mark reviewed OK (removes flags)",
+               tip="Mark the selected images reviewed, OK (Space or A); removes their flags"),
+        KeyHelp("", "After flagging or OK on one image, the next image is selected"),
+        Action("&Clear flags", "curation.clear_flags", ("Backspace", "Delete"), name="clear",
+               images=True, local=True, help="Clear the flags and the OK mark",
+               tip="Remove the flags and OK marks of the selected images (Backspace or Delete)"),
+        SEPARATOR,
+        Action("&Undo", "curation.undo", ("Ctrl+Z",), name="undo", images=True,
+               help="Undo the last curation change"),
+        Action("&Redo", "curation.redo", ("Ctrl+Shift+Z", "Ctrl+Y"), name="redo", images=True,
+               help="Redo it"),
+        SEPARATOR,
+        Action("Review &queue", "curation.toggle_queue", name="queue", checkable=True,
+               tip="Show the images queued for review (e.g. published label errors) in the "
+                   "grid; again: back to the synset's images"),
+        Action("Set curator &name…", "curation.ask_curator"),
+    )),
+    ("&Help", (
+        Action("&Keyboard shortcuts", "show_shortcuts", ("F1",), help="This list"),
+        Action("&About", "show_about"),
+    )),
+)  # fmt: skip
+
+
+@dataclass
+class Menus:
+    """What :func:`build_menus` made: actions by name, submenus by name, the image actions."""
+
+    actions: dict[str, QAction] = field(default_factory=dict)
+    submenus: dict[str, QMenu] = field(default_factory=dict)
+    images: list[QAction] = field(default_factory=list)  # for the grid's and viewer's menus
+
+
+def _key(text: str) -> QKeySequence:
+    if text.startswith("StandardKey."):
+        return QKeySequence(getattr(QKeySequence.StandardKey, text.split(".", 1)[1]))
+    return QKeySequence(text)
+
+
+def build_menus(window: QMainWindow, menus=MENUS) -> Menus:
+    """Add ``menus`` to the window's menu bar, each action calling its handler on ``window``."""
+    made = Menus()
+    for title, entries in menus:
+        menu = window.menuBar().addMenu(title)
+        for entry in entries:
+            if entry is SEPARATOR:
+                menu.addSeparator()
+            elif isinstance(entry, Submenu):
+                made.submenus[entry.name] = menu.addMenu(entry.text)
+            elif isinstance(entry, Action):
+                action = _make(window, entry)
+                menu.addAction(action)
+                if entry.tip:
+                    menu.setToolTipsVisible(True)
+                if entry.name:
+                    made.actions[entry.name] = action
+                if entry.images:
+                    made.images.append(action)
+    return made
+
+
+def _make(window: QObject, entry: Action) -> QAction:
+    handler = reduce(getattr, entry.call.split("."), window)
+    action = QAction(entry.text, window)
+    action.setShortcuts([_key(key) for key in entry.keys])
+    if entry.tip:
+        action.setToolTip(entry.tip)
+    if entry.local:
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    args = entry.args
+    if entry.checkable:
+        action.setCheckable(True)
+        action.triggered.connect(lambda checked, h=handler: h(*args, checked))
+    else:
+        action.triggered.connect(lambda _checked=False, h=handler: h(*args))
+    return action
+
+
+def shortcut_rows(menus=MENUS) -> list[tuple[str, str]]:
+    """(keys, what they do) for F1, in menu order: every entry with help."""
+    rows = []
+    for _title, entries in menus:
+        for entry in entries:
+            if isinstance(entry, KeyHelp):
+                rows.append((entry.keys, entry.help))
+            elif isinstance(entry, Action) and entry.help:
+                rows.append((entry.help_keys or " or ".join(entry.keys), entry.help))
+    return rows
+
+
+def shortcuts_html(menus=MENUS) -> str:
+    cells = "".join(
+        f"<tr><td><b>{html.escape(keys)}</b>&nbsp;&nbsp;</td><td>{html.escape(text)}</td></tr>"
+        for keys, text in shortcut_rows(menus)
+    )
+    return f"<table>{cells}</table>"

@@ -1,0 +1,101 @@
+"""Curation badges: what a thumbnail's corner and the viewer's bar show of an image's state.
+
+A flagged image shows the keys of its flags (the Reason table's letters) on
+the first flag's colour, with a frame of that colour; an image reviewed OK a
+green check; an image without curation nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
+
+from explorer.core.curation import REASONS, REVIEWED_COLOUR
+
+if TYPE_CHECKING:
+    from explorer.core.curation import ImageState
+
+NOT_REVIEWED_COLOUR = "#757575"
+
+
+def badge_key(state: ImageState | None) -> tuple[str, ...] | None:
+    """What a state's badge shows: its flags' reasons, ("ok",) for reviewed OK, None: nothing."""
+    if state is None:
+        return None
+    if state.flags:
+        return state.reasons
+    return ("ok",) if state.review is not None else None
+
+
+def with_badge(base: QPixmap, key: tuple[str, ...]) -> QPixmap:
+    """``base`` with the badge of ``key`` in its top left corner (and a frame for flags)."""
+    pixmap = QPixmap(base)  # a copy: the cached thumbnail stays clean
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    side = min(pixmap.width(), pixmap.height())
+    height = max(13, min(24, side // 5))
+    margin = max(2, height // 6)
+    if key == ("ok",):
+        colour = QColor(REVIEWED_COLOUR)
+        circle = QRectF(margin, margin, height, height)
+        painter.setPen(QPen(QColor("white"), max(1.0, height / 12)))
+        painter.setBrush(colour)
+        painter.drawEllipse(circle)
+        check = QPainterPath(QPointF(circle.left() + height * 0.25, circle.top() + height * 0.52))
+        check.lineTo(circle.left() + height * 0.43, circle.top() + height * 0.70)
+        check.lineTo(circle.left() + height * 0.76, circle.top() + height * 0.32)
+        painter.setPen(QPen(QColor("white"), max(1.6, height / 7), Qt.PenStyle.SolidLine,
+                            Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))  # fmt: skip
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(check)
+    else:
+        colour = QColor(REASONS[key[0]].colour)
+        frame = max(2, side // 40)
+        painter.setPen(QPen(colour, frame, Qt.PenStyle.SolidLine, Qt.PenCapStyle.SquareCap,
+                            Qt.PenJoinStyle.MiterJoin))  # fmt: skip
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(frame / 2, frame / 2, pixmap.width() - frame,
+                                pixmap.height() - frame))  # fmt: skip
+        text = "".join(REASONS[reason].key for reason in key)
+        font = QFont()
+        font.setBold(True)
+        font.setPixelSize(max(9, int(height * 0.72)))
+        painter.setFont(font)
+        width = max(height, painter.fontMetrics().horizontalAdvance(text) + height // 2)
+        box = QRectF(margin, margin, width, height)
+        painter.setPen(QPen(QColor("white"), max(1.0, height / 12)))
+        painter.setBrush(colour)
+        painter.drawRoundedRect(box, height / 4, height / 4)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return pixmap
+
+
+def describe_state(state: ImageState | None) -> str:
+    """One line for a tooltip or a status bar: the flags, or the OK mark, or not reviewed."""
+    if state is None or state.empty:
+        return "Not reviewed"
+    if state.review is not None:
+        who = f" by {state.review.curator}" if state.review.curator else ""
+        return f"Reviewed OK{who}"
+    parts = []
+    for flag in state.flags:
+        part = flag.reason.replace("_", " ")
+        if flag.suggested_wnid:
+            part += f" → {flag.suggested_wnid}"
+        if flag.note:
+            part += f" “{flag.note}”"
+        parts.append(part)
+    curator = state.flags[0].curator
+    return "Flagged: " + "; ".join(parts) + (f" (by {curator})" if curator else "")
+
+
+def state_colour(state: ImageState | None) -> str:
+    """The colour of a state: its first flag's, the OK mark's, or grey when not reviewed."""
+    if state is not None and state.flags:
+        return REASONS[state.flags[0].reason].colour
+    if state is not None and state.review is not None:
+        return REVIEWED_COLOUR
+    return NOT_REVIEWED_COLOUR

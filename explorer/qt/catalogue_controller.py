@@ -1,0 +1,166 @@
+"""Opening, indexing, rescanning and auditing catalogues from the window.
+
+Indexing, auditing and making the demo are core jobs run on the busy bar;
+what they find is said in the status bar (or a dialog, for the warnings an
+index gives about its input). Opening goes through the Workspace, which every
+panel follows; a dataset not indexed yet is offered indexing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+
+from explorer.core.errors import ExplorerError
+from explorer.core.text import plural
+
+
+class CatalogueController(QObject):
+    """The Catalogue menu's jobs and questions, for ``workspace`` in ``window``."""
+
+    def __init__(self, workspace, busy, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.workspace, self.busy, self.window = workspace, busy, window
+
+    def open_catalogue(self, value) -> bool:
+        """Open the catalogue ``value`` names, its error shown; a dataset not indexed yet is
+        offered indexing."""
+        from explorer.core.errors import NotIndexedError
+
+        try:
+            self.workspace.open_catalogue(value)
+        except NotIndexedError as exc:
+            answer = QMessageBox.question(
+                self.window, "Open a dataset",
+                f"{exc.source} has not been indexed yet.\n\nIndex it now?",
+            )  # fmt: skip
+            if answer == QMessageBox.StandardButton.Yes:
+                self.index_source(str(exc.source))
+            return False
+        except ExplorerError as exc:
+            QMessageBox.warning(self.window, "Open a catalogue", str(exc))
+            return False
+        return True
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Open a dataset folder")
+        if folder:
+            self.index_source(folder)
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open a manifest or a catalogue", "",
+            "Manifests and catalogues (*.csv *.tsv *.txt *.sqlite *.db);;All files (*)",
+        )  # fmt: skip
+        if not path:
+            return
+        if path.lower().endswith((".sqlite", ".db")):
+            self.open_catalogue(path)
+        else:
+            self.index_source(path, layout="manifest")
+
+    def index_source(self, source: str, layout: str = "auto", labels: str | None = None) -> None:
+        """Index (or rescan) a dataset in the background, then open its catalogue."""
+        from explorer.core.catalogue import default_catalogue_path, detect_layout, index_catalogue
+        from explorer.core.errors import CatalogueError
+        from explorer.core.wordnet import load_noun_wnids
+
+        data_dir, open_now = self.workspace.data_dir, self.workspace.catalogue
+        current = open_now is not None and str(open_now.source) == str(Path(source).resolve())
+        target = open_now.path if current else None
+        indexed = (target or default_catalogue_path(source, data_dir)).is_file()
+        # a rescan keeps the catalogue's layout and label file (the core remembers them)
+        if layout == "auto" and not indexed:
+            try:
+                layout = detect_layout(Path(source))
+            except CatalogueError as exc:
+                QMessageBox.warning(self.window, "Open a dataset", str(exc))
+                return
+        if layout == "ilsvrc-val" and labels is None:
+            labels, _ = QFileDialog.getOpenFileName(
+                self.window, "ILSVRC validation labels (one wnid per line)",
+                str(Path(source).parent),
+            )  # fmt: skip
+            if not labels:
+                return
+        taxonomy = self.workspace.taxonomy
+
+        def index(state):
+            from explorer.core.curation import relink_after_scan
+
+            nouns = taxonomy.graph if taxonomy else load_noun_wnids(None, data_dir)
+            summary = index_catalogue(
+                source, nouns=nouns, layout=layout, labels=labels, data_dir=data_dir,
+                catalogue=target, state=state,
+            )  # fmt: skip
+            return summary, relink_after_scan(summary.catalogue, summary)
+
+        self.busy.start(f"Indexing {source}", index, self._indexed)
+
+    def _indexed(self, result) -> None:
+        summary, relinked = result
+        self.busy.hide()
+        self.open_catalogue(summary.catalogue)
+        followed = ""
+        if relinked is not None and (relinked.relinked or relinked.ambiguous):
+            followed = (
+                f"; flags followed {len(relinked.relinked):,} moved files"
+                + (f", {len(relinked.ambiguous):,} left (same bytes in several places)"
+                   if relinked.ambiguous else "")
+            )  # fmt: skip
+        outside = f", {summary.outside_root:,} outside the root" if summary.outside_root else ""
+        self.window.statusBar().showMessage(
+            f"Indexed {plural(summary.images, 'image')} on {plural(summary.synsets, 'synset')} "
+            f"({summary.added:,} new, {summary.changed:,} changed, {summary.newly_missing:,} gone, "
+            f"{summary.unknown + summary.no_label:,} without a noun label{outside}){followed}",
+            15000,
+        )
+        if summary.warnings:  # what looked wrong with the input: too important for the status bar
+            QMessageBox.warning(
+                self.window, "Indexed, with warnings", "\n\n".join(summary.warnings)
+            )
+
+    def rescan(self) -> None:
+        catalogue = self.workspace.catalogue
+        if catalogue is not None:
+            self.index_source(str(catalogue.source), catalogue.layout,
+                              catalogue.meta.get("labels"))  # fmt: skip
+
+    def audit(self) -> None:
+        from explorer.core.images import audit_catalogue
+
+        if self.workspace.catalogue is None:
+            return
+        path = self.workspace.catalogue.path
+
+        def run(state):
+            return audit_catalogue(path, state=state)
+
+        self.busy.start("Auditing images", run, self._audited, on_cancelled=self._audited)
+
+    def _audited(self, summary=None) -> None:
+        self.busy.hide()
+        if summary is not None:
+            problems = ", ".join(f"{code} {n:,}" for code, n in summary.by_code.items()) or "none"
+            self.window.statusBar().showMessage(
+                f"Audited {summary.audited:,} of {plural(summary.images, 'image')}; "
+                f"problems: {problems}",
+                20000,
+            )
+        self.workspace.relist()  # their problems changed
+
+    def open_demo(self) -> None:
+        from explorer.core.demo import ensure_demo_catalogue
+
+        data_dir = self.workspace.data_dir
+
+        def make(state):
+            return ensure_demo_catalogue(data_dir, state=state)
+
+        self.busy.start("Preparing the demo catalogue", make, self._demo_ready)
+
+    def _demo_ready(self, path) -> None:
+        self.busy.hide()
+        self.open_catalogue(path)

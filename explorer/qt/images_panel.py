@@ -1,0 +1,313 @@
+"""The images panel: the filter bar, the thumbnail grid and the image viewer.
+
+It follows the Workspace: when the images to list change it runs the
+Workspace's listing job on a worker, then filters and sorts the listing
+(core ``arrange``, also on a worker: a subtree can hold 250,000 images) into
+the grid. A curation change redraws the changed images' badges only; the
+review queue shows its notes in the tooltips. The curation keys act on the
+images it says (``targets``): the viewer's image while the viewer has the
+focus, else the grid's selection.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.catalogue import CURATION_FILTERS
+from explorer.core.curation import REASON_TABLE
+from explorer.qt.thumbnail_grid import (
+    ROW_ROLE,
+    ThumbnailGridModel,
+    ThumbnailGridView,
+    ThumbnailLoader,
+)
+
+THUMBNAIL_SIZES = (64, 96, 128, 192, 256)
+_SORTS = (("Name", "name"), ("Path", "path"), ("File size", "size"), ("Audit status", "problems"))
+_FILTERS = (("All images", "all"), ("With problems", "problems"),
+            ("Without problems", "clean"), ("Not audited", "not_audited"))  # fmt: skip
+_CURATION_FILTERS = (("Flagged", "flagged"), ("Reviewed OK", "reviewed_ok"),
+                     ("Not reviewed", "not_reviewed"))  # fmt: skip
+
+
+class ImagesPanel(QWidget):
+    """The grid of the Workspace's listing, filtered and sorted, and its viewer."""
+
+    images_ready = Signal()  # the grid shows a new listing, or a new filter or sort of it
+    show_requested = Signal()  # wants to be in view: the review queue, an image asked for
+
+    def __init__(self, workspace, thumbnail_cache_factory, runner, parent=None) -> None:
+        super().__init__(parent)
+        self.workspace, self.runner = workspace, runner
+        self.loader = ThumbnailLoader(thumbnail_cache_factory, threads=2, parent=self)
+        self.model = ThumbnailGridModel(self.loader, self)
+        self.grid = ThumbnailGridView()
+        self.grid.setModel(self.model)
+        self.grid.activated.connect(self.open_viewer)
+        self.viewer = None
+        self.image_actions: list = []  # the curation keys: in the grid and the viewer
+        self._job = None  # listing or arranging
+        self._select_after_arrange: str | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._filter_bar())
+        layout.addWidget(self.grid, 1)
+        workspace.catalogue_opened.connect(self._catalogue_opened)
+        workspace.catalogue_closed.connect(self._catalogue_closed)
+        workspace.scope_changed.connect(self._scope_changed)
+        workspace.listing_changed.connect(self._list)
+        workspace.images_listed.connect(self._arrange)
+        workspace.queue_changed.connect(self._queue_changed)
+        workspace.curation_changed.connect(self._curation_changed)
+
+    def _filter_bar(self) -> QHBoxLayout:
+        self.scope = QComboBox()
+        self.scope.addItem("This synset", "direct")
+        self.scope.addItem("Whole subtree", "subtree")
+        self._scope_changed(self.workspace.scope)
+        self.scope.currentIndexChanged.connect(
+            lambda _i: self.workspace.set_scope(self.scope.currentData())
+        )
+        self.sort = QComboBox()
+        for label, key in _SORTS:
+            self.sort.addItem(label, key)
+        self.filter = QComboBox()
+        for label, key in _FILTERS:
+            self.filter.addItem(label, key)
+        self.filter.insertSeparator(self.filter.count())
+        for label, key in _CURATION_FILTERS:
+            self.filter.addItem(label, key)
+        for reason in REASON_TABLE:
+            self.filter.addItem(f"Flag: {reason.code.replace('_', ' ')}", f"flag:{reason.code}")
+        self.sort.currentIndexChanged.connect(lambda _i: self._arrange())
+        self.filter.currentIndexChanged.connect(lambda _i: self._arrange())
+        self.size_slider = QSlider(
+            Qt.Orientation.Horizontal, minimum=0, maximum=len(THUMBNAIL_SIZES) - 1
+        )
+        self.size_slider.setFixedWidth(110)
+        self.size_slider.setToolTip("Thumbnail size (Ctrl++ / Ctrl+-)")
+        self.size_slider.valueChanged.connect(self._size_changed)
+        self.image_count = QLabel()
+        bar = QHBoxLayout()
+        for widget in (QLabel("Show"), self.scope, QLabel("sorted by"), self.sort, self.filter):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.image_count)
+        bar.addWidget(self.size_slider)
+        return bar
+
+    # --- what the View menu asks -------------------------------------------------------
+
+    @property
+    def thumbnail_size(self) -> int:
+        return THUMBNAIL_SIZES[self.size_slider.value()]
+
+    def set_thumbnail_size(self, size: int) -> None:
+        """Show thumbnails of ``size`` pixels (one of THUMBNAIL_SIZES; else 128)."""
+        self.size_slider.setValue(THUMBNAIL_SIZES.index(size) if size in THUMBNAIL_SIZES else 2)
+        self._size_changed(self.size_slider.value())
+
+    def zoom(self, step: int) -> None:
+        self.size_slider.setValue(self.size_slider.value() + step)
+
+    def toggle_scope(self) -> None:
+        self.workspace.set_scope("direct" if self.workspace.scope == "subtree" else "subtree")
+
+    def _size_changed(self, position: int) -> None:
+        self.grid.set_thumbnail_size(THUMBNAIL_SIZES[position])
+
+    # --- listing, filtering, sorting -------------------------------------------------------
+
+    @property
+    def listing(self) -> bool:
+        """Whether images are being listed or arranged for the grid."""
+        return self._job is not None
+
+    def _list(self) -> None:
+        job = self.workspace.listing_job()
+        if job is None:
+            self._cancel_job()
+            self.model.set_rows(self.workspace.catalogue, [])
+            self._update_count()
+            return
+        self._start_job(job.run, on_finished=lambda rows: self.workspace.set_listed(job, rows))
+
+    def _arrange(self) -> None:
+        """Filter and sort the listing in a worker."""
+        from explorer.core.catalogue import arrange
+
+        listed = self.workspace.listed
+        sort, keep = self.sort.currentData(), self.filter.currentData()
+        # a snapshot for the worker (the store's connection stays on this thread)
+        curation = keep in CURATION_FILTERS or keep.startswith("flag:")
+        states = dict(self.workspace.states) if curation else None
+        self._start_job(
+            lambda state: arrange(listed, sort, keep, states),
+            on_finished=lambda rows: self._arranged(listed, rows),
+        )
+
+    def _arranged(self, listed: list, rows: list) -> None:
+        if listed is not self.workspace.listed:
+            return  # superseded by another node, scope, sort or filter
+        self._job = None
+        self.model.set_rows(self.workspace.catalogue, rows, total=len(listed))
+        self._update_count()
+        path, self._select_after_arrange = self._select_after_arrange, None
+        if path is not None:
+            self.show_image(path)
+        self.images_ready.emit()
+
+    def _start_job(self, function, on_finished) -> None:
+        self._cancel_job()
+        self.image_count.setText("Loading…")
+        self._job = self.runner.start(
+            function, on_finished=on_finished, on_failed=self.image_count.setText
+        )
+
+    def _cancel_job(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+
+    def _update_count(self) -> None:
+        shown, total = self.model.rowCount(), self.model.total()
+        noun = "image" if total == 1 else "images"
+        self.image_count.setText(
+            ("Review queue: " if self.workspace.queue is not None else "")
+            + (f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}")
+        )
+
+    # --- following the Workspace ---------------------------------------------------------
+
+    def _scope_changed(self, scope: str) -> None:
+        self.scope.blockSignals(True)
+        self.scope.setCurrentIndex(self.scope.findData(scope))
+        self.scope.blockSignals(False)
+
+    def _catalogue_opened(self) -> None:
+        self.model.set_states(self.workspace.states)
+
+    def _catalogue_closed(self) -> None:
+        self.close_viewer()
+        self.model.set_notes({})
+        self.model.set_states({})
+
+    def _queue_changed(self, queue) -> None:
+        if queue is None:
+            self.model.set_notes({})
+            return
+        self._cancel_job()
+        self.model.set_notes({path: queued.note for path, queued in queue.items()})
+        self.show_requested.emit()
+
+    def _curation_changed(self, _before, after) -> None:
+        self.model.update_states(after)
+        if self.viewer is not None:
+            self.viewer.show_curation()
+
+    # --- images: the current one, the viewer, the curation keys' targets ----------------
+
+    def set_image_actions(self, actions: list) -> None:
+        """The curation keys and undo: on the grid (its right-click menu) and the viewer."""
+        self.image_actions = actions
+        self.grid.addActions(actions)
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    def current_row(self):
+        index = self.grid.currentIndex()
+        return index.data(ROW_ROLE) if index.isValid() else None
+
+    def show_image(self, path: str) -> None:
+        """Select the image at ``path`` in the grid (showing all images if the filter hides
+        it); from the Curation tab's table."""
+        position = self.model.position_of(path)
+        self.show_requested.emit()
+        if position is None:
+            listed = self.workspace.listed
+            if self.filter.currentData() != "all" and any(r.path == path for r in listed):
+                self._select_after_arrange = path
+                self.filter.setCurrentIndex(self.filter.findData("all"))
+            return
+        index = self.model.index(position)
+        self.grid.setCurrentIndex(index)
+        self.grid.scrollTo(index)
+        self.grid.setFocus()
+
+    def open_viewer(self, index=None) -> None:
+        index = index if index is not None and index.isValid() else self.grid.currentIndex()
+        catalogue = self.workspace.catalogue
+        if not index.isValid() or catalogue is None:
+            return
+        from explorer.qt.image_viewer import ImageViewer  # loads Pillow: not needed at start
+
+        self.close_viewer()
+        state_for = self.model.state if self.workspace.store is not None else None
+        viewer = ImageViewer(catalogue, self.model.rows(), index.row(), self.window(), state_for)
+        viewer.addActions(self.image_actions)  # the flag keys work there too
+        viewer.position_changed.connect(
+            lambda row: self.grid.setCurrentIndex(self.model.index(row))
+        )
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.finished.connect(lambda _result, v=viewer: self._viewer_closed(v))
+        viewer.show()
+        self.viewer = viewer
+
+    def _viewer_closed(self, viewer) -> None:
+        if self.viewer is viewer:
+            self.viewer = None
+
+    def close_viewer(self) -> None:
+        if self.viewer is not None:
+            viewer, self.viewer = self.viewer, None
+            viewer.close()
+
+    def targets(self) -> tuple[list, str]:
+        """The images the curation keys act on, as (position, row) pairs, and where: the
+        viewer's image when the viewer has the focus, else the grid's selection (or its
+        current image)."""
+        viewer = self.viewer
+        focus = QApplication.focusWidget()
+        if viewer is not None and focus is not None and focus.window() is viewer:
+            row = viewer.current_row()
+            return ([(viewer.position, row)] if row is not None else []), "viewer"
+        positions = []
+        for span in self.grid.selectionModel().selection():
+            positions.extend(range(span.top(), span.bottom() + 1))
+        if not positions and self.grid.currentIndex().isValid():
+            positions = [self.grid.currentIndex().row()]
+        rows = self.model.rows()
+        return [(p, rows[p]) for p in sorted(set(positions)) if p < len(rows)], "grid"
+
+    def step_after_change(self, position: int, where: str) -> None:
+        """After a change to one image, on to the next (Lightroom-style)."""
+        if where == "viewer" and self.viewer is not None:
+            self.viewer.step(1)
+        elif position + 1 < self.model.rowCount():
+            self.grid.setCurrentIndex(self.model.index(position + 1))
+
+    def show_changed(self, path: str, where: str) -> None:
+        """After an undo or redo of one image: back to it, so the curator sees it again."""
+        position = self.model.position_of(path)
+        if where == "viewer" and self.viewer is not None:
+            if self.viewer.rows is self.model.rows() and position is not None:
+                self.viewer.show_row(position)
+        elif position is not None:
+            self.grid.setCurrentIndex(self.model.index(position))
+
+    def take_keys(self, where: str) -> None:
+        """Give the keys back to where they came from (after a dialog)."""
+        if where == "viewer" and self.viewer is not None:
+            self.viewer.activateWindow()
+            self.viewer.setFocus()
+        else:
+            self.window().activateWindow()
+            self.grid.setFocus()
