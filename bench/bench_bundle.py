@@ -42,8 +42,9 @@ def folder_mb(path: Path) -> float:
 def first_paint(command: list[str], env: dict) -> float:
     """Seconds from Popen to the 'first-paint' line (or the floor's JSON marks)."""
     start = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               text=True, env=env)  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
     try:
         for line in process.stdout:
             if line.startswith("first-paint "):
@@ -65,18 +66,28 @@ def main() -> None:
         sys.exit(f"no bundle at {BUNDLE}: run packaging/build.sh first")
     before = loadavg()
     results: dict = {"size_mb": folder_mb(BUNDLE)}
-    parts = sorted(((folder_mb(p) if p.is_dir() else p.lstat().st_size / 2**20, p.name)
-                    for p in (BUNDLE / "_internal").iterdir()), reverse=True)[:6]  # fmt: skip
+    parts = sorted(
+        (
+            (folder_mb(p) if p.is_dir() else p.lstat().st_size / 2**20, p.name)
+            for p in (BUNDLE / "_internal").iterdir()
+        ),
+        reverse=True,
+    )[:6]
     results["largest_parts_mb"] = {name: round(mb, 1) for mb, name in parts}
 
     with tempfile.TemporaryDirectory() as scratch:
         base = {k: v for k, v in os.environ.items() if not k.startswith("WNEXPLORER_")}
-        base.update(QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-                    WNEXPLORER_PRINT_FIRST_PAINT="1")  # fmt: skip
+        base.update(
+            QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+            WNEXPLORER_PRINT_FIRST_PAINT="1",
+        )
 
         def env(name: str) -> dict:
-            return {**base, "XDG_CONFIG_HOME": f"{scratch}/config-{name}-{time.monotonic_ns()}",
-                    "WNEXPLORER_DATA_DIR": f"{scratch}/data-{name}"}  # fmt: skip
+            return {
+                **base,
+                "XDG_CONFIG_HOME": f"{scratch}/config-{name}-{time.monotonic_ns()}",
+                "WNEXPLORER_DATA_DIR": f"{scratch}/data-{name}",
+            }
 
         bundle = [str(BUNDLE / "wordnet-explorer")]
         source = [str(ROOT / ".venv" / "bin" / "wnexplorer"), "gui"]
@@ -94,26 +105,33 @@ def main() -> None:
             results[f"{kind}_start_best_s"] = min(seconds)
         start = time.monotonic()
         smoke_env = {**base, "WNEXPLORER_DATA_DIR": f"{scratch}/data-smoke"}
-        smoke = subprocess.run([*bundle, "--smoke-test"], capture_output=True, text=True,
-                               env=smoke_env)  # fmt: skip
+        smoke = subprocess.run(
+            [*bundle, "--smoke-test"], capture_output=True, text=True, env=smoke_env
+        )
         results["smoke_test_s"] = time.monotonic() - start
         results["smoke_test_status"] = smoke.returncode
 
-    print(f"\n{time.strftime('%Y-%m-%d %H:%M:%S %z')}: {cpu_model()}; load average "
-          f"{before} before, {loadavg()} after; {git_state()}")  # fmt: skip
+    print(
+        f"\n{time.strftime('%Y-%m-%d %H:%M:%S %z')}: {cpu_model()}; load average "
+        f"{before} before, {loadavg()} after; {git_state()}"
+    )
     verdict = "met" if results["size_mb"] <= BUDGET_MB else "MISSED"
     print(f"== bundle size: {results['size_mb']:.0f} MB (budget {BUDGET_MB} MB: {verdict})")
     for name, mb in results["largest_parts_mb"].items():
         print(f"     {mb:7.1f} MB  {name}")
     floor_median = results["qt_floor_start_median_s"]
     print("== start to the first painted tree (median / best)")
-    for kind, label in (("qt_floor", "Qt floor (empty window, this Python)"),
-                        ("source", "source install: wnexplorer gui"),
-                        ("bundle", "bundle: wordnet-explorer")):  # fmt: skip
+    for kind, label in (
+        ("qt_floor", "Qt floor (empty window, this Python)"),
+        ("source", "source install: wnexplorer gui"),
+        ("bundle", "bundle: wordnet-explorer"),
+    ):
         median, best = results[f"{kind}_start_median_s"], results[f"{kind}_start_best_s"]
         print(f"  {label:<38} {median:.3f} / {best:.3f} s   {median / floor_median:.1f}x the floor")
-    print(f"  bundle, first start (unpacks the shipped taxonomy): "
-          f"{results['bundle_first_start_s']:.3f} s")  # fmt: skip
+    print(
+        f"  bundle, first start (unpacks the shipped taxonomy): "
+        f"{results['bundle_first_start_s']:.3f} s"
+    )
     print(f"== smoke test: {results['smoke_test_s']:.1f} s, status {results['smoke_test_status']}")
     if options.json:
         Path(options.json).write_text(json.dumps(results, indent=1))

@@ -390,8 +390,9 @@ class CallbackTracer:
         try:
             action()
         finally:
-            self.calls.append(("scroll action: QScrollBar.setValue/triggerAction", started,
-                               time.perf_counter()))  # fmt: skip
+            self.calls.append(
+                ("scroll action: QScrollBar.setValue/triggerAction", started, time.perf_counter())
+            )
             self._depth -= 1
 
     def during(self, start: float, end: float) -> dict:
@@ -669,9 +670,12 @@ def bench_stalls(data_dir: str, work: Path, args: argparse.Namespace) -> dict:
     tax = load_taxonomy(None, data_dir)
     started = time.perf_counter()
     summary = index_catalogue(
-        manifest, nouns=tax.graph, layout="manifest", catalogue=work / "catalogue.sqlite",
+        manifest,
+        nouns=tax.graph,
+        layout="manifest",
+        catalogue=work / "catalogue.sqlite",
         data_dir=data_dir,
-    )  # fmt: skip
+    )
     results["index_s"] = time.perf_counter() - started
     tax.close()
     if summary.labelled != args.images:

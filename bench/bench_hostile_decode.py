@@ -128,13 +128,17 @@ def main() -> None:
             figures = {case: measure(case, path, warm) for case in CASES}
             results["files"][name] = {"bytes": len(data), **figures}
             print(f"\n{name} ({len(data):,} bytes)")
-            for bounded, baseline in (("make_thumbnail", "baseline thumbnail"),
-                                      ("check_image", "baseline check")):  # fmt: skip
+            for bounded, baseline in (
+                ("make_thumbnail", "baseline thumbnail"),
+                ("check_image", "baseline check"),
+            ):
                 slow, fast = figures[baseline], figures[bounded]
                 for case in (baseline, bounded):
                     figure = figures[case]
-                    print(f"  {case:<19} {figure['seconds'] * 1000:11.2f} ms "
-                          f"{figure['peak_mb']:8.1f} MB  ({figure['outcome']})")  # fmt: skip
+                    print(
+                        f"  {case:<19} {figure['seconds'] * 1000:11.2f} ms "
+                        f"{figure['peak_mb']:8.1f} MB  ({figure['outcome']})"
+                    )
                 faster = slow["seconds"] / fast["seconds"]
                 smaller = slow["peak_mb"] / max(fast["peak_mb"], 0.1)
                 print(f"  {'ratio':<19} {faster:11,.0f}x {smaller:9,.0f}x", flush=True)

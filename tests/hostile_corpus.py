@@ -145,8 +145,9 @@ def make_hostile_corpus(folder: Path) -> dict[str, set[str]]:
     lost_ifd = exif_bytes(b"", count=0, ifd_offset=0x7FFF0000)
     write("exif_ifd_offset.JPEG", encode(picture, "JPEG", exif=lost_ifd), {"exif_invalid"})
     make = struct.pack("<HHII", 0x010F, 2, 100, 5000)  # Make: 100 characters at byte 5000
-    write("exif_value_offset.JPEG", encode(picture, "JPEG", exif=exif_bytes(make)),
-          {"exif_invalid"})  # fmt: skip
+    write(
+        "exif_value_offset.JPEG", encode(picture, "JPEG", exif=exif_bytes(make)), {"exif_invalid"}
+    )
     frames = [picture, picture.rotate(90), picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
     gif = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=80, loop=0)
     write("animated.gif", gif, {"animated"})

@@ -29,8 +29,11 @@ def make_read_only(folder: Path, request) -> str:
         return "permissions"
     kept = folder.with_name(folder.name + ".contents")
     shutil.copytree(folder, kept, symlinks=True)
-    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)],
-                           capture_output=True, text=True)  # fmt: skip
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
     if mount.returncode != 0:
         shutil.rmtree(kept)
         pytest.skip(f"as root a read-only folder needs a mount, refused here: {mount.stderr}")

@@ -189,10 +189,15 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
         print_json(result)
         return
     rows = [
-        (wnid, row["direct"], row["subtree"], row["synsets_with_images"],
-         tax.graph.nodes[wnid]["name"])
+        (
+            wnid,
+            row["direct"],
+            row["subtree"],
+            row["synsets_with_images"],
+            tax.graph.nodes[wnid]["name"],
+        )
         for wnid, row in result.items()
-    ]  # fmt: skip
+    ]
     for line in table(("wnid", "direct", "subtree", "synsets", "name"), rows, (10, -9, -10, -8)):
         click.echo(line)
 
@@ -201,21 +206,32 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
 @catalogue_option
 @click.option("--under", metavar="WNID", help="Only this synset's subtree [default: all].")
 @click.option(
-    "--min", "min_images", type=click.IntRange(0), default=1, show_default=True,
+    "--min",
+    "min_images",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
     help="A synset with fewer images than this is thin.",
-)  # fmt: skip
+)
 @click.option(
-    "--basis", type=click.Choice(BASES), default=BASES[0], show_default=True,
+    "--basis",
+    type=click.Choice(BASES),
+    default=BASES[0],
+    show_default=True,
     help="Count the subtree's images or only the synset's own.",
-)  # fmt: skip
+)
 @click.option(
-    "--targets", type=click.Path(exists=True, dir_okay=False),
+    "--targets",
+    type=click.Path(exists=True, dir_okay=False),
     help="Judge only these synsets: a file with one wnid per line (first field).",
-)  # fmt: skip
+)
 @click.option("--all", "include_ok", is_flag=True, help="List synsets that are not gaps too.")
 @click.option(
-    "--sort", type=click.Choice(SORT_KEYS), default=SORT_KEYS[0], show_default=True,
-)  # fmt: skip
+    "--sort",
+    type=click.Choice(SORT_KEYS),
+    default=SORT_KEYS[0],
+    show_default=True,
+)
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
 @click.option(
     "--format",
@@ -227,8 +243,20 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @parents_option
 @pass_context
-def coverage(obj: Context, catalogue, under, min_images, basis, targets, include_ok, sort, desc,
-             fmt, output, parents) -> None:  # fmt: skip
+def coverage(
+    obj: Context,
+    catalogue,
+    under,
+    min_images,
+    basis,
+    targets,
+    include_ok,
+    sort,
+    desc,
+    fmt,
+    output,
+    parents,
+) -> None:
     """Coverage gaps: empty or thin synsets of a subtree, or of a target list.
 
     Leaves without images are always listed; so is every target missing from
@@ -240,13 +268,25 @@ def coverage(obj: Context, catalogue, under, min_images, basis, targets, include
     tax, figures = _counts(obj, catalogue)
     target_list = read_targets(targets) if targets else None
     result = find_gaps(
-        tax, figures, under=tax.resolve(under) if under else None, min_images=min_images,
-        basis=basis, targets=target_list, include_ok=include_ok, sort=sort, descending=desc,
-    )  # fmt: skip
+        tax,
+        figures,
+        under=tax.resolve(under) if under else None,
+        min_images=min_images,
+        basis=basis,
+        targets=target_list,
+        include_ok=include_ok,
+        sort=sort,
+        descending=desc,
+    )
     settings = {
-        "catalogue": str(obj.catalogue_file(catalogue)), "under": under, "min": min_images,
-        "basis": basis, "targets": targets, "sort": sort, "descending": desc,
-    }  # fmt: skip
+        "catalogue": str(obj.catalogue_file(catalogue)),
+        "under": under,
+        "min": min_images,
+        "basis": basis,
+        "targets": targets,
+        "sort": sort,
+        "descending": desc,
+    }
     write_output(format_coverage(result, fmt, settings), output, parents)
     if output or fmt == "csv":
         summary = result.summary
@@ -271,13 +311,23 @@ def coverage(obj: Context, catalogue, under, min_images, basis, targets, include
 @click.option("--recheck", is_flag=True, help="Check every image again, not only new ones.")
 @click.option("--workers", type=click.IntRange(1, 32), default=None, help="Checking processes.")
 @click.option(
-    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-    metavar="SECONDS", help="Stop checking an image after this long (it is then too_slow).",
-)  # fmt: skip
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop checking an image after this long (it is then too_slow).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and every image.")
 @pass_context
-def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, time_limit: float,
-          as_json: bool):  # fmt: skip
+def audit(
+    obj: Context,
+    catalogue: str,
+    recheck: bool,
+    workers: int | None,
+    time_limit: float,
+    as_json: bool,
+):
     """Decode every image and report problems: unreadable, truncated, CMYK, duplicates, ...
 
     Resumable: a cancelled or repeated audit checks only what it has not
@@ -289,15 +339,18 @@ def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, time
     path = obj.catalogue_file(catalogue)
     progress = StderrProgress()
     try:
-        run = audit_catalogue(path, state=progress, recheck=recheck, workers=workers or WORKERS,
-                              time_limit=time_limit)  # fmt: skip
+        run = audit_catalogue(
+            path, state=progress, recheck=recheck, workers=workers or WORKERS, time_limit=time_limit
+        )
     finally:
         progress.close()
     with Catalogue.open(path) as opened:
         report = audit_report(opened)
     report["summary"]["this_run"] = {
-        "checked": run.checked, "already_current": run.already_current, "seconds": run.seconds,
-    }  # fmt: skip
+        "checked": run.checked,
+        "already_current": run.already_current,
+        "seconds": run.seconds,
+    }
     if as_json:
         print_json(report)
         return
@@ -308,9 +361,12 @@ def audit(obj: Context, catalogue: str, recheck: bool, workers: int | None, time
         f"{summary['with_problems']:,} with problems, "
         f"{plural(summary['duplicate_groups'], 'group')} of duplicates, "
         f"{summary['missing']:,} missing"
-        + (f", {summary['outside_root']:,} outside the root (not read)"
-           if summary["outside_root"] else "")
-    )  # fmt: skip
+        + (
+            f", {summary['outside_root']:,} outside the root (not read)"
+            if summary["outside_root"]
+            else ""
+        )
+    )
     for code, number in summary["by_code"].items():
         click.echo(f"  {code:<20} {number:,}")
     for image in report["images"]:

@@ -21,9 +21,18 @@ def cli(ctx: click.Context, data_dir: str | None, wordnet: str | None) -> None:
 
 
 for command in (
-    taxonomy.setup, taxonomy.show, taxonomy.search, taxonomy.tree, taxonomy.stats,
-    catalogue.index, catalogue.counts, catalogue.coverage, catalogue.audit,
-    flags.flags, export.export, gui.gui,
-):  # fmt: skip
+    taxonomy.setup,
+    taxonomy.show,
+    taxonomy.search,
+    taxonomy.tree,
+    taxonomy.stats,
+    catalogue.index,
+    catalogue.counts,
+    catalogue.coverage,
+    catalogue.audit,
+    flags.flags,
+    export.export,
+    gui.gui,
+):
     cli.add_command(command)
 whole_first_sentences(cli)

@@ -37,22 +37,42 @@ def _chosen(obj: Context, wnids: tuple[str, ...]) -> list[str]:
 
 def _selection_options(function):
     """The options every image export shares."""
-    for option in reversed([
-        click.option("--include-flagged", "flagged", flag_value="include",
-                     help="Keep flagged images (left out by default)."),
-        click.option("--only-flagged", "flagged", flag_value="only",
-                     help="Only flagged images (for a review or a removal list)."),
-        click.option("--include-audit-failures", is_flag=True,
-                     help="Keep images the audit found unusable (truncated, unreadable...)."),
-        click.option("--allow-outside-root", is_flag=True,
-                     help="Keep images outside the catalogue root (left out by default); "
-                     "--mode hardlink never links them."),
-        click.option("--on-overlap", type=click.Choice(OVERLAP_CHOICES),
-                     default=OVERLAP_CHOICES[0], show_default=True,
-                     help="An image under several chosen nodes: fail, or give it to the "
-                     "most specific one."),
-        catalogue_option,
-    ]):  # fmt: skip
+    for option in reversed(
+        [
+            click.option(
+                "--include-flagged",
+                "flagged",
+                flag_value="include",
+                help="Keep flagged images (left out by default).",
+            ),
+            click.option(
+                "--only-flagged",
+                "flagged",
+                flag_value="only",
+                help="Only flagged images (for a review or a removal list).",
+            ),
+            click.option(
+                "--include-audit-failures",
+                is_flag=True,
+                help="Keep images the audit found unusable (truncated, unreadable...).",
+            ),
+            click.option(
+                "--allow-outside-root",
+                is_flag=True,
+                help="Keep images outside the catalogue root (left out by default); "
+                "--mode hardlink never links them.",
+            ),
+            click.option(
+                "--on-overlap",
+                type=click.Choice(OVERLAP_CHOICES),
+                default=OVERLAP_CHOICES[0],
+                show_default=True,
+                help="An image under several chosen nodes: fail, or give it to the "
+                "most specific one.",
+            ),
+            catalogue_option,
+        ]
+    ):
         function = option(function)
     return function
 
@@ -64,10 +84,14 @@ def _report(report) -> None:
         plural(report.rows, "row")
         + (f" in {plural(report.classes, 'class', 'classes')}" if report.classes else "")
         + (f"; left out: {left}" if left else "")
-        + (f"; {plural(report.overlaps, 'image')} under several chosen nodes went to the most "
-           "specific" if report.overlaps else ""),
+        + (
+            f"; {plural(report.overlaps, 'image')} under several chosen nodes went to the most "
+            "specific"
+            if report.overlaps
+            else ""
+        ),
         err=True,
-    )  # fmt: skip
+    )
     for warning in report.warnings:
         warn(warning)
     for output in report.outputs:
@@ -94,22 +118,34 @@ def _export(obj: Context, request, catalogue: str | None) -> None:
 @click.option("--with-images", is_flag=True, help="Only synsets whose subtree holds images.")
 @click.option("--catalogue", metavar="FILE", help="Count images from this catalogue.")
 @click.option("--depth", type=click.IntRange(0), help="At most N levels below WNID.")
-@click.option("--format", "fmt", type=click.Choice(SUBTREE_FORMATS),
-              default=SUBTREE_FORMATS[0], show_default=True)  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(SUBTREE_FORMATS),
+    default=SUBTREE_FORMATS[0],
+    show_default=True,
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
 @parents_option
 @pass_context
-def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output,
-                   parents):  # fmt: skip
+def export_subtree(
+    obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output, parents
+):
     """The synsets under WNID (several: the union): wnid, name, lemmas, gloss, depth, counts."""
     from explorer.core.exports import ExportRequest
 
     if with_images and not catalogue:
         raise click.UsageError("--with-images needs --catalogue")
     request = ExportRequest(
-        "subtree", _chosen(obj, wnids), output, fmt, leaves_only=leaves_only,
-        with_images=with_images, depth=depth, parents=parents,
-    )  # fmt: skip
+        "subtree",
+        _chosen(obj, wnids),
+        output,
+        fmt,
+        leaves_only=leaves_only,
+        with_images=with_images,
+        depth=depth,
+        parents=parents,
+    )
     _export(obj, request, catalogue)
 
 
@@ -128,24 +164,47 @@ def export_subtree(obj: Context, wnids, leaves_only, with_images, catalogue, dep
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
 @parents_option
 @pass_context
-def export_images(obj: Context, wnids, flagged, include_audit_failures, allow_outside_root,
-                  on_overlap, catalogue, absolute, fmt, output, parents):  # fmt: skip
+def export_images(
+    obj: Context,
+    wnids,
+    flagged,
+    include_audit_failures,
+    allow_outside_root,
+    on_overlap,
+    catalogue,
+    absolute,
+    fmt,
+    output,
+    parents,
+):
     """The images under the WNIDs, each with the index of the WNID it is under."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
-        "images", _chosen(obj, wnids), output, fmt, flagged=flagged or "exclude",
-        audit_failures=include_audit_failures, on_overlap=on_overlap, absolute=absolute,
-        allow_outside_root=allow_outside_root, parents=parents,
-    )  # fmt: skip
+        "images",
+        _chosen(obj, wnids),
+        output,
+        fmt,
+        flagged=flagged or "exclude",
+        audit_failures=include_audit_failures,
+        on_overlap=on_overlap,
+        absolute=absolute,
+        allow_outside_root=allow_outside_root,
+        parents=parents,
+    )
     _export(obj, request, catalogue)
 
 
 @export.command("classmap")
 @click.argument("wnids", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(CLASSMAP_FORMATS), default=CLASSMAP_FORMATS[0],
-              show_default=True,
-              help="loc: LOC_synset_mapping.txt lines; json: {\"0\": [wnid, name]}.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(CLASSMAP_FORMATS),
+    default=CLASSMAP_FORMATS[0],
+    show_default=True,
+    help='loc: LOC_synset_mapping.txt lines; json: {"0": [wnid, name]}.',
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
 @parents_option
 @pass_context
@@ -162,28 +221,50 @@ def export_classmap(obj: Context, wnids, fmt, output, parents) -> None:
 @_selection_options
 @click.option("--balance", type=click.IntRange(1), help="At most N images per superclass.")
 @click.option("--seed", type=int, default=0, show_default=True, help="For --balance's sample.")
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
-              help="Folder for images.csv, classes.txt, classes.json, overlaps.json.")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for images.csv, classes.txt, classes.json, overlaps.json.",
+)
 @parents_option
 @pass_context
-def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, allow_outside_root,
-                        on_overlap, catalogue, balance, seed, output, parents):  # fmt: skip
+def export_superclasses(
+    obj: Context,
+    wnids,
+    flagged,
+    include_audit_failures,
+    allow_outside_root,
+    on_overlap,
+    catalogue,
+    balance,
+    seed,
+    output,
+    parents,
+):
     """A BREEDS-style subset: each image goes to the chosen node it descends from."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
-        "superclasses", _chosen(obj, wnids), output, flagged=flagged or "exclude",
-        audit_failures=include_audit_failures, on_overlap=on_overlap, balance=balance,
-        seed=seed, allow_outside_root=allow_outside_root, parents=parents,
-    )  # fmt: skip
+        "superclasses",
+        _chosen(obj, wnids),
+        output,
+        flagged=flagged or "exclude",
+        audit_failures=include_audit_failures,
+        on_overlap=on_overlap,
+        balance=balance,
+        seed=seed,
+        allow_outside_root=allow_outside_root,
+        parents=parents,
+    )
     _export(obj, request, catalogue)
 
 
 @export.command("folders")
 @click.argument("wnids", nargs=-1, required=True)
 @_selection_options
-@click.option("--mode", type=click.Choice(FOLDER_MODES), default=FOLDER_MODES[0],
-              show_default=True)  # fmt: skip
+@click.option("--mode", type=click.Choice(FOLDER_MODES), default=FOLDER_MODES[0], show_default=True)
 @click.option(
     "-o",
     "--output",
@@ -193,14 +274,30 @@ def export_superclasses(obj: Context, wnids, flagged, include_audit_failures, al
 )
 @parents_option
 @pass_context
-def export_folders(obj: Context, wnids, flagged, include_audit_failures, allow_outside_root,
-                   on_overlap, catalogue, mode, output, parents):  # fmt: skip
+def export_folders(
+    obj: Context,
+    wnids,
+    flagged,
+    include_audit_failures,
+    allow_outside_root,
+    on_overlap,
+    catalogue,
+    mode,
+    output,
+    parents,
+):
     """An ImageNet-style folder tree of links (or copies) for the WNIDs' images."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
-        "folders", _chosen(obj, wnids), output, flagged=flagged or "exclude",
-        audit_failures=include_audit_failures, on_overlap=on_overlap, mode=mode,
-        allow_outside_root=allow_outside_root, parents=parents,
-    )  # fmt: skip
+        "folders",
+        _chosen(obj, wnids),
+        output,
+        flagged=flagged or "exclude",
+        audit_failures=include_audit_failures,
+        on_overlap=on_overlap,
+        mode=mode,
+        allow_outside_root=allow_outside_root,
+        parents=parents,
+    )
     _export(obj, request, catalogue)

@@ -54,9 +54,11 @@ def flags() -> None:
 
 
 @flags.command(
-    "add", cls=CommandWithTable, table_title="Reasons",
+    "add",
+    cls=CommandWithTable,
+    table_title="Reasons",
     table={code: reason.meaning for code, reason in REASONS.items()},
-)  # fmt: skip
+)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--reason", type=click.Choice(list(REASONS)), required=True)
 @click.option("--note", default="", help="Free text kept with the flag.")
@@ -87,9 +89,10 @@ def flags_add(obj: Context, paths, reason, note, suggest, curator, catalogue) ->
 @flags.command("remove")
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
-    "--reason", type=click.Choice(list(REASONS)),
+    "--reason",
+    type=click.Choice(list(REASONS)),
     help="Remove only this reason's flag [default: every flag and the OK mark].",
-)  # fmt: skip
+)
 @catalogue_option
 @pass_context
 def flags_remove(obj: Context, paths, reason, catalogue) -> None:
@@ -148,9 +151,16 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
         time_text = row["time"][:19].replace("T", " ") + " UTC"
         status = ["missing"] if row["missing"] else []
         click.echo(
-            tab_line(row["path"], row["reason"], one_line(row["note"]), row["suggested_wnid"],
-                     row["curator"], time_text, *status)
-        )  # fmt: skip
+            tab_line(
+                row["path"],
+                row["reason"],
+                one_line(row["note"]),
+                row["suggested_wnid"],
+                row["curator"],
+                time_text,
+                *status,
+            )
+        )
     images = len({row["path"] for row in rows})
     missing = len({row["path"] for row in rows if row["missing"]})
     click.echo(
@@ -168,9 +178,11 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
 @flags.command("export")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(EXCHANGE_FORMATS),
+    "--format",
+    "fmt",
+    type=click.Choice(EXCHANGE_FORMATS),
     help="[default: json for a .json file, else csv]",
-)  # fmt: skip
+)
 @parents_option
 @catalogue_option
 @pass_context

@@ -21,15 +21,17 @@ _OR_WNEXPLORERS = " Given after `gui`, it wins over wnexplorer's own."
 @click.option("--screenshot", metavar="FILE", help="Save a PNG of the window, then quit.")
 @click.option("--quit-after", metavar="MS", type=click.IntRange(1), help="Quit after MS ms.")
 @click.option(
-    "--smoke-test", is_flag=True,
+    "--smoke-test",
+    is_flag=True,
     help="Check this install offscreen (taxonomy, catalogue, images, flags, window), then "
     "exit: 0 if it passed. Other options are ignored.",
-)  # fmt: skip
+)
 @data_dir_option(extra_help=_OR_WNEXPLORERS)
 @wordnet_option(extra_help=_OR_WNEXPLORERS)
 @pass_context
-def gui(obj: Context, demo, catalogue, select, screenshot, quit_after, smoke_test, data_dir,
-        wordnet) -> None:  # fmt: skip
+def gui(
+    obj: Context, demo, catalogue, select, screenshot, quit_after, smoke_test, data_dir, wordnet
+) -> None:
     """Open the window (also started by the `wordnet-explorer` desktop entry, which takes
     the same options).
 
@@ -49,10 +51,15 @@ def gui(obj: Context, demo, catalogue, select, screenshot, quit_after, smoke_tes
     from explorer.qt.app import main as start
 
     status = start(
-        smoke_test=smoke_test, demo=demo, catalogue=catalogue, select=select,
-        screenshot=screenshot, quit_after=quit_after, data_dir=data_dir or obj.data_dir,
+        smoke_test=smoke_test,
+        demo=demo,
+        catalogue=catalogue,
+        select=select,
+        screenshot=screenshot,
+        quit_after=quit_after,
+        data_dir=data_dir or obj.data_dir,
         wordnet=wordnet or obj.wordnet,
-    )  # fmt: skip
+    )
     if status:
         click.get_current_context().exit(status)
 

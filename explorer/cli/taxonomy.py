@@ -54,8 +54,11 @@ def setup(obj: Context, method: str, no_install: bool, rebuild: bool, as_json: b
         return
     if installed:
         click.echo(f"Installed: {installed}", err=True)
-    pairs = [("WordNet 3.0:", f"{location.path} ({location.origin})"),
-             ("Cache:", tax.cache_path), ("Synsets:", len(tax))]  # fmt: skip
+    pairs = [
+        ("WordNet 3.0:", f"{location.path} ({location.origin})"),
+        ("Cache:", tax.cache_path),
+        ("Synsets:", len(tax)),
+    ]
     for line in labelled(pairs, 12):
         click.echo(line)
 
@@ -165,11 +168,13 @@ def _tree_lines(node: dict, prefix: str = ""):
     help="Levels below QUERY to show; 0 shows the whole subtree.",
 )
 @click.option(
-    "--json", "as_json", is_flag=True,
+    "--json",
+    "as_json",
+    is_flag=True,
     help="Print nested JSON, as `export subtree --format tree-json`: each node has wnid, name, "
     "lemmas, kind (of the edge above it), parents, selected and children (and "
     "children_not_shown where --depth cut them off).",
-)  # fmt: skip
+)
 @pass_context
 def tree(obj: Context, query: str, depth: int, as_json: bool) -> None:
     """Print the subtree under QUERY (a wnid, offset or synset name) as an indented tree.

@@ -89,9 +89,18 @@ _BACKGROUND = {
     "instruments": (128, 84, 150),
 }
 _SIZES = (
-    (320, 240), (400, 300), (480, 360), (500, 375), (640, 480), (500, 333),
-    (600, 400), (448, 448), (375, 500), (300, 400), (240, 320),
-)  # fmt: skip
+    (320, 240),
+    (400, 300),
+    (480, 360),
+    (500, 375),
+    (640, 480),
+    (500, 333),
+    (600, 400),
+    (448, 448),
+    (375, 500),
+    (300, 400),
+    (240, 320),
+)
 
 # One broken file of each kind, appended to a synset's folder: (audit code, wnid). The
 # duplicate is a copy of the first Chihuahua, filed under Pekinese (a mislabelled copy).
@@ -317,8 +326,9 @@ def _regenerate(root: Path, images: Path, state: JobState) -> int:
             if time.time() - leftover.stat().st_mtime > 3600:
                 shutil.rmtree(leftover)
     # 0755, not mkdtemp's 0700; not fsync'd: it is drawn again when it is not intact
-    with atomic_path(images, folder=True, mode=0o755, prefix="images.tmp-", suffix="",
-                     sync=False) as temp:  # fmt: skip
+    with atomic_path(
+        images, folder=True, mode=0o755, prefix="images.tmp-", suffix="", sync=False
+    ) as temp:
         make_demo_dataset(temp, state)
         if images.exists():
             shutil.rmtree(images)

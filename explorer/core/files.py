@@ -56,8 +56,9 @@ def atomic_path(
     ``suffix`` name the temporary, for whatever cleans up after a crash.
     """
     target = Path(target)
-    tmp = _temporary(target, folder, parents, f".{target.name}." if prefix is None else prefix,
-                     suffix)  # fmt: skip
+    tmp = _temporary(
+        target, folder, parents, f".{target.name}." if prefix is None else prefix, suffix
+    )
     try:
         yield tmp
         wanted = _mode(mode, folder)
@@ -91,10 +92,11 @@ def write_file(
     if isinstance(data, str):
         data = data.encode("utf-8")
     with (
-        atomic_path(target, mode=mode, parents=parents, sync=sync, prefix=prefix,
-                    suffix=suffix) as tmp,
+        atomic_path(
+            target, mode=mode, parents=parents, sync=sync, prefix=prefix, suffix=suffix
+        ) as tmp,
         open(tmp, "wb") as stream,
-    ):  # fmt: skip
+    ):
         stream.write(data)
 
 

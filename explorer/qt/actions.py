@@ -49,78 +49,176 @@ class Submenu:
 
 
 SEPARATOR = None
-_ASKS = {"synset": "; asks for the right synset (Enter: first match, Skip: none)",
-         "note": ", which it asks for"}  # fmt: skip
+_ASKS = {
+    "synset": "; asks for the right synset (Enter: first match, Skip: none)",
+    "note": ", which it asks for",
+}
 
 MENUS: tuple[tuple[str, tuple], ...] = (
-    ("&Catalogue", (
-        Action("Open &folder…", "catalogues.choose_folder", ("Ctrl+O",),
-               help="Open a dataset folder"),
-        Action("Open &manifest or catalogue file…", "catalogues.choose_file", ("Ctrl+Shift+O",),
-               help="Open a manifest (CSV/TSV) or catalogue file"),
-        Submenu("&Recent catalogues", "recent"),
-        Action("Open the &demo catalogue", "catalogues.open_demo"),
-        SEPARATOR,
-        Action("&Rescan", "catalogues.rescan", ("F5",), name="rescan",
-               help="Rescan the catalogue's dataset"),
-        Action("&Audit images", "catalogues.audit", ("Ctrl+Shift+A",), name="audit",
-               help="Audit the catalogue's images"),
-        SEPARATOR,
-        KeyHelp("Ctrl+click / Shift+click in the tree", "Select several synsets (for an export)"),
-        Action("&Export the selected synsets…", "open_export_dialog", ("Ctrl+E",),
-               help="Export the selected synsets: subtree, images, class map, superclasses, "
-                    "folders"),
-        SEPARATOR,
-        Action("&Quit", "close", ("StandardKey.Quit",)),
-    )),
-    ("&View", (
-        Action("&Search", "focus_search", ("Ctrl+F",),
-               help="Search synsets (lemma, wnid, offset, gloss words)"),
-        KeyHelp("Enter / ↓ in search", "Go to the first result / move into the results"),
-        Action("&Images", "show_tab", ("Ctrl+1",), (0,), help="Images tab"),
-        Action("&Coverage", "show_tab", ("Ctrl+2",), (1,), help="Coverage tab"),
-        Action("C&uration", "show_tab", ("Ctrl+3",), (2,), help="Curation tab"),
-        Action("Toggle synset / sub&tree images", "images.toggle_scope", ("Ctrl+T",),
-               help="Images of this synset only / of its whole subtree"),
-        Action("&Larger thumbnails", "images.zoom", ("StandardKey.ZoomIn",), (1,),
-               help="Larger thumbnails", help_keys="Ctrl++"),
-        Action("S&maller thumbnails", "images.zoom", ("StandardKey.ZoomOut",), (-1,),
-               help="Smaller thumbnails", help_keys="Ctrl+-"),
-        KeyHelp("Enter or double-click", "Open the image viewer on the current thumbnail"),
-        KeyHelp("← / → in the viewer", "Previous / next image"),
-    )),
-    ("C&uration", (
-        KeyHelp("Flag keys", "Flag the selected images (grid) or the image (viewer):"),
-        *(Action(reason.label, "curation.flag", (reason.key,), (reason.code,),
-                 help=f"{reason.code.replace('_', ' ')}: {reason.meaning}"
-                      + _ASKS.get(reason.asks or "", ""),
-                 tip=f"Flag the selected images ({reason.key}): {reason.meaning}",
-                 name=f"flag:{reason.code}", images=True, local=True)
-          for reason in REASON_TABLE),
-        SEPARATOR,
-        Action("Reviewed &OK", "curation.mark_ok", ("Space", "A"), name="ok", images=True,
-               local=True, help="Mark reviewed OK (removes flags)",
-               tip="Mark the selected images reviewed, OK (Space or A); removes their flags"),
-        KeyHelp("", "After flagging or OK on one image, the next image is selected"),
-        Action("&Clear flags", "curation.clear_flags", ("Backspace", "Delete"), name="clear",
-               images=True, local=True, help="Clear the flags and the OK mark",
-               tip="Remove the flags and OK marks of the selected images (Backspace or Delete)"),
-        SEPARATOR,
-        Action("&Undo", "curation.undo", ("Ctrl+Z",), name="undo", images=True,
-               help="Undo the last curation change"),
-        Action("&Redo", "curation.redo", ("Ctrl+Shift+Z", "Ctrl+Y"), name="redo", images=True,
-               help="Redo it"),
-        SEPARATOR,
-        Action("Review &queue", "curation.toggle_queue", name="queue", checkable=True,
-               tip="Show the images queued for review (e.g. published label errors) in the "
-                   "grid; again: back to the synset's images"),
-        Action("Set curator &name…", "curation.ask_curator"),
-    )),
-    ("&Help", (
-        Action("&Keyboard shortcuts", "show_shortcuts", ("F1",), help="This list"),
-        Action("&About", "show_about"),
-    )),
-)  # fmt: skip
+    (
+        "&Catalogue",
+        (
+            Action(
+                "Open &folder…",
+                "catalogues.choose_folder",
+                ("Ctrl+O",),
+                help="Open a dataset folder",
+            ),
+            Action(
+                "Open &manifest or catalogue file…",
+                "catalogues.choose_file",
+                ("Ctrl+Shift+O",),
+                help="Open a manifest (CSV/TSV) or catalogue file",
+            ),
+            Submenu("&Recent catalogues", "recent"),
+            Action("Open the &demo catalogue", "catalogues.open_demo"),
+            SEPARATOR,
+            Action(
+                "&Rescan",
+                "catalogues.rescan",
+                ("F5",),
+                name="rescan",
+                help="Rescan the catalogue's dataset",
+            ),
+            Action(
+                "&Audit images",
+                "catalogues.audit",
+                ("Ctrl+Shift+A",),
+                name="audit",
+                help="Audit the catalogue's images",
+            ),
+            SEPARATOR,
+            KeyHelp(
+                "Ctrl+click / Shift+click in the tree", "Select several synsets (for an export)"
+            ),
+            Action(
+                "&Export the selected synsets…",
+                "open_export_dialog",
+                ("Ctrl+E",),
+                help="Export the selected synsets: subtree, images, class map, superclasses, "
+                "folders",
+            ),
+            SEPARATOR,
+            Action("&Quit", "close", ("StandardKey.Quit",)),
+        ),
+    ),
+    (
+        "&View",
+        (
+            Action(
+                "&Search",
+                "focus_search",
+                ("Ctrl+F",),
+                help="Search synsets (lemma, wnid, offset, gloss words)",
+            ),
+            KeyHelp("Enter / ↓ in search", "Go to the first result / move into the results"),
+            Action("&Images", "show_tab", ("Ctrl+1",), (0,), help="Images tab"),
+            Action("&Coverage", "show_tab", ("Ctrl+2",), (1,), help="Coverage tab"),
+            Action("C&uration", "show_tab", ("Ctrl+3",), (2,), help="Curation tab"),
+            Action(
+                "Toggle synset / sub&tree images",
+                "images.toggle_scope",
+                ("Ctrl+T",),
+                help="Images of this synset only / of its whole subtree",
+            ),
+            Action(
+                "&Larger thumbnails",
+                "images.zoom",
+                ("StandardKey.ZoomIn",),
+                (1,),
+                help="Larger thumbnails",
+                help_keys="Ctrl++",
+            ),
+            Action(
+                "S&maller thumbnails",
+                "images.zoom",
+                ("StandardKey.ZoomOut",),
+                (-1,),
+                help="Smaller thumbnails",
+                help_keys="Ctrl+-",
+            ),
+            KeyHelp("Enter or double-click", "Open the image viewer on the current thumbnail"),
+            KeyHelp("← / → in the viewer", "Previous / next image"),
+        ),
+    ),
+    (
+        "C&uration",
+        (
+            KeyHelp("Flag keys", "Flag the selected images (grid) or the image (viewer):"),
+            *(
+                Action(
+                    reason.label,
+                    "curation.flag",
+                    (reason.key,),
+                    (reason.code,),
+                    help=f"{reason.code.replace('_', ' ')}: {reason.meaning}"
+                    + _ASKS.get(reason.asks or "", ""),
+                    tip=f"Flag the selected images ({reason.key}): {reason.meaning}",
+                    name=f"flag:{reason.code}",
+                    images=True,
+                    local=True,
+                )
+                for reason in REASON_TABLE
+            ),
+            SEPARATOR,
+            Action(
+                "Reviewed &OK",
+                "curation.mark_ok",
+                ("Space", "A"),
+                name="ok",
+                images=True,
+                local=True,
+                help="Mark reviewed OK (removes flags)",
+                tip="Mark the selected images reviewed, OK (Space or A); removes their flags",
+            ),
+            KeyHelp("", "After flagging or OK on one image, the next image is selected"),
+            Action(
+                "&Clear flags",
+                "curation.clear_flags",
+                ("Backspace", "Delete"),
+                name="clear",
+                images=True,
+                local=True,
+                help="Clear the flags and the OK mark",
+                tip="Remove the flags and OK marks of the selected images (Backspace or Delete)",
+            ),
+            SEPARATOR,
+            Action(
+                "&Undo",
+                "curation.undo",
+                ("Ctrl+Z",),
+                name="undo",
+                images=True,
+                help="Undo the last curation change",
+            ),
+            Action(
+                "&Redo",
+                "curation.redo",
+                ("Ctrl+Shift+Z", "Ctrl+Y"),
+                name="redo",
+                images=True,
+                help="Redo it",
+            ),
+            SEPARATOR,
+            Action(
+                "Review &queue",
+                "curation.toggle_queue",
+                name="queue",
+                checkable=True,
+                tip="Show the images queued for review (e.g. published label errors) in the "
+                "grid; again: back to the synset's images",
+            ),
+            Action("Set curator &name…", "curation.ask_curator"),
+        ),
+    ),
+    (
+        "&Help",
+        (
+            Action("&Keyboard shortcuts", "show_shortcuts", ("F1",), help="This list"),
+            Action("&About", "show_about"),
+        ),
+    ),
+)
 
 
 @dataclass

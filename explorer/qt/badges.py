@@ -46,18 +46,33 @@ def with_badge(base: QPixmap, key: tuple[str, ...]) -> QPixmap:
         check = QPainterPath(QPointF(circle.left() + height * 0.25, circle.top() + height * 0.52))
         check.lineTo(circle.left() + height * 0.43, circle.top() + height * 0.70)
         check.lineTo(circle.left() + height * 0.76, circle.top() + height * 0.32)
-        painter.setPen(QPen(QColor("white"), max(1.6, height / 7), Qt.PenStyle.SolidLine,
-                            Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))  # fmt: skip
+        painter.setPen(
+            QPen(
+                QColor("white"),
+                max(1.6, height / 7),
+                Qt.PenStyle.SolidLine,
+                Qt.PenCapStyle.RoundCap,
+                Qt.PenJoinStyle.RoundJoin,
+            )
+        )
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(check)
     else:
         colour = QColor(REASONS[key[0]].colour)
         frame = max(2, side // 40)
-        painter.setPen(QPen(colour, frame, Qt.PenStyle.SolidLine, Qt.PenCapStyle.SquareCap,
-                            Qt.PenJoinStyle.MiterJoin))  # fmt: skip
+        painter.setPen(
+            QPen(
+                colour,
+                frame,
+                Qt.PenStyle.SolidLine,
+                Qt.PenCapStyle.SquareCap,
+                Qt.PenJoinStyle.MiterJoin,
+            )
+        )
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(QRectF(frame / 2, frame / 2, pixmap.width() - frame,
-                                pixmap.height() - frame))  # fmt: skip
+        painter.drawRect(
+            QRectF(frame / 2, frame / 2, pixmap.width() - frame, pixmap.height() - frame)
+        )
         text = "".join(REASONS[reason].key for reason in key)
         font = QFont()
         font.setBold(True)

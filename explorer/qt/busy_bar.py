@@ -43,9 +43,12 @@ class BusyBar(QObject):
             return False
         self.show(message)
         self._job = self.runner.start(
-            function, on_finished=on_finished, on_failed=self.failed,
-            on_progress=self.show_progress, on_cancelled=on_cancelled or self.cancelled,
-        )  # fmt: skip
+            function,
+            on_finished=on_finished,
+            on_failed=self.failed,
+            on_progress=self.show_progress,
+            on_cancelled=on_cancelled or self.cancelled,
+        )
         self.cancel_button.setVisible(True)
         self.busy_changed.emit(True)
         return True

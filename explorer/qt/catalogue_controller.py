@@ -33,9 +33,10 @@ class CatalogueController(QObject):
             self.workspace.open_catalogue(value)
         except NotIndexedError as exc:
             answer = QMessageBox.question(
-                self.window, "Open a dataset",
+                self.window,
+                "Open a dataset",
                 f"{exc.source} has not been indexed yet.\n\nIndex it now?",
-            )  # fmt: skip
+            )
             if answer == QMessageBox.StandardButton.Yes:
                 self.index_source(str(exc.source))
             return False
@@ -51,9 +52,11 @@ class CatalogueController(QObject):
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open a manifest or a catalogue", "",
+            self.window,
+            "Open a manifest or a catalogue",
+            "",
             "Manifests and catalogues (*.csv *.tsv *.txt *.sqlite *.db);;All files (*)",
-        )  # fmt: skip
+        )
         if not path:
             return
         if path.lower().endswith((".sqlite", ".db")):
@@ -80,9 +83,10 @@ class CatalogueController(QObject):
                 return
         if layout == "ilsvrc-val" and labels is None:
             labels, _ = QFileDialog.getOpenFileName(
-                self.window, "ILSVRC validation labels (one wnid per line)",
+                self.window,
+                "ILSVRC validation labels (one wnid per line)",
                 str(Path(source).parent),
-            )  # fmt: skip
+            )
             if not labels:
                 return
         taxonomy = self.workspace.taxonomy
@@ -92,9 +96,14 @@ class CatalogueController(QObject):
 
             nouns = taxonomy.graph if taxonomy else load_noun_wnids(None, data_dir)
             summary = index_catalogue(
-                source, nouns=nouns, layout=layout, labels=labels, data_dir=data_dir,
-                catalogue=target, state=state,
-            )  # fmt: skip
+                source,
+                nouns=nouns,
+                layout=layout,
+                labels=labels,
+                data_dir=data_dir,
+                catalogue=target,
+                state=state,
+            )
             return summary, relink_after_scan(summary.catalogue, summary)
 
         self.busy.start(f"Indexing {source}", index, self._indexed)
@@ -105,11 +114,11 @@ class CatalogueController(QObject):
         self.open_catalogue(summary.catalogue)
         followed = ""
         if relinked is not None and (relinked.relinked or relinked.ambiguous):
-            followed = (
-                f"; flags followed {len(relinked.relinked):,} moved files"
-                + (f", {len(relinked.ambiguous):,} left (same bytes in several places)"
-                   if relinked.ambiguous else "")
-            )  # fmt: skip
+            followed = f"; flags followed {len(relinked.relinked):,} moved files" + (
+                f", {len(relinked.ambiguous):,} left (same bytes in several places)"
+                if relinked.ambiguous
+                else ""
+            )
         outside = f", {summary.outside_root:,} outside the root" if summary.outside_root else ""
         self.window.statusBar().showMessage(
             f"Indexed {plural(summary.images, 'image')} on {plural(summary.synsets, 'synset')} "
@@ -125,8 +134,7 @@ class CatalogueController(QObject):
     def rescan(self) -> None:
         catalogue = self.workspace.catalogue
         if catalogue is not None:
-            self.index_source(str(catalogue.source), catalogue.layout,
-                              catalogue.meta.get("labels"))  # fmt: skip
+            self.index_source(str(catalogue.source), catalogue.layout, catalogue.meta.get("labels"))
 
     def audit(self) -> None:
         from explorer.core.images import audit_catalogue

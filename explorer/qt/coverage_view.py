@@ -33,9 +33,15 @@ from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
 from explorer.core.text import plural
 from explorer.qt.tables import sortable_table
 
-_COLUMNS = (("Synset", "name"), ("wnid", "wnid"), ("Depth", "depth"), ("Images", "direct"),
-            ("Subtree", "subtree"), ("With images", "synsets_with_images"),
-            ("Status", "status"))  # fmt: skip
+_COLUMNS = (
+    ("Synset", "name"),
+    ("wnid", "wnid"),
+    ("Depth", "depth"),
+    ("Images", "direct"),
+    ("Subtree", "subtree"),
+    ("With images", "synsets_with_images"),
+    ("Status", "status"),
+)
 # the core's colours of each coverage status: a row's background, a histogram bar
 _BACKGROUNDS = {s: QColor(c["background"]) for s, c in COVERAGE_COLOURS.items() if c["background"]}
 _BARS = {status: QColor(colours["bar"]) for status, colours in COVERAGE_COLOURS.items()}
@@ -118,15 +124,17 @@ class ImagesPerSynsetHistogram(QWidget):
             painter.fillRect(QRectF(x + 2, rect.bottom() - height, width - 4, height), colour)
             painter.drawText(
                 QRectF(x, rect.bottom() - height - 16, width, 14),
-                Qt.AlignmentFlag.AlignCenter, f"{number:,}",
-            )  # fmt: skip
+                Qt.AlignmentFlag.AlignCenter,
+                f"{number:,}",
+            )
             painter.drawText(
                 QRectF(x, rect.bottom() + 2, width, 14), Qt.AlignmentFlag.AlignCenter, label
             )
         painter.drawText(
             QRectF(rect.left(), rect.bottom() + 16, rect.width(), 16),
-            Qt.AlignmentFlag.AlignCenter, "synsets by images of their own (log scale)",
-        )  # fmt: skip
+            Qt.AlignmentFlag.AlignCenter,
+            "synsets by images of their own (log scale)",
+        )
         painter.end()
 
 
@@ -219,9 +227,13 @@ class CoverageView(QWidget):
             self.summary.setText("Open a catalogue to see coverage.")
             return
         result = coverage(
-            taxonomy, counts, under=wnid, min_images=self.threshold.value(),
-            basis=self.basis.currentData(), include_ok=self.show_all.currentData(),
-        )  # fmt: skip
+            taxonomy,
+            counts,
+            under=wnid,
+            min_images=self.threshold.value(),
+            basis=self.basis.currentData(),
+            include_ok=self.show_all.currentData(),
+        )
         self.table_model.set_rows(result.rows)
         below = taxonomy.descendants(wnid) | {wnid}
         self.histogram.set_counts([counts.of(w)["direct"] for w in below], self.threshold.value())

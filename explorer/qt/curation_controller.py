@@ -54,9 +54,11 @@ class CurationController(QObject):
 
     def ask_curator(self) -> None:
         name, ok = QInputDialog.getText(
-            self.window, "Curator", "Your name, recorded with each flag and OK mark:",
+            self.window,
+            "Curator",
+            "Your name, recorded with each flag and OK mark:",
             text=self.curator(),
-        )  # fmt: skip
+        )
         if ok and name.strip():
             self.settings.setValue("curator", name.strip())
 
@@ -79,15 +81,21 @@ class CurationController(QObject):
         curator = self.curator()
         self._run(
             lambda refs: self.workspace.flag(refs, reason, note, suggested, curator),
-            targets, where, advance=True,
-        )  # fmt: skip
+            targets,
+            where,
+            advance=True,
+        )
 
     def mark_ok(self) -> None:
         targets, where = self.images.targets()
         if targets and self.workspace.store is not None:
             curator = self.curator()
-            self._run(lambda refs: self.workspace.mark_reviewed(refs, curator), targets, where,
-                      advance=True)  # fmt: skip
+            self._run(
+                lambda refs: self.workspace.mark_reviewed(refs, curator),
+                targets,
+                where,
+                advance=True,
+            )
 
     def clear_flags(self) -> None:
         targets, where = self.images.targets()
@@ -112,10 +120,11 @@ class CurationController(QObject):
 
             self.window.statusBar().showMessage(f"Reading {len(refs):,} files…")
             self.runner.start(
-                hash_files, refs,
+                hash_files,
+                refs,
                 on_finished=lambda hashed: self._apply(command, hashed, targets, where, advance),
                 on_failed=self._not_saved,
-            )  # fmt: skip
+            )
             return
         self._apply(command, refs, targets, where, advance)
 
@@ -201,10 +210,11 @@ class CurationController(QObject):
         if shown is None:
             if self.workspace.store is not None:
                 QMessageBox.information(
-                    self.window, "Review queue",
+                    self.window,
+                    "Review queue",
                     "The review queue is empty. Queue candidates with `wnexplorer flags "
                     "import-label-errors FILE` (cleanlab's ImageNet label errors).",
-                )  # fmt: skip
+                )
             return
         rows, missing = shown
         self.window.statusBar().showMessage(
@@ -245,10 +255,11 @@ class CurationController(QObject):
         store = self.workspace.store
         if store is None:
             QMessageBox.warning(
-                self.window, "Flags",
+                self.window,
+                "Flags",
                 "Cannot open the flag store of this catalogue, so curation is off:\n"
                 f"{self.workspace.store_problem}",
-            )  # fmt: skip
+            )
             return
         self.store_note.setVisible(store.read_only is not None)
         if store.read_only is not None:

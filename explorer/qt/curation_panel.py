@@ -120,8 +120,11 @@ class CurationPanel(QWidget):
         self._timer.timeout.connect(self.refresh)
         if workspace is not None:
             workspace.images_listed.connect(self.refresh)
-            for event in (workspace.catalogue_opened, workspace.catalogue_closed,
-                          workspace.curation_changed):  # fmt: skip
+            for event in (
+                workspace.catalogue_opened,
+                workspace.catalogue_closed,
+                workspace.curation_changed,
+            ):
                 event.connect(self._refresh_soon)
 
     def showEvent(self, event) -> None:
@@ -137,8 +140,11 @@ class CurationPanel(QWidget):
         if workspace is None or not self.isVisible():
             return
         if workspace.store is None:
-            self.clear("Open a catalogue to curate its images." if workspace.catalogue is None
-                       else "Curation is off: the flag store could not be opened.")  # fmt: skip
+            self.clear(
+                "Open a catalogue to curate its images."
+                if workspace.catalogue is None
+                else "Curation is off: the flag store could not be opened."
+            )
             return
         if workspace.queue is None and workspace.current_wnid is None:
             self.clear("Choose a synset: its images' flags and review progress show here.")

@@ -107,13 +107,18 @@ class ExportDialog(QDialog):
         form.addRow("Export", self.kind)
         self._rows: dict[str, QWidget] = {}
         for label, widget, key in (
-            ("Format", self.fmt, "fmt"), ("", self.leaves_only, "leaves_only"),
-            ("", self.with_images, "with_images"), ("Depth", self.depth, "depth"),
-            ("Flags", self.flagged, "flagged"), ("", self.audit_failures, "audit_failures"),
+            ("Format", self.fmt, "fmt"),
+            ("", self.leaves_only, "leaves_only"),
+            ("", self.with_images, "with_images"),
+            ("Depth", self.depth, "depth"),
+            ("Flags", self.flagged, "flagged"),
+            ("", self.audit_failures, "audit_failures"),
             ("", self.outside_root, "outside_root"),
-            ("Overlaps", self.on_overlap, "on_overlap"), ("Per class", self.balance, "balance"),
-            ("", self.absolute, "absolute"), ("Files", self.mode, "mode"),
-        ):  # fmt: skip
+            ("Overlaps", self.on_overlap, "on_overlap"),
+            ("Per class", self.balance, "balance"),
+            ("", self.absolute, "absolute"),
+            ("Files", self.mode, "mode"),
+        ):
             form.addRow(label, widget)
             self._rows[key] = widget
         self._form = form
@@ -142,8 +147,13 @@ class ExportDialog(QDialog):
         self.kind.currentIndexChanged.connect(self._kind_changed)
         for widget in (self.fmt, self.flagged, self.on_overlap, self.mode):
             widget.currentIndexChanged.connect(lambda _i: self._timer.start())
-        for widget in (self.leaves_only, self.with_images, self.audit_failures, self.outside_root,
-                       self.absolute):  # fmt: skip
+        for widget in (
+            self.leaves_only,
+            self.with_images,
+            self.audit_failures,
+            self.outside_root,
+            self.absolute,
+        ):
             widget.toggled.connect(lambda _on: self._timer.start())
         for widget in (self.depth, self.balance):
             widget.valueChanged.connect(lambda _v: self._timer.start())
@@ -153,14 +163,21 @@ class ExportDialog(QDialog):
 
     def request(self, output: str | None = None) -> ExportRequest:
         return ExportRequest(
-            self.kind.currentData(), self.wnids, output, self.fmt.currentData(),
-            leaves_only=self.leaves_only.isChecked(), with_images=self.with_images.isChecked(),
-            depth=self.depth.value() or None, flagged=self.flagged.currentData(),
+            self.kind.currentData(),
+            self.wnids,
+            output,
+            self.fmt.currentData(),
+            leaves_only=self.leaves_only.isChecked(),
+            with_images=self.with_images.isChecked(),
+            depth=self.depth.value() or None,
+            flagged=self.flagged.currentData(),
             audit_failures=self.audit_failures.isChecked(),
-            on_overlap=self.on_overlap.currentData(), balance=self.balance.value() or None,
-            absolute=self.absolute.isChecked(), mode=self.mode.currentData(),
+            on_overlap=self.on_overlap.currentData(),
+            balance=self.balance.value() or None,
+            absolute=self.absolute.isChecked(),
+            mode=self.mode.currentData(),
             allow_outside_root=self.outside_root.isChecked(),
-        )  # fmt: skip
+        )
 
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()
@@ -172,13 +189,18 @@ class ExportDialog(QDialog):
         self.fmt.blockSignals(False)
         subtree = kind == "subtree"
         shown = {
-            "fmt": bool(formats), "leaves_only": subtree, "with_images": subtree,
-            "depth": subtree, "flagged": kind in IMAGE_KINDS,
-            "audit_failures": kind in IMAGE_KINDS, "outside_root": kind in IMAGE_KINDS,
+            "fmt": bool(formats),
+            "leaves_only": subtree,
+            "with_images": subtree,
+            "depth": subtree,
+            "flagged": kind in IMAGE_KINDS,
+            "audit_failures": kind in IMAGE_KINDS,
+            "outside_root": kind in IMAGE_KINDS,
             "on_overlap": kind in IMAGE_KINDS,
-            "balance": kind == "superclasses", "absolute": kind == "images",
+            "balance": kind == "superclasses",
+            "absolute": kind == "images",
             "mode": kind == "folders",
-        }  # fmt: skip
+        }
         for key, widget in self._rows.items():
             self._form.setRowVisible(widget, shown[key])
         self._timer.start()
@@ -194,7 +216,7 @@ class ExportDialog(QDialog):
             lambda state: self._run(request, state),
             on_finished=lambda result: self._previewed(generation, result),
             on_failed=lambda message: self._preview_failed(generation, message),
-        )  # fmt: skip
+        )
 
     def _previewed(self, generation: int, result) -> None:
         if generation != self._generation:
@@ -242,8 +264,9 @@ class ExportDialog(QDialog):
         self.summary.setText(f"Writing {output}…")
         self._runner.start(
             lambda state: self._run(request, state),
-            on_finished=self._exported, on_failed=self._export_failed,
-        )  # fmt: skip
+            on_finished=self._exported,
+            on_failed=self._export_failed,
+        )
 
     def _exported(self, result) -> None:
         self.export_button.setEnabled(True)

@@ -41,9 +41,15 @@ from explorer.qt.thumbnail_grid import OUTSIDE_ROOT
 
 _MAX_SIDE = 4096  # larger images are scaled down while they are read
 _STEP_KEYS = {
-    Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1,
-    Qt.Key.Key_PageUp: -1, Qt.Key.Key_PageDown: 1, Qt.Key.Key_Backspace: -1, Qt.Key.Key_Space: 1,
-}  # fmt: skip
+    Qt.Key.Key_Left: -1,
+    Qt.Key.Key_Right: 1,
+    Qt.Key.Key_Up: -1,
+    Qt.Key.Key_Down: 1,
+    Qt.Key.Key_PageUp: -1,
+    Qt.Key.Key_PageDown: 1,
+    Qt.Key.Key_Backspace: -1,
+    Qt.Key.Key_Space: 1,
+}
 
 
 def _read_picture(path) -> tuple[QImage, str]:

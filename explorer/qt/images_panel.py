@@ -33,10 +33,17 @@ from explorer.qt.thumbnail_grid import (
 
 THUMBNAIL_SIZES = (64, 96, 128, 192, 256)
 _SORTS = (("Name", "name"), ("Path", "path"), ("File size", "size"), ("Audit status", "problems"))
-_FILTERS = (("All images", "all"), ("With problems", "problems"),
-            ("Without problems", "clean"), ("Not audited", "not_audited"))  # fmt: skip
-_CURATION_FILTERS = (("Flagged", "flagged"), ("Reviewed OK", "reviewed_ok"),
-                     ("Not reviewed", "not_reviewed"))  # fmt: skip
+_FILTERS = (
+    ("All images", "all"),
+    ("With problems", "problems"),
+    ("Without problems", "clean"),
+    ("Not audited", "not_audited"),
+)
+_CURATION_FILTERS = (
+    ("Flagged", "flagged"),
+    ("Reviewed OK", "reviewed_ok"),
+    ("Not reviewed", "not_reviewed"),
+)
 
 
 class ImagesPanel(QWidget):

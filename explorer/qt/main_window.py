@@ -189,10 +189,13 @@ class MainWindow(QMainWindow):
         def start_load() -> None:
             self.busy_bar.show("Loading WordNet 3.0")
             self.runner.start(
-                load, wordnet, self.data_dir,
-                on_finished=self._taxonomy_loaded, on_failed=self._taxonomy_failed,
+                load,
+                wordnet,
+                self.data_dir,
+                on_finished=self._taxonomy_loaded,
+                on_failed=self._taxonomy_failed,
                 on_progress=self.busy_bar.show_progress,
-            )  # fmt: skip
+            )
 
         hierarchy = open_cached_hierarchy(wordnet, self.data_dir)
         if hierarchy is None:  # a first run builds the cache: nothing to show before
@@ -254,9 +257,13 @@ class MainWindow(QMainWindow):
         catalogue = str(opened.path) if opened is not None else None
         names = [taxonomy.node(w)["lemmas"][0] for w in wnids]
         dialog = ExportDialog(
-            wnids, names, lambda request, state: run_export(request, taxonomy, catalogue),
-            self.runner, catalogue is not None, self,
-        )  # fmt: skip
+            wnids,
+            names,
+            lambda request, state: run_export(request, taxonomy, catalogue),
+            self.runner,
+            catalogue is not None,
+            self,
+        )
         dialog.exported.connect(
             lambda report: self.statusBar().showMessage(
                 f"Exported {plural(report.rows, 'row')} to {', '.join(report.outputs)}", 15000
@@ -273,11 +280,12 @@ class MainWindow(QMainWindow):
         from explorer import __version__
 
         QMessageBox.about(
-            self, "About WordNet Explorer",
+            self,
+            "About WordNet Explorer",
             f"<b>WordNet Explorer</b> {__version__}<br>The WordNet 3.0 noun hierarchy behind "
             "ImageNet: browse it, count and audit image collections on it.<br>WordNet 3.0 © "
             "Princeton University.",
-        )  # fmt: skip
+        )
 
     # --- settings ---------------------------------------------------------------------------
 

@@ -67,8 +67,10 @@ def _run(scratch: Path, step, qt_problems: list[str], deadline_s: float, start: 
     step(f"taxonomy loaded ({taxonomy.source})")
 
     root = scratch / "train"
-    for wnid, suffix, fmt, colour in ((GOLDEN, "JPEG", "JPEG", (200, 160, 60)),
-                                      (TENCH, "png", "PNG", (60, 120, 90))):  # fmt: skip
+    for wnid, suffix, fmt, colour in (
+        (GOLDEN, "JPEG", "JPEG", (200, 160, 60)),
+        (TENCH, "png", "PNG", (60, 120, 90)),
+    ):
         (root / wnid).mkdir(parents=True)
         picture = Image.new("RGB", (320, 240), colour)
         picture.paste((250, 250, 250), (40, 40, 160, 120))

@@ -273,8 +273,10 @@ def _migrated(name: str, tmp_path) -> Catalogue:
     path.write_bytes((Path(__file__).parents[1] / "data" / name).read_bytes())
     catalogue = Catalogue.open(path)
     assert [m.name for m in MIGRATIONS.applied(catalogue._db)] == [
-        "0001_initial", "0002_missing_index", "0003_outside_root",
-    ]  # fmt: skip
+        "0001_initial",
+        "0002_missing_index",
+        "0003_outside_root",
+    ]
     indexes = {row[1] for row in catalogue._db.execute("PRAGMA index_list(images)")}
     assert {"images_missing", "images_outside"} <= indexes
     return catalogue
@@ -302,9 +304,11 @@ def test_a_catalogue_of_schema_0002_is_migrated_and_marks_what_is_outside(nouns,
         assert catalogue.summary(nouns)["outside_root"] == 2
         inside = {r.path for r in catalogue.images([TENCH, "n02099601"]) if not r.outside_root}
         assert inside == {
-            f"{TENCH}/a.JPEG", "/tmp/fx/data/n02099601/b.JPEG", f"{TENCH}/../{TENCH}/c.JPEG",
+            f"{TENCH}/a.JPEG",
+            "/tmp/fx/data/n02099601/b.JPEG",
+            f"{TENCH}/../{TENCH}/c.JPEG",
             f"{TENCH}/x..y.JPEG",
-        }  # fmt: skip
+        }
 
 
 # --- opening: everything that is not a catalogue, told apart -----------------------------
@@ -355,7 +359,7 @@ EXPECTED = {
     ),
     "folder without catalogue": (NotIndexedError, NOT_INDEXED),
     "nonexistent path": (CatalogueError, r"^No such file or folder: {p}$"),
-}  # fmt: skip
+}
 
 
 def test_every_case_is_expected():
@@ -627,8 +631,11 @@ def test_labels_in_every_form_the_cli_takes_are_stored_as_wnids(nouns, tmp_path)
     assert (summary.images, summary.labelled, summary.synsets) == (9, 5, 3)
     assert summary.relabelled == 4
     assert summary.relabelled_examples == {
-        "01443537": GOLDFISH, "2084071": DOG, "Goldfish.N.01": GOLDFISH, "dog.n.01": DOG,
-    }  # fmt: skip
+        "01443537": GOLDFISH,
+        "2084071": DOG,
+        "Goldfish.N.01": GOLDFISH,
+        "dog.n.01": DOG,
+    }
     with Catalogue.open(path) as catalogue:
         paths = [f"{i}.JPEG" for i in range(len(LABEL_FORMS))]
         stored = {r.path: r.wnid for r in catalogue.images_by_path(paths)}
@@ -749,8 +756,10 @@ def test_the_questions_other_packages_ask_by_method(nouns, tmp_path):
         assert (catalogue.present_count(), catalogue.missing_count()) == (4, 1)
         sized = catalogue.images_of_sizes([len(JPEG)])
         assert sorted(s.path for s in sized) == [
-            "misc/b.JPEG", f"{TENCH}/ILSVRC2012_val_00000001.JPEG", f"{TENCH}/a.JPEG",
-        ]  # fmt: skip
+            "misc/b.JPEG",
+            f"{TENCH}/ILSVRC2012_val_00000001.JPEG",
+            f"{TENCH}/a.JPEG",
+        ]
         assert {s.content_hash for s in sized} == {None}  # not audited yet
         assert catalogue.audit_pending_count() == 4
     audit_catalogue(path, workers=1)
@@ -800,16 +809,32 @@ class _Failing:
 @pytest.mark.parametrize(
     ("name", "message", "error", "said"),
     [
-        ("SQLITE_BUSY", "database is locked", CatalogueError,
-         r"is busy \(database is locked\): another program .* try again when it has finished"),
-        ("SQLITE_FULL", "database or disk is full", CatalogueError,
-         r"^The disk holding the catalogue .* is full .*; free some space"),
-        ("SQLITE_READONLY", "attempt to write a readonly database", CatalogueError,
-         r"cannot be written .*; make it and its folder writable"),
-        ("SQLITE_CORRUPT", "database disk image is malformed", CatalogueDamagedError,
-         r"is damaged .* rebuild it with `wnexplorer index .* --catalogue"),
+        (
+            "SQLITE_BUSY",
+            "database is locked",
+            CatalogueError,
+            r"is busy \(database is locked\): another program .* try again when it has finished",
+        ),
+        (
+            "SQLITE_FULL",
+            "database or disk is full",
+            CatalogueError,
+            r"^The disk holding the catalogue .* is full .*; free some space",
+        ),
+        (
+            "SQLITE_READONLY",
+            "attempt to write a readonly database",
+            CatalogueError,
+            r"cannot be written .*; make it and its folder writable",
+        ),
+        (
+            "SQLITE_CORRUPT",
+            "database disk image is malformed",
+            CatalogueDamagedError,
+            r"is damaged .* rebuild it with `wnexplorer index .* --catalogue",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_failure_of_sqlite_is_a_catalogue_error_that_says_what_to_do(
     nouns, tmp_path, name, message, error, said
 ):

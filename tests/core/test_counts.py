@@ -119,15 +119,24 @@ def test_coverage_of_ilsvrc_targets_with_real_samples(taxonomy, propagate, share
     covered = coverage(taxonomy, propagate(dict.fromkeys(targets, 3)), targets=targets)
     assert covered.rows == []  # nothing is a gap, and the summary says they were all judged
     assert covered.summary == {
-        "judged": 1000, "rows": 0, "empty": 0, "thin": 0, "ok": 1000, "not_in_wordnet": 0,
+        "judged": 1000,
+        "rows": 0,
+        "empty": 0,
+        "thin": 0,
+        "ok": 1000,
+        "not_in_wordnet": 0,
         "empty_leaves": 0,
-    }  # fmt: skip
+    }
 
 
 def test_coverage_status_is_one_rule():
     assert [coverage_status(n, 10) for n in (0, 1, 9, 10, 11)] == [
-        "empty", "thin", "thin", "ok", "ok",
-    ]  # fmt: skip
+        "empty",
+        "thin",
+        "thin",
+        "ok",
+        "ok",
+    ]
     assert coverage_status(0, 0) == "empty" and coverage_status(1, 0) == "ok"
 
 
@@ -136,10 +145,12 @@ def test_coverage_status_is_one_rule():
     [
         (lambda tax, counts: coverage(tax, counts, basis="both"), "basis: 'both'"),
         (lambda tax, counts: coverage(tax, counts, sort="size"), "sort: 'size'"),
-        (lambda tax, counts: format_coverage(coverage(tax, counts, under=DOG), "xml", {}),
-         "format: 'xml'"),
+        (
+            lambda tax, counts: format_coverage(coverage(tax, counts, under=DOG), "xml", {}),
+            "format: 'xml'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_choice_is_a_value_error(taxonomy, propagate, call, needle):
     """A caller's bug, not the data's: the command line offers only the valid choices."""
     with pytest.raises(ValueError, match=needle):

@@ -11,9 +11,18 @@ from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
 
 @pytest.mark.parametrize(
     ("count", "threshold", "status"),
-    [(0, 10, "empty"), (1, 10, "thin"), (9, 10, "thin"), (10, 10, "ok"), (500, 10, "ok"),
-     (0, 0, "empty"), (0, 1, "empty"), (1, 1, "ok"), (3, 0, "ok")],
-)  # fmt: skip
+    [
+        (0, 10, "empty"),
+        (1, 10, "thin"),
+        (9, 10, "thin"),
+        (10, 10, "ok"),
+        (500, 10, "ok"),
+        (0, 0, "empty"),
+        (0, 1, "empty"),
+        (1, 1, "ok"),
+        (3, 0, "ok"),
+    ],
+)
 def test_coverage_status(count, threshold, status):
     assert coverage_status(count, threshold) == status
 

@@ -83,9 +83,7 @@ def test_a_command_that_changes_nothing_is_not_written(opened):
 
 def test_mark_rows_give_labels_and_missing_images(opened, taxonomy):
     root, catalogue, store = opened
-    dog, golden, cat = (
-        image_refs(catalogue, [f"{w}/{w}_1.JPEG"])[0] for w in (DOG, GOLDEN, CAT)
-    )  # fmt: skip
+    dog, golden, cat = (image_refs(catalogue, [f"{w}/{w}_1.JPEG"])[0] for w in (DOG, GOLDEN, CAT))
     store.apply(flag_images(store, [dog, golden], "wrong_label", "not a dog?").after)
     store.apply(mark_reviewed(store, [cat]).after)
     (root / golden.path).unlink()

@@ -71,8 +71,9 @@ def test_subtree_list_in_every_format(taxonomy, catalogue, tmp_path):
 
     written = {}
     for fmt in ("txt", "csv", "json", "tree-json"):
-        report = run_export(ExportRequest("subtree", [DOG], tmp_path / f"dog.{fmt}", fmt),
-                            taxonomy).report  # fmt: skip
+        report = run_export(
+            ExportRequest("subtree", [DOG], tmp_path / f"dog.{fmt}", fmt), taxonomy
+        ).report
         written[fmt] = (tmp_path / f"dog.{fmt}").read_text()
         assert report.rows == len(rows)
     assert written["txt"].split() == [r["wnid"] for r in rows]
@@ -88,10 +89,12 @@ def test_subtree_list_in_every_format(taxonomy, catalogue, tmp_path):
     def count(node, wnid):
         return (node["wnid"] == wnid) + sum(count(c, wnid) for c in node["children"])
 
-    mammal_tree = json.loads(format_subtree(taxonomy, "n01861778", subtree_rows(
-        taxonomy, "n01861778"), "tree-json"))  # fmt: skip
-    assert count(mammal_tree, DOG) == len([p for p in taxonomy.paths_to_root(DOG)
-                                           if "n01861778" in p])  # fmt: skip
+    mammal_tree = json.loads(
+        format_subtree(taxonomy, "n01861778", subtree_rows(taxonomy, "n01861778"), "tree-json")
+    )
+    assert count(mammal_tree, DOG) == len(
+        [p for p in taxonomy.paths_to_root(DOG) if "n01861778" in p]
+    )
 
 
 def test_classmap_matches_imagenets_own_mapping(taxonomy, shared_data):
@@ -121,8 +124,9 @@ def test_flagged_and_unusable_images_stay_out_unless_asked(taxonomy, catalogue, 
         assert dogs[0].path not in paths and "n02099601/broken.JPEG" not in paths
         assert default.report.left_out == {"flagged": 1, "audit_failure": 1}
         assert len(paths) == len(dogs) - 2
-        everything = select_images(taxonomy, catalogue, [DOG], store=store, flagged="include",
-                                   audit_failures=True)  # fmt: skip
+        everything = select_images(
+            taxonomy, catalogue, [DOG], store=store, flagged="include", audit_failures=True
+        )
         assert len(everything.images) == len(dogs)
         only = select_images(taxonomy, catalogue, [DOG], store=store, flagged="only")
         assert [row.path for row, _ in only.images] == [dogs[0].path]
@@ -147,8 +151,9 @@ def test_overlaps_on_real_multi_parent_synsets(taxonomy, catalogue, tmp_path):
     deeper = select_images(taxonomy, catalogue, [DOMESTIC_ANIMAL, CANINE])
     depths = {w: taxonomy.node(w)["min_depth"] for w in (DOMESTIC_ANIMAL, CANINE)}
     expected = max((DOMESTIC_ANIMAL, CANINE), key=depths.get)
-    assert {[DOMESTIC_ANIMAL, CANINE][i] for row, i in deeper.images
-            if row.wnid == "n02099601"} == {expected}  # fmt: skip
+    assert {
+        [DOMESTIC_ANIMAL, CANINE][i] for row, i in deeper.images if row.wnid == "n02099601"
+    } == {expected}
 
 
 def test_image_list_and_superclasses_are_reproducible(taxonomy, dataset, tmp_path):
@@ -156,8 +161,13 @@ def test_image_list_and_superclasses_are_reproducible(taxonomy, dataset, tmp_pat
     for run in ("a", "b"):
         images = ExportRequest("images", [DOG, CAT], tmp_path / run / "images.csv", parents=True)
         run_export(images, taxonomy, path)  # parents: makes tmp_path / run
-        run_export(ExportRequest("superclasses", [DOG, CAT, TENCH], tmp_path / run / "breeds",
-                                 balance=10, seed=7), taxonomy, path)  # fmt: skip
+        run_export(
+            ExportRequest(
+                "superclasses", [DOG, CAT, TENCH], tmp_path / run / "breeds", balance=10, seed=7
+            ),
+            taxonomy,
+            path,
+        )
     for name in ("images.csv", "breeds/images.csv", "breeds/classes.txt", "breeds/classes.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     rows = list(csv.DictReader((tmp_path / "a" / "breeds" / "images.csv").open()))
@@ -172,8 +182,13 @@ def test_image_list_and_superclasses_are_reproducible(taxonomy, dataset, tmp_pat
         .startswith(f"{DOG} dog, domestic dog")
     )
     other_seed = tmp_path / "c" / "breeds"
-    run_export(ExportRequest("superclasses", [DOG, CAT, TENCH], other_seed, balance=10, seed=8,
-                             parents=True), taxonomy, path)  # fmt: skip
+    run_export(
+        ExportRequest(
+            "superclasses", [DOG, CAT, TENCH], other_seed, balance=10, seed=8, parents=True
+        ),
+        taxonomy,
+        path,
+    )
     assert (other_seed / "images.csv").read_bytes() != (
         tmp_path / "a" / "breeds" / "images.csv"
     ).read_bytes()
@@ -211,8 +226,9 @@ def test_a_copy_of_an_endless_file_fails_at_once_and_leaves_nothing(taxonomy, tm
     endless = r"not a regular file: a character device: .*zero\.JPEG"
     try:
         # the link leads out of the dataset: left out, unless asked for; then it is refused
-        kept = run_export(ExportRequest("folders", [CAT], tmp_path / "kept", mode="copy"),
-                          taxonomy, path)  # fmt: skip
+        kept = run_export(
+            ExportRequest("folders", [CAT], tmp_path / "kept", mode="copy"), taxonomy, path
+        )
         assert kept.report.left_out["outside_root"] == 1 and kept.report.rows == 1
         asked = ExportRequest(
             "folders", [CAT], tmp_path / "tree", mode="copy", allow_outside_root=True
@@ -271,8 +287,12 @@ UNICORN = "n10737964"  # unicorn.n.01: no ILSVRC class under it
 
 def test_an_empty_class_is_named_with_the_reason(taxonomy, catalogue, tmp_path):
     counts = catalogue.label_counts()
-    both = {label for label in counts if label in taxonomy.descendants(DOMESTIC_ANIMAL)
-            and label in taxonomy.descendants(CARNIVORE)}  # fmt: skip
+    both = {
+        label
+        for label in counts
+        if label in taxonomy.descendants(DOMESTIC_ANIMAL)
+        and label in taxonomy.descendants(CARNIVORE)
+    }
     overlap = select_images(taxonomy, catalogue, [DOMESTIC_ANIMAL, CARNIVORE])
     assert overlap.report.per_class[DOMESTIC_ANIMAL] == 0  # carnivore is deeper: it takes all
     assert overlap.report.warnings == [
@@ -302,8 +322,9 @@ def test_a_missing_output_folder_is_an_error_unless_parents(taxonomy, dataset, t
         f"The folder {output.parent} does not exist; create it or pass --parents."
     )
     assert not (tmp_path / "no").exists()
-    report = run_export(ExportRequest(kind, [DOG], output, parents=True), taxonomy,
-                        dataset[1]).report  # fmt: skip
+    report = run_export(
+        ExportRequest(kind, [DOG], output, parents=True), taxonomy, dataset[1]
+    ).report
     assert report.outputs and all(os.path.exists(o) for o in report.outputs)
 
 

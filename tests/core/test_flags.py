@@ -74,8 +74,10 @@ class CurationMachine(RuleBasedStateMachine):
         self.undone.clear()
         self.model = after_model
 
-    @rule(paths=st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True),
-          reason=st.sampled_from(sorted(REASONS)))  # fmt: skip
+    @rule(
+        paths=st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True),
+        reason=st.sampled_from(sorted(REASONS)),
+    )
     def flag(self, paths, reason) -> None:
         after = dict(self.model)
         for path in paths:
@@ -90,8 +92,10 @@ class CurationMachine(RuleBasedStateMachine):
             after[path] = (frozenset(), True)
         self._push(mark_reviewed(self.store, [ImageRef(p) for p in paths]), after)
 
-    @rule(paths=st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True),
-          reason=st.none() | st.sampled_from(sorted(REASONS)))  # fmt: skip
+    @rule(
+        paths=st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True),
+        reason=st.none() | st.sampled_from(sorted(REASONS)),
+    )
     def clear(self, paths, reason) -> None:
         after = dict(self.model)
         for path in paths:
@@ -186,8 +190,11 @@ def test_a_killed_writer_loses_no_acknowledged_flag(tmp_path):
         batch = 400
         writer = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(store_path), str(next_id), str(batch)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
         assert writer.stdout.readline().strip() == "open", writer.stderr.read()
         time.sleep(rng.uniform(0.01, 0.6))
         writer.send_signal(signal.SIGKILL)
@@ -304,9 +311,9 @@ def dataset(tmp_path, shared_data, taxonomy):
 
 def _refs(catalogue_path, paths=None):
     with Catalogue.open(catalogue_path) as catalogue:
-        rows = catalogue.images_by_path(paths) if paths else catalogue.images(
-            catalogue.label_counts()
-        )  # fmt: skip
+        rows = (
+            catalogue.images_by_path(paths) if paths else catalogue.images(catalogue.label_counts())
+        )
         return [ImageRef.from_row(catalogue, row) for row in rows]
 
 
@@ -358,8 +365,14 @@ def test_a_failure_of_sqlite_while_reading_is_a_store_error_that_says_what_to_do
     store = FlagStore.open(tmp_path / "c.flags.sqlite")
     real, store.db = store.db, Busy()
     try:
-        for read in (store.states, lambda: store.states(["a"]), store.flagged_paths,
-                     store.counts, store.queue, store.queue_sources):  # fmt: skip
+        for read in (
+            store.states,
+            lambda: store.states(["a"]),
+            store.flagged_paths,
+            store.counts,
+            store.queue,
+            store.queue_sources,
+        ):
             with pytest.raises(StoreError, match=r"Another program is writing the flag store"):
                 read()
     finally:
@@ -483,8 +496,14 @@ def test_a_losing_ok_mark_is_a_conflict_not_an_addition(tmp_path):
         assert report.conflicts[0]["kept"] == "flags"
         assert store.state("x.JPEG").reasons == ("corrupt",)
         store.apply({"y.JPEG": ImageState((), Review("bob", 300.0))})
-        rows = [{"path": "y.JPEG", "reason": "reviewed_ok", "curator": "ann",
-                 "time": "1970-01-01T00:01:40+00:00"}]  # fmt: skip
+        rows = [
+            {
+                "path": "y.JPEG",
+                "reason": "reviewed_ok",
+                "curator": "ann",
+                "time": "1970-01-01T00:01:40+00:00",
+            }
+        ]
         report = import_flags(store, rows)  # two OK marks: the newer is kept, and said
         assert report.conflicts[0]["reason"] == "reviewed_ok"
         assert store.state("y.JPEG").review.curator == "bob"
@@ -515,8 +534,13 @@ def test_the_tally_moves_with_each_change_like_a_recount(dataset):
 
 # --- importing another curator's file: every bad row skipped, never written -------------
 
-GOOD_ROW = {"path": "n02084071/good.JPEG", "reason": "corrupt", "curator": "ann",
-            "time": "2024-05-01T10:00:00+00:00", "size": 1204}  # fmt: skip
+GOOD_ROW = {
+    "path": "n02084071/good.JPEG",
+    "reason": "corrupt",
+    "curator": "ann",
+    "time": "2024-05-01T10:00:00+00:00",
+    "size": 1204,
+}
 
 
 @pytest.mark.parametrize(

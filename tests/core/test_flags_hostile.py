@@ -226,10 +226,18 @@ def test_a_journal_line_is_one_image_and_bounded(tmp_path):
     import is a line per image (a torn line costs one image, never the ones after it)."""
     longest = "😀" * LONGEST["note"]  # 4 bytes each in UTF-8
     flags = tuple(
-        Flag(reason, longest, "n02084071", "é" * LONGEST["curator"], 1.5e9, "f" * 128, 2**63 - 1,
-             "n02084071")
+        Flag(
+            reason,
+            longest,
+            "n02084071",
+            "é" * LONGEST["curator"],
+            1.5e9,
+            "f" * 128,
+            2**63 - 1,
+            "n02084071",
+        )
         for reason in REASONS
-    )  # fmt: skip
+    )
     biggest = ImageState(flags, Review("é" * LONGEST["curator"], 1.5e9, "f" * 128, 1, "n02084071"))
     path = tmp_path / "c.flags.sqlite"
     with FlagStore.open(path) as store:
@@ -328,8 +336,9 @@ def small_disk(tmp_path):
     disk.mkdir()
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         pytest.skip(f"this container refuses to mount a tmpfs: {done.stderr.strip()}")
     yield disk
@@ -422,8 +431,11 @@ def test_killed_writers_on_a_full_disk_lose_no_acknowledged_flag_and_bring_back_
             _fill(folder, folder / "filler", rng.randrange(32_768, 262_144))
         writer = subprocess.Popen(
             [sys.executable, "-c", KILLED_WRITER, str(store_path), str(first), "1000", disk],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
         if writer.stdout.readline().strip() == "open":
             time.sleep(rng.uniform(0.05, 0.5))
             writer.kill()
@@ -503,8 +515,12 @@ def test_a_change_made_from_states_read_in_writing_overwrites_no_other_writer(tm
 def test_stale_snapshot_temporaries_are_cleaned_up(tmp_path):
     path = _store(tmp_path)
     folder = snapshots_dir(path)
-    stale = ["flags-0000000003-20260101T000000-k1ll3d.tmp", "flags-x-k1ll3d.tmp-journal",
-             "flags-x-k1ll3d.tmp-wal", "flags-x-k1ll3d.tmp-shm"]  # fmt: skip
+    stale = [
+        "flags-0000000003-20260101T000000-k1ll3d.tmp",
+        "flags-x-k1ll3d.tmp-journal",
+        "flags-x-k1ll3d.tmp-wal",
+        "flags-x-k1ll3d.tmp-shm",
+    ]
     for name in stale:
         (folder / name).write_bytes(b"left by a writer killed mid-snapshot")
     with FlagStore.open(path) as store:
@@ -517,8 +533,10 @@ def test_stale_snapshot_temporaries_are_cleaned_up(tmp_path):
 
 
 def _files(folder: Path) -> dict[str, bytes | None]:
-    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
-            for p in sorted(folder.rglob("*"))}  # fmt: skip
+    return {
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 @pytest.fixture(params=["chmod", "read-only mount"])
@@ -538,8 +556,9 @@ def read_only(request, tmp_path):
             pytest.skip("mounting needs root; the chmod variant checks this user")
         view = tmp_path / "read-only view"
         view.mkdir()
-        done = subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(view)],
-                              capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(
+            ["mount", "--bind", "-o", "ro", str(folder), str(view)], capture_output=True, text=True
+        )
         if done.returncode:
             pytest.skip(f"this container refuses a read-only bind mount: {done.stderr.strip()}")
         request.addfinalizer(lambda: subprocess.run(["umount", "--lazy", str(view)], check=False))
@@ -565,8 +584,11 @@ def test_a_read_only_store_reads_and_refuses_writes_saying_why(tmp_path, read_on
             "it can be written to replay them."
         )
         refused = f"The flag store {view / path.name} is read-only (the folder {view} cannot"
-        for write in (lambda: store.apply({"img/x.JPEG": GOOD}), store.snapshot,
-                      lambda: store.queue_add([])):  # fmt: skip
+        for write in (
+            lambda: store.apply({"img/x.JPEG": GOOD}),
+            store.snapshot,
+            lambda: store.queue_add([]),
+        ):
             with pytest.raises(StoreError, match=re.escape(refused)) as caught:
                 write()
             assert "nothing was changed" in str(caught.value)

@@ -31,7 +31,10 @@ def test_an_empty_job_still_says_it_finished():
 
 def test_plural():
     assert [plural(n, "synset") for n in (0, 1, 2, 1281167)] == [
-        "0 synsets", "1 synset", "2 synsets", "1,281,167 synsets",
-    ]  # fmt: skip
+        "0 synsets",
+        "1 synset",
+        "2 synsets",
+        "1,281,167 synsets",
+    ]
     assert plural(1, "child", "children") == "1 child"
     assert plural(3, "child", "children") == "3 children"

@@ -17,10 +17,18 @@ from explorer.core.errors import CatalogueError, StoreError
 GOLDEN, LABRADOR, RETRIEVER, DOG = "n02099601", "n02099712", "n02099029", "n02084071"
 ENTITY, TENCH = "n00001740", "n01440764"
 EVENTS = (
-    "taxonomy_loaded", "catalogue_opened", "catalogue_closed", "counts_changed",
-    "curation_changed", "selection_changed", "scope_changed", "threshold_changed",
-    "queue_changed", "listing_changed", "images_listed",
-)  # fmt: skip
+    "taxonomy_loaded",
+    "catalogue_opened",
+    "catalogue_closed",
+    "counts_changed",
+    "curation_changed",
+    "selection_changed",
+    "scope_changed",
+    "threshold_changed",
+    "queue_changed",
+    "listing_changed",
+    "images_listed",
+)
 
 
 def _picture(folder, name: str, i: int) -> None:
@@ -125,8 +133,11 @@ def test_opening_another_catalogue_replaces_the_open_one(workspace, catalogue_pa
     workspace.open_catalogue(path)
     # the old one's counts are not announced as gone: the new ones follow at once
     assert events.names() == [
-        "catalogue_closed", "catalogue_opened", "counts_changed", "listing_changed",
-    ]  # fmt: skip
+        "catalogue_closed",
+        "catalogue_opened",
+        "counts_changed",
+        "listing_changed",
+    ]
     assert workspace.counts.of(TENCH)["direct"] == 1 and workspace.counts.of(GOLDEN)["direct"] == 0
 
 
@@ -170,8 +181,12 @@ def test_selection_scope_threshold_and_the_listing(workspace, catalogue_path):
 
     workspace.set_threshold(3)
     workspace.set_threshold(3)
-    assert events.names() == ["selection_changed", "listing_changed", "images_listed",
-                              "threshold_changed"]  # fmt: skip
+    assert events.names() == [
+        "selection_changed",
+        "listing_changed",
+        "images_listed",
+        "threshold_changed",
+    ]
 
 
 def test_a_flag_command_its_undo_and_redo(workspace, catalogue_path):
@@ -239,11 +254,13 @@ def test_the_review_queue(workspace, catalogue_path):
     assert events.names() == []
     first, second = rows[0].path, rows[1].path
     workspace.store.queue_add(
-        [QueueItem(first, "cleanlab", "a cat?", "n02123045"),
-         QueueItem(first, "mine", "blurred", None),
-         QueueItem(second, "mine", "tilted", None),
-         QueueItem("gone/away.JPEG", "mine", "not in the catalogue", None)]
-    )  # fmt: skip
+        [
+            QueueItem(first, "cleanlab", "a cat?", "n02123045"),
+            QueueItem(first, "mine", "blurred", None),
+            QueueItem(second, "mine", "tilted", None),
+            QueueItem("gone/away.JPEG", "mine", "not in the catalogue", None),
+        ]
+    )
     assert workspace.show_queue() == (2, 1)
     (name, (queue,)), (listed, (shown,)) = events.take()
     assert (name, listed) == ("queue_changed", "images_listed")
@@ -257,5 +274,4 @@ def test_the_review_queue(workspace, catalogue_path):
     assert workspace.queue is None
     workspace.show_queue()
     workspace.leave_queue()
-    assert events.names() == ["queue_changed", "images_listed", "queue_changed",
-                              "listing_changed"]  # fmt: skip
+    assert events.names() == ["queue_changed", "images_listed", "queue_changed", "listing_changed"]

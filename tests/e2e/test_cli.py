@@ -71,8 +71,16 @@ def test_the_desktop_entry_is_the_gui_command_with_the_same_options(capsys):
     _, gui_help, _ = run(capsys, "gui", "--help")
     assert status == 0 and out.startswith("Usage: wordnet-explorer [OPTIONS]")
     assert out.split("Options:")[1] == gui_help.split("Options:")[1]
-    for option in ("--demo", "--catalogue", "--select", "--screenshot", "--quit-after",
-                   "--smoke-test", "--data-dir", "--wordnet"):  # fmt: skip
+    for option in (
+        "--demo",
+        "--catalogue",
+        "--select",
+        "--screenshot",
+        "--quit-after",
+        "--smoke-test",
+        "--data-dir",
+        "--wordnet",
+    ):
         assert f"{option} " in out
     status, out, err = desktop("--demo", "--catalogue", "c.sqlite")
     assert (status, out) == (2, "")
@@ -94,13 +102,33 @@ def test_gui_hands_its_options_to_the_window_and_its_status_back(capsys, monkeyp
     stand_in = types.ModuleType("explorer.qt.app")
     stand_in.main = lambda **options: calls.append(options) or 3
     monkeypatch.setitem(sys.modules, "explorer.qt.app", stand_in)
-    status, out, err = run(capsys, "--data-dir", "/d", "gui", "--catalogue", "c.sqlite",
-                           "--select", "dog", "--quit-after", "5", "--wordnet", "/w")  # fmt: skip
+    status, out, err = run(
+        capsys,
+        "--data-dir",
+        "/d",
+        "gui",
+        "--catalogue",
+        "c.sqlite",
+        "--select",
+        "dog",
+        "--quit-after",
+        "5",
+        "--wordnet",
+        "/w",
+    )
     assert (status, out, err) == (3, "", "")
-    assert calls == [{
-        "smoke_test": False, "demo": False, "catalogue": "c.sqlite", "select": "dog",
-        "screenshot": None, "quit_after": 5, "data_dir": "/d", "wordnet": "/w",
-    }]  # fmt: skip
+    assert calls == [
+        {
+            "smoke_test": False,
+            "demo": False,
+            "catalogue": "c.sqlite",
+            "select": "dog",
+            "screenshot": None,
+            "quit_after": 5,
+            "data_dir": "/d",
+            "wordnet": "/w",
+        }
+    ]
 
 
 def test_show_a_word_gives_its_commonest_sense_and_lists_the_others(capsys):
@@ -185,8 +213,9 @@ def test_tree_json_depth(capsys):
 def test_tree_json_is_the_tree_json_export(capsys, taxonomy):
     """One schema (explorer.core.exports.nested_subtree) for both commands."""
     _, out, _ = run(capsys, "tree", "n02083346", "--depth", "2", "--json")
-    _, exported, _ = run(capsys, "export", "subtree", "canine.n.02", "--depth", "2",
-                         "--format", "tree-json")  # fmt: skip
+    _, exported, _ = run(
+        capsys, "export", "subtree", "canine.n.02", "--depth", "2", "--format", "tree-json"
+    )
     tree = json.loads(out)
     assert tree == json.loads(exported)
     assert list(tree) == ["wnid", "name", "lemmas", "kind", "parents", "selected", "children"]

@@ -60,9 +60,17 @@ def test_index_counts_coverage_audit(capsys, dataset, tmp_path):
     assert "synsets judged:" in err and "covered" in err
     output = tmp_path / "gaps.json"
     status, out, err = run(
-        capsys, "coverage", "--catalogue", str(dataset), "--format", "json", "-o", str(output),
-        "--under", DOG,
-    )  # fmt: skip
+        capsys,
+        "coverage",
+        "--catalogue",
+        str(dataset),
+        "--format",
+        "json",
+        "-o",
+        str(output),
+        "--under",
+        DOG,
+    )
     assert (status, out) == (1, "")  # the dataset was indexed into c.sqlite, not its default
     assert f"{dataset} has not been indexed yet: run `wnexplorer index {dataset}`" in err
 
@@ -87,9 +95,21 @@ def test_coverage_of_targets_writes_a_file(capsys, dataset, tmp_path):
     targets.write_text(f"{TENCH}\n{GOLDEN}\n{DOG}\nn99999999\n")
     output = tmp_path / "gaps.json"
     status, _, err = run(
-        capsys, "coverage", "--catalogue", catalogue, "--targets", str(targets), "--basis",
-        "direct", "--min", "3", "--format", "json", "-o", str(output),
-    )  # fmt: skip
+        capsys,
+        "coverage",
+        "--catalogue",
+        catalogue,
+        "--targets",
+        str(targets),
+        "--basis",
+        "direct",
+        "--min",
+        "3",
+        "--format",
+        "json",
+        "-o",
+        str(output),
+    )
     payload = json.loads(output.read_text())
     statuses = {r["wnid"]: r["status"] for r in payload["rows"]}
     assert status == 0 and statuses == {DOG: "empty", "n99999999": "not_in_wordnet"}

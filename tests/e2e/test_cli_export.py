@@ -43,8 +43,19 @@ def test_subtree_formats(capsys, catalogue, tmp_path, taxonomy):
     out, _ = ok(capsys, "export", "subtree", DOG, "--leaves-only", "--depth", "1")
     assert set(out.split()) == {c for c in taxonomy.children(DOG) if not taxonomy.children(c)}
     target = tmp_path / "dogs.csv"
-    _, err = ok(capsys, "export", "subtree", DOG, "--with-images", "--catalogue", catalogue,
-                "--format", "csv", "-o", str(target))  # fmt: skip
+    _, err = ok(
+        capsys,
+        "export",
+        "subtree",
+        DOG,
+        "--with-images",
+        "--catalogue",
+        catalogue,
+        "--format",
+        "csv",
+        "-o",
+        str(target),
+    )
     rows = list(csv.DictReader(target.open()))
     assert rows and all(int(r["subtree"]) > 0 for r in rows) and f"{len(rows)} rows" in err
     out, _ = ok(capsys, "export", "subtree", DOG, "--format", "tree-json", "--depth", "2")
@@ -56,15 +67,33 @@ def test_subtree_formats(capsys, catalogue, tmp_path, taxonomy):
 
 
 def test_images_leave_flagged_out_unless_asked(capsys, catalogue, tmp_path):
-    ok(capsys, "flags", "add", "n02099601/n02099601_golden_retriever.JPEG", "--reason",
-       "duplicate", "--catalogue", catalogue)  # fmt: skip
+    ok(
+        capsys,
+        "flags",
+        "add",
+        "n02099601/n02099601_golden_retriever.JPEG",
+        "--reason",
+        "duplicate",
+        "--catalogue",
+        catalogue,
+    )
     out, err = ok(capsys, "export", "images", DOG, CAT, "--catalogue", catalogue)
     rows = list(csv.DictReader(out.splitlines()))
     assert "n02099601/n02099601_golden_retriever.JPEG" not in {r["path"] for r in rows}
     assert {r["class_wnid"] for r in rows} == {DOG, CAT} and "left out: 1 flagged" in err
     assert all(r["class_index"] == ("0" if r["class_wnid"] == DOG else "1") for r in rows)
-    out, _ = ok(capsys, "export", "images", DOG, "--only-flagged", "--format", "txt",
-                "--absolute", "--catalogue", catalogue)  # fmt: skip
+    out, _ = ok(
+        capsys,
+        "export",
+        "images",
+        DOG,
+        "--only-flagged",
+        "--format",
+        "txt",
+        "--absolute",
+        "--catalogue",
+        catalogue,
+    )
     (line,) = out.splitlines()
     path, index = line.rsplit(" ", 1)
     assert os.path.isabs(path) and Path(path).is_file() and index == "0"
@@ -80,13 +109,34 @@ def test_classmap(capsys, tmp_path):
 
 
 def test_superclasses_detect_overlaps(capsys, catalogue, tmp_path):
-    status, _, err = run(capsys, "export", "superclasses", DOMESTIC_ANIMAL, CARNIVORE,
-                         "--catalogue", catalogue, "--on-overlap", "fail", "-o",
-                         str(tmp_path / "fail"))  # fmt: skip
+    status, _, err = run(
+        capsys,
+        "export",
+        "superclasses",
+        DOMESTIC_ANIMAL,
+        CARNIVORE,
+        "--catalogue",
+        catalogue,
+        "--on-overlap",
+        "fail",
+        "-o",
+        str(tmp_path / "fail"),
+    )
     assert status == 1 and "under several chosen nodes" in err
     assert not (tmp_path / "fail" / "images.csv").exists()
-    out, err = ok(capsys, "export", "superclasses", DOMESTIC_ANIMAL, CARNIVORE, "--balance", "5",
-                  "--catalogue", catalogue, "-o", str(tmp_path / "breeds"))  # fmt: skip
+    out, err = ok(
+        capsys,
+        "export",
+        "superclasses",
+        DOMESTIC_ANIMAL,
+        CARNIVORE,
+        "--balance",
+        "5",
+        "--catalogue",
+        catalogue,
+        "-o",
+        str(tmp_path / "breeds"),
+    )
     assert "went to the most specific" in err
     # neither node is under the other: every overlap goes to the deeper one, carnivore
     assert dict(line.split("\t") for line in out.splitlines()) == {
@@ -100,19 +150,39 @@ def test_superclasses_detect_overlaps(capsys, catalogue, tmp_path):
 
 def test_folders(capsys, catalogue, tmp_path):
     out_dir = tmp_path / "subset"
-    _, err = ok(capsys, "export", "folders", CAT, "--mode", "hardlink", "--catalogue", catalogue,
-                "-o", str(out_dir))  # fmt: skip
+    _, err = ok(
+        capsys,
+        "export",
+        "folders",
+        CAT,
+        "--mode",
+        "hardlink",
+        "--catalogue",
+        catalogue,
+        "-o",
+        str(out_dir),
+    )
     files = sorted(out_dir.rglob("*.JPEG"))
     assert files and {f.parent.name for f in files} == {CAT}
     assert f"{len(files)} rows" in err
-    status, _, err = run(capsys, "export", "folders", CAT, "--catalogue", catalogue, "-o",
-                         str(out_dir))  # fmt: skip
+    status, _, err = run(
+        capsys, "export", "folders", CAT, "--catalogue", catalogue, "-o", str(out_dir)
+    )
     assert status == 1 and "not empty" in err
 
 
 def test_an_empty_superclass_is_warned_about(capsys, catalogue, tmp_path):
-    out, err = ok(capsys, "export", "superclasses", DOMESTIC_ANIMAL, CARNIVORE, "--catalogue",
-                  catalogue, "-o", str(tmp_path / "breeds"))  # fmt: skip
+    out, err = ok(
+        capsys,
+        "export",
+        "superclasses",
+        DOMESTIC_ANIMAL,
+        CARNIVORE,
+        "--catalogue",
+        catalogue,
+        "-o",
+        str(tmp_path / "breeds"),
+    )
     per_class = dict(line.split("\t") for line in out.splitlines())
     assert per_class[DOMESTIC_ANIMAL] == "0"
     overlaps = {o["wnid"] for o in json.loads((tmp_path / "breeds" / "overlaps.json").read_text())}

@@ -19,8 +19,12 @@ from explorer.cli.flags import flags
 
 TENCH, GOLDEN, CHIHUAHUA, DOG = "n01440764", "n02099601", "n02085620", "n02084071"
 KOMODO_DRAGON, GARTER_SNAKE, BEAGLE = "n01695060", "n01735189", "n02088364"
-SAMPLES = ("n01440764_tench", "n01443537_goldfish", "n02099601_golden_retriever",
-           "n02085620_Chihuahua")  # fmt: skip
+SAMPLES = (
+    "n01440764_tench",
+    "n01443537_goldfish",
+    "n02099601_golden_retriever",
+    "n02085620_Chihuahua",
+)
 TENCH_JPEG, GOLDFISH_JPEG = "n01440764_tench.JPEG", "n01443537_goldfish.JPEG"
 GOLDEN_JPEG, CHIHUAHUA_JPEG = "n02099601_golden_retriever.JPEG", "n02085620_Chihuahua.JPEG"
 
@@ -68,20 +72,44 @@ def test_every_flags_command_has_help(capsys, command):
 
 def test_add_list_remove_review(capsys, train, catalogue):
     out, _ = ok(
-        capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--note", "a carp",
-        "--suggest", "dog.n.01", "--curator", "alice", "--catalogue", catalogue,
-    )  # fmt: skip
+        capsys,
+        "flags",
+        "add",
+        TENCH_JPEG,
+        "--reason",
+        "wrong_label",
+        "--note",
+        "a carp",
+        "--suggest",
+        "dog.n.01",
+        "--curator",
+        "alice",
+        "--catalogue",
+        catalogue,
+    )
     assert out == "Flag 1 image wrong_label.\n"
     ok(
-        capsys, "flags", "add", str(train / GOLDEN_JPEG), str(train / CHIHUAHUA_JPEG),
-        "--reason", "low_quality", "--curator", "bob", "--catalogue", catalogue,
-    )  # fmt: skip
+        capsys,
+        "flags",
+        "add",
+        str(train / GOLDEN_JPEG),
+        str(train / CHIHUAHUA_JPEG),
+        "--reason",
+        "low_quality",
+        "--curator",
+        "bob",
+        "--catalogue",
+        catalogue,
+    )
     rows = {row["path"]: row for row in listing(capsys, catalogue)}
     assert set(rows) == {TENCH_JPEG, GOLDEN_JPEG, CHIHUAHUA_JPEG}  # absolute -> relative
     tench = rows[TENCH_JPEG]
     assert (tench["reason"], tench["note"], tench["suggested_wnid"], tench["curator"]) == (
-        "wrong_label", "a carp", DOG, "alice",
-    )  # fmt: skip
+        "wrong_label",
+        "a carp",
+        DOG,
+        "alice",
+    )
     assert tench["label"] == TENCH and tench["missing"] is False and tench["time"]
     assert rows[GOLDEN_JPEG]["curator"] == "bob" and rows[GOLDEN_JPEG]["suggested_wnid"] is None
 
@@ -101,16 +129,19 @@ def test_add_list_remove_review(capsys, train, catalogue):
     assert marks(capsys, catalogue)[TENCH_JPEG] == ["corrupt", "wrong_label"]
     ok(capsys, "flags", "remove", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
     assert marks(capsys, catalogue)[TENCH_JPEG] == ["wrong_label"]
-    out, _ = ok(capsys, "flags", "remove", TENCH_JPEG, "--reason", "corrupt", "--catalogue",
-                catalogue)  # fmt: skip
+    out, _ = ok(
+        capsys, "flags", "remove", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue
+    )
     assert "nothing to change" in out
 
     out, _ = ok(capsys, "flags", "review", GOLDEN_JPEG, GOLDFISH_JPEG, "--catalogue", catalogue)
     assert out == "Mark 2 images reviewed OK.\n"
     assert marks(capsys, catalogue) == {
-        TENCH_JPEG: ["wrong_label"], GOLDEN_JPEG: ["reviewed_ok"],
-        GOLDFISH_JPEG: ["reviewed_ok"], CHIHUAHUA_JPEG: ["low_quality"],
-    }  # fmt: skip
+        TENCH_JPEG: ["wrong_label"],
+        GOLDEN_JPEG: ["reviewed_ok"],
+        GOLDFISH_JPEG: ["reviewed_ok"],
+        CHIHUAHUA_JPEG: ["low_quality"],
+    }
 
     ok(capsys, "flags", "remove", TENCH_JPEG, GOLDEN_JPEG, "--catalogue", catalogue)
     assert marks(capsys, catalogue) == {
@@ -122,9 +153,17 @@ def test_add_list_remove_review(capsys, train, catalogue):
 @pytest.mark.parametrize("suggest", ["v01926311", "n99999999", "nosuch.n.01"])
 def test_suggest_must_be_a_noun_synset(capsys, catalogue, suggest):
     status, out, err = run(
-        capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--suggest", suggest,
-        "--catalogue", catalogue,
-    )  # fmt: skip
+        capsys,
+        "flags",
+        "add",
+        TENCH_JPEG,
+        "--reason",
+        "wrong_label",
+        "--suggest",
+        suggest,
+        "--catalogue",
+        catalogue,
+    )
     assert status == 1 and out == ""
     assert len(err.strip().splitlines()) == 1
     assert "--suggest" in err and suggest in err and "not a noun synset" in err
@@ -150,8 +189,9 @@ def test_paths_the_catalogue_does_not_list_are_refused(capsys, catalogue, paths,
 
 
 def test_command_line_errors(capsys, catalogue, tmp_path):
-    status, _, err = run(capsys, "flags", "add", TENCH_JPEG, "--reason", "ugly", "--catalogue",
-                         catalogue)  # fmt: skip
+    status, _, err = run(
+        capsys, "flags", "add", TENCH_JPEG, "--reason", "ugly", "--catalogue", catalogue
+    )
     assert status == 2 and "--reason" in err
     status, _, err = run(capsys, "flags", "add", TENCH_JPEG, "--catalogue", catalogue)
     assert status == 2 and "--reason" in err
@@ -169,10 +209,33 @@ def test_command_line_errors(capsys, catalogue, tmp_path):
 
 def _curate(capsys, catalogue: str) -> None:
     note = "a carp, not a tench"
-    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--note", note,
-       "--suggest", "n01443537", "--curator", "alice", "--catalogue", catalogue)  # fmt: skip
-    ok(capsys, "flags", "add", TENCH_JPEG, GOLDEN_JPEG, "--reason", "low_quality",
-       "--catalogue", catalogue)  # fmt: skip
+    ok(
+        capsys,
+        "flags",
+        "add",
+        TENCH_JPEG,
+        "--reason",
+        "wrong_label",
+        "--note",
+        note,
+        "--suggest",
+        "n01443537",
+        "--curator",
+        "alice",
+        "--catalogue",
+        catalogue,
+    )
+    ok(
+        capsys,
+        "flags",
+        "add",
+        TENCH_JPEG,
+        GOLDEN_JPEG,
+        "--reason",
+        "low_quality",
+        "--catalogue",
+        catalogue,
+    )
     ok(capsys, "flags", "review", GOLDFISH_JPEG, "--curator", "carol", "--catalogue", catalogue)
 
 
@@ -184,8 +247,11 @@ def test_export_and_import_round_trip(capsys, train, catalogue, tmp_path, fmt):
     assert f"Wrote 4 rows to {export}" in err
     if fmt == "json":  # the format follows the suffix
         assert [row["reason"] for row in json.loads(export.read_text())] == [
-            "low_quality", "wrong_label", "reviewed_ok", "low_quality",
-        ]  # fmt: skip
+            "low_quality",
+            "wrong_label",
+            "reviewed_ok",
+            "low_quality",
+        ]
     else:
         assert export.read_text().startswith("path,reason,note,suggested_wnid,curator,time,")
 
@@ -196,19 +262,47 @@ def test_export_and_import_round_trip(capsys, train, catalogue, tmp_path, fmt):
     assert listing(capsys, fresh) == listing(capsys, catalogue)
     out, _ = ok(capsys, "flags", "import", str(export), "--catalogue", fresh, "--json")
     assert json.loads(out) == {
-        "added": 0, "unchanged": 4, "conflicts": [], "skipped": [], "images": 3,
+        "added": 0,
+        "unchanged": 4,
+        "conflicts": [],
+        "skipped": [],
+        "images": 3,
         "not_in_catalogue": 0,
-    }  # fmt: skip
+    }
 
 
 def test_import_reports_conflicts(capsys, train, catalogue, tmp_path):
-    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--note", "a carp",
-       "--curator", "alice", "--catalogue", catalogue)  # fmt: skip
+    ok(
+        capsys,
+        "flags",
+        "add",
+        TENCH_JPEG,
+        "--reason",
+        "wrong_label",
+        "--note",
+        "a carp",
+        "--curator",
+        "alice",
+        "--catalogue",
+        catalogue,
+    )
     theirs = tmp_path / "alice.csv"
     ok(capsys, "flags", "export", "-o", str(theirs), "--catalogue", catalogue)
     other = index(capsys, train, tmp_path / "bob" / "c.sqlite")
-    ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "wrong_label", "--note", "an eel",
-       "--curator", "bob", "--catalogue", other)  # fmt: skip
+    ok(
+        capsys,
+        "flags",
+        "add",
+        TENCH_JPEG,
+        "--reason",
+        "wrong_label",
+        "--note",
+        "an eel",
+        "--curator",
+        "bob",
+        "--catalogue",
+        other,
+    )
 
     out, _ = ok(capsys, "flags", "import", str(theirs), "--catalogue", other, "--json")
     report = json.loads(out)
@@ -226,10 +320,19 @@ def test_import_reports_conflicts(capsys, train, catalogue, tmp_path):
 
 def test_flags_of_images_the_catalogue_lacks_are_listed_missing(capsys, catalogue, tmp_path):
     export = tmp_path / "elsewhere.json"
-    export.write_text(json.dumps([{
-        "path": "val/ILSVRC2012_val_00000293.JPEG", "reason": "duplicate", "curator": "dan",
-        "time": "2024-05-01T10:00:00+00:00", "wnid": TENCH,
-    }]))  # fmt: skip
+    export.write_text(
+        json.dumps(
+            [
+                {
+                    "path": "val/ILSVRC2012_val_00000293.JPEG",
+                    "reason": "duplicate",
+                    "curator": "dan",
+                    "time": "2024-05-01T10:00:00+00:00",
+                    "wnid": TENCH,
+                }
+            ]
+        )
+    )
     out, _ = ok(capsys, "flags", "import", str(export), "--catalogue", catalogue)
     assert out.splitlines() == [
         "1 added, 0 unchanged, 0 conflicts",
@@ -247,8 +350,12 @@ def test_import_label_errors_queues_real_candidates(capsys, shared_data, tmp_pat
     samples = shared_data / "imagenet-samples"
     val = tmp_path / "val"
     val.mkdir()
-    files = {293: "n01440764_tench", 1: "n01751748_sea_snake", 28: "n02089973_English_foxhound",
-             3: "n01443537_goldfish"}  # fmt: skip
+    files = {
+        293: "n01440764_tench",
+        1: "n01751748_sea_snake",
+        28: "n02089973_English_foxhound",
+        3: "n01443537_goldfish",
+    }
     for number, sample in files.items():
         shutil.copyfile(samples / f"{sample}.JPEG", val / f"ILSVRC2012_val_{number:08d}.JPEG")
     labels = shared_data / "ilsvrc2012" / "validation_synset_labels.txt"
@@ -283,8 +390,19 @@ def test_import_label_errors_queues_real_candidates(capsys, shared_data, tmp_pat
 
 
 def test_a_rescan_lets_flags_follow_a_renamed_file(capsys, train, catalogue):
-    ok(capsys, "flags", "add", TENCH_JPEG, CHIHUAHUA_JPEG, "--reason", "wrong_label", "--note",
-       "check", "--catalogue", catalogue)  # fmt: skip
+    ok(
+        capsys,
+        "flags",
+        "add",
+        TENCH_JPEG,
+        CHIHUAHUA_JPEG,
+        "--reason",
+        "wrong_label",
+        "--note",
+        "check",
+        "--catalogue",
+        catalogue,
+    )
     (train / TENCH_JPEG).rename(train / "n01440764_moved.JPEG")
     (train / CHIHUAHUA_JPEG).unlink()
     out, _ = ok(capsys, "index", str(train), "--catalogue", catalogue)  # the rescan relinks
@@ -327,8 +445,19 @@ def test_flagging_special_files_finishes_in_seconds(capsys, train, tmp_path):
     for name, make in specials.items():
         make(train / name)
     catalogue = index(capsys, train, tmp_path / "c.sqlite")
-    command = [sys.executable, "-m", "explorer", "flags", "add", *specials, TENCH_JPEG,
-               "--reason", "corrupt", "--catalogue", catalogue]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "explorer",
+        "flags",
+        "add",
+        *specials,
+        TENCH_JPEG,
+        "--reason",
+        "corrupt",
+        "--catalogue",
+        catalogue,
+    ]
     started = time.monotonic()
     done = subprocess.run(command, cwd=train, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -346,14 +475,21 @@ def test_flagging_special_files_finishes_in_seconds(capsys, train, tmp_path):
         ("empty.csv", b"", "the file is empty"),
         ("other.json", b'{"marks": []}', "JSON, but not a list"),
         ("binary.csv", None, "not UTF-8 text"),  # a real JPEG
-        ("bad_rows.json", b'[1, {"path": "x.JPEG"}, {"path": "../x.JPEG", "reason": "corrupt"}]',
-         "Nothing to import: 3 rows and none valid (row 1: 1 is not an object"),
-        ("bad_types.csv", b"path,reason,size\nx.JPEG,corrupt,1e30\n",
-         "Nothing to import: 1 row and none valid (row 1: size '1e30' is not a number"),
+        (
+            "bad_rows.json",
+            b'[1, {"path": "x.JPEG"}, {"path": "../x.JPEG", "reason": "corrupt"}]',
+            "Nothing to import: 3 rows and none valid (row 1: 1 is not an object",
+        ),
+        (
+            "bad_types.csv",
+            b"path,reason,size\nx.JPEG,corrupt,1e30\n",
+            "Nothing to import: 1 row and none valid (row 1: size '1e30' is not a number",
+        ),
     ],
-)  # fmt: skip
-def test_hostile_files_are_refused_and_write_nothing(capsys, train, catalogue, tmp_path, name,
-                                                     content, needle):  # fmt: skip
+)
+def test_hostile_files_are_refused_and_write_nothing(
+    capsys, train, catalogue, tmp_path, name, content, needle
+):
     ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
     before = listing(capsys, catalogue)
     hostile = tmp_path / name
@@ -390,8 +526,9 @@ def test_bad_rows_are_skipped_by_number_and_absent_images_counted(capsys, catalo
     assert "outside the catalogue root" in warnings[2] and "size" in warnings[3]
     rows = listing(capsys, catalogue)
     assert [(r["path"], r["missing"]) for r in rows] == [
-        ("n01440764/gone.JPEG", True), (TENCH_JPEG, False),
-    ]  # fmt: skip
+        ("n01440764/gone.JPEG", True),
+        (TENCH_JPEG, False),
+    ]
     out, _ = ok(capsys, "flags", "import", str(mixed), "--catalogue", catalogue, "--json")
     report = json.loads(out)
     assert [s["row"] for s in report["skipped"]] == [3, 4, 5, 6]
@@ -402,8 +539,9 @@ def test_output_counts_are_singular_or_plural(capsys, catalogue, tmp_path):
     ok(capsys, "flags", "add", TENCH_JPEG, "--reason", "corrupt", "--catalogue", catalogue)
     _, err = ok(capsys, "flags", "list", "--catalogue", catalogue)
     assert "1 mark on 1 image (0 missing)" in err
-    _, err = ok(capsys, "flags", "export", "-o", str(tmp_path / "one.csv"), "--catalogue",
-                catalogue)  # fmt: skip
+    _, err = ok(
+        capsys, "flags", "export", "-o", str(tmp_path / "one.csv"), "--catalogue", catalogue
+    )
     assert f"Wrote 1 row to {tmp_path / 'one.csv'}" in err
     out, _ = ok(capsys, "flags", "remove", TENCH_JPEG, "--catalogue", catalogue)
     assert out == "Clear flags of 1 image.\n"
@@ -480,8 +618,9 @@ def read_only_store(request, flagged, tmp_path) -> str:
     if os.geteuid() != 0:
         pytest.skip("mounting needs root; the chmod variant checks this user")
     for part in store_files:
-        done = subprocess.run(["mount", "--bind", "-o", "ro", str(part), str(part)],
-                              capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(
+            ["mount", "--bind", "-o", "ro", str(part), str(part)], capture_output=True, text=True
+        )
         if done.returncode:
             pytest.skip(f"this container refuses a read-only bind mount: {done.stderr.strip()}")
         request.addfinalizer(lambda p=part: subprocess.run(["umount", "--lazy", str(p)]))
@@ -532,12 +671,24 @@ def test_flags_on_a_name_that_is_not_utf8_work_end_to_end(capsys, train, tmp_pat
     typed = os.fsdecode(raw)  # as the shell passes it: a surrogate escape for the byte
     shown = "n01440764_\\xff_tench.JPEG"  # as the catalogue and flags keep it
     ok(capsys, "flags", "add", typed, "--reason", "corrupt", "--catalogue", catalogue)
-    ok(capsys, "flags", "add", Path(typed).name, "--reason", "duplicate", "--note", "same",
-       "--catalogue", catalogue)  # fmt: skip
+    ok(
+        capsys,
+        "flags",
+        "add",
+        Path(typed).name,
+        "--reason",
+        "duplicate",
+        "--note",
+        "same",
+        "--catalogue",
+        catalogue,
+    )
     [corrupt, duplicate] = listing(capsys, catalogue)
     assert (corrupt["path"], corrupt["reason"], duplicate["reason"]) == (
-        shown, "corrupt", "duplicate",
-    )  # fmt: skip
+        shown,
+        "corrupt",
+        "duplicate",
+    )
     assert corrupt["content_hash"] and not corrupt["missing"]  # the file itself was read
     out, _ = ok(capsys, "flags", "list", "--catalogue", catalogue)
     assert out.startswith(f"{shown}\tcorrupt\t")
@@ -556,8 +707,20 @@ def test_control_characters_are_escaped_in_text_output_only(capsys, train, tmp_p
     name = "n01440764_bell\a\x1b[31mred.JPEG"
     (train / TENCH_JPEG).rename(train / name)
     catalogue = index(capsys, train, tmp_path / "c.sqlite")
-    ok(capsys, "flags", "add", name, "--reason", "other", "--note", "see \x1b[2J this",
-       "--curator", "ann\x07", "--catalogue", catalogue)  # fmt: skip
+    ok(
+        capsys,
+        "flags",
+        "add",
+        name,
+        "--reason",
+        "other",
+        "--note",
+        "see \x1b[2J this",
+        "--curator",
+        "ann\x07",
+        "--catalogue",
+        catalogue,
+    )
     out, _ = ok(capsys, "flags", "list", "--catalogue", catalogue)
     assert out.startswith(
         "n01440764_bell\\x07\\x1b[31mred.JPEG\tother\tsee \\x1b[2J this\t-\tann\\x07\t"

@@ -78,8 +78,12 @@ def test_gui_without_a_screen_exits_with_advice(tmp_path, session_data_dir, prog
     env = _environment(tmp_path, WNEXPLORER_DATA_DIR=str(session_data_dir))
     started = time.monotonic()
     result = subprocess.run(
-        [*program, "--quit-after", "20000"], env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [*program, "--quit-after", "20000"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith(f"{prog}: error: No screen to open the window on (DISPLAY")
     assert "libxcb-cursor0" not in result.stderr and "Traceback" not in result.stderr
@@ -94,8 +98,10 @@ def xvfb(tmp_path):
     read, write = os.pipe()
     server = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=[write], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        pass_fds=[write],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     with os.fdopen(read) as answer:
         number = answer.readline().strip()  # Xvfb writes its display number once it listens
@@ -119,15 +125,31 @@ def test_window_on_a_real_x_server(tmp_path, xvfb, session_data_dir):
     command = [sys.executable, "-m", "explorer"]
     index = subprocess.run(
         [*command, "index", str(images), "--catalogue", str(catalogue)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert index.returncode == 0, index.stderr
     picture = tmp_path / "window.png"
     result = subprocess.run(
-        [*command, "gui", "--catalogue", str(catalogue), "--select", GOLDEN,
-         "--screenshot", str(picture), "--quit-after", "60000"],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            *command,
+            "gui",
+            "--catalogue",
+            str(catalogue),
+            "--select",
+            GOLDEN,
+            "--screenshot",
+            str(picture),
+            "--quit-after",
+            "60000",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "before every thumbnail arrived" not in result.stderr
     assert not [line for line in result.stderr.splitlines() if line.startswith("qt.")]

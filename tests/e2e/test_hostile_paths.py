@@ -148,8 +148,20 @@ def test_every_csv_quotes_formula_cells_and_reads_them_back(
     out, _ = ok(capsys, "coverage", "--catalogue", catalogue, "--targets", tmp_path / "targets.txt")
     assert _cells(out)[1][:4] == ['\'=HYPERLINK("http://x")', "", "", "-1"]
 
-    ok(capsys, "flags", "add", paths[0], "--reason", "other", "--note", "=cmd|' /C calc'!A0",
-       "--curator", "@me", "--catalogue", catalogue)  # fmt: skip
+    ok(
+        capsys,
+        "flags",
+        "add",
+        paths[0],
+        "--reason",
+        "other",
+        "--note",
+        "=cmd|' /C calc'!A0",
+        "--curator",
+        "@me",
+        "--catalogue",
+        catalogue,
+    )
     ok(capsys, "flags", "export", "-o", tmp_path / "flags.csv", "--catalogue", catalogue)
     header, cells = _cells((tmp_path / "flags.csv").read_bytes().decode())
     exported = dict(zip(header, cells, strict=True))
@@ -182,8 +194,18 @@ def test_colliding_and_longest_names_get_unique_valid_names(capsys, shared_data,
         (root / path).write_bytes(data)
     ok(capsys, "index", root, "--catalogue", tmp_path / "c.sqlite")
     out = tmp_path / "dogs"
-    _, err = ok(capsys, "export", "folders", DOG, "--catalogue", tmp_path / "c.sqlite", "-o", out,
-                "--mode", mode)  # fmt: skip
+    _, err = ok(
+        capsys,
+        "export",
+        "folders",
+        DOG,
+        "--catalogue",
+        tmp_path / "c.sqlite",
+        "-o",
+        out,
+        "--mode",
+        mode,
+    )
     assert err.startswith(f"{len(files)} rows in 1 class\n")
     written = sorted((out / DOG).iterdir())
     assert len(written) == len(files)
@@ -347,8 +369,15 @@ def test_a_manifests_root_is_its_folder_or_the_one_given(capsys, shared_data, tm
     lists.mkdir()
     (lists / "train.csv").write_text(f"path,wnid\nimages/{TENCH}/a.JPEG,{TENCH}\n")
     catalogue = tmp_path / "c.sqlite"
-    out, _ = ok(capsys, "index", lists / "train.csv", "--catalogue", catalogue,
-                "--root", tmp_path / "dataset")  # fmt: skip
+    out, _ = ok(
+        capsys,
+        "index",
+        lists / "train.csv",
+        "--catalogue",
+        catalogue,
+        "--root",
+        tmp_path / "dataset",
+    )
     assert f"Root:      {tmp_path / 'dataset'}\n" in out and "Outside:" not in out
     out, _ = ok(capsys, "index", lists / "train.csv", "--catalogue", catalogue, "--json")
     assert json.loads(out)["root"] == str(tmp_path / "dataset")  # kept by the rescan
@@ -359,6 +388,7 @@ def test_a_manifests_root_is_its_folder_or_the_one_given(capsys, shared_data, tm
     out, _ = ok(capsys, "index", lists / "up.csv", "--catalogue", tmp_path / "u.sqlite", "--json")
     assert (json.loads(out)["root"], json.loads(out)["outside_root"]) == (str(lists), 1)
     folder = images.parent
-    status, _, err = run(capsys, "index", folder, "--catalogue", tmp_path / "f.sqlite",
-                         "--root", tmp_path)  # fmt: skip
+    status, _, err = run(
+        capsys, "index", folder, "--catalogue", tmp_path / "f.sqlite", "--root", tmp_path
+    )
     assert status == 1 and f"--root is for a manifest; the folder {folder} is its own root." in err

@@ -34,11 +34,15 @@ def _entry(path: Path) -> dict[str, str]:
 
 
 def test_desktop_entry_and_metainfo_validate():
-    run = subprocess.run([_tool("desktop-file-validate"), str(DESKTOP)], capture_output=True,
-                         text=True)  # fmt: skip
+    run = subprocess.run(
+        [_tool("desktop-file-validate"), str(DESKTOP)], capture_output=True, text=True
+    )
     assert run.returncode == 0 and not run.stdout.strip(), run.stdout + run.stderr
-    run = subprocess.run([_tool("appstreamcli"), "validate", "--no-net", str(METAINFO)],
-                         capture_output=True, text=True)  # fmt: skip
+    run = subprocess.run(
+        [_tool("appstreamcli"), "validate", "--no-net", str(METAINFO)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -85,11 +89,20 @@ def test_the_install_script_installs_and_uninstalls(tmp_path):
 
 def test_the_smoke_test_passes_from_source(taxonomy):
     """`wordnet-explorer --smoke-test`, here with the session's cache as the shipped one."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           "WNEXPLORER_BUNDLED_TAXONOMY": str(taxonomy.cache_path)}  # fmt: skip
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "WNEXPLORER_BUNDLED_TAXONOMY": str(taxonomy.cache_path),
+    }
     entry = "from explorer.cli import run_window; run_window()"  # the gui-script's
-    run = subprocess.run([sys.executable, "-c", entry, "--smoke-test"], env=env,
-                         capture_output=True, text=True, timeout=120, cwd=REPO)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", entry, "--smoke-test"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "smoke test passed" in run.stdout and run.stderr == ""
 
@@ -97,8 +110,13 @@ def test_the_smoke_test_passes_from_source(taxonomy):
 @pytest.mark.slow
 def test_the_bundle_builds_within_budget_and_its_smoke_test_passes():
     """packaging/build.sh (about 70 s), then the frozen app's smoke test on its own."""
-    build = subprocess.run([str(REPO / "packaging" / "build.sh")], capture_output=True,
-                           text=True, timeout=1200, cwd=REPO)  # fmt: skip
+    build = subprocess.run(
+        [str(REPO / "packaging" / "build.sh")],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=REPO,
+    )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     bundle = REPO / "dist" / "wordnet-explorer"
     size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
@@ -106,8 +124,13 @@ def test_the_bundle_builds_within_budget_and_its_smoke_test_passes():
     env = {k: v for k, v in os.environ.items() if not k.startswith("WNEXPLORER_")}
     env["QT_QPA_PLATFORM"] = "offscreen"
     start = time.monotonic()
-    run = subprocess.run([str(bundle / "wordnet-explorer"), "--smoke-test"], capture_output=True,
-                         text=True, timeout=60, env=env)  # fmt: skip
+    run = subprocess.run(
+        [str(bundle / "wordnet-explorer"), "--smoke-test"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     seconds = time.monotonic() - start
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stderr == "", run.stderr

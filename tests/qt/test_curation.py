@@ -128,9 +128,10 @@ def _key_for(i: int):
 def _expected_kind(i: int):
     key = _key_for(i)
     return {
-        Qt.Key.Key_D: ("duplicate",), Qt.Key.Key_Q: ("low_quality",),
+        Qt.Key.Key_D: ("duplicate",),
+        Qt.Key.Key_Q: ("low_quality",),
         Qt.Key.Key_W: ("wrong_label",),
-    }.get(key, "ok")  # fmt: skip
+    }.get(key, "ok")
 
 
 def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy, tmp_path):
@@ -294,9 +295,11 @@ def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalo
     _open(qtbot, window, catalogue_path, LABRADOR)
     queued = [row.path for row in window.grid_model.rows()[:3]]
     window.store.queue_add(
-        [QueueItem(path, "test-source", f"looks like a cat {i}", TABBY) for i, path in
-         enumerate(queued)]
-    )  # fmt: skip
+        [
+            QueueItem(path, "test-source", f"looks like a cat {i}", TABBY)
+            for i, path in enumerate(queued)
+        ]
+    )
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
         window.actions["queue"].trigger()
     model = window.grid_model
@@ -426,8 +429,9 @@ def test_a_big_selection_is_read_in_a_worker_then_flagged(qtbot, window, catalog
     )
     qtbot.keyClick(grid, Qt.Key.Key_Q)
     paths = [model.row(i).path for i in range(30)]
-    qtbot.waitUntil(lambda: window.store.state(paths[-1]).reasons == ("low_quality",),
-                    timeout=10_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: window.store.state(paths[-1]).reasons == ("low_quality",), timeout=10_000
+    )
     states = window.store.states(paths)
     assert all(states[p].reasons == ("low_quality",) for p in paths)
     assert len({states[p].flags[0].content_hash for p in paths}) == 30  # each file read

@@ -241,15 +241,21 @@ def test_index_a_folder_in_the_background(qtbot, window, tmp_path):
 
 def test_settings_persist(qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path):
     path = tmp_path / "settings.ini"
-    first = MainWindow(QSettings(str(path), QSettings.Format.IniFormat),
-                       lambda: ThumbnailCache(tmp_path / "t"), session_data_dir)  # fmt: skip
+    first = MainWindow(
+        QSettings(str(path), QSettings.Format.IniFormat),
+        lambda: ThumbnailCache(tmp_path / "t"),
+        session_data_dir,
+    )
     qtbot.addWidget(first)
     first.size_slider.setValue(4)
     first.coverage.threshold.setValue(33)
     first.open_catalogue(catalogue_path)
     first.close()
-    second = MainWindow(QSettings(str(path), QSettings.Format.IniFormat),
-                        lambda: ThumbnailCache(tmp_path / "t"), session_data_dir)  # fmt: skip
+    second = MainWindow(
+        QSettings(str(path), QSettings.Format.IniFormat),
+        lambda: ThumbnailCache(tmp_path / "t"),
+        session_data_dir,
+    )
     qtbot.addWidget(second)
     assert second.size_slider.value() == 4 and second.grid.iconSize().width() == 256
     assert second.coverage.threshold.value() == 33
@@ -349,10 +355,15 @@ def _gui(data_dir, tmp_path, *args, timeout=90) -> subprocess.CompletedProcess:
     """`wnexplorer gui ARGS` as a process, offscreen, with its own settings folder."""
     return subprocess.run(
         [sys.executable, "-m", "explorer", "--data-dir", str(data_dir), "gui", *map(str, args)],
-        capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
-             "XDG_CONFIG_HOME": str(tmp_path / "config")},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -371,8 +382,18 @@ def test_screenshot_mode_fails_fast_when_it_cannot_open(
         expected = str(core.value)
     shot = tmp_path / "window.png"
     started = time.monotonic()
-    result = _gui(session_data_dir, tmp_path, "--catalogue", given, "--select", select,
-                  "--screenshot", shot, "--quit-after", 20_000)  # fmt: skip
+    result = _gui(
+        session_data_dir,
+        tmp_path,
+        "--catalogue",
+        given,
+        "--select",
+        select,
+        "--screenshot",
+        shot,
+        "--quit-after",
+        20_000,
+    )
     assert result.returncode == 1, result.stderr
     assert time.monotonic() - started < 15, "it waited for --quit-after"
     assert expected in result.stderr
@@ -394,9 +415,12 @@ def test_other_qt_warnings_still_reach_stderr(tmp_path):
         "qWarning('a warning that matters')\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == "a warning that matters\n"
 
@@ -406,12 +430,26 @@ def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path
     shot = tmp_path / "window.png"
     env_args = [sys.executable, "-m", "explorer", "--data-dir", str(session_data_dir), "gui"]
     result = subprocess.run(
-        [*env_args, "--catalogue", str(catalogue_path), "--select", GOLDEN,
-         "--screenshot", str(shot), "--quit-after", "30000"],
-        capture_output=True, text=True, timeout=90,
-        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen",
-             "XDG_CONFIG_HOME": str(tmp_path / "config")},
-    )  # fmt: skip
+        [
+            *env_args,
+            "--catalogue",
+            str(catalogue_path),
+            "--select",
+            GOLDEN,
+            "--screenshot",
+            str(shot),
+            "--quit-after",
+            "30000",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={
+            **__import__("os").environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        },
+    )
     assert result.returncode == 0, result.stderr
     assert "before every thumbnail arrived" not in result.stderr
     assert "propagateSizeHints" not in result.stderr  # the offscreen platform's noise

@@ -347,8 +347,15 @@ def _rows(model, parent=QModelIndex()) -> list:  # noqa: B008
     rows = []
     for row in range(model.rowCount(parent)):
         index = model.index(row, 0, parent)
-        rows.append((index.data(DISPLAY), index.data(TOOLTIP), model.hasChildren(index),
-                     model.flags(index), _rows(model, index)))  # fmt: skip
+        rows.append(
+            (
+                index.data(DISPLAY),
+                index.data(TOOLTIP),
+                model.hasChildren(index),
+                model.flags(index),
+                _rows(model, index),
+            )
+        )
     return rows
 
 

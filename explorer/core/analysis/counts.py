@@ -83,9 +83,14 @@ class CountPropagator:
         subtree = np.bincount(ancestors, weights=weights, minlength=nodes)
         synsets = np.bincount(ancestors, minlength=nodes)
         return Counts(
-            self.wnids, self.index, direct, subtree.astype(np.int64), synsets,
-            self._ancestors, self._pair_node,
-        )  # fmt: skip
+            self.wnids,
+            self.index,
+            direct,
+            subtree.astype(np.int64),
+            synsets,
+            self._ancestors,
+            self._pair_node,
+        )
 
 
 def compute_counts(taxonomy, direct_counts: dict[str, int]) -> Counts:

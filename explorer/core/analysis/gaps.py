@@ -39,9 +39,17 @@ BASES: tuple[Basis, ...] = get_args(Basis)
 SORT_KEYS: tuple[SortKey, ...] = get_args(SortKey)
 COVERAGE_FORMATS: tuple[CoverageFormat, ...] = get_args(CoverageFormat)
 COLUMNS = (
-    "wnid", "name", "lemmas", "depth", "leaf", "direct", "subtree", "synsets_with_images",
-    "status", "target",
-)  # fmt: skip
+    "wnid",
+    "name",
+    "lemmas",
+    "depth",
+    "leaf",
+    "direct",
+    "subtree",
+    "synsets_with_images",
+    "status",
+    "target",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +168,18 @@ def coverage(
             continue
         rows.append(
             CoverageRow(
-                wnid, data["name"], ", ".join(data["lemmas"]), data["min_depth"], leaf,
-                count["direct"], count["subtree"], count["synsets_with_images"], status,
+                wnid,
+                data["name"],
+                ", ".join(data["lemmas"]),
+                data["min_depth"],
+                leaf,
+                count["direct"],
+                count["subtree"],
+                count["synsets_with_images"],
+                status,
                 wnid in target_set,
             )
-        )  # fmt: skip
+        )
     summary["rows"] = len(rows)
     return CoverageResult(sort_rows(rows, sort, basis, descending), summary)
 

@@ -224,9 +224,11 @@ def index_catalogue(
 
     with Catalogue.open(target) as done:
         summary = IndexSummary(
-            **done.summary(nouns), **figures, odd_labels=done.odd_labels(nouns),
+            **done.summary(nouns),
+            **figures,
+            odd_labels=done.odd_labels(nouns),
             outside_root_examples=done.outside_root_paths(),
-        )  # fmt: skip
+        )
     summary.labels = meta.get("labels")
     summary.labels_reused = labels_reused
     summary.other_files = report.other_files
@@ -244,11 +246,15 @@ def _index_error(target: Path, source: Path, exc: OSError | sqlite3.Error) -> Ca
     """What a failure while indexing means: the catalogue could not be written (SQLite's
     errors, a full disk, its folder's), or the source could not be read (the rest)."""
     filename = getattr(exc, "filename", None)
-    writing = isinstance(exc, sqlite3.Error) or failure(exc) == "full" or (
-        filename is not None
-        and os.path.dirname(os.path.abspath(os.fsdecode(filename)))
-        == os.path.dirname(os.path.abspath(target))
-    )  # fmt: skip
+    writing = (
+        isinstance(exc, sqlite3.Error)
+        or failure(exc) == "full"
+        or (
+            filename is not None
+            and os.path.dirname(os.path.abspath(os.fsdecode(filename)))
+            == os.path.dirname(os.path.abspath(target))
+        )
+    )
     if writing:
         return _catalogue_error(target, exc)
     return CatalogueError(
@@ -323,8 +329,9 @@ def _choose_root(source: Path, layout: str, root, stored) -> str:
     # as given, not resolved: a manifest's absolute paths are compared with it as written
     root = os.path.abspath(os.path.expanduser(root))
     if not os.path.isdir(root):
-        raise CatalogueError(f"--root {root} is not a folder; give the folder the manifest's "
-                             "paths are relative to.")  # fmt: skip
+        raise CatalogueError(
+            f"--root {root} is not a folder; give the folder the manifest's paths are relative to."
+        )
     return root
 
 
@@ -577,6 +584,13 @@ def _finish_scan(conn: sqlite3.Connection, scan: int, meta: dict, figures: dict)
     conn.execute(
         "UPDATE scans SET finished = ?, seen = ?, added = ?, changed = ?, restored = ?, "
         "missing = ? WHERE id = ?",
-        (_now(), figures["seen"], figures["added"], figures["changed"], figures["restored"],
-         figures["newly_missing"], scan),
-    )  # fmt: skip
+        (
+            _now(),
+            figures["seen"],
+            figures["added"],
+            figures["changed"],
+            figures["restored"],
+            figures["newly_missing"],
+            scan,
+        ),
+    )

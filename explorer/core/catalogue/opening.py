@@ -45,8 +45,9 @@ def resolve_catalogue(value: str | os.PathLike, data_dir: str | os.PathLike | No
     try:
         exists = path.exists()
     except OSError as exc:  # a folder on the way that cannot be searched
-        raise CatalogueError(f"Cannot look at {path} ({why(exc)}); check the permissions of "
-                             "the folders on its way.") from exc  # fmt: skip
+        raise CatalogueError(
+            f"Cannot look at {path} ({why(exc)}); check the permissions of the folders on its way."
+        ) from exc
     if not exists:
         raise CatalogueError(f"No such file or folder: {path}")
     kind = None if path.is_dir() else _file_kind(path)

@@ -438,13 +438,38 @@ def _val_rows(root: Path, labels: Path, wnids: list[str], report: SourceReport):
 # Header names of the two columns a manifest needs, compared in lower case with "_" for
 # spaces and hyphens; any order, other columns ignored.
 PATH_COLUMNS = frozenset(
-    ["path", "file", "filename", "file_name", "filepath", "file_path", "fname", "relpath",
-     "relative_path", "image", "image_path", "image_file", "image_name", "img", "img_path"]
-)  # fmt: skip
+    [
+        "path",
+        "file",
+        "filename",
+        "file_name",
+        "filepath",
+        "file_path",
+        "fname",
+        "relpath",
+        "relative_path",
+        "image",
+        "image_path",
+        "image_file",
+        "image_name",
+        "img",
+        "img_path",
+    ]
+)
 LABEL_COLUMNS = frozenset(
-    ["wnid", "label", "labels", "synset", "synset_id", "wordnet_id", "class", "class_id",
-     "category", "target"]
-)  # fmt: skip
+    [
+        "wnid",
+        "label",
+        "labels",
+        "synset",
+        "synset_id",
+        "wordnet_id",
+        "class",
+        "class_id",
+        "category",
+        "target",
+    ]
+)
 _NO_COLUMN = 1 << 30  # an index no row reaches: the manifest has no label column
 _LABEL_LIKE = re.compile(r"^(n\d{8}|\d{1,8}|\S+\.n\.\d\d)$")  # wnid, offset, synset name
 _WNID_LINE = re.compile(r"^n\d{8}(\s|$)")  # imagenet_synsets.txt, LOC_synset_mapping.txt
@@ -486,9 +511,11 @@ def read_manifest(
         with open(manifest, "rb") as sniff:
             encoding = _manifest_encoding(manifest, sniff.read(4096))
         stream = open(  # noqa: SIM115 - closed by the generator, or below on an error
-            manifest, encoding=encoding, newline="",
+            manifest,
+            encoding=encoding,
+            newline="",
             errors="strict" if encoding.startswith("utf-16") else "wnexplorer.manifest",
-        )  # fmt: skip
+        )
     except OSError as exc:
         raise CatalogueError(f"Cannot read the manifest {manifest}: {exc}") from exc
     escapes = _escapes[0]
@@ -502,9 +529,16 @@ def read_manifest(
         stream.close()
         raise
     return _manifest_batches(
-        manifest, stream, rows, chain(head[header:], rows), (header, path, label), escapes,
-        report, batch, root,
-    )  # fmt: skip
+        manifest,
+        stream,
+        rows,
+        chain(head[header:], rows),
+        (header, path, label),
+        escapes,
+        report,
+        batch,
+        root,
+    )
 
 
 def _manifest_encoding(manifest: Path, head: bytes) -> str:

@@ -291,10 +291,11 @@ class Catalogue:
         return {
             path
             for (path,) in select_in(
-                self._db.conn, "SELECT path FROM images WHERE present = 1 AND path IN ({values})",
+                self._db.conn,
+                "SELECT path FROM images WHERE present = 1 AND path IN ({values})",
                 paths,
             )
-        }  # fmt: skip
+        }
 
     @_sqlite_errors
     def labels_of(self, paths: Iterable[str]) -> dict[str, str]:
@@ -403,9 +404,13 @@ class Catalogue:
                 (*args, limit - len(examples)),
             ):
                 examples.append(
-                    {"path": path, "label": label, "problem": classify_label(label, nouns),
-                     "note": label_note(label, nouns)}
-                )  # fmt: skip
+                    {
+                        "path": path,
+                        "label": label,
+                        "problem": classify_label(label, nouns),
+                        "note": label_note(label, nouns),
+                    }
+                )
             if len(examples) >= limit:
                 break
         return examples
@@ -451,11 +456,18 @@ class Catalogue:
                 "INSERT OR REPLACE INTO audit (image_id, size, mtime_ns, hash, problems, detail, "
                 "checked) VALUES (?,?,?,?,?,?,?)",
                 [
-                    (r.image_id, r.size, r.mtime_ns, r.content_hash, ",".join(r.problems),
-                     r.detail, checked)
+                    (
+                        r.image_id,
+                        r.size,
+                        r.mtime_ns,
+                        r.content_hash,
+                        ",".join(r.problems),
+                        r.detail,
+                        checked,
+                    )
                     for r in records
                 ],
-            )  # fmt: skip
+            )
             conn.executemany(
                 "UPDATE images SET format = ?, width = ?, height = ?, mode = ? WHERE id = ?",
                 [(r.format, r.width, r.height, r.mode, r.image_id) for r in records],
@@ -500,10 +512,14 @@ class Catalogue:
 def _pending_sql(recheck: bool) -> str:
     # A result holds while the file's size and mtime are those it was made for. Manifest
     # rows carry no size: their result holds until a --recheck.
-    stale = "1" if recheck else (
-        "a.image_id IS NULL OR (i.size IS NOT NULL AND "
-        "(a.size IS NOT i.size OR a.mtime_ns IS NOT i.mtime_ns))"
-    )  # fmt: skip
+    stale = (
+        "1"
+        if recheck
+        else (
+            "a.image_id IS NULL OR (i.size IS NOT NULL AND "
+            "(a.size IS NOT i.size OR a.mtime_ns IS NOT i.mtime_ns))"
+        )
+    )
     return (
         "SELECT i.id, i.path, i.raw_path FROM images i LEFT JOIN audit a ON a.image_id = i.id "
         f"WHERE i.present = 1 AND i.outside_root = 0 AND ({stale})"
@@ -516,10 +532,23 @@ _AUDITED = "i.present = 1 AND i.outside_root = 0"  # the images an audit reads
 _OUTSIDE = "outside_root = 1 AND present = 1"
 
 
-def _image_row(image_id, path, wnid, size, present, raw, mtime, fmt, width, height, mode, problems,
-               outside):  # fmt: skip
+def _image_row(
+    image_id, path, wnid, size, present, raw, mtime, fmt, width, height, mode, problems, outside
+):
     codes = tuple(code for code in (problems or "").split(",") if code)
     return ImageRow(
-        image_id, path, wnid, size, bool(present), raw, mtime, fmt, width, height, mode, codes,
-        problems is not None, bool(outside),
-    )  # fmt: skip
+        image_id,
+        path,
+        wnid,
+        size,
+        bool(present),
+        raw,
+        mtime,
+        fmt,
+        width,
+        height,
+        mode,
+        codes,
+        problems is not None,
+        bool(outside),
+    )

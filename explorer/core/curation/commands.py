@@ -47,8 +47,16 @@ from explorer.core.text import plural
 
 REVIEWED_OK = "reviewed_ok"  # the reason column of an OK mark in exports
 EXPORT_FIELDS = (
-    "path", "reason", "note", "suggested_wnid", "curator", "time", "content_hash", "size", "wnid",
-)  # fmt: skip
+    "path",
+    "reason",
+    "note",
+    "suggested_wnid",
+    "curator",
+    "time",
+    "content_hash",
+    "size",
+    "wnid",
+)
 
 
 @dataclass(frozen=True)
@@ -450,17 +458,25 @@ def _merge(path: str, ours: ImageState, theirs: ImageState, report: MergeReport)
         newer, older = (flag, mine) if flag.time > mine.time else (mine, flag)
         flags[flag.reason] = newer
         report.conflicts.append(
-            {"path": path, "reason": flag.reason, "kept": _describe(newer),
-             "dropped": _describe(older)}
-        )  # fmt: skip
+            {
+                "path": path,
+                "reason": flag.reason,
+                "kept": _describe(newer),
+                "dropped": _describe(older),
+            }
+        )
     review = ours.review
     if theirs.review is not None and review != theirs.review:
         if review is not None:  # two OK marks: the newer is kept, and said
             newer, older = sorted((review, theirs.review), key=lambda r: r.time, reverse=True)
             report.conflicts.append(
-                {"path": path, "reason": REVIEWED_OK, "kept": _describe(newer),
-                 "dropped": _describe(older)}
-            )  # fmt: skip
+                {
+                    "path": path,
+                    "reason": REVIEWED_OK,
+                    "kept": _describe(newer),
+                    "dropped": _describe(older),
+                }
+            )
             review = newer
         else:
             review = theirs.review
@@ -468,10 +484,13 @@ def _merge(path: str, ours: ImageState, theirs: ImageState, report: MergeReport)
         flagged_at = max(f.time for f in flags.values())
         flags_win = flagged_at > review.time
         report.conflicts.append(
-            {"path": path, "reason": f"{REVIEWED_OK} vs flags",
-             "kept": "flags" if flags_win else REVIEWED_OK,
-             "dropped": REVIEWED_OK if flags_win else "flags"}
-        )  # fmt: skip
+            {
+                "path": path,
+                "reason": f"{REVIEWED_OK} vs flags",
+                "kept": "flags" if flags_win else REVIEWED_OK,
+                "dropped": REVIEWED_OK if flags_win else "flags",
+            }
+        )
         if flags_win:
             review = None
         else:

@@ -45,7 +45,7 @@ REASON_TABLE: tuple[Reason, ...] = (
     ),
     Reason("offensive", "O", "#ad1457", "Offensive", "should not be in a dataset"),
     Reason("other", "X", "#5d4037", "Other…", "see the note", asks="note"),
-)  # fmt: skip  (one reason a line reads as a table)
+)
 REASONS: dict[str, Reason] = {reason.code: reason for reason in REASON_TABLE}
 REVIEWED_COLOUR = "#2e7d32"  # the badge of an image reviewed OK
 

@@ -286,9 +286,21 @@ def _write_states(db: sqlite3.Connection, changes: Mapping[str, ImageState]) -> 
         db.execute("DELETE FROM reviews WHERE path = ?", (path,))
         db.executemany(
             "INSERT INTO flags VALUES (?,?,?,?,?,?,?,?,?)",
-            [(path, f.reason, f.note, f.suggested_wnid, f.curator, f.time, f.content_hash,
-              f.size, f.wnid) for f in state.flags],
-        )  # fmt: skip
+            [
+                (
+                    path,
+                    f.reason,
+                    f.note,
+                    f.suggested_wnid,
+                    f.curator,
+                    f.time,
+                    f.content_hash,
+                    f.size,
+                    f.wnid,
+                )
+                for f in state.flags
+            ],
+        )
         if state.review is not None:
             r = state.review
             db.execute(

@@ -161,8 +161,9 @@ class FlagStore:
                 store = cls(path, db, journal, None)
                 replayed, set_aside = store._settle()
                 if replayed and problem is None:  # after a rebuild, replaying is what it said
-                    notes.append(f"Replayed {plural(replayed, 'journaled change')} a crash "
-                                 "left uncommitted.")  # fmt: skip
+                    notes.append(
+                        f"Replayed {plural(replayed, 'journaled change')} a crash left uncommitted."
+                    )
                 if set_aside:
                     notes.append(_set_aside_note(path, set_aside))
                 if snapshot:

@@ -113,9 +113,13 @@ def _json(data) -> str:
 
 
 def subtree_rows(
-    taxonomy, wnid: str, leaves_only: bool = False, counts=None, with_images: bool = False,
+    taxonomy,
+    wnid: str,
+    leaves_only: bool = False,
+    counts=None,
+    with_images: bool = False,
     depth: int | None = None,
-) -> list[dict]:  # fmt: skip
+) -> list[dict]:
     """The synsets under ``wnid`` (itself included), by wnid, with their details.
 
     ``depth``: at most this many levels below ``wnid`` (along the shortest path);
@@ -137,11 +141,18 @@ def subtree_rows(
             if with_images and not subtree:
                 continue
         data = taxonomy.node(node)
-        rows.append({
-            "wnid": node, "name": data["name"], "lemmas": list(data["lemmas"]),
-            "gloss": data["gloss"], "depth": data["min_depth"], "level": below[node],
-            "direct": direct, "subtree": subtree,
-        })  # fmt: skip
+        rows.append(
+            {
+                "wnid": node,
+                "name": data["name"],
+                "lemmas": list(data["lemmas"]),
+                "gloss": data["gloss"],
+                "depth": data["min_depth"],
+                "level": below[node],
+                "direct": direct,
+                "subtree": subtree,
+            }
+        )
     return rows
 
 
@@ -216,10 +227,17 @@ class Selection:
 
 
 def select_images(
-    taxonomy, catalogue, chosen: Sequence[str], store=None, flagged: Flagged = "exclude",
-    audit_failures: bool = False, on_overlap: OnOverlap = "specific", balance: int | None = None,
-    seed: int = 0, allow_outside_root: bool = False,
-) -> Selection:  # fmt: skip
+    taxonomy,
+    catalogue,
+    chosen: Sequence[str],
+    store=None,
+    flagged: Flagged = "exclude",
+    audit_failures: bool = False,
+    on_overlap: OnOverlap = "specific",
+    balance: int | None = None,
+    seed: int = 0,
+    allow_outside_root: bool = False,
+) -> Selection:
     """Assign each image under the chosen nodes to one of them, leave out images outside
     the root, flagged and unusable images, and cap each class at ``balance`` (a seeded,
     reproducible sample)."""
@@ -356,10 +374,14 @@ def image_list_text(
     if fmt == "txt":
         return "".join(f"{path_of(row)} {index}\n" for row, index in selection.images)
     rows = [
-        {"path": path_of(row), "wnid": row.wnid, "class_index": index,
-         "class_wnid": selection.chosen[index]}
+        {
+            "path": path_of(row),
+            "wnid": row.wnid,
+            "class_index": index,
+            "class_wnid": selection.chosen[index],
+        }
         for row, index in selection.images
-    ]  # fmt: skip
+    ]
     return csv_text(rows, ("path", "wnid", "class_index", "class_wnid"))
 
 
@@ -399,8 +421,14 @@ _NO_HARD_LINKS_OUT = (
 )
 
 
-def _write_folders(catalogue, selection: Selection, folder, mode: FolderMode, parents: bool,
-                   allow_outside_root: bool = False) -> None:  # fmt: skip
+def _write_folders(
+    catalogue,
+    selection: Selection,
+    folder,
+    mode: FolderMode,
+    parents: bool,
+    allow_outside_root: bool = False,
+) -> None:
     """``folder/<class wnid>/<file name>`` for each selected image: links or copies.
 
     Built in a temporary folder beside ``folder`` and renamed into place, so a
@@ -427,8 +455,9 @@ def _write_folders(catalogue, selection: Selection, folder, mode: FolderMode, pa
     selection.report.outputs.append(str(folder))
 
 
-def _fill_folders(catalogue, selection: Selection, work: Path, mode: str,
-                  allow_outside_root: bool) -> None:  # fmt: skip
+def _fill_folders(
+    catalogue, selection: Selection, work: Path, mode: str, allow_outside_root: bool
+) -> None:
     """Link or copy each selected image into ``work/<class wnid>/``."""
     taken: set[tuple[int, str]] = set()
     numbers: dict[tuple[int, str], int] = {}  # a name met again: the next number to try
@@ -588,8 +617,9 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
         fmt = request.format
         trees, rows_by_wnid = [], {}
         for wnid in request.wnids:  # several nodes: the union of their subtrees
-            rows = subtree_rows(taxonomy, wnid, request.leaves_only, counts,
-                                request.with_images, request.depth)  # fmt: skip
+            rows = subtree_rows(
+                taxonomy, wnid, request.leaves_only, counts, request.with_images, request.depth
+            )
             rows_by_wnid.update((row["wnid"], row) for row in rows)
             if fmt == "tree-json":
                 chosen = {row["wnid"]: row for row in rows}
@@ -606,11 +636,17 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
     else:
         hard_links = kind == "folders" and request.mode == "hardlink"
         selection = select_images(
-            taxonomy, catalogue, request.wnids, store=store, flagged=request.flagged,
-            audit_failures=request.audit_failures, on_overlap=request.on_overlap,
-            balance=request.balance, seed=request.seed,
+            taxonomy,
+            catalogue,
+            request.wnids,
+            store=store,
+            flagged=request.flagged,
+            audit_failures=request.audit_failures,
+            on_overlap=request.on_overlap,
+            balance=request.balance,
+            seed=request.seed,
             allow_outside_root=request.allow_outside_root and not hard_links,
-        )  # fmt: skip
+        )
         outside = selection.report.left_out.get("outside_root")
         if hard_links and request.allow_outside_root and outside:
             selection.report.warnings.append(_NO_HARD_LINKS_OUT.format(plural(outside, "image")))
@@ -623,8 +659,14 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
         if output is not None and kind == "superclasses":
             _write_superclasses(taxonomy, catalogue, selection, output, request.parents)
         elif output is not None and kind == "folders":
-            _write_folders(catalogue, selection, output, request.mode, request.parents,
-                           request.allow_outside_root)  # fmt: skip
+            _write_folders(
+                catalogue,
+                selection,
+                output,
+                request.mode,
+                request.parents,
+                request.allow_outside_root,
+            )
     if output is not None and kind not in FOLDER_KINDS:
         write_atomically(output, result.text, request.parents)
         result.report.outputs.append(str(output))

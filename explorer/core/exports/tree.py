@@ -87,11 +87,21 @@ def nested_subtree(
     top = body(wnid, depth)
     if top is None:  # nothing chosen under it: the top alone
         data = graph.nodes[wnid]
-        top = {"name": data["name"], "lemmas": list(data["lemmas"]),
-               "parents": graph.in_degree(wnid), "selected": False, "children": []}  # fmt: skip
+        top = {
+            "name": data["name"],
+            "lemmas": list(data["lemmas"]),
+            "parents": graph.in_degree(wnid),
+            "selected": False,
+            "children": [],
+        }
     return _placed(wnid, None, top)
 
 
 def _placed(wnid: str, kind: str | None, fields: dict) -> dict:
-    return {"wnid": wnid, "name": fields["name"], "lemmas": fields["lemmas"], "kind": kind,
-            **fields}  # fmt: skip
+    return {
+        "wnid": wnid,
+        "name": fields["name"],
+        "lemmas": fields["lemmas"],
+        "kind": kind,
+        **fields,
+    }

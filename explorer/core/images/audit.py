@@ -93,8 +93,15 @@ def audit_catalogue(
                 state.progress(summary.checked, total, "Auditing images")
         report = audit_report(catalogue)
     summary.seconds = round(time.monotonic() - started, 3)
-    for key in ("images", "audited", "with_problems", "by_code", "duplicate_groups", "missing",
-                "outside_root"):  # fmt: skip
+    for key in (
+        "images",
+        "audited",
+        "with_problems",
+        "by_code",
+        "duplicate_groups",
+        "missing",
+        "outside_root",
+    ):
         setattr(summary, key, report["summary"][key])
     return summary
 
@@ -115,9 +122,17 @@ def _workers(count: int, time_limit: float) -> Iterator[Checkers]:
 
 def _record(image_id: int, result: ImageCheck, size: int | None, mtime_ns: int | None):
     return AuditRecord(
-        image_id, size, mtime_ns, result.content_hash, tuple(result.problems), result.detail,
-        result.format, result.width, result.height, result.mode,
-    )  # fmt: skip
+        image_id,
+        size,
+        mtime_ns,
+        result.content_hash,
+        tuple(result.problems),
+        result.detail,
+        result.format,
+        result.width,
+        result.height,
+        result.mode,
+    )
 
 
 def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
@@ -137,8 +152,7 @@ def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
         if found.content_hash in duplicate_paths:
             codes.append("duplicate")
             entry["same_as"] = [p for p in duplicate_paths[found.content_hash] if p != found.path]
-        entry.update(format=found.format, width=found.width, height=found.height,
-                     mode=found.mode)  # fmt: skip
+        entry.update(format=found.format, width=found.width, height=found.height, mode=found.mode)
         if found.detail:
             entry["detail"] = found.detail
         by_code.update(codes)

@@ -29,6 +29,15 @@ AUDIT_CODES = {
 }
 # Findings that make an image unusable for training: exports leave these out by default.
 FAILURE_CODES = frozenset(
-    {"unreadable", "too_large", "zero_byte", "not_an_image", "truncated", "decompression_bomb",
-     "too_many_scans", "too_slow", "missing"}
-)  # fmt: skip
+    {
+        "unreadable",
+        "too_large",
+        "zero_byte",
+        "not_an_image",
+        "truncated",
+        "decompression_bomb",
+        "too_many_scans",
+        "too_slow",
+        "missing",
+    }
+)

@@ -68,8 +68,22 @@ _JPEG = ("JPEG", "MPO")
 _MARKER = re.compile(rb"\xff[^\x00\xff\xd0-\xd7]")
 _SOS, _EOI = 0xDA, 0xD9
 _ORIENTATION = ExifTags.Base.Orientation
-_TIFF_VALUE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4,
-                     12: 8, 13: 4, 16: 8}  # fmt: skip  # bytes a value, of the types Pillow reads
+_TIFF_VALUE_SIZES = {
+    1: 1,
+    2: 1,
+    3: 2,
+    4: 4,
+    5: 8,
+    6: 1,
+    7: 1,
+    8: 2,
+    9: 4,
+    10: 8,
+    11: 4,
+    12: 8,
+    13: 4,
+    16: 8,
+}  # bytes a value, of the types Pillow reads
 _EXIF_PREFIX = re.compile(b"^(Exif\x00\x00){1,2}")
 _QUIET = threading.Lock()
 _IGNORE = ("ignore", None, Warning, None, 0)  # the filter entry simplefilter("ignore") makes

@@ -224,9 +224,18 @@ def build_cache(
                     r = by_wnid[wnid]
                     low, high = depths[wnid]
                     synset_rows.append(
-                        (i, wnid, r.name, LEMMA_SEPARATOR.join(r.lemmas), r.gloss, r.lexname,
-                         sum(r.lemma_counts), low, high)
-                    )  # fmt: skip
+                        (
+                            i,
+                            wnid,
+                            r.name,
+                            LEMMA_SEPARATOR.join(r.lemmas),
+                            r.gloss,
+                            r.lexname,
+                            sum(r.lemma_counts),
+                            low,
+                            high,
+                        )
+                    )
                     for kind, ups in enumerate((r.hypernyms, r.instance_hypernyms)):
                         edge_rows.extend((index[p], i, kind) for p in ups if p in index)
                     for lemma, count, sense in zip(

@@ -49,9 +49,15 @@ NOUN_SYNSETS_30 = 82115
 _FINGERPRINT_FILES = ("data.noun", "index.noun", "data.adj", "cntlist.rev", "lexnames")
 # Files nltk's reader needs to start at all.
 _REQUIRED_FILES = (
-    "data.noun", "index.noun", "data.verb", "index.verb",
-    "data.adj", "index.adj", "data.adv", "index.adv",
-)  # fmt: skip
+    "data.noun",
+    "index.noun",
+    "data.verb",
+    "index.verb",
+    "data.adj",
+    "index.adj",
+    "data.adv",
+    "index.adv",
+)
 FIX_HINT = (
     "Install WordNet 3.0 with `wnexplorer setup` (Debian: `apt-get install wordnet-base`; "
     "elsewhere: python -m nltk.downloader wordnet), or point --wordnet / "

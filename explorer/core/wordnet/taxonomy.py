@@ -317,9 +317,14 @@ def _graph_from_cache(synsets: Iterable[tuple], edges: Iterable[tuple]) -> nx.Di
     for wnid, name, lemmas, gloss, lexname, frequency, low, high in synsets:
         wnids.append(wnid)
         node[wnid] = {
-            "name": name, "lemmas": tuple(lemmas.split(LEMMA_SEPARATOR)), "gloss": gloss,
-            "lexname": lexname, "frequency": frequency, "min_depth": low, "max_depth": high,
-        }  # fmt: skip
+            "name": name,
+            "lemmas": tuple(lemmas.split(LEMMA_SEPARATOR)),
+            "gloss": gloss,
+            "lexname": lexname,
+            "frequency": frequency,
+            "min_depth": low,
+            "max_depth": high,
+        }
         succ[wnid] = {}
         pred[wnid] = {}
     for parent, child, kind in edges:
