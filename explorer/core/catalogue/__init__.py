@@ -14,16 +14,19 @@ if TYPE_CHECKING:
         LABEL_NOT_NOUN,
         LABEL_OK,
         LABEL_UNKNOWN,
+        LabelKind,
         classify_label,
     )
     from explorer.core.catalogue.opening import default_catalogue_path, resolve_catalogue
     from explorer.core.catalogue.schema import MIGRATIONS
-    from explorer.core.catalogue.sources import detect_layout
+    from explorer.core.catalogue.sources import LAYOUTS, Layout, detect_layout
     from explorer.core.catalogue.store import (
         AuditFinding,
         AuditRecord,
         Catalogue,
+        CatalogueSummary,
         ImageRow,
+        OddLabel,
         SizedImage,
     )
 
@@ -34,12 +37,17 @@ __all__ = [
     "LABEL_NOT_NOUN",
     "LABEL_OK",
     "LABEL_UNKNOWN",
+    "LAYOUTS",
     "MIGRATIONS",
     "SORTS",
     "AuditFinding",
     "AuditRecord",
     "Catalogue",
+    "CatalogueSummary",
     "ImageRow",
+    "LabelKind",
+    "Layout",
+    "OddLabel",
     "SizedImage",
     "arrange",
     "classify_label",
@@ -63,6 +71,7 @@ __getattr__, __dir__ = lazy_exports(
             "LABEL_NOT_NOUN",
             "LABEL_OK",
             "LABEL_UNKNOWN",
+            "LabelKind",
             "classify_label",
         ),
         ".opening": (
@@ -70,12 +79,14 @@ __getattr__, __dir__ = lazy_exports(
             "resolve_catalogue",
         ),
         ".schema": ("MIGRATIONS",),
-        ".sources": ("detect_layout",),
+        ".sources": ("LAYOUTS", "Layout", "detect_layout"),
         ".store": (
             "AuditFinding",
             "AuditRecord",
             "Catalogue",
+            "CatalogueSummary",
             "ImageRow",
+            "OddLabel",
             "SizedImage",
         ),
     },

@@ -37,12 +37,14 @@ from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
+from typing import Literal, get_args
 
 from explorer.core.csv_cells import read_cell
 from explorer.core.errors import CatalogueError
 from explorer.core.text import plural
 
-LAYOUTS = ("folders", "flat", "ilsvrc-val", "manifest")
+Layout = Literal["folders", "flat", "ilsvrc-val", "manifest"]
+LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 IMAGE_EXTENSIONS = frozenset(
     [
         ".jpg",
@@ -112,7 +114,7 @@ def _display_path(relative: str) -> tuple[str, bytes | None]:
     return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace"), raw
 
 
-def detect_layout(root: Path) -> str:
+def detect_layout(root: Path) -> Layout:
     """Guess the layout of ``root``; raise CatalogueError when nothing fits."""
     if root.is_file():
         return "manifest"
