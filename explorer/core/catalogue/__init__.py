@@ -18,7 +18,7 @@ if TYPE_CHECKING:
         classify_label,
     )
     from explorer.core.catalogue.opening import default_catalogue_path, resolve_catalogue
-    from explorer.core.catalogue.schema import MIGRATIONS
+    from explorer.core.catalogue.schema import MIGRATION_NAMES, MIGRATIONS
     from explorer.core.catalogue.sources import LAYOUTS, Layout, detect_layout
     from explorer.core.catalogue.store import (
         AuditFinding,
@@ -39,6 +39,7 @@ __all__ = [
     "LABEL_UNKNOWN",
     "LAYOUTS",
     "MIGRATIONS",
+    "MIGRATION_NAMES",
     "SORTS",
     "AuditFinding",
     "AuditRecord",
@@ -78,7 +79,7 @@ __getattr__, __dir__ = lazy_exports(
             "default_catalogue_path",
             "resolve_catalogue",
         ),
-        ".schema": ("MIGRATIONS",),
+        ".schema": ("MIGRATIONS", "MIGRATION_NAMES"),
         ".sources": ("LAYOUTS", "Layout", "detect_layout"),
         ".store": (
             "AuditFinding",
