@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from explorer.core.catalogue.image_list import CURATION_FILTERS, FILTERS, SORTS, arrange
+    from explorer.core.catalogue.image_list import (
+        CURATION_FILTERS,
+        FILTERS,
+        SORTS,
+        CurationFilter,
+        Filter,
+        Sort,
+        arrange,
+    )
     from explorer.core.catalogue.indexing import index_catalogue
     from explorer.core.catalogue.labels import (
         LABEL_NONE,
@@ -45,11 +53,14 @@ __all__ = [
     "AuditRecord",
     "Catalogue",
     "CatalogueSummary",
+    "CurationFilter",
+    "Filter",
     "ImageRow",
     "LabelKind",
     "Layout",
     "OddLabel",
     "SizedImage",
+    "Sort",
     "arrange",
     "classify_label",
     "default_catalogue_path",
@@ -64,6 +75,9 @@ __getattr__, __dir__ = lazy_exports(
             "CURATION_FILTERS",
             "FILTERS",
             "SORTS",
+            "CurationFilter",
+            "Filter",
+            "Sort",
             "arrange",
         ),
         ".indexing": ("index_catalogue",),
