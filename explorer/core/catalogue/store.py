@@ -317,9 +317,9 @@ class Catalogue:
             if w is not None and classify_label(w, nouns) == LABEL_OK
         }
 
-    def images(self, wnids: Iterable[str], include_missing: bool = False) -> list[ImageRow]:
-        """The images labelled with any of ``wnids``, sorted by path."""
-        return self._image_rows("i.wnid", wnids, "" if include_missing else "AND i.present = 1")
+    def images(self, wnids: Iterable[str]) -> list[ImageRow]:
+        """The present images labelled with any of ``wnids``, sorted by path."""
+        return self._image_rows("i.wnid", wnids, "AND i.present = 1")
 
     def images_by_path(self, paths: Iterable[str]) -> list[ImageRow]:
         """The images (present or not) at these paths relative to the root, sorted by path."""

@@ -83,9 +83,6 @@ class ExportReport:
     per_class: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. a class left empty, and why
 
-    def as_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
-
 
 # --- writing ------------------------------------------------------------------------------
 
