@@ -855,9 +855,9 @@ def test_a_failure_of_sqlite_is_a_catalogue_error_that_says_what_to_do(
     root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
     path = tmp_path / "c.sqlite"
     index_catalogue(root, nouns=nouns, catalogue=path)
-    catalogue = Catalogue.open(path)
-    catalogue._db.close()
-    catalogue._db = _Failing(name, message)
+    with Catalogue.open(path) as opened:
+        meta = opened.meta
+    catalogue = Catalogue(path, _Failing(name, message), meta)  # as opened, over a failing db
     asks = [
         lambda: catalogue.images([TENCH]),
         lambda: catalogue.summary(nouns),
