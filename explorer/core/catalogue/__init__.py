@@ -16,7 +16,7 @@ if TYPE_CHECKING:
         Sort,
         arrange,
     )
-    from explorer.core.catalogue.indexing import index_catalogue
+    from explorer.core.catalogue.indexing import IndexSummary, index_catalogue
     from explorer.core.catalogue.labels import (
         LABEL_NONE,
         LABEL_NOT_NOUN,
@@ -56,6 +56,7 @@ __all__ = [
     "CurationFilter",
     "Filter",
     "ImageRow",
+    "IndexSummary",
     "LabelKind",
     "Layout",
     "OddLabel",
@@ -80,7 +81,7 @@ __getattr__, __dir__ = lazy_exports(
             "Sort",
             "arrange",
         ),
-        ".indexing": ("index_catalogue",),
+        ".indexing": ("IndexSummary", "index_catalogue"),
         ".labels": (
             "LABEL_NONE",
             "LABEL_NOT_NOUN",

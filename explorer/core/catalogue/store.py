@@ -29,7 +29,7 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Concatenate, NamedTuple, ParamSpec, TypedDict, TypeVar, cast
+from typing import Concatenate, NamedTuple, ParamSpec, TypedDict, TypeVar, cast
 
 import sqlite_utils
 
@@ -56,14 +56,12 @@ from explorer.core.catalogue.schema import (
     MIGRATIONS,
 )
 from explorer.core.catalogue.sources import (
+    Layout,
     _display_path,
     is_outside,
 )
 from explorer.core.errors import CatalogueError
 from explorer.core.sql import select_in
-
-if TYPE_CHECKING:
-    from explorer.core.catalogue.sources import Layout
 
 
 @dataclass(frozen=True, slots=True)
