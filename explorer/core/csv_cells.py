@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 _QUOTED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
-def write_cell(value):
+def write_cell(value: object) -> object:
     """``value`` as a cell: a text that starts like a formula, or with a quote, gets a ``'``."""
     if isinstance(value, str) and value.startswith(_QUOTED_STARTS):
         return "'" + value
@@ -36,7 +36,7 @@ def read_cell(text: str) -> str:
     return text
 
 
-def csv_text(rows: Iterable[Mapping], fields: Sequence[str]) -> str:
+def csv_text(rows: Iterable[Mapping[str, object]], fields: Sequence[str]) -> str:
     """``rows`` as CSV under a header of ``fields`` (other keys ignored, a missing one empty).
 
     Lines end in ``\\n``. The writer is given ``\\r\\n`` all the same: it quotes a cell

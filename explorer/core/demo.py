@@ -11,10 +11,9 @@ audit reports (:data:`DEMO_PROBLEMS`), and one file sits outside any wnid folder
 :func:`ensure_demo_catalogue` makes it once under ``<data dir>/demo``, indexes and audits it,
 and reuses it afterwards.
 
->>> from explorer.core.demo import ensure_demo_catalogue
->>> catalogue = ensure_demo_catalogue()     # first call: a few seconds   # doctest: +SKIP
->>> catalogue.name                                                        # doctest: +SKIP
-'demo.sqlite'
+>>> data = catalogue.source.parents[1]  # the data directory of the demo these examples use
+>>> ensure_demo_catalogue(data).relative_to(data).as_posix()  # made there before: reused
+'demo/demo.sqlite'
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Container
 from pathlib import Path
 
 from PIL import ExifTags, Image, ImageDraw, ImageFont
@@ -141,9 +141,9 @@ def make_demo_dataset(folder: Path, state: JobState | None = None) -> Path:
     ``folder``. Reports progress through ``state`` and stops with
     :class:`~explorer.core.errors.Cancelled` when it is cancelled.
 
-    >>> make_demo_dataset(Path("demo"))                   # doctest: +SKIP
-    PosixPath('demo')
-    >>> sorted(os.listdir("demo/n01440764"))[:2]           # doctest: +SKIP
+    >>> make_demo_dataset(tmp / "demo").name
+    'demo'
+    >>> sorted(os.listdir(tmp / "demo" / "n01440764"))[:2]
     ['n01440764_0.JPEG', 'n01440764_1.JPEG']
     """
     state = state or JobState()
@@ -175,7 +175,7 @@ def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _jpeg(image: Image.Image, **params) -> bytes:
+def _jpeg(image: Image.Image, **params: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85, **params)
     return buffer.getvalue()
@@ -195,7 +195,7 @@ def _picture(
     """One picture: a background by subtree, a few random shapes, the lemma as text."""
     rng = random.Random(f"{wnid}-{number}-{caption}")  # str seeds are stable across runs
     width, height = size or rng.choice(_SIZES)
-    base = _BACKGROUND.get(_GROUP.get(wnid or ""), (150, 150, 150))
+    base = _BACKGROUND.get(_GROUP.get(wnid or "", ""), (150, 150, 150))
     background = tuple(max(0, min(255, c + rng.randint(-24, 24))) for c in base)
     image = Image.new("RGB", (width, height), background)
     draw = ImageDraw.Draw(image)
@@ -260,8 +260,8 @@ def _broken(folder: Path, code: str, wnid: str) -> bytes:
 
 
 def ensure_demo_catalogue(
-    data_dir: str | os.PathLike | None = None,
-    nouns=None,
+    data_dir: str | os.PathLike[str] | None = None,
+    nouns: Container[str] | None = None,
     state: JobState | None = None,
 ) -> Path:
     """The demo's catalogue, indexed and audited; made on first use, reused afterwards.
@@ -275,8 +275,8 @@ def ensure_demo_catalogue(
     ``state``; a cancel leaves nothing half-made behind. Raises
     :class:`~explorer.core.errors.CatalogueError` when the data directory is not writable.
 
-    >>> path = ensure_demo_catalogue()                                     # doctest: +SKIP
-    >>> Catalogue.open(path).summary(load_noun_wnids())["images"]            # doctest: +SKIP
+    >>> with Catalogue.open(ensure_demo_catalogue(catalogue.source.parents[1])) as demo:
+    ...     demo.summary(taxonomy.graph)["images"]
     322
     """
     state = state or JobState()

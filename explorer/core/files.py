@@ -9,9 +9,16 @@ gets; caches and stores) or :data:`UMASK` (what the umask gives, 0644 and 0755 w
 
 Failures are ``OSError``: each caller says what it was writing, in its own error type.
 
->>> with atomic_path(target, parents=True) as tmp:        # doctest: +SKIP
-...     sqlite3.connect(tmp).executescript(schema)
->>> write_file("classes.txt", text, mode=UMASK)          # doctest: +SKIP
+>>> write_file(tmp / "classes.txt", "n02084071 dog", mode=UMASK)
+>>> (tmp / "classes.txt").read_text()
+'n02084071 dog'
+>>> import sqlite3
+>>> with atomic_path(tmp / "new" / "c.sqlite", parents=True, sync=False) as part:
+...     db = sqlite3.connect(part)
+...     _ = db.execute("CREATE TABLE t (x)")
+...     db.close()
+>>> sorted(path.name for path in tmp.rglob("*"))
+['c.sqlite', 'classes.txt', 'new']
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ _SIDECARS = ("-journal", "-wal", "-shm")
 
 @contextlib.contextmanager
 def atomic_path(
-    target: str | os.PathLike,
+    target: str | os.PathLike[str],
     *,
     mode: Mode = PRIVATE,
     folder: bool = False,
@@ -78,7 +85,7 @@ def atomic_path(
 
 
 def write_file(
-    target: str | os.PathLike,
+    target: str | os.PathLike[str],
     data: str | bytes,
     *,
     mode: Mode = PRIVATE,

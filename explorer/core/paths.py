@@ -20,16 +20,24 @@ DATA_DIR_ENV = "WNEXPLORER_DATA_DIR"
 BUNDLED_CACHE_ENV = "WNEXPLORER_BUNDLED_TAXONOMY"
 
 
-def data_dir(override: str | os.PathLike | None = None) -> Path:
-    """Return the app's data directory, created if needed; DataDirError if it cannot be."""
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """Return the app's data directory, created if needed; DataDirError if it cannot be.
+
+    >>> data_dir(tmp / "data") == tmp / "data", (tmp / "data").is_dir()
+    (True, True)
+    """
     chosen = override or os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir(APP_NAME)
     path = Path(chosen).expanduser()
     _make_folder(path, path)
     return path
 
 
-def cache_dir(override: str | os.PathLike | None = None) -> Path:
-    """Return the directory for rebuildable caches (inside the data directory)."""
+def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """Return the directory for rebuildable caches (inside the data directory).
+
+    >>> cache_dir(tmp / "data").relative_to(tmp).as_posix()
+    'data/cache'
+    """
     base = data_dir(override)
     path = base / "cache"
     _make_folder(path, base)
@@ -70,7 +78,7 @@ def shipped_taxonomy() -> Path | None:
 
 
 def bundled_taxonomy_cache(
-    data_dir_override: str | os.PathLike | None = None, unpack: bool = True
+    data_dir_override: str | os.PathLike[str] | None = None, unpack: bool = True
 ) -> Path | None:
     """The shipped taxonomy cache, ready to open: unpacked once into the cache directory.
 
@@ -88,7 +96,7 @@ def bundled_taxonomy_cache(
     return target
 
 
-def _unpacked_path(shipped: Path, data_dir_override) -> Path:
+def _unpacked_path(shipped: Path, data_dir_override: str | os.PathLike[str] | None) -> Path:
     import hashlib
 
     stat = shipped.stat()

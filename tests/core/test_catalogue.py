@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import not_catalogues
 import pytest
+import sqlite_utils
 from hostile_corpus import encode, photo
 from read_only import make_read_only
 
@@ -18,6 +20,7 @@ from explorer.core.catalogue import (
     LABEL_NOT_NOUN,
     LABEL_OK,
     LABEL_UNKNOWN,
+    MIGRATION_NAMES,
     MIGRATIONS,
     AuditRecord,
     Catalogue,
@@ -178,7 +181,7 @@ def test_rescan_adds_updates_marks_missing_and_keeps_ids(nouns, tmp_path):
     assert (second.added, second.changed, second.newly_missing) == (1, 1, 1)
     assert (second.images, second.missing, second.synsets) == (5, 1, 2)
     with Catalogue.open(path) as catalogue:
-        rows = {r.path: r for r in catalogue.images([TENCH, GOLDFISH], include_missing=True)}
+        rows = {r.path: r for r in catalogue.images_by_path(ids)}  # present or not
         assert all(rows[p].id == i for p, i in ids.items()), "ids stay stable"
         assert rows[f"{TENCH}/{TENCH}_0.JPEG"].present is False
         assert rows[f"{TENCH}/{TENCH}_1.JPEG"].size == len(JPEG) + 7
@@ -254,10 +257,9 @@ def test_schema_has_its_migrations_and_refuses_a_newer_one(nouns, tmp_path):
     root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
     path = tmp_path / "c.sqlite"
     index_catalogue(root, nouns=nouns, catalogue=path)
-    with Catalogue.open(path) as catalogue:
-        applied = [m.name for m in MIGRATIONS.applied(catalogue._db)]
-        assert applied == [m.name for m in MIGRATIONS._migrations]
-        assert catalogue._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    Catalogue.open(path).close()  # the file as opening leaves it
+    assert _applied(path) == list(MIGRATION_NAMES)
+    assert _stored(path, "PRAGMA journal_mode") == "wal"
     with sqlite3.connect(path) as db:
         db.execute(
             "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
@@ -267,17 +269,30 @@ def test_schema_has_its_migrations_and_refuses_a_newer_one(nouns, tmp_path):
         Catalogue.open(path)
 
 
+def _applied(path: Path) -> list[str]:
+    """The migrations the catalogue file at ``path`` records, read past the Catalogue."""
+    db = sqlite_utils.Database(path)
+    try:
+        return [m.name for m in MIGRATIONS.applied(db)]
+    finally:
+        db.close()
+
+
+def _stored(path: Path, sql: str) -> object:
+    """The first value ``sql`` reads from the catalogue file at ``path``, past the Catalogue
+    (the storage itself, which no public method shows)."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute(sql).fetchone()[0]
+
+
 def _migrated(name: str, tmp_path) -> Catalogue:
     """A copy of the fixture catalogue ``name``, opened: migrated to the current schema."""
     path = tmp_path / "old.sqlite"
     path.write_bytes((Path(__file__).parents[1] / "data" / name).read_bytes())
     catalogue = Catalogue.open(path)
-    assert [m.name for m in MIGRATIONS.applied(catalogue._db)] == [
-        "0001_initial",
-        "0002_missing_index",
-        "0003_outside_root",
-    ]
-    indexes = {row[1] for row in catalogue._db.execute("PRAGMA index_list(images)")}
+    assert _applied(path) == ["0001_initial", "0002_missing_index", "0003_outside_root"]
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        indexes = {row[1] for row in db.execute("PRAGMA index_list(images)")}
     assert {"images_missing", "images_outside"} <= indexes
     return catalogue
 
@@ -290,8 +305,7 @@ def test_a_catalogue_of_schema_0001_is_migrated(nouns, tmp_path):
         assert (summary["images"], summary["missing"], summary["synsets"]) == (3, 1, 2)
         assert catalogue.direct_counts(nouns) == {TENCH: 2, "n02099601": 1}
         # storage itself: the audit rows the migration kept (a missing image's too)
-        audited = catalogue._db.execute("SELECT count(*) FROM audit").fetchone()[0]
-        assert audited == 3
+        assert _stored(catalogue.path, "SELECT count(*) FROM audit") == 3
 
 
 def test_a_catalogue_of_schema_0002_is_migrated_and_marks_what_is_outside(nouns, tmp_path):
@@ -841,9 +855,9 @@ def test_a_failure_of_sqlite_is_a_catalogue_error_that_says_what_to_do(
     root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
     path = tmp_path / "c.sqlite"
     index_catalogue(root, nouns=nouns, catalogue=path)
-    catalogue = Catalogue.open(path)
-    catalogue._db.close()
-    catalogue._db = _Failing(name, message)
+    with Catalogue.open(path) as opened:
+        meta = opened.meta
+    catalogue = Catalogue(path, _Failing(name, message), meta)  # as opened, over a failing db
     asks = [
         lambda: catalogue.images([TENCH]),
         lambda: catalogue.summary(nouns),

@@ -7,23 +7,34 @@ from typing import TYPE_CHECKING
 from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from explorer.core.catalogue.image_list import CURATION_FILTERS, FILTERS, SORTS, arrange
-    from explorer.core.catalogue.indexing import index_catalogue
+    from explorer.core.catalogue.image_list import (
+        CURATION_FILTERS,
+        FILTERS,
+        SORTS,
+        CurationFilter,
+        Filter,
+        Sort,
+        arrange,
+    )
+    from explorer.core.catalogue.indexing import IndexSummary, index_catalogue
     from explorer.core.catalogue.labels import (
         LABEL_NONE,
         LABEL_NOT_NOUN,
         LABEL_OK,
         LABEL_UNKNOWN,
+        LabelKind,
         classify_label,
     )
     from explorer.core.catalogue.opening import default_catalogue_path, resolve_catalogue
-    from explorer.core.catalogue.schema import MIGRATIONS
-    from explorer.core.catalogue.sources import detect_layout
+    from explorer.core.catalogue.schema import MIGRATION_NAMES, MIGRATIONS
+    from explorer.core.catalogue.sources import LAYOUTS, Layout, detect_layout
     from explorer.core.catalogue.store import (
         AuditFinding,
         AuditRecord,
         Catalogue,
+        CatalogueSummary,
         ImageRow,
+        OddLabel,
         SizedImage,
     )
 
@@ -34,13 +45,23 @@ __all__ = [
     "LABEL_NOT_NOUN",
     "LABEL_OK",
     "LABEL_UNKNOWN",
+    "LAYOUTS",
     "MIGRATIONS",
+    "MIGRATION_NAMES",
     "SORTS",
     "AuditFinding",
     "AuditRecord",
     "Catalogue",
+    "CatalogueSummary",
+    "CurationFilter",
+    "Filter",
     "ImageRow",
+    "IndexSummary",
+    "LabelKind",
+    "Layout",
+    "OddLabel",
     "SizedImage",
+    "Sort",
     "arrange",
     "classify_label",
     "default_catalogue_path",
@@ -55,27 +76,33 @@ __getattr__, __dir__ = lazy_exports(
             "CURATION_FILTERS",
             "FILTERS",
             "SORTS",
+            "CurationFilter",
+            "Filter",
+            "Sort",
             "arrange",
         ),
-        ".indexing": ("index_catalogue",),
+        ".indexing": ("IndexSummary", "index_catalogue"),
         ".labels": (
             "LABEL_NONE",
             "LABEL_NOT_NOUN",
             "LABEL_OK",
             "LABEL_UNKNOWN",
+            "LabelKind",
             "classify_label",
         ),
         ".opening": (
             "default_catalogue_path",
             "resolve_catalogue",
         ),
-        ".schema": ("MIGRATIONS",),
-        ".sources": ("detect_layout",),
+        ".schema": ("MIGRATIONS", "MIGRATION_NAMES"),
+        ".sources": ("LAYOUTS", "Layout", "detect_layout"),
         ".store": (
             "AuditFinding",
             "AuditRecord",
             "Catalogue",
+            "CatalogueSummary",
             "ImageRow",
+            "OddLabel",
             "SizedImage",
         ),
     },

@@ -4,18 +4,27 @@ Plain functions over :class:`~explorer.core.catalogue.ImageRow` lists, so the
 GUI runs them in a worker (a subtree can hold a quarter of a million images)
 and the CLI and exports can use the same rules.
 
->>> rows = arrange(catalogue.images(["n02099601"]), sort="size", keep="problems")  # doctest: +SKIP
+>>> rows = arrange(catalogue.images(["n01440764", "n01443537"]), sort="size", keep="problems")
+>>> [(row.path, row.problems) for row in rows]
+[('n01440764/n01440764_17.JPEG', ('zero_byte',)), ('n01443537/n01443537_15.JPEG', ('truncated',))]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Literal, get_args
 
 from explorer.core.catalogue.store import ImageRow
 from explorer.core.curation import REASONS
 from explorer.core.images import AUDIT_CODES
 
-SORTS: dict[str, Callable[[ImageRow], object]] = {
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
+    from explorer.core.curation import ImageState
+
+Sort = Literal["name", "path", "size", "problems"]
+SORTS: dict[Sort, Callable[[ImageRow], SupportsRichComparison]] = {
     "name": lambda r: r.path.rsplit("/", 1)[-1].lower(),  # the file name, then
     "path": lambda r: r.path,
     "size": lambda r: (r.size is None, r.size or 0),
@@ -23,11 +32,15 @@ SORTS: dict[str, Callable[[ImageRow], object]] = {
 }
 
 # Which rows to keep: these, a problem code (rows that have it), or "flag:<reason>".
-FILTERS = ("all", "problems", "clean", "not_audited")
-CURATION_FILTERS = ("flagged", "reviewed_ok", "not_reviewed")  # these need ``states``
+Filter = Literal["all", "problems", "clean", "not_audited"]
+CurationFilter = Literal["flagged", "reviewed_ok", "not_reviewed"]  # these need ``states``
+FILTERS: tuple[Filter, ...] = get_args(Filter)
+CURATION_FILTERS: tuple[CurationFilter, ...] = get_args(CurationFilter)
 
 
-def _keeper(which: str, states) -> Callable[[ImageRow], bool] | None:
+def _keeper(
+    which: str, states: Mapping[str, ImageState] | None
+) -> Callable[[ImageRow], bool] | None:
     if which == "all":
         return None
     if which == "problems":
@@ -39,16 +52,16 @@ def _keeper(which: str, states) -> Callable[[ImageRow], bool] | None:
     if which in AUDIT_CODES:
         return lambda r: which in r.problems
     if which in CURATION_FILTERS or which.startswith("flag:"):
-        states = states or {}
+        known = states or {}
         if which == "flagged":
-            return lambda r: r.path in states and bool(states[r.path].flags)
+            return lambda r: r.path in known and bool(known[r.path].flags)
         if which == "reviewed_ok":
-            return lambda r: r.path in states and states[r.path].review is not None
+            return lambda r: r.path in known and known[r.path].review is not None
         if which == "not_reviewed":
-            return lambda r: r.path not in states
+            return lambda r: r.path not in known
         reason = which.removeprefix("flag:")
         if reason in REASONS:
-            return lambda r: r.path in states and reason in states[r.path].reasons
+            return lambda r: r.path in known and reason in known[r.path].reasons
     raise ValueError(
         f"Unknown image filter {which!r}; choose one of "
         f"{', '.join(FILTERS + CURATION_FILTERS)}, a problem code or flag:<reason>."
@@ -56,9 +69,15 @@ def _keeper(which: str, states) -> Callable[[ImageRow], bool] | None:
 
 
 def arrange(
-    rows: Iterable[ImageRow], sort: str = "name", keep: str = "all", states=None
+    rows: Iterable[ImageRow],
+    sort: Sort = "name",
+    keep: Filter | CurationFilter | str = "all",
+    states: Mapping[str, ImageState] | None = None,
 ) -> list[ImageRow]:
     """The rows that ``keep`` lets through, sorted by ``sort`` (ties in catalogue order).
+
+    ``keep``: one of :data:`FILTERS` or :data:`CURATION_FILTERS`, an audit code (the rows
+    with that problem) or ``flag:<reason>`` (the rows flagged for it).
 
     ``states`` maps image paths to their curation (``FlagStore.states()``), for the
     curation filters. A ValueError for a sort or filter not listed here (the caller's

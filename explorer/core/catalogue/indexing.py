@@ -8,11 +8,12 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypedDict, TypeGuard, cast
 
 import sqlite_utils
 
@@ -34,6 +35,8 @@ from explorer.core.catalogue.schema import (
 )
 from explorer.core.catalogue.sources import (
     LAYOUTS,
+    Batch,
+    Layout,
     SourceReport,
     detect_layout,
     read_manifest,
@@ -41,11 +44,29 @@ from explorer.core.catalogue.sources import (
     scan_folders,
     scan_ilsvrc_val,
 )
-from explorer.core.catalogue.store import Catalogue
+from explorer.core.catalogue.store import Catalogue, OddLabel
 from explorer.core.errors import CatalogueDamagedError, CatalogueError
 from explorer.core.files import atomic_path
 from explorer.core.jobs import JobState
 from explorer.core.sql import failure, why
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+# the distinct labels of a scan -> those that name a noun by offset or synset name, as wnids
+AsWnids = Callable[[Iterable[str | None]], dict[str, str]]
+
+
+class ScanFigures(TypedDict):
+    """What one index or rescan did (the scans table keeps the first five)."""
+
+    seen: int
+    added: int
+    changed: int
+    restored: int
+    newly_missing: int
+    relabelled: int
+    relabelled_examples: dict[str, str]
 
 
 @dataclass
@@ -54,7 +75,7 @@ class IndexSummary:
 
     catalogue: str
     source: str
-    layout: str
+    layout: Layout
     images: int = 0
     synsets: int = 0
     labelled: int = 0
@@ -77,18 +98,20 @@ class IndexSummary:
     unreadable_examples: list[str] = field(default_factory=list)  # a few, relative to the root
     bad_rows: int = 0
     seconds: float = 0.0
-    odd_labels: list[dict] = field(default_factory=list)
+    odd_labels: list[OddLabel] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what looks wrong with the input
     labels: str | None = None  # the ilsvrc-val label file
     labels_reused: bool = False  # not given: the one the last scan used
     relabelled: int = 0  # distinct labels given as an offset or synset name, stored as wnids
     relabelled_examples: dict[str, str] = field(default_factory=dict)  # a few of them
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def _entries(source: Path, layout: str, labels: Path | None, root: str, report: SourceReport):
+def _entries(
+    source: Path, layout: Layout, labels: Path | None, root: str, report: SourceReport
+) -> Iterator[Batch]:
     if layout == "folders":
         return scan_folders(source, report)
     if layout == "flat":
@@ -98,14 +121,14 @@ def _entries(source: Path, layout: str, labels: Path | None, root: str, report: 
     return read_manifest(source, report, root)
 
 
-def _batches_in_background(batches: Iterator[list[tuple]], state: JobState):
+def _batches_in_background(batches: Iterator[Batch], state: JobState) -> Iterator[Batch]:
     """Produce the source's batches in a thread while the caller writes them to SQLite.
 
     Stat calls and SQLite's own work release the GIL, so on two cores the
     scan costs about the larger of the two instead of their sum.
     """
-    handoff: queue.Queue = queue.Queue(maxsize=4)
-    done = object()
+    handoff: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=4)
+    done = None  # after the last batch
     stop = threading.Event()  # set when the consumer leaves early (error, cancel)
 
     def produce() -> None:
@@ -140,16 +163,16 @@ def _now() -> str:
 
 
 def index_catalogue(
-    source: str | os.PathLike,
+    source: str | os.PathLike[str],
     *,
-    nouns,
-    catalogue: str | os.PathLike | None = None,
-    layout: str = "auto",
-    labels: str | os.PathLike | None = None,
+    nouns: Container[str],
+    catalogue: str | os.PathLike[str] | None = None,
+    layout: Layout | Literal["auto"] = "auto",
+    labels: str | os.PathLike[str] | None = None,
     relayout: bool = False,
-    root: str | os.PathLike | None = None,
+    root: str | os.PathLike[str] | None = None,
     synset_names: Callable[[], Mapping[str, str]] | None = None,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     state: JobState | None = None,
 ) -> IndexSummary:
     """Index ``source`` (a dataset folder or a manifest) into a catalogue; rescan if it exists.
@@ -177,6 +200,12 @@ def index_catalogue(
     root unless told otherwise; another layout is refused unless ``relayout``
     (it relabels every image). Every check is made before anything is written.
     Returns an :class:`IndexSummary`.
+
+    A rescan of a catalogue whose folder has not changed:
+
+    >>> summary = index_catalogue(catalogue.source, nouns=taxonomy.graph, catalogue=catalogue_path)
+    >>> summary.seen, summary.added, summary.changed, summary.newly_missing, summary.images
+    (322, 0, 0, 0, 322)
     """
     if layout != "auto" and layout not in LAYOUTS:
         raise ValueError(f"Unknown layout {layout!r}; choose auto or one of {', '.join(LAYOUTS)}.")
@@ -195,7 +224,7 @@ def index_catalogue(
             raise CatalogueError(f"The {layout} layout needs a folder; {source} is a file.")
         labels_path, labels_reused = _choose_labels(source, layout, labels, stored, target)
         root = _choose_root(source, layout, root, stored)
-        meta = {"source": str(source), "root": root, "layout": layout}
+        meta: dict[str, str] = {"source": str(source), "root": root, "layout": layout}
         if labels_path:
             meta["labels"] = str(labels_path)
 
@@ -208,7 +237,7 @@ def index_catalogue(
             # parsing a manifest is pure Python, and a second thread only adds GIL hand-offs
             # (3M rows: 12.9 s threaded, 10.2 s in one thread)
             batches = _batches_in_background(batches, state)
-        if synset_names is None and hasattr(nouns, "nodes"):  # a taxonomy graph knows its names
+        if synset_names is None and _is_graph(nouns):  # a taxonomy graph knows its names
             synset_names = partial(_graph_names, nouns)
         as_wnids = partial(_labels_as_wnids, nouns=nouns, synset_names=synset_names)
 
@@ -263,7 +292,7 @@ def _index_error(target: Path, source: Path, exc: OSError | sqlite3.Error) -> Ca
     )
 
 
-def _stored_meta(target: Path, source: Path) -> tuple[dict | None, str]:
+def _stored_meta(target: Path, source: Path) -> tuple[dict[str, str] | None, str]:
     """The meta of the catalogue at ``target`` (None when there is none yet, or when it is
     ours but damaged: then why, and the index rebuilds it)."""
     if not target.exists():
@@ -303,9 +332,16 @@ def _move_aside(target: Path, why: str) -> str:
     )
 
 
-def _choose_layout(source: Path, layout: str, stored, relayout: bool, target: Path) -> str:
+def _choose_layout(
+    source: Path,
+    layout: Layout | Literal["auto"],
+    stored: dict[str, str] | None,
+    relayout: bool,
+    target: Path,
+) -> Layout:
     """The layout asked for; on a rescan the catalogue's own unless ``relayout``."""
-    before = stored.get("layout") if stored and not relayout else None
+    # a catalogue's layout was written by index_catalogue, from LAYOUTS
+    before = cast("Layout | None", stored.get("layout") if stored and not relayout else None)
     if layout == "auto":
         return before or detect_layout(source)
     if before and layout != before:
@@ -317,7 +353,12 @@ def _choose_layout(source: Path, layout: str, stored, relayout: bool, target: Pa
     return layout
 
 
-def _choose_root(source: Path, layout: str, root, stored) -> str:
+def _choose_root(
+    source: Path,
+    layout: Layout,
+    root: str | os.PathLike[str] | None,
+    stored: dict[str, str] | None,
+) -> str:
     """The root of the images: a folder's is itself; a manifest's is ``root``, else the
     one the last scan used, else the manifest's folder."""
     if layout != "manifest":
@@ -335,7 +376,13 @@ def _choose_root(source: Path, layout: str, root, stored) -> str:
     return root
 
 
-def _choose_labels(source: Path, layout: str, labels, stored, target: Path):
+def _choose_labels(
+    source: Path,
+    layout: Layout,
+    labels: str | os.PathLike[str] | None,
+    stored: dict[str, str] | None,
+    target: Path,
+) -> tuple[Path | None, bool]:
     """(the ilsvrc-val label file, whether it is the one the last scan used)."""
     if labels:
         if layout != "ilsvrc-val":
@@ -354,21 +401,31 @@ def _choose_labels(source: Path, layout: str, labels, stored, target: Path):
     return None, False
 
 
-def _graph_names(graph) -> dict[str, str]:
-    return {name: wnid for wnid, name in graph.nodes(data="name")}
+def _is_graph(nouns: Container[str]) -> TypeGuard[nx.DiGraph[str]]:
+    return hasattr(nouns, "nodes")  # without importing networkx, which a set of wnids spares
 
 
-def _labels_as_wnids(labels: Iterable[str | None], nouns, synset_names) -> dict[str, str]:
+def _graph_names(graph: nx.DiGraph[str]) -> dict[str, str]:
+    # types-networkx gives nodes(data=KEY) the whole data dict; it yields that key's value
+    return {name: wnid for wnid, name in graph.nodes(data="name")}  # type: ignore[misc]
+
+
+def _labels_as_wnids(
+    labels: Iterable[str | None],
+    nouns: Container[str],
+    synset_names: Callable[[], Mapping[str, str]] | None,
+) -> dict[str, str]:
     """The labels that name a noun by offset or synset name, with its wnid.
 
     Asked once per distinct label, never per image: a label that already is a
     wnid in ``nouns`` costs a set lookup.
     """
     found: dict[str, str] = {}
-    names = None
+    names: Mapping[str, str] | None = None
     for label in labels:
         if label is None or label in nouns:
             continue
+        wnid: str | None
         if _OFFSET.match(label):
             wnid = "n%08d" % int(label)
         elif _SYNSET_NAME.match(label.lower()) and synset_names is not None:
@@ -376,7 +433,7 @@ def _labels_as_wnids(labels: Iterable[str | None], nouns, synset_names) -> dict[
             wnid = names.get(label) or names.get(label.lower())
         else:
             continue
-        if wnid in nouns:
+        if wnid is not None and wnid in nouns:
             found[label] = wnid
     return found
 
@@ -395,7 +452,12 @@ def _relabel(conn: sqlite3.Connection, table: str, found: dict[str, str]) -> Non
         conn.execute("DROP TABLE temp.relabel")
 
 
-def _relabelled(found: dict[str, str]) -> dict:
+class _Relabelled(TypedDict):
+    relabelled: int
+    relabelled_examples: dict[str, str]
+
+
+def _relabelled(found: dict[str, str]) -> _Relabelled:
     return {"relabelled": len(found), "relabelled_examples": dict(sorted(found.items())[:5])}
 
 
@@ -410,14 +472,20 @@ _ROW_COLUMNS = {
 }
 
 
-def _insert(conn: sqlite3.Connection, table: str, batch: list[tuple]) -> None:
+def _insert(conn: sqlite3.Connection, table: str, batch: Batch) -> None:
     if batch:
         columns = _ROW_COLUMNS[len(batch[0])]
         marks = ",".join("?" * len(columns))
         conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", batch)
 
 
-def _first_index(target: Path, batches, meta: dict, state: JobState, as_wnids) -> dict:
+def _first_index(
+    target: Path,
+    batches: Iterable[Batch],
+    meta: dict[str, str],
+    state: JobState,
+    as_wnids: AsWnids,
+) -> ScanFigures:
     """Write a new catalogue into a temporary file and rename it into place.
 
     Without a journal, and with the indexes built after the rows: bulk
@@ -460,8 +528,14 @@ def _first_index(target: Path, batches, meta: dict, state: JobState, as_wnids) -
                 if rebuild:
                     conn.execute(_WNID_INDEX)
                 _count_labels(conn)
-            figures = {"seen": seen, "added": seen, "changed": 0, "restored": 0, "newly_missing": 0}
-            figures.update(_relabelled(found))
+            figures: ScanFigures = {
+                "seen": seen,
+                "added": seen,
+                "changed": 0,
+                "restored": 0,
+                "newly_missing": 0,
+                **_relabelled(found),
+            }
             _finish_scan(conn, scan, meta, figures)
             conn.execute("COMMIT")
             conn.execute("PRAGMA journal_mode = WAL")
@@ -470,7 +544,13 @@ def _first_index(target: Path, batches, meta: dict, state: JobState, as_wnids) -
     return figures
 
 
-def _rescan(db: sqlite_utils.Database, batches, meta: dict, state: JobState, as_wnids) -> dict:
+def _rescan(
+    db: sqlite_utils.Database,
+    batches: Iterable[Batch],
+    meta: dict[str, str],
+    state: JobState,
+    as_wnids: AsWnids,
+) -> ScanFigures:
     """Compare a fresh scan with the catalogue, in SQL, inside one transaction."""
     conn = db.conn
     conn.execute(
@@ -513,7 +593,7 @@ def _rescan(db: sqlite_utils.Database, batches, meta: dict, state: JobState, as_
                 "SELECT path, raw_path, wnid, size, mtime_ns, outside_root "
                 "FROM scan s WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.path = s.path)"
             ).rowcount
-            figures = {
+            figures: ScanFigures = {
                 "seen": seen,
                 "added": added,
                 "changed": changed,
@@ -528,7 +608,14 @@ def _rescan(db: sqlite_utils.Database, batches, meta: dict, state: JobState, as_
     return figures
 
 
-def _write_batches(conn, table: str, batches, state: JobState, message: str, labels=None) -> int:
+def _write_batches(
+    conn: sqlite3.Connection,
+    table: str,
+    batches: Iterable[Batch],
+    state: JobState,
+    message: str,
+    labels: set[str | None] | None = None,
+) -> int:
     """Write every batch into ``table``, reporting progress; stop at a cancel. Returns rows.
 
     ``labels``, a set, collects the distinct labels: in C, a fifth of the time SQLite takes
@@ -557,10 +644,12 @@ def _repeated_paths_error(paths: list[str]) -> CatalogueError:
     )
 
 
-def _start_scan(conn: sqlite3.Connection, meta: dict) -> int:
-    return conn.execute(
+def _start_scan(conn: sqlite3.Connection, meta: dict[str, str]) -> int:
+    scan = conn.execute(
         "INSERT INTO scans (started, layout) VALUES (?, ?)", (_now(), meta["layout"])
     ).lastrowid
+    assert scan is not None  # an INSERT's row has an id
+    return scan
 
 
 def _count_labels(conn: sqlite3.Connection) -> None:
@@ -578,7 +667,9 @@ def _count_labels(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM label_counts WHERE images = 0")
 
 
-def _finish_scan(conn: sqlite3.Connection, scan: int, meta: dict, figures: dict) -> None:
+def _finish_scan(
+    conn: sqlite3.Connection, scan: int, meta: dict[str, str], figures: ScanFigures
+) -> None:
     conn.execute("DELETE FROM meta WHERE key = 'labels'")  # gone after a --relayout
     conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
     conn.execute(

@@ -15,6 +15,7 @@ import sqlite_utils
 
 from explorer.core import paths
 from explorer.core.catalogue.schema import (
+    MIGRATION_NAMES,
     MIGRATIONS,
 )
 from explorer.core.curation import catalogue_path_for
@@ -22,15 +23,24 @@ from explorer.core.errors import CatalogueDamagedError, CatalogueError, NotIndex
 from explorer.core.sql import failure, why
 
 
-def default_catalogue_path(source: str | os.PathLike, data_dir: str | os.PathLike | None = None):
-    """Where the catalogue of ``source`` lives unless ``--catalogue`` says otherwise."""
+def default_catalogue_path(
+    source: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """Where the catalogue of ``source`` lives unless ``--catalogue`` says otherwise: in the
+    data directory, named after the folder or manifest and a hash of its whole path.
+
+    >>> default_catalogue_path("/data/imagenet/train", data_dir=tmp).relative_to(tmp).as_posix()
+    'catalogues/train-aab0926e0b.sqlite'
+    """
     resolved = Path(source).expanduser().resolve()
     key = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:10]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", resolved.name)[:40] or "root"
     return paths.data_dir(data_dir) / "catalogues" / f"{name}-{key}.sqlite"
 
 
-def resolve_catalogue(value: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> Path:
+def resolve_catalogue(
+    value: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None
+) -> Path:
     """The catalogue file ``value`` names: a catalogue file, or a dataset folder or manifest
     that has been indexed. The one rule behind the CLI's ``--catalogue`` and the window.
 
@@ -38,8 +48,13 @@ def resolve_catalogue(value: str | os.PathLike, data_dir: str | os.PathLike | No
     CatalogueError, saying what to run, for anything else that is not a catalogue.
     A SQLite file is returned as it is: :meth:`Catalogue.open` tells whether it is ours.
 
-    >>> resolve_catalogue("/data/imagenet/train")                          # doctest: +SKIP
-    PosixPath('/home/me/.local/share/wordnet-explorer/catalogues/train-3f2a9c01de.sqlite')
+    >>> resolve_catalogue(catalogue_path) == catalogue_path  # a catalogue file: itself
+    True
+    >>> try:
+    ...     resolve_catalogue(catalogue.source, data_dir=tmp)  # a folder not indexed (in tmp)
+    ... except NotIndexedError as exc:
+    ...     print(exc)
+    /.../images has not been indexed yet: run `wnexplorer index /.../images`.
     """
     path = Path(value).expanduser()
     try:
@@ -190,7 +205,7 @@ def _our_meta(db: sqlite_utils.Database, path: Path) -> dict[str, str]:
             "catalogue tables); it was left unchanged. Open a catalogue file, or the dataset "
             "folder or manifest it was indexed from."
         )
-    newer = applied - {m.name for m in MIGRATIONS._migrations}
+    newer = applied - set(MIGRATION_NAMES)
     if newer:
         raise CatalogueError(
             f"The catalogue {path} was written by a newer version of WordNet Explorer "

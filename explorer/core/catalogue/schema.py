@@ -80,3 +80,17 @@ def _m0003_outside_root(db: sqlite_utils.Database) -> None:
             ],
         )
     db.execute("CREATE INDEX images_outside ON images (outside_root) WHERE outside_root = 1")
+
+
+def _names() -> tuple[str, ...]:
+    # sqlite-utils lists a set's migrations only as those pending on a database
+    empty = sqlite_utils.Database(memory=True)
+    try:
+        return tuple(migration.name for migration in MIGRATIONS.pending(empty))
+    finally:
+        empty.close()
+
+
+MIGRATION_NAMES = _names()
+"""Every migration of this version's schema, in order: a catalogue that has applied one not
+listed here was written by a newer version."""

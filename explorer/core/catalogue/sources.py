@@ -32,17 +32,37 @@ import os
 import re
 from array import array
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TextIO, get_args
 
 from explorer.core.csv_cells import read_cell
 from explorer.core.errors import CatalogueError
 from explorer.core.text import plural
 
-LAYOUTS = ("folders", "flat", "ilsvrc-val", "manifest")
+if TYPE_CHECKING:
+    from _csv import Reader
+    from multiprocessing.connection import Connection
+
+Layout = Literal["folders", "flat", "ilsvrc-val", "manifest"]
+LAYOUTS: tuple[Layout, ...] = get_args(Layout)
+
+# A source's rows, as the catalogue's index stores them (indexing._ROW_COLUMNS):
+# (path, raw_path, label, size, mtime_ns) of a file on disk, with outside_root when a batch
+# needs it; (path, label) of a manifest's row, with raw_path and outside_root when needed.
+FileRow = tuple[str, bytes | None, str | None, int | None, int | None]
+MarkedFileRow = tuple[str, bytes | None, str | None, int | None, int | None, bool]
+ManifestRow = tuple[str, str | None]
+MarkedManifestRow = tuple[str, str | None, bytes | None, bool]
+Row = FileRow | MarkedFileRow | ManifestRow | MarkedManifestRow
+Batch = Sequence[Row]  # one shape of row per batch
+
+# a folder to list: (its path, its path relative to the root ending in "/", its names from
+# the root down)
+Folder = tuple[str, str, tuple[str, ...]]
 IMAGE_EXTENSIONS = frozenset(
     [
         ".jpg",
@@ -82,6 +102,11 @@ def is_outside(root: str, path: str) -> bool:
     Read as written: ``..`` steps count, links are not followed (a caller that
     needs them followed gives ``os.path.realpath``'s answer and a real root).
     ``root`` is absolute and normalised.
+
+    >>> is_outside("/data/train", "../../etc/shadow"), is_outside("/data/train", "/etc/passwd")
+    (True, True)
+    >>> is_outside("/data/train", "n01440764/../n01443537/a.JPEG")
+    False
     """
     if ".." in path:  # rare: let normpath take the steps up
         path = os.path.normpath(os.path.join(root, path))
@@ -112,8 +137,12 @@ def _display_path(relative: str) -> tuple[str, bytes | None]:
     return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace"), raw
 
 
-def detect_layout(root: Path) -> str:
-    """Guess the layout of ``root``; raise CatalogueError when nothing fits."""
+def detect_layout(root: Path) -> Layout:
+    """Guess the layout of ``root``; raise CatalogueError when nothing fits.
+
+    >>> detect_layout(catalogue.source)  # the demo's images: one folder per wnid
+    'folders'
+    """
     if root.is_file():
         return "manifest"
     if not root.is_dir():
@@ -161,15 +190,17 @@ class Listing:
     prefix: str  # the folder's path relative to the root, ending in "/" (or "")
     parts: tuple[str, ...]  # the folder names from the root down
     names: str
-    sizes: array
-    mtimes: array
-    subfolders: list[tuple[str, str, tuple[str, ...]]]
+    sizes: array[int]
+    mtimes: array[int]
+    subfolders: list[Folder]
     other_files: int = 0
     stat_failed: int = 0
     unreadable: bool = False
     outside: set[str] = field(default_factory=set)  # names of links that lead out of the root
 
-    def rows(self, label: str | None = None, label_of=None) -> list[tuple]:
+    def rows(
+        self, label: str | None = None, label_of: Callable[[str], str | None] | None = None
+    ) -> Batch:
         """Rows (path, raw_path, label, size, mtime_ns) for the catalogue, and
         outside_root as a sixth value when the common case does not hold.
 
@@ -181,26 +212,28 @@ class Listing:
         if not self.sizes:
             return []
         names = self.names.split("\0")
-        labels = map(label_of, names) if label_of else repeat(label)
+        labels: Iterator[str | None] = map(label_of, names) if label_of else repeat(label)
         plain = self.names.isascii() and "\\" not in self.names and not self.outside
         if plain and not self.stat_failed and _display_path(self.prefix)[1] is None:
             paths = [self.prefix + name for name in names] if self.prefix else names
-            return list(zip(paths, repeat(None), labels, self.sizes, self.mtimes))
-        rows = []
+            plain_rows: list[FileRow] = list(
+                zip(paths, repeat(None), labels, self.sizes, self.mtimes)
+            )
+            return plain_rows
+        rows: list[MarkedFileRow] = []
         for name, name_label, size, mtime in zip(
             names, labels, self.sizes, self.mtimes, strict=False
         ):
             path, raw = _display_path(self.prefix + name)
-            if size < 0:
-                size = mtime = None
-            rows.append((path, raw, name_label, size, mtime, name in self.outside))
+            stat = (size, mtime) if size >= 0 else (None, None)
+            rows.append((path, raw, name_label, *stat, name in self.outside))
         return rows
 
 
 _SCAN_BY_DESCRIPTOR = os.scandir in os.supports_fd  # POSIX; Windows scans by path
 
 
-def _list_folder(folder: tuple[str, str, tuple[str, ...]], root: str) -> Listing:
+def _list_folder(folder: Folder, root: str) -> Listing:
     """List and stat one folder of the tree under ``root`` (a real path).
 
     Scanning an open folder descriptor makes each stat a fstatat() relative to
@@ -209,14 +242,15 @@ def _list_folder(folder: tuple[str, str, tuple[str, ...]], root: str) -> Listing
     path, prefix, parts = folder
     listing = Listing(prefix, parts, "", array("q"), array("q"), [])
     try:
-        target = os.open(path, os.O_RDONLY | os.O_DIRECTORY) if _SCAN_BY_DESCRIPTOR else path
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY) if _SCAN_BY_DESCRIPTOR else None
     except OSError:
         listing.unreadable = True
         return listing
     try:
-        with os.scandir(target) as entries:
+        with os.scandir(path if fd is None else fd) as entries:
             found = sorted(entries, key=attrgetter("name"))
-        names, sizes, mtimes = [], listing.sizes, listing.mtimes
+        names: list[str] = []
+        sizes, mtimes = listing.sizes, listing.mtimes
         for entry in found:
             name = entry.name
             try:
@@ -247,8 +281,8 @@ def _list_folder(folder: tuple[str, str, tuple[str, ...]], root: str) -> Listing
         listing.unreadable = True
         return listing
     finally:
-        if _SCAN_BY_DESCRIPTOR:
-            os.close(target)
+        if fd is not None:
+            os.close(fd)
     listing.names = "\0".join(names)
     return listing
 
@@ -257,7 +291,7 @@ WALKERS = 2  # walker processes; the machine this is tuned on has two cores
 _FOLDERS_PER_WALKER = 4  # split the tree into at least this many units per walker
 
 
-def _walk(folder: tuple[str, str, tuple[str, ...]], root: str) -> Iterator[Listing]:
+def _walk(folder: Folder, root: str) -> Iterator[Listing]:
     """``folder`` and every folder under it, depth first in name order."""
     stack = [folder]
     while stack:
@@ -266,7 +300,7 @@ def _walk(folder: tuple[str, str, tuple[str, ...]], root: str) -> Iterator[Listi
         yield listing
 
 
-def _walk_and_send(units: list[tuple[str, str, tuple[str, ...]]], root: str, connection) -> None:
+def _walk_and_send(units: list[Folder], root: str, connection: Connection) -> None:
     """Body of a walker process: each unit's listings, then None to close the unit."""
     try:
         for unit in units:
@@ -304,7 +338,7 @@ def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> It
     process.
     """
     real_root = os.path.realpath(root)
-    pending = deque([(str(root), "", ())])
+    pending: deque[Folder] = deque([(str(root), "", ())])
     while pending and len(pending) < walkers * _FOLDERS_PER_WALKER:
         listing = _list_folder(pending.popleft(), real_root)
         pending.extend(listing.subfolders)
@@ -313,7 +347,8 @@ def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> It
     if not units:
         return
     context = multiprocessing.get_context("spawn")  # fork is unsafe in a threaded Qt app
-    receivers, processes = [], []
+    receivers: list[Connection] = []
+    processes: list[multiprocessing.process.BaseProcess] = []
     try:
         for number in range(min(walkers, len(units))):
             receiver, sender = context.Pipe(duplex=False)
@@ -344,13 +379,13 @@ def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> It
     finally:
         for receiver in receivers:
             receiver.close()
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
+        for walker in processes:
+            if walker.is_alive():
+                walker.terminate()
+            walker.join()
 
 
-def scan_folders(root: Path, report: SourceReport) -> Iterator[list[tuple]]:
+def scan_folders(root: Path, report: SourceReport) -> Iterator[Batch]:
     """Rows (path, raw_path, label, size, mtime_ns); label: the nearest wnid folder."""
     for listing in walk_folders(root, report):
         label = next((p for p in reversed(listing.parts) if WNID.match(p)), None)
@@ -362,7 +397,7 @@ def _flat_label(name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def scan_flat(root: Path, report: SourceReport) -> Iterator[list[tuple]]:
+def scan_flat(root: Path, report: SourceReport) -> Iterator[Batch]:
     """Rows (path, raw_path, label, size, mtime_ns); label: the wnid the name starts with."""
     for listing in walk_folders(root, report):
         yield listing.rows(label_of=_flat_label)
@@ -390,7 +425,7 @@ def read_val_labels(labels: Path) -> list[str]:
         )
     lines = text.splitlines()
     if lines and lines[0].lower().startswith("imageid,"):
-        by_number = {}
+        by_number: dict[int, str] = {}
         for row in csv.reader(lines[1:]):
             number = _VAL_NUMBER.search(row[0]) if row else None
             if number and len(row) > 1 and row[1].split():
@@ -399,7 +434,7 @@ def read_val_labels(labels: Path) -> list[str]:
     return [line.strip() for line in lines]
 
 
-def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> Iterator[list[tuple]]:
+def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> Iterator[Batch]:
     """Rows (path, raw_path, label, size, mtime_ns); label: line N of the label file.
 
     The label file is read (and refused when it is not one) before the walk starts.
@@ -412,7 +447,7 @@ def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> It
     return _val_rows(root, labels, read_val_labels(labels), report)
 
 
-def _val_rows(root: Path, labels: Path, wnids: list[str], report: SourceReport):
+def _val_rows(root: Path, labels: Path, wnids: list[str], report: SourceReport) -> Iterator[Batch]:
     beyond = highest = 0  # files numbered past the label file's last line
 
     def label_of(name: str) -> str | None:
@@ -482,7 +517,7 @@ _escapes = [0]
 _surrogateescape = codecs.lookup_error("surrogateescape")
 
 
-def _escape_and_count(error: UnicodeDecodeError) -> tuple[str, int]:
+def _escape_and_count(error: UnicodeError) -> tuple[str | bytes, int]:
     _escapes[0] += 1
     return _surrogateescape(error)
 
@@ -492,7 +527,7 @@ codecs.register_error("wnexplorer.manifest", _escape_and_count)
 
 def read_manifest(
     manifest: Path, report: SourceReport, root: str, batch: int = 50_000
-) -> Iterator[list[tuple]]:
+) -> Iterator[Batch]:
     """Rows of a CSV or TSV manifest of ``path,label`` rows, in batches.
 
     The first rows decide, once and before any row is yielded: the delimiter,
@@ -557,10 +592,20 @@ def _manifest_encoding(manifest: Path, head: bytes) -> str:
     )
 
 
-def _manifest_batches(manifest, stream, reader, rows, columns, escapes, report, batch, root):
+def _manifest_batches(
+    manifest: Path,
+    stream: TextIO,
+    reader: Reader,
+    rows: Iterator[list[str]],
+    columns: tuple[int, int, int],
+    escapes: int,
+    report: SourceReport,
+    batch: int,
+    root: str,
+) -> Iterator[Batch]:
     header, path, label = columns
     with stream:
-        out: list[tuple] = []
+        out: list[ManifestRow] = []
         read = header  # rows the csv reader has given: one line each, checked once a batch
         for row in _csv_rows(manifest, reader, rows):
             if len(row) <= path or not row[path].strip():
@@ -582,7 +627,7 @@ def _manifest_batches(manifest, stream, reader, rows, columns, escapes, report, 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the file object splits the lines the reader counts
 
 
-def _lines_beyond_one(manifest: Path, reader, read: int, batch: list[tuple]) -> int:
+def _lines_beyond_one(manifest: Path, reader: Reader, read: int, batch: list[ManifestRow]) -> int:
     """The lines that quoted cells of ``batch`` hold beyond one per row (a file name may hold
     a line break), counted only when the reader's line count says there are some. A cell
     whose later lines look like rows is refused: a quote left open swallows the rows after it
@@ -604,7 +649,7 @@ def _lines_beyond_one(manifest: Path, reader, read: int, batch: list[tuple]) -> 
     return extra
 
 
-def _csv_rows(manifest: Path, reader, rows: Iterator[list[str]]) -> Iterator[list[str]]:
+def _csv_rows(manifest: Path, reader: Reader, rows: Iterator[list[str]]) -> Iterator[list[str]]:
     try:
         yield from rows
     except (csv.Error, UnicodeDecodeError) as exc:
@@ -615,7 +660,7 @@ def _csv_rows(manifest: Path, reader, rows: Iterator[list[str]]) -> Iterator[lis
         ) from exc
 
 
-def _stored(rows: list[tuple], root: str, escaped: bool) -> list[tuple]:
+def _stored(rows: list[ManifestRow], root: str, escaped: bool) -> Batch:
     """A batch of (path, label) rows as the catalogue stores them.
 
     Most batches are kept as they are, as one search of their joined paths in C
@@ -638,7 +683,7 @@ def _stored(rows: list[tuple], root: str, escaped: bool) -> list[tuple]:
     under = os.path.join(root, "")
     if not odd and all(map(str.startswith, map(itemgetter(0), rows), repeat(under))):
         return rows
-    fixed = []
+    fixed: list[MarkedManifestRow] = []
     for path, label in rows:
         path = read_cell(path)
         outside = is_outside(root, path)

@@ -6,11 +6,16 @@ sqlite-utils migrations (:mod:`.schema`) and it runs in WAL mode. It is
 rebuildable from the dataset at any time; curation flags (which are not)
 live in their own store. Only this package reads or writes its tables.
 
->>> summary = index_catalogue("/data/imagenet/train", nouns=load_noun_wnids())  # doctest: +SKIP
->>> summary.images, summary.synsets                                    # doctest: +SKIP
-(1281167, 1000)
->>> Catalogue.open(summary.catalogue).direct_counts(nouns)["n01440764"]  # doctest: +SKIP
-1300
+Indexing the demo's images (``train/`` of ImageNet gives 1,281,167 images of 1,000
+synsets), then asking the catalogue:
+
+>>> from explorer.core.catalogue import index_catalogue
+>>> summary = index_catalogue(catalogue.source, nouns=taxonomy.graph, catalogue=tmp / "c.sqlite")
+>>> summary.images, summary.synsets
+(322, 27)
+>>> with Catalogue.open(summary.catalogue) as indexed:
+...     indexed.direct_counts(taxonomy.graph)["n01440764"]
+18
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import Concatenate, NamedTuple, ParamSpec, TypedDict, TypeVar, cast
 
 import sqlite_utils
 
@@ -33,6 +38,7 @@ from explorer.core.catalogue.labels import (
     LABEL_NOT_NOUN,
     LABEL_OK,
     LABEL_UNKNOWN,
+    LabelKind,
     classify_label,
     label_note,
 )
@@ -50,6 +56,7 @@ from explorer.core.catalogue.schema import (
     MIGRATIONS,
 )
 from explorer.core.catalogue.sources import (
+    Layout,
     _display_path,
     is_outside,
 )
@@ -116,12 +123,46 @@ class SizedImage(NamedTuple):
     content_hash: str | None
 
 
-def _sqlite_errors(method):
+class CatalogueSummary(TypedDict):
+    """What a catalogue holds, as :meth:`Catalogue.summary` gives it (and the index command
+    prints it)."""
+
+    catalogue: str
+    source: str
+    root: str
+    layout: Layout
+    images: int  # present images, labelled or not
+    synsets: int  # distinct labels that are WordNet 3.0 nouns
+    labelled: int  # images with such a label
+    unknown: int  # unknown_wnid + not_noun
+    unknown_wnid: int
+    not_noun: int
+    no_label: int
+    missing: int  # images the last scan no longer found
+    outside_root: int
+
+
+class OddLabel(TypedDict):
+    """An image whose label is not a WordNet 3.0 noun, as :meth:`Catalogue.odd_labels` gives it."""
+
+    path: str
+    label: str | None
+    problem: LabelKind
+    note: str
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _sqlite_errors(
+    method: Callable[Concatenate[Catalogue, _P], _R],
+) -> Callable[Concatenate[Catalogue, _P], _R]:
     """A catalogue method: a failure of SQLite (busy, full, damaged...) becomes a
     CatalogueError that says what to do."""
 
     @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
+    def guarded(self: Catalogue, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
@@ -136,6 +177,13 @@ class Catalogue:
     Its tables are its own: every question about them is a method here, and only this
     package runs SQL on them. A failure of SQLite or of the disk in any method is a
     :class:`~explorer.core.errors.CatalogueError` that says what to do.
+
+    >>> catalogue.layout, catalogue.present_count(), catalogue.missing_count()
+    ('folders', 322, 0)
+    >>> [row.path for row in catalogue.images(["n04536866"])]
+    ['n04536866/n04536866_0.JPEG']
+    >>> catalogue.odd_labels(taxonomy.graph)
+    [{'path': 'unsorted/photo_1.JPEG', 'label': None, 'problem': 'no_label', 'note': 'no label'}]
     """
 
     def __init__(self, path: Path, db: sqlite_utils.Database, meta: dict[str, str]) -> None:
@@ -144,7 +192,7 @@ class Catalogue:
         self.meta = meta
 
     @classmethod
-    def open(cls, path: str | os.PathLike, *, write: bool = False) -> Catalogue:
+    def open(cls, path: str | os.PathLike[str], *, write: bool = False) -> Catalogue:
         """Open an existing catalogue; a CatalogueError that says what the file is otherwise.
 
         Only a file found to be a catalogue of a known schema is written to
@@ -196,7 +244,7 @@ class Catalogue:
     def __enter__(self) -> Catalogue:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -211,8 +259,9 @@ class Catalogue:
         return Path(self.meta["root"])
 
     @property
-    def layout(self) -> str:
-        return self.meta["layout"]
+    def layout(self) -> Layout:
+        """How the source lists its images (one of :data:`~.sources.LAYOUTS`)."""
+        return cast("Layout", self.meta["layout"])  # written by index_catalogue, from LAYOUTS
 
     @cached_property
     def _real_root(self) -> str:
@@ -254,17 +303,21 @@ class Catalogue:
     @_sqlite_errors
     def label_counts(self) -> dict[str | None, int]:
         """Present images per distinct label, valid or not (None: no label)."""
-        return dict(self._db.execute("SELECT wnid, images FROM label_counts").fetchall())
+        rows = self._db.execute("SELECT wnid, images FROM label_counts")
+        return {wnid: images for wnid, images in rows}
 
-    def direct_counts(self, nouns) -> dict[str, int]:
-        """Present images per wnid, for the labels that are nouns in ``nouns``."""
+    def direct_counts(self, nouns: Container[str]) -> dict[str, int]:
+        """Present images per wnid, for the labels that are nouns in ``nouns`` (a set of
+        wnids, or the taxonomy's graph)."""
         return {
-            w: n for w, n in self.label_counts().items() if classify_label(w, nouns) == LABEL_OK
+            w: n
+            for w, n in self.label_counts().items()
+            if w is not None and classify_label(w, nouns) == LABEL_OK
         }
 
-    def images(self, wnids: Iterable[str], include_missing: bool = False) -> list[ImageRow]:
-        """The images labelled with any of ``wnids``, sorted by path."""
-        return self._image_rows("i.wnid", wnids, "" if include_missing else "AND i.present = 1")
+    def images(self, wnids: Iterable[str]) -> list[ImageRow]:
+        """The present images labelled with any of ``wnids``, sorted by path."""
+        return self._image_rows("i.wnid", wnids, "AND i.present = 1")
 
     def images_by_path(self, paths: Iterable[str]) -> list[ImageRow]:
         """The images (present or not) at these paths relative to the root, sorted by path."""
@@ -336,25 +389,31 @@ class Catalogue:
         )
         return [path for (path,) in rows]
 
+    def _count(self, sql: str, args: tuple[object, ...] = ()) -> int:
+        """The one number ``sql`` (a ``SELECT count(*)``) gives."""
+        return int(self._db.execute(sql, args).fetchone()[0])
+
     @_sqlite_errors
     def present_count(self) -> int:
         """Present images (outside the root or not)."""
-        return self._db.execute("SELECT count(*) FROM images WHERE present = 1").fetchone()[0]
+        return self._count("SELECT count(*) FROM images WHERE present = 1")
 
     @_sqlite_errors
     def missing_count(self) -> int:
         """Images the last scan no longer found."""
-        return self._db.execute("SELECT count(*) FROM images WHERE present = 0").fetchone()[0]
+        return self._count("SELECT count(*) FROM images WHERE present = 0")
 
     @_sqlite_errors
     def missing_images(self) -> list[tuple[str, str | None]]:
         """(path, label) of each image the last scan no longer found, by path."""
         rows = self._db.execute("SELECT path, wnid FROM images WHERE present = 0 ORDER BY path")
-        return rows.fetchall()
+        return [(path, wnid) for path, wnid in rows]
 
-    def summary(self, nouns) -> dict:
+    def summary(self, nouns: Container[str]) -> CatalogueSummary:
         """Images, synsets, odd labels and missing files, as the index command prints them."""
-        by_kind = dict.fromkeys((LABEL_OK, LABEL_UNKNOWN, LABEL_NOT_NOUN, LABEL_NONE), 0)
+        by_kind: dict[LabelKind, int] = dict.fromkeys(
+            (LABEL_OK, LABEL_UNKNOWN, LABEL_NOT_NOUN, LABEL_NONE), 0
+        )
         synsets = 0
         for label, count in self.label_counts().items():
             kind = classify_label(label, nouns)
@@ -362,9 +421,9 @@ class Catalogue:
             synsets += kind == LABEL_OK
         return {
             "catalogue": str(self.path),
-            "source": self.meta.get("source"),
-            "root": self.meta.get("root"),
-            "layout": self.meta.get("layout"),
+            "source": self.meta["source"],  # an open catalogue has all three (_our_meta)
+            "root": self.meta["root"],
+            "layout": self.layout,
             "images": sum(by_kind.values()),
             "synsets": synsets,
             "labelled": by_kind[LABEL_OK],
@@ -378,7 +437,8 @@ class Catalogue:
 
     @_sqlite_errors
     def outside_root_count(self) -> int:
-        return self._db.execute(f"SELECT count(*) FROM images WHERE {_OUTSIDE}").fetchone()[0]
+        """Present images outside the root (see :meth:`outside_root_paths`)."""
+        return self._count(f"SELECT count(*) FROM images WHERE {_OUTSIDE}")
 
     @_sqlite_errors
     def outside_root_paths(self, limit: int = 5) -> list[str]:
@@ -392,13 +452,13 @@ class Catalogue:
         return [path for (path,) in rows]
 
     @_sqlite_errors
-    def odd_labels(self, nouns, limit: int = 20) -> list[dict]:
+    def odd_labels(self, nouns: Container[str], limit: int = 20) -> list[OddLabel]:
         """Examples of images whose label is not a WordNet 3.0 noun (kept, and reported)."""
         odd = [w for w in self.label_counts() if classify_label(w, nouns) != LABEL_OK]
-        examples = []
+        examples: list[OddLabel] = []
         for label in sorted(odd, key=lambda w: (w is not None, w or "")):
             where = "wnid IS NULL" if label is None else "wnid = ?"
-            args = () if label is None else (label,)
+            args: tuple[str, ...] = () if label is None else (label,)
             for (path,) in self._db.execute(
                 f"SELECT path FROM images WHERE {where} AND present = 1 ORDER BY path LIMIT ?",
                 (*args, limit - len(examples)),
@@ -424,7 +484,7 @@ class Catalogue:
     def audit_pending_count(self, recheck: bool = False) -> int:
         """The images an audit would check: those without a current result (all with
         ``recheck``)."""
-        return self._db.execute(f"SELECT count(*) FROM ({_pending_sql(recheck)})").fetchone()[0]
+        return self._count(f"SELECT count(*) FROM ({_pending_sql(recheck)})")
 
     def images_to_audit(
         self, recheck: bool = False, batch: int = 256
@@ -476,9 +536,9 @@ class Catalogue:
     @_sqlite_errors
     def audited_count(self) -> int:
         """Images with an audit result among those an audit reads."""
-        return self._db.execute(
+        return self._count(
             f"SELECT count(*) FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED}"
-        ).fetchone()[0]
+        )
 
     @_sqlite_errors
     def duplicate_paths(self) -> dict[str, list[str]]:
@@ -533,8 +593,20 @@ _OUTSIDE = "outside_root = 1 AND present = 1"
 
 
 def _image_row(
-    image_id, path, wnid, size, present, raw, mtime, fmt, width, height, mode, problems, outside
-):
+    image_id: int,
+    path: str,
+    wnid: str | None,
+    size: int | None,
+    present: int,
+    raw: bytes | None,
+    mtime: int | None,
+    fmt: str | None,
+    width: int | None,
+    height: int | None,
+    mode: str | None,
+    problems: str | None,
+    outside: int,
+) -> ImageRow:
     codes = tuple(code for code in (problems or "").split(",") if code)
     return ImageRow(
         image_id,

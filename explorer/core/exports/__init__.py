@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         OVERLAP_CHOICES,
         SUBTREE_FORMATS,
         ClassmapFormat,
+        ExportFormat,
         ExportKind,
         Flagged,
         FolderMode,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
         ExportReport,
         ExportRequest,
         ExportResult,
+        Selection,
+        SubtreeRow,
         classmap_text,
         format_subtree,
         run_export,
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
         subtree_rows,
         write_atomically,
     )
-    from explorer.core.exports.tree import nested_subtree
+    from explorer.core.exports.tree import TreeNode, nested_subtree
 
 __all__ = [
     "CLASSMAP_FORMATS",
@@ -52,6 +55,7 @@ __all__ = [
     "OVERLAP_CHOICES",
     "SUBTREE_FORMATS",
     "ClassmapFormat",
+    "ExportFormat",
     "ExportKind",
     "ExportReport",
     "ExportRequest",
@@ -60,7 +64,10 @@ __all__ = [
     "FolderMode",
     "ImageFormat",
     "OnOverlap",
+    "Selection",
     "SubtreeFormat",
+    "SubtreeRow",
+    "TreeNode",
     "classmap_text",
     "file_suffix",
     "format_subtree",
@@ -85,6 +92,7 @@ __getattr__, __dir__ = lazy_exports(
             "OVERLAP_CHOICES",
             "SUBTREE_FORMATS",
             "ClassmapFormat",
+            "ExportFormat",
             "ExportKind",
             "Flagged",
             "FolderMode",
@@ -97,6 +105,8 @@ __getattr__, __dir__ = lazy_exports(
             "ExportReport",
             "ExportRequest",
             "ExportResult",
+            "Selection",
+            "SubtreeRow",
             "classmap_text",
             "format_subtree",
             "run_export",
@@ -104,6 +114,6 @@ __getattr__, __dir__ = lazy_exports(
             "subtree_rows",
             "write_atomically",
         ),
-        ".tree": ("nested_subtree",),
+        ".tree": ("TreeNode", "nested_subtree"),
     },
 )

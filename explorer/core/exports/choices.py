@@ -13,7 +13,7 @@ a ValueError (a bug in the caller: neither front end offers one).
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 ExportKind = Literal["subtree", "images", "classmap", "superclasses", "folders"]
 SubtreeFormat = Literal["txt", "csv", "json", "tree-json"]
@@ -22,6 +22,7 @@ ClassmapFormat = Literal["loc", "json"]
 FolderMode = Literal["symlink", "hardlink", "copy"]
 Flagged = Literal["exclude", "include", "only"]  # flagged images: left out, kept, or only they
 OnOverlap = Literal["specific", "fail"]  # an image under several chosen nodes
+ExportFormat = SubtreeFormat | ImageFormat | ClassmapFormat
 
 EXPORT_KINDS: tuple[ExportKind, ...] = get_args(ExportKind)
 SUBTREE_FORMATS: tuple[SubtreeFormat, ...] = get_args(SubtreeFormat)
@@ -31,7 +32,8 @@ FOLDER_MODES: tuple[FolderMode, ...] = get_args(FolderMode)
 FLAGGED_CHOICES: tuple[Flagged, ...] = get_args(Flagged)
 OVERLAP_CHOICES: tuple[OnOverlap, ...] = get_args(OnOverlap)
 
-FORMATS: dict[ExportKind, tuple[str, ...]] = {  # the first is the default; () writes a folder
+# each kind's formats: the first is the default; () writes a folder
+FORMATS: dict[ExportKind, tuple[ExportFormat, ...]] = {
     "subtree": SUBTREE_FORMATS,
     "images": IMAGE_FORMATS,
     "classmap": CLASSMAP_FORMATS,
@@ -41,15 +43,27 @@ FORMATS: dict[ExportKind, tuple[str, ...]] = {  # the first is the default; () w
 IMAGE_KINDS: tuple[ExportKind, ...] = ("images", "superclasses", "folders")  # need a catalogue
 FOLDER_KINDS: tuple[ExportKind, ...] = ("superclasses", "folders")  # write a folder, not a file
 
-_SUFFIXES = {"loc": "txt", "tree-json": "json"}  # else the format's own name
+_SUFFIXES: dict[ExportFormat, str] = {"loc": "txt", "tree-json": "json"}  # else its own name
 
 
-def file_suffix(fmt: str) -> str:
+def file_suffix(fmt: ExportFormat) -> str:
     """The file name suffix (without the dot) for an export in format ``fmt``."""
     return _SUFFIXES.get(fmt, fmt)
 
 
-def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    """ValueError unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        raise ValueError(f"{name}: {value!r} is not one of {', '.join(choices)}")
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def check_choice(name: str, value: object, choices: tuple[_Choice, ...]) -> _Choice:
+    """``value``, one of ``choices`` (typed as they are); a ValueError if it is not.
+
+    >>> check_choice("mode", "copy", FOLDER_MODES)
+    'copy'
+    >>> check_choice("mode", "move", FOLDER_MODES)
+    Traceback (most recent call last):
+    ValueError: mode: 'move' is not one of symlink, hardlink, copy
+    """
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise ValueError(f"{name}: {value!r} is not one of {', '.join(choices)}")

@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import ExportError
@@ -49,6 +50,7 @@ from explorer.core.exports.choices import (
     OVERLAP_CHOICES,
     SUBTREE_FORMATS,
     ClassmapFormat,
+    ExportFormat,
     ExportKind,
     Flagged,
     FolderMode,
@@ -57,10 +59,16 @@ from explorer.core.exports.choices import (
     SubtreeFormat,
     check_choice,
 )
-from explorer.core.exports.tree import nested_subtree
+from explorer.core.exports.tree import TreeNode, nested_subtree
 from explorer.core.files import UMASK, atomic_path, write_file
 from explorer.core.images import open_regular_file
 from explorer.core.text import plural
+
+if TYPE_CHECKING:
+    from explorer.core.analysis import Counts
+    from explorer.core.catalogue import Catalogue, ImageRow
+    from explorer.core.curation import FlagStore
+    from explorer.core.wordnet import Taxonomy
 
 
 @dataclass
@@ -75,14 +83,11 @@ class ExportReport:
     per_class: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. a class left empty, and why
 
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
 
 # --- writing ------------------------------------------------------------------------------
 
 
-def write_atomically(path: str | os.PathLike, text: str, parents: bool = False) -> None:
+def write_atomically(path: str | os.PathLike[str], text: str, parents: bool = False) -> None:
     """Write ``text`` to a temporary file beside ``path``, fsync, rename over ``path``
     (:func:`explorer.core.files.atomic_path`); an ExportError when it cannot be written.
 
@@ -98,37 +103,54 @@ def write_atomically(path: str | os.PathLike, text: str, parents: bool = False) 
         raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _check_folder_of(output: str | os.PathLike, parents: bool) -> None:
+def _check_folder_of(output: str | os.PathLike[str], parents: bool) -> None:
     """The folder ``output`` goes into must exist, unless ``parents`` will create it."""
     folder = Path(output).parent
     if not parents and not folder.exists():
         raise ExportError(f"The folder {folder} does not exist; create it or pass --parents.")
 
 
-def _json(data) -> str:
+def _json(data: object) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
 # --- subtree lists -------------------------------------------------------------------------
 
 
+class SubtreeRow(TypedDict):
+    """A synset of a subtree list (:func:`subtree_rows`), as its JSON and CSV show it."""
+
+    wnid: str
+    name: str
+    lemmas: list[str]
+    gloss: str
+    depth: int  # the synset's own depth in WordNet (its shortest path to the top)
+    level: int  # its fewest steps down from the subtree's top
+    direct: int | None  # images of the synset itself (None: not counted)
+    subtree: int | None  # images of it and everything under it, each once
+
+
 def subtree_rows(
-    taxonomy,
+    taxonomy: Taxonomy,
     wnid: str,
     leaves_only: bool = False,
-    counts=None,
+    counts: Counts | None = None,
     with_images: bool = False,
     depth: int | None = None,
-) -> list[dict]:
+) -> list[SubtreeRow]:
     """The synsets under ``wnid`` (itself included), by wnid, with their details.
 
     ``depth``: at most this many levels below ``wnid`` (along the shortest path);
     ``with_images``: only synsets whose subtree holds images (needs ``counts``).
+
+    >>> rows = subtree_rows(taxonomy, "n02085374", counts=counts, with_images=True)  # toy dog
+    >>> [(row["name"], row["level"], row["direct"], row["subtree"]) for row in rows]
+    [('toy_dog.n.01', 0, 4, 37), ('chihuahua.n.03', 1, 18, 18), ('pekinese.n.01', 1, 15, 15)]
     """
     if with_images and counts is None:
         raise ExportError("Only synsets with images: give a catalogue to count them.")
     below = _levels_below(taxonomy, wnid, depth)
-    rows = []
+    rows: list[SubtreeRow] = []
     for node in sorted(below):
         if leaves_only and taxonomy.child_count(node):
             continue
@@ -156,7 +178,7 @@ def subtree_rows(
     return rows
 
 
-def _levels_below(taxonomy, wnid: str, depth: int | None) -> dict[str, int]:
+def _levels_below(taxonomy: Taxonomy, wnid: str, depth: int | None) -> dict[str, int]:
     """Every synset under ``wnid`` with its fewest steps down from it (breadth first)."""
     taxonomy.node(wnid)  # a clear error for an unknown wnid
     levels = {wnid: 0}
@@ -175,7 +197,11 @@ def _levels_below(taxonomy, wnid: str, depth: int | None) -> dict[str, int]:
 
 
 def format_subtree(
-    taxonomy, wnid: str, rows: list[dict], fmt: SubtreeFormat, depth: int | None = None
+    taxonomy: Taxonomy,
+    wnid: str,
+    rows: list[SubtreeRow],
+    fmt: SubtreeFormat,
+    depth: int | None = None,
 ) -> str:
     """``rows`` (:func:`subtree_rows` of ``wnid``) as a wnid list, CSV, JSON list, or the
     nested tree (:func:`nested_subtree`, ``depth`` levels deep)."""
@@ -194,8 +220,15 @@ def format_subtree(
 # --- class maps -----------------------------------------------------------------------------
 
 
-def classmap_text(taxonomy, wnids: Sequence[str], fmt: ClassmapFormat = "loc") -> str:
-    """Class index = position in ``wnids``: ImageNet's LOC_synset_mapping.txt style, or JSON."""
+def classmap_text(taxonomy: Taxonomy, wnids: Sequence[str], fmt: ClassmapFormat = "loc") -> str:
+    """Class index = position in ``wnids``: ImageNet's LOC_synset_mapping.txt style, or JSON.
+
+    >>> print(classmap_text(taxonomy, ["n01440764", "n02084071"]), end="")
+    n01440764 tench, Tinca tinca
+    n02084071 dog, domestic dog, Canis familiaris
+    >>> classmap_text(taxonomy, ["n01440764"], "json")
+    '{\\n "0": [\\n  "n01440764",\\n  "tench"\\n ]\\n}\\n'
+    """
     check_choice("format", fmt, CLASSMAP_FORMATS)
     _check_unique(wnids)
     if fmt == "loc":
@@ -206,7 +239,7 @@ def classmap_text(taxonomy, wnids: Sequence[str], fmt: ClassmapFormat = "loc") -
 def _check_unique(wnids: Sequence[str]) -> None:
     if not wnids:
         raise ExportError("Choose at least one synset.")
-    seen = set()
+    seen: set[str] = set()
     for wnid in wnids:
         if wnid in seen:
             raise ExportError(f"{wnid} is chosen twice.")
@@ -216,21 +249,24 @@ def _check_unique(wnids: Sequence[str]) -> None:
 # --- images of chosen nodes -----------------------------------------------------------------
 
 
+Assigned = tuple["ImageRow", int]  # an image and the index of its class in the chosen nodes
+
+
 @dataclass
 class Selection:
     """Images of a catalogue under chosen nodes, each assigned to one chosen node."""
 
     chosen: list[str]
-    images: list[tuple]  # (ImageRow, class index), sorted by class then path
+    images: list[Assigned]  # sorted by class then path
     report: ExportReport
     overlapping: list[tuple[str, list[str]]]  # (label, chosen nodes it is under)
 
 
 def select_images(
-    taxonomy,
-    catalogue,
+    taxonomy: Taxonomy,
+    catalogue: Catalogue,
     chosen: Sequence[str],
-    store=None,
+    store: FlagStore | None = None,
     flagged: Flagged = "exclude",
     audit_failures: bool = False,
     on_overlap: OnOverlap = "specific",
@@ -254,8 +290,8 @@ def select_images(
     labels = [w for w in label_counts if w is not None and w in taxonomy]
     assigned: dict[str, int] = {}
     given = [0] * len(chosen)  # images given to each class
-    lost: list[Counter] = [Counter() for _ in chosen]  # overlaps given to another: to whom
-    overlapping = []
+    lost: list[Counter[int]] = [Counter() for _ in chosen]  # overlaps given to another: to whom
+    overlapping: list[tuple[str, list[str]]] = []
     for label in sorted(labels):
         hits = [i for i, nodes in enumerate(under) if label in nodes]
         if not hits:
@@ -280,7 +316,7 @@ def select_images(
     states = store.states() if store is not None else {}
     left_out = {"outside_root": 0, "flagged": 0, "not_flagged": 0, "audit_failure": 0}
     overlap_images = {label for label, _nodes in overlapping}
-    images = []
+    images: list[Assigned] = []
     for row in catalogue.images(sorted(assigned)):
         if row.outside_root and not allow_outside_root:
             left_out["outside_root"] += 1
@@ -295,6 +331,7 @@ def select_images(
         if not audit_failures and FAILURE_CODES.intersection(row.problems):
             left_out["audit_failure"] += 1
             continue
+        assert row.wnid is not None  # the images of the labels assigned
         images.append((row, assigned[row.wnid]))
     if balance is not None:
         images, capped = _balance(images, balance, seed)
@@ -312,7 +349,9 @@ def select_images(
     return Selection(list(chosen), images, report, overlapping)
 
 
-def _why_empty(taxonomy, wnid: str, given: int, lost: Counter, chosen: Sequence[str]) -> str:
+def _why_empty(
+    taxonomy: Taxonomy, wnid: str, given: int, lost: Counter[int], chosen: Sequence[str]
+) -> str:
     """Why a chosen class has no image: overlaps that went elsewhere, filters, or none at all."""
 
     def name(w: str) -> str:
@@ -334,7 +373,9 @@ def _why_empty(taxonomy, wnid: str, given: int, lost: Counter, chosen: Sequence[
     return f"{name(wnid)} is empty: {'; '.join(why) or 'the catalogue has no images under it'}."
 
 
-def _most_specific(taxonomy, chosen, hits: list[int], under: list[set]) -> int:
+def _most_specific(
+    taxonomy: Taxonomy, chosen: Sequence[str], hits: list[int], under: list[set[str]]
+) -> int:
     for i in hits:  # under every other hit: the most specific in the DAG's own order
         if all(chosen[i] in under[j] for j in hits if j != i):
             return i
@@ -346,11 +387,12 @@ def _check_balance(balance: int | None) -> None:
         raise ValueError(f"balance: the cap per class must be at least 1, not {balance}")
 
 
-def _balance(images: list[tuple], cap: int, seed: int) -> tuple[list[tuple], int]:
-    by_class: dict[int, list[tuple]] = {}
+def _balance(images: list[Assigned], cap: int, seed: int) -> tuple[list[Assigned], int]:
+    by_class: dict[int, list[Assigned]] = {}
     for item in sorted(images, key=lambda item: item[0].path):
         by_class.setdefault(item[1], []).append(item)
-    kept, capped = [], 0
+    kept: list[Assigned] = []
+    capped = 0
     for index in sorted(by_class):
         members = by_class[index]
         if len(members) > cap:
@@ -361,11 +403,13 @@ def _balance(images: list[tuple], cap: int, seed: int) -> tuple[list[tuple], int
 
 
 def image_list_text(
-    catalogue, selection: Selection, fmt: ImageFormat = "csv", absolute: bool = False
+    catalogue: Catalogue, selection: Selection, fmt: ImageFormat = "csv", absolute: bool = False
 ) -> str:
+    """The images of ``selection`` with their class index: CSV (path, wnid, class_index,
+    class_wnid) or ``path index`` lines; paths relative to the root unless ``absolute``."""
     check_choice("format", fmt, IMAGE_FORMATS)
 
-    def path_of(row) -> str:
+    def path_of(row: ImageRow) -> str:
         if not absolute:
             return row.path
         file = catalogue.absolute_path(row.path, row.raw_path)
@@ -385,14 +429,20 @@ def image_list_text(
     return csv_text(rows, ("path", "wnid", "class_index", "class_wnid"))
 
 
-def _write_superclasses(taxonomy, catalogue, selection: Selection, folder, parents: bool) -> None:
+def _write_superclasses(
+    taxonomy: Taxonomy,
+    catalogue: Catalogue,
+    selection: Selection,
+    folder: str | os.PathLike[str],
+    parents: bool,
+) -> None:
     """A BREEDS-style subset in ``folder``: images.csv, classes.txt (LOC style), classes.json
     and overlaps.json (the synsets under several chosen nodes)."""
-    folder = Path(folder)
+    target = Path(folder)
     try:
-        folder.mkdir(parents=parents, exist_ok=True)
+        target.mkdir(parents=parents, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"Cannot make {folder}: {exc.strerror or exc}") from exc
+        raise ExportError(f"Cannot make {target}: {exc.strerror or exc}") from exc
     outputs = {
         "images.csv": image_list_text(catalogue, selection, "csv"),
         "classes.txt": classmap_text(taxonomy, selection.chosen, "loc"),
@@ -402,17 +452,17 @@ def _write_superclasses(taxonomy, catalogue, selection: Selection, folder, paren
         ),
     }
     for name, text in outputs.items():
-        write_atomically(folder / name, text)
-        selection.report.outputs.append(str(folder / name))
+        write_atomically(target / name, text)
+        selection.report.outputs.append(str(target / name))
 
 
 # --- ImageNet-style folder layout ---------------------------------------------------------
 
 
-def _check_new_folder(folder) -> None:
-    folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise ExportError(f"{folder} exists and is not empty; choose a new folder.")
+def _check_new_folder(folder: str | os.PathLike[str]) -> None:
+    target = Path(folder)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ExportError(f"{target} exists and is not empty; choose a new folder.")
 
 
 _NO_HARD_LINKS_OUT = (
@@ -422,9 +472,9 @@ _NO_HARD_LINKS_OUT = (
 
 
 def _write_folders(
-    catalogue,
+    catalogue: Catalogue,
     selection: Selection,
-    folder,
+    folder: str | os.PathLike[str],
     mode: FolderMode,
     parents: bool,
     allow_outside_root: bool = False,
@@ -442,21 +492,25 @@ def _write_folders(
     never.
     """
     check_choice("mode", mode, FOLDER_MODES)
-    folder = Path(folder)
-    _check_new_folder(folder)
+    target = Path(folder)
+    _check_new_folder(target)
     try:
         # the tree is for others too: the umask's mode, not mkdtemp's 0700
-        with atomic_path(folder, folder=True, mode=UMASK, parents=parents, sync=False) as work:
+        with atomic_path(target, folder=True, mode=UMASK, parents=parents, sync=False) as work:
             _fill_folders(catalogue, selection, work, mode, allow_outside_root)
-            if folder.exists():
-                folder.rmdir()
+            if target.exists():
+                target.rmdir()
     except OSError as exc:
-        raise ExportError(f"Cannot make {folder}: {exc}") from exc
-    selection.report.outputs.append(str(folder))
+        raise ExportError(f"Cannot make {target}: {exc}") from exc
+    selection.report.outputs.append(str(target))
 
 
 def _fill_folders(
-    catalogue, selection: Selection, work: Path, mode: str, allow_outside_root: bool
+    catalogue: Catalogue,
+    selection: Selection,
+    work: Path,
+    mode: FolderMode,
+    allow_outside_root: bool,
 ) -> None:
     """Link or copy each selected image into ``work/<class wnid>/``."""
     taken: set[tuple[int, str]] = set()
@@ -506,7 +560,7 @@ def _file_name(name: str, number: int) -> str:
     return stem + tail
 
 
-def _place(source: str | bytes, target: Path, mode: str) -> None:
+def _place(source: str | bytes, target: Path, mode: FolderMode) -> None:
     if mode == "symlink":
         os.symlink(os.path.abspath(source), target)
     elif mode == "hardlink":  # source is a real path: a link put there since is not followed
@@ -515,7 +569,7 @@ def _place(source: str | bytes, target: Path, mode: str) -> None:
         _copy(source, target)
 
 
-def _copy(source, target: Path) -> None:
+def _copy(source: str | bytes, target: Path) -> None:
     """``shutil.copy2`` through the guarded opener: a FIFO or a link to /dev/zero listed by
     the catalogue fails at once instead of blocking, or filling the disk."""
     with open_regular_file(source) as reader, open(target, "xb") as writer:
@@ -537,7 +591,7 @@ class ExportRequest:
     kind: ExportKind
     wnids: list[str]
     output: str | None = None  # a file (a folder for superclasses and folders); None: preview
-    fmt: str | None = None  # one of FORMATS[kind]; None: the kind's first
+    fmt: ExportFormat | None = None  # one of FORMATS[kind]; None: the kind's first
     leaves_only: bool = False  # subtree
     with_images: bool = False  # subtree
     depth: int | None = None  # subtree
@@ -563,7 +617,7 @@ class ExportRequest:
         _check_balance(self.balance)
 
     @property
-    def format(self) -> str | None:
+    def format(self) -> ExportFormat | None:
         """The format written: ``fmt``, else the kind's first (None for the folder kinds)."""
         formats = FORMATS[self.kind]
         return self.fmt or (formats[0] if formats else None)
@@ -579,11 +633,24 @@ class ExportResult:
     overlapping: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
-def run_export(request: ExportRequest, taxonomy, catalogue_path=None) -> ExportResult:
+def run_export(
+    request: ExportRequest,
+    taxonomy: Taxonomy,
+    catalogue_path: str | os.PathLike[str] | None = None,
+) -> ExportResult:
     """Compute ``request`` and write it when it names an output (else: a preview).
 
     Opens its own catalogue and flag store (``catalogue_path``), so it can run on
     a worker thread.
+
+    >>> request = ExportRequest("images", ["n02512053"], output="fish.csv")  # the demo's fish
+    >>> report = run_export(request, taxonomy, catalogue_path).report
+    >>> report.outputs, report.rows, report.left_out
+    (['fish.csv'], 47, {'audit_failure': 2})
+    >>> dogs_birds = ExportRequest("folders", ["n02084071", "n01503061"], output="out", balance=5)
+    >>> report = run_export(dogs_birds, taxonomy, catalogue_path).report
+    >>> report.per_class, sorted(os.listdir("out")), len(os.listdir("out/n01503061"))
+    ({'n02084071': 5, 'n01503061': 5}, ['n01503061', 'n02084071'], 5)
     """
     from contextlib import ExitStack
 
@@ -599,14 +666,20 @@ def run_export(request: ExportRequest, taxonomy, catalogue_path=None) -> ExportR
         if request.kind == "folders":
             _check_new_folder(request.output)
     with ExitStack() as stack:
-        catalogue = store = None
+        catalogue: Catalogue | None = None
+        store: FlagStore | None = None
         if catalogue_path is not None and (request.needs_catalogue() or request.kind == "subtree"):
             catalogue = stack.enter_context(Catalogue.open(catalogue_path))
             store = stack.enter_context(FlagStore.open_for(catalogue_path))
         return _run(request, taxonomy, catalogue, store)
 
 
-def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
+def _run(
+    request: ExportRequest,
+    taxonomy: Taxonomy,
+    catalogue: Catalogue | None,
+    store: FlagStore | None,
+) -> ExportResult:
     kind, output = request.kind, request.output
     if kind == "subtree":
         counts = None
@@ -614,8 +687,9 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
             from explorer.core.analysis import compute_counts
 
             counts = compute_counts(taxonomy, catalogue.direct_counts(taxonomy.graph))
-        fmt = request.format
-        trees, rows_by_wnid = [], {}
+        fmt = check_choice("format", request.format, SUBTREE_FORMATS)
+        trees: list[TreeNode] = []
+        rows_by_wnid: dict[str, SubtreeRow] = {}
         for wnid in request.wnids:  # several nodes: the union of their subtrees
             rows = subtree_rows(
                 taxonomy, wnid, request.leaves_only, counts, request.with_images, request.depth
@@ -631,9 +705,12 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
             text = format_subtree(taxonomy, request.wnids[0], rows, fmt)
         result = ExportResult(ExportReport(rows=len(rows)), text)
     elif kind == "classmap":
-        text = classmap_text(taxonomy, request.wnids, request.format)
+        text = classmap_text(
+            taxonomy, request.wnids, check_choice("format", request.format, CLASSMAP_FORMATS)
+        )
         result = ExportResult(ExportReport(rows=len(request.wnids)), text)
     else:
+        assert catalogue is not None  # opened by run_export: every image kind needs one
         hard_links = kind == "folders" and request.mode == "hardlink"
         selection = select_images(
             taxonomy,
@@ -652,7 +729,8 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
             selection.report.warnings.append(_NO_HARD_LINKS_OUT.format(plural(outside, "image")))
         text = None
         if kind == "images":
-            text = image_list_text(catalogue, selection, request.format, request.absolute)
+            image_format = check_choice("format", request.format, IMAGE_FORMATS)
+            text = image_list_text(catalogue, selection, image_format, request.absolute)
         elif kind == "superclasses":
             text = image_list_text(catalogue, selection, "csv")
         result = ExportResult(selection.report, text, selection.overlapping)
@@ -668,6 +746,7 @@ def _run(request: ExportRequest, taxonomy, catalogue, store) -> ExportResult:
                 request.allow_outside_root,
             )
     if output is not None and kind not in FOLDER_KINDS:
+        assert result.text is not None  # every kind but the folder ones is one text
         write_atomically(output, result.text, request.parents)
         result.report.outputs.append(str(output))
     return result

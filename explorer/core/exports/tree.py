@@ -24,19 +24,52 @@ Children that hold nothing chosen (with an export's filters) are left out, not
 counted. The depth counts levels of this tree: a synset reached by paths of two
 lengths may be shown at one place and cut at the other.
 
->>> dog = nested_subtree(taxonomy, "n02084071", depth=0)           # doctest: +SKIP
->>> dog["parents"], dog["children"], dog["children_not_shown"]      # doctest: +SKIP
+>>> dog = nested_subtree(taxonomy, "n02084071", depth=0)
+>>> dog["parents"], dog["children"], dog["children_not_shown"]
 (2, [], 18)
+>>> toy_dog = nested_subtree(taxonomy, "n02085374", depth=1)
+>>> [(child["lemmas"][0], child["kind"]) for child in toy_dog["children"]][:2]
+[('Chihuahua', 'hypernym'), ('Japanese spaniel', 'hypernym')]
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from explorer.core.exports.export import SubtreeRow
+    from explorer.core.wordnet import Taxonomy
+
+
+class _Fields(TypedDict):
+    """A node without its place: the same wherever the synset appears."""
+
+    name: str
+    lemmas: list[str]
+    parents: int
+    selected: bool
+    direct: NotRequired[int]
+    subtree: NotRequired[int]
+    children: list[TreeNode]
+    children_not_shown: NotRequired[int]
+
+
+class TreeNode(_Fields):
+    """A node of the nested tree (the schema above), under its parent."""
+
+    wnid: str
+    kind: str | None
 
 
 def nested_subtree(
-    taxonomy, wnid: str, depth: int | None = None, rows: Mapping[str, dict] | None = None
-) -> dict:
+    taxonomy: Taxonomy,
+    wnid: str,
+    depth: int | None = None,
+    rows: Mapping[str, SubtreeRow] | None = None,
+) -> TreeNode:
     """The subtree under ``wnid`` as nested nodes (the schema above), ``depth`` levels deep
     (None: all).
 
@@ -50,15 +83,14 @@ def nested_subtree(
     graph = taxonomy.graph
     # A synset under several parents is built once per depth left, then placed under each
     # (with the kind of its edge there): the whole hierarchy expands to 111,557 nodes.
-    built: dict[tuple[str, int | None], dict | None] = {}
+    built: dict[tuple[str, int | None], _Fields | None] = {}
 
-    def body(node: str, left: int | None) -> dict | None:
+    def body(node: str, left: int | None) -> _Fields | None:
         key = (node, left)
         if key in built:
             return built[key]
-        data = graph.nodes[node]
         children = taxonomy.children(node)
-        shown = []
+        shown: list[TreeNode] = []
         if left is None or left > 0:
             below = None if left is None else left - 1
             for child in children:
@@ -70,15 +102,10 @@ def nested_subtree(
         if not selected and not shown:
             built[key] = None
             return None
-        fields = {
-            "name": data["name"],
-            "lemmas": list(data["lemmas"]),
-            "parents": graph.in_degree(node),
-            "selected": selected,
-        }
-        if row is not None and row.get("direct") is not None:
-            fields["direct"], fields["subtree"] = row["direct"], row["subtree"]
-        fields["children"] = shown
+        counts = None
+        if row is not None and row["direct"] is not None and row["subtree"] is not None:
+            counts = (row["direct"], row["subtree"])
+        fields = _fields(graph, node, selected, counts, shown)
         if left == 0 and children:
             fields["children_not_shown"] = len(children)
         built[key] = fields
@@ -86,18 +113,40 @@ def nested_subtree(
 
     top = body(wnid, depth)
     if top is None:  # nothing chosen under it: the top alone
-        data = graph.nodes[wnid]
-        top = {
-            "name": data["name"],
-            "lemmas": list(data["lemmas"]),
-            "parents": graph.in_degree(wnid),
-            "selected": False,
-            "children": [],
-        }
+        top = _fields(graph, wnid, False, None, [])
     return _placed(wnid, None, top)
 
 
-def _placed(wnid: str, kind: str | None, fields: dict) -> dict:
+def _fields(
+    graph: nx.DiGraph[str],
+    node: str,
+    selected: bool,
+    counts: tuple[int, int] | None,
+    children: list[TreeNode],
+) -> _Fields:
+    """In the JSON's order: the counts (direct, subtree) when counted, then the children."""
+    data = graph.nodes[node]
+    name, lemmas, parents = data["name"], list(data["lemmas"]), graph.in_degree(node)
+    if counts is None:
+        return {
+            "name": name,
+            "lemmas": lemmas,
+            "parents": parents,
+            "selected": selected,
+            "children": children,
+        }
+    return {
+        "name": name,
+        "lemmas": lemmas,
+        "parents": parents,
+        "selected": selected,
+        "direct": counts[0],
+        "subtree": counts[1],
+        "children": children,
+    }
+
+
+def _placed(wnid: str, kind: str | None, fields: _Fields) -> TreeNode:
     return {
         "wnid": wnid,
         "name": fields["name"],
