@@ -11,12 +11,14 @@ if TYPE_CHECKING:
         EDGE_KINDS,
         CachedHierarchy,
         CacheInvalid,
+        EdgeKind,
+        SynsetSummary,
         cache_path_for,
         normalise,
         open_cached_hierarchy,
         read_cache,
     )
-    from explorer.core.wordnet.search import MAX_QUERY_CHARS, TIERS
+    from explorer.core.wordnet.search import MAX_QUERY_CHARS, TIERS, SearchHit
     from explorer.core.wordnet.source import (
         INSTALL_METHODS,
         WordNetLocation,
@@ -26,11 +28,12 @@ if TYPE_CHECKING:
         open_reader,
     )
     from explorer.core.wordnet.taxonomy import (
+        SynsetAttrs,
+        SynsetDescription,
         Taxonomy,
         load_noun_wnids,
         load_synset_names,
         load_taxonomy,
-        load_taxonomy_in_background,
     )
 
 __all__ = [
@@ -40,6 +43,11 @@ __all__ = [
     "TIERS",
     "CacheInvalid",
     "CachedHierarchy",
+    "EdgeKind",
+    "SearchHit",
+    "SynsetAttrs",
+    "SynsetDescription",
+    "SynsetSummary",
     "Taxonomy",
     "WordNetLocation",
     "cache_path_for",
@@ -48,7 +56,6 @@ __all__ = [
     "load_noun_wnids",
     "load_synset_names",
     "load_taxonomy",
-    "load_taxonomy_in_background",
     "locate_wordnet",
     "normalise",
     "open_cached_hierarchy",
@@ -62,6 +69,8 @@ __getattr__, __dir__ = lazy_exports(
             "CacheInvalid",
             "CachedHierarchy",
             "EDGE_KINDS",
+            "EdgeKind",
+            "SynsetSummary",
             "cache_path_for",
             "normalise",
             "open_cached_hierarchy",
@@ -69,6 +78,7 @@ __getattr__, __dir__ = lazy_exports(
         ),
         ".search": (
             "MAX_QUERY_CHARS",
+            "SearchHit",
             "TIERS",
         ),
         ".source": (
@@ -80,11 +90,12 @@ __getattr__, __dir__ = lazy_exports(
             "open_reader",
         ),
         ".taxonomy": (
+            "SynsetAttrs",
+            "SynsetDescription",
             "Taxonomy",
             "load_noun_wnids",
             "load_synset_names",
             "load_taxonomy",
-            "load_taxonomy_in_background",
         ),
     },
 )
