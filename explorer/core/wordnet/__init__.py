@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from explorer.core.wordnet.search import MAX_QUERY_CHARS, TIERS, SearchHit
     from explorer.core.wordnet.source import (
         INSTALL_METHODS,
+        InstallMethod,
         WordNetLocation,
         find_or_install_wordnet,
         install_wordnet,
@@ -44,6 +45,7 @@ __all__ = [
     "CacheInvalid",
     "CachedHierarchy",
     "EdgeKind",
+    "InstallMethod",
     "SearchHit",
     "SynsetAttrs",
     "SynsetDescription",
@@ -83,6 +85,7 @@ __getattr__, __dir__ = lazy_exports(
         ),
         ".source": (
             "INSTALL_METHODS",
+            "InstallMethod",
             "WordNetLocation",
             "find_or_install_wordnet",
             "install_wordnet",
