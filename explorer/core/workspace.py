@@ -315,8 +315,10 @@ class Workspace:
         from explorer.core.curation import ImageRef
 
         catalogue = self.catalogue
-        if catalogue is None:  # rows come from a listing, which needs a catalogue
-            raise CatalogueError("No catalogue is open: its images cannot be curated.")
+        if catalogue is None:  # rows come from a listing: the catalogue closed since
+            if rows:
+                raise CatalogueError("No catalogue is open: its images cannot be curated.")
+            return []
         return [ImageRef.from_row(catalogue, row) for row in rows]
 
     def apply(
