@@ -136,7 +136,11 @@ def open_cached_hierarchy(
 
 
 def normalise(text: str) -> str:
-    """Search form of a lemma or query: lower case, underscores as spaces, single spaces."""
+    """Search form of a lemma or query: lower case, underscores as spaces, single spaces.
+
+    >>> normalise("  Golden_Retriever ")
+    'golden retriever'
+    """
     return " ".join(text.replace("_", " ").lower().split())
 
 
@@ -332,6 +336,13 @@ class CachedHierarchy:
     behind it; it answers like :class:`~explorer.core.wordnet.taxonomy.Taxonomy`'s
     ``children``, ``parents``, ``child_count``, ``parent_count`` and ``node``
     (only ``name``, ``lemmas`` and ``gloss``). Use it from one thread.
+
+    >>> hierarchy = open_cached_hierarchy()        # None when there is no current cache
+    >>> [hierarchy.node(w)["name"] for w in hierarchy.children("n00001740")]
+    ['abstraction.n.06', 'physical_entity.n.01', 'thing.n.08']
+    >>> hierarchy.child_count("n02084071"), hierarchy.parents("n02084071")
+    (18, ['n01317541', 'n02083346'])
+    >>> hierarchy.close()
     """
 
     _NODE_SQL = (

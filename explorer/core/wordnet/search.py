@@ -13,6 +13,14 @@ every keystroke. Results come in tiers, best first:
 Within a lemma tier, the commoner sense comes first (its tagged-corpus count,
 then its sense number), then the shallower synset. Case, underscores and
 runs of spaces do not matter.
+
+>>> search = SynsetSearch(taxonomy.cache_path)     # what Taxonomy.search runs
+>>> [(hit.name, hit.match) for hit in search.search("Retriever", limit=3)]
+[('retriever.n.01', 'exact'), ('flat-coated_retriever.n.01', 'substring'),
+ ('curly-coated_retriever.n.01', 'substring')]
+>>> search.search("2084071", limit=1)[0].name
+'dog.n.01'
+>>> search.close()
 """
 
 from __future__ import annotations
