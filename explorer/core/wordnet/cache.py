@@ -119,7 +119,6 @@ def open_cached_hierarchy(
     """The hierarchy of the current cache, in milliseconds; None when there is no current
     cache (or no WordNet): then :func:`~explorer.core.wordnet.taxonomy.load_taxonomy` builds it,
     or says what is wrong."""
-    from explorer.core.errors import WordNetError
     from explorer.core.wordnet import source as wordnet_source
 
     shipped = paths.shipped_taxonomy() if wordnet is None else None
