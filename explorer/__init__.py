@@ -1,7 +1,7 @@
 """WordNet Explorer: browse, count and curate ImageNet's WordNet 3.0 hierarchy."""
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> str:
     if name == "__version__":  # read on demand: importlib.metadata costs 30 ms at start-up
         from importlib.metadata import PackageNotFoundError, version
 

@@ -1,32 +1,61 @@
 """The domain: WordNet, taxonomy, catalogue, curation and exports, and the Workspace (the
 open session, with events) that the window shows. No Qt here.
 
-The public names below load on first use (PEP 562), so importing one small
-module (``explorer.core.paths``, say) does not pull in networkx and numpy:
-the window's start-up time counts every import.
+The public names below load on first use (PEP 562, :mod:`explorer.core._lazy`), so
+importing one small module (``explorer.core.paths``, say) does not pull in networkx and
+numpy: the window's start-up time counts every import.
 """
 
-from importlib import import_module
+from __future__ import annotations
 
-_PUBLIC = {
-    "Cancelled": "explorer.core.errors",
-    "CatalogueError": "explorer.core.errors",
-    "ExplorerError": "explorer.core.errors",
-    "ExportError": "explorer.core.errors",
-    "StoreError": "explorer.core.errors",
-    "TaxonomyError": "explorer.core.errors",
-    "WordNetError": "explorer.core.errors",
-    "JobState": "explorer.core.jobs",
-    "ListingJob": "explorer.core.workspace",
-    "SearchHit": "explorer.core.wordnet.search",
-    "Taxonomy": "explorer.core.wordnet.taxonomy",
-    "Workspace": "explorer.core.workspace",
-    "load_taxonomy": "explorer.core.wordnet.taxonomy",
-}
-__all__ = sorted(_PUBLIC)
+from typing import TYPE_CHECKING
 
+from explorer.core._lazy import lazy_exports
 
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'explorer.core' has no attribute {name!r}")
+if TYPE_CHECKING:
+    from explorer.core.errors import (
+        Cancelled,
+        CatalogueError,
+        ExplorerError,
+        ExportError,
+        StoreError,
+        TaxonomyError,
+        WordNetError,
+    )
+    from explorer.core.jobs import JobState
+    from explorer.core.wordnet import SearchHit, Taxonomy, load_taxonomy
+    from explorer.core.workspace import ListingJob, Scope, Workspace
+
+__all__ = [
+    "Cancelled",
+    "CatalogueError",
+    "ExplorerError",
+    "ExportError",
+    "JobState",
+    "ListingJob",
+    "Scope",
+    "SearchHit",
+    "StoreError",
+    "Taxonomy",
+    "TaxonomyError",
+    "WordNetError",
+    "Workspace",
+    "load_taxonomy",
+]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".errors": (
+            "Cancelled",
+            "CatalogueError",
+            "ExplorerError",
+            "ExportError",
+            "StoreError",
+            "TaxonomyError",
+            "WordNetError",
+        ),
+        ".jobs": ("JobState",),
+        ".wordnet": ("SearchHit", "Taxonomy", "load_taxonomy"),
+        ".workspace": ("ListingJob", "Scope", "Workspace"),
+    },
+)

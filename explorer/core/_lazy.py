@@ -16,7 +16,15 @@ def lazy_exports(
     package: str, modules: dict[str, tuple[str, ...]]
 ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``; ``modules`` maps each module
-    (relative to the package, e.g. ``".store"``) to the public names it defines."""
+    (relative to the package, e.g. ``".store"``) to the public names it defines.
+
+    >>> getattr_, dir_ = lazy_exports("explorer.core", {".errors": ("WordNetError",)})
+    >>> getattr_("WordNetError"), dir_()
+    (<class 'explorer.core.errors.WordNetError'>, ['WordNetError'])
+    >>> getattr_("Nothing")
+    Traceback (most recent call last):
+    AttributeError: module 'explorer.core' has no attribute 'Nothing'
+    """
     where = {name: module for module, names in modules.items() for name in names}
 
     def __getattr__(name: str) -> object:

@@ -15,12 +15,23 @@ only what the window always did there, all quick: opening a catalogue and
 its flag store (an SQLite connection belongs to the thread that made it),
 counting (one vectorised pass, milliseconds), a curation command.
 
->>> workspace = Workspace(data_dir)                          # doctest: +SKIP
->>> workspace.selection_changed.connect(print)               # doctest: +SKIP
->>> workspace.set_taxonomy(load_taxonomy())                  # doctest: +SKIP
->>> workspace.open_catalogue("train/")                       # doctest: +SKIP
->>> workspace.select("n02099601")                            # doctest: +SKIP
-n02099601 ('n00001740', 'n00002684', ..., 'n02099601')
+>>> workspace = Workspace()                       # the default data folder
+>>> @workspace.selection_changed.connect
+... def show(wnid, path):
+...     print("selected", wnid, "under", path[-2])
+>>> workspace.set_taxonomy(taxonomy)              # loaded in the background
+>>> catalogue = workspace.open_catalogue(catalogue_path)
+>>> workspace.counts.of("n02084071")              # the demo's dogs
+{'direct': 6, 'subtree': 80, 'synsets_with_images': 6}
+>>> workspace.select("n02084071")                 # its first path: under domestic animal
+selected n02084071 under n01317541
+True
+>>> job = workspace.listing_job()                 # a worker would run it
+>>> workspace.set_listed(job, job.run())
+True
+>>> len(workspace.listed)
+80
+>>> workspace.close()
 """
 
 from __future__ import annotations
@@ -30,16 +41,17 @@ import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 from psygnal import Signal
 
-from explorer.core.errors import ExplorerError, StoreError
+from explorer.core.errors import CatalogueError, ExplorerError, StoreError
 
 if TYPE_CHECKING:
     from explorer.core.analysis import CountPropagator, Counts
     from explorer.core.catalogue import Catalogue, ImageRow
     from explorer.core.curation import (
+        Command,
         CurationTally,
         FlagStore,
         ImageRef,
@@ -52,7 +64,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCOPES = ("direct", "subtree")  # the synset's own images, or its whole subtree's
+Scope = Literal["direct", "subtree"]  # the synset's own images, or its whole subtree's
+SCOPES: tuple[Scope, ...] = get_args(Scope)
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,7 @@ class Workspace:
     images_listed = Signal(list)
     """The listed images, before any filter: the selection's, or the review queue's."""
 
-    def __init__(self, data_dir: str | os.PathLike | None = None) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
         self.data_dir = data_dir
         self.taxonomy: Taxonomy | None = None
         self.catalogue: Catalogue | None = None
@@ -112,7 +125,7 @@ class Workspace:
         self.counts: Counts | None = None
         self.current_wnid: str | None = None
         self.current_path: tuple[str, ...] = ()
-        self.scope = "subtree"
+        self.scope: Scope = "subtree"
         self.threshold = 10
         self.queue: dict[str, QueuedImage] | None = None
         self.listed: list[ImageRow] = []
@@ -130,7 +143,7 @@ class Workspace:
         if self.catalogue is not None:
             self.recount()
 
-    def open_catalogue(self, value: str | os.PathLike) -> Catalogue:
+    def open_catalogue(self, value: str | os.PathLike[str]) -> Catalogue:
         """Open the catalogue ``value`` names (a catalogue file, or an indexed dataset folder
         or manifest: ``resolve_catalogue``) with its flag store, in place of the open one, and
         count it. Raises ExplorerError, and then nothing has changed."""
@@ -216,7 +229,7 @@ class Workspace:
         self._relist()
         return True
 
-    def set_scope(self, scope: str) -> None:
+    def set_scope(self, scope: Scope) -> None:
         """List the selected synset's own images ("direct") or its whole subtree's."""
         if scope not in SCOPES:
             raise ValueError(f"unknown scope {scope!r}; one of {', '.join(SCOPES)}")
@@ -298,11 +311,21 @@ class Workspace:
         return self.store is not None and self.store.read_only is None
 
     def image_refs(self, rows: Sequence[ImageRow]) -> list[ImageRef]:
+        """The curation keys of some of the open catalogue's rows."""
         from explorer.core.curation import ImageRef
 
-        return [ImageRef.from_row(self.catalogue, row) for row in rows]
+        catalogue = self.catalogue
+        if catalogue is None:  # rows come from a listing: the catalogue closed since
+            if rows:
+                raise CatalogueError("No catalogue is open: its images cannot be curated.")
+            return []
+        return [ImageRef.from_row(catalogue, row) for row in rows]
 
-    def apply(self, make_command: Callable, refs: Sequence[ImageRef]):
+    def apply(
+        self,
+        make_command: Callable[[FlagStore, Sequence[ImageRef]], Command],
+        refs: Sequence[ImageRef],
+    ) -> Command:
         """Make ``make_command(store, refs)`` (a core curation command) and apply it, under
         the store's lock: a CLI's change in between is not overwritten. Returns the
         command. Raises what the store raises (StoreError, sqlite3.Error, OSError)."""
@@ -315,35 +338,45 @@ class Workspace:
         self._curation_changed(command.before, command.after, command.label)
         return command
 
-    def flag(self, refs, reason: str, note="", suggested=None, curator=None):
+    def flag(
+        self,
+        refs: Sequence[ImageRef],
+        reason: str,
+        note: str = "",
+        suggested: str | None = None,
+        curator: str | None = None,
+    ) -> Command:
         from explorer.core.curation import flag_images
 
         return self.apply(lambda s, r: flag_images(s, r, reason, note, suggested, curator), refs)
 
-    def mark_reviewed(self, refs, curator=None):
+    def mark_reviewed(self, refs: Sequence[ImageRef], curator: str | None = None) -> Command:
         from explorer.core.curation import mark_reviewed
 
         return self.apply(lambda s, r: mark_reviewed(s, r, curator), refs)
 
-    def clear(self, refs, reason: str | None = None):
+    def clear(self, refs: Sequence[ImageRef], reason: str | None = None) -> Command:
         from explorer.core.curation import clear_images
 
         return self.apply(lambda s, r: clear_images(s, r, reason), refs)
 
-    def undo(self):
+    def undo(self) -> Command | None:
         """Undo the last curation command; the command, or None when there is none."""
         command = self.undo_stack.undo() if self.undo_stack is not None else None
         if command is not None:
             self._curation_changed(command.after, command.before, f"Undone: {command.label}")
         return command
 
-    def redo(self):
+    def redo(self) -> Command | None:
+        """Redo the last undone command; the command, or None when there is none."""
         command = self.undo_stack.redo() if self.undo_stack is not None else None
         if command is not None:
             self._curation_changed(command.before, command.after, f"Redone: {command.label}")
         return command
 
-    def _curation_changed(self, before: dict, after: dict, message: str) -> None:
+    def _curation_changed(
+        self, before: dict[str, ImageState], after: dict[str, ImageState], message: str
+    ) -> None:
         if self._tally is not None:
             self._tally.update(before, after)
         for path, state in after.items():

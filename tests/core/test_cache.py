@@ -121,8 +121,12 @@ def test_cached_hierarchy_answers_like_the_taxonomy(taxonomy, session_data_dir):
             node, full = hierarchy.node(wnid), taxonomy.node(wnid)
             assert node == {key: full[key] for key in ("name", "lemmas", "gloss")}, wnid
         assert "n99999999" not in hierarchy
+        # a wnid it lacks is a KeyError, as the graph's is (child_count was a TypeError)
+        for lookup in (hierarchy.node, hierarchy.child_count, hierarchy.parent_count):
+            with pytest.raises(KeyError):
+                lookup("n99999999")
         with pytest.raises(KeyError):
-            hierarchy.node("n99999999")
+            taxonomy.child_count("n99999999")
     finally:
         hierarchy.close()
     print(f"\nCachedHierarchy matched the graph on {len(sample):,} synsets")

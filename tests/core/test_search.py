@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 import pytest
 
 from explorer.core.errors import TaxonomyError
@@ -11,19 +14,15 @@ DOG = "n02084071"
 
 
 def _sense_key(taxonomy, hit, query):
-    """(count, sense) of the lemma that matched, as the ranking sees it."""
+    """(count, sense) of the lemma that matched, as the ranking sees it (in the cache)."""
     from explorer.core.wordnet import normalise
 
-    row = (
-        taxonomy._search._db()
-        .execute(
+    with closing(sqlite3.connect(f"file:{taxonomy.cache_path}?mode=ro", uri=True)) as db:
+        return db.execute(
             "SELECT max(l.count), min(l.sense) FROM lemma_index l "
             "JOIN synsets s ON s.id = l.synset WHERE s.wnid = ? AND l.norm = ?",
             (hit.wnid, normalise(query)),
-        )
-        .fetchone()
-    )
-    return row
+        ).fetchone()
 
 
 def test_exact_lemma_first_then_commoner_sense(taxonomy):

@@ -233,6 +233,17 @@ def test_without_a_store_commands_are_refused(workspace):
     assert workspace.undo() is None and workspace.curation_counts() == (None, None)
 
 
+def test_rows_of_a_closed_catalogue_have_no_refs(workspace, catalogue_path):
+    """They were an AttributeError from deep inside ImageRef.from_row."""
+    workspace.open_catalogue(catalogue_path)
+    workspace.select(GOLDEN)
+    rows = _list(workspace)
+    workspace.close_catalogue()
+    with pytest.raises(CatalogueError, match="No catalogue is open"):
+        workspace.image_refs(rows)
+    assert workspace.image_refs([]) == []
+
+
 def test_counts_change_after_a_rescan(workspace, dataset, catalogue_path):
     workspace.open_catalogue(catalogue_path)
     events = Recorder(workspace)

@@ -7,17 +7,24 @@ taxonomy cache keeps every node's ancestor set (each ancestor once) as
 int32 arrays, so all subtree counts are one weighted ``bincount`` over
 the (node, ancestor) pairs of the nodes with images: a few milliseconds.
 
->>> counts = compute_counts(tax, catalogue.direct_counts(tax.graph))   # doctest: +SKIP
->>> counts.of("n02084071")                                            # doctest: +SKIP
-{'direct': 0, 'subtree': 120, 'synsets_with_images': 118}
+>>> counts = compute_counts(taxonomy, {"n02099601": 3, "n02099712": 2})  # golden, Labrador
+>>> counts.of("n02099601")
+{'direct': 3, 'subtree': 3, 'synsets_with_images': 1}
+>>> counts.of("n02084071")                                               # dog
+{'direct': 0, 'subtree': 5, 'synsets_with_images': 2}
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:  # networkx: not for whoever counts with a propagator made elsewhere
+    from explorer.core.wordnet import Taxonomy
 
 
 @dataclass(frozen=True)
@@ -26,11 +33,11 @@ class Counts:
 
     wnids: list[str]
     index: dict[str, int]
-    direct: np.ndarray  # images labelled with the synset itself
-    subtree: np.ndarray  # images of the synset and everything under it, each once
-    synsets_with_images: np.ndarray  # synsets in the subtree (itself included) with images
-    ancestors: np.ndarray  # the taxonomy's (node, ancestor) pairs: ancestor side
-    pair_node: np.ndarray  # ... and node side
+    direct: NDArray[np.int64]  # images labelled with the synset itself
+    subtree: NDArray[np.int64]  # images of the synset and everything under it, each once
+    synsets_with_images: NDArray[np.intp]  # synsets in the subtree (itself included) with images
+    ancestors: NDArray[np.int32]  # the taxonomy's (node, ancestor) pairs: ancestor side
+    pair_node: NDArray[np.int32]  # ... and node side
 
     def of(self, wnid: str) -> dict[str, int]:
         i = self.index[wnid]
@@ -58,7 +65,7 @@ class Counts:
 class CountPropagator:
     """Holds the (node, ancestor) pairs of a taxonomy, ready to count any catalogue."""
 
-    def __init__(self, taxonomy) -> None:
+    def __init__(self, taxonomy: Taxonomy) -> None:
         sizes, ancestors = taxonomy.ancestor_closure()
         self.wnids = taxonomy.wnids
         self.index = {wnid: i for i, wnid in enumerate(self.wnids)}
@@ -93,6 +100,7 @@ class CountPropagator:
         )
 
 
-def compute_counts(taxonomy, direct_counts: dict[str, int]) -> Counts:
-    """Counts for every node of ``taxonomy`` from per-wnid direct counts."""
+def compute_counts(taxonomy: Taxonomy, direct_counts: dict[str, int]) -> Counts:
+    """Counts for every node of ``taxonomy`` from per-wnid direct counts (each call builds a
+    :class:`CountPropagator`: keep one to count several catalogues)."""
     return CountPropagator(taxonomy)(direct_counts)

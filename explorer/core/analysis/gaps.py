@@ -7,10 +7,18 @@ image at all are always gaps. Given targets (the ILSVRC-1k or ImageNet-21k
 list, say), only the targets are judged, and a target absent from WordNet
 3.0 is reported as such rather than dropped.
 
->>> result = coverage(tax, counts, under="n02084071", min_images=100)  # doctest: +SKIP
->>> result.summary["judged"], result.summary["ok"]                     # doctest: +SKIP
-(190, 12)
->>> text = format_coverage(result, "csv", settings={})                  # doctest: +SKIP
+With the demo catalogue's ``counts`` (Chihuahua 18 images, Pekinese 15):
+
+>>> result = coverage(taxonomy, counts, under="n02085374", min_images=15)  # toy dog
+>>> result.summary["judged"], result.summary["empty"], result.summary["ok"]
+(12, 9, 3)
+>>> format_coverage(result, "csv", settings={}).splitlines()[:2]
+['wnid,name,lemmas,depth,leaf,direct,subtree,synsets_with_images,status,target',
+ 'n02085782,japanese_spaniel.n.01,Japanese spaniel,10,True,0,0,0,empty,False']
+>>> targets = ["n02085620", "n99999999"]      # Chihuahua, and a wnid WordNet 3.0 lacks
+>>> result = coverage(taxonomy, counts, targets=targets, min_images=20)
+>>> [(row.wnid, row.status) for row in result.rows]
+[('n99999999', 'not_in_wordnet'), ('n02085620', 'thin')]
 
 Choices are ``Literal`` types, each with the one tuple of its values that the
 command line offers (``BASES``, ``SORT_KEYS``, ``COVERAGE_FORMATS``); another
@@ -21,9 +29,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Literal, TypedDict, get_args
 
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import CatalogueError
@@ -31,10 +40,13 @@ from explorer.core.errors import CatalogueError
 if TYPE_CHECKING:  # numpy: not for a command line that only reads the choices below, nor
     # for the window's tree, which reads the statuses before its first paint
     from explorer.core.analysis.counts import Counts
+    from explorer.core.wordnet import Taxonomy
 
 Basis = Literal["subtree", "direct"]
 SortKey = Literal["count", "wnid", "name", "depth", "subtree", "direct"]
 CoverageFormat = Literal["csv", "json"]
+CoverageStatus = Literal["empty", "thin", "ok"]  # coverage_status, the one rule
+RowStatus = CoverageStatus | Literal["not_in_wordnet"]  # a target WordNet 3.0 lacks
 BASES: tuple[Basis, ...] = get_args(Basis)
 SORT_KEYS: tuple[SortKey, ...] = get_args(SortKey)
 COVERAGE_FORMATS: tuple[CoverageFormat, ...] = get_args(CoverageFormat)
@@ -62,10 +74,10 @@ class CoverageRow:
     direct: int
     subtree: int
     synsets_with_images: int
-    status: str  # "empty", "thin", "ok" or "not_in_wordnet"
+    status: RowStatus
     target: bool
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | int | bool]:
         return asdict(self)
 
 
@@ -77,10 +89,7 @@ class CoverageResult:
     summary: dict[str, int]  # judged, rows, empty, thin, ok, not_in_wordnet, empty_leaves
 
 
-Status = Literal["empty", "thin", "ok"]
-
-
-def coverage_status(count: int, threshold: int) -> Status:
+def coverage_status(count: int, threshold: int) -> CoverageStatus:
     """How well ``count`` images cover a synset: none, fewer than ``threshold``, or enough.
 
     The one rule every view and command reads (a ``threshold`` of 0 or 1 makes
@@ -97,14 +106,22 @@ def coverage_status(count: int, threshold: int) -> Status:
 # The colours of each status, by the role they play in a view: the text of a synset's name
 # (the detail panel's links; the tree's rows when empty), the background of its row (the
 # tree when thin; the coverage table), a bar of the coverage histogram.
-COVERAGE_COLOURS: dict[Status, dict[str, str | None]] = {
+class StatusColours(TypedDict):
+    """A status's colours (``#rrggbb``) in each role; None: the view's usual colour."""
+
+    text: str | None
+    background: str | None
+    bar: str
+
+
+COVERAGE_COLOURS: dict[CoverageStatus, StatusColours] = {
     "empty": {"text": "#969696", "background": "#f3d6d6", "bar": "#c94c4c"},
     "thin": {"text": "#c06000", "background": "#ffe0b2", "bar": "#e39b3b"},
     "ok": {"text": None, "background": None, "bar": "#4c7fc9"},
 }
 
 
-def read_targets(path: str | os.PathLike) -> list[str]:
+def read_targets(path: str | os.PathLike[str]) -> list[str]:
     """Wnids from a target list: the first field of each line (TXT, CSV, TSV or LOC style)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -121,7 +138,7 @@ def read_targets(path: str | os.PathLike) -> list[str]:
 
 
 def coverage(
-    taxonomy,
+    taxonomy: Taxonomy,
     counts: Counts,
     *,
     under: str | None = None,
@@ -141,7 +158,7 @@ def coverage(
     _check_choice("basis", basis, BASES)
     _check_choice("sort", sort, SORT_KEYS)
     graph = taxonomy.graph
-    scope = None
+    scope: set[str] | None = None
     if under is not None:
         scope = taxonomy.descendants(under) | {under}
     if targets is not None:
@@ -149,7 +166,7 @@ def coverage(
     else:
         wnids = sorted(scope) if scope is not None else taxonomy.wnids
     target_set = set(targets or ())
-    rows = []
+    rows: list[CoverageRow] = []
     summary = dict.fromkeys(("judged", "rows", "empty", "thin", "ok", "not_in_wordnet"), 0)
     summary["empty_leaves"] = 0
     for wnid in wnids:
@@ -158,7 +175,7 @@ def coverage(
             summary["not_in_wordnet"] += 1
             rows.append(CoverageRow(wnid, "", "", -1, False, 0, 0, 0, "not_in_wordnet", True))
             continue
-        data = graph.nodes[wnid]
+        data = taxonomy.node(wnid)
         count = counts.of(wnid)
         leaf = graph.out_degree(wnid) == 0
         status = coverage_status(count[basis], min_images)
@@ -196,7 +213,9 @@ def sort_rows(
     return sorted(rows, key=lambda r: (getattr(r, key), r.wnid), reverse=descending)
 
 
-def format_coverage(result: CoverageResult, fmt: CoverageFormat, settings: dict) -> str:
+def format_coverage(
+    result: CoverageResult, fmt: CoverageFormat, settings: Mapping[str, object]
+) -> str:
     """CSV (one row per synset) or JSON ({"settings", "summary", "rows"})."""
     _check_choice("format", fmt, COVERAGE_FORMATS)
     rows = result.rows

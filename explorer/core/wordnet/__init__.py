@@ -11,14 +11,17 @@ if TYPE_CHECKING:
         EDGE_KINDS,
         CachedHierarchy,
         CacheInvalid,
+        EdgeKind,
+        SynsetSummary,
         cache_path_for,
         normalise,
         open_cached_hierarchy,
         read_cache,
     )
-    from explorer.core.wordnet.search import MAX_QUERY_CHARS, TIERS
+    from explorer.core.wordnet.search import MAX_QUERY_CHARS, TIERS, SearchHit
     from explorer.core.wordnet.source import (
         INSTALL_METHODS,
+        InstallMethod,
         WordNetLocation,
         find_or_install_wordnet,
         install_wordnet,
@@ -26,11 +29,12 @@ if TYPE_CHECKING:
         open_reader,
     )
     from explorer.core.wordnet.taxonomy import (
+        SynsetAttrs,
+        SynsetDescription,
         Taxonomy,
         load_noun_wnids,
         load_synset_names,
         load_taxonomy,
-        load_taxonomy_in_background,
     )
 
 __all__ = [
@@ -40,6 +44,12 @@ __all__ = [
     "TIERS",
     "CacheInvalid",
     "CachedHierarchy",
+    "EdgeKind",
+    "InstallMethod",
+    "SearchHit",
+    "SynsetAttrs",
+    "SynsetDescription",
+    "SynsetSummary",
     "Taxonomy",
     "WordNetLocation",
     "cache_path_for",
@@ -48,7 +58,6 @@ __all__ = [
     "load_noun_wnids",
     "load_synset_names",
     "load_taxonomy",
-    "load_taxonomy_in_background",
     "locate_wordnet",
     "normalise",
     "open_cached_hierarchy",
@@ -62,6 +71,8 @@ __getattr__, __dir__ = lazy_exports(
             "CacheInvalid",
             "CachedHierarchy",
             "EDGE_KINDS",
+            "EdgeKind",
+            "SynsetSummary",
             "cache_path_for",
             "normalise",
             "open_cached_hierarchy",
@@ -69,10 +80,12 @@ __getattr__, __dir__ = lazy_exports(
         ),
         ".search": (
             "MAX_QUERY_CHARS",
+            "SearchHit",
             "TIERS",
         ),
         ".source": (
             "INSTALL_METHODS",
+            "InstallMethod",
             "WordNetLocation",
             "find_or_install_wordnet",
             "install_wordnet",
@@ -80,11 +93,12 @@ __getattr__, __dir__ = lazy_exports(
             "open_reader",
         ),
         ".taxonomy": (
+            "SynsetAttrs",
+            "SynsetDescription",
             "Taxonomy",
             "load_noun_wnids",
             "load_synset_names",
             "load_taxonomy",
-            "load_taxonomy_in_background",
         ),
     },
 )

@@ -27,6 +27,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, TypedDict, get_args
 
 from explorer.core import paths
 from explorer.core.errors import DataDirError, WordNetError
@@ -36,8 +37,14 @@ from explorer.core.sql import why
 from explorer.core.wordnet.source import FIX_HINT, SynsetRecord
 
 SCHEMA_VERSION = 4
-EDGE_KINDS = ("hypernym", "instance")
+EdgeKind = Literal["hypernym", "instance"]  # hypernym, or instance hypernym
+EDGE_KINDS: tuple[EdgeKind, ...] = get_args(EdgeKind)  # the cache stores each as its index
 LEMMA_SEPARATOR = "\t"
+# A synsets row, in node order: (wnid, name, lemmas, gloss, lexname, frequency, min_depth,
+# max_depth); lemmas joined with LEMMA_SEPARATOR
+SynsetRow = tuple[str, str, str, str, str, int, int, int]
+# CachedHierarchy's row: (wnid, name, lemmas, gloss, children, parents)
+_NodeRow = tuple[str, str, str, str, int, int]
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -83,28 +90,35 @@ class CacheInvalid(Exception):
     """The cache file is missing, stale or damaged; the caller rebuilds it."""
 
 
+class SynsetSummary(TypedDict):
+    """What :meth:`CachedHierarchy.node` knows of a synset (lemmas with spaces)."""
+
+    name: str
+    lemmas: tuple[str, ...]
+    gloss: str
+
+
 @dataclass
 class CachedTaxonomy:
     """What a warm load reads: rows in node order, and edges as index pairs."""
 
-    synsets: list[tuple]  # (wnid, name, lemmas, gloss, lexname, frequency, min_depth, max_depth)
+    synsets: list[SynsetRow]
     edges: list[tuple[int, int, int]]  # (parent index, child index, kind index)
     meta: dict[str, str]
 
 
-def cache_path_for(source_path: str, data_dir: str | os.PathLike | None = None) -> Path:
+def cache_path_for(source_path: str, data_dir: str | os.PathLike[str] | None = None) -> Path:
     """The cache file for one WordNet location (several can coexist)."""
     key = hashlib.sha256(source_path.encode()).hexdigest()[:12]
     return paths.cache_dir(data_dir) / f"taxonomy-{key}.sqlite"
 
 
 def open_cached_hierarchy(
-    wordnet: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None
+    wordnet: str | os.PathLike[str] | None = None, data_dir: str | os.PathLike[str] | None = None
 ) -> CachedHierarchy | None:
     """The hierarchy of the current cache, in milliseconds; None when there is no current
     cache (or no WordNet): then :func:`~explorer.core.wordnet.taxonomy.load_taxonomy` builds it,
     or says what is wrong."""
-    from explorer.core.errors import WordNetError
     from explorer.core.wordnet import source as wordnet_source
 
     shipped = paths.shipped_taxonomy() if wordnet is None else None
@@ -121,7 +135,11 @@ def open_cached_hierarchy(
 
 
 def normalise(text: str) -> str:
-    """Search form of a lemma or query: lower case, underscores as spaces, single spaces."""
+    """Search form of a lemma or query: lower case, underscores as spaces, single spaces.
+
+    >>> normalise("  Golden_Retriever ")
+    'golden retriever'
+    """
     return " ".join(text.replace("_", " ").lower().split())
 
 
@@ -138,7 +156,7 @@ def _depths(order: list[str], parents: dict[str, list[str]]) -> dict[str, tuple[
 
 def _ancestor_closure(
     order: list[str], parents: dict[str, list[str]], index: dict[str, int]
-) -> tuple[array, array]:
+) -> tuple[array[int], array[int]]:
     """Every node's ancestors, itself included, once each however many paths lead there.
 
     Returned as two int32 arrays in node-index order: ``sizes[i]`` is the
@@ -160,13 +178,13 @@ def _ancestor_closure(
 
 def _topological(records: dict[str, SynsetRecord], parents: dict[str, list[str]]) -> list[str]:
     children: dict[str, list[str]] = {}
-    pending = {}
+    pending: dict[str, int] = {}
     for wnid in records:
         pending[wnid] = len(parents.get(wnid, ()))
         for parent in parents.get(wnid, ()):
             children.setdefault(parent, []).append(wnid)
     queue = sorted(w for w, n in pending.items() if n == 0)
-    order = []
+    order: list[str] = []
     while queue:
         wnid = queue.pop()
         order.append(wnid)
@@ -182,7 +200,9 @@ def _topological(records: dict[str, SynsetRecord], parents: dict[str, list[str]]
     return order
 
 
-def _a_cycle(records, parents: dict[str, list[str]], pending: dict[str, int]) -> str:
+def _a_cycle(
+    records: dict[str, SynsetRecord], parents: dict[str, list[str]], pending: dict[str, int]
+) -> str:
     """One cycle among the synsets a topological sort could not place, by name."""
     stuck = {wnid for wnid, n in pending.items() if n > 0}
     path = [min(stuck)]
@@ -217,9 +237,9 @@ def build_cache(
             db = sqlite3.connect(tmp_name)
             try:
                 db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
-                synset_rows = []
-                edge_rows = []
-                lemma_rows = []
+                synset_rows: list[tuple[int, str, str, str, str, str, int, int, int]] = []
+                edge_rows: list[tuple[int, int, int]] = []
+                lemma_rows: list[tuple[str, int, int, int, int]] = []
                 for wnid, i in index.items():
                     r = by_wnid[wnid]
                     low, high = depths[wnid]
@@ -315,6 +335,13 @@ class CachedHierarchy:
     behind it; it answers like :class:`~explorer.core.wordnet.taxonomy.Taxonomy`'s
     ``children``, ``parents``, ``child_count``, ``parent_count`` and ``node``
     (only ``name``, ``lemmas`` and ``gloss``). Use it from one thread.
+
+    >>> hierarchy = open_cached_hierarchy()        # None when there is no current cache
+    >>> [hierarchy.node(w)["name"] for w in hierarchy.children("n00001740")]
+    ['abstraction.n.06', 'physical_entity.n.01', 'thing.n.08']
+    >>> hierarchy.child_count("n02084071"), hierarchy.parents("n02084071")
+    (18, ['n01317541', 'n02083346'])
+    >>> hierarchy.close()
     """
 
     _NODE_SQL = (
@@ -342,7 +369,7 @@ class CachedHierarchy:
         if meta.get("schema") != str(SCHEMA_VERSION) or meta.get("fingerprint") != fingerprint:
             self._db.close()
             raise CacheInvalid("stale")
-        self._nodes: dict[str, tuple] = {}
+        self._nodes: dict[str, _NodeRow] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -350,18 +377,15 @@ class CachedHierarchy:
     def __contains__(self, wnid: str) -> bool:
         return self._row(wnid) is not None
 
-    def node(self, wnid: str) -> dict:
-        row = self._row(wnid)
-        if row is None:
-            raise KeyError(wnid)
-        _wnid, name, lemmas, gloss, _children, _parents = row
+    def node(self, wnid: str) -> SynsetSummary:
+        _wnid, name, lemmas, gloss, _children, _parents = self._known_row(wnid)
         return {"name": name, "lemmas": tuple(lemmas.split(LEMMA_SEPARATOR)), "gloss": gloss}
 
     def child_count(self, wnid: str) -> int:
-        return self._row(wnid)[4]
+        return self._known_row(wnid)[4]
 
     def parent_count(self, wnid: str) -> int:
-        return self._row(wnid)[5]
+        return self._known_row(wnid)[5]
 
     def children(self, wnid: str) -> list[str]:
         """Sorted by synset name, like Taxonomy.children (SQLite's BINARY order on UTF-8
@@ -371,12 +395,19 @@ class CachedHierarchy:
     def parents(self, wnid: str) -> list[str]:
         return [p for (p,) in self._db.execute(self._PARENTS_SQL, (wnid,))]
 
-    def _row(self, wnid: str) -> tuple | None:
+    def _row(self, wnid: str) -> _NodeRow | None:
         row = self._nodes.get(wnid)
         if row is None:
             row = self._db.execute(self._NODE_SQL, (wnid,)).fetchone()
             if row is not None:
                 self._nodes[wnid] = row
+        return row
+
+    def _known_row(self, wnid: str) -> _NodeRow:
+        """The row of ``wnid``; KeyError for a wnid the cache lacks, as a graph's lookups."""
+        row = self._row(wnid)
+        if row is None:
+            raise KeyError(wnid)
         return row
 
 
@@ -393,7 +424,8 @@ def bundled_fingerprint(path: Path) -> str:
         raise CacheInvalid(f"damaged: {exc}") from exc
     if row is None:
         raise CacheInvalid("damaged: no fingerprint")
-    return row[0]
+    fingerprint: str = row[0]
+    return fingerprint
 
 
 def read_wnids(path: Path, fingerprint: str) -> list[str]:
@@ -428,4 +460,5 @@ def read_array(path: Path, name: str) -> bytes:
         raise CacheInvalid(f"damaged: {exc}") from exc
     if row is None:
         raise CacheInvalid(f"damaged: array {name} missing")
-    return row[0]
+    data: bytes = row[0]
+    return data

@@ -13,6 +13,14 @@ every keystroke. Results come in tiers, best first:
 Within a lemma tier, the commoner sense comes first (its tagged-corpus count,
 then its sense number), then the shallower synset. Case, underscores and
 runs of spaces do not matter.
+
+>>> search = SynsetSearch(taxonomy.cache_path)     # what Taxonomy.search runs
+>>> [(hit.name, hit.match) for hit in search.search("Retriever", limit=3)]
+[('retriever.n.01', 'exact'), ('flat-coated_retriever.n.01', 'substring'),
+ ('curly-coated_retriever.n.01', 'substring')]
+>>> search.search("2084071", limit=1)[0].name
+'dog.n.01'
+>>> search.close()
 """
 
 from __future__ import annotations
@@ -22,11 +30,13 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from explorer.core.errors import TaxonomyError
 from explorer.core.wordnet.cache import LEMMA_SEPARATOR, normalise
 
-TIERS = ("id", "exact", "prefix", "substring", "gloss")
+Tier = Literal["id", "exact", "prefix", "substring", "gloss"]
+TIERS: tuple[Tier, ...] = get_args(Tier)  # best first
 # The longest lemma is 70 characters: 200 leaves room for a few gloss words. An unbounded
 # query made the trigram and gloss matches cost 10.5 GB and 71 s for 1 MB of text.
 MAX_QUERY_CHARS = 200
@@ -51,9 +61,9 @@ class SearchHit:
     lemmas: tuple[str, ...]
     gloss: str
     depth: int
-    match: str
+    match: Tier
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | int | list[str]]:
         return {
             "wnid": self.wnid,
             "name": self.name,
@@ -105,7 +115,7 @@ class SynsetSearch:
         hits: list[SearchHit] = []
         seen: set[int] = set()
 
-        def take(tier: str, sql: str, args: tuple) -> None:
+        def take(tier: Tier, sql: str, args: tuple[str, ...]) -> None:
             if len(hits) >= limit:
                 return
             for row in self._db().execute(sql, args):

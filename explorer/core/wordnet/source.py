@@ -34,10 +34,13 @@ import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal, get_args
+from typing import IO, TYPE_CHECKING, Literal, get_args
 
 from explorer.core.errors import Cancelled, WordNetError
 from explorer.core.jobs import JobState
+
+if TYPE_CHECKING:  # nltk has no types (mypy reads these as Any); imported late at run time
+    from nltk.corpus.reader.wordnet import Synset, WordNetCorpusReader
 
 WORDNET_ENV = "WNEXPLORER_WORDNET"
 DEBIAN_DIR = "/usr/share/wordnet"
@@ -111,14 +114,8 @@ def wnid_of(offset: int) -> str:
     return "n%08d" % offset
 
 
-def _nltk():
-    import nltk  # imported late: it costs 0.3 s and warm loads never need it
-
-    return nltk
-
-
-def _app_nltk_dir(data_dir: Path | None) -> Path | None:
-    return data_dir / "nltk_data" if data_dir else None
+def _app_nltk_dir(data_dir: Path) -> Path:
+    return data_dir / "nltk_data"
 
 
 def _looks_like_wordnet_dir(path: Path) -> bool:
@@ -169,13 +166,18 @@ def _system_candidates() -> list[tuple[Path, str]]:
 
 
 def locate_wordnet(
-    explicit: str | os.PathLike | None = None, data_dir: Path | None = None
+    explicit: str | os.PathLike[str] | None = None, data_dir: Path | None = None
 ) -> WordNetLocation:
     """Find a WordNet database; raise :class:`WordNetError` naming every place tried.
 
-    >>> loc = locate_wordnet()          # doctest: +SKIP
-    >>> loc.path, loc.origin            # doctest: +SKIP
-    ('/usr/share/wordnet', 'Debian wordnet-base')
+    On Debian with ``wordnet-base`` installed, ``locate_wordnet()`` gives
+    ``WordNetLocation(path='/usr/share/wordnet', origin='Debian wordnet-base')``.
+    A directory named explicitly must hold WordNet, or the error says what is missing:
+
+    >>> locate_wordnet(tmp)
+    Traceback (most recent call last):
+    explorer.core.errors.WordNetError: --wordnet names ...tmp, which is not a WordNet database
+    (missing data.noun, index.noun, ..., index.adv). Install WordNet 3.0 with `wnexplorer setup` ...
     """
     chosen = explicit or os.environ.get(WORDNET_ENV)
     if chosen:
@@ -206,28 +208,31 @@ def locate_wordnet(
     raise WordNetError(f"WordNet 3.0 not found (looked in {'; '.join(tried)}). {FIX_HINT}")
 
 
-def _reader_class():
+def _reader_class() -> type[WordNetCorpusReader]:
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
-    class Reader(WordNetCorpusReader):
-        def open(self, file):
-            if file == "lexnames":
-                try:
-                    return super().open(file)
-                except (OSError, LookupError, KeyError):
-                    text = resources.files("explorer.core").joinpath("resources/lexnames")
-                    return io.StringIO(text.read_text(encoding="utf-8"))
-            return super().open(file)
+    # nltk is untyped, so its class is Any to mypy: subclassing it is what this module is for
+    class Reader(WordNetCorpusReader):  # type: ignore[misc]
+        def open(self, file: str) -> IO[str]:
+            try:
+                stream: IO[str] = super().open(file)
+            except (OSError, LookupError, KeyError):
+                if file != "lexnames":
+                    raise
+                text = resources.files("explorer.core").joinpath("resources/lexnames")
+                return io.StringIO(text.read_text(encoding="utf-8"))
+            return stream
 
-        def map_wn(self, version="wordnet"):
+        def map_wn(self, version: str = "wordnet") -> None:
             return None  # only the multilingual functions use the mapping
 
     return Reader
 
 
-def open_reader(location: WordNetLocation):
+def open_reader(location: WordNetLocation) -> WordNetCorpusReader:
     """Return an nltk WordNet reader for ``location``, checked to be WordNet 3.0."""
-    nltk = _nltk()
+    import nltk  # imported late: it costs 0.3 s and warm loads never need it
+
     guard_dir = str(Path(location.path).parent) if location.is_zip else location.path
     if guard_dir not in nltk.data.path:
         nltk.data.path.append(guard_dir)  # nltk only reads under its data path (pathsec)
@@ -258,9 +263,9 @@ def open_reader(location: WordNetLocation):
     return reader
 
 
-def _sense_numbers(reader) -> dict[tuple[str, int], int]:
+def _sense_numbers(reader: WordNetCorpusReader) -> dict[tuple[str, int], int]:
     """(lemma, offset) -> sense number, from index.noun (the order of its offsets)."""
-    senses = {}
+    senses: dict[tuple[str, int], int] = {}
     with reader.open("index.noun") as index:
         for line in index:
             if line.startswith(" "):
@@ -272,9 +277,9 @@ def _sense_numbers(reader) -> dict[tuple[str, int], int]:
     return senses
 
 
-def _tag_counts(reader) -> dict[str, int]:
+def _tag_counts(reader: WordNetCorpusReader) -> dict[str, int]:
     """Sense key -> tagged-corpus count, from cntlist.rev (absent: all zero)."""
-    counts = {}
+    counts: dict[str, int] = {}
     try:
         stream = reader.open("cntlist.rev")
     except (OSError, LookupError, KeyError):
@@ -323,7 +328,9 @@ def read_noun_synsets(
     return records
 
 
-def _record(synset, senses: dict, counts: dict) -> SynsetRecord:
+def _record(
+    synset: Synset, senses: dict[tuple[str, int], int], counts: dict[str, int]
+) -> SynsetRecord:
     offset = synset.offset()
     lemmas = synset.lemmas()
     for parent in (*synset.hypernyms(), *synset.instance_hypernyms()):
@@ -350,7 +357,7 @@ INSTALL_METHODS: tuple[InstallMethod, ...] = get_args(InstallMethod)
 
 
 def find_or_install_wordnet(
-    explicit: str | os.PathLike | None,
+    explicit: str | os.PathLike[str] | None,
     data_dir: Path,
     method: InstallMethod = "auto",
     install: bool = True,
@@ -401,7 +408,8 @@ def install_wordnet(method: InstallMethod, data_dir: Path, state: JobState | Non
         return "installed Debian package wordnet-base"
     target = _app_nltk_dir(data_dir)
     state.progress(0, None, f"Downloading WordNet with nltk into {target}")
-    nltk = _nltk()
+    import nltk
+
     if not nltk.download("wordnet", download_dir=str(target), quiet=True, raise_on_error=False):
         raise WordNetError(
             "nltk could not download WordNet (no network?). Install the Debian package "

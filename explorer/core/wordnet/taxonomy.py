@@ -2,16 +2,19 @@
 
 Nodes are wnid strings (``"n%08d" % offset``); edges go from parent to child
 and carry ``kind``: ``"hypernym"`` or ``"instance"`` (instance hypernym).
-Node attributes: ``name`` (``dog.n.01``), ``lemmas`` (tuple, spaces not
-underscores), ``gloss``, ``lexname`` (``noun.animal``), ``frequency`` (tagged
-count of all its lemmas), ``min_depth`` and ``max_depth`` (entity is 0).
+Node attributes (:class:`SynsetAttrs`): ``name`` (``dog.n.01``), ``lemmas``
+(tuple, spaces not underscores), ``gloss``, ``lexname`` (``noun.animal``),
+``frequency`` (tagged count of all its lemmas), ``min_depth`` and
+``max_depth`` (entity is 0).
 
->>> from explorer.core.wordnet.taxonomy import load_taxonomy
->>> tax = load_taxonomy()                       # doctest: +SKIP
->>> tax.graph.nodes["n02084071"]["name"]        # doctest: +SKIP
+With ``taxonomy = load_taxonomy()``:
+
+>>> taxonomy.graph.nodes["n02084071"]["name"]
 'dog.n.01'
->>> tax.parents("n02084071")                    # doctest: +SKIP
+>>> taxonomy.parents("n02084071")             # domestic animal, canine
 ['n01317541', 'n02083346']
+>>> taxonomy.edge_kind("n01317541", "n02084071")
+'hypernym'
 """
 
 from __future__ import annotations
@@ -20,12 +23,11 @@ import gc
 import logging
 import os
 import re
-import threading
-from collections.abc import Iterable
-from concurrent.futures import Future
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 import networkx as nx
 
@@ -35,7 +37,11 @@ from explorer.core.jobs import JobState
 from explorer.core.wordnet.cache import (
     EDGE_KINDS,
     LEMMA_SEPARATOR,
+    CachedTaxonomy,
     CacheInvalid,
+    EdgeKind,
+    SynsetRow,
+    SynsetSummary,
     build_cache,
     bundled_fingerprint,
     cache_path_for,
@@ -44,6 +50,10 @@ from explorer.core.wordnet.cache import (
     read_wnids,
 )
 from explorer.core.wordnet.search import SearchHit, SynsetSearch
+
+if TYPE_CHECKING:  # numpy is imported when the closure is first asked for
+    import numpy as np
+    from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +85,47 @@ def not_a_synset(query: str) -> str:
     )
 
 
+class SynsetAttrs(SynsetSummary):
+    """A node's attributes in the graph: ``taxonomy.node(wnid)``, ``graph.nodes[wnid]``."""
+
+    lexname: str  # the lexicographer file, noun.animal
+    frequency: int  # the tagged-corpus count of all its lemmas
+    min_depth: int  # the shortest and the longest path from entity (0)
+    max_depth: int
+
+
+class Neighbour(TypedDict):
+    """A parent or child in :meth:`Taxonomy.describe`, with the kind of its edge."""
+
+    wnid: str
+    name: str
+    kind: EdgeKind
+
+
+class SynsetDescription(TypedDict):
+    """Everything ``wnexplorer show`` prints about a synset (:meth:`Taxonomy.describe`)."""
+
+    wnid: str
+    name: str
+    lemmas: list[str]
+    gloss: str
+    lexname: str
+    parents: list[Neighbour]
+    children: list[Neighbour]
+    paths: list[list[str]]
+    depth: int
+    min_depth: int
+    max_depth: int
+    descendants: int
+
+
+# The graph's nodes are wnids; a node's attributes are a SynsetAttrs, an edge's {"kind":
+# EdgeKind}. The stubs could say so, but networkx's functions accept only graphs whose data
+# are plain dicts, so the graph keeps the default parameters and node() gives the TypedDict.
+WordNetGraph: TypeAlias = "nx.DiGraph[str]"
+ClosureArrays: TypeAlias = "tuple[NDArray[np.int32], NDArray[np.int32]]"
+
+
 @dataclass(frozen=True)
 class TaxonomyStats:
     synsets: int
@@ -86,20 +137,22 @@ class TaxonomyStats:
     leaves: int
     max_depth: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int | list[str]]:
         return dict(self.__dict__)
 
 
 class Taxonomy:
     """The noun DAG (``.graph``) plus queries and search over it."""
 
-    def __init__(self, graph: nx.DiGraph, cache_path: Path, source: str) -> None:
+    def __init__(self, graph: WordNetGraph, cache_path: Path, source: str) -> None:
         self.graph = graph
         self.cache_path = cache_path
         self.source = source  # where the WordNet files were found
-        self._by_name = {data["name"]: wnid for wnid, data in graph.nodes(data=True)}
+        self._by_name: dict[str, str] = {
+            data["name"]: wnid for wnid, data in graph.nodes(data=True)
+        }
         self._search = SynsetSearch(cache_path)
-        self._closure = None
+        self._closure: ClosureArrays | None = None
 
     def __contains__(self, wnid: str) -> bool:
         return wnid in self.graph
@@ -121,8 +174,11 @@ class Taxonomy:
     def resolve(self, query: str) -> str:
         """Return the wnid that ``query`` names: a wnid, an offset or a synset name.
 
-        >>> tax.resolve("dog.n.01"), tax.resolve("2084071")   # doctest: +SKIP
+        >>> taxonomy.resolve("dog.n.01"), taxonomy.resolve("2084071")
         ('n02084071', 'n02084071')
+        >>> taxonomy.resolve("n99999999")
+        Traceback (most recent call last):
+        explorer.core.errors.TaxonomyError: 'n99999999' is not a noun synset of WordNet 3.0: ...
         """
         text = query.strip()
         if _WNID.match(text):
@@ -138,14 +194,21 @@ class Taxonomy:
     def lemma_senses(self, lemma: str) -> list[str]:
         """The noun synsets with this lemma, commonest sense first.
 
-        >>> [tax.graph.nodes[w]["name"] for w in tax.lemma_senses("dog")][:2]  # doctest: +SKIP
-        ['dog.n.01', 'frump.n.01']
+        >>> [taxonomy.node(w)["name"] for w in taxonomy.lemma_senses("dog")][:3]
+        ['dog.n.01', 'frump.n.01', 'dog.n.03']
         """
         return [hit.wnid for hit in self.search(lemma, limit=100) if hit.match == "exact"]
 
-    def node(self, wnid: str) -> dict:
+    def node(self, wnid: str) -> SynsetAttrs:
+        """The attributes of ``wnid``; TaxonomyError for a wnid WordNet 3.0 lacks.
+
+        >>> dog = taxonomy.node("n02084071")
+        >>> dog["lemmas"], dog["lexname"], dog["min_depth"], dog["max_depth"]
+        (('dog', 'domestic dog', 'Canis familiaris'), 'noun.animal', 8, 13)
+        """
         self._require(wnid)
-        return self.graph.nodes[wnid]
+        # the graph holds what _graph_from_cache put there: a SynsetAttrs per node
+        return cast(SynsetAttrs, self.graph.nodes[wnid])
 
     def _require(self, wnid: str) -> None:
         if wnid not in self.graph:
@@ -164,8 +227,9 @@ class Taxonomy:
         nodes = self.graph.nodes
         return sorted(self.graph.successors(wnid), key=lambda c: nodes[c]["name"])
 
-    def edge_kind(self, parent: str, child: str) -> str:
-        return self.graph.edges[parent, child]["kind"]
+    def edge_kind(self, parent: str, child: str) -> EdgeKind:
+        kind: EdgeKind = self.graph.edges[parent, child]["kind"]
+        return kind
 
     def ancestors(self, wnid: str) -> set[str]:
         self._require(wnid)
@@ -180,8 +244,8 @@ class Taxonomy:
 
         A synset with several parents (a DAG, not a tree) has several paths:
 
-        >>> len(tax.paths_to_root("n02084071"))            # doctest: +SKIP
-        2
+        >>> [len(path) for path in taxonomy.paths_to_root("n02084071")]
+        [9, 14]
         """
         self._require(wnid)
         memo: dict[str, list[tuple[str, ...]]] = {}
@@ -209,7 +273,9 @@ class Taxonomy:
 
     def leaves(self, under: str | None = None) -> list[str]:
         """Synsets with no hyponyms or instances, in the whole graph or under ``under``."""
-        nodes = self.graph.nodes if under is None else self.descendants(under) | {under}
+        nodes: Iterable[str] = (
+            self.graph.nodes if under is None else self.descendants(under) | {under}
+        )
         return sorted(n for n in nodes if self.graph.out_degree(n) == 0)
 
     def roots(self) -> list[str]:
@@ -218,16 +284,16 @@ class Taxonomy:
     def lowest_common_hypernyms(self, a: str, b: str) -> list[str]:
         """Common ancestors (a node counts as its own) that have no common descendant.
 
-        >>> tax.lowest_common_hypernyms("n02084071", "n02121620")   # dog, cat  # doctest: +SKIP
+        >>> taxonomy.lowest_common_hypernyms("n02084071", "n02121620")   # dog, cat: carnivore
         ['n02075296']
         """
         common = (self.ancestors(a) | {a}) & (self.ancestors(b) | {b})
         lowest = [n for n in common if not any(c in common for c in self.graph.successors(n))]
-        return sorted(lowest, key=lambda n: (-self.graph.nodes[n]["max_depth"], n))
+        return sorted(lowest, key=lambda n: (-self.node(n)["max_depth"], n))
 
     def stats(self) -> TaxonomyStats:
         graph = self.graph
-        kinds = [kind for _, _, kind in graph.edges(data="kind")]
+        kinds = [data["kind"] for _, _, data in graph.edges(data=True)]
         return TaxonomyStats(
             synsets=graph.number_of_nodes(),
             edges=len(kinds),
@@ -236,10 +302,10 @@ class Taxonomy:
             multi_parent=sum(1 for _, d in graph.in_degree() if d >= 2),
             roots=self.roots(),
             leaves=sum(1 for _, d in graph.out_degree() if d == 0),
-            max_depth=max(d for _, d in graph.nodes(data="max_depth")),
+            max_depth=max(data["max_depth"] for _, data in graph.nodes(data=True)),
         )
 
-    def describe(self, wnid: str) -> dict:
+    def describe(self, wnid: str) -> SynsetDescription:
         """Everything ``wnexplorer show`` prints about a synset, as plain data."""
         data = self.node(wnid)
         return {
@@ -249,11 +315,11 @@ class Taxonomy:
             "gloss": data["gloss"],
             "lexname": data["lexname"],
             "parents": [
-                {"wnid": p, "name": self.graph.nodes[p]["name"], "kind": self.edge_kind(p, wnid)}
+                {"wnid": p, "name": self.node(p)["name"], "kind": self.edge_kind(p, wnid)}
                 for p in self.parents(wnid)
             ],
             "children": [
-                {"wnid": c, "name": self.graph.nodes[c]["name"], "kind": self.edge_kind(wnid, c)}
+                {"wnid": c, "name": self.node(c)["name"], "kind": self.edge_kind(wnid, c)}
                 for c in self.children(wnid)
             ],
             "paths": self.paths_to_root(wnid),
@@ -270,7 +336,7 @@ class Taxonomy:
         """Every wnid in node-index order (sorted), the order of all per-node arrays."""
         return list(self.graph)
 
-    def ancestor_closure(self):
+    def ancestor_closure(self) -> ClosureArrays:
         """(sizes, ancestors): int32 numpy arrays, every node's ancestors including itself.
 
         Node i's ancestors are ``ancestors[starts[i]:starts[i] + sizes[i]]`` with
@@ -296,23 +362,26 @@ class Taxonomy:
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
         """Synsets matching ``text`` by wnid, offset, name, lemma or gloss; best first.
 
-        >>> [h.name for h in tax.search("dog", limit=2)]    # doctest: +SKIP
-        ['dog.n.01', 'frump.n.01']
+        >>> [(hit.name, hit.match) for hit in taxonomy.search("labrador", limit=3)]
+        [('labrador.n.01', 'exact'), ('labrador-ungava_peninsula.n.01', 'prefix'),
+         ('labrador_sea.n.01', 'prefix')]
         """
         return self._search.search(text, limit)
 
 
-def _graph_from_cache(synsets: Iterable[tuple], edges: Iterable[tuple]) -> nx.DiGraph:
+def _graph_from_cache(
+    synsets: Iterable[SynsetRow], edges: Iterable[tuple[int, int, int]]
+) -> WordNetGraph:
     """Build the DiGraph by filling its three dicts directly.
 
     add_nodes_from/add_edges_from copy every attribute dict and took 0.5 s of
     a 1.1 s start; this takes 0.2 s and gives the same graph (a test checks it
     against add_edges_from).
     """
-    graph = nx.DiGraph()
-    node: dict[str, dict] = {}
-    succ: dict[str, dict] = {}
-    pred: dict[str, dict] = {}
+    graph: WordNetGraph = nx.DiGraph()
+    node: dict[str, SynsetAttrs] = {}
+    succ: dict[str, dict[str, dict[str, Any]]] = {}
+    pred: dict[str, dict[str, dict[str, Any]]] = {}
     wnids = []
     for wnid, name, lemmas, gloss, lexname, frequency, low, high in synsets:
         wnids.append(wnid)
@@ -331,12 +400,13 @@ def _graph_from_cache(synsets: Iterable[tuple], edges: Iterable[tuple]) -> nx.Di
         data = {"kind": EDGE_KINDS[kind]}
         succ[wnids[parent]][wnids[child]] = data
         pred[wnids[child]][wnids[parent]] = data
-    graph._node, graph._adj, graph._succ, graph._pred = node, succ, succ, pred
+    # networkx's own dicts, which its stubs leave out
+    graph._node, graph._adj, graph._succ, graph._pred = node, succ, succ, pred  # type: ignore[attr-defined]
     return graph
 
 
 @contextmanager
-def _gc_paused():
+def _gc_paused() -> Iterator[None]:
     """Pause the garbage collector while a big heap is built, then freeze what was built.
 
     The collector would rescan the growing heap many times during the build,
@@ -354,11 +424,11 @@ def _gc_paused():
 
 
 def _current_cache(
-    wordnet: str | os.PathLike | None,
-    data_dir: str | os.PathLike | None,
+    wordnet: str | os.PathLike[str] | None,
+    data_dir: str | os.PathLike[str] | None,
     state: JobState | None,
     rebuild: bool = False,
-):
+) -> tuple[str, Path, CachedTaxonomy]:
     """Locate WordNet; return (its path, the cache path, the cache), rebuilt when stale."""
     from explorer.core.wordnet import source as wordnet_source
 
@@ -392,14 +462,15 @@ def _current_cache(
 
 
 def load_noun_wnids(
-    wordnet: str | os.PathLike | None = None,
-    data_dir: str | os.PathLike | None = None,
+    wordnet: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     state: JobState | None = None,
 ) -> frozenset[str]:
     """Just the set of noun wnids: what indexing needs, without the graph's memory.
 
-    >>> "n02084071" in load_noun_wnids()        # doctest: +SKIP
-    True
+    >>> wnids = load_noun_wnids()
+    >>> len(wnids), "n02084071" in wnids
+    (82115, True)
     """
     from explorer.core.wordnet import source as wordnet_source
 
@@ -417,44 +488,22 @@ def load_noun_wnids(
 
 
 def load_synset_names(
-    wordnet: str | os.PathLike | None = None,
-    data_dir: str | os.PathLike | None = None,
+    wordnet: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     state: JobState | None = None,
 ) -> dict[str, str]:
     """Every noun synset's name and wnid, read from the cache without building the graph.
 
-    >>> load_synset_names()["dog.n.01"]         # doctest: +SKIP
+    >>> load_synset_names()["dog.n.01"]
     'n02084071'
     """
     _source, _cache_path, cached = _current_cache(wordnet, data_dir, state)
     return {row[1]: row[0] for row in cached.synsets}
 
 
-def load_taxonomy_in_background(
-    wordnet: str | os.PathLike | None = None,
-    data_dir: str | os.PathLike | None = None,
-    state: JobState | None = None,
-) -> Future:
-    """Start :func:`load_taxonomy` on a thread of its own; its Future holds the Taxonomy.
-
-    The window starts it before importing Qt, so that networkx's import and the
-    graph load overlap with Qt's start-up instead of following it.
-    """
-    future: Future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(load_taxonomy(wordnet, data_dir, state))
-        except BaseException as exc:  # handed to whoever waits on the future
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="taxonomy-load", daemon=True).start()
-    return future
-
-
 def load_taxonomy(
-    wordnet: str | os.PathLike | None = None,
-    data_dir: str | os.PathLike | None = None,
+    wordnet: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     state: JobState | None = None,
     rebuild: bool = False,
 ) -> Taxonomy:
@@ -466,9 +515,10 @@ def load_taxonomy(
     ``state``); later calls read it. A cache that is stale, damaged or
     ``rebuild``-requested is rebuilt, never trusted.
 
-    >>> tax = load_taxonomy()                       # doctest: +SKIP
-    >>> tax.graph.number_of_nodes()                 # doctest: +SKIP
-    82115
+    >>> taxonomy = load_taxonomy()
+    >>> len(taxonomy), taxonomy.stats().roots
+    (82115, ['n00001740'])
+    >>> taxonomy.close()                           # its search's SQLite connections
     """
     source, cache_path, cached = _current_cache(wordnet, data_dir, state, rebuild)
     with _gc_paused():
