@@ -187,7 +187,7 @@ def test_a_killed_writer_loses_no_acknowledged_flag(tmp_path):
     store_path = tmp_path / "c.flags.sqlite"
     acknowledged: set[int] = set()
     rng = random.Random(20261129)
-    next_id, rounds, writes_started = 0, 0, 0
+    next_id, rounds = 0, 0
     deadline = time.monotonic() + 25
     while (rounds < 12 or len(acknowledged) < 1000) and time.monotonic() < deadline:
         batch = 400
@@ -205,7 +205,6 @@ def test_a_killed_writer_loses_no_acknowledged_flag(tmp_path):
         writer.wait()
         acked = [int(line) for line in out.split("\n")[:-1] if line.isdigit()]  # whole lines
         acknowledged.update(acked)
-        writes_started += batch
         next_id += batch
         rounds += 1
         with FlagStore.open(store_path) as store:  # checks, recovers if needed, catches up
