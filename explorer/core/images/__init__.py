@@ -7,14 +7,20 @@ from typing import TYPE_CHECKING
 from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from explorer.core.images.audit import WORKERS, audit_catalogue, audit_report
+    from explorer.core.images.audit import (
+        WORKERS,
+        AuditReport,
+        AuditSummary,
+        audit_catalogue,
+        audit_report,
+    )
     from explorer.core.images.check import ImageCheck, check_image
     from explorer.core.images.checkers import TIME_LIMIT, Checkers
     from explorer.core.images.codes import AUDIT_CODES, FAILURE_CODES, PROBLEM_CODES
     from explorer.core.images.decoding import MAX_SCANS, viewable_bytes
     from explorer.core.images.digest import file_digest
-    from explorer.core.images.metadata import image_metadata
-    from explorer.core.images.safe_open import NotRegularFileError, open_regular_file
+    from explorer.core.images.metadata import ImageMetadata, image_metadata
+    from explorer.core.images.safe_open import FilePath, NotRegularFileError, open_regular_file
     from explorer.core.images.thumbnails import (
         SIZES,
         Thumbnail,
@@ -31,8 +37,12 @@ __all__ = [
     "SIZES",
     "TIME_LIMIT",
     "WORKERS",
+    "AuditReport",
+    "AuditSummary",
     "Checkers",
+    "FilePath",
     "ImageCheck",
+    "ImageMetadata",
     "NotRegularFileError",
     "Thumbnail",
     "ThumbnailCache",
@@ -51,6 +61,8 @@ __getattr__, __dir__ = lazy_exports(
     {
         ".audit": (
             "WORKERS",
+            "AuditReport",
+            "AuditSummary",
             "audit_catalogue",
             "audit_report",
         ),
@@ -72,8 +84,12 @@ __getattr__, __dir__ = lazy_exports(
             "viewable_bytes",
         ),
         ".digest": ("file_digest",),
-        ".metadata": ("image_metadata",),
+        ".metadata": (
+            "ImageMetadata",
+            "image_metadata",
+        ),
         ".safe_open": (
+            "FilePath",
             "NotRegularFileError",
             "open_regular_file",
         ),

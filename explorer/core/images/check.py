@@ -8,9 +8,8 @@ Cost per file is bounded: bytes are hashed in 1 MiB chunks, files over ``max_byt
 read in full, and images over ``max_pixels``, or whose decode would cost too much
 (:func:`explorer.core.images.decoding.decode_refusal`), are judged from their header, not decoded.
 
->>> from explorer.core.images.check import check_image
->>> check = check_image("n02951585_can_opener.JPEG")  # doctest: +SKIP
->>> check.format, check.width, check.height, check.problems  # doctest: +SKIP
+>>> check = check_image(catalogue.absolute_path("n04285008/n04285008_20.JPEG"))
+>>> check.format, check.width, check.height, check.problems
 ('JPEG', 500, 375, ('exif_rotated',))
 """
 
@@ -33,7 +32,7 @@ from explorer.core.images.decoding import (
     quiet_pillow,
 )
 from explorer.core.images.digest import new_digest
-from explorer.core.images.safe_open import open_regular_file
+from explorer.core.images.safe_open import FilePath, open_regular_file
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -89,7 +88,7 @@ class ImageCheck:
 
 
 def check_image(
-    path: str | os.PathLike | bytes,
+    path: FilePath,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -111,10 +110,10 @@ def check_image(
 
     Safe to call from several threads at once.
 
-    >>> check_image("n02105855_2933.JPEG").problems  # a PNG in disguise  # doctest: +SKIP
+    >>> check_image(catalogue.absolute_path("n02110958/n02110958_20.JPEG")).problems  # a PNG
     ('extension_mismatch',)
-    >>> check_image(b"bad_\\xff_name.JPEG").problems  # doctest: +SKIP
-    ('odd_filename',)
+    >>> check_image(b"gone_\\xff.JPEG").problems               # not there, nor named in UTF-8
+    ('unreadable', 'odd_filename')
 
     Raises ``TypeError`` only if ``path`` is not a path at all.
     """
@@ -290,7 +289,7 @@ def _wide_raw_samples(image: ImageFile.ImageFile) -> bool:
     return isinstance(raw_mode, str) and ";16" in raw_mode
 
 
-def _odd_file_name(path: str | os.PathLike | bytes) -> bool:
+def _odd_file_name(path: FilePath) -> bool:
     try:
         name = os.path.basename(os.fsencode(path)).decode("utf-8")
     except UnicodeError:  # raw bytes, surrogate escapes or lone surrogates
@@ -298,7 +297,7 @@ def _odd_file_name(path: str | os.PathLike | bytes) -> bool:
     return any(unicodedata.category(char) == "Cc" for char in name)
 
 
-def _extension_format(path: str | os.PathLike | bytes) -> str | None:
+def _extension_format(path: FilePath) -> str | None:
     return EXTENSION_FORMATS.get(os.path.splitext(os.fsdecode(path))[1].lower())
 
 
@@ -336,7 +335,7 @@ class _TruncationGuard:
             self._running += 1
             ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *_exc: object) -> None:
         with self._lock:
             self._running -= 1
             if self._running == 0 and self._saved:
