@@ -124,8 +124,13 @@ class _Worker:
         self.process: SpawnProcess = context.Process(
             target=_serve, args=(child,), name="explorer-check", daemon=True
         )
-        self.process.start()
-        child.close()
+        try:
+            self.process.start()
+        except BaseException:  # no process (too many, no memory): its pipe is not left open
+            self.connection.close()
+            raise
+        finally:
+            child.close()
         self.task: tuple[int, float] | None = None
 
     def wait_ready(self) -> None:
