@@ -371,7 +371,6 @@ def test_a_failure_of_sqlite_while_reading_is_a_store_error_that_says_what_to_do
             store.states,
             lambda: store.states(["a"]),
             store.flagged_paths,
-            store.counts,
             store.queue,
             store.queue_sources,
         ):
@@ -391,10 +390,9 @@ def test_a_closed_store_is_a_store_error_that_says_so(tmp_path):
     for use in (
         store.states,
         lambda: store.state("a.JPEG"),
-        store.counts,
+        store.queue,
         lambda: store.apply({"a.JPEG": ImageState((Flag("corrupt"),))}),
         lambda: store.queue_add([]),
-        store.snapshot,
     ):
         with pytest.raises(StoreError, match=r"c\.flags\.sqlite is closed; open it again"):
             use()

@@ -289,15 +289,6 @@ class FlagStore:
     def flagged_paths(self) -> set[str]:
         return {p for (p,) in self._db.execute("SELECT DISTINCT path FROM flags")}
 
-    @_reads
-    def counts(self) -> dict[str, int]:
-        """Flags per reason, and reviewed-OK marks under "reviewed"."""
-        counts: dict[str, int] = dict(
-            self._db.execute("SELECT reason, count(*) FROM flags GROUP BY reason")
-        )
-        counts["reviewed"] = self._db.execute("SELECT count(*) FROM reviews").fetchone()[0]
-        return counts
-
     # --- writing ------------------------------------------------------------------------
 
     def apply(self, changes: Mapping[str, ImageState]) -> None:
@@ -404,15 +395,8 @@ class FlagStore:
 
     # --- snapshots ---------------------------------------------------------------------
 
-    def snapshot(self) -> Path:
+    def _snapshot(self) -> None:
         """Copy the store with SQLite's backup API; keep the newest KEEP_SNAPSHOTS."""
-        with self.writing():
-            try:
-                return self._snapshot()
-            except (OSError, sqlite3.Error) as exc:
-                raise _store_error(self.path, exc, "No snapshot was taken.") from exc
-
-    def _snapshot(self) -> Path:
         folder = snapshots_dir(self.path)
         folder.mkdir(exist_ok=True)
         for stale in folder.glob("*.tmp*"):  # a writer killed mid-snapshot; we hold the lock
@@ -430,7 +414,6 @@ class FlagStore:
             old.unlink(missing_ok=True)
         with _transaction(self._db):
             _set_meta(self._db, snapshot_seq=seq)
-        return target
 
     def _snapshot_if_changed(self) -> None:
         if self._meta("last_seq") <= self._meta("snapshot_seq"):  # an empty store needs none
