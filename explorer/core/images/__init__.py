@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     )
     from explorer.core.images.check import ImageCheck, check_image
     from explorer.core.images.checkers import TIME_LIMIT, Checkers
-    from explorer.core.images.codes import AUDIT_CODES, FAILURE_CODES, PROBLEM_CODES
+    from explorer.core.images.codes import (
+        AUDIT_CODES,
+        FAILURE_CODES,
+        PROBLEM_CODES,
+        AuditCode,
+        ProblemCode,
+    )
     from explorer.core.images.decoding import MAX_SCANS, viewable_bytes
     from explorer.core.images.digest import file_digest
     from explorer.core.images.metadata import ImageMetadata, image_metadata
@@ -37,6 +43,7 @@ __all__ = [
     "SIZES",
     "TIME_LIMIT",
     "WORKERS",
+    "AuditCode",
     "AuditReport",
     "AuditSummary",
     "Checkers",
@@ -44,6 +51,7 @@ __all__ = [
     "ImageCheck",
     "ImageMetadata",
     "NotRegularFileError",
+    "ProblemCode",
     "Thumbnail",
     "ThumbnailCache",
     "audit_catalogue",
@@ -78,6 +86,8 @@ __getattr__, __dir__ = lazy_exports(
             "AUDIT_CODES",
             "FAILURE_CODES",
             "PROBLEM_CODES",
+            "AuditCode",
+            "ProblemCode",
         ),
         ".decoding": (
             "MAX_SCANS",

@@ -19,11 +19,11 @@ import os
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, get_args
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from explorer.core.images.codes import PROBLEM_CODES
+from explorer.core.images.codes import PROBLEM_CODES, AuditCode, ProblemCode
 from explorer.core.images.decoding import (
     MAX_DECODE_BYTES,
     decode_refusal,
@@ -62,6 +62,7 @@ _SAME_FORMAT = {"MPO": "JPEG"}  # a JPEG with extra frames (stereo, previews) op
 _GRAYSCALE_MODES = {"1", "L", "LA", "La", "I", "F"}
 _WIDE_MODES = {"I", "F"}
 _CHUNK = 1024 * 1024
+_PROBLEM_ORDER: tuple[ProblemCode, ...] = get_args(ProblemCode)  # PROBLEM_CODES' order
 _DETAIL_LENGTH = 160
 
 
@@ -81,7 +82,7 @@ class ImageCheck:
     width: int | None
     height: int | None
     mode: str | None
-    problems: tuple[str, ...]
+    problems: tuple[AuditCode, ...]
     content_hash: str | None
     size: int | None
     detail: str
@@ -150,12 +151,12 @@ class _Report:
         self.width: int | None = None
         self.height: int | None = None
         self.mode: str | None = None
-        self.problems: set[str] = set()
+        self.problems: set[ProblemCode] = set()
         self.content_hash: str | None = None
         self.size: int | None = None
         self.detail = ""
 
-    def add(self, code: str, why: BaseException | str = "") -> None:
+    def add(self, code: ProblemCode, why: BaseException | str = "") -> None:
         if isinstance(why, BaseException) and _is_bomb(why):
             code = "decompression_bomb"
         self.problems.add(code)
@@ -168,7 +169,7 @@ class _Report:
             width=self.width,
             height=self.height,
             mode=self.mode,
-            problems=tuple(code for code in PROBLEM_CODES if code in self.problems),
+            problems=tuple(code for code in _PROBLEM_ORDER if code in self.problems),
             content_hash=self.content_hash,
             size=self.size,
             detail=self.detail,

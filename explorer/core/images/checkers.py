@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnContext, SpawnProcess
 
 from explorer.core.images.check import ImageCheck, check_image
+from explorer.core.images.codes import AuditCode
 from explorer.core.jobs import JobState
 
 __all__ = ["TIME_LIMIT", "Checked", "Checkers", "checked"]
@@ -158,7 +159,7 @@ def _serve(connection: Connection) -> None:
         pass  # the parent went away
 
 
-def _stopped(code: str, detail: str) -> ImageCheck:
+def _stopped(code: AuditCode, detail: str) -> ImageCheck:
     return ImageCheck(None, None, None, None, (code,), None, None, detail)
 
 

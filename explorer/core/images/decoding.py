@@ -35,6 +35,7 @@ from typing import Any, BinaryIO, cast
 
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
+from explorer.core.images.codes import ProblemCode
 from explorer.core.images.safe_open import FilePath, open_regular_file
 
 __all__ = [
@@ -190,7 +191,7 @@ def decode_refusal(
     file: BinaryIO,
     full_size: tuple[int, int],
     max_bytes: int = MAX_DECODE_BYTES,
-) -> tuple[str, str] | None:
+) -> tuple[ProblemCode, str] | None:
     """``(code, reason)`` when decoding ``image`` as it stands would cost too much, else None.
 
     ``image`` is open on ``file`` with its draft set; ``full_size`` is its header's size.
