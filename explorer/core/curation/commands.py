@@ -130,8 +130,8 @@ def apply_fresh(store: FlagStore, make_command: Callable[[], Command]) -> Comman
     >>> refs = [ImageRef("n01440764/a.JPEG"), ImageRef("n01440764/b.JPEG")]
     >>> apply_fresh(store, lambda: mark_reviewed(store, refs)).label
     'Mark 2 images reviewed OK'
-    >>> apply_fresh(store, lambda: mark_reviewed(store, refs[:1])).unchanged  # reviewed already
-    False
+    >>> apply_fresh(store, lambda: clear_images(store, [ImageRef("n01440764/c.JPEG")])).unchanged
+    True
     """
     with store.writing():
         command = make_command()

@@ -271,7 +271,7 @@ class FlagStore:
         if paths is not None:
             paths = list(dict.fromkeys(paths))  # a path twice would count its flags twice
 
-        def rows(sql: str, order: str = "") -> Iterator[Any]:
+        def rows(sql: str, order: str = "") -> Iterator[tuple[Any, ...]]:
             if paths is None:
                 return self._db.execute(sql + order)
             return select_in(self._db, f"{sql} WHERE path IN ({{values}}){order}", paths)
