@@ -1,5 +1,9 @@
 """One exception family for the whole core; each message says what to do."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 
 class ExplorerError(Exception):
     """Base class of every error the core raises on purpose."""
@@ -24,7 +28,7 @@ class CatalogueError(ExplorerError):
 class NotIndexedError(CatalogueError):
     """A dataset folder or manifest that has no catalogue yet; ``source`` is its path."""
 
-    def __init__(self, message: str, source) -> None:
+    def __init__(self, message: str, source: Path) -> None:
         super().__init__(message)
         self.source = source
 

@@ -5,6 +5,15 @@ A long job is a plain function that takes a ``state`` argument. It calls
 between units of work; ``check`` raises :class:`Cancelled` once the caller
 asked to stop. The CLI passes a state that prints to stderr, the GUI one that
 emits Qt signals, tests a plain :class:`JobState`.
+
+>>> state = JobState()
+>>> state.progress(3, 10, "Counting")
+>>> state.done, state.total, state.message
+(3, 10, 'Counting')
+>>> state.cancel()
+>>> state.check()
+Traceback (most recent call last):
+explorer.core.errors.Cancelled: cancelled by the user
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import TextIO
 
 from explorer.core.errors import Cancelled
 
@@ -45,12 +55,12 @@ class JobState:
 class StderrProgress(JobState):
     """Prints progress to stderr: one refreshed line on a terminal, sparse lines otherwise."""
 
-    def __init__(self, stream=None, interval: float = 0.5) -> None:
+    def __init__(self, stream: TextIO | None = None, interval: float = 0.5) -> None:
         super().__init__()
         self._stream = stream or sys.stderr
         self._interval = interval
         self._last = 0.0
-        self._tty = getattr(self._stream, "isatty", lambda: False)()
+        self._tty: bool = getattr(self._stream, "isatty", lambda: False)()
         self._open_line = False
 
     def progress(self, done: int, total: int | None = None, message: str = "") -> None:

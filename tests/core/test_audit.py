@@ -141,18 +141,17 @@ def test_workers_that_cannot_start_are_a_catalogue_error_that_keeps_the_results(
     taxonomy, tmp_path, monkeypatch
 ):
     import errno
-
-    from explorer.core.images import checkers
+    import multiprocessing.context
 
     folder = tmp_path / "data" / TENCH
     folder.mkdir(parents=True)
     (folder / "a.JPEG").write_bytes(encode(photo(), "JPEG"))
     path = index_catalogue(tmp_path / "data", nouns=taxonomy.graph, catalogue=tmp_path / "c")
 
-    def no_fork(*_args):
+    def no_process(_process):
         raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(checkers, "_Worker", no_fork)
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", no_process)
     with pytest.raises(CatalogueError, match=r"cannot start its worker processes \(Resource"):
         audit_catalogue(path.catalogue)
 

@@ -21,6 +21,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.curation import (
     EMPTY,
+    REASON_CODES,
+    REASON_TABLE,
     REASONS,
     CurationTally,
     Flag,
@@ -35,6 +37,7 @@ from explorer.core.curation import (
     ilsvrc2012_classes,
     import_flags,
     import_label_errors,
+    is_reason,
     journal_path,
     mark_reviewed,
     read_export,
@@ -184,7 +187,7 @@ def test_a_killed_writer_loses_no_acknowledged_flag(tmp_path):
     store_path = tmp_path / "c.flags.sqlite"
     acknowledged: set[int] = set()
     rng = random.Random(20261129)
-    next_id, rounds, writes_started = 0, 0, 0
+    next_id, rounds = 0, 0
     deadline = time.monotonic() + 25
     while (rounds < 12 or len(acknowledged) < 1000) and time.monotonic() < deadline:
         batch = 400
@@ -202,7 +205,6 @@ def test_a_killed_writer_loses_no_acknowledged_flag(tmp_path):
         writer.wait()
         acked = [int(line) for line in out.split("\n")[:-1] if line.isdigit()]  # whole lines
         acknowledged.update(acked)
-        writes_started += batch
         next_id += batch
         rounds += 1
         with FlagStore.open(store_path) as store:  # checks, recovers if needed, catches up
@@ -369,7 +371,6 @@ def test_a_failure_of_sqlite_while_reading_is_a_store_error_that_says_what_to_do
             store.states,
             lambda: store.states(["a"]),
             store.flagged_paths,
-            store.counts,
             store.queue,
             store.queue_sources,
         ):
@@ -378,6 +379,29 @@ def test_a_failure_of_sqlite_while_reading_is_a_store_error_that_says_what_to_do
     finally:
         store.db = real
         store.close()
+
+
+def test_a_closed_store_is_a_store_error_that_says_so(tmp_path):
+    """Typing the store found it: a read of a closed store was an AttributeError, a write a
+    TypeError from fcntl."""
+    store = FlagStore.open(tmp_path / "c.flags.sqlite")
+    store.close()
+    store.close()  # a second close does nothing
+    for use in (
+        store.states,
+        lambda: store.state("a.JPEG"),
+        store.queue,
+        lambda: store.apply({"a.JPEG": ImageState((Flag("corrupt"),))}),
+        lambda: store.queue_add([]),
+    ):
+        with pytest.raises(StoreError, match=r"c\.flags\.sqlite is closed; open it again"):
+            use()
+
+
+def test_the_reason_codes_are_the_tables():
+    assert tuple(reason.code for reason in REASON_TABLE) == REASON_CODES
+    assert [code for code in REASON_CODES if is_reason(code)] == list(REASON_CODES)
+    assert not any(is_reason(v) for v in ("reviewed_ok", "Corrupt", "", None, 1))
 
 
 def test_identical_content_in_two_places_is_reported_not_merged(dataset, taxonomy):

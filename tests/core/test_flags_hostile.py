@@ -586,7 +586,6 @@ def test_a_read_only_store_reads_and_refuses_writes_saying_why(tmp_path, read_on
         refused = f"The flag store {view / path.name} is read-only (the folder {view} cannot"
         for write in (
             lambda: store.apply({"img/x.JPEG": GOOD}),
-            store.snapshot,
             lambda: store.queue_add([]),
         ):
             with pytest.raises(StoreError, match=re.escape(refused)) as caught:

@@ -7,6 +7,7 @@ import os
 import random
 import time
 import tracemalloc
+import typing
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,10 +64,17 @@ def test_problem_codes_are_described_on_one_line():
     assert len(PROBLEM_CODES) == 17
     for code, text in PROBLEM_CODES.items():
         assert code.isidentifier() and text and "\n" not in text
-    # audit_codes imports nothing (the CLI's help stays fast): its figures are checked here
+    # codes imports only typing (the CLI's help stays fast): its figures are checked here
     assert f"more than {decoding.MAX_SCANS} scans" in PROBLEM_CODES["too_many_scans"]
     budget = f"more than {decoding.MAX_DECODE_BYTES // 2**20} MiB"
     assert budget in PROBLEM_CODES["too_large_to_decode"]
+
+
+def test_the_code_types_list_the_tables_codes_in_order():
+    from explorer.core.images import AUDIT_CODES, AuditCode, ProblemCode
+
+    assert tuple(PROBLEM_CODES) == typing.get_args(ProblemCode)
+    assert tuple(AUDIT_CODES) == typing.get_args(AuditCode)
 
 
 def test_every_hostile_file_gets_exactly_its_codes(corpus):

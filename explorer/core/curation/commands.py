@@ -15,9 +15,14 @@ and an OK mark against flags, are conflicts the newer side wins too. Every
 conflict is reported, again on every import of the same file while the two
 stores disagree.
 
->>> stack = UndoStack(store)                                   # doctest: +SKIP
->>> stack.push(flag_images(store, [ref], "wrong_label"))       # doctest: +SKIP
->>> stack.undo()                                               # doctest: +SKIP
+>>> stack = UndoStack(store)
+>>> stack.push(flag_images(store, [ImageRef("n01440764/a.JPEG")], "wrong_label"))
+>>> store.state("n01440764/a.JPEG").reasons
+('wrong_label',)
+>>> stack.undo().label
+'Flag 1 image wrong_label'
+>>> store.state("n01440764/a.JPEG").empty
+True
 """
 
 from __future__ import annotations
@@ -34,10 +39,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from explorer.core.csv_cells import csv_text, read_cell
 from explorer.core.curation.choices import EXCHANGE_FORMATS, ExchangeFormat
-from explorer.core.curation.states import EMPTY, REASONS, Flag, ImageState, Review, check_state
+from explorer.core.curation.states import (
+    EMPTY,
+    REASONS,
+    Flag,
+    ImageState,
+    ReasonCode,
+    Review,
+    check_state,
+)
 from explorer.core.curation.storage import flags_path_for
 from explorer.core.curation.store import FlagStore, RelinkReport, default_curator
 from explorer.core.errors import StoreError
@@ -45,18 +59,28 @@ from explorer.core.exports import write_atomically
 from explorer.core.images import file_digest
 from explorer.core.text import plural
 
+if TYPE_CHECKING:
+    from explorer.core.catalogue import Catalogue, ImageRow
+    from explorer.core.jobs import JobState
+
 REVIEWED_OK = "reviewed_ok"  # the reason column of an OK mark in exports
-EXPORT_FIELDS = (
-    "path",
-    "reason",
-    "note",
-    "suggested_wnid",
-    "curator",
-    "time",
-    "content_hash",
-    "size",
-    "wnid",
-)
+
+
+class ExportRow(TypedDict):
+    """A flag, or an OK mark (reason ``reviewed_ok``), as a flags export holds it."""
+
+    path: str
+    reason: str  # a ReasonCode, or REVIEWED_OK
+    note: str
+    suggested_wnid: str | None
+    curator: str
+    time: str  # ISO 8601, UTC, to the microsecond
+    content_hash: str | None
+    size: int | None
+    wnid: str | None
+
+
+EXPORT_FIELDS: tuple[str, ...] = tuple(ExportRow.__annotations__)  # the columns, in order
 
 
 @dataclass(frozen=True)
@@ -70,7 +94,8 @@ class ImageRef:
     content_hash: str | None = None  # known already (see hash_files): the file is not read
 
     @classmethod
-    def from_row(cls, catalogue, row) -> ImageRef:
+    def from_row(cls, catalogue: Catalogue, row: ImageRow) -> ImageRef:
+        """The image of a catalogue row, with its file (hashed when a command needs it)."""
         return cls(row.path, catalogue.absolute_path(row.path, row.raw_path), row.wnid, row.size)
 
 
@@ -102,8 +127,11 @@ def apply_fresh(store: FlagStore, make_command: Callable[[], Command]) -> Comman
     nothing), as one: no other writer's change to those images can come in between and be
     overwritten. Returns the command; its ``unchanged`` says whether anything was written.
 
-    >>> apply_fresh(store, lambda: mark_reviewed(store, refs)).label     # doctest: +SKIP
+    >>> refs = [ImageRef("n01440764/a.JPEG"), ImageRef("n01440764/b.JPEG")]
+    >>> apply_fresh(store, lambda: mark_reviewed(store, refs)).label
     'Mark 2 images reviewed OK'
+    >>> apply_fresh(store, lambda: clear_images(store, [ImageRef("n01440764/c.JPEG")])).unchanged
+    True
     """
     with store.writing():
         command = make_command()
@@ -112,14 +140,20 @@ def apply_fresh(store: FlagStore, make_command: Callable[[], Command]) -> Comman
     return command
 
 
-def _identity(ref: ImageRef) -> dict:
+class _Identity(TypedDict):
+    content_hash: str | None
+    size: int | None
+    wnid: str | None
+
+
+def _identity(ref: ImageRef) -> _Identity:
     content_hash = ref.content_hash
     if content_hash is None and ref.file is not None:
         content_hash = file_digest(ref.file)
     return {"content_hash": content_hash, "size": ref.size, "wnid": ref.wnid}
 
 
-def hash_files(refs: Sequence[ImageRef], state=None) -> list[ImageRef]:
+def hash_files(refs: Sequence[ImageRef], state: JobState | None = None) -> list[ImageRef]:
     """The refs with their content hashes, read from disk: for a worker, before a command
     on a big selection (the command then reads no file)."""
     hashed = []
@@ -136,7 +170,7 @@ def hash_files(refs: Sequence[ImageRef], state=None) -> list[ImageRef]:
 def flag_images(
     store: FlagStore,
     refs: Sequence[ImageRef],
-    reason: str,
+    reason: ReasonCode,
     note: str = "",
     suggested_wnid: str | None = None,
     curator: str | None = None,
@@ -164,7 +198,9 @@ def mark_reviewed(
     return Command(f"Mark {plural(len(refs), 'image')} reviewed OK", before, after)
 
 
-def clear_images(store: FlagStore, refs: Sequence[ImageRef], reason: str | None = None) -> Command:
+def clear_images(
+    store: FlagStore, refs: Sequence[ImageRef], reason: ReasonCode | None = None
+) -> Command:
     """Remove one reason's flag, or (``reason`` None) every flag and the OK mark."""
     if reason is not None and reason not in REASONS:
         raise ValueError(f"Unknown reason {reason!r}; choose one of {', '.join(REASONS)}.")
@@ -227,7 +263,16 @@ class UndoStack:
         return self._undone[-1].label if self._undone else None
 
 
-def relink_after_scan(catalogue_path: str | os.PathLike, summary) -> RelinkReport | None:
+class ScanChanges(Protocol):
+    """What :func:`relink_after_scan` reads of an index's summary (``IndexSummary``)."""
+
+    added: int
+    newly_missing: int
+
+
+def relink_after_scan(
+    catalogue_path: str | os.PathLike[str], summary: ScanChanges
+) -> RelinkReport | None:
     """After an index or rescan: let flags follow moved and renamed files.
 
     None when nothing can have moved (no image added or newly missing) or the
@@ -254,7 +299,7 @@ class CurationTally:
     20,000 curated images).
     """
 
-    def __init__(self, store: FlagStore, catalogue) -> None:
+    def __init__(self, store: FlagStore, catalogue: Catalogue) -> None:
         self._catalogue = catalogue
         self.flagged: dict[str, int] = {}
         self.reviewed: dict[str, int] = {}
@@ -278,23 +323,31 @@ def _move(counts: dict[str, int], wnid: str, was: bool, now: bool) -> None:
 # --- sharing ---------------------------------------------------------------------------
 
 
-def export_rows(store: FlagStore) -> list[dict]:
+def export_rows(store: FlagStore) -> list[ExportRow]:
     """One row per flag and per OK mark, sorted by path and reason."""
     rows = []
     for path, state in store.states().items():
         for flag in state.flags:
-            rows.append({"path": path, **_mark_fields(flag), "reason": flag.reason})
+            rows.append(_export_row(path, flag.reason, flag, flag.note, flag.suggested_wnid))
         if state.review is not None:
-            rows.append({"path": path, **_mark_fields(state.review), "reason": REVIEWED_OK})
-    return [{name: row.get(name) for name in EXPORT_FIELDS} for row in rows]
+            rows.append(_export_row(path, REVIEWED_OK, state.review))
+    return rows
 
 
-def _mark_fields(mark) -> dict:
-    fields = {k: getattr(mark, k) for k in ("curator", "content_hash", "size", "wnid")}
-    fields["time"] = _iso(mark.time)
-    fields["note"] = getattr(mark, "note", "")
-    fields["suggested_wnid"] = getattr(mark, "suggested_wnid", None)
-    return fields
+def _export_row(
+    path: str, reason: str, mark: Flag | Review, note: str = "", suggested: str | None = None
+) -> ExportRow:
+    return ExportRow(
+        path=path,
+        reason=reason,
+        note=note,
+        suggested_wnid=suggested,
+        curator=mark.curator,
+        time=_iso(mark.time),
+        content_hash=mark.content_hash,
+        size=mark.size,
+        wnid=mark.wnid,
+    )
 
 
 def _iso(seconds: float) -> str:
@@ -315,7 +368,7 @@ def _now() -> float:
 
 def write_export(
     store: FlagStore,
-    output: str | os.PathLike,
+    output: str | os.PathLike[str],
     fmt: ExchangeFormat | None = None,
     parents: bool = False,
 ) -> int:
@@ -345,7 +398,7 @@ _WHAT_AN_EXPORT_IS = (
 )
 
 
-def read_export(path: str | os.PathLike) -> list:
+def read_export(path: str | os.PathLike[str]) -> list[Any]:
     """The rows of a CSV or JSON flags export, as read (:func:`import_flags` checks each);
     a StoreError for a file that is not a flags export at all."""
     path = Path(path)
@@ -384,17 +437,33 @@ def read_export(path: str | os.PathLike) -> list:
         raise not_an_export(f"not a readable CSV: {exc}") from exc
 
 
+class Conflict(TypedDict):
+    """Two different marks of one image and reason: the one kept, the one dropped."""
+
+    path: str
+    reason: str  # a ReasonCode, REVIEWED_OK, or "reviewed_ok vs flags"
+    kept: str
+    dropped: str
+
+
+class SkippedRow(TypedDict):
+    row: int  # 1: the first
+    why: str
+
+
 @dataclass
 class MergeReport:
     added: int = 0
     unchanged: int = 0
-    conflicts: list[dict] = field(default_factory=list)  # path, reason, kept, dropped
-    skipped: list[dict] = field(default_factory=list)  # row (1: the first), why; not written
+    conflicts: list[Conflict] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)  # not written
     images: int = 0  # the images of the rows imported
     not_in_catalogue: int = 0  # of those, the catalogue lacks (or lost) so many
 
 
-def import_flags(store: FlagStore, rows: Sequence, catalogue=None) -> MergeReport:
+def import_flags(
+    store: FlagStore, rows: Sequence[object], catalogue: Catalogue | None = None
+) -> MergeReport:
     """Merge exported rows into the store (the rule is in the module's docstring).
 
     Every row is checked before anything is written; a bad one is skipped and
@@ -404,13 +473,13 @@ def import_flags(store: FlagStore, rows: Sequence, catalogue=None) -> MergeRepor
     A StoreError when there are bad rows and no good one.
     """
     report = MergeReport()
-    checked = []
+    checked: list[tuple[int, str, Flag | Review]] = []
     for number, row in enumerate(rows, 1):
         try:
             checked.append((number, *_checked_row(row)))
         except ValueError as exc:
             report.skipped.append({"row": number, "why": str(exc)})
-    listed = {}
+    listed: dict[str, ImageRow] = {}
     if catalogue is not None:
         listed = {r.path: r for r in catalogue.images_by_path({c[1] for c in checked})}
     incoming: dict[str, ImageState] = {}
@@ -438,7 +507,7 @@ def import_flags(store: FlagStore, rows: Sequence, catalogue=None) -> MergeRepor
     )
     with store.writing():  # read and written as one: no other writer comes in between
         local = store.states(incoming)
-        changes = {}
+        changes: dict[str, ImageState] = {}
         for path, theirs in incoming.items():
             ours = local.get(path, EMPTY)
             merged = _merge(path, ours, theirs, report)
@@ -468,16 +537,16 @@ def _merge(path: str, ours: ImageState, theirs: ImageState, report: MergeReport)
     review = ours.review
     if theirs.review is not None and review != theirs.review:
         if review is not None:  # two OK marks: the newer is kept, and said
-            newer, older = sorted((review, theirs.review), key=lambda r: r.time, reverse=True)
+            kept, dropped = sorted((review, theirs.review), key=lambda r: r.time, reverse=True)
             report.conflicts.append(
                 {
                     "path": path,
                     "reason": REVIEWED_OK,
-                    "kept": _describe(newer),
-                    "dropped": _describe(older),
+                    "kept": _describe(kept),
+                    "dropped": _describe(dropped),
                 }
             )
-            review = newer
+            review = kept
         else:
             review = theirs.review
     if flags and review is not None:  # OK against flags: the newer side wins
@@ -520,13 +589,16 @@ def _describe(mark: Flag | Review) -> str:
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 
-def _checked_row(row) -> tuple[str, Flag | Review]:
+def _checked_row(row: object) -> tuple[str, Flag | Review]:
     """(path, mark) of an export row; a ValueError that says what is wrong with it."""
     if not isinstance(row, dict):
         raise ValueError(f"{reprlib.repr(row)} is not an object with path and reason")
 
-    def value(name: str):
-        found = row.get(name)
+    def raw(name: str) -> Any:  # anything JSON holds: check_state checks what is kept
+        return row.get(name)
+
+    def value(name: str) -> Any:
+        found = raw(name)
         return None if found is None or found == "" else found  # a CSV's empty cell: none
 
     size = value("size")
@@ -541,19 +613,15 @@ def _checked_row(row) -> tuple[str, Flag | Review]:
         raise ValueError(
             f"time {reprlib.repr(time_text)} is not ISO 8601 (2024-05-01T10:00:00+00:00)"
         ) from exc
-    common = {
-        "curator": value("curator") or "",
-        "time": seconds,
-        "content_hash": value("content_hash"),
-        "size": size,
-        "wnid": value("wnid"),
-    }
-    path = row.get("path")
-    if row.get("reason") == REVIEWED_OK:
-        mark = Review(**common)
+    curator, content_hash, wnid = value("curator") or "", value("content_hash"), value("wnid")
+    path = raw("path")
+    mark: Flag | Review
+    if raw("reason") == REVIEWED_OK:
+        mark = Review(curator, seconds, content_hash, size, wnid)
         check_state(path, ImageState((), mark))
     else:
-        mark = Flag(row.get("reason"), value("note") or "", value("suggested_wnid"), **common)
+        note, suggested = value("note") or "", value("suggested_wnid")
+        mark = Flag(raw("reason"), note, suggested, curator, seconds, content_hash, size, wnid)
         check_state(path, ImageState((mark,)))
     return path, mark
 
@@ -578,7 +646,9 @@ def ilsvrc2012_classes() -> list[str]:
 _VAL_NAME = re.compile(r"ILSVRC2012_val_(\d{8})\.JPEG$", re.IGNORECASE)
 
 
-def import_label_errors(store: FlagStore, catalogue, path: str | os.PathLike) -> tuple[int, int]:
+def import_label_errors(
+    store: FlagStore, catalogue: Catalogue, path: str | os.PathLike[str]
+) -> tuple[int, int]:
     """Queue cleanlab's ImageNet label-error candidates (``imagenet_mturk.json``) for review.
 
     An entry's ``id`` is the 1-based ILSVRC2012 validation file number, matched
@@ -592,7 +662,7 @@ def import_label_errors(store: FlagStore, catalogue, path: str | os.PathLike) ->
         raise StoreError(
             f"{path} is not cleanlab's label-error list (imagenet_mturk.json): {exc}"
         ) from exc
-    by_number = {}
+    by_number: dict[int, str] = {}
     for image_path in catalogue.present_paths_containing("ILSVRC2012_val_"):
         match = _VAL_NAME.search(image_path)
         if match:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from explorer.core.curation.commands import QueueItem
-from explorer.core.curation.store import FlagStore
+from explorer.core.curation.store import FlagStore, QueueEntry
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,7 @@ class QueuedImage:
     suggested_wnid: str | None  # the first source's suggestion that names one
 
 
-def merge_queue(
-    items: Iterable[tuple[str, str, str, str | None]],
-) -> dict[str, QueuedImage]:
+def merge_queue(items: Iterable[QueueEntry]) -> dict[str, QueuedImage]:
     """(path, source, note, suggested wnid) entries, as the store lists them, merged by path
     (in the order given)."""
     queue: dict[str, QueuedImage] = {}

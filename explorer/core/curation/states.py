@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 import reprlib
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal, TypedDict, TypeGuard, get_args
+
+ReasonCode = Literal[
+    "wrong_label", "duplicate", "corrupt", "low_quality", "not_a_photo", "offensive", "other"
+]
+"""Why an image is flagged, as stored: the codes of :data:`REASON_TABLE`, in its order."""
+REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)
 
 
 @dataclass(frozen=True)
@@ -14,7 +20,7 @@ class Reason:
     """Why an image is flagged: the one table the CLI, the store, the window's keys, menus,
     badges and filters all read."""
 
-    code: str  # stored in flags, given to `wnexplorer flags add --reason`
+    code: ReasonCode  # stored in flags, given to `wnexplorer flags add --reason`
     key: str  # its key in the window, and the letter its badge shows
     colour: str  # its badge colour
     label: str  # menu text ("…": it asks something first)
@@ -46,16 +52,26 @@ REASON_TABLE: tuple[Reason, ...] = (
     Reason("offensive", "O", "#ad1457", "Offensive", "should not be in a dataset"),
     Reason("other", "X", "#5d4037", "Other…", "see the note", asks="note"),
 )
-REASONS: dict[str, Reason] = {reason.code: reason for reason in REASON_TABLE}
+REASONS: dict[str, Reason] = {reason.code: reason for reason in REASON_TABLE}  # by code
 REVIEWED_COLOUR = "#2e7d32"  # the badge of an image reviewed OK
 
 
 LONGEST = {"path": 4096, "note": 4096, "curator": 256}  # characters; bounds a journal line
 
 
+def is_reason(value: object) -> TypeGuard[ReasonCode]:
+    """Whether ``value`` is a reason's code: a text from outside (a filter, a key, a file)
+    checked, and typed, as one.
+
+    >>> is_reason("corrupt"), is_reason("reviewed_ok"), is_reason(None)
+    (True, False, False)
+    """
+    return isinstance(value, str) and value in REASONS
+
+
 @dataclass(frozen=True)
 class Flag:
-    reason: str
+    reason: ReasonCode
     note: str = ""
     suggested_wnid: str | None = None
     curator: str = ""
@@ -86,17 +102,22 @@ class ImageState:
         return not self.flags and self.review is None
 
     @property
-    def reasons(self) -> tuple[str, ...]:
+    def reasons(self) -> tuple[ReasonCode, ...]:
         return tuple(f.reason for f in self.flags)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> StateJSON:
+        """The state as a journal line holds it (:meth:`from_json` reads it back).
+
+        >>> ImageState((Flag("corrupt", curator="ann"),)).as_json()["flags"][0]["reason"]
+        'corrupt'
+        """
         return {
             "flags": [asdict(f) for f in self.flags],
             "review": None if self.review is None else asdict(self.review),
         }
 
     @classmethod
-    def from_json(cls, data) -> ImageState:
+    def from_json(cls, data: Any) -> ImageState:
         """The state ``as_json`` made, not yet checked (:func:`check_state`); a ValueError
         for anything else."""
         try:
@@ -105,6 +126,13 @@ class ImageState:
             return cls(flags, None if review is None else Review(**review))
         except (TypeError, KeyError) as exc:  # not an object, a key missing or unknown
             raise ValueError(f"not an image state ({exc})") from exc
+
+
+class StateJSON(TypedDict):
+    """:meth:`ImageState.as_json`: each flag and the OK mark as an object of its fields."""
+
+    flags: list[dict[str, Any]]
+    review: dict[str, Any] | None
 
 
 EMPTY = ImageState()
@@ -116,7 +144,7 @@ _LARGEST_INTEGER = 2**63 - 1  # SQLite's
 _EARLIEST, _LATEST = -62_135_596_800, 253_402_300_799
 
 
-def check_state(path, state: ImageState) -> None:
+def check_state(path: object, state: ImageState) -> None:
     """Raise a ValueError saying what the store cannot hold in ``state`` of image ``path``.
 
     The one check of what is written: :meth:`FlagStore.apply` refuses such a
@@ -135,7 +163,7 @@ def check_state(path, state: ImageState) -> None:
     if not isinstance(state.flags, tuple) or not all(isinstance(f, Flag) for f in state.flags):
         raise ValueError(f"flags {reprlib.repr(state.flags)} are not flags")
     for flag in state.flags:
-        if not isinstance(flag.reason, str) or flag.reason not in REASONS:
+        if not is_reason(flag.reason):
             raise ValueError(
                 f"unknown reason {reprlib.repr(flag.reason)} (one of {', '.join(REASONS)})"
             )
@@ -162,7 +190,7 @@ def _check_mark(mark: Flag | Review) -> None:
     _check_pattern("wnid", mark.wnid, _WNID, "a wnid")
 
 
-def _check_text(name: str, value) -> None:
+def _check_text(name: str, value: object) -> None:
     if not isinstance(value, str):
         raise ValueError(f"{name} {reprlib.repr(value)} is not text")
     if len(value) > LONGEST[name]:
@@ -175,6 +203,6 @@ def _check_text(name: str, value) -> None:
         raise ValueError(f"the {name} {reprlib.repr(value)} is not valid Unicode") from exc
 
 
-def _check_pattern(name: str, value, pattern: re.Pattern, what: str) -> None:
+def _check_pattern(name: str, value: object, pattern: re.Pattern[str], what: str) -> None:
     if value is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
         raise ValueError(f"{name} {reprlib.repr(value)} is not {what}")

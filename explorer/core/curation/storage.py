@@ -11,7 +11,7 @@ import reprlib
 import shutil
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from explorer.core.curation.states import (
@@ -58,13 +58,13 @@ CREATE INDEX IF NOT EXISTS reviews_hash ON reviews (content_hash);
 """
 
 
-def flags_path_for(catalogue_path: str | os.PathLike) -> Path:
+def flags_path_for(catalogue_path: str | os.PathLike[str]) -> Path:
     """``c.sqlite`` -> ``c.flags.sqlite``: the store beside its catalogue."""
     path = Path(catalogue_path)
     return path.with_name(path.stem + ".flags.sqlite")
 
 
-def catalogue_path_for(store_path: str | os.PathLike) -> Path | None:
+def catalogue_path_for(store_path: str | os.PathLike[str]) -> Path | None:
     """``c.flags.sqlite`` -> ``c.sqlite``: the catalogue a store is named after, or None."""
     path = Path(store_path)
     if not path.name.endswith(".flags.sqlite"):
@@ -309,14 +309,14 @@ def _write_states(db: sqlite3.Connection, changes: Mapping[str, ImageState]) -> 
             )
 
 
-def _set_meta(db: sqlite3.Connection, **values) -> None:
+def _set_meta(db: sqlite3.Connection, **values: int) -> None:
     db.executemany(
         "INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()]
     )
 
 
 @contextlib.contextmanager
-def _transaction(db: sqlite3.Connection):
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (a failed COMMIT included)."""
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -341,7 +341,7 @@ def _open_journal(path: Path) -> int:
 
 
 @contextlib.contextmanager
-def _writers_lock(journal: int, path: Path, wait: bool = True):
+def _writers_lock(journal: int, path: Path, wait: bool = True) -> Iterator[bool]:
     """Writers (the window, each CLI command) take turns: opening, writing and snapshotting
     a store happen under an exclusive lock on its journal, waited for up to BUSY_TIMEOUT.
     Yields whether it holds the lock (``wait=False``: it does not when another writer does)."""
@@ -370,7 +370,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _journal_lines(store_path: Path, offset: int = 0):
+def _journal_lines(store_path: Path, offset: int = 0) -> Iterator[tuple[int, int, bytes]]:
     """(start offset, end offset, line) of each complete line from ``offset``."""
     path = journal_path(store_path)
     if not path.exists():

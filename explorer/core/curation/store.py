@@ -28,8 +28,10 @@ never merged). Flags of images that disappear are kept.
 The one write is :meth:`FlagStore.apply`: it sets the whole curation state of
 some images. Commands and undo (``explorer.core.curation.commands``) are built on it.
 
->>> store = FlagStore.open_for(catalogue)                 # doctest: +SKIP
->>> store.apply({"n01440764/x.JPEG": ImageState((Flag("wrong_label"),), None)})  # doctest: +SKIP
+>>> with FlagStore.open_for(catalogue_path) as store:     # c.sqlite -> c.flags.sqlite
+...     store.apply({"n01440764/x.JPEG": ImageState((Flag("corrupt", curator="ann"),))})
+...     store.state("n01440764/x.JPEG").reasons
+('corrupt',)
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ import os
 import reprlib
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from explorer.core.curation.states import (
     EMPTY,
@@ -83,7 +86,13 @@ from explorer.core.files import atomic_path
 from explorer.core.sql import select_in
 from explorer.core.text import plural
 
+if TYPE_CHECKING:
+    from explorer.core.catalogue import Catalogue
+    from explorer.core.curation.commands import QueueItem
+
 log = logging.getLogger(__name__)
+
+QueueEntry = tuple[str, str, str, str | None]  # (path, source, note, suggested wnid)
 
 
 @dataclass
@@ -102,11 +111,17 @@ def default_curator() -> str:
         return getpass.getuser()
 
 
-def _reads(method):
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _reads(
+    method: Callable[Concatenate[FlagStore, _P], _R],
+) -> Callable[Concatenate[FlagStore, _P], _R]:
     """A read of the store: a failure of SQLite becomes a StoreError that says what to do."""
 
     @functools.wraps(method)
-    def read(self, *args, **kwargs):
+    def read(self: FlagStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
@@ -122,7 +137,7 @@ class FlagStore:
         self, path: Path, db: sqlite3.Connection, journal: int | None, read_only: str | None
     ) -> None:
         self.path = path
-        self.db = db
+        self.db: sqlite3.Connection | None = db  # None once closed
         self.read_only = read_only  # why it cannot be written; None when it can
         self.recovered: str | None = None  # what opening it did, for the user; None: all well
         self._journal = journal  # the journal, appending; its lock is the writers' lock
@@ -132,7 +147,7 @@ class FlagStore:
     # --- opening, checking, recovering -----------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike, snapshot: bool = True) -> FlagStore:
+    def open(cls, path: str | os.PathLike[str], snapshot: bool = True) -> FlagStore:
         """Open (or create) the store at ``path``; recover it when it is damaged.
 
         A file that is not a flag store (a catalogue, another database, a picture)
@@ -153,7 +168,7 @@ class FlagStore:
         db = None
         try:
             with _writers_lock(journal, path):
-                notes = []
+                notes: list[str] = []
                 problem = _problem(path)
                 if problem is not None:
                     notes.append(_recover(path, problem))
@@ -208,7 +223,8 @@ class FlagStore:
         return store
 
     @classmethod
-    def open_for(cls, catalogue_path: str | os.PathLike) -> FlagStore:
+    def open_for(cls, catalogue_path: str | os.PathLike[str]) -> FlagStore:
+        """The store beside the catalogue at ``catalogue_path`` (:func:`flags_path_for`)."""
         return cls.open(flags_path_for(catalogue_path))
 
     def close(self) -> None:
@@ -236,7 +252,7 @@ class FlagStore:
     def __enter__(self) -> FlagStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # --- reading ------------------------------------------------------------------------
@@ -255,10 +271,10 @@ class FlagStore:
         if paths is not None:
             paths = list(dict.fromkeys(paths))  # a path twice would count its flags twice
 
-        def rows(sql: str, order: str = ""):
+        def rows(sql: str, order: str = "") -> Iterator[tuple[Any, ...]]:
             if paths is None:
-                return self.db.execute(sql + order)
-            return select_in(self.db, f"{sql} WHERE path IN ({{values}}){order}", paths)
+                return self._db.execute(sql + order)
+            return select_in(self._db, f"{sql} WHERE path IN ({{values}}){order}", paths)
 
         flags: dict[str, list[Flag]] = {}
         for row in rows(flag_sql, " ORDER BY path, reason"):
@@ -271,14 +287,7 @@ class FlagStore:
 
     @_reads
     def flagged_paths(self) -> set[str]:
-        return {p for (p,) in self.db.execute("SELECT DISTINCT path FROM flags")}
-
-    @_reads
-    def counts(self) -> dict[str, int]:
-        """Flags per reason, and reviewed-OK marks under "reviewed"."""
-        counts = dict(self.db.execute("SELECT reason, count(*) FROM flags GROUP BY reason"))
-        counts["reviewed"] = self.db.execute("SELECT count(*) FROM reviews").fetchone()[0]
-        return counts
+        return {p for (p,) in self._db.execute("SELECT DISTINCT path FROM flags")}
 
     # --- writing ------------------------------------------------------------------------
 
@@ -302,6 +311,7 @@ class FlagStore:
                     "nothing was changed."
                 ) from exc
         with self.writing():
+            journal = self._writable()
             seq = max(self._meta("last_seq"), self._last_tried)  # a failed write's too
             lines = []
             for path, state in changes.items():  # a line per image: a line is bounded (LONGEST)
@@ -309,16 +319,16 @@ class FlagStore:
                 entry = {"seq": seq, "time": time.time(), "changes": {path: state.as_json()}}
                 lines.append(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
             data = "".join(lines).encode()
-            start = os.fstat(self._journal).st_size
+            start = os.fstat(journal).st_size
             self._last_tried = seq
             try:
-                _write_all(self._journal, data)
-                os.fsync(self._journal)
-                with _transaction(self.db):
-                    _write_states(self.db, changes)
-                    _set_meta(self.db, last_seq=seq, journal_offset=start + len(data))
+                _write_all(journal, data)
+                os.fsync(journal)
+                with _transaction(self._db):
+                    _write_states(self._db, changes)
+                    _set_meta(self._db, last_seq=seq, journal_offset=start + len(data))
             except BaseException as exc:
-                trace = self._take_back(start)
+                trace = _take_back(journal, start)
                 if not isinstance(exc, OSError | sqlite3.Error):
                     raise
                 after = "The change was not saved."
@@ -330,19 +340,23 @@ class FlagStore:
                 raise _store_error(self.path, exc, after) from exc
 
     @contextlib.contextmanager
-    def writing(self):
+    def writing(self) -> Iterator[None]:
         """Hold the writers' lock: reading states and applying a change made from them
         inside it, no other writer's change to those images comes in between (and is
         overwritten). Re-entrant; :meth:`apply` takes it too.
 
-        >>> with store.writing():                                         # doctest: +SKIP
-        ...     store.apply(flag_images(store, refs, "corrupt").after)
+        >>> from explorer.core.curation import ImageRef, flag_images
+        >>> with store.writing():
+        ...     command = flag_images(store, [ImageRef("a.JPEG")], "corrupt")  # reads its state
+        ...     store.apply(command.after)
+        >>> store.state("a.JPEG").reasons
+        ('corrupt',)
         """
-        self._refuse_writes()
+        journal = self._writable()
         if self._writing:
             yield
             return
-        with _writers_lock(self._journal, self.path):
+        with _writers_lock(journal, self.path):
             self._writing = True
             try:
                 try:  # lines another writer left: read them, and follow, not reuse, their seqs
@@ -353,27 +367,14 @@ class FlagStore:
             finally:
                 self._writing = False
 
-    def _take_back(self, start: int) -> str | None:
-        """Cut what a failed write added to the journal; None, or why that failed too.
-
-        The writers' lock is still held, so no other writer has appended since
-        (SQLite's own lock is gone when a commit fails on a full disk).
-        """
-        try:
-            os.ftruncate(self._journal, start)
-            os.fsync(self._journal)
-        except OSError as exc:
-            return exc.strerror or str(exc)
-        return None
-
     # --- review queues -----------------------------------------------------------------
 
-    def queue_add(self, items) -> None:
+    def queue_add(self, items: Iterable[QueueItem]) -> None:
         """Add ``QueueItem``s (explorer.core.curation); an item already queued is updated."""
-        self._refuse_writes()
+        self._writable()
         try:
-            with _transaction(self.db):
-                self.db.executemany(
+            with _transaction(self._db):
+                self._db.executemany(
                     "INSERT OR REPLACE INTO queue VALUES (?,?,?,?)",
                     [(i.path, i.source, i.note, i.suggested_wnid) for i in items],
                 )
@@ -381,26 +382,21 @@ class FlagStore:
             raise _store_error(self.path, exc) from exc
 
     @_reads
-    def queue(self, source: str | None = None) -> list[tuple[str, str, str, str | None]]:
+    def queue(self, source: str | None = None) -> list[QueueEntry]:
         """(path, source, note, suggested wnid) of queued images, by path."""
         where, args = ("", ()) if source is None else (" WHERE source = ?", (source,))
-        return self.db.execute(f"SELECT * FROM queue{where} ORDER BY path, source", args).fetchall()
+        sql = f"SELECT * FROM queue{where} ORDER BY path, source"
+        return self._db.execute(sql, args).fetchall()
 
     @_reads
     def queue_sources(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT source, count(*) FROM queue GROUP BY source"))
+        """Queued images per source."""
+        return dict(self._db.execute("SELECT source, count(*) FROM queue GROUP BY source"))
 
     # --- snapshots ---------------------------------------------------------------------
 
-    def snapshot(self) -> Path:
+    def _snapshot(self) -> None:
         """Copy the store with SQLite's backup API; keep the newest KEEP_SNAPSHOTS."""
-        with self.writing():
-            try:
-                return self._snapshot()
-            except (OSError, sqlite3.Error) as exc:
-                raise _store_error(self.path, exc, "No snapshot was taken.") from exc
-
-    def _snapshot(self) -> Path:
         folder = snapshots_dir(self.path)
         folder.mkdir(exist_ok=True)
         for stale in folder.glob("*.tmp*"):  # a writer killed mid-snapshot; we hold the lock
@@ -410,15 +406,14 @@ class FlagStore:
         with atomic_path(target, prefix=target.stem + "-") as tmp:  # 0600, fsync'd
             copy = sqlite3.connect(tmp)
             try:
-                self.db.backup(copy)
+                self._db.backup(copy)
                 copy.execute("PRAGMA journal_mode = DELETE")  # one file: no -wal to leave behind
             finally:
                 copy.close()
         for old in _snapshots(self.path)[KEEP_SNAPSHOTS:]:
             old.unlink(missing_ok=True)
-        with _transaction(self.db):
-            _set_meta(self.db, snapshot_seq=seq)
-        return target
+        with _transaction(self._db):
+            _set_meta(self._db, snapshot_seq=seq)
 
     def _snapshot_if_changed(self) -> None:
         if self._meta("last_seq") <= self._meta("snapshot_seq"):  # an empty store needs none
@@ -430,7 +425,7 @@ class FlagStore:
 
     # --- following files ---------------------------------------------------------------
 
-    def relink(self, catalogue) -> RelinkReport:
+    def relink(self, catalogue: Catalogue) -> RelinkReport:
         """Move the curation of images the catalogue no longer has to where their bytes are now.
 
         A curated path not present in ``catalogue`` is looked for among the present,
@@ -457,7 +452,8 @@ class FlagStore:
         for old, state in lost.items():
             content_hash, size = keys[old]
             matches = []
-            for path, file, audit_hash in by_size.get(size, []) if content_hash else []:
+            candidates = by_size.get(size, []) if content_hash and size is not None else []
+            for path, file, audit_hash in candidates:
                 if path not in hashed:
                     hashed[path] = audit_hash or file_digest(file)
                 if hashed[path] == content_hash and path not in changes:
@@ -475,17 +471,28 @@ class FlagStore:
 
     # --- internals -----------------------------------------------------------------------
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The connection; a StoreError once the store is closed."""
+        if self.db is None:
+            raise StoreError(f"The flag store {self.path} is closed; open it again to use it.")
+        return self.db
+
     def _meta(self, key: str) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
-    def _refuse_writes(self) -> None:
+    def _writable(self) -> int:
+        """The journal, to append to; a StoreError when the store cannot be written."""
         if self.read_only is not None:
             raise StoreError(
                 f"The flag store {self.path} is read-only ({self.read_only}); nothing was "
                 "changed. Make it writable, or copy the catalogue with its flag store "
                 "(c.flags.*) to a folder you can write."
             )
+        if self._journal is None:
+            raise StoreError(f"The flag store {self.path} is closed; open it again to use it.")
+        return self._journal
 
     def _settle(self) -> tuple[int, int]:
         """Under the writers' lock: cut a torn last line, replay the complete lines the
@@ -493,18 +500,32 @@ class FlagStore:
         lines that cannot be replayed. (lines replayed, lines newly set aside)"""
         set_aside = _cut_torn_tail(self.path)
         offset = self._meta("journal_offset")
-        if os.fstat(self._journal).st_size <= offset:
+        if os.fstat(self._writable()).st_size <= offset:
             return 0, set_aside
         last, replayed = self._meta("last_seq"), 0
-        with _transaction(self.db):
+        with _transaction(self._db):
             for start, end, line in _journal_lines(self.path, offset):
                 try:
                     seq, changes = _parse_line(line)
                 except ValueError as exc:
                     set_aside += _set_aside(self.path, start, line, str(exc))
                 else:  # in the journal's order, which is the order they were written
-                    _write_states(self.db, changes)
+                    _write_states(self._db, changes)
                     last, replayed = max(last, seq), replayed + 1
                 offset = end
-            _set_meta(self.db, last_seq=last, journal_offset=offset)
+            _set_meta(self._db, last_seq=last, journal_offset=offset)
         return replayed, set_aside
+
+
+def _take_back(journal: int, start: int) -> str | None:
+    """Cut what a failed write added to the journal; None, or why that failed too.
+
+    The writers' lock is still held, so no other writer has appended since
+    (SQLite's own lock is gone when a commit fails on a full disk).
+    """
+    try:
+        os.ftruncate(journal, start)
+        os.fsync(journal)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None

@@ -7,14 +7,26 @@ from typing import TYPE_CHECKING
 from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from explorer.core.images.audit import WORKERS, audit_catalogue, audit_report
+    from explorer.core.images.audit import (
+        WORKERS,
+        AuditReport,
+        AuditSummary,
+        audit_catalogue,
+        audit_report,
+    )
     from explorer.core.images.check import ImageCheck, check_image
     from explorer.core.images.checkers import TIME_LIMIT, Checkers
-    from explorer.core.images.codes import AUDIT_CODES, FAILURE_CODES, PROBLEM_CODES
+    from explorer.core.images.codes import (
+        AUDIT_CODES,
+        FAILURE_CODES,
+        PROBLEM_CODES,
+        AuditCode,
+        ProblemCode,
+    )
     from explorer.core.images.decoding import MAX_SCANS, viewable_bytes
     from explorer.core.images.digest import file_digest
-    from explorer.core.images.metadata import image_metadata
-    from explorer.core.images.safe_open import NotRegularFileError, open_regular_file
+    from explorer.core.images.metadata import ImageMetadata, image_metadata
+    from explorer.core.images.safe_open import FilePath, NotRegularFileError, open_regular_file
     from explorer.core.images.thumbnails import (
         SIZES,
         Thumbnail,
@@ -31,9 +43,15 @@ __all__ = [
     "SIZES",
     "TIME_LIMIT",
     "WORKERS",
+    "AuditCode",
+    "AuditReport",
+    "AuditSummary",
     "Checkers",
+    "FilePath",
     "ImageCheck",
+    "ImageMetadata",
     "NotRegularFileError",
+    "ProblemCode",
     "Thumbnail",
     "ThumbnailCache",
     "audit_catalogue",
@@ -51,6 +69,8 @@ __getattr__, __dir__ = lazy_exports(
     {
         ".audit": (
             "WORKERS",
+            "AuditReport",
+            "AuditSummary",
             "audit_catalogue",
             "audit_report",
         ),
@@ -66,14 +86,20 @@ __getattr__, __dir__ = lazy_exports(
             "AUDIT_CODES",
             "FAILURE_CODES",
             "PROBLEM_CODES",
+            "AuditCode",
+            "ProblemCode",
         ),
         ".decoding": (
             "MAX_SCANS",
             "viewable_bytes",
         ),
         ".digest": ("file_digest",),
-        ".metadata": ("image_metadata",),
+        ".metadata": (
+            "ImageMetadata",
+            "image_metadata",
+        ),
         ".safe_open": (
+            "FilePath",
             "NotRegularFileError",
             "open_regular_file",
         ),

@@ -11,8 +11,17 @@ bounded: images are read from the catalogue a batch at a time. Images outside
 the catalogue root (:meth:`Catalogue.outside_root_paths`) are never read: they
 are skipped, and counted.
 
->>> summary = audit_catalogue("train.sqlite", state=JobState())   # doctest: +SKIP
->>> report = audit_report(Catalogue.open("train.sqlite"))          # doctest: +SKIP
+>>> summary = audit_catalogue(catalogue_path, state=JobState())    # audited already: resumes
+>>> summary.checked, summary.already_current == summary.images - summary.outside_root
+(0, True)
+>>> report = audit_report(catalogue)
+>>> report["summary"]["by_code"]
+{'zero_byte': 1, 'truncated': 1, 'extension_mismatch': 1, 'cmyk': 1, 'grayscale': 1,
+ 'exif_rotated': 1, 'tiny': 1, 'duplicate': 2}
+>>> report["images"][1]
+{'path': 'n01443537/n01443537_15.JPEG', 'wnid': 'n01443537', 'problems': ['truncated'],
+ 'format': 'JPEG', 'width': 400, 'height': 300, 'mode': 'RGB',
+ 'detail': 'image file is truncated ...'}
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any, NotRequired, TypedDict
 
 from explorer.core.catalogue import AuditRecord, Catalogue
 from explorer.core.errors import CatalogueError
@@ -51,12 +61,44 @@ class AuditSummary:
     missing: int = 0
     outside_root: int = 0  # present images outside the root: skipped, never read
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+class AuditTotals(TypedDict):
+    """The whole catalogue's figures in :func:`audit_report`."""
+
+    images: int  # present images
+    audited: int  # of those, with a current result
+    not_audited: int  # present, inside the root, with no current result
+    outside_root: int  # present, outside the root: never read
+    with_problems: int
+    by_code: dict[str, int]  # images per audit code (AUDIT_CODES, in its order)
+    duplicate_groups: int
+    missing: int
+
+
+class AuditEntry(TypedDict):
+    """An image with problems in :func:`audit_report`; a missing one has only the first three."""
+
+    path: str
+    wnid: str | None
+    problems: list[str]  # audit codes
+    same_as: NotRequired[list[str]]  # a duplicate's other paths
+    format: NotRequired[str | None]
+    width: NotRequired[int | None]
+    height: NotRequired[int | None]
+    mode: NotRequired[str | None]
+    detail: NotRequired[str]  # the first error met, when there was one
+
+
+class AuditReport(TypedDict):
+    summary: AuditTotals
+    images: list[AuditEntry]
+
+
 def audit_catalogue(
-    catalogue_path: str | os.PathLike,
+    catalogue_path: str | os.PathLike[str],
     *,
     state: JobState | None = None,
     recheck: bool = False,
@@ -91,18 +133,12 @@ def audit_catalogue(
                 )
                 summary.checked += len(batch)
                 state.progress(summary.checked, total, "Auditing images")
-        report = audit_report(catalogue)
+        totals = audit_report(catalogue)["summary"]
     summary.seconds = round(time.monotonic() - started, 3)
-    for key in (
-        "images",
-        "audited",
-        "with_problems",
-        "by_code",
-        "duplicate_groups",
-        "missing",
-        "outside_root",
-    ):
-        setattr(summary, key, report["summary"][key])
+    summary.images, summary.audited = totals["images"], totals["audited"]
+    summary.with_problems, summary.by_code = totals["with_problems"], totals["by_code"]
+    summary.duplicate_groups, summary.missing = totals["duplicate_groups"], totals["missing"]
+    summary.outside_root = totals["outside_root"]
     return summary
 
 
@@ -120,7 +156,9 @@ def _workers(count: int, time_limit: float) -> Iterator[Checkers]:
         ) from exc
 
 
-def _record(image_id: int, result: ImageCheck, size: int | None, mtime_ns: int | None):
+def _record(
+    image_id: int, result: ImageCheck, size: int | None, mtime_ns: int | None
+) -> AuditRecord:
     return AuditRecord(
         image_id,
         size,
@@ -135,7 +173,7 @@ def _record(image_id: int, result: ImageCheck, size: int | None, mtime_ns: int |
     )
 
 
-def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
+def audit_report(catalogue: Catalogue, limit: int | None = None) -> AuditReport:
     """``{"summary": {...}, "images": [{path, wnid, problems, ...}]}`` for images with problems.
 
     Duplicates (the same bytes at several paths) carry ``duplicate`` and the
@@ -144,20 +182,27 @@ def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
     audit checked before a rescan found them outside.
     """
     duplicate_paths = catalogue.duplicate_paths()
-    images = []
+    images: list[AuditEntry] = []
     by_code: Counter[str] = Counter()
     for found in catalogue.audit_findings(duplicate_paths):
         codes = list(found.problems)
-        entry = {"path": found.path, "wnid": found.wnid, "problems": codes}
+        entry: AuditEntry = {"path": found.path, "wnid": found.wnid, "problems": codes}
         if found.content_hash in duplicate_paths:
             codes.append("duplicate")
             entry["same_as"] = [p for p in duplicate_paths[found.content_hash] if p != found.path]
-        entry.update(format=found.format, width=found.width, height=found.height, mode=found.mode)
+        entry.update(
+            {
+                "format": found.format,
+                "width": found.width,
+                "height": found.height,
+                "mode": found.mode,
+            }
+        )
         if found.detail:
             entry["detail"] = found.detail
         by_code.update(codes)
         images.append(entry)
-    missing = [
+    missing: list[AuditEntry] = [
         {"path": path, "wnid": wnid, "problems": ["missing"]}
         for path, wnid in catalogue.missing_images()
     ]
@@ -165,7 +210,7 @@ def audit_report(catalogue: Catalogue, limit: int | None = None) -> dict:
     present = catalogue.present_count()
     outside = catalogue.outside_root_count()
     audited = catalogue.audited_count()
-    summary = {
+    summary: AuditTotals = {
         "images": present,
         "audited": audited,
         "not_audited": present - outside - audited,

@@ -8,9 +8,8 @@ Cost per file is bounded: bytes are hashed in 1 MiB chunks, files over ``max_byt
 read in full, and images over ``max_pixels``, or whose decode would cost too much
 (:func:`explorer.core.images.decoding.decode_refusal`), are judged from their header, not decoded.
 
->>> from explorer.core.images.check import check_image
->>> check = check_image("n02951585_can_opener.JPEG")  # doctest: +SKIP
->>> check.format, check.width, check.height, check.problems  # doctest: +SKIP
+>>> check = check_image(catalogue.absolute_path("n04285008/n04285008_20.JPEG"))
+>>> check.format, check.width, check.height, check.problems
 ('JPEG', 500, 375, ('exif_rotated',))
 """
 
@@ -20,11 +19,11 @@ import os
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, get_args
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from explorer.core.images.codes import PROBLEM_CODES
+from explorer.core.images.codes import PROBLEM_CODES, AuditCode, ProblemCode
 from explorer.core.images.decoding import (
     MAX_DECODE_BYTES,
     decode_refusal,
@@ -33,7 +32,7 @@ from explorer.core.images.decoding import (
     quiet_pillow,
 )
 from explorer.core.images.digest import new_digest
-from explorer.core.images.safe_open import open_regular_file
+from explorer.core.images.safe_open import FilePath, open_regular_file
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -63,6 +62,7 @@ _SAME_FORMAT = {"MPO": "JPEG"}  # a JPEG with extra frames (stereo, previews) op
 _GRAYSCALE_MODES = {"1", "L", "LA", "La", "I", "F"}
 _WIDE_MODES = {"I", "F"}
 _CHUNK = 1024 * 1024
+_PROBLEM_ORDER: tuple[ProblemCode, ...] = get_args(ProblemCode)  # PROBLEM_CODES' order
 _DETAIL_LENGTH = 160
 
 
@@ -82,14 +82,14 @@ class ImageCheck:
     width: int | None
     height: int | None
     mode: str | None
-    problems: tuple[str, ...]
+    problems: tuple[AuditCode, ...]
     content_hash: str | None
     size: int | None
     detail: str
 
 
 def check_image(
-    path: str | os.PathLike | bytes,
+    path: FilePath,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -111,10 +111,10 @@ def check_image(
 
     Safe to call from several threads at once.
 
-    >>> check_image("n02105855_2933.JPEG").problems  # a PNG in disguise  # doctest: +SKIP
+    >>> check_image(catalogue.absolute_path("n02110958/n02110958_20.JPEG")).problems  # a PNG
     ('extension_mismatch',)
-    >>> check_image(b"bad_\\xff_name.JPEG").problems  # doctest: +SKIP
-    ('odd_filename',)
+    >>> check_image(b"gone_\\xff.JPEG").problems               # not there, nor named in UTF-8
+    ('unreadable', 'odd_filename')
 
     Raises ``TypeError`` only if ``path`` is not a path at all.
     """
@@ -151,12 +151,12 @@ class _Report:
         self.width: int | None = None
         self.height: int | None = None
         self.mode: str | None = None
-        self.problems: set[str] = set()
+        self.problems: set[ProblemCode] = set()
         self.content_hash: str | None = None
         self.size: int | None = None
         self.detail = ""
 
-    def add(self, code: str, why: BaseException | str = "") -> None:
+    def add(self, code: ProblemCode, why: BaseException | str = "") -> None:
         if isinstance(why, BaseException) and _is_bomb(why):
             code = "decompression_bomb"
         self.problems.add(code)
@@ -169,7 +169,7 @@ class _Report:
             width=self.width,
             height=self.height,
             mode=self.mode,
-            problems=tuple(code for code in PROBLEM_CODES if code in self.problems),
+            problems=tuple(code for code in _PROBLEM_ORDER if code in self.problems),
             content_hash=self.content_hash,
             size=self.size,
             detail=self.detail,
@@ -290,7 +290,7 @@ def _wide_raw_samples(image: ImageFile.ImageFile) -> bool:
     return isinstance(raw_mode, str) and ";16" in raw_mode
 
 
-def _odd_file_name(path: str | os.PathLike | bytes) -> bool:
+def _odd_file_name(path: FilePath) -> bool:
     try:
         name = os.path.basename(os.fsencode(path)).decode("utf-8")
     except UnicodeError:  # raw bytes, surrogate escapes or lone surrogates
@@ -298,7 +298,7 @@ def _odd_file_name(path: str | os.PathLike | bytes) -> bool:
     return any(unicodedata.category(char) == "Cc" for char in name)
 
 
-def _extension_format(path: str | os.PathLike | bytes) -> str | None:
+def _extension_format(path: FilePath) -> str | None:
     return EXTENSION_FORMATS.get(os.path.splitext(os.fsdecode(path))[1].lower())
 
 
@@ -336,7 +336,7 @@ class _TruncationGuard:
             self._running += 1
             ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *_exc: object) -> None:
         with self._lock:
             self._running -= 1
             if self._running == 0 and self._saved:

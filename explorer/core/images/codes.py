@@ -1,5 +1,32 @@
 """The audit's problem codes and what each means: one table for the checker, the audit, the
-exports, the viewer and ``wnexplorer audit --help``. No imports, so the CLI's help stays fast."""
+exports, the viewer and ``wnexplorer audit --help``. Imports only typing, so the CLI's help
+stays fast."""
+
+from typing import Literal
+
+ProblemCode = Literal[
+    "unreadable",
+    "too_large",
+    "zero_byte",
+    "not_an_image",
+    "truncated",
+    "decompression_bomb",
+    "too_many_scans",
+    "too_large_to_decode",
+    "extension_mismatch",
+    "cmyk",
+    "high_bit_depth",
+    "grayscale",
+    "animated",
+    "exif_rotated",
+    "exif_invalid",
+    "tiny",
+    "odd_filename",
+]
+"""What :func:`~explorer.core.images.check_image` finds in a file: the keys of
+:data:`PROBLEM_CODES`, in its order."""
+AuditCode = Literal[ProblemCode, "duplicate", "too_slow", "missing"]
+"""What the audit says of an image: a problem code, or one it finds across files and time."""
 
 PROBLEM_CODES: dict[str, str] = {
     "unreadable": "cannot be opened or read (permission, broken link, folder, FIFO, device...)",

@@ -15,26 +15,28 @@ runs under :func:`quiet_pillow`, and :func:`open_header` opens without Pillow's 
 :func:`exif_orientation` checks the EXIF the way Pillow reads it, where Pillow would only warn
 and skip a corrupt IFD.
 
->>> with open_regular_file(path) as file, open_header(file) as image:  # doctest: +SKIP
-...     decode_refusal(image, file, image.size)
-('too_many_scans', 'too many JPEG scans to decode: more than 100')
+>>> tench = catalogue.absolute_path("n01440764/n01440764_0.JPEG")   # a 320×240 JPEG
+>>> with open_regular_file(tench) as file, open_header(file) as image:
+...     _ = image.draft(None, (40, 30))                    # decode it at 1/8 scale
+...     decode_bytes(image, (320, 240)), decode_refusal(image, file, (320, 240))
+(4800, None)
 """
 
 from __future__ import annotations
 
 import contextlib
 import mmap
-import os
 import re
 import struct
 import threading
 import warnings
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
-from explorer.core.images.safe_open import open_regular_file
+from explorer.core.images.codes import ProblemCode
+from explorer.core.images.safe_open import FilePath, open_regular_file
 
 __all__ = [
     "MAX_DECODE_BYTES",
@@ -102,7 +104,7 @@ def quiet_pillow() -> Iterator[None]:
     warning another thread gives meanwhile is ignored too. Not re-entrant.
     """
     with _QUIET:
-        filters = warnings.filters
+        filters = cast(list[Any], warnings.filters)  # a list; typeshed says Sequence
         filters.insert(0, _IGNORE)
         try:
             yield
@@ -143,6 +145,12 @@ def jpeg_scan_count(file: BinaryIO, limit: int = MAX_SCANS) -> int:
     EXIF or ICC bytes never count; entropy-coded data is searched for the next marker by
     ``re`` (about 75 µs for an ILSVRC sample). More than ``_MAX_SEGMENTS`` segments count as
     too many scans: walking them would cost more than the limit saves.
+
+    >>> from PIL import Image
+    >>> Image.new("RGB", (64, 64), "teal").save(tmp / "p.JPEG", progressive=True)
+    >>> with open(tmp / "p.JPEG", "rb") as file:
+    ...     jpeg_scan_count(file)                          # libjpeg's progressive script
+    10
     """
     with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
         scans, at = 0, 2  # after the start-of-image marker
@@ -183,7 +191,7 @@ def decode_refusal(
     file: BinaryIO,
     full_size: tuple[int, int],
     max_bytes: int = MAX_DECODE_BYTES,
-) -> tuple[str, str] | None:
+) -> tuple[ProblemCode, str] | None:
     """``(code, reason)`` when decoding ``image`` as it stands would cost too much, else None.
 
     ``image`` is open on ``file`` with its draft set; ``full_size`` is its header's size.
@@ -207,7 +215,7 @@ class DecodeRefused(ValueError):
     """An image the bounds say not to decode; the message says why."""
 
 
-def viewable_bytes(path: str | bytes | os.PathLike, max_side: int) -> bytes:
+def viewable_bytes(path: FilePath, max_side: int) -> bytes:
     """The bytes of the image at ``path`` for a decoder other than Pillow (the viewer's Qt),
     once they pass the checks a thumbnail's decode passes, at the size that decoder decodes
     (a JPEG scaled by 1/2^k to about ``max_side``, any other format in full).
@@ -215,6 +223,10 @@ def viewable_bytes(path: str | bytes | os.PathLike, max_side: int) -> bytes:
     Raises ``OSError`` (a FIFO or device:
     :class:`~explorer.core.images.safe_open.NotRegularFileError`; ``UnidentifiedImageError``
     for a file Pillow does not know) or :class:`DecodeRefused`.
+
+    >>> tench = catalogue.absolute_path("n01440764/n01440764_0.JPEG")
+    >>> viewable_bytes(tench, 256)[:2]                 # the JPEG's own bytes, once checked
+    b'\\xff\\xd8'
     """
     with open_regular_file(path) as file:
         with open_header(file) as image:
@@ -239,6 +251,11 @@ def exif_orientation(image: Image.Image) -> int | None:
     only warns, and skips, where the first IFD or a value lies outside the EXIF bytes (and
     does it once per image: already while opening a JPEG), so those are checked here first,
     the way Pillow reads them.
+
+    >>> rotated = catalogue.absolute_path("n04285008/n04285008_20.JPEG")
+    >>> with open_regular_file(rotated) as file, open_header(file) as image:
+    ...     exif_orientation(image)                        # shown turned 90° clockwise
+    6
     """
     raw = image.info.get("exif")
     if raw is None and "Raw profile type exif" in image.info:  # PNG text, as getexif reads it

@@ -3,26 +3,42 @@ and never printing (Pillow's warnings about a corrupt EXIF stay quiet)."""
 
 from __future__ import annotations
 
-import os
+from typing import TypedDict
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from explorer.core.images.decoding import open_header, quiet_pillow
-from explorer.core.images.safe_open import open_regular_file
+from explorer.core.images.safe_open import FilePath, open_regular_file
 
 _MAX_VALUE = 120  # characters of one EXIF value shown; maker notes can be kilobytes
 
 
-def image_metadata(path: str | bytes | os.PathLike) -> dict:
+class ImageMetadata(TypedDict, total=False):
+    """What :func:`image_metadata` learnt: every key but ``error`` when the file was read."""
+
+    format: str | None
+    width: int
+    height: int
+    mode: str
+    frames: int
+    icc_profile: bool
+    exif: dict[str, str]  # tag name (or hex number) -> value as text, cut to 120 characters
+    error: str  # why the file could not be read: "OSError: ..."
+
+
+def image_metadata(path: FilePath) -> ImageMetadata:
     """``{"format", "width", "height", "mode", "frames", "icc_profile", "exif": {name: text}}``.
 
     On a file Pillow cannot read: ``{"error": "..."}`` (plus what was learnt before); a FIFO
     or a device gives its error at once (see :mod:`explorer.core.images.safe_open`).
 
-    >>> image_metadata("n02951585_can_opener.JPEG")["exif"]["Orientation"]   # doctest: +SKIP
-    '6'
+    >>> image_metadata(catalogue.absolute_path("n04285008/n04285008_20.JPEG"))  # EXIF-rotated
+    {'format': 'JPEG', 'width': 500, 'height': 375, 'mode': 'RGB', 'frames': 1,
+     'icc_profile': False, 'exif': {'Orientation': '6'}}
+    >>> image_metadata("/dev/zero")
+    {'error': "NotRegularFileError: [Errno 22] not a regular file: a character device: ..."}
     """
-    info: dict = {}
+    info: ImageMetadata = {}
     try:
         with open_regular_file(path) as file, open_header(file) as image:
             with quiet_pillow():  # frames and EXIF are parsed here
@@ -31,14 +47,16 @@ def image_metadata(path: str | bytes | os.PathLike) -> dict:
                 unread = image.format == "PNG" and "exif" not in image.info
                 tags = [] if unread else list(image.getexif().items())
             info.update(
-                format=image.format,
-                width=image.width,
-                height=image.height,
-                mode=image.mode,
-                frames=frames,
-                icc_profile=bool(image.info.get("icc_profile")),
+                {
+                    "format": image.format,
+                    "width": image.width,
+                    "height": image.height,
+                    "mode": image.mode,
+                    "frames": frames,
+                    "icc_profile": bool(image.info.get("icc_profile")),
+                }
             )
-            exif = {}
+            exif: dict[str, str] = {}
             for tag, value in tags:
                 name = ExifTags.TAGS.get(tag, f"0x{tag:04x}")
                 text = (

@@ -8,9 +8,13 @@ opened, not of the path (no race with a rename), and refuses anything that is no
 file with :class:`NotRegularFileError`, whose text says what it is. Every reader of image
 bytes goes through it: the checker, thumbnails, the content digest, the viewer, exports.
 
->>> open_regular_file("/dev/zero")  # doctest: +SKIP
+>>> os.mkfifo(tmp / "pipe")                  # no writer: a plain open() would wait for ever
+>>> open_regular_file(tmp / "pipe")
 Traceback (most recent call last):
-NotRegularFileError: [Errno 22] not a regular file: a character device: '/dev/zero'
+explorer.core.images.safe_open.NotRegularFileError: [Errno 22] ... a FIFO: '.../pipe'
+>>> open_regular_file("/dev/zero")
+Traceback (most recent call last):
+explorer.core.images.safe_open.NotRegularFileError: [Errno 22] ... a character device: '/dev/zero'
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ import os
 import stat
 from typing import BinaryIO
 
-__all__ = ["NotRegularFileError", "open_regular_file"]
+__all__ = ["FilePath", "NotRegularFileError", "open_regular_file"]
+
+FilePath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+"""A file's name: text, bytes (a name that is not UTF-8, as a catalogue keeps it) or a path."""
 
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -43,13 +50,13 @@ class NotRegularFileError(OSError):
     ``strerror`` says which ("not a regular file: a FIFO"); ``filename`` is the path.
     """
 
-    def __init__(self, mode: int, path: str | bytes | os.PathLike) -> None:
+    def __init__(self, mode: int, path: FilePath) -> None:
         kind = next((name for is_kind, name in _KINDS if is_kind(mode)), "a special file")
         code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL
         super().__init__(code, f"not a regular file: {kind}", os.fsdecode(path))
 
 
-def open_regular_file(path: str | bytes | os.PathLike) -> BinaryIO:
+def open_regular_file(path: FilePath) -> BinaryIO:
     """``path`` opened for binary reading, once ``fstat`` shows a regular file.
 
     Returns at once whatever ``path`` is. Raises :class:`NotRegularFileError` for a folder,

@@ -13,13 +13,14 @@ see half a file. Both are safe to call from several threads at once: Pillow rele
 while it decodes, resizes and encodes, so two workers make about twice as many thumbnails
 a second as one (``bench/bench_thumbnails.py``).
 
->>> from explorer.core.images.thumbnails import default_thumbnail_cache, make_thumbnail
->>> thumb = make_thumbnail("n01440764_tench.JPEG", 128)               # doctest: +SKIP
->>> thumb.width, thumb.height, thumb.error                            # doctest: +SKIP
-(128, 96, '')
->>> cache = default_thumbnail_cache()                                  # doctest: +SKIP
->>> cache.get_or_make(path, row.size, row.mtime_ns, 128).from_cache    # doctest: +SKIP
-True
+>>> tench = catalogue.absolute_path("n01440764/n01440764_0.JPEG")     # 320×240
+>>> thumb = make_thumbnail(tench, 128)
+>>> thumb.width, thumb.height, thumb.error, thumb.data[:2]
+(128, 96, '', b'\\xff\\xd8')
+>>> cache = ThumbnailCache(tmp / "thumbnails")
+>>> row = catalogue.images_by_path(["n01440764/n01440764_0.JPEG"])[0]
+>>> [cache.get_or_make(tench, row.size, row.mtime_ns, 128).from_cache for _ in range(2)]
+[False, True]
 """
 
 from __future__ import annotations
@@ -33,14 +34,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from explorer.core import paths
 from explorer.core.files import write_file
 from explorer.core.images.decoding import decode_refusal, exif_orientation, open_header
-from explorer.core.images.safe_open import open_regular_file
+from explorer.core.images.safe_open import FilePath, open_regular_file
 
 __all__ = [
     "SIZES",
@@ -103,7 +104,7 @@ class Thumbnail:
     from_cache: bool
 
 
-def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
+def make_thumbnail(path: FilePath, size: int) -> Thumbnail:
     """A thumbnail of the image at ``path`` that fits ``size`` × ``size``, keeping its aspect.
 
     Never raises because of the file, and never blocks on it: a missing, unreadable,
@@ -113,10 +114,10 @@ def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
     FIFO, device or folder gives ``Thumbnail(None, 0, 0, reason, False)``. Images smaller
     than ``size`` are not enlarged. Prints nothing. Safe to call from several threads at once.
 
-    >>> thumb = make_thumbnail("n02951585_can_opener.JPEG", 128)  # EXIF-rotated  # doctest: +SKIP
-    >>> (thumb.width, thumb.height)  # stored 392×294, shown upright            # doctest: +SKIP
+    >>> thumb = make_thumbnail(catalogue.absolute_path("n04285008/n04285008_20.JPEG"), 128)
+    >>> (thumb.width, thumb.height)                    # stored 500×375, EXIF-rotated: upright
     (96, 128)
-    >>> make_thumbnail("empty.JPEG", 128).error                                   # doctest: +SKIP
+    >>> make_thumbnail(catalogue.absolute_path("n01440764/n01440764_17.JPEG"), 128).error
     'empty file'
 
     Raises ``ValueError`` only if ``size`` is not a positive integer.
@@ -139,7 +140,7 @@ def make_thumbnail(path: str | bytes | os.PathLike, size: int) -> Thumbnail:
         return _failed(exc)
 
 
-def _render(image: Image.Image, file: BinaryIO, size: int) -> Thumbnail:
+def _render(image: ImageFile.ImageFile, file: BinaryIO, size: int) -> Thumbnail:
     width, height = image.size
     if width < 1 or height < 1:
         return _failed("the image has no pixels")
@@ -157,20 +158,20 @@ def _render(image: Image.Image, file: BinaryIO, size: int) -> Thumbnail:
         return _failed(refusal[1])
     image.load()  # errors (truncation...) surface here, inside the caller's try
     orientation = _orientation(image)
-    image = _resizable(image)
-    if image.size != target:
+    picture = _resizable(image)
+    if picture.size != target:
         # Not thumbnail(): it takes the aspect ratio from the drafted size, whose sides were
         # rounded up, and can come out a pixel off; resize() with draft's box is exact.
-        image = image.resize(target, RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
-    image = _displayable(image)
+        picture = picture.resize(target, RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
+    picture = _displayable(picture)
     if orientation in _TRANSPOSE:
-        image = image.transpose(_TRANSPOSE[orientation])
+        picture = picture.transpose(_TRANSPOSE[orientation])
     buffer = io.BytesIO()
-    if image.mode == "RGBA":
-        image.save(buffer, "PNG", compress_level=1)
+    if picture.mode == "RGBA":
+        picture.save(buffer, "PNG", compress_level=1)
     else:
-        image.save(buffer, "JPEG", quality=JPEG_QUALITY)
-    return Thumbnail(buffer.getvalue(), image.width, image.height, "", False)
+        picture.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    return Thumbnail(buffer.getvalue(), picture.width, picture.height, "", False)
 
 
 def _fitted(width: int, height: int, size: int) -> tuple[int, int]:
@@ -213,7 +214,7 @@ def _displayable(image: Image.Image) -> Image.Image:
     """RGB, or RGBA when some pixel is not opaque."""
     if image.mode in ("I", "F"):
         # 16/32-bit samples: stretch the thumbnail's own range over 0-255.
-        low, high = image.getextrema()
+        low, high = cast(tuple[float, float], image.getextrema())  # one band: (min, max)
         scale = 255 / (high - low) if high > low else 1.0
         image = image.point(lambda value: value * scale - low * scale).convert("L")
     if image.mode == "RGBA":
@@ -286,7 +287,7 @@ class ThumbnailCache:
 
     def get_or_make(
         self,
-        path: str | bytes | os.PathLike,
+        path: FilePath,
         file_size: int | None,
         mtime_ns: int | None,
         size: int,
@@ -316,11 +317,11 @@ class ThumbnailCache:
         if thumb.data is None:
             self._remember_error(key, thumb)
         else:
-            self._write(key, thumb)
+            self._write(key, thumb.data)
         return thumb
 
     @staticmethod
-    def key(path: str | bytes | os.PathLike, file_size: int, mtime_ns: int, size: int) -> str:
+    def key(path: FilePath, file_size: int, mtime_ns: int, size: int) -> str:
         """The hex key of an entry: it changes when any of its four parts does."""
         digest = hashlib.blake2b(digest_size=16)
         for part in (
@@ -359,15 +360,15 @@ class ThumbnailCache:
             return Thumbnail(data, *dimensions, "", True)
         return None
 
-    def _write(self, key: str, thumb: Thumbnail) -> None:
+    def _write(self, key: str, data: bytes) -> None:
         jpeg, png = self.entry_paths(key)
-        target = png if thumb.data.startswith(_PNG_SIGNATURE) else jpeg
+        target = png if data.startswith(_PNG_SIGNATURE) else jpeg
         try:  # parents: the shard's first entry makes its folder; prune clears stale ".tmp-"
-            write_file(target, thumb.data, parents=True, sync=False, prefix=".tmp-")
+            write_file(target, data, parents=True, sync=False, prefix=".tmp-")
         except OSError:
             return  # a read-only or full cache folder: the thumbnail is still returned
         with self._lock:
-            self._written += len(thumb.data)
+            self._written += len(data)
             due = self._written > max(self.max_bytes // 16, 1)
             if due:
                 self._written = 0
@@ -489,10 +490,10 @@ def _jpeg_frame_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def default_thumbnail_cache(data_dir: str | os.PathLike | None = None) -> ThumbnailCache:
+def default_thumbnail_cache(data_dir: str | os.PathLike[str] | None = None) -> ThumbnailCache:
     """The app's thumbnail cache: ``<cache dir>/thumbnails`` (see :mod:`explorer.core.paths`).
 
-    >>> default_thumbnail_cache().folder.name     # doctest: +SKIP
-    'thumbnails'
+    >>> default_thumbnail_cache(tmp).folder.relative_to(tmp).as_posix()   # tmp: the data folder
+    'cache/thumbnails'
     """
     return ThumbnailCache(paths.cache_dir(data_dir) / "thumbnails")
