@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         ImageRef,
         ImageState,
         QueuedImage,
+        ReasonCode,
         UndoStack,
     )
     from explorer.core.jobs import JobState
@@ -341,7 +342,7 @@ class Workspace:
     def flag(
         self,
         refs: Sequence[ImageRef],
-        reason: str,
+        reason: ReasonCode,
         note: str = "",
         suggested: str | None = None,
         curator: str | None = None,
@@ -355,7 +356,7 @@ class Workspace:
 
         return self.apply(lambda s, r: mark_reviewed(s, r, curator), refs)
 
-    def clear(self, refs: Sequence[ImageRef], reason: str | None = None) -> Command:
+    def clear(self, refs: Sequence[ImageRef], reason: ReasonCode | None = None) -> Command:
         from explorer.core.curation import clear_images
 
         return self.apply(lambda s, r: clear_images(s, r, reason), refs)

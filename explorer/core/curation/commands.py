@@ -670,8 +670,8 @@ def import_label_errors(
     classes = ilsvrc2012_classes()
     items = []
     for entry, number in zip(entries, numbers, strict=True):
-        image_path = by_number.get(number)
-        if image_path is None:
+        queued_path = by_number.get(number)
+        if queued_path is None:
             continue
         guessed = entry.get("our_guessed_label")
         votes = entry.get("mturk") or {}
@@ -682,6 +682,6 @@ def import_label_errors(
             f"{votes.get('both', '?')}, neither {votes.get('neither', '?')}"
         )
         suggested = classes[guessed] if isinstance(guessed, int) and 0 <= guessed < 1000 else None
-        items.append(QueueItem(image_path, "cleanlab-imagenet-mturk", note, suggested))
+        items.append(QueueItem(queued_path, "cleanlab-imagenet-mturk", note, suggested))
     store.queue_add(items)
     return len(items), len(entries) - len(items)
