@@ -236,7 +236,7 @@ def test_index_a_folder_in_the_background(qtbot, window, tmp_path):
         lambda: window.catalogue is not None and not window.busy_bar.busy, timeout=20_000
     )
     assert window.counts.of(TENCH)["direct"] == 4
-    assert window.actions["rescan"].isEnabled()
+    assert window.menus.actions["rescan"].isEnabled()
 
 
 def test_settings_persist(qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path):
