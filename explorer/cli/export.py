@@ -6,6 +6,8 @@ dialog does, from the same choices (explorer.core.exports).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from explorer.cli.context import Context, catalogue_option, parents_option, pass_context
@@ -17,6 +19,17 @@ from explorer.core.exports import (
     OVERLAP_CHOICES,
     SUBTREE_FORMATS,
 )
+
+if TYPE_CHECKING:
+    from click.decorators import FC
+
+    from explorer.core.exports import (
+        ExportReport,
+        ExportRequest,
+        Flagged,
+        FolderMode,
+        OnOverlap,
+    )
 
 
 @click.group()
@@ -35,7 +48,7 @@ def _chosen(obj: Context, wnids: tuple[str, ...]) -> list[str]:
     return [taxonomy.resolve(w) for w in wnids]
 
 
-def _selection_options(function):
+def _selection_options(function: FC) -> FC:
     """The options every image export shares."""
     for option in reversed(
         [
@@ -77,7 +90,7 @@ def _selection_options(function):
     return function
 
 
-def _report(report) -> None:
+def _report(report: ExportReport) -> None:
     """What an export wrote, on stderr (stdout may be the export itself)."""
     left = ", ".join(f"{n:,} {why.replace('_', ' ')}" for why, n in report.left_out.items())
     click.echo(
@@ -98,7 +111,7 @@ def _report(report) -> None:
         click.echo(f"Wrote {output}", err=True)
 
 
-def _export(obj: Context, request, catalogue: str | None) -> None:
+def _export(obj: Context, request: ExportRequest, catalogue: str | None) -> None:
     """Run an export; the text goes to stdout when there is no output file."""
     from explorer.core.exports import run_export
 
@@ -129,8 +142,16 @@ def _export(obj: Context, request, catalogue: str | None) -> None:
 @parents_option
 @pass_context
 def export_subtree(
-    obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output, parents
-):
+    obj: Context,
+    wnids: tuple[str, ...],
+    leaves_only: bool,
+    with_images: bool,
+    catalogue: str | None,
+    depth: int | None,
+    fmt: str,
+    output: str | None,
+    parents: bool,
+) -> None:
     """The synsets under WNID (several: the union): wnid, name, lemmas, gloss, depth, counts."""
     from explorer.core.exports import ExportRequest
 
@@ -166,17 +187,17 @@ def export_subtree(
 @pass_context
 def export_images(
     obj: Context,
-    wnids,
-    flagged,
-    include_audit_failures,
-    allow_outside_root,
-    on_overlap,
-    catalogue,
-    absolute,
-    fmt,
-    output,
-    parents,
-):
+    wnids: tuple[str, ...],
+    flagged: Flagged | None,
+    include_audit_failures: bool,
+    allow_outside_root: bool,
+    on_overlap: OnOverlap,
+    catalogue: str,
+    absolute: bool,
+    fmt: str,
+    output: str | None,
+    parents: bool,
+) -> None:
     """The images under the WNIDs, each with the index of the WNID it is under."""
     from explorer.core.exports import ExportRequest
 
@@ -208,7 +229,9 @@ def export_images(
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
 @parents_option
 @pass_context
-def export_classmap(obj: Context, wnids, fmt, output, parents) -> None:
+def export_classmap(
+    obj: Context, wnids: tuple[str, ...], fmt: str, output: str | None, parents: bool
+) -> None:
     """Class indexes for the WNIDs, in the order given."""
     from explorer.core.exports import ExportRequest
 
@@ -232,17 +255,17 @@ def export_classmap(obj: Context, wnids, fmt, output, parents) -> None:
 @pass_context
 def export_superclasses(
     obj: Context,
-    wnids,
-    flagged,
-    include_audit_failures,
-    allow_outside_root,
-    on_overlap,
-    catalogue,
-    balance,
-    seed,
-    output,
-    parents,
-):
+    wnids: tuple[str, ...],
+    flagged: Flagged | None,
+    include_audit_failures: bool,
+    allow_outside_root: bool,
+    on_overlap: OnOverlap,
+    catalogue: str,
+    balance: int | None,
+    seed: int,
+    output: str,
+    parents: bool,
+) -> None:
     """A BREEDS-style subset: each image goes to the chosen node it descends from."""
     from explorer.core.exports import ExportRequest
 
@@ -276,16 +299,16 @@ def export_superclasses(
 @pass_context
 def export_folders(
     obj: Context,
-    wnids,
-    flagged,
-    include_audit_failures,
-    allow_outside_root,
-    on_overlap,
-    catalogue,
-    mode,
-    output,
-    parents,
-):
+    wnids: tuple[str, ...],
+    flagged: Flagged | None,
+    include_audit_failures: bool,
+    allow_outside_root: bool,
+    on_overlap: OnOverlap,
+    catalogue: str,
+    mode: FolderMode,
+    output: str,
+    parents: bool,
+) -> None:
     """An ImageNet-style folder tree of links (or copies) for the WNIDs' images."""
     from explorer.core.exports import ExportRequest
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from explorer.cli.context import Context, pass_context
+from explorer.cli.context import Context, chosen, pass_context
 from explorer.cli.render import labelled, plural, print_json
 from explorer.core import paths
 from explorer.core.jobs import StderrProgress
 from explorer.core.wordnet import INSTALL_METHODS
 
+if TYPE_CHECKING:
+    from explorer.core.wordnet import Taxonomy
 
-def _short(tax, wnid: str) -> str:
+
+def _short(tax: Taxonomy, wnid: str) -> str:
     return tax.graph.nodes[wnid]["lemmas"][0]
 
 
@@ -36,7 +42,7 @@ def setup(obj: Context, method: str, no_install: bool, rebuild: bool, as_json: b
     progress = StderrProgress()
     try:
         location, installed = find_or_install_wordnet(
-            obj.wordnet, data_dir, method, not no_install, progress
+            obj.wordnet, data_dir, chosen(method, INSTALL_METHODS), not no_install, progress
         )
     finally:
         progress.close()
@@ -139,7 +145,7 @@ def search(obj: Context, text: tuple[str, ...], limit: int, as_json: bool) -> No
         click.echo(f"{'':11}{hit.gloss}")
 
 
-def _tree_lines(node: dict, prefix: str = ""):
+def _tree_lines(node: dict[str, Any], prefix: str = "") -> Iterator[str]:
     """The indented text of a nested subtree (explorer.core.exports.nested_subtree)."""
     children = node["children"]
     for i, child in enumerate(children):
