@@ -198,12 +198,6 @@ class ThumbnailGridModel(QAbstractListModel):
 
     # --- curation ---------------------------------------------------------------
 
-    @property
-    def states(self) -> dict[str, ImageState]:
-        """The curation of every curated image (path -> state); read-only for callers: copy
-        it before handing it to a worker."""
-        return self._states
-
     def state(self, path: str) -> ImageState | None:
         return self._states.get(path)
 
