@@ -360,13 +360,13 @@ def audit(
         progress.close()
     with Catalogue.open(path) as opened:
         report = audit_report(opened)
-    report["summary"]["this_run"] = {
-        "checked": run.checked,
-        "already_current": run.already_current,
-        "seconds": run.seconds,
-    }
     if as_json:
-        print_json(report)
+        this_run = {
+            "checked": run.checked,
+            "already_current": run.already_current,
+            "seconds": run.seconds,
+        }
+        print_json({**report, "summary": {**report["summary"], "this_run": this_run}})
         return
     summary = report["summary"]
     click.echo(

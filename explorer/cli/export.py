@@ -24,11 +24,14 @@ if TYPE_CHECKING:
     from click.decorators import FC
 
     from explorer.core.exports import (
+        ClassmapFormat,
         ExportReport,
         ExportRequest,
         Flagged,
         FolderMode,
+        ImageFormat,
         OnOverlap,
+        SubtreeFormat,
     )
 
 
@@ -43,7 +46,7 @@ def export() -> None:
     """
 
 
-def _chosen(obj: Context, wnids: tuple[str, ...]) -> list[str]:
+def _resolved(obj: Context, wnids: tuple[str, ...]) -> list[str]:
     taxonomy = obj.taxonomy()
     return [taxonomy.resolve(w) for w in wnids]
 
@@ -148,7 +151,7 @@ def export_subtree(
     with_images: bool,
     catalogue: str | None,
     depth: int | None,
-    fmt: str,
+    fmt: SubtreeFormat,
     output: str | None,
     parents: bool,
 ) -> None:
@@ -159,7 +162,7 @@ def export_subtree(
         raise click.UsageError("--with-images needs --catalogue")
     request = ExportRequest(
         "subtree",
-        _chosen(obj, wnids),
+        _resolved(obj, wnids),
         output,
         fmt,
         leaves_only=leaves_only,
@@ -194,7 +197,7 @@ def export_images(
     on_overlap: OnOverlap,
     catalogue: str,
     absolute: bool,
-    fmt: str,
+    fmt: ImageFormat,
     output: str | None,
     parents: bool,
 ) -> None:
@@ -203,7 +206,7 @@ def export_images(
 
     request = ExportRequest(
         "images",
-        _chosen(obj, wnids),
+        _resolved(obj, wnids),
         output,
         fmt,
         flagged=flagged or "exclude",
@@ -230,12 +233,12 @@ def export_images(
 @parents_option
 @pass_context
 def export_classmap(
-    obj: Context, wnids: tuple[str, ...], fmt: str, output: str | None, parents: bool
+    obj: Context, wnids: tuple[str, ...], fmt: ClassmapFormat, output: str | None, parents: bool
 ) -> None:
     """Class indexes for the WNIDs, in the order given."""
     from explorer.core.exports import ExportRequest
 
-    request = ExportRequest("classmap", _chosen(obj, wnids), output, fmt, parents=parents)
+    request = ExportRequest("classmap", _resolved(obj, wnids), output, fmt, parents=parents)
     _export(obj, request, None)
 
 
@@ -271,7 +274,7 @@ def export_superclasses(
 
     request = ExportRequest(
         "superclasses",
-        _chosen(obj, wnids),
+        _resolved(obj, wnids),
         output,
         flagged=flagged or "exclude",
         audit_failures=include_audit_failures,
@@ -314,7 +317,7 @@ def export_folders(
 
     request = ExportRequest(
         "folders",
-        _chosen(obj, wnids),
+        _resolved(obj, wnids),
         output,
         flagged=flagged or "exclude",
         audit_failures=include_audit_failures,

@@ -97,7 +97,8 @@ def flags_add(
             raise TaxonomyError(f"--suggest: {exc}") from exc
     with _curation(obj, catalogue) as (opened, store):
         refs = image_refs(opened, paths)
-        _apply(store, lambda: flag_images(store, refs, reason, note, suggested, curator))
+        code = chosen(reason, tuple(REASONS))
+        _apply(store, lambda: flag_images(store, refs, code, note, suggested, curator))
 
 
 @flags.command("remove")
@@ -119,7 +120,8 @@ def flags_remove(obj: Context, paths: tuple[str, ...], reason: str | None, catal
 
     with _curation(obj, catalogue) as (opened, store):
         refs = image_refs(opened, paths, store)
-        _apply(store, lambda: clear_images(store, refs, reason))
+        code = chosen(reason, tuple(REASONS)) if reason else None
+        _apply(store, lambda: clear_images(store, refs, code))
 
 
 @flags.command("review")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -109,8 +109,7 @@ def show(obj: Context, query: str, as_json: bool) -> None:
     echo(f"  gloss:    {info['gloss']}")
     echo(f"  depth:    {info['min_depth']} (shortest path) to {info['max_depth']} (longest)")
     echo(f"  subtree:  {plural(info['descendants'], 'synset')} below")
-    for title, key in (("parents", "parents"), ("children", "children")):
-        items = info[key]
+    for title, items in (("parents", info["parents"]), ("children", info["children"])):
         echo(f"  {title} ({len(items)}):")
         for item in items:
             kind = "  (instance)" if item["kind"] == "instance" else ""
@@ -145,7 +144,7 @@ def search(obj: Context, text: tuple[str, ...], limit: int, as_json: bool) -> No
         click.echo(f"{'':11}{hit.gloss}")
 
 
-def _tree_lines(node: dict[str, Any], prefix: str = "") -> Iterator[str]:
+def _tree_lines(node: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
     """The indented text of a nested subtree (explorer.core.exports.nested_subtree)."""
     children = node["children"]
     for i, child in enumerate(children):
@@ -219,9 +218,9 @@ def stats(obj: Context, as_json: bool) -> None:
         "leaves": "leaves",
         "max_depth": "max depth",
     }
-    pairs = [
-        (label, ", ".join(figures[key]) if isinstance(figures[key], list) else figures[key])
-        for key, label in labels.items()
-    ]
+    pairs: list[tuple[str, object]] = []
+    for key, label in labels.items():
+        value = figures[key]
+        pairs.append((label, ", ".join(value) if isinstance(value, list) else value))
     for line in labelled(pairs, 26):
         click.echo(line)
