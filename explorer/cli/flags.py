@@ -19,13 +19,14 @@ from explorer.cli.render import (
     tab_line,
     warn,
 )
-from explorer.core.curation import EXCHANGE_FORMATS, REASONS
+from explorer.core.curation import EXCHANGE_FORMATS, REASON_TABLE, REASONS
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import Catalogue
     from explorer.core.curation import Command, FlagStore
 
 SKIPPED_SHOWN = 20  # bad rows of an import listed one by one; --json has them all
+_CODES = tuple(reason.code for reason in REASON_TABLE)  # typed as the core types a reason
 
 
 @contextlib.contextmanager
@@ -97,7 +98,7 @@ def flags_add(
             raise TaxonomyError(f"--suggest: {exc}") from exc
     with _curation(obj, catalogue) as (opened, store):
         refs = image_refs(opened, paths)
-        code = chosen(reason, tuple(REASONS))
+        code = chosen(reason, _CODES)
         _apply(store, lambda: flag_images(store, refs, code, note, suggested, curator))
 
 
@@ -120,7 +121,7 @@ def flags_remove(obj: Context, paths: tuple[str, ...], reason: str | None, catal
 
     with _curation(obj, catalogue) as (opened, store):
         refs = image_refs(opened, paths, store)
-        code = chosen(reason, tuple(REASONS)) if reason else None
+        code = chosen(reason, _CODES) if reason else None
         _apply(store, lambda: clear_images(store, refs, code))
 
 
