@@ -23,7 +23,12 @@ Choice = TypeVar("Choice", bound=str)
 
 def chosen(value: str, choices: tuple[Choice, ...]) -> Choice:
     """``value``, which click's Choice of ``choices`` has checked, as the core's type of
-    those choices (a Literal that its package does not name for us)."""
+    those choices (a Literal that its package does not name for us).
+
+    >>> from explorer.core.analysis import BASES
+    >>> chosen("direct", BASES)
+    'direct'
+    """
     return choices[choices.index(value)]
 
 

@@ -42,17 +42,29 @@ def print_json(data: object) -> None:
 
 def printable(text: str) -> str:
     """``text`` with control characters escaped (\\x1b): a file name or note printed to a
-    terminal must not move its cursor or change its colours. JSON output keeps them."""
+    terminal must not move its cursor or change its colours. JSON output keeps them.
+
+    >>> print(printable("red\\x1b[31m.JPEG"))
+    red\\x1b[31m.JPEG
+    """
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def one_line(text: str | None) -> str:
-    """Free text (a note) as one printable line; "-" for none."""
+    """Free text (a note) as one printable line; "-" for none.
+
+    >>> one_line("blurry,\\n  and dark"), one_line(None)
+    ('blurry, and dark', '-')
+    """
     return printable(" ".join((text or "").split())) or "-"
 
 
 def tab_line(*cells: object) -> str:
-    """A tab-separated line of cells, each printable; None is "-"."""
+    """A tab-separated line of cells, each printable; None is "-".
+
+    >>> tab_line("n02084071/a.JPEG", "duplicate", None).split("\\t")
+    ['n02084071/a.JPEG', 'duplicate', '-']
+    """
     return "\t".join("-" if cell is None else printable(str(cell)) for cell in cells)
 
 
