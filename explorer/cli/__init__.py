@@ -17,12 +17,18 @@ public API; no rule of the domain is written here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from explorer.cli.main import exit_status, main, run
+
+if TYPE_CHECKING:
+    from explorer.cli.commands import cli
+    from explorer.cli.gui import run_window
 
 __all__ = ["cli", "exit_status", "main", "run", "run_window"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     # Loaded when asked for: the desktop entry needs the gui command, not every command.
     if name == "cli":
         from explorer.cli.commands import cli

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
 
-from explorer.cli.context import Context, catalogue_option, parents_option, pass_context
+from explorer.cli.context import Context, catalogue_option, chosen, parents_option, pass_context
 from explorer.cli.render import (
     CommandWithTable,
     plural,
@@ -20,6 +21,10 @@ from explorer.cli.render import (
 from explorer.core.analysis import BASES, COVERAGE_FORMATS, SORT_KEYS
 from explorer.core.images import AUDIT_CODES, FAILURE_CODES
 from explorer.core.jobs import StderrProgress
+
+if TYPE_CHECKING:
+    from explorer.core.analysis import Counts
+    from explorer.core.wordnet import Taxonomy
 
 
 @click.command()
@@ -60,7 +65,16 @@ from explorer.core.jobs import StderrProgress
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
-def index(obj: Context, root, catalogue, layout, labels, relayout, manifest_root, as_json):
+def index(
+    obj: Context,
+    root: str,
+    catalogue: str | None,
+    layout: str,
+    labels: str | None,
+    relayout: bool,
+    manifest_root: str | None,
+    as_json: bool,
+) -> None:
     """Index an image collection (ROOT: a dataset folder or a manifest file).
 
     Run it again to rescan: new files are added, changed ones updated, vanished
@@ -161,7 +175,7 @@ def index(obj: Context, root, catalogue, layout, labels, relayout, manifest_root
         )
 
 
-def _counts(obj: Context, catalogue_value: str):
+def _counts(obj: Context, catalogue_value: str) -> tuple[Taxonomy, Counts]:
     from explorer.core.analysis import compute_counts
     from explorer.core.catalogue import Catalogue
 
@@ -245,17 +259,17 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
 @pass_context
 def coverage(
     obj: Context,
-    catalogue,
-    under,
-    min_images,
-    basis,
-    targets,
-    include_ok,
-    sort,
-    desc,
-    fmt,
-    output,
-    parents,
+    catalogue: str,
+    under: str | None,
+    min_images: int,
+    basis: str,
+    targets: str | None,
+    include_ok: bool,
+    sort: str,
+    desc: bool,
+    fmt: str,
+    output: str | None,
+    parents: bool,
 ) -> None:
     """Coverage gaps: empty or thin synsets of a subtree, or of a target list.
 
@@ -272,10 +286,10 @@ def coverage(
         figures,
         under=tax.resolve(under) if under else None,
         min_images=min_images,
-        basis=basis,
+        basis=chosen(basis, BASES),
         targets=target_list,
         include_ok=include_ok,
-        sort=sort,
+        sort=chosen(sort, SORT_KEYS),
         descending=desc,
     )
     settings = {
@@ -287,7 +301,7 @@ def coverage(
         "sort": sort,
         "descending": desc,
     }
-    write_output(format_coverage(result, fmt, settings), output, parents)
+    write_output(format_coverage(result, chosen(fmt, COVERAGE_FORMATS), settings), output, parents)
     if output or fmt == "csv":
         summary = result.summary
         click.echo(
@@ -327,7 +341,7 @@ def audit(
     workers: int | None,
     time_limit: float,
     as_json: bool,
-):
+) -> None:
     """Decode every image and report problems: unreadable, truncated, CMYK, duplicates, ...
 
     Resumable: a cancelled or repeated audit checks only what it has not
@@ -346,13 +360,13 @@ def audit(
         progress.close()
     with Catalogue.open(path) as opened:
         report = audit_report(opened)
-    report["summary"]["this_run"] = {
-        "checked": run.checked,
-        "already_current": run.already_current,
-        "seconds": run.seconds,
-    }
     if as_json:
-        print_json(report)
+        this_run = {
+            "checked": run.checked,
+            "already_current": run.already_current,
+            "seconds": run.seconds,
+        }
+        print_json({**report, "summary": {**report["summary"], "this_run": this_run}})
         return
     summary = report["summary"]
     click.echo(

@@ -3,12 +3,33 @@ and the options several commands take."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from explorer.core import paths
 from explorer.core.jobs import StderrProgress
+
+if TYPE_CHECKING:
+    from click.decorators import FC
+
+    from explorer.core.wordnet import Taxonomy
+
+
+Choice = TypeVar("Choice", bound=str)
+
+
+def chosen(value: str, choices: tuple[Choice, ...]) -> Choice:
+    """``value``, which click's Choice of ``choices`` has checked, as the core's type of
+    those choices (a Literal that its package does not name for us).
+
+    >>> from explorer.core.analysis import BASES
+    >>> chosen("direct", BASES)
+    'direct'
+    """
+    return choices[choices.index(value)]
 
 
 class Context:
@@ -17,9 +38,9 @@ class Context:
     def __init__(self, data_dir: str | None, wordnet: str | None) -> None:
         self.data_dir = data_dir
         self.wordnet = wordnet
-        self._taxonomy = None
+        self._taxonomy: Taxonomy | None = None
 
-    def taxonomy(self, rebuild: bool = False):
+    def taxonomy(self, rebuild: bool = False) -> Taxonomy:
         if self._taxonomy is None or rebuild:
             from explorer.core.wordnet import load_taxonomy
 
@@ -41,7 +62,7 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-def data_dir_option(envvar: bool = False, extra_help: str = ""):
+def data_dir_option(envvar: bool = False, extra_help: str = "") -> Callable[[FC], FC]:
     """--data-dir. ``envvar``: click reads the variable (the group; the gui command's own
     copy must not, or the variable would win over the group's option given explicitly; the
     core reads it when no option is given)."""
@@ -54,7 +75,7 @@ def data_dir_option(envvar: bool = False, extra_help: str = ""):
     )
 
 
-def wordnet_option(envvar: bool = False, extra_help: str = ""):
+def wordnet_option(envvar: bool = False, extra_help: str = "") -> Callable[[FC], FC]:
     """--wordnet; ``envvar`` as for :func:`data_dir_option`."""
     return click.option(
         "--wordnet",

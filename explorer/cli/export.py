@@ -6,6 +6,8 @@ dialog does, from the same choices (explorer.core.exports).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from explorer.cli.context import Context, catalogue_option, parents_option, pass_context
@@ -17,6 +19,20 @@ from explorer.core.exports import (
     OVERLAP_CHOICES,
     SUBTREE_FORMATS,
 )
+
+if TYPE_CHECKING:
+    from click.decorators import FC
+
+    from explorer.core.exports import (
+        ClassmapFormat,
+        ExportReport,
+        ExportRequest,
+        Flagged,
+        FolderMode,
+        ImageFormat,
+        OnOverlap,
+        SubtreeFormat,
+    )
 
 
 @click.group()
@@ -30,12 +46,12 @@ def export() -> None:
     """
 
 
-def _chosen(obj: Context, wnids: tuple[str, ...]) -> list[str]:
+def _resolved(obj: Context, wnids: tuple[str, ...]) -> list[str]:
     taxonomy = obj.taxonomy()
     return [taxonomy.resolve(w) for w in wnids]
 
 
-def _selection_options(function):
+def _selection_options(function: FC) -> FC:
     """The options every image export shares."""
     for option in reversed(
         [
@@ -77,7 +93,7 @@ def _selection_options(function):
     return function
 
 
-def _report(report) -> None:
+def _report(report: ExportReport) -> None:
     """What an export wrote, on stderr (stdout may be the export itself)."""
     left = ", ".join(f"{n:,} {why.replace('_', ' ')}" for why, n in report.left_out.items())
     click.echo(
@@ -98,7 +114,7 @@ def _report(report) -> None:
         click.echo(f"Wrote {output}", err=True)
 
 
-def _export(obj: Context, request, catalogue: str | None) -> None:
+def _export(obj: Context, request: ExportRequest, catalogue: str | None) -> None:
     """Run an export; the text goes to stdout when there is no output file."""
     from explorer.core.exports import run_export
 
@@ -129,8 +145,16 @@ def _export(obj: Context, request, catalogue: str | None) -> None:
 @parents_option
 @pass_context
 def export_subtree(
-    obj: Context, wnids, leaves_only, with_images, catalogue, depth, fmt, output, parents
-):
+    obj: Context,
+    wnids: tuple[str, ...],
+    leaves_only: bool,
+    with_images: bool,
+    catalogue: str | None,
+    depth: int | None,
+    fmt: SubtreeFormat,
+    output: str | None,
+    parents: bool,
+) -> None:
     """The synsets under WNID (several: the union): wnid, name, lemmas, gloss, depth, counts."""
     from explorer.core.exports import ExportRequest
 
@@ -138,7 +162,7 @@ def export_subtree(
         raise click.UsageError("--with-images needs --catalogue")
     request = ExportRequest(
         "subtree",
-        _chosen(obj, wnids),
+        _resolved(obj, wnids),
         output,
         fmt,
         leaves_only=leaves_only,
@@ -166,23 +190,23 @@ def export_subtree(
 @pass_context
 def export_images(
     obj: Context,
-    wnids,
-    flagged,
-    include_audit_failures,
-    allow_outside_root,
-    on_overlap,
-    catalogue,
-    absolute,
-    fmt,
-    output,
-    parents,
-):
+    wnids: tuple[str, ...],
+    flagged: Flagged | None,
+    include_audit_failures: bool,
+    allow_outside_root: bool,
+    on_overlap: OnOverlap,
+    catalogue: str,
+    absolute: bool,
+    fmt: ImageFormat,
+    output: str | None,
+    parents: bool,
+) -> None:
     """The images under the WNIDs, each with the index of the WNID it is under."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "images",
-        _chosen(obj, wnids),
+        _resolved(obj, wnids),
         output,
         fmt,
         flagged=flagged or "exclude",
@@ -208,11 +232,13 @@ def export_images(
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File [default: stdout].")
 @parents_option
 @pass_context
-def export_classmap(obj: Context, wnids, fmt, output, parents) -> None:
+def export_classmap(
+    obj: Context, wnids: tuple[str, ...], fmt: ClassmapFormat, output: str | None, parents: bool
+) -> None:
     """Class indexes for the WNIDs, in the order given."""
     from explorer.core.exports import ExportRequest
 
-    request = ExportRequest("classmap", _chosen(obj, wnids), output, fmt, parents=parents)
+    request = ExportRequest("classmap", _resolved(obj, wnids), output, fmt, parents=parents)
     _export(obj, request, None)
 
 
@@ -232,23 +258,23 @@ def export_classmap(obj: Context, wnids, fmt, output, parents) -> None:
 @pass_context
 def export_superclasses(
     obj: Context,
-    wnids,
-    flagged,
-    include_audit_failures,
-    allow_outside_root,
-    on_overlap,
-    catalogue,
-    balance,
-    seed,
-    output,
-    parents,
-):
+    wnids: tuple[str, ...],
+    flagged: Flagged | None,
+    include_audit_failures: bool,
+    allow_outside_root: bool,
+    on_overlap: OnOverlap,
+    catalogue: str,
+    balance: int | None,
+    seed: int,
+    output: str,
+    parents: bool,
+) -> None:
     """A BREEDS-style subset: each image goes to the chosen node it descends from."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "superclasses",
-        _chosen(obj, wnids),
+        _resolved(obj, wnids),
         output,
         flagged=flagged or "exclude",
         audit_failures=include_audit_failures,
@@ -276,22 +302,22 @@ def export_superclasses(
 @pass_context
 def export_folders(
     obj: Context,
-    wnids,
-    flagged,
-    include_audit_failures,
-    allow_outside_root,
-    on_overlap,
-    catalogue,
-    mode,
-    output,
-    parents,
-):
+    wnids: tuple[str, ...],
+    flagged: Flagged | None,
+    include_audit_failures: bool,
+    allow_outside_root: bool,
+    on_overlap: OnOverlap,
+    catalogue: str,
+    mode: FolderMode,
+    output: str,
+    parents: bool,
+) -> None:
     """An ImageNet-style folder tree of links (or copies) for the WNIDs' images."""
     from explorer.core.exports import ExportRequest
 
     request = ExportRequest(
         "folders",
-        _chosen(obj, wnids),
+        _resolved(obj, wnids),
         output,
         flagged=flagged or "exclude",
         audit_failures=include_audit_failures,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
 
-from explorer.cli.context import Context, catalogue_option, parents_option, pass_context
+from explorer.cli.context import Context, catalogue_option, chosen, parents_option, pass_context
 from explorer.cli.render import (
     CommandWithTable,
     one_line,
@@ -17,13 +19,18 @@ from explorer.cli.render import (
     tab_line,
     warn,
 )
-from explorer.core.curation import EXCHANGE_FORMATS, REASONS
+from explorer.core.curation import EXCHANGE_FORMATS, REASON_TABLE, REASONS
+
+if TYPE_CHECKING:
+    from explorer.core.catalogue import Catalogue
+    from explorer.core.curation import Command, FlagStore
 
 SKIPPED_SHOWN = 20  # bad rows of an import listed one by one; --json has them all
+_CODES = tuple(reason.code for reason in REASON_TABLE)  # typed as the core types a reason
 
 
 @contextlib.contextmanager
-def _curation(obj: Context, catalogue_value: str):
+def _curation(obj: Context, catalogue_value: str) -> Iterator[tuple[Catalogue, FlagStore]]:
     """The open catalogue and its flag store; a recovered store is reported on stderr."""
     from explorer.core.catalogue import Catalogue
     from explorer.core.curation import FlagStore
@@ -35,7 +42,7 @@ def _curation(obj: Context, catalogue_value: str):
         yield catalogue, store
 
 
-def _apply(store, make_command) -> None:
+def _apply(store: FlagStore, make_command: Callable[[], Command]) -> None:
     """Apply the command made from the images' current states; say what it did."""
     from explorer.core.curation import apply_fresh
 
@@ -66,7 +73,15 @@ def flags() -> None:
 @click.option("--curator", metavar="NAME", help="Who flags [default: the login name].")
 @catalogue_option
 @pass_context
-def flags_add(obj: Context, paths, reason, note, suggest, curator, catalogue) -> None:
+def flags_add(
+    obj: Context,
+    paths: tuple[str, ...],
+    reason: str,
+    note: str,
+    suggest: str | None,
+    curator: str | None,
+    catalogue: str,
+) -> None:
     """Flag images with a reason.
 
     A flag replaces an earlier flag with the same reason, and removes the
@@ -83,7 +98,8 @@ def flags_add(obj: Context, paths, reason, note, suggest, curator, catalogue) ->
             raise TaxonomyError(f"--suggest: {exc}") from exc
     with _curation(obj, catalogue) as (opened, store):
         refs = image_refs(opened, paths)
-        _apply(store, lambda: flag_images(store, refs, reason, note, suggested, curator))
+        code = chosen(reason, _CODES)
+        _apply(store, lambda: flag_images(store, refs, code, note, suggested, curator))
 
 
 @flags.command("remove")
@@ -95,7 +111,7 @@ def flags_add(obj: Context, paths, reason, note, suggest, curator, catalogue) ->
 )
 @catalogue_option
 @pass_context
-def flags_remove(obj: Context, paths, reason, catalogue) -> None:
+def flags_remove(obj: Context, paths: tuple[str, ...], reason: str | None, catalogue: str) -> None:
     """Remove flags (one reason, or all) and OK marks.
 
     Without --reason every flag and the "reviewed OK" mark go. A path the
@@ -105,7 +121,8 @@ def flags_remove(obj: Context, paths, reason, catalogue) -> None:
 
     with _curation(obj, catalogue) as (opened, store):
         refs = image_refs(opened, paths, store)
-        _apply(store, lambda: clear_images(store, refs, reason))
+        code = chosen(reason, _CODES) if reason else None
+        _apply(store, lambda: clear_images(store, refs, code))
 
 
 @flags.command("review")
@@ -113,7 +130,7 @@ def flags_remove(obj: Context, paths, reason, catalogue) -> None:
 @click.option("--curator", metavar="NAME", help="Who reviewed [default: the login name].")
 @catalogue_option
 @pass_context
-def flags_review(obj: Context, paths, curator, catalogue) -> None:
+def flags_review(obj: Context, paths: tuple[str, ...], curator: str | None, catalogue: str) -> None:
     """Mark images "reviewed, OK" (removing their flags)."""
     from explorer.core.curation import image_refs, mark_reviewed
 
@@ -127,7 +144,7 @@ def flags_review(obj: Context, paths, curator, catalogue) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print {marks: [...], queue: {...}}.")
 @catalogue_option
 @pass_context
-def flags_list(obj: Context, under, as_json, catalogue) -> None:
+def flags_list(obj: Context, under: str | None, as_json: bool, catalogue: str) -> None:
     """List flags and OK marks, one line each.
 
     Columns: path, reason (reviewed_ok for an OK mark), note, suggested wnid,
@@ -186,7 +203,7 @@ def flags_list(obj: Context, under, as_json, catalogue) -> None:
 @parents_option
 @catalogue_option
 @pass_context
-def flags_export(obj: Context, output, fmt, parents, catalogue) -> None:
+def flags_export(obj: Context, output: str, fmt: str | None, parents: bool, catalogue: str) -> None:
     """Write every flag and OK mark to a CSV or JSON file.
 
     Another curator merges it with `wnexplorer flags import`.
@@ -194,7 +211,8 @@ def flags_export(obj: Context, output, fmt, parents, catalogue) -> None:
     from explorer.core.curation import write_export
 
     with _curation(obj, catalogue) as (_opened, store):
-        written = write_export(store, output, fmt, parents)
+        exchange = chosen(fmt, EXCHANGE_FORMATS) if fmt else None
+        written = write_export(store, output, exchange, parents)
     click.echo(f"Wrote {plural(written, 'row')} to {output}", err=True)
 
 
@@ -203,7 +221,7 @@ def flags_export(obj: Context, output, fmt, parents, catalogue) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the merge report as JSON.")
 @catalogue_option
 @pass_context
-def flags_import(obj: Context, file, as_json, catalogue) -> None:
+def flags_import(obj: Context, file: str, as_json: bool, catalogue: str) -> None:
     """Merge another curator's export (CSV or JSON, as `wnexplorer flags export` writes).
 
     Flags we lack are added, identical ones skipped; of two different flags,
@@ -217,8 +235,8 @@ def flags_import(obj: Context, file, as_json, catalogue) -> None:
     rows = read_export(file)
     with _curation(obj, catalogue) as (opened, store):
         report = import_flags(store, rows, opened)
-    for skipped in report.skipped[:SKIPPED_SHOWN]:
-        warn(f"row {skipped['row']} skipped: {skipped['why']}")
+    for bad in report.skipped[:SKIPPED_SHOWN]:
+        warn(f"row {bad['row']} skipped: {bad['why']}")
     if len(report.skipped) > SKIPPED_SHOWN:
         more = len(report.skipped) - SKIPPED_SHOWN
         warn(f"{plural(more, 'more row')} skipped (--json lists all)")
@@ -250,7 +268,7 @@ def flags_import(obj: Context, file, as_json, catalogue) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @catalogue_option
 @pass_context
-def flags_import_label_errors(obj: Context, file, catalogue) -> None:
+def flags_import_label_errors(obj: Context, file: str, catalogue: str) -> None:
     """Queue cleanlab's ImageNet label-error candidates.
 
     FILE is cleanlab's imagenet_mturk.json; its entries are matched by number to the
@@ -266,7 +284,7 @@ def flags_import_label_errors(obj: Context, file, catalogue) -> None:
 @flags.command("relink")
 @catalogue_option
 @pass_context
-def flags_relink(obj: Context, catalogue) -> None:
+def flags_relink(obj: Context, catalogue: str) -> None:
     """Move the flags of vanished paths to their files.
 
     Run it after `wnexplorer index` rescanned the dataset: a flagged path that
@@ -290,7 +308,7 @@ def flags_relink(obj: Context, catalogue) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of queued images.")
 @catalogue_option
 @pass_context
-def flags_queue(obj: Context, as_json, catalogue) -> None:
+def flags_queue(obj: Context, as_json: bool, catalogue: str) -> None:
     """List the review queue (imported candidates).
 
     Columns: path, source, note, suggested wnid.

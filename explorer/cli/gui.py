@@ -30,7 +30,15 @@ _OR_WNEXPLORERS = " Given after `gui`, it wins over wnexplorer's own."
 @wordnet_option(extra_help=_OR_WNEXPLORERS)
 @pass_context
 def gui(
-    obj: Context, demo, catalogue, select, screenshot, quit_after, smoke_test, data_dir, wordnet
+    obj: Context,
+    demo: bool,
+    catalogue: str | None,
+    select: str | None,
+    screenshot: str | None,
+    quit_after: int | None,
+    smoke_test: bool,
+    data_dir: str | None,
+    wordnet: str | None,
 ) -> None:
     """Open the window (also started by the `wordnet-explorer` desktop entry, which takes
     the same options).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+from typing import Any
 
 import click
 
@@ -31,7 +32,7 @@ def _database_trouble(exc: sqlite3.OperationalError) -> str:
     return f"a database could not be read or written ({text})"
 
 
-def exit_status(command: click.Command, args: list[str] | None, prog: str, **extra) -> int:
+def exit_status(command: click.Command, args: list[str] | None, prog: str, **extra: Any) -> int:
     """Run ``command`` on ``args`` (None: the process's) as ``prog``; return its exit status.
 
     Every error ends here as one line on stderr (control characters escaped):

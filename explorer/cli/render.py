@@ -11,6 +11,7 @@ import inspect
 import json
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import click
 
@@ -35,27 +36,41 @@ PROG = "wnexplorer"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def print_json(data) -> None:
+def print_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def printable(text: str) -> str:
     """``text`` with control characters escaped (\\x1b): a file name or note printed to a
-    terminal must not move its cursor or change its colours. JSON output keeps them."""
+    terminal must not move its cursor or change its colours. JSON output keeps them.
+
+    >>> print(printable("red\\x1b[31m.JPEG"))
+    red\\x1b[31m.JPEG
+    """
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def one_line(text: str | None) -> str:
-    """Free text (a note) as one printable line; "-" for none."""
+    """Free text (a note) as one printable line; "-" for none.
+
+    >>> one_line("blurry,\\n  and dark"), one_line(None)
+    ('blurry, and dark', '-')
+    """
     return printable(" ".join((text or "").split())) or "-"
 
 
 def tab_line(*cells: object) -> str:
-    """A tab-separated line of cells, each printable; None is "-"."""
+    """A tab-separated line of cells, each printable; None is "-".
+
+    >>> tab_line("n02084071/a.JPEG", "duplicate", None).split("\\t")
+    ['n02084071/a.JPEG', 'duplicate', '-']
+    """
     return "\t".join("-" if cell is None else printable(str(cell)) for cell in cells)
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int]) -> list[str]:
+def table(
+    header: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[int]
+) -> list[str]:
     """A text table: a column per width (negative: right-aligned, numbers with thousands
     separators), then a last column of free text, two spaces further.
 
@@ -63,7 +78,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int]
     ['wnid        images  name', 'n02084071    1,200  dog.n.01']
     """
 
-    def cell(value, width: int) -> str:
+    def cell(value: object, width: int) -> str:
         if width < 0:
             return (f"{value:,}" if isinstance(value, int) else str(value)).rjust(-width)
         return printable(str(value)).ljust(width)
@@ -103,7 +118,7 @@ class CommandWithTable(click.Command):
     """A command whose help ends with a table of codes and their meanings (the desktop
     bundle has no README to point to)."""
 
-    def __init__(self, *args, table_title: str, table: dict[str, str], **kwargs) -> None:
+    def __init__(self, *args: Any, table_title: str, table: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.table_title, self.table = table_title, table
 

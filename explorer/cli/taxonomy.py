@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from explorer.cli.context import Context, pass_context
+from explorer.cli.context import Context, chosen, pass_context
 from explorer.cli.render import labelled, plural, print_json
 from explorer.core import paths
 from explorer.core.jobs import StderrProgress
 from explorer.core.wordnet import INSTALL_METHODS
 
+if TYPE_CHECKING:
+    from explorer.core.wordnet import Taxonomy
 
-def _short(tax, wnid: str) -> str:
+
+def _short(tax: Taxonomy, wnid: str) -> str:
     return tax.graph.nodes[wnid]["lemmas"][0]
 
 
@@ -36,7 +42,7 @@ def setup(obj: Context, method: str, no_install: bool, rebuild: bool, as_json: b
     progress = StderrProgress()
     try:
         location, installed = find_or_install_wordnet(
-            obj.wordnet, data_dir, method, not no_install, progress
+            obj.wordnet, data_dir, chosen(method, INSTALL_METHODS), not no_install, progress
         )
     finally:
         progress.close()
@@ -103,8 +109,7 @@ def show(obj: Context, query: str, as_json: bool) -> None:
     echo(f"  gloss:    {info['gloss']}")
     echo(f"  depth:    {info['min_depth']} (shortest path) to {info['max_depth']} (longest)")
     echo(f"  subtree:  {plural(info['descendants'], 'synset')} below")
-    for title, key in (("parents", "parents"), ("children", "children")):
-        items = info[key]
+    for title, items in (("parents", info["parents"]), ("children", info["children"])):
         echo(f"  {title} ({len(items)}):")
         for item in items:
             kind = "  (instance)" if item["kind"] == "instance" else ""
@@ -139,7 +144,7 @@ def search(obj: Context, text: tuple[str, ...], limit: int, as_json: bool) -> No
         click.echo(f"{'':11}{hit.gloss}")
 
 
-def _tree_lines(node: dict, prefix: str = ""):
+def _tree_lines(node: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
     """The indented text of a nested subtree (explorer.core.exports.nested_subtree)."""
     children = node["children"]
     for i, child in enumerate(children):
@@ -213,9 +218,9 @@ def stats(obj: Context, as_json: bool) -> None:
         "leaves": "leaves",
         "max_depth": "max depth",
     }
-    pairs = [
-        (label, ", ".join(figures[key]) if isinstance(figures[key], list) else figures[key])
-        for key, label in labels.items()
-    ]
+    pairs: list[tuple[str, object]] = []
+    for key, label in labels.items():
+        value = figures[key]
+        pairs.append((label, ", ".join(value) if isinstance(value, list) else value))
     for line in labelled(pairs, 26):
         click.echo(line)

@@ -5,7 +5,9 @@ keys, what it calls), a ``KeyHelp`` (keys a widget handles itself, listed in
 F1 only), a ``Submenu`` (filled by the window) or ``SEPARATOR``. A handler is
 named by its path from the window ("curation.undo"), with arguments when one
 handler serves several actions: the flag keys, one per reason of the core's
-Reason table. F1 lists every entry with help, in menu order.
+Reason table. F1 lists every entry with help, in menu order. Code finds the
+QActions it enables or relabels by name (``ActionName``), and the flag keys by
+their reason's code.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from functools import reduce
+from typing import Literal, get_args
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -20,17 +23,22 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from explorer.core.curation import REASON_TABLE
 
+ActionName = Literal["rescan", "audit", "ok", "clear", "undo", "redo", "queue"]
+ACTION_NAMES: tuple[ActionName, ...] = get_args(ActionName)
+SubmenuName = Literal["recent"]
+
 
 @dataclass(frozen=True)
 class Action:
     text: str
     call: str  # the handler's path from the window ("catalogues.rescan")
     keys: tuple[str, ...] = ()  # shortcuts; "StandardKey.ZoomIn": the platform's own
-    args: tuple = ()
+    args: tuple[object, ...] = ()
     help: str = ""  # its line in F1 (none when empty)
     help_keys: str = ""  # its keys as F1 writes them, when not its shortcuts
     tip: str = ""
-    name: str = ""  # how code finds its QAction (``Menus.actions``)
+    name: ActionName | None = None  # how code finds its QAction (``Menus.actions``)
+    reason: str | None = None  # a flag key's reason code (``Menus.flags``)
     checkable: bool = False
     images: bool = False  # acts on images: in the grid's and the viewer's right-click menus
     local: bool = False  # its keys work in the grid and the viewer only, not in the tree
@@ -45,16 +53,18 @@ class KeyHelp:
 @dataclass(frozen=True)
 class Submenu:
     text: str
-    name: str
+    name: SubmenuName
 
 
 SEPARATOR = None
+Entry = Action | KeyHelp | Submenu | None  # None: SEPARATOR
+Menu = tuple[str, tuple[Entry, ...]]  # its title, its entries
 _ASKS = {
     "synset": "; asks for the right synset (Enter: first match, Skip: none)",
     "note": ", which it asks for",
 }
 
-MENUS: tuple[tuple[str, tuple], ...] = (
+MENUS: tuple[Menu, ...] = (
     (
         "&Catalogue",
         (
@@ -154,7 +164,7 @@ MENUS: tuple[tuple[str, tuple], ...] = (
                     help=f"{reason.code.replace('_', ' ')}: {reason.meaning}"
                     + _ASKS.get(reason.asks or "", ""),
                     tip=f"Flag the selected images ({reason.key}): {reason.meaning}",
-                    name=f"flag:{reason.code}",
+                    reason=reason.code,
                     images=True,
                     local=True,
                 )
@@ -223,10 +233,12 @@ MENUS: tuple[tuple[str, tuple], ...] = (
 
 @dataclass
 class Menus:
-    """What :func:`build_menus` made: actions by name, submenus by name, the image actions."""
+    """What :func:`build_menus` made: actions by name, the flag keys by reason code,
+    submenus by name, the image actions."""
 
-    actions: dict[str, QAction] = field(default_factory=dict)
-    submenus: dict[str, QMenu] = field(default_factory=dict)
+    actions: dict[ActionName, QAction] = field(default_factory=dict)
+    flags: dict[str, QAction] = field(default_factory=dict)
+    submenus: dict[SubmenuName, QMenu] = field(default_factory=dict)
     images: list[QAction] = field(default_factory=list)  # for the grid's and viewer's menus
 
 
@@ -236,7 +248,7 @@ def _key(text: str) -> QKeySequence:
     return QKeySequence(text)
 
 
-def build_menus(window: QMainWindow, menus=MENUS) -> Menus:
+def build_menus(window: QMainWindow, menus: tuple[Menu, ...] = MENUS) -> Menus:
     """Add ``menus`` to the window's menu bar, each action calling its handler on ``window``."""
     made = Menus()
     for title, entries in menus:
@@ -251,8 +263,10 @@ def build_menus(window: QMainWindow, menus=MENUS) -> Menus:
                 menu.addAction(action)
                 if entry.tip:
                     menu.setToolTipsVisible(True)
-                if entry.name:
+                if entry.name is not None:
                     made.actions[entry.name] = action
+                if entry.reason is not None:
+                    made.flags[entry.reason] = action
                 if entry.images:
                     made.images.append(action)
     return made
@@ -275,9 +289,9 @@ def _make(window: QObject, entry: Action) -> QAction:
     return action
 
 
-def shortcut_rows(menus=MENUS) -> list[tuple[str, str]]:
+def shortcut_rows(menus: tuple[Menu, ...] = MENUS) -> list[tuple[str, str]]:
     """(keys, what they do) for F1, in menu order: every entry with help."""
-    rows = []
+    rows: list[tuple[str, str]] = []
     for _title, entries in menus:
         for entry in entries:
             if isinstance(entry, KeyHelp):
@@ -287,7 +301,7 @@ def shortcut_rows(menus=MENUS) -> list[tuple[str, str]]:
     return rows
 
 
-def shortcuts_html(menus=MENUS) -> str:
+def shortcuts_html(menus: tuple[Menu, ...] = MENUS) -> str:
     cells = "".join(
         f"<tr><td><b>{html.escape(keys)}</b>&nbsp;&nbsp;</td><td>{html.escape(text)}</td></tr>"
         for keys, text in shortcut_rows(menus)

@@ -12,11 +12,28 @@ import os
 import sys
 import tempfile
 import time
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, QTimer, qFormatLogMessage, qInstallMessageHandler
+from PySide6.QtCore import (
+    QMessageLogContext,
+    QSettings,
+    QTimer,
+    QtMsgType,
+    qFormatLogMessage,
+    qInstallMessageHandler,
+)
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer.core.errors import ExplorerError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from explorer.core.images import ThumbnailCache
+    from explorer.core.wordnet import Taxonomy
+    from explorer.qt.main_window import MainWindow
 
 APP_NAME = "WordNet Explorer"
 ORGANISATION = "wordnet-explorer"
@@ -25,12 +42,12 @@ DESKTOP_ID = "io.github.wordnet_explorer.WordNetExplorer"
 log = logging.getLogger(__name__)
 
 
-def _icon():
+def _icon() -> QIcon:
     """The app icon, from its PNG sizes: package data (explorer/qt/resources/icons), wherever
     the package is (a source tree, a wheel, the bundle)."""
     from importlib.resources import files
 
-    from PySide6.QtGui import QIcon, QPixmap
+    from PySide6.QtGui import QPixmap
 
     icon = QIcon()
     for size in sorted(files("explorer.qt").joinpath("resources", "icons").iterdir(), key=str):
@@ -47,7 +64,9 @@ def _icon():
 def _install_excepthook() -> None:
     """A last resort: log an unexpected error and tell the user, instead of dying silently."""
 
-    def hook(kind, value, traceback) -> None:
+    def hook(
+        kind: type[BaseException], value: BaseException, traceback: TracebackType | None
+    ) -> None:
         log.error("Unexpected error", exc_info=(kind, value, traceback))
         app = QApplication.instance()
         if app is not None and not app.closingDown():
@@ -61,7 +80,7 @@ def _hide_offscreen_noise() -> None:
     no window manager to give size hints to); every other Qt message goes where it went."""
     previous = None
 
-    def handler(kind, context, message: str) -> None:
+    def handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
         if message.startswith("This plugin does not support propagateSizeHints"):
             return
         if previous is not None:
@@ -73,14 +92,18 @@ def _hide_offscreen_noise() -> None:
 
 
 class _Screenshot:
-    """Waits for the selected node's visible thumbnails, saves the window, quits."""
+    """Waits for the selected node's visible thumbnails, saves the window, quits.
 
-    def __init__(self, window, path: str | None, deadline_ms: int) -> None:
+    ``started`` is set when the window has opened its catalogue (or the demo), which it
+    does once the taxonomy has arrived."""
+
+    def __init__(self, window: MainWindow, path: str | None, deadline_ms: int) -> None:
         self.window, self.path = window, path
+        self.started = False
         self.deadline = time.monotonic() + deadline_ms / 1000
         self.timer = QTimer(window, interval=100)
         self.timer.timeout.connect(self._poll)
-        self.ready_since = None
+        self.ready_since: float | None = None
 
     def start(self) -> None:
         self.timer.start()
@@ -88,7 +111,7 @@ class _Screenshot:
     def _visible_rows_loaded(self) -> bool:
         window = self.window
         if (
-            not getattr(window, "started", False)  # the catalogue (or demo) is not open yet
+            not self.started  # the catalogue (or demo) is not open yet
             or window.taxonomy is None
             or window.busy_bar.busy
             or window.images.listing
@@ -113,14 +136,15 @@ class _Screenshot:
         now = time.monotonic()
         if ready and self.ready_since is None:
             self.ready_since = now
-        if (ready and now - self.ready_since > 0.3) or now > self.deadline:
+        ready_for = now - self.ready_since if ready and self.ready_since is not None else 0.0
+        if ready_for > 0.3 or now > self.deadline:
             self.timer.stop()
             if not ready:
                 log.warning("screenshot taken before every thumbnail arrived")
             if self.path:
                 self.window.grab().save(self.path)
             self.window.close()
-            QApplication.instance().exit(0)
+            QApplication.exit(0)
 
 
 def run_gui(
@@ -132,7 +156,7 @@ def run_gui(
     data_dir: str | None = None,
     wordnet: str | None = None,
     argv: list[str] | None = None,
-    taxonomy_future=None,
+    taxonomy_future: Future[Taxonomy] | None = None,
 ) -> int:
     """Open the window; ``taxonomy_future`` is a load already under way (see the CLI).
 
@@ -145,13 +169,14 @@ def run_gui(
     if problem:
         raise ExplorerError(problem)
 
-    def thumbnail_cache():
+    def thumbnail_cache() -> ThumbnailCache:
         from explorer.core.images import default_thumbnail_cache
 
         return default_thumbnail_cache(data_dir)
 
     _hide_offscreen_noise()
-    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANISATION)
     app.setDesktopFileName(DESKTOP_ID)
@@ -164,6 +189,9 @@ def run_gui(
     else:
         settings = QSettings(ORGANISATION, "wordnet-explorer")
     window = MainWindow(settings, thumbnail_cache, data_dir)
+    waiter = None  # alive while this function runs the event loop
+    if screenshot or quit_after:
+        waiter = _Screenshot(window, screenshot, quit_after or 60_000)
 
     def fail(exc: ExplorerError) -> None:
         """Screenshot mode has no one to answer a dialog: the error on stderr, exit 1 now."""
@@ -173,6 +201,7 @@ def run_gui(
 
     def when_ready() -> None:
         last = settings.value("last_catalogue")
+        last = last if isinstance(last, str) and os.path.exists(last) else None
         if catalogue and screenshot:
             try:
                 window.load_catalogue(catalogue)
@@ -181,15 +210,16 @@ def run_gui(
                 return
         elif catalogue:
             window.open_catalogue(catalogue)
-        elif demo or (not screenshot and not (last and os.path.exists(last))):
+        elif demo or (not screenshot and last is None):
             window.catalogues.open_demo()  # a newcomer with no catalogue of their own sees the demo
-        elif not screenshot:
+        elif not screenshot and last is not None:
             window.open_catalogue(last)
-        window.started = True
+        if waiter is not None:
+            waiter.started = True
         target = select or (None if screenshot else settings.value("last_synset"))
-        if target:
+        if target and window.taxonomy is not None:
             try:
-                window.select(window.taxonomy.resolve(target))
+                window.select(window.taxonomy.resolve(str(target)))
             except ExplorerError as exc:
                 if screenshot:
                     fail(exc)
@@ -202,14 +232,13 @@ def run_gui(
     if os.environ.get("WNEXPLORER_PRINT_FIRST_PAINT"):  # bench/bench_bundle.py times the start
         from explorer.qt.workers import AfterFirstPaint
 
-        window.first_paint = AfterFirstPaint(
+        AfterFirstPaint(  # the viewport's child: it lives as long
             window.tree.viewport(), lambda: print(f"first-paint {time.monotonic()}", flush=True)
         )
     window.show()
     window.load_taxonomy(wordnet, taxonomy_future)
-    if screenshot or quit_after:
-        window.screenshot = _Screenshot(window, screenshot, quit_after or 60_000)  # kept alive
-        window.screenshot.start()
+    if waiter is not None:
+        waiter.start()
     status = app.exec()
     if screenshot:
         settings.sync()  # now, or QSettings writes (and remakes the folder) at exit
@@ -217,7 +246,7 @@ def run_gui(
     return status
 
 
-def main(smoke_test: bool = False, **options) -> int:
+def main(smoke_test: bool = False, **options: Any) -> int:
     """The smoke test, or the window with ``options`` (:func:`run_gui`'s): what
     ``wnexplorer gui`` and the ``wordnet-explorer`` desktop entry run once their one
     parser (explorer.cli.gui) has read the command line."""

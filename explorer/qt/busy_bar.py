@@ -7,10 +7,16 @@ failure is a dialog; a cancel says so in the status bar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QProgressBar, QPushButton
 
-from explorer.qt.workers import JobRunner
+from explorer.core.jobs import JobState
+from explorer.qt.workers import Job, JobRunner
+
+T = TypeVar("T")
 
 
 class BusyBar(QObject):
@@ -21,8 +27,9 @@ class BusyBar(QObject):
     def __init__(self, window: QMainWindow, runner: JobRunner) -> None:
         super().__init__(window)
         self.window, self.runner = window, runner
-        self._job = None
-        self.progress = QProgressBar(maximumWidth=240)
+        self._job: Job | None = None
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
@@ -35,7 +42,13 @@ class BusyBar(QObject):
         """Whether a job started here is running."""
         return self._job is not None
 
-    def start(self, message: str, function, on_finished, on_cancelled=None) -> bool:
+    def start(
+        self,
+        message: str,
+        function: Callable[[JobState], T],
+        on_finished: Callable[[T], object],
+        on_cancelled: Callable[[], object] | None = None,
+    ) -> bool:
         """Run ``function(state)`` on a worker with progress here; ``on_finished(result)``
         after :meth:`hide`-ing is the caller's. False (and said) while another job runs."""
         if self._job is not None:

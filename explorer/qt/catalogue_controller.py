@@ -8,7 +8,9 @@ panel follows; a dataset not indexed yet is offered indexing.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
@@ -16,15 +18,20 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 from explorer.core.errors import ExplorerError
 from explorer.core.text import plural
 
+if TYPE_CHECKING:
+    from explorer.core.jobs import JobState
+    from explorer.core.workspace import Workspace
+    from explorer.qt.busy_bar import BusyBar
+
 
 class CatalogueController(QObject):
     """The Catalogue menu's jobs and questions, for ``workspace`` in ``window``."""
 
-    def __init__(self, workspace, busy, window: QMainWindow) -> None:
+    def __init__(self, workspace: Workspace, busy: BusyBar, window: QMainWindow) -> None:
         super().__init__(window)
         self.workspace, self.busy, self.window = workspace, busy, window
 
-    def open_catalogue(self, value) -> bool:
+    def open_catalogue(self, value: str | os.PathLike[str]) -> bool:
         """Open the catalogue ``value`` names, its error shown; a dataset not indexed yet is
         offered indexing."""
         from explorer.core.errors import NotIndexedError
@@ -72,7 +79,7 @@ class CatalogueController(QObject):
 
         data_dir, open_now = self.workspace.data_dir, self.workspace.catalogue
         current = open_now is not None and str(open_now.source) == str(Path(source).resolve())
-        target = open_now.path if current else None
+        target = open_now.path if open_now is not None and current else None
         indexed = (target or default_catalogue_path(source, data_dir)).is_file()
         # a rescan keeps the catalogue's layout and label file (the core remembers them)
         if layout == "auto" and not indexed:
@@ -91,7 +98,7 @@ class CatalogueController(QObject):
                 return
         taxonomy = self.workspace.taxonomy
 
-        def index(state):
+        def index(state: JobState) -> tuple[Any, Any]:
             from explorer.core.curation import relink_after_scan
 
             nouns = taxonomy.graph if taxonomy else load_noun_wnids(None, data_dir)
@@ -108,7 +115,9 @@ class CatalogueController(QObject):
 
         self.busy.start(f"Indexing {source}", index, self._indexed)
 
-    def _indexed(self, result) -> None:
+    def _indexed(self, result: tuple[Any, Any]) -> None:
+        """``result``: the IndexSummary and RelinkReport (or None), which their packages do
+        not export to name here."""
         summary, relinked = result
         self.busy.hide()
         self.open_catalogue(summary.catalogue)
@@ -143,12 +152,12 @@ class CatalogueController(QObject):
             return
         path = self.workspace.catalogue.path
 
-        def run(state):
+        def run(state: JobState) -> Any:  # an AuditSummary
             return audit_catalogue(path, state=state)
 
         self.busy.start("Auditing images", run, self._audited, on_cancelled=self._audited)
 
-    def _audited(self, summary=None) -> None:
+    def _audited(self, summary: Any = None) -> None:  # an AuditSummary, or None: cancelled
         self.busy.hide()
         if summary is not None:
             problems = ", ".join(f"{code} {n:,}" for code, n in summary.by_code.items()) or "none"
@@ -164,11 +173,11 @@ class CatalogueController(QObject):
 
         data_dir = self.workspace.data_dir
 
-        def make(state):
+        def make(state: JobState) -> Path:
             return ensure_demo_catalogue(data_dir, state=state)
 
         self.busy.start("Preparing the demo catalogue", make, self._demo_ready)
 
-    def _demo_ready(self, path) -> None:
+    def _demo_ready(self, path: Path) -> None:
         self.busy.hide()
         self.open_catalogue(path)

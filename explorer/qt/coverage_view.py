@@ -9,15 +9,19 @@ stand out against the covered ones.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QObject,
+    QPersistentModelIndex,
     QRectF,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -33,7 +37,14 @@ from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
 from explorer.core.text import plural
 from explorer.qt.tables import sortable_table
 
-_COLUMNS = (
+if TYPE_CHECKING:
+    from explorer.core.analysis import Counts
+    from explorer.core.wordnet import Taxonomy
+    from explorer.core.workspace import Workspace
+
+# the CoverageRow field each column shows
+Field = Literal["name", "wnid", "depth", "direct", "subtree", "synsets_with_images", "status"]
+_COLUMNS: tuple[tuple[str, Field], ...] = (
     ("Synset", "name"),
     ("wnid", "wnid"),
     ("Depth", "depth"),
@@ -43,32 +54,54 @@ _COLUMNS = (
     ("Status", "status"),
 )
 # the core's colours of each coverage status: a row's background, a histogram bar
-_BACKGROUNDS = {s: QColor(c["background"]) for s, c in COVERAGE_COLOURS.items() if c["background"]}
+_BACKGROUNDS: dict[str, QColor] = {
+    s: QColor(c["background"]) for s, c in COVERAGE_COLOURS.items() if c["background"]
+}
 _BARS = {status: QColor(colours["bar"]) for status, colours in COVERAGE_COLOURS.items()}
 
 
-class CoverageTableModel(QAbstractTableModel):
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.rows: list = []
+_NO_INDEX = QModelIndex()
 
-    def set_rows(self, rows: list) -> None:
+
+class Row(Protocol):
+    """What the table reads of a row of the core's ``coverage`` (a CoverageRow)."""
+
+    @property
+    def wnid(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def lemmas(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+class CoverageTableModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: Sequence[Row] = []
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
         return len(_COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return _COLUMNS[section][0]
         return None
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         row = self.rows[index.row()]
         field = _COLUMNS[index.column()][1]
         value = getattr(row, field)
@@ -90,7 +123,7 @@ class CoverageTableModel(QAbstractTableModel):
 class ImagesPerSynsetHistogram(QWidget):
     """Synsets of the subtree binned by their own image count (0, 1, 2–3, 4–7, …), log scale."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bins: list[tuple[str, int]] = []
         self.threshold = 1
@@ -106,7 +139,7 @@ class ImagesPerSynsetHistogram(QWidget):
         self.bins = [(labels[b], bins.get(b, 0)) for b in range(top + 1)]
         self.update()
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = self.rect().adjusted(40, 20, -10, -34)
@@ -148,7 +181,7 @@ class CoverageView(QWidget):
     wnid_activated = Signal(str)
     threshold_changed = Signal(int)
 
-    def __init__(self, workspace=None, parent=None) -> None:
+    def __init__(self, workspace: Workspace | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.threshold = QSpinBox(minimum=1, maximum=1_000_000, value=10)
         self.threshold.setToolTip("A synset with fewer images than this is thin")
@@ -179,7 +212,7 @@ class CoverageView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(splitter, 1)
-        self._source = None
+        self._source: tuple[Taxonomy, Counts | None, str | None] | None = None
         self.threshold.valueChanged.connect(self._threshold_changed)
         self.basis.currentIndexChanged.connect(self.refresh)
         self.show_all.currentIndexChanged.connect(self.refresh)
@@ -200,7 +233,7 @@ class CoverageView(QWidget):
         if value != self.threshold.value():
             self.threshold.setValue(value)
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._show_current()
 
@@ -208,10 +241,10 @@ class CoverageView(QWidget):
         """The Workspace's selection, while in view (a tab not shown is brought up to date
         when it is)."""
         workspace = self.workspace
-        if self.isVisible() and workspace.taxonomy is not None:
+        if workspace is not None and self.isVisible() and workspace.taxonomy is not None:
             self.show_subtree(workspace.taxonomy, workspace.counts, workspace.current_wnid)
 
-    def show_subtree(self, taxonomy, counts, wnid: str | None) -> None:
+    def show_subtree(self, taxonomy: Taxonomy, counts: Counts | None, wnid: str | None) -> None:
         self._source = (taxonomy, counts, wnid)
         self.refresh()
 

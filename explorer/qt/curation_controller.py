@@ -12,29 +12,46 @@ the keys go back where they came from when it closes.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QInputDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtWidgets import QDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
-from explorer.core.curation import REASON_TABLE, REASONS, default_curator
+from explorer.core.curation import REASONS, default_curator
 from explorer.core.errors import ExplorerError
 from explorer.core.text import plural
 from explorer.qt.curation_panel import WrongLabelDialog
 from explorer.qt.search_box import SearchBox
 
-_KEYS = (*(f"flag:{reason.code}" for reason in REASON_TABLE), "ok", "clear")
+if TYPE_CHECKING:
+    from explorer.core.curation import Command, ImageRef, ImageState, QueuedImage
+    from explorer.core.workspace import Workspace
+    from explorer.qt.actions import Menus
+    from explorer.qt.images_panel import ImagesPanel, Target, Where
+    from explorer.qt.workers import JobRunner
+
+    RefsCommand = Callable[[Sequence[ImageRef]], object]  # applies a change to these images
+
 _NOT_SAVED = (ExplorerError, sqlite3.Error, OSError)
 
 
 class CurationController(QObject):
     """Runs the curation actions on the images panel's targets, through the Workspace."""
 
-    def __init__(self, workspace, images, runner, settings, window: QMainWindow) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        images: ImagesPanel,
+        runner: JobRunner,
+        settings: QSettings,
+        window: QMainWindow,
+    ) -> None:
         super().__init__(window)
         self.workspace, self.images, self.runner = workspace, images, runner
         self.settings, self.window = settings, window
-        self.actions: dict = {}  # by name, from bind_actions
-        self.dialog = None  # the open wrong-label or note dialog
+        self.menus: Menus | None = None  # the window's actions, from bind_actions
+        self.dialog: QDialog | None = None  # the open wrong-label or note dialog
         self.store_note = QLabel()  # in the status bar while the flag store cannot be written
         self.store_note.setVisible(False)
         window.statusBar().addPermanentWidget(self.store_note)
@@ -43,9 +60,9 @@ class CurationController(QObject):
         workspace.curation_changed.connect(self._changed)
         workspace.queue_changed.connect(self._queue_changed)
 
-    def bind_actions(self, actions: dict) -> None:
-        """The window's actions by name (explorer.qt.actions), to enable and label."""
-        self.actions = actions
+    def bind_actions(self, menus: Menus) -> None:
+        """The window's actions (explorer.qt.actions), to enable and label."""
+        self.menus = menus
         self.update_actions()
 
     def curator(self) -> str:
@@ -77,7 +94,14 @@ class CurationController(QObject):
         else:
             self._flag(targets, where, reason)
 
-    def _flag(self, targets, where, reason, note="", suggested=None) -> None:
+    def _flag(
+        self,
+        targets: list[Target],
+        where: Where,
+        reason: str,
+        note: str = "",
+        suggested: str | None = None,
+    ) -> None:
         curator = self.curator()
         self._run(
             lambda refs: self.workspace.flag(refs, reason, note, suggested, curator),
@@ -108,7 +132,9 @@ class CurationController(QObject):
     def redo(self) -> None:
         self._walk(self.workspace.redo)
 
-    def _run(self, command, targets, where, advance=False) -> None:
+    def _run(
+        self, command: RefsCommand, targets: list[Target], where: Where, advance: bool = False
+    ) -> None:
         """Run ``command(refs)`` on the targets' images; a big selection's files are read
         (hashed) in a worker first."""
         workspace = self.workspace
@@ -128,7 +154,14 @@ class CurationController(QObject):
             return
         self._apply(command, refs, targets, where, advance)
 
-    def _apply(self, command, refs, targets, where, advance) -> None:
+    def _apply(
+        self,
+        command: RefsCommand,
+        refs: Sequence[ImageRef],
+        targets: list[Target],
+        where: Where,
+        advance: bool,
+    ) -> None:
         if self.workspace.store is None:
             return  # the catalogue was closed while the files were read
         try:
@@ -139,7 +172,7 @@ class CurationController(QObject):
         if advance and len(targets) == 1:
             self.images.step_after_change(targets[0][0], where)
 
-    def _walk(self, step) -> None:
+    def _walk(self, step: Callable[[], Command | None]) -> None:
         """Undo or redo; with one image, go back to it so the curator sees it again."""
         _targets, where = self.images.targets()
         try:
@@ -156,7 +189,7 @@ class CurationController(QObject):
 
     # --- the dialogs ------------------------------------------------------------------------
 
-    def _ask_synset(self, targets, where, reason: str) -> None:
+    def _ask_synset(self, targets: list[Target], where: Where, reason: str) -> None:
         box = SearchBox()
         box.set_taxonomy(self.workspace.taxonomy)
         text = ""  # a queued image's suggestion: Enter accepts it
@@ -169,7 +202,7 @@ class CurationController(QObject):
         )
         self._open_dialog(dialog, where)
 
-    def _ask_note(self, targets, where, reason: str) -> None:
+    def _ask_note(self, targets: list[Target], where: Where, reason: str) -> None:
         dialog = QInputDialog(self._parent(where))
         dialog.setWindowTitle(REASONS[reason].label.rstrip("…"))
         noun = "this image" if len(targets) == 1 else f"these {len(targets)} images"
@@ -179,11 +212,11 @@ class CurationController(QObject):
         )
         self._open_dialog(dialog, where)
 
-    def _parent(self, where: str):
+    def _parent(self, where: Where) -> QWidget:
         viewer = self.images.viewer
         return viewer if where == "viewer" and viewer is not None else self.window
 
-    def _open_dialog(self, dialog, where: str) -> None:
+    def _open_dialog(self, dialog: QDialog, where: Where) -> None:
         """Open ``dialog`` (window-modal, not blocking); afterwards the keys go back where
         they came from, so culling goes on without the mouse."""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -191,7 +224,7 @@ class CurationController(QObject):
         self.dialog = dialog
         dialog.open()
 
-    def _dialog_done(self, where: str) -> None:
+    def _dialog_done(self, where: Where) -> None:
         self.dialog = None
         self.images.take_keys(where)
 
@@ -205,7 +238,8 @@ class CurationController(QObject):
 
     def review_queue(self) -> None:
         """Show the store's review queue in the grid, its notes in the tooltips."""
-        self.actions["queue"].setChecked(False)
+        if self.menus is not None:
+            self.menus.actions["queue"].setChecked(False)
         shown = self.workspace.show_queue()
         if shown is None:
             if self.workspace.store is not None:
@@ -226,27 +260,29 @@ class CurationController(QObject):
     # --- following the Workspace ----------------------------------------------------------
 
     def update_actions(self) -> None:
-        if not self.actions:
+        if self.menus is None:
             return
-        workspace = self.workspace
-        for name in _KEYS:
-            self.actions[name].setEnabled(workspace.writable)
-        self.actions["queue"].setEnabled(workspace.store is not None)
+        workspace, actions = self.workspace, self.menus.actions
+        for action in (*self.menus.flags.values(), actions["ok"], actions["clear"]):
+            action.setEnabled(workspace.writable)
+        actions["queue"].setEnabled(workspace.store is not None)
         stack = workspace.undo_stack
         undo = stack.undo_label if stack is not None else None
         redo = stack.redo_label if stack is not None else None
-        self.actions["undo"].setText(f"&Undo {undo}" if undo else "&Undo")
-        self.actions["redo"].setText(f"&Redo {redo}" if redo else "&Redo")
-        self.actions["undo"].setEnabled(undo is not None)
-        self.actions["redo"].setEnabled(redo is not None)
+        actions["undo"].setText(f"&Undo {undo}" if undo else "&Undo")
+        actions["redo"].setText(f"&Redo {redo}" if redo else "&Redo")
+        actions["undo"].setEnabled(undo is not None)
+        actions["redo"].setEnabled(redo is not None)
 
-    def _changed(self, _before, _after, message: str) -> None:
+    def _changed(
+        self, _before: dict[str, ImageState], _after: dict[str, ImageState], message: str
+    ) -> None:
         self.update_actions()
         self.window.statusBar().showMessage(message, 5000)
 
-    def _queue_changed(self, queue) -> None:
-        if self.actions:
-            self.actions["queue"].setChecked(queue is not None)
+    def _queue_changed(self, queue: dict[str, QueuedImage] | None) -> None:
+        if self.menus is not None:
+            self.menus.actions["queue"].setChecked(queue is not None)
 
     def _catalogue_opened(self) -> None:
         """Say what became of the flag store: off, read-only (a note, as browsing a shared

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QObject,
+    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -38,33 +42,42 @@ from PySide6.QtWidgets import (
 from explorer.core.curation import REASONS, ImageState
 from explorer.qt.tables import sortable_table
 
+if TYPE_CHECKING:
+    from explorer.core.catalogue import ImageRow
+    from explorer.core.workspace import Workspace
+    from explorer.qt.search_box import SearchBox
+
 COLUMNS = ("Image", "Reason", "Note", "Suggested", "Curator", "Time")
+FlagRow = tuple[str, str, str, str, str, float]  # path, reason, note, suggested, curator, time
+_NO_INDEX = QModelIndex()
 
 
 class FlagTableModel(QAbstractTableModel):
     """One row per flag: (path, reason, note, suggested, curator, time)."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.rows: list[tuple[str, str, str, str, str, float]] = []
+        self.rows: list[FlagRow] = []
 
-    def set_rows(self, rows: list[tuple[str, str, str, str, str, float]]) -> None:
+    def set_rows(self, rows: list[FlagRow]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -92,7 +105,7 @@ class CurationPanel(QWidget):
 
     image_activated = Signal(str)  # the path of an image to show in the grid
 
-    def __init__(self, workspace=None, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.progress = QLabel("Open a catalogue and choose a synset.")
         self.progress.setWordWrap(True)
@@ -115,7 +128,8 @@ class CurationPanel(QWidget):
         layout.addWidget(self.table, 1)
         self.reviewed = self.flagged = self.images = 0
         self.workspace = workspace
-        self._listed: tuple[list | None, frozenset] = (None, frozenset())  # rows, their paths
+        # the listing last shown, and its paths
+        self._listed: tuple[list[ImageRow] | None, frozenset[str]] = (None, frozenset())
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.refresh)
         if workspace is not None:
@@ -127,7 +141,7 @@ class CurationPanel(QWidget):
             ):
                 event.connect(self._refresh_soon)
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
 
@@ -146,20 +160,21 @@ class CurationPanel(QWidget):
                 else "Curation is off: the flag store could not be opened."
             )
             return
-        if workspace.queue is None and workspace.current_wnid is None:
+        wnid = workspace.current_wnid
+        if workspace.queue is None and wnid is None:
             self.clear("Choose a synset: its images' flags and review progress show here.")
             return
         if self._listed[0] is not workspace.listed:
             self._listed = (workspace.listed, frozenset(r.path for r in workspace.listed))
-        if workspace.queue is not None:
+        if workspace.queue is not None or wnid is None:
             title = "Review queue"
         else:
-            title = self._lemma(workspace.current_wnid) or workspace.current_wnid
+            title = self._lemma(wnid) or wnid
             title += " and its subtree" if workspace.scope == "subtree" else ""
         self.show_curation(title, self._listed[1], workspace.states, self._lemma)
 
     def _lemma(self, wnid: str) -> str:
-        taxonomy = self.workspace.taxonomy
+        taxonomy = self.workspace.taxonomy if self.workspace is not None else None
         graph = taxonomy.graph if taxonomy is not None else None
         return graph.nodes[wnid]["lemmas"][0] if graph is not None and wnid in graph else ""
 
@@ -171,7 +186,7 @@ class CurationPanel(QWidget):
         name_of: Callable[[str], str] | None = None,
     ) -> None:
         """The flags and progress of the images at ``paths`` (the grid's listing)."""
-        rows = []
+        rows: list[FlagRow] = []
         reviewed = flagged = 0
         small, large = (states, paths) if len(states) <= len(paths) else (paths, states)
         for path in small:
@@ -215,7 +230,9 @@ class WrongLabelDialog(QDialog):
     click on one) or without one (Skip); rejected (Escape, Cancel): no flag.
     """
 
-    def __init__(self, search_box, count: int, text: str = "", parent=None) -> None:
+    def __init__(
+        self, search_box: SearchBox, count: int, text: str = "", parent: QWidget | None = None
+    ) -> None:
         """``search_box``: the window's SearchBox (its taxonomy set); ``text``: typed already."""
         super().__init__(parent)
         self.setWindowTitle("Wrong label")

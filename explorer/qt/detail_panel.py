@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
 from explorer.core.text import plural
+
+if TYPE_CHECKING:
+    from explorer.core.analysis import Counts
+    from explorer.core.wordnet import Taxonomy
+    from explorer.core.workspace import Workspace
 
 _STATUS_WORDS = {"empty": "no images", "thin": "thin (fewer than {:,})", "ok": "covered"}
 
@@ -23,7 +29,7 @@ class DetailPanel(QTextBrowser):
     wnid_clicked = Signal(str)
     path_clicked = Signal(list)
 
-    def __init__(self, workspace=None, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._follow)
@@ -42,6 +48,8 @@ class DetailPanel(QTextBrowser):
 
     def _show_current(self) -> None:
         workspace = self.workspace
+        if workspace is None:
+            return
         if workspace.current_wnid is not None and workspace.taxonomy is not None:
             self.show_synset(
                 workspace.taxonomy, workspace.current_wnid, workspace.counts, workspace.threshold
@@ -54,7 +62,9 @@ class DetailPanel(QTextBrowser):
         elif kind == "path":
             self.path_clicked.emit(self._paths[int(value)])
 
-    def show_synset(self, taxonomy, wnid: str, counts=None, threshold: int = 1) -> None:
+    def show_synset(
+        self, taxonomy: Taxonomy, wnid: str, counts: Counts | None = None, threshold: int = 1
+    ) -> None:
         esc = html.escape
         graph = taxonomy.graph
         data = graph.nodes[wnid]

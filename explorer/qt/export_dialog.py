@@ -8,9 +8,11 @@ the Export button asks where and runs the same request with that output.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,22 +41,29 @@ from explorer.core.exports import (
 )
 from explorer.core.text import plural
 
+if TYPE_CHECKING:
+    from explorer.core.exports import ExportKind, ExportReport, ExportResult, Flagged, OnOverlap
+    from explorer.core.jobs import JobState
+    from explorer.qt.workers import JobRunner
+
+    RunExport = Callable[[ExportRequest, JobState], ExportResult]
+
 PREVIEW_LINES = 200
 
 # The choices are the core's (explorer.core.exports): only their labels are the dialog's.
-KIND_LABELS = {
+KIND_LABELS: dict[ExportKind, str] = {
     "subtree": "Subtree list: the synsets under them",
     "images": "Image list: their images with class indexes",
     "classmap": "Class map: the synsets as classes",
     "superclasses": "Superclass subset (BREEDS): image list + class map",
     "folders": "Folder layout: <wnid>/<file> links or copies",
 }
-FLAGGED_LABELS = {
+FLAGGED_LABELS: dict[Flagged, str] = {
     "exclude": "Leave flagged images out",
     "include": "Include flagged images",
     "only": "Only flagged images",
 }
-OVERLAP_LABELS = {
+OVERLAP_LABELS: dict[OnOverlap, str] = {
     "specific": "An image under several chosen synsets: the most specific",
     "fail": "An image under several chosen synsets: stop and list them",
 }
@@ -66,7 +75,15 @@ class ExportDialog(QDialog):
     preview_ready = Signal()
     exported = Signal(object)  # the ExportReport
 
-    def __init__(self, wnids, names, run, runner, has_catalogue: bool, parent=None) -> None:
+    def __init__(
+        self,
+        wnids: Sequence[str],
+        names: Sequence[str],
+        run: RunExport,
+        runner: JobRunner,
+        has_catalogue: bool,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.resize(760, 620)
@@ -74,8 +91,8 @@ class ExportDialog(QDialog):
         self._names = dict(zip(self.wnids, names, strict=True))
         self._run, self._runner = run, runner
         self._generation = 0
-        self.last_report = None
-        self.last_error = None
+        self.last_report: ExportReport | None = None
+        self.last_error: str | None = None
 
         chosen = ", ".join(f"{name} ({wnid})" for wnid, name in zip(self.wnids, names, strict=True))
         header = QLabel(f"<b>{plural(len(self.wnids), 'synset')}:</b> {chosen}")
@@ -86,18 +103,20 @@ class ExportDialog(QDialog):
         self.fmt = QComboBox()
         self.leaves_only = QCheckBox("Leaves only")
         self.with_images = QCheckBox("Only synsets with images")
-        self.depth = QSpinBox(minimum=0, maximum=20, specialValueText="all levels")
+        self.depth_limit = QSpinBox(minimum=0, maximum=20)
+        self.depth_limit.setSpecialValueText("all levels")
         self.flagged = QComboBox()
-        for key in FLAGGED_CHOICES:
-            self.flagged.addItem(FLAGGED_LABELS[key], key)
+        for flagged in FLAGGED_CHOICES:
+            self.flagged.addItem(FLAGGED_LABELS[flagged], flagged)
         self.audit_failures = QCheckBox("Include images the audit found unusable")
         self.outside_root = QCheckBox(
             "Include images outside the catalogue root (never as hard links)"
         )
         self.on_overlap = QComboBox()
-        for key in OVERLAP_CHOICES:
-            self.on_overlap.addItem(OVERLAP_LABELS[key], key)
-        self.balance = QSpinBox(minimum=0, maximum=10_000_000, specialValueText="no cap")
+        for overlap in OVERLAP_CHOICES:
+            self.on_overlap.addItem(OVERLAP_LABELS[overlap], overlap)
+        self.balance = QSpinBox(minimum=0, maximum=10_000_000)
+        self.balance.setSpecialValueText("no cap")
         self.absolute = QCheckBox("Absolute paths")
         self.mode = QComboBox()
         for mode in FOLDER_MODES:
@@ -106,11 +125,11 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Export", self.kind)
         self._rows: dict[str, QWidget] = {}
-        for label, widget, key in (
+        rows: tuple[tuple[str, QWidget, str], ...] = (
             ("Format", self.fmt, "fmt"),
             ("", self.leaves_only, "leaves_only"),
             ("", self.with_images, "with_images"),
-            ("Depth", self.depth, "depth"),
+            ("Depth", self.depth_limit, "depth"),
             ("Flags", self.flagged, "flagged"),
             ("", self.audit_failures, "audit_failures"),
             ("", self.outside_root, "outside_root"),
@@ -118,7 +137,8 @@ class ExportDialog(QDialog):
             ("Per class", self.balance, "balance"),
             ("", self.absolute, "absolute"),
             ("Files", self.mode, "mode"),
-        ):
+        )
+        for label, widget, key in rows:
             form.addRow(label, widget)
             self._rows[key] = widget
         self._form = form
@@ -139,8 +159,10 @@ class ExportDialog(QDialog):
         layout.addWidget(buttons)
 
         if not has_catalogue:  # only what needs no images
+            items = self.kind.model()
+            assert isinstance(items, QStandardItemModel)  # a combo's own model
             for kind in IMAGE_KINDS:
-                self.kind.model().item(self.kind.findData(kind)).setEnabled(False)
+                items.item(self.kind.findData(kind)).setEnabled(False)
             self.with_images.setEnabled(False)
         self._timer = QTimer(self, singleShot=True, interval=150)  # a burst of changes: once
         self._timer.timeout.connect(self.refresh_preview)
@@ -155,7 +177,7 @@ class ExportDialog(QDialog):
             self.absolute,
         ):
             widget.toggled.connect(lambda _on: self._timer.start())
-        for widget in (self.depth, self.balance):
+        for widget in (self.depth_limit, self.balance):
             widget.valueChanged.connect(lambda _v: self._timer.start())
         self._kind_changed()
 
@@ -169,7 +191,7 @@ class ExportDialog(QDialog):
             self.fmt.currentData(),
             leaves_only=self.leaves_only.isChecked(),
             with_images=self.with_images.isChecked(),
-            depth=self.depth.value() or None,
+            depth=self.depth_limit.value() or None,
             flagged=self.flagged.currentData(),
             audit_failures=self.audit_failures.isChecked(),
             on_overlap=self.on_overlap.currentData(),
@@ -218,7 +240,7 @@ class ExportDialog(QDialog):
             on_failed=lambda message: self._preview_failed(generation, message),
         )
 
-    def _previewed(self, generation: int, result) -> None:
+    def _previewed(self, generation: int, result: ExportResult) -> None:
         if generation != self._generation:
             return  # the options changed meanwhile
         self.last_report, self.last_error = result.report, None
@@ -268,7 +290,7 @@ class ExportDialog(QDialog):
             on_failed=self._export_failed,
         )
 
-    def _exported(self, result) -> None:
+    def _exported(self, result: ExportResult) -> None:
         self.export_button.setEnabled(True)
         self.last_report = result.report
         written = ", ".join(result.report.outputs)
@@ -282,7 +304,7 @@ class ExportDialog(QDialog):
         QMessageBox.warning(self, "Export", message)
 
 
-def describe(report, overlapping=()) -> str:
+def describe(report: ExportReport, overlapping: Sequence[tuple[str, list[str]]] = ()) -> str:
     """The counts an export writes, and its warnings, as the dialog shows them."""
     parts = [f"<b>{plural(report.rows, 'row')}</b>"]
     if report.classes:

@@ -20,9 +20,10 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtGui import QImage, QImageReader, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -39,8 +40,12 @@ from explorer.core.images import AUDIT_CODES, image_metadata, viewable_bytes
 from explorer.qt.badges import describe_state, state_colour
 from explorer.qt.thumbnail_grid import OUTSIDE_ROOT
 
+if TYPE_CHECKING:
+    from explorer.core.catalogue import Catalogue, ImageRow
+    from explorer.core.curation import ImageState
+
 _MAX_SIDE = 4096  # larger images are scaled down while they are read
-_STEP_KEYS = {
+_STEP_KEYS: dict[int, int] = {  # Qt.Key: -1 back, 1 on
     Qt.Key.Key_Left: -1,
     Qt.Key.Key_Right: 1,
     Qt.Key.Key_Up: -1,
@@ -52,7 +57,7 @@ _STEP_KEYS = {
 }
 
 
-def _read_picture(path) -> tuple[QImage, str]:
+def _read_picture(path: str | bytes) -> tuple[QImage, str]:
     """The picture at ``path``, scaled while read when a side is over ``_MAX_SIDE``; or a
     null image and why."""
     try:
@@ -77,12 +82,12 @@ class ImageViewer(QDialog):
 
     def __init__(
         self,
-        catalogue,
-        rows: list,
+        catalogue: Catalogue,
+        rows: list[ImageRow],
         position: int,
         parent: QWidget | None = None,
-        state_for: Callable | None = None,
-    ):
+        state_for: Callable[[str], ImageState | None] | None = None,
+    ) -> None:
         """``state_for(path)``: the image's ImageState (None when not curated)."""
         super().__init__(parent)
         self.setWindowTitle("Image")
@@ -124,7 +129,7 @@ class ImageViewer(QDialog):
         self.resize(QSize(1100, 720))
         self.show_row(position)
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key in _STEP_KEYS:
             self.step(_STEP_KEYS[key])
@@ -158,7 +163,7 @@ class ImageViewer(QDialog):
         self.show_curation()
         self.position_changed.emit(position)
 
-    def current_row(self):
+    def current_row(self) -> ImageRow | None:
         return self.rows[self.position] if self.rows else None
 
     def show_curation(self) -> None:
@@ -188,11 +193,11 @@ class ImageViewer(QDialog):
                 )
             )
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 
-    def _details_html(self, row, path) -> str:
+    def _details_html(self, row: ImageRow, path: str | bytes) -> str:
         meta = image_metadata(path)
         esc = html.escape
         lines = [f"<h3>{esc(row.path.rsplit('/', 1)[-1])}</h3>"]

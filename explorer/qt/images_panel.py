@@ -11,7 +11,11 @@ focus, else the grid's selection.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -30,8 +34,22 @@ from explorer.qt.thumbnail_grid import (
     ThumbnailGridView,
     ThumbnailLoader,
 )
+from explorer.qt.workers import Job
+
+if TYPE_CHECKING:
+    from explorer.core.catalogue import ImageRow
+    from explorer.core.curation import ImageState, QueuedImage
+    from explorer.core.images import ThumbnailCache
+    from explorer.core.jobs import JobState
+    from explorer.core.workspace import Workspace
+    from explorer.qt.image_viewer import ImageViewer
+    from explorer.qt.workers import JobRunner
+
+Where = Literal["viewer", "grid"]  # where the curation keys act: the viewer, or the grid
+Target = tuple[int, "ImageRow"]  # an image the keys act on: its position in the grid, its row
 
 THUMBNAIL_SIZES = (64, 96, 128, 192, 256)
+# the combos' labels, and the core's keys (explorer.core.catalogue.arrange)
 _SORTS = (("Name", "name"), ("Path", "path"), ("File size", "size"), ("Audit status", "problems"))
 _FILTERS = (
     ("All images", "all"),
@@ -52,7 +70,13 @@ class ImagesPanel(QWidget):
     images_ready = Signal()  # the grid shows a new listing, or a new filter or sort of it
     show_requested = Signal()  # wants to be in view: the review queue, an image asked for
 
-    def __init__(self, workspace, thumbnail_cache_factory, runner, parent=None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        thumbnail_cache_factory: Callable[[], ThumbnailCache],
+        runner: JobRunner,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.workspace, self.runner = workspace, runner
         self.loader = ThumbnailLoader(thumbnail_cache_factory, threads=2, parent=self)
@@ -60,9 +84,9 @@ class ImagesPanel(QWidget):
         self.grid = ThumbnailGridView()
         self.grid.setModel(self.model)
         self.grid.activated.connect(self.open_viewer)
-        self.viewer = None
-        self.image_actions: list = []  # the curation keys: in the grid and the viewer
-        self._job = None  # listing or arranging
+        self.viewer: ImageViewer | None = None
+        self.image_actions: list[QAction] = []  # the curation keys: in the grid and the viewer
+        self._job: Job | None = None  # listing or arranging
         self._select_after_arrange: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -97,9 +121,8 @@ class ImagesPanel(QWidget):
             self.filter.addItem(f"Flag: {reason.code.replace('_', ' ')}", f"flag:{reason.code}")
         self.sort.currentIndexChanged.connect(lambda _i: self._arrange())
         self.filter.currentIndexChanged.connect(lambda _i: self._arrange())
-        self.size_slider = QSlider(
-            Qt.Orientation.Horizontal, minimum=0, maximum=len(THUMBNAIL_SIZES) - 1
-        )
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setRange(0, len(THUMBNAIL_SIZES) - 1)
         self.size_slider.setFixedWidth(110)
         self.size_slider.setToolTip("Thumbnail size (Ctrl++ / Ctrl+-)")
         self.size_slider.valueChanged.connect(self._size_changed)
@@ -146,7 +169,7 @@ class ImagesPanel(QWidget):
             self.model.set_rows(self.workspace.catalogue, [])
             self._update_count()
             return
-        self._start_job(job.run, on_finished=lambda rows: self.workspace.set_listed(job, rows))
+        self._start_job(job.run, lambda rows: self.workspace.set_listed(job, rows))
 
     def _arrange(self) -> None:
         """Filter and sort the listing in a worker."""
@@ -159,10 +182,10 @@ class ImagesPanel(QWidget):
         states = dict(self.workspace.states) if curation else None
         self._start_job(
             lambda state: arrange(listed, sort, keep, states),
-            on_finished=lambda rows: self._arranged(listed, rows),
+            lambda rows: self._arranged(listed, rows),
         )
 
-    def _arranged(self, listed: list, rows: list) -> None:
+    def _arranged(self, listed: list[ImageRow], rows: list[ImageRow]) -> None:
         if listed is not self.workspace.listed:
             return  # superseded by another node, scope, sort or filter
         self._job = None
@@ -173,7 +196,11 @@ class ImagesPanel(QWidget):
             self.show_image(path)
         self.images_ready.emit()
 
-    def _start_job(self, function, on_finished) -> None:
+    def _start_job(
+        self,
+        function: Callable[[JobState], list[ImageRow]],
+        on_finished: Callable[[list[ImageRow]], object],
+    ) -> None:
         self._cancel_job()
         self.image_count.setText("Loading…")
         self._job = self.runner.start(
@@ -208,7 +235,7 @@ class ImagesPanel(QWidget):
         self.model.set_notes({})
         self.model.set_states({})
 
-    def _queue_changed(self, queue) -> None:
+    def _queue_changed(self, queue: dict[str, QueuedImage] | None) -> None:
         if queue is None:
             self.model.set_notes({})
             return
@@ -216,20 +243,22 @@ class ImagesPanel(QWidget):
         self.model.set_notes({path: queued.note for path, queued in queue.items()})
         self.show_requested.emit()
 
-    def _curation_changed(self, _before, after) -> None:
+    def _curation_changed(
+        self, _before: dict[str, ImageState], after: dict[str, ImageState]
+    ) -> None:
         self.model.update_states(after)
         if self.viewer is not None:
             self.viewer.show_curation()
 
     # --- images: the current one, the viewer, the curation keys' targets ----------------
 
-    def set_image_actions(self, actions: list) -> None:
+    def set_image_actions(self, actions: list[QAction]) -> None:
         """The curation keys and undo: on the grid (its right-click menu) and the viewer."""
         self.image_actions = actions
         self.grid.addActions(actions)
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
-    def current_row(self):
+    def current_row(self) -> ImageRow | None:
         index = self.grid.currentIndex()
         return index.data(ROW_ROLE) if index.isValid() else None
 
@@ -249,7 +278,7 @@ class ImagesPanel(QWidget):
         self.grid.scrollTo(index)
         self.grid.setFocus()
 
-    def open_viewer(self, index=None) -> None:
+    def open_viewer(self, index: QModelIndex | QPersistentModelIndex | None = None) -> None:
         index = index if index is not None and index.isValid() else self.grid.currentIndex()
         catalogue = self.workspace.catalogue
         if not index.isValid() or catalogue is None:
@@ -268,7 +297,7 @@ class ImagesPanel(QWidget):
         viewer.show()
         self.viewer = viewer
 
-    def _viewer_closed(self, viewer) -> None:
+    def _viewer_closed(self, viewer: ImageViewer) -> None:
         if self.viewer is viewer:
             self.viewer = None
 
@@ -277,7 +306,7 @@ class ImagesPanel(QWidget):
             viewer, self.viewer = self.viewer, None
             viewer.close()
 
-    def targets(self) -> tuple[list, str]:
+    def targets(self) -> tuple[list[Target], Where]:
         """The images the curation keys act on, as (position, row) pairs, and where: the
         viewer's image when the viewer has the focus, else the grid's selection (or its
         current image)."""
@@ -286,22 +315,22 @@ class ImagesPanel(QWidget):
         if viewer is not None and focus is not None and focus.window() is viewer:
             row = viewer.current_row()
             return ([(viewer.position, row)] if row is not None else []), "viewer"
-        positions = []
-        for span in self.grid.selectionModel().selection():
+        positions: list[int] = []
+        for span in self.grid.selectionModel().selection().toList():
             positions.extend(range(span.top(), span.bottom() + 1))
         if not positions and self.grid.currentIndex().isValid():
             positions = [self.grid.currentIndex().row()]
         rows = self.model.rows()
         return [(p, rows[p]) for p in sorted(set(positions)) if p < len(rows)], "grid"
 
-    def step_after_change(self, position: int, where: str) -> None:
+    def step_after_change(self, position: int, where: Where) -> None:
         """After a change to one image, on to the next (Lightroom-style)."""
         if where == "viewer" and self.viewer is not None:
             self.viewer.step(1)
         elif position + 1 < self.model.rowCount():
             self.grid.setCurrentIndex(self.model.index(position + 1))
 
-    def show_changed(self, path: str, where: str) -> None:
+    def show_changed(self, path: str, where: Where) -> None:
         """After an undo or redo of one image: back to it, so the curator sees it again."""
         position = self.model.position_of(path)
         if where == "viewer" and self.viewer is not None:
@@ -310,7 +339,7 @@ class ImagesPanel(QWidget):
         elif position is not None:
             self.grid.setCurrentIndex(self.model.index(position))
 
-    def take_keys(self, where: str) -> None:
+    def take_keys(self, where: Where) -> None:
         """Give the keys back to where they came from (after a dialog)."""
         if where == "viewer" and self.viewer is not None:
             self.viewer.activateWindow()

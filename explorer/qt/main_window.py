@@ -13,10 +13,13 @@ and starts the taxonomy's load: the tree paints from the cache first.
 from __future__ import annotations
 
 import os
-from functools import reduce
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -25,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core import Workspace
 from explorer.core.text import plural
+from explorer.core.workspace import Workspace
 from explorer.qt.actions import build_menus, shortcuts_html
 from explorer.qt.busy_bar import BusyBar
 from explorer.qt.catalogue_controller import CatalogueController
@@ -39,13 +42,20 @@ from explorer.qt.search_box import SearchBox
 from explorer.qt.tree_panel import TreePanel
 from explorer.qt.workers import AfterFirstPaint, JobRunner
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from explorer.core.analysis import Counts
+    from explorer.core.catalogue import Catalogue, ImageRow
+    from explorer.core.curation import FlagStore, UndoStack
+    from explorer.core.images import ThumbnailCache
+    from explorer.core.jobs import JobState
+    from explorer.core.wordnet import Taxonomy
+    from explorer.qt.export_dialog import ExportDialog
+    from explorer.qt.image_viewer import ImageViewer
+    from explorer.qt.synset_tree_model import SynsetTreeModel
+
 _RECENT_LIMIT = 8
-
-
-def _part(path: str) -> property:
-    """A read-only attribute of one of the window's parts ("workspace.store"), for code and
-    tests that drive the window."""
-    return property(lambda window: reduce(getattr, path.split("."), window))
 
 
 class MainWindow(QMainWindow):
@@ -54,17 +64,12 @@ class MainWindow(QMainWindow):
     taxonomy_ready = Signal()
     images_ready = Signal()
 
-    taxonomy = _part("workspace.taxonomy")
-    catalogue = _part("workspace.catalogue")
-    counts = _part("workspace.counts")
-    store = _part("workspace.store")
-    undo_stack = _part("workspace.undo_stack")
-    current_wnid = _part("workspace.current_wnid")
-    tree_model = _part("tree_panel.model")
-    viewer = _part("images.viewer")
-    curation_dialog = _part("curation.dialog")
-
-    def __init__(self, settings: QSettings, thumbnail_cache_factory, data_dir=None) -> None:
+    def __init__(
+        self,
+        settings: QSettings,
+        thumbnail_cache_factory: Callable[[], ThumbnailCache],
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
         """``thumbnail_cache_factory()`` makes the ThumbnailCache when the first thumbnail
         is wanted (it loads Pillow, which the first paint does not need)."""
         super().__init__()
@@ -73,8 +78,8 @@ class MainWindow(QMainWindow):
         self.settings, self.data_dir = settings, data_dir
         self.workspace = workspace = Workspace(data_dir)
         # the session's settings before the panels, which start from them
-        workspace.set_scope("direct" if int(settings.value("scope", 1)) == 0 else "subtree")
-        workspace.set_threshold(int(settings.value("thin_threshold", 10)))
+        workspace.set_scope("direct" if _int_setting(settings, "scope", 1) == 0 else "subtree")
+        workspace.set_threshold(_int_setting(settings, "thin_threshold", 10))
         self.runner = JobRunner(self)
         # the tree first: it follows a selection (expands, scrolls, fits its columns) before
         # the images panel starts a listing, whose worker would slow that down
@@ -91,9 +96,9 @@ class MainWindow(QMainWindow):
         self.catalogues = CatalogueController(workspace, self.busy_bar, self)
         self.curation = CurationController(workspace, self.images, self.runner, settings, self)
         self.menus = build_menus(self)
-        self.actions = self.menus.actions
         self.images.set_image_actions(self.menus.images)
-        self.curation.bind_actions(self.actions)
+        self.curation.bind_actions(self.menus)
+        self.export_dialog: ExportDialog | None = None  # the last one opened
         # the parts code and tests reach for
         images = self.images
         self.tree, self.progress = self.tree_panel.view, self.busy_bar.progress
@@ -133,14 +138,52 @@ class MainWindow(QMainWindow):
         self.main_split.setSizes([520, 840])  # four count columns before the names
         self.setCentralWidget(self.main_split)
 
+    # --- the session's state, for code and tests that drive the window -------------------
+
+    @property
+    def taxonomy(self) -> Taxonomy | None:
+        return self.workspace.taxonomy
+
+    @property
+    def catalogue(self) -> Catalogue | None:
+        return self.workspace.catalogue
+
+    @property
+    def counts(self) -> Counts | None:
+        return self.workspace.counts
+
+    @property
+    def store(self) -> FlagStore | None:
+        return self.workspace.store
+
+    @property
+    def undo_stack(self) -> UndoStack | None:
+        return self.workspace.undo_stack
+
+    @property
+    def current_wnid(self) -> str | None:
+        return self.workspace.current_wnid
+
+    @property
+    def tree_model(self) -> SynsetTreeModel | None:
+        return self.tree_panel.model
+
+    @property
+    def viewer(self) -> ImageViewer | None:
+        return self.images.viewer
+
+    @property
+    def curation_dialog(self) -> QDialog | None:
+        return self.curation.dialog
+
     # --- driving it from code -------------------------------------------------------------
 
-    def open_catalogue(self, value) -> bool:
+    def open_catalogue(self, value: str | os.PathLike[str]) -> bool:
         """Open the catalogue ``value`` names, an error shown; a dataset not indexed yet is
         offered indexing."""
         return self.catalogues.open_catalogue(value)
 
-    def load_catalogue(self, value) -> None:
+    def load_catalogue(self, value: str | os.PathLike[str]) -> None:
         """Open the catalogue ``value`` names (explorer.core.catalogue.resolve_catalogue).
         Raises ExplorerError."""
         self.workspace.open_catalogue(value)
@@ -157,7 +200,7 @@ class MainWindow(QMainWindow):
     def selected_wnids(self) -> list[str]:
         return self.tree_panel.selected_wnids()
 
-    def current_row(self):
+    def current_row(self) -> ImageRow | None:
         return self.images.current_row()
 
     def show_tab(self, number: int) -> None:
@@ -169,7 +212,9 @@ class MainWindow(QMainWindow):
 
     # --- the taxonomy ---------------------------------------------------------------------
 
-    def load_taxonomy(self, wordnet=None, future=None) -> None:
+    def load_taxonomy(
+        self, wordnet: str | None = None, future: Future[Taxonomy] | None = None
+    ) -> None:
         """Show the tree and load the taxonomy in a worker (or wait there for ``future``,
         a load already started).
 
@@ -179,7 +224,9 @@ class MainWindow(QMainWindow):
         """
         from explorer.core.wordnet import open_cached_hierarchy
 
-        def load(wordnet, data_dir, state):  # in the worker: networkx's import too
+        def load(
+            wordnet: str | None, data_dir: str | os.PathLike[str] | None, state: JobState
+        ) -> Taxonomy:  # in the worker: networkx's import too
             if future is not None:
                 return future.result()
             from explorer.core.wordnet import load_taxonomy
@@ -204,7 +251,7 @@ class MainWindow(QMainWindow):
         self.tree_panel.show_source(hierarchy)
         self._after_paint = AfterFirstPaint(self.tree.viewport(), start_load)
 
-    def _taxonomy_loaded(self, taxonomy) -> None:
+    def _taxonomy_loaded(self, taxonomy: Taxonomy) -> None:
         self.busy_bar.hide()
         self.workspace.set_taxonomy(taxonomy)
         self.taxonomy_ready.emit()
@@ -216,7 +263,7 @@ class MainWindow(QMainWindow):
 
     # --- following the Workspace ----------------------------------------------------------
 
-    def _catalogue_opened(self, catalogue) -> None:
+    def _catalogue_opened(self, catalogue: Catalogue) -> None:
         path = str(catalogue.path)
         recent = [path, *[p for p in self.recent_catalogues() if p != path]]
         self.settings.setValue("recent_catalogues", recent[:_RECENT_LIMIT])
@@ -225,14 +272,17 @@ class MainWindow(QMainWindow):
         self._fill_recent()
         self._update_actions()
 
-    def _selection_changed(self, _wnid: str, path: tuple) -> None:
-        graph = self.workspace.taxonomy.graph
+    def _selection_changed(self, _wnid: str, path: tuple[str, ...]) -> None:
+        taxonomy = self.workspace.taxonomy
+        if taxonomy is None:
+            return
+        graph = taxonomy.graph
         self.statusBar().showMessage(" › ".join(graph.nodes[w]["lemmas"][0] for w in path))
 
     def _update_actions(self) -> None:
         ready = self.workspace.catalogue is not None and not self.busy_bar.busy
-        self.actions["rescan"].setEnabled(ready)
-        self.actions["audit"].setEnabled(ready)
+        self.menus.actions["rescan"].setEnabled(ready)
+        self.menus.actions["audit"].setEnabled(ready)
 
     def _fill_recent(self) -> None:
         menu = self.menus.submenus["recent"]
@@ -292,8 +342,8 @@ class MainWindow(QMainWindow):
     def recent_catalogues(self) -> list[str]:
         """The catalogues opened last, newest first, that still exist."""
         value = self.settings.value("recent_catalogues", [])
-        recent = [value] if isinstance(value, str) else list(value or [])
-        return [p for p in recent if os.path.exists(p)]
+        recent = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [str(p) for p in recent if os.path.exists(p)]
 
     def _restore_settings(self) -> None:
         settings = self.settings
@@ -306,7 +356,7 @@ class MainWindow(QMainWindow):
             state = settings.value(key)
             if isinstance(state, QByteArray):
                 splitter.restoreState(state)
-        self.images.set_thumbnail_size(int(settings.value("thumbnail_size", 128)))
+        self.images.set_thumbnail_size(_int_setting(settings, "thumbnail_size", 128))
 
     def save_settings(self) -> None:
         settings, workspace = self.settings, self.workspace
@@ -321,10 +371,16 @@ class MainWindow(QMainWindow):
         if workspace.current_wnid:
             settings.setValue("last_synset", workspace.current_wnid)
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         self.images.loader.shutdown()
         self.runner.shutdown()
         self.search.runner.shutdown()
         self.workspace.close()  # the flag store takes a snapshot when something changed
         super().closeEvent(event)
+
+
+def _int_setting(settings: QSettings, key: str, default: int) -> int:
+    """A number the settings keep (an INI file keeps it as text)."""
+    value = settings.value(key, default)
+    return int(value) if isinstance(value, int | float | str) else default

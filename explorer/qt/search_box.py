@@ -5,15 +5,25 @@ The window's box sits above the tree; the wrong-label dialog has one of its own.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from explorer.core.errors import ExplorerError
 from explorer.core.wordnet import MAX_QUERY_CHARS
 from explorer.qt.workers import JobRunner
 
+if TYPE_CHECKING:
+    from explorer.core import SearchHit
+    from explorer.core.jobs import JobState
+    from explorer.core.wordnet import Taxonomy
 
-def _search_answer(taxonomy, text: str, state) -> tuple[str, list, str]:
+    Answer = tuple[str, list[SearchHit], str]  # the text, its hits, why there are none
+
+
+def _search_answer(taxonomy: Taxonomy, text: str, state: JobState) -> Answer:
     """(text, hits, why there are none) for the SearchBox, on a worker thread."""
     try:
         return text, taxonomy.search(text, limit=50), ""
@@ -42,10 +52,10 @@ class SearchBox(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.field)
         layout.addWidget(self.results)
-        self.taxonomy = None
+        self.taxonomy: Taxonomy | None = None
         self.runner = JobRunner(self)
-        self._asked = None  # the text of the search under way
-        self._answered = None  # the text the results are for
+        self._asked: str | None = None  # the text of the search under way
+        self._answered: str | None = None  # the text the results are for
         self._choose_when_answered = False
         self._timer = QTimer(self, singleShot=True, interval=60)  # as you type, not per key
         self._timer.timeout.connect(self._search)
@@ -55,8 +65,12 @@ class SearchBox(QWidget):
         self.results.itemClicked.connect(self._choose)
         self.field.installEventFilter(self)
 
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.field and event.type() == event.Type.KeyPress:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.field
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+        ):
             if event.key() == Qt.Key.Key_Down and self.results.isVisible():
                 self.results.setFocus()
                 self.results.setCurrentRow(0)
@@ -71,7 +85,7 @@ class SearchBox(QWidget):
         """The text the results shown are for (None: none shown)."""
         return self._answered
 
-    def set_taxonomy(self, taxonomy) -> None:
+    def set_taxonomy(self, taxonomy: Taxonomy | None) -> None:
         self.taxonomy = taxonomy
         if self.field.text().strip():  # typed while WordNet loaded
             self._search()
@@ -89,7 +103,7 @@ class SearchBox(QWidget):
         # a bound method, not a lambda: Qt drops the answer if the box (a dialog's) is gone
         self.runner.start(_search_answer, self.taxonomy, text, on_finished=self._show)
 
-    def _show(self, answer: tuple[str, list, str]) -> None:
+    def _show(self, answer: Answer) -> None:
         text, hits, problem = answer
         if text != self.field.text().strip():
             return  # typed on since: the answer to the new text is on its way

@@ -16,7 +16,12 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication, QMessageLogContext, QtMsgType
 
 GOLDEN, TENCH = "n02099601", "n01440764"
 _KNOWN_QT_NOISE = ("propagateSizeHints",)
@@ -44,7 +49,13 @@ def run_smoke_test(deadline_s: float = 60.0) -> int:
     return 0
 
 
-def _run(scratch: Path, step, qt_problems: list[str], deadline_s: float, start: float) -> None:
+def _run(
+    scratch: Path,
+    step: Callable[[str], None],
+    qt_problems: list[str],
+    deadline_s: float,
+    start: float,
+) -> None:
     from PIL import Image
     from PySide6.QtCore import QSettings, QtMsgType, qInstallMessageHandler
     from PySide6.QtGui import QImageReader
@@ -55,7 +66,7 @@ def _run(scratch: Path, step, qt_problems: list[str], deadline_s: float, start: 
     from explorer.core.images import ThumbnailCache, make_thumbnail
     from explorer.core.wordnet import load_taxonomy
 
-    def on_qt_message(kind, _context, message: str) -> None:
+    def on_qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
         if kind != QtMsgType.QtDebugMsg and not any(n in message for n in _KNOWN_QT_NOISE):
             qt_problems.append(message)
 
@@ -95,7 +106,8 @@ def _run(scratch: Path, step, qt_problems: list[str], deadline_s: float, start: 
 
     flagged = f"{GOLDEN}/{GOLDEN}_1.JPEG"
     with FlagStore.open_for(summary.catalogue) as store:
-        store.apply(flag_images(store, [ImageRef(flagged, root / flagged)], "duplicate").after)
+        ref = ImageRef(flagged, str(root / flagged))
+        store.apply(flag_images(store, [ref], "duplicate").after)
     with FlagStore.open_for(summary.catalogue) as store:
         assert store.state(flagged).reasons == ("duplicate",), "the flag did not come back"
     step("flag written and read back")
@@ -115,7 +127,9 @@ def _run(scratch: Path, step, qt_problems: list[str], deadline_s: float, start: 
     step("window opened the catalogue and showed its thumbnail")
 
 
-def _wait(app, ready, start: float, deadline_s: float, what: str) -> None:
+def _wait(
+    app: QCoreApplication, ready: Callable[[], bool], start: float, deadline_s: float, what: str
+) -> None:
     while not ready():
         if time.monotonic() - start > deadline_s:
             raise TimeoutError(f"no {what} after {deadline_s:.0f} s")

@@ -12,10 +12,19 @@ Each index's ``internalPointer`` is a ``_Node`` held in its parent's
 ``children`` list (the root is held by the model), so the object outlives every
 index that points at it: nodes are never dropped while the model lives.
 
->>> model = SynsetTreeModel(tax)                              # doctest: +SKIP
->>> model.set_counts(compute_counts(tax, direct_counts))      # doctest: +SKIP
->>> index = model.index_for_path(tax.paths_to_root("n02084071")[0])   # doctest: +SKIP
->>> view.expand(index.parent()); view.setCurrentIndex(index)  # doctest: +SKIP
+>>> model = SynsetTreeModel(taxonomy)
+>>> model.set_counts(counts)
+>>> dog = model.index_for_path(taxonomy.paths_to_root("n02084071")[0])
+>>> [model.index(dog.row(), column, dog.parent()).data() for column in range(3)]
+['dog  ↗2', '6', '80']
+>>> model.hasChildren(dog), model.rowCount(dog)  # from the out-degree; nothing built yet
+(True, 0)
+>>> model.fetchMore(dog)  # what a view does when the row is expanded
+>>> model.rowCount(dog)
+18
+
+A view then shows the row with ``view.expand(dog.parent())`` and
+``view.setCurrentIndex(dog)``.
 
 With ``curation=True`` two more columns follow the counts: "Flagged" (images of
 the subtree with a flag) and "Reviewed" (the share of the subtree's images that
@@ -26,7 +35,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -167,9 +176,9 @@ class SynsetTreeModel(QAbstractItemModel):
         """The wnids from entity down to this appearance (empty for an invalid index)."""
         if not index.isValid():
             return ()
-        node = self._node(index)
+        node: _Node | None = self._node(index)
         path = []
-        while node is not self._root:
+        while node is not None and node is not self._root:
             path.append(node.wnid)
             node = node.parent
         return tuple(reversed(path))
@@ -205,7 +214,13 @@ class SynsetTreeModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(row, column, children[row])
 
-    def parent(self, child: QModelIndex | QPersistentModelIndex | None = None):  # type: ignore[override]
+    @overload
+    def parent(self) -> QObject | None: ...
+    @overload
+    def parent(self, child: QModelIndex | QPersistentModelIndex) -> QModelIndex: ...
+    def parent(
+        self, child: QModelIndex | QPersistentModelIndex | None = None
+    ) -> QObject | QModelIndex | None:
         if child is None:  # QObject.parent()
             return super().parent()
         if not child.isValid():
@@ -261,7 +276,7 @@ class SynsetTreeModel(QAbstractItemModel):
 
     # --- Qt overrides: data ------------------------------------------------------
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._headers):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -272,7 +287,7 @@ class SynsetTreeModel(QAbstractItemModel):
             return _RIGHT
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
             return None
         node = self._node(index)
@@ -366,34 +381,39 @@ class SynsetTreeModel(QAbstractItemModel):
             f"<b>{html.escape(data['lemmas'][0])}</b> ({html.escape(data['name'])}, {node.wnid})",
             html.escape(data["gloss"]),
         ]
-        others = [p for p in self._source.parents(node.wnid) if p != node.parent.wnid]
+        above = node.parent.wnid if node.parent is not None else None
+        others = [p for p in self._source.parents(node.wnid) if p != above]
         if others:
             names = ", ".join(html.escape(self._name(p)) for p in others)
             lines.append(f"<i>also under: {names}</i>")
         return "<br>".join(lines)
 
-    def _fetched_parents(self) -> Iterator[tuple[QModelIndex, _Node]]:
+    def _fetched_parents(self) -> Iterator[tuple[QModelIndex, list[_Node]]]:
+        """(index, children) of every node whose children have been fetched."""
         stack = [(QModelIndex(), self._root)]
         while stack:
             index, node = stack.pop()
             if not node.children:
                 continue
-            yield index, node
+            yield index, node.children
             stack.extend((self.createIndex(c.row, 0, c), c) for c in node.children if c.children)
 
     def _emit_fetched_changed(
-        self, roles: list, subtrees: tuple[int, int] | None = None, first_column: int = 0
+        self,
+        roles: list[Qt.ItemDataRole] | list[int],
+        subtrees: tuple[int, int] | None = None,
+        first_column: int = 0,
     ) -> None:
         # One dataChanged per fetched parent, across the columns from ``first_column``
         # and over its rows (only the span of those whose subtree count is in the
         # half-open range ``subtrees``, when given): views keep their expansion and
         # selection, which a model reset would lose.
         last = len(self._headers) - 1
-        for parent, node in self._fetched_parents():
-            rows = range(len(node.children))
+        for parent, children in self._fetched_parents():
+            rows: Sequence[int] = range(len(children))
             if subtrees is not None:
                 low, high = subtrees
-                counts = ((c.row, self._count(c.wnid, SUBTREE_COLUMN) or 0) for c in node.children)
+                counts = ((c.row, self._count(c.wnid, SUBTREE_COLUMN) or 0) for c in children)
                 rows = [row for row, subtree in counts if low <= subtree < high]
                 if not rows:
                     continue

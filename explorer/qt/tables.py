@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QObject, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QTableView
 
 
 def sortable_table(
-    model, owner: QObject, sort_column: int
+    model: QAbstractItemModel, owner: QObject, sort_column: int
 ) -> tuple[QSortFilterProxyModel, QTableView]:
     """(proxy, view): the view sorts on the model's UserRole values, by ``sort_column`` first."""
     proxy = QSortFilterProxyModel(owner)

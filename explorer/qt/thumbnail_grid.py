@@ -17,27 +17,30 @@ without curation costs one dict lookup per paint.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QObject,
+    QPersistentModelIndex,
     QSize,
     Qt,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListView
+from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from explorer.qt.badges import badge_key, describe_state, with_badge
 
 if TYPE_CHECKING:
-    from explorer.core.catalogue import ImageRow
+    from explorer.core.catalogue import Catalogue, ImageRow
     from explorer.core.curation import ImageState
+    from explorer.core.images import ThumbnailCache
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1  # the image's ImageState; None when not curated
@@ -60,13 +63,18 @@ class ThumbnailLoader(QObject):
     decode rare; should one run, closing leaves it behind and the process exits anyway.
     """
 
-    def __init__(self, cache_factory, threads: int = 2, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        cache_factory: Callable[[], ThumbnailCache],
+        threads: int = 2,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._cache_factory = cache_factory
-        self.cache = None  # made on the first request, on the GUI thread
+        self.cache: ThumbnailCache | None = None  # made on the first request, on the GUI thread
         self.signals = _LoaderSignals()
         self.generation = 0
-        self._queue: deque[tuple[int, ImageRow, object, int]] = deque()
+        self._queue: deque[tuple[int, ImageRow, str | bytes | os.PathLike[str], int]] = deque()
         self._wake = threading.Condition()
         self._closed = False
         self.set_thread_count(threads)
@@ -88,7 +96,8 @@ class ThumbnailLoader(QObject):
             self._queue.clear()
         return self.generation
 
-    def request(self, row: ImageRow, path, size: int) -> None:
+    def request(self, row: ImageRow, path: str | bytes | os.PathLike[str], size: int) -> None:
+        """Decode the thumbnail of ``row`` (its file at ``path``) at ``size`` pixels."""
         if self.cache is None:
             self.cache = self._cache_factory()
         if self._threads[0].ident is None:  # the first request starts them
@@ -107,6 +116,8 @@ class ThumbnailLoader(QObject):
             self._wake.notify_all()
 
     def _work(self) -> None:
+        cache = self.cache
+        assert cache is not None  # the first request makes it, then starts the threads
         while True:
             with self._wake:
                 while not self._queue and not self._closed:
@@ -114,7 +125,7 @@ class ThumbnailLoader(QObject):
                 if self._closed:
                     return
                 generation, row, path, size = self._queue.popleft()
-            thumbnail = self.cache.get_or_make(path, row.size, row.mtime_ns, size)
+            thumbnail = cache.get_or_make(path, row.size, row.mtime_ns, size)
             image = QImage()
             if thumbnail.data:
                 image.loadFromData(thumbnail.data)
@@ -141,6 +152,7 @@ def _placeholder(size: int, text: str = "", colour: str = "#d8d8d8") -> QPixmap:
 
 
 _STATE_ROLES = [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole, STATE_ROLE]
+_NO_INDEX = QModelIndex()
 
 
 class ThumbnailGridModel(QAbstractListModel):
@@ -149,14 +161,14 @@ class ThumbnailGridModel(QAbstractListModel):
     def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.loader = loader
-        self.catalogue = None  # an open explorer.core.catalogue.Catalogue, for file paths
+        self.catalogue: Catalogue | None = None  # for the files' paths
         self._rows: list[ImageRow] = []
         self._total = 0
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._errors: dict[int, str] = {}
         self._pending: dict[int, int] = {}  # image id -> its row when it was asked for
         self._states: dict[str, ImageState] = {}  # path -> curation (non-empty states only)
-        self._badged: OrderedDict[int, tuple[tuple, int, QPixmap]] = OrderedDict()
+        self._badged: OrderedDict[int, tuple[tuple[str, ...], int, QPixmap]] = OrderedDict()
         self._positions: dict[str, int] | None = None  # path -> row, built when first needed
         self._notes: dict[str, str] = {}  # path -> a review queue's note, for the tooltip
         self.thumbnail_size = 128
@@ -166,7 +178,9 @@ class ThumbnailGridModel(QAbstractListModel):
 
     # --- contents ---------------------------------------------------------------
 
-    def set_rows(self, catalogue, rows: list[ImageRow], total: int | None = None) -> None:
+    def set_rows(
+        self, catalogue: Catalogue | None, rows: list[ImageRow], total: int | None = None
+    ) -> None:
         """Show ``rows``, already filtered and sorted (core ``image_list.arrange``, in a
         worker: a subtree's rows take too long for the GUI thread); ``total`` is how many
         there are before the filter."""
@@ -183,12 +197,6 @@ class ThumbnailGridModel(QAbstractListModel):
         self.endResetModel()
 
     # --- curation ---------------------------------------------------------------
-
-    @property
-    def states(self) -> dict[str, ImageState]:
-        """The curation of every curated image (path -> state); read-only for callers: copy
-        it before handing it to a worker."""
-        return self._states
 
     def state(self, path: str) -> ImageState | None:
         return self._states.get(path)
@@ -259,10 +267,12 @@ class ThumbnailGridModel(QAbstractListModel):
 
     # --- Qt model ---------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid():
             return None
         row = self._rows[index.row()]
@@ -355,7 +365,7 @@ class ThumbnailGridModel(QAbstractListModel):
 class ThumbnailGridView(QListView):
     """Icon-mode list view: uniform cells, batched layout, stale requests dropped on scroll."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)

@@ -10,20 +10,29 @@ tree selects in the Workspace.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QTreeView, QVBoxLayout, QWidget
 
+from explorer.core.wordnet import CachedHierarchy  # light: sqlite3, not the graph
 from explorer.qt.synset_tree_model import PATH_ROLE, WNID_ROLE, SynsetTreeModel
+
+if TYPE_CHECKING:
+    from explorer.core.analysis import Counts
+    from explorer.core.wordnet import Taxonomy
+    from explorer.core.workspace import Workspace
 
 
 class TreePanel(QWidget):
     """A placeholder until ``show_source``, then the tree (``view``, ``model``)."""
 
-    def __init__(self, workspace, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
         self.model: SynsetTreeModel | None = None
-        self._hierarchy = None  # the cache's CachedHierarchy, until the taxonomy arrives
+        self._hierarchy: CachedHierarchy | None = None  # until the taxonomy arrives
         self.view = QTreeView()
         self.view.setUniformRowHeights(True)
         self.view.setSelectionMode(QTreeView.SelectionMode.ExtendedSelection)  # for exports
@@ -49,10 +58,10 @@ class TreePanel(QWidget):
         workspace.catalogue_closed.connect(self._catalogue_closed)
         workspace.curation_changed.connect(self._show_curation_soon)
 
-    def show_source(self, source) -> None:
+    def show_source(self, source: Taxonomy | CachedHierarchy) -> None:
         """Show the tree of ``source``: the Taxonomy, or the cache's CachedHierarchy while
         the taxonomy loads (closed when it has arrived)."""
-        if source is not self.workspace.taxonomy:
+        if isinstance(source, CachedHierarchy):
             self._hierarchy = source
         model = self.model = SynsetTreeModel(source, self, curation=True)
         view = self.view
@@ -82,7 +91,7 @@ class TreePanel(QWidget):
     def failed(self, message: str) -> None:
         self.placeholder.setText(f"Cannot load WordNet 3.0:\n{message}")
 
-    def select_path(self, path) -> None:
+    def select_path(self, path: Sequence[str]) -> None:
         """Expand to the appearance at the end of ``path`` (from entity), select it."""
         index = self.model.index_for_path(path) if self.model is not None else None
         if index is None or not index.isValid():
@@ -115,7 +124,7 @@ class TreePanel(QWidget):
 
     # --- following the Workspace ----------------------------------------------------------
 
-    def _taxonomy_loaded(self, taxonomy) -> None:
+    def _taxonomy_loaded(self, taxonomy: Taxonomy) -> None:
         if self.model is None:
             self.show_source(taxonomy)
             return
@@ -127,18 +136,22 @@ class TreePanel(QWidget):
         if current.isValid():  # chosen while the graph loaded: select it in full now
             self._current_changed(current, None)
 
-    def _current_changed(self, current, _previous) -> None:
+    def _current_changed(
+        self,
+        current: QModelIndex | QPersistentModelIndex,
+        _previous: QModelIndex | QPersistentModelIndex | None,
+    ) -> None:
         self._scroll_timer.start()  # after the expands' layout
         wnid = current.data(WNID_ROLE)
         if wnid and self.workspace.taxonomy is not None:  # else when it arrives
             self.workspace.select(wnid, current.data(PATH_ROLE))
 
-    def _selection_changed(self, wnid: str, path: tuple) -> None:
+    def _selection_changed(self, wnid: str, path: tuple[str, ...]) -> None:
         current = self.view.currentIndex()
         if not current.isValid() or current.data(PATH_ROLE) != path:
             self.select_path(path)  # chosen elsewhere: a search, a link, the coverage table
 
-    def _counts_changed(self, counts) -> None:
+    def _counts_changed(self, counts: Counts | None) -> None:
         if self.model is not None:
             self.model.set_counts(counts)
             self._fit_columns_soon()
@@ -168,6 +181,8 @@ class TreePanel(QWidget):
     def _fit_columns(self) -> None:
         """Widen columns to the rows in view (Qt measures those); never narrow them while
         browsing, which would make the tree jump sideways on every scroll."""
+        if self.model is None:
+            return
         header = self.view.header()
         for column in range(self.model.columnCount()):
             wanted = max(self.view.sizeHintForColumn(column), header.sectionSizeHint(column))
@@ -188,7 +203,7 @@ class TreePanel(QWidget):
         bar.setValue(max(0, min(bar.value(), right - self.view.viewport().width())))
 
 
-def _tree_order(index) -> tuple:
+def _tree_order(index: QModelIndex | QPersistentModelIndex) -> tuple[int, ...]:
     path = []
     while index.isValid():
         path.append(index.row())

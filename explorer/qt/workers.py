@@ -11,13 +11,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 from explorer.core.errors import Cancelled, ExplorerError
 from explorer.core.jobs import JobState
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class JobSignals(QObject):
@@ -47,7 +51,7 @@ class QtJobState(JobState):
 class Job(QRunnable):
     """One call of ``function(*args, state=..., **kwargs)`` on a pool thread."""
 
-    def __init__(self, function: Callable, *args, **kwargs) -> None:
+    def __init__(self, function: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         super().__init__()
         self.setAutoDelete(False)  # the runner owns it until it has reported
         self.signals = JobSignals()
@@ -85,23 +89,26 @@ class JobRunner(QObject):
 
     def start(
         self,
-        function: Callable,
-        *args,
-        on_finished: Callable | None = None,
-        on_failed: Callable | None = None,
-        on_progress: Callable | None = None,
-        on_cancelled: Callable | None = None,
-        **kwargs,
+        function: Callable[..., T],
+        *args: Any,
+        on_finished: Callable[[T], object] | None = None,
+        on_failed: Callable[[str], object] | None = None,
+        on_progress: Callable[[int, int, str], object] | None = None,
+        on_cancelled: Callable[[], object] | None = None,
+        **kwargs: Any,
     ) -> Job:
+        """Run ``function(*args, state=..., **kwargs)`` in the pool; the slots given are
+        called on this thread with its result, a failure's message, its progress (done,
+        total or -1, message), or when it was cancelled."""
         job = Job(function, *args, **kwargs)
-        for signal, slot in (
-            (job.signals.finished, on_finished),
-            (job.signals.failed, on_failed),
-            (job.signals.progress, on_progress),
-            (job.signals.cancelled, on_cancelled),
-        ):
-            if slot is not None:
-                signal.connect(slot)
+        if on_finished is not None:
+            job.signals.finished.connect(on_finished)
+        if on_failed is not None:
+            job.signals.failed.connect(on_failed)
+        if on_progress is not None:
+            job.signals.progress.connect(on_progress)
+        if on_cancelled is not None:
+            job.signals.cancelled.connect(on_cancelled)
         for signal in (job.signals.finished, job.signals.failed, job.signals.cancelled):
             signal.connect(lambda *_, job=job: self._jobs.discard(job))
         self._jobs.add(job)
@@ -121,12 +128,12 @@ class JobRunner(QObject):
 class AfterFirstPaint(QObject):
     """Calls ``callback`` once, right after ``widget`` has painted for the first time."""
 
-    def __init__(self, widget, callback) -> None:
+    def __init__(self, widget: QWidget, callback: Callable[[], object]) -> None:
         super().__init__(widget)
         self._callback = callback
         widget.installEventFilter(self)
 
-    def eventFilter(self, watched, event) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
             watched.removeEventFilter(self)
             QTimer.singleShot(0, self._callback)

@@ -7,7 +7,7 @@ from PySide6.QtGui import QKeySequence
 
 from explorer.core.curation import REASON_TABLE
 from explorer.core.images import ThumbnailCache
-from explorer.qt.actions import MENUS, Action, Submenu, shortcut_rows
+from explorer.qt.actions import ACTION_NAMES, MENUS, Action, Submenu, shortcut_rows
 from explorer.qt.main_window import MainWindow
 
 
@@ -31,6 +31,12 @@ def test_f1_lists_every_shortcut():
         ]
 
 
+def test_each_name_finds_one_action_and_each_reason_one_flag_key():
+    assert sorted(a.name for a in _actions() if a.name) == sorted(ACTION_NAMES)
+    assert [a.reason for a in _actions() if a.reason] == [r.code for r in REASON_TABLE]
+    assert all(a.args == (a.reason,) for a in _actions() if a.reason)
+
+
 def test_no_two_actions_share_a_key():
     keys = [QKeySequence(k).toString() for a in _actions() for k in a.keys if "." not in k]
     assert "" not in keys and len(keys) == len(set(keys))
@@ -50,10 +56,10 @@ def test_the_window_has_the_registry_s_menus(qtbot, tmp_path, session_data_dir):
         if isinstance(entry, Action | Submenu)
     ]
     assert window.menus.submenus["recent"].title() == "&Recent catalogues"
-    flags = [window.actions[f"flag:{r.code}"] for r in REASON_TABLE]
+    flags = [window.menus.flags[r.code] for r in REASON_TABLE]
     assert [a.shortcut().toString() for a in flags] == [r.key for r in REASON_TABLE]
     assert all(a.shortcutContext() == Qt.ShortcutContext.WidgetWithChildrenShortcut for a in flags)
-    assert window.actions["undo"].shortcutContext() == Qt.ShortcutContext.WindowShortcut
-    assert window.actions["undo"] in window.grid.actions()  # the grid's right-click menu
-    assert not window.actions["rescan"].isEnabled()  # no catalogue yet
+    assert window.menus.actions["undo"].shortcutContext() == Qt.ShortcutContext.WindowShortcut
+    assert window.menus.actions["undo"] in window.grid.actions()  # the grid's right-click menu
+    assert not window.menus.actions["rescan"].isEnabled()  # no catalogue yet
     window.close()

@@ -170,19 +170,19 @@ def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy,
     assert _corner(model, 0) != _corner(model, 3)  # OK: a check mark, no frame
 
     # undo the last three, then redo them, from the keyboard
-    assert window.actions["undo"].text() == "&Undo Mark 1 image reviewed OK"
+    assert window.menus.actions["undo"].text() == "&Undo Mark 1 image reviewed OK"
     for _ in range(3):
         qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL)
     assert set(window.store.states()) == {paths[i] for i in range(97)}
     assert grid.currentIndex().row() == 97  # back on the image whose change was undone
     assert model.index(98).data(STATE_ROLE) is None
-    assert window.actions["redo"].text() == "&Redo Flag 1 image low_quality"  # image 97
+    assert window.menus.actions["redo"].text() == "&Redo Flag 1 image low_quality"  # image 97
     qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL | SHIFT)
     qtbot.keyClick(grid, Qt.Key.Key_Y, CTRL)
     qtbot.keyClick(grid, Qt.Key.Key_Y, CTRL)
     assert _kinds(window.store.states()) == expected
     assert model.index(97).data(STATE_ROLE).reasons == ("low_quality",)
-    assert not window.actions["redo"].isEnabled()
+    assert not window.menus.actions["redo"].isEnabled()
 
     # several selected: flagged together, no advance; then cleared together
     grid.setCurrentIndex(model.index(100))
@@ -301,7 +301,7 @@ def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalo
         ]
     )
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
-        window.actions["queue"].trigger()
+        window.menus.actions["queue"].trigger()
     model = window.grid_model
     assert [row.path for row in model.rows()] == queued
     assert window.image_count.text() == "Review queue: 3 images"
@@ -341,15 +341,16 @@ def test_review_queue_shows_queued_images_with_their_notes(qtbot, window, catalo
     _wait_keys_back(qtbot, window)
     assert window.store.state(queued[2]).empty
 
+    queue = window.menus.actions["queue"]
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
-        window.actions["queue"].trigger()  # unchecked: back to the synset's images
-    assert window.image_count.text() == "10 images" and not window.actions["queue"].isChecked()
+        queue.trigger()  # unchecked: back to the synset's images
+    assert window.image_count.text() == "10 images" and not queue.isChecked()
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
-        window.actions["queue"].trigger()
-    assert window.actions["queue"].isChecked()
+        queue.trigger()
+    assert queue.isChecked()
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
         window.select(GOLDEN)  # leaves the queue too
-    assert window.image_count.text() == "110 images" and not window.actions["queue"].isChecked()
+    assert window.image_count.text() == "110 images" and not queue.isChecked()
 
 
 def test_a_damaged_store_is_recovered_and_said(qtbot, window, catalogue_path, monkeypatch):
@@ -454,7 +455,8 @@ def test_a_read_only_store_is_shown_read_only_with_the_keys_off(
     assert window.grid_model.state(f"{GOLDEN}/{GOLDEN}_000.JPEG").reasons == ("duplicate",)
     assert window.store_note.isVisible() and "read-only" in window.store_note.text()
     assert "Flags are read-only here" in window.store_note.toolTip()
-    assert not window.actions["flag:duplicate"].isEnabled() and not window.actions["ok"].isEnabled()
+    assert not window.menus.flags["duplicate"].isEnabled()
+    assert not window.menus.actions["ok"].isEnabled()
     _focus_grid(qtbot, window)
     qtbot.keyClick(window.grid, Qt.Key.Key_D)
     assert dialogs == [] and window.undo_stack.undo_label is None

@@ -117,6 +117,8 @@ def test_thumbnails_arrive_and_broken_files_are_marked(qtbot, window, catalogue_
     broken = next(r for r in model.rows() if r.path.endswith("broken.JPEG"))
     assert broken.problems == ("truncated",)
     assert model.is_loaded(broken.id)
+    assert model.thumbnail(broken.id) is None
+    assert "truncated" in (model.thumbnail_error(broken.id) or "")
     good = next(r for r in model.rows() if model.thumbnail(r.id) is not None)
     pixmap = model.thumbnail(good.id)
     assert max(pixmap.width(), pixmap.height()) <= THUMBNAIL_SIZES[2]
@@ -236,7 +238,7 @@ def test_index_a_folder_in_the_background(qtbot, window, tmp_path):
         lambda: window.catalogue is not None and not window.busy_bar.busy, timeout=20_000
     )
     assert window.counts.of(TENCH)["direct"] == 4
-    assert window.actions["rescan"].isEnabled()
+    assert window.menus.actions["rescan"].isEnabled()
 
 
 def test_settings_persist(qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path):
