@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
-from explorer.cli.context import Context, catalogue_option, chosen, parents_option, pass_context
+from explorer.cli.context import Context, catalogue_option, parents_option, pass_context
 from explorer.cli.render import (
     CommandWithTable,
     plural,
@@ -23,7 +23,8 @@ from explorer.core.images import AUDIT_CODES, FAILURE_CODES
 from explorer.core.jobs import StderrProgress
 
 if TYPE_CHECKING:
-    from explorer.core.analysis import Counts
+    from explorer.core.analysis import Basis, Counts, CoverageFormat, SortKey
+    from explorer.core.catalogue import Layout
     from explorer.core.wordnet import Taxonomy
 
 
@@ -69,7 +70,7 @@ def index(
     obj: Context,
     root: str,
     catalogue: str | None,
-    layout: str,
+    layout: Layout | Literal["auto"],
     labels: str | None,
     relayout: bool,
     manifest_root: str | None,
@@ -262,12 +263,12 @@ def coverage(
     catalogue: str,
     under: str | None,
     min_images: int,
-    basis: str,
+    basis: Basis,
     targets: str | None,
     include_ok: bool,
-    sort: str,
+    sort: SortKey,
     desc: bool,
-    fmt: str,
+    fmt: CoverageFormat,
     output: str | None,
     parents: bool,
 ) -> None:
@@ -286,10 +287,10 @@ def coverage(
         figures,
         under=tax.resolve(under) if under else None,
         min_images=min_images,
-        basis=chosen(basis, BASES),
+        basis=basis,
         targets=target_list,
         include_ok=include_ok,
-        sort=chosen(sort, SORT_KEYS),
+        sort=sort,
         descending=desc,
     )
     settings = {
@@ -301,7 +302,7 @@ def coverage(
         "sort": sort,
         "descending": desc,
     }
-    write_output(format_coverage(result, chosen(fmt, COVERAGE_FORMATS), settings), output, parents)
+    write_output(format_coverage(result, fmt, settings), output, parents)
     if output or fmt == "csv":
         summary = result.summary
         click.echo(

@@ -19,14 +19,13 @@ from explorer.cli.render import (
     tab_line,
     warn,
 )
-from explorer.core.curation import EXCHANGE_FORMATS, REASON_TABLE, REASONS
+from explorer.core.curation import EXCHANGE_FORMATS, REASONS
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import Catalogue
-    from explorer.core.curation import Command, FlagStore
+    from explorer.core.curation import Command, FlagStore, ReasonCode
 
 SKIPPED_SHOWN = 20  # bad rows of an import listed one by one; --json has them all
-_CODES = tuple(reason.code for reason in REASON_TABLE)  # typed as the core types a reason
 
 
 @contextlib.contextmanager
@@ -76,7 +75,7 @@ def flags() -> None:
 def flags_add(
     obj: Context,
     paths: tuple[str, ...],
-    reason: str,
+    reason: ReasonCode,
     note: str,
     suggest: str | None,
     curator: str | None,
@@ -98,8 +97,7 @@ def flags_add(
             raise TaxonomyError(f"--suggest: {exc}") from exc
     with _curation(obj, catalogue) as (opened, store):
         refs = image_refs(opened, paths)
-        code = chosen(reason, _CODES)
-        _apply(store, lambda: flag_images(store, refs, code, note, suggested, curator))
+        _apply(store, lambda: flag_images(store, refs, reason, note, suggested, curator))
 
 
 @flags.command("remove")
@@ -111,7 +109,9 @@ def flags_add(
 )
 @catalogue_option
 @pass_context
-def flags_remove(obj: Context, paths: tuple[str, ...], reason: str | None, catalogue: str) -> None:
+def flags_remove(
+    obj: Context, paths: tuple[str, ...], reason: ReasonCode | None, catalogue: str
+) -> None:
     """Remove flags (one reason, or all) and OK marks.
 
     Without --reason every flag and the "reviewed OK" mark go. A path the
@@ -121,8 +121,7 @@ def flags_remove(obj: Context, paths: tuple[str, ...], reason: str | None, catal
 
     with _curation(obj, catalogue) as (opened, store):
         refs = image_refs(opened, paths, store)
-        code = chosen(reason, _CODES) if reason else None
-        _apply(store, lambda: clear_images(store, refs, code))
+        _apply(store, lambda: clear_images(store, refs, reason))
 
 
 @flags.command("review")

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from explorer.cli.context import Context, chosen, pass_context
+from explorer.cli.context import Context, pass_context
 from explorer.cli.render import labelled, plural, print_json
 from explorer.core import paths
 from explorer.core.jobs import StderrProgress
 from explorer.core.wordnet import INSTALL_METHODS
 
 if TYPE_CHECKING:
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import InstallMethod, Taxonomy
 
 
 def _short(tax: Taxonomy, wnid: str) -> str:
@@ -34,7 +34,9 @@ def _short(tax: Taxonomy, wnid: str) -> str:
 @click.option("--rebuild", is_flag=True, help="Rebuild the taxonomy cache even if it is current.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_context
-def setup(obj: Context, method: str, no_install: bool, rebuild: bool, as_json: bool) -> None:
+def setup(
+    obj: Context, method: InstallMethod, no_install: bool, rebuild: bool, as_json: bool
+) -> None:
     """Find or install WordNet 3.0 and build the taxonomy cache."""
     from explorer.core.wordnet import find_or_install_wordnet
 
@@ -42,7 +44,7 @@ def setup(obj: Context, method: str, no_install: bool, rebuild: bool, as_json: b
     progress = StderrProgress()
     try:
         location, installed = find_or_install_wordnet(
-            obj.wordnet, data_dir, chosen(method, INSTALL_METHODS), not no_install, progress
+            obj.wordnet, data_dir, method, not no_install, progress
         )
     finally:
         progress.close()

@@ -15,13 +15,16 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from explorer.core.curation import REASON_TABLE
+
+if TYPE_CHECKING:
+    from explorer.core.curation import ReasonCode
 
 ActionName = Literal["rescan", "audit", "ok", "clear", "undo", "redo", "queue"]
 ACTION_NAMES: tuple[ActionName, ...] = get_args(ActionName)
@@ -38,7 +41,7 @@ class Action:
     help_keys: str = ""  # its keys as F1 writes them, when not its shortcuts
     tip: str = ""
     name: ActionName | None = None  # how code finds its QAction (``Menus.actions``)
-    reason: str | None = None  # a flag key's reason code (``Menus.flags``)
+    reason: ReasonCode | None = None  # a flag key's reason code (``Menus.flags``)
     checkable: bool = False
     images: bool = False  # acts on images: in the grid's and the viewer's right-click menus
     local: bool = False  # its keys work in the grid and the viewer only, not in the tree

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
@@ -19,6 +19,8 @@ from explorer.core.errors import ExplorerError
 from explorer.core.text import plural
 
 if TYPE_CHECKING:
+    from explorer.core.catalogue import IndexSummary, Layout
+    from explorer.core.images import AuditSummary
     from explorer.core.jobs import JobState
     from explorer.core.workspace import Workspace
     from explorer.qt.busy_bar import BusyBar
@@ -71,7 +73,9 @@ class CatalogueController(QObject):
         else:
             self.index_source(path, layout="manifest")
 
-    def index_source(self, source: str, layout: str = "auto", labels: str | None = None) -> None:
+    def index_source(
+        self, source: str, layout: Layout | Literal["auto"] = "auto", labels: str | None = None
+    ) -> None:
         """Index (or rescan) a dataset in the background, then open its catalogue."""
         from explorer.core.catalogue import default_catalogue_path, detect_layout, index_catalogue
         from explorer.core.errors import CatalogueError
@@ -98,7 +102,7 @@ class CatalogueController(QObject):
                 return
         taxonomy = self.workspace.taxonomy
 
-        def index(state: JobState) -> tuple[Any, Any]:
+        def index(state: JobState) -> tuple[IndexSummary, Any]:
             from explorer.core.curation import relink_after_scan
 
             nouns = taxonomy.graph if taxonomy else load_noun_wnids(None, data_dir)
@@ -115,9 +119,9 @@ class CatalogueController(QObject):
 
         self.busy.start(f"Indexing {source}", index, self._indexed)
 
-    def _indexed(self, result: tuple[Any, Any]) -> None:
-        """``result``: the IndexSummary and RelinkReport (or None), which their packages do
-        not export to name here."""
+    def _indexed(self, result: tuple[IndexSummary, Any]) -> None:
+        """``result``: the summary, and the flags' RelinkReport (or None), which the curation
+        package does not export to name here."""
         summary, relinked = result
         self.busy.hide()
         self.open_catalogue(summary.catalogue)
@@ -152,12 +156,12 @@ class CatalogueController(QObject):
             return
         path = self.workspace.catalogue.path
 
-        def run(state: JobState) -> Any:  # an AuditSummary
+        def run(state: JobState) -> AuditSummary:
             return audit_catalogue(path, state=state)
 
         self.busy.start("Auditing images", run, self._audited, on_cancelled=self._audited)
 
-    def _audited(self, summary: Any = None) -> None:  # an AuditSummary, or None: cancelled
+    def _audited(self, summary: AuditSummary | None = None) -> None:  # None: cancelled
         self.busy.hide()
         if summary is not None:
             problems = ", ".join(f"{code} {n:,}" for code, n in summary.by_code.items()) or "none"

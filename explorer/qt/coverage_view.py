@@ -9,8 +9,7 @@ stand out against the covered ones.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -38,7 +37,7 @@ from explorer.core.text import plural
 from explorer.qt.tables import sortable_table
 
 if TYPE_CHECKING:
-    from explorer.core.analysis import Counts
+    from explorer.core.analysis import Counts, CoverageRow
     from explorer.core.wordnet import Taxonomy
     from explorer.core.workspace import Workspace
 
@@ -63,25 +62,12 @@ _BARS = {status: QColor(colours["bar"]) for status, colours in COVERAGE_COLOURS.
 _NO_INDEX = QModelIndex()
 
 
-class Row(Protocol):
-    """What the table reads of a row of the core's ``coverage`` (a CoverageRow)."""
-
-    @property
-    def wnid(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def lemmas(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-
-
 class CoverageTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.rows: Sequence[Row] = []
+        self.rows: list[CoverageRow] = []
 
-    def set_rows(self, rows: Sequence[Row]) -> None:
+    def set_rows(self, rows: list[CoverageRow]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()

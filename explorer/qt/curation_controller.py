@@ -25,7 +25,7 @@ from explorer.qt.curation_panel import WrongLabelDialog
 from explorer.qt.search_box import SearchBox
 
 if TYPE_CHECKING:
-    from explorer.core.curation import Command, ImageRef, ImageState, QueuedImage
+    from explorer.core.curation import Command, ImageRef, ImageState, QueuedImage, ReasonCode
     from explorer.core.workspace import Workspace
     from explorer.qt.actions import Menus
     from explorer.qt.images_panel import ImagesPanel, Target, Where
@@ -81,7 +81,7 @@ class CurationController(QObject):
 
     # --- the keys -------------------------------------------------------------------------
 
-    def flag(self, reason: str) -> None:
+    def flag(self, reason: ReasonCode) -> None:
         """Flag the target images with ``reason`` (some reasons ask something first)."""
         targets, where = self.images.targets()
         if not targets or self.workspace.store is None:
@@ -98,7 +98,7 @@ class CurationController(QObject):
         self,
         targets: list[Target],
         where: Where,
-        reason: str,
+        reason: ReasonCode,
         note: str = "",
         suggested: str | None = None,
     ) -> None:
@@ -189,7 +189,7 @@ class CurationController(QObject):
 
     # --- the dialogs ------------------------------------------------------------------------
 
-    def _ask_synset(self, targets: list[Target], where: Where, reason: str) -> None:
+    def _ask_synset(self, targets: list[Target], where: Where, reason: ReasonCode) -> None:
         box = SearchBox()
         box.set_taxonomy(self.workspace.taxonomy)
         text = ""  # a queued image's suggestion: Enter accepts it
@@ -202,7 +202,7 @@ class CurationController(QObject):
         )
         self._open_dialog(dialog, where)
 
-    def _ask_note(self, targets: list[Target], where: Where, reason: str) -> None:
+    def _ask_note(self, targets: list[Target], where: Where, reason: ReasonCode) -> None:
         dialog = QInputDialog(self._parent(where))
         dialog.setWindowTitle(REASONS[reason].label.rstrip("…"))
         noun = "this image" if len(targets) == 1 else f"these {len(targets)} images"

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from explorer.core.curation import ImageState, QueuedImage
     from explorer.core.images import ThumbnailCache
     from explorer.core.jobs import JobState
-    from explorer.core.workspace import Workspace
+    from explorer.core.workspace import Scope, Workspace
     from explorer.qt.image_viewer import ImageViewer
     from explorer.qt.workers import JobRunner
 
@@ -222,7 +222,7 @@ class ImagesPanel(QWidget):
 
     # --- following the Workspace ---------------------------------------------------------
 
-    def _scope_changed(self, scope: str) -> None:
+    def _scope_changed(self, scope: Scope) -> None:
         self.scope.blockSignals(True)
         self.scope.setCurrentIndex(self.scope.findData(scope))
         self.scope.blockSignals(False)
