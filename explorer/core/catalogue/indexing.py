@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Literal, TypedDict, TypeGuard, cast
 
 import sqlite_utils
 
+from explorer.core.catalogue.folders import scan_flat, scan_folders, scan_ilsvrc_val
 from explorer.core.catalogue.labels import (
     _OFFSET,
     _SYNSET_NAME,
 )
+from explorer.core.catalogue.manifests import read_manifest
 from explorer.core.catalogue.opening import (
     _SQLITE,
     _catalogue_error,
@@ -39,10 +41,6 @@ from explorer.core.catalogue.sources import (
     Layout,
     SourceReport,
     detect_layout,
-    read_manifest,
-    scan_flat,
-    scan_folders,
-    scan_ilsvrc_val,
 )
 from explorer.core.catalogue.store import Catalogue, OddLabel
 from explorer.core.errors import CatalogueDamagedError, CatalogueError
@@ -463,7 +461,7 @@ def _relabelled(found: dict[str, str]) -> _Relabelled:
 
 # A source's rows: from disk (path, raw_path, label, size, mtime_ns), and outside_root too
 # from a folder with an odd name or a link; from a manifest (path, label), or (path, label,
-# raw_path, outside_root) in a batch with an odd name (see catalogue_sources._stored)
+# raw_path, outside_root) in a batch with an odd name (see manifests._stored)
 _ROW_COLUMNS = {
     5: ("path", "raw_path", "wnid", "size", "mtime_ns"),
     6: ("path", "raw_path", "wnid", "size", "mtime_ns", "outside_root"),

@@ -28,20 +28,18 @@ if TYPE_CHECKING:
         SubtreeFormat,
         file_suffix,
     )
+    from explorer.core.exports.classmaps import classmap_text
     from explorer.core.exports.export import (
-        ExportReport,
         ExportRequest,
         ExportResult,
-        Selection,
         SubtreeRow,
-        classmap_text,
         format_subtree,
         run_export,
-        select_images,
         subtree_rows,
-        write_atomically,
     )
+    from explorer.core.exports.images import Selection, select_images
     from explorer.core.exports.tree import TreeNode, nested_subtree
+    from explorer.core.exports.writing import ExportReport, write_atomically
 
 __all__ = [
     "CLASSMAP_FORMATS",
@@ -101,19 +99,17 @@ __getattr__, __dir__ = lazy_exports(
             "SubtreeFormat",
             "file_suffix",
         ),
+        ".classmaps": ("classmap_text",),
         ".export": (
-            "ExportReport",
             "ExportRequest",
             "ExportResult",
-            "Selection",
             "SubtreeRow",
-            "classmap_text",
             "format_subtree",
             "run_export",
-            "select_images",
             "subtree_rows",
-            "write_atomically",
         ),
+        ".images": ("Selection", "select_images"),
+        ".writing": ("ExportReport", "write_atomically"),
         ".tree": ("TreeNode", "nested_subtree"),
     },
 )
