@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1  # the image's ImageState; None when not curated
+# Closing waits this long for the loader's threads: a thumbnail takes milliseconds (710 a
+# second on two threads, bench/README.md "Thumbnails"); a longer decode ends by itself.
+SHUTDOWN_WAIT_S = 0.25
 _PIXMAP_CACHE_ROWS = 3000  # QPixmaps kept in memory; older ones are decoded again (from disk)
 
 # Shown, as the user opened it, but marked: the audit never reads it and exports leave it out.
@@ -59,8 +63,10 @@ class ThumbnailLoader(QObject):
 
     Daemon threads, not a QThreadPool: a decode runs in C and cannot be stopped, and Qt
     waits for every running task of a pool it destroys, so one slow file (a JPEG of
-    thousands of scans took minutes) held the window's exit. The core's bounds make such a
-    decode rare; should one run, closing leaves it behind and the process exits anyway.
+    thousands of scans took minutes) held the window's exit. :meth:`shutdown` waits for
+    the threads a bounded time (a thumbnail takes milliseconds); the core's bounds make a
+    longer decode rare, and should one run, closing leaves it behind, the process exits
+    anyway, and what it makes is dropped: once closed, the loader emits nothing.
     """
 
     def __init__(
@@ -107,13 +113,19 @@ class ThumbnailLoader(QObject):
             self._queue.append((self.generation, row, path, size))
             self._wake.notify()
 
-    def shutdown(self) -> None:
-        """Drop the queued requests and let the threads end; never waits for a decode."""
-        with self._wake:
+    def shutdown(self, timeout: float = SHUTDOWN_WAIT_S) -> bool:
+        """Drop the queued requests, let the threads end and wait up to ``timeout`` seconds
+        for them; True if they all ended. Nothing is emitted after this returns."""
+        with self._wake:  # an emit under way holds it: none starts after this
             self.generation += 1
             self._queue.clear()
             self._closed = True
             self._wake.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            if thread.ident is not None:  # started
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def _work(self) -> None:
         cache = self.cache
@@ -133,10 +145,16 @@ class ThumbnailLoader(QObject):
             image = QImage()
             if thumbnail.data:
                 image.loadFromData(thumbnail.data)
-            if generation == self.generation:  # else stale, or the window has closed
-                self.signals.loaded.emit(
-                    generation, row.id, image, thumbnail.error, thumbnail.missing
-                )
+            with self._wake:
+                if generation != self.generation or self._closed:
+                    continue  # stale, or the window has closed
+                try:
+                    self.signals.loaded.emit(
+                        generation, row.id, image, thumbnail.error, thumbnail.missing
+                    )
+                except RuntimeError:  # the signals' QObject is gone: never shut down
+                    self._closed = True
+                    return
 
 
 def _tile(
