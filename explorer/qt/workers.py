@@ -69,7 +69,7 @@ class Job(QRunnable):
         self.state = QtJobState(self)
         self._call = (function, args, kwargs)
         self.done = False
-        self.detached = False  # set on the GUI thread, read by both under _gate
+        self.detached = False  # set under _gate (by detach, or report finding no signals)
         self._gate = threading.Lock()
 
     def run(self) -> None:
