@@ -330,13 +330,44 @@ class Catalogue:
             _image_row(*row)
             for row in select_in(
                 self._db.conn,
-                "SELECT i.id, i.path, i.wnid, i.size, i.present, i.raw_path, i.mtime_ns, "
-                "i.format, i.width, i.height, i.mode, a.problems, i.outside_root FROM images i "
-                f"LEFT JOIN audit a ON a.image_id = i.id WHERE {column} IN ({{values}}) {where}",
+                f"SELECT {_ROW_SQL} WHERE {column} IN ({{values}}) {where}",
                 values,
             )
         ]
         return sorted(rows, key=lambda r: r.path)
+
+    @_sqlite_errors
+    def rows_by_ids(self, ids: Iterable[int]) -> list[ImageRow]:
+        """The images with these ids, in the order given (ids not in the catalogue left out).
+
+        A grid's window of a listing (:mod:`.listing`): a few thousand ids at a time.
+        """
+        wanted = [int(image_id) for image_id in ids]
+        found = {
+            row[0]: _image_row(*row)
+            for row in select_in(
+                self._db.conn,
+                f"SELECT {_ROW_SQL} WHERE i.id IN ({{values}})",
+                wanted,
+            )
+        }
+        return [found[image_id] for image_id in wanted if image_id in found]
+
+    @_sqlite_errors
+    def _order_chunks(self, order: str) -> Iterator[tuple[bytes, bytes]]:
+        """The stored chunks of ``order`` (ids, label numbers), for :mod:`.orders` only."""
+        return iter(
+            self._db.execute(
+                "SELECT ids, labels FROM image_order WHERE sort = ? ORDER BY chunk", (order,)
+            ).fetchall()
+        )
+
+    @_sqlite_errors
+    def order_labels(self) -> list[str]:
+        """The wnids the orders number their labels by (the i-th is number i)."""
+        return [
+            wnid for (wnid,) in self._db.execute("SELECT wnid FROM order_labels ORDER BY number")
+        ]
 
     @_sqlite_errors
     def present_paths(self, paths: Iterable[str]) -> set[str]:
@@ -587,6 +618,13 @@ def _pending_sql(recheck: bool) -> str:
 
 
 _AUDITED = "i.present = 1 AND i.outside_root = 0"  # the images an audit reads
+
+# an ImageRow's columns (_image_row's arguments), from images joined with their audit
+_ROW_SQL = (
+    "i.id, i.path, i.wnid, i.size, i.present, i.raw_path, i.mtime_ns, i.format, i.width, "
+    "i.height, i.mode, a.problems, i.outside_root FROM images i "
+    "LEFT JOIN audit a ON a.image_id = i.id"
+)
 
 # present images outside the root, found through their partial index
 _OUTSIDE = "outside_root = 1 AND present = 1"
