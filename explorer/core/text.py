@@ -28,12 +28,12 @@ def natural_key(text: str) -> NaturalKey:
     folded = text.casefold()
     match = _LAST_NUMBER.fullmatch(folded)
     if match is None:
-        return _runs(folded), -1, ""
+        return number_runs(folded), -1, ""
     before, number, after = match.groups()
-    return _runs(before or ""), int(number), after
+    return number_runs(before or ""), int(number), after
 
 
-def _runs(text: str) -> tuple[str | int, ...]:
+def number_runs(text: str) -> tuple[str | int, ...]:
     """``text`` as alternating text and numbers: ("img", 10, "/a")."""
     parts = _DIGIT_RUNS.split(text)
     return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
