@@ -363,6 +363,38 @@ class Catalogue:
         )
 
     @_sqlite_errors
+    def largest_id(self) -> int:
+        """The largest image id (0 in an empty catalogue): ids never exceed it."""
+        return self._count("SELECT coalesce(max(id), 0) FROM images")
+
+    @_sqlite_errors
+    def problem_ids(self, code: str | None = None) -> Iterator[int]:
+        """Ids of the images whose audit found a problem (``code``: that one)."""
+        if code is None:
+            rows = self._db.execute("SELECT image_id FROM audit WHERE problems != ''")
+        else:
+            rows = self._db.execute(
+                "SELECT image_id FROM audit WHERE ',' || problems || ',' LIKE ?",
+                (f"%,{code},%",),
+            )
+        return (image_id for (image_id,) in rows)
+
+    @_sqlite_errors
+    def audited_ids(self) -> Iterator[int]:
+        """Ids of the images an audit has checked (whatever it found)."""
+        return (image_id for (image_id,) in self._db.execute("SELECT image_id FROM audit"))
+
+    @_sqlite_errors
+    def ids_of_paths(self, paths: Iterable[str]) -> Iterator[int]:
+        """Ids of the images at these paths (relative to the root; unknown ones left out)."""
+        return (
+            image_id
+            for (image_id,) in select_in(
+                self._db.conn, "SELECT id FROM images WHERE path IN ({values})", paths
+            )
+        )
+
+    @_sqlite_errors
     def order_labels(self) -> list[str]:
         """The wnids the orders number their labels by (the i-th is number i)."""
         return [
