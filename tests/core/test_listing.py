@@ -136,3 +136,20 @@ def test_a_listing_over_several_chunks_reads_any_window(tmp_path, taxonomy, monk
         assert dog.position_of(catalogue.rows_by_ids(dog.window(500, 501))[0].id) == 500
         root = list_images(catalogue, taxonomy.wnids)
         assert len(root) == 1000 and dog.position_of(-5) is None
+
+
+def test_a_catalogue_indexed_before_the_orders_gets_them_on_its_first_listing(tmp_path):
+    """tests/data/catalogue-0003.sqlite, written by schema 0003: a manifest in /tmp/fx3/data
+    of n01440764_10, _2 and _1 and one golden retriever."""
+    old = tmp_path / "old.sqlite"
+    old.write_bytes((Path(__file__).parents[1] / "data" / "catalogue-0003.sqlite").read_bytes())
+    with Catalogue.open(old) as catalogue:  # the upgrade adds the tables, not the orders
+        assert not catalogue.has_orders()
+        listing = list_images(catalogue, ["n01440764", "n02099601"], sort="path")
+        assert catalogue.has_orders()
+        assert _paths(catalogue, listing.ids) == [
+            "n01440764/n01440764_1.JPEG",
+            "n01440764/n01440764_2.JPEG",
+            "n01440764/n01440764_10.JPEG",
+            "n02099601/n02099601_3.JPEG",
+        ]

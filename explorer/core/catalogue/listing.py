@@ -29,7 +29,7 @@ from explorer.core.catalogue.image_list import (
     Filter,
     Sort,
 )
-from explorer.core.catalogue.orders import NO_LABEL, Order, _chunks
+from explorer.core.catalogue.orders import NO_LABEL, Order, _chunks, ensure_orders
 
 if TYPE_CHECKING:
     import numpy as np
@@ -86,6 +86,7 @@ def list_images(
 
     if sort not in SORTS:
         raise ValueError(f"Unknown sort {sort!r}; choose one of {', '.join(SORTS)}.")
+    ensure_orders(catalogue, state)
     keeper = _keeper(catalogue, keep, curated)
     labels = catalogue.order_labels()
     member = np.zeros(len(labels) + 1, np.bool_)  # the last slot: NO_LABEL (-1) reads it

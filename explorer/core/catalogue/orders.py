@@ -212,6 +212,17 @@ def _dense_ranks(texts: list[Any], key: Callable[[Any], Any]) -> Ids:
     return rank
 
 
+def ensure_orders(catalogue: Catalogue, state: JobState | None = None) -> None:
+    """Write the orders of a catalogue indexed before they existed: once, about 2 s per
+    million images, on its own connection (``catalogue`` may be read-only)."""
+    if catalogue.has_orders():
+        return
+    from explorer.core.catalogue.store import Catalogue
+
+    with Catalogue.open(catalogue.path, write=True) as writable:
+        writable._write_orders(state)
+
+
 def read_order(catalogue: Catalogue, order: Order) -> tuple[Ids, Ids]:
     """The ids of every present image in ``order`` and their label numbers (two arrays)."""
     import numpy as np

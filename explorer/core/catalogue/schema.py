@@ -85,7 +85,8 @@ def _m0003_outside_root(db: sqlite_utils.Database) -> None:
 @MIGRATIONS(name="0004_image_order")
 def _m0004_image_order(db: sqlite_utils.Database) -> None:
     # every present image in each sort order, by chunks, so that a grid reads any position of
-    # a 14-million-image listing at once (see orders.py); written by every scan
+    # a 14-million-image listing at once (see orders.py); written by every scan, and for a
+    # catalogue indexed before, by the first listing (on a worker, with its progress)
     db.executescript(
         """
         CREATE TABLE image_order (
@@ -96,9 +97,6 @@ def _m0004_image_order(db: sqlite_utils.Database) -> None:
         CREATE TABLE order_labels (number INTEGER PRIMARY KEY, wnid TEXT NOT NULL UNIQUE);
         """
     )
-    from explorer.core.catalogue.orders import write_orders
-
-    write_orders(db.conn)  # a catalogue indexed before: once, on its first open for writing
 
 
 def _names() -> tuple[str, ...]:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Concatenate, NamedTuple, ParamSpec, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Concatenate, NamedTuple, ParamSpec, TypedDict, TypeVar, cast
 
 import sqlite_utils
 
@@ -62,6 +62,9 @@ from explorer.core.catalogue.sources import (
 )
 from explorer.core.errors import CatalogueError
 from explorer.core.sql import select_in
+
+if TYPE_CHECKING:
+    from explorer.core.jobs import JobState
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +364,23 @@ class Catalogue:
                 "SELECT ids, labels FROM image_order WHERE sort = ? ORDER BY chunk", (order,)
             ).fetchall()
         )
+
+    @_sqlite_errors
+    def has_orders(self) -> bool:
+        """Whether the sort orders are written (a catalogue indexed before they existed, or
+        whose last scan was interrupted by an older version, has none)."""
+        row = self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM image_order) "
+            "OR NOT EXISTS (SELECT 1 FROM images WHERE present = 1)"
+        ).fetchone()
+        return bool(row[0])
+
+    @_sqlite_errors
+    def _write_orders(self, state: JobState | None = None) -> None:
+        from explorer.core.catalogue.orders import write_orders
+
+        with self._db.conn:  # one transaction: a cancel or crash leaves none written
+            write_orders(self._db.conn, state)
 
     @_sqlite_errors
     def largest_id(self) -> int:
