@@ -139,9 +139,9 @@ class _Screenshot:
         ready_for = now - self.ready_since if ready and self.ready_since is not None else 0.0
         if ready_for > 0.3 or now > self.deadline:
             self.timer.stop()
-            if not ready:
-                log.warning("screenshot taken before every thumbnail arrived")
             if self.path:
+                if not ready:  # the picture lacks some: say so (a bare --quit-after is quiet)
+                    log.warning("screenshot taken before every thumbnail arrived")
                 self.window.grab().save(self.path)
             self.window.close()
             QApplication.exit(0)

@@ -6,7 +6,8 @@ from bytes the core read and judged first (``viewable_bytes``: Qt opening a
 FIFO itself would block the GUI, and a JPEG of thousands of scans would hold
 it for minutes); metadata comes from the core (Pillow). Both are quick for
 ImageNet-sized files, so they run on the GUI thread; a file that cannot be
-shown shows why instead of a picture.
+shown shows why instead of a picture, and a file that is not there at all (the core's
+``is_missing_file``: moved or deleted since it was listed) says "missing" with its path.
 
 Curation: the window adds its curation actions to the viewer (their shortcuts
 then work here: the flag keys, Space for OK, undo), so one implementation
@@ -36,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.images import AUDIT_CODES, image_metadata, viewable_bytes
+from explorer.core.images import AUDIT_CODES, image_metadata, is_missing_file, viewable_bytes
 from explorer.qt.badges import describe_state, state_colour
 from explorer.qt.thumbnail_grid import OUTSIDE_ROOT
 
@@ -57,13 +58,13 @@ _STEP_KEYS: dict[int, int] = {  # Qt.Key: -1 back, 1 on
 }
 
 
-def _read_picture(path: str | bytes) -> tuple[QImage, str]:
+def _read_picture(path: str | bytes) -> tuple[QImage, str, bool]:
     """The picture at ``path``, scaled while read when a side is over ``_MAX_SIDE``; or a
-    null image and why."""
+    null image, why, and whether that is because there is no file at ``path``."""
     try:
         data = viewable_bytes(path, _MAX_SIDE)
     except (OSError, ValueError) as exc:  # ValueError: too costly, or a NUL in the path
-        return QImage(), getattr(exc, "strerror", None) or str(exc)
+        return QImage(), getattr(exc, "strerror", None) or str(exc), is_missing_file(exc)
     buffer = QBuffer()
     buffer.setData(QByteArray(data))
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -72,7 +73,7 @@ def _read_picture(path: str | bytes) -> tuple[QImage, str]:
     size = reader.size()
     if size.isValid() and max(size.width(), size.height()) > _MAX_SIDE:
         reader.setScaledSize(size.scaled(_MAX_SIDE, _MAX_SIDE, Qt.AspectRatioMode.KeepAspectRatio))
-    return reader.read(), reader.errorString()
+    return reader.read(), reader.errorString(), False
 
 
 class ImageViewer(QDialog):
@@ -150,10 +151,13 @@ class ImageViewer(QDialog):
         self.position = position
         row = self.rows[position]
         path = self.catalogue.absolute_path(row.path, row.raw_path)
-        image, error = _read_picture(path)
+        image, error, missing = _read_picture(path)
         if image.isNull():
             self._pixmap = QPixmap()
-            self.picture.setText(f"Cannot show this file:\n{error}")
+            if missing:
+                self.picture.setText(f"Missing: no file at\n{os.fsdecode(path)}")
+            else:
+                self.picture.setText(f"Cannot show this file:\n{error}")
         else:
             self._pixmap = QPixmap.fromImage(image)
             self._fit()
@@ -229,7 +233,11 @@ class ImageViewer(QDialog):
             lines.append("<p>Audit: no problems.</p>")
         else:
             lines.append("<p>Audit: not audited yet (Catalogue ▸ Audit).</p>")
-        if "error" in meta:
+        if meta.get("missing"):
+            lines.append(
+                "<p><b>Missing:</b> the catalogue lists this file, but it is not on disk.</p>"
+            )
+        elif "error" in meta:
             lines.append(f"<p><b>Cannot read:</b> {esc(meta['error'])}</p>")
         if meta.get("exif"):
             lines.append("<h4>EXIF</h4><table>")

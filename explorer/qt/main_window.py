@@ -40,7 +40,7 @@ from explorer.qt.detail_panel import DetailPanel
 from explorer.qt.images_panel import ImagesPanel
 from explorer.qt.search_box import SearchBox
 from explorer.qt.tree_panel import TreePanel
-from explorer.qt.workers import AfterFirstPaint, JobRunner
+from explorer.qt.workers import AfterFirstPaint, JobRunner, shut_down
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -373,9 +373,13 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
-        self.images.loader.shutdown()
-        self.runner.shutdown()
-        self.search.runner.shutdown()
+        # Every worker asked to stop first, then each waited for, a bounded time: nothing
+        # they do reaches the panels or the workspace after this (workers.shut_down).
+        runners = (self.runner, self.search.runner)
+        for runner in runners:
+            runner.cancel_all()
+        self.images.loader.shutdown()  # waits thumbnail_grid.SHUTDOWN_WAIT_S at most
+        shut_down(runners)
         self.workspace.close()  # the flag store takes a snapshot when something changed
         super().closeEvent(event)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1  # the image's ImageState; None when not curated
+# Closing waits this long for the loader's threads: a thumbnail takes milliseconds (710 a
+# second on two threads, bench/README.md "Thumbnails"); a longer decode ends by itself.
+SHUTDOWN_WAIT_S = 0.25
 _PIXMAP_CACHE_ROWS = 3000  # QPixmaps kept in memory; older ones are decoded again (from disk)
 
 # Shown, as the user opened it, but marked: the audit never reads it and exports leave it out.
@@ -51,7 +55,7 @@ OUTSIDE_ROOT = "↗ Outside the catalogue root: audits skip it, exports leave it
 
 
 class _LoaderSignals(QObject):
-    loaded = Signal(int, int, QImage, str)  # generation, image id, image, error
+    loaded = Signal(int, int, QImage, str, bool)  # generation, image id, image, error, missing
 
 
 class ThumbnailLoader(QObject):
@@ -59,8 +63,10 @@ class ThumbnailLoader(QObject):
 
     Daemon threads, not a QThreadPool: a decode runs in C and cannot be stopped, and Qt
     waits for every running task of a pool it destroys, so one slow file (a JPEG of
-    thousands of scans took minutes) held the window's exit. The core's bounds make such a
-    decode rare; should one run, closing leaves it behind and the process exits anyway.
+    thousands of scans took minutes) held the window's exit. :meth:`shutdown` waits for
+    the threads a bounded time (a thumbnail takes milliseconds); the core's bounds make a
+    longer decode rare, and should one run, closing leaves it behind, the process exits
+    anyway, and what it makes is dropped: once closed, the loader emits nothing.
     """
 
     def __init__(
@@ -107,13 +113,19 @@ class ThumbnailLoader(QObject):
             self._queue.append((self.generation, row, path, size))
             self._wake.notify()
 
-    def shutdown(self) -> None:
-        """Drop the queued requests and let the threads end; never waits for a decode."""
-        with self._wake:
+    def shutdown(self, timeout: float = SHUTDOWN_WAIT_S) -> bool:
+        """Drop the queued requests, let the threads end and wait up to ``timeout`` seconds
+        for them; True if they all ended. Nothing is emitted after this returns."""
+        with self._wake:  # an emit under way holds it: none starts after this
             self.generation += 1
             self._queue.clear()
             self._closed = True
             self._wake.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            if thread.ident is not None:  # started
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def _work(self) -> None:
         cache = self.cache
@@ -125,30 +137,69 @@ class ThumbnailLoader(QObject):
                 if self._closed:
                     return
                 generation, row, path, size = self._queue.popleft()
-            thumbnail = cache.get_or_make(path, row.size, row.mtime_ns, size)
+            # a row a rescan found gone: its recorded key is of a version no longer there
+            known = row.present
+            thumbnail = cache.get_or_make(
+                path, row.size if known else None, row.mtime_ns if known else None, size
+            )
             image = QImage()
             if thumbnail.data:
                 image.loadFromData(thumbnail.data)
-            if generation == self.generation:  # else stale, or the window has closed
-                self.signals.loaded.emit(generation, row.id, image, thumbnail.error)
+            with self._wake:
+                if generation != self.generation or self._closed:
+                    continue  # stale, or the window has closed
+                try:
+                    self.signals.loaded.emit(
+                        generation, row.id, image, thumbnail.error, thumbnail.missing
+                    )
+                except RuntimeError:  # the signals' QObject is gone: never shut down
+                    self._closed = True
+                    return
 
 
-def _placeholder(size: int, text: str = "", colour: str = "#d8d8d8") -> QPixmap:
+def _tile(
+    size: int,
+    border: str,
+    text: str = "",
+    ink: str = "",
+    fill: str = "#f2f2f2",
+    dashed: bool = False,
+) -> QPixmap:
     pixmap = QPixmap(size, size)
-    pixmap.fill(QColor("#f2f2f2"))
+    pixmap.fill(QColor(fill))
     painter = QPainter(pixmap)
-    painter.setPen(QPen(QColor(colour), 2))
+    pen = QPen(QColor(border), 2)
+    if dashed:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    painter.setPen(pen)
     painter.drawRect(4, 4, size - 9, size - 9)
     if text:
-        painter.setPen(QColor("#a04040"))
+        painter.setPen(QColor(ink))
         font = QFont()
-        font.setPointSize(max(7, size // 14))
+        font.setPixelSize(max(11, min(size // 8, 20)))  # 11 px at 64, 16 at 128, 20 at 256
+        font.setBold(True)
         painter.setFont(font)
         painter.drawText(
-            pixmap.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text
+            pixmap.rect().adjusted(6, 6, -6, -6),
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            text,
         )
     painter.end()
     return pixmap
+
+
+class _Tiles:
+    """What a row without its thumbnail shows, drawn once per thumbnail size: every such
+    row paints the same pixmap (and a badge on it is composed once). Waiting: an empty
+    frame; a file that is there but cannot be decoded: "cannot show" in red; no file at
+    the path: "missing", grey on a dashed frame, as nothing is there to show."""
+
+    __slots__ = ("failed", "loading", "missing")
+
+    def __init__(self, size: int) -> None:
+        self.loading = _tile(size, "#d8d8d8")
+        self.failed = _tile(size, "#c85a5a", "cannot show", "#a02828", fill="#fbeaea")
+        self.missing = _tile(size, "#808080", "missing", "#4a4a4a", fill="#e6e6e6", dashed=True)
 
 
 _STATE_ROLES = [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole, STATE_ROLE]
@@ -165,15 +216,15 @@ class ThumbnailGridModel(QAbstractListModel):
         self._rows: list[ImageRow] = []
         self._total = 0
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
-        self._errors: dict[int, str] = {}
+        self._errors: dict[int, str] = {}  # image id -> why it has no thumbnail
+        self._missing: set[int] = set()  # those of them with no file at their path
         self._pending: dict[int, int] = {}  # image id -> its row when it was asked for
         self._states: dict[str, ImageState] = {}  # path -> curation (non-empty states only)
         self._badged: OrderedDict[int, tuple[tuple[str, ...], int, QPixmap]] = OrderedDict()
         self._positions: dict[str, int] | None = None  # path -> row, built when first needed
         self._notes: dict[str, str] = {}  # path -> a review queue's note, for the tooltip
         self.thumbnail_size = 128
-        self._placeholder = _placeholder(self.thumbnail_size)
-        self._error_placeholder = _placeholder(self.thumbnail_size, "cannot show", "#d08080")
+        self._tiles = _Tiles(self.thumbnail_size)
         loader.signals.loaded.connect(self._on_loaded)
 
     # --- contents ---------------------------------------------------------------
@@ -188,6 +239,7 @@ class ThumbnailGridModel(QAbstractListModel):
         if catalogue is not self.catalogue:
             self._pixmaps.clear()
             self._errors.clear()
+            self._missing.clear()
             self._badged.clear()
         self.catalogue = catalogue
         self._rows = rows
@@ -239,10 +291,10 @@ class ThumbnailGridModel(QAbstractListModel):
     def set_thumbnail_size(self, size: int) -> None:
         self.beginResetModel()
         self.thumbnail_size = size
-        self._placeholder = _placeholder(size)
-        self._error_placeholder = _placeholder(size, "cannot show", "#d08080")
+        self._tiles = _Tiles(size)
         self._pixmaps.clear()
         self._errors.clear()
+        self._missing.clear()
         self._badged.clear()
         self._restart()
         self.endResetModel()
@@ -293,8 +345,10 @@ class ThumbnailGridModel(QAbstractListModel):
                 lines.append(f"{row.size:,} bytes")
             if row.problems:
                 lines.append("Problems: " + ", ".join(row.problems))
-            if row.id in self._errors:
-                lines.append("Thumbnail: " + self._errors[row.id])
+            if row.id in self._missing:
+                lines.append("Missing: no file at " + self._file_name(row))
+            elif row.id in self._errors:
+                lines.append("Cannot show: " + self._errors[row.id])
             state = self._states.get(row.path)
             if state is not None:
                 lines.append(describe_state(state))
@@ -327,17 +381,26 @@ class ThumbnailGridModel(QAbstractListModel):
             self._pixmaps.move_to_end(row.id)
             return pixmap
         if row.id in self._errors:
-            return self._error_placeholder  # one pixmap: a badge on it is composed once
+            return self._tiles.missing if row.id in self._missing else self._tiles.failed
         if row.id not in self._pending and self.catalogue is not None:
             self._pending[row.id] = position
             path = self.catalogue.absolute_path(row.path, row.raw_path)
             self.loader.request(row, path, self.thumbnail_size)
-        return self._placeholder
+        return self._tiles.loading
 
-    def _on_loaded(self, generation: int, image_id: int, image: QImage, error: str) -> None:
+    def _file_name(self, row: ImageRow) -> str:
+        if self.catalogue is None:
+            return row.path
+        return os.fsdecode(self.catalogue.absolute_path(row.path, row.raw_path))
+
+    def _on_loaded(
+        self, generation: int, image_id: int, image: QImage, error: str, missing: bool
+    ) -> None:
         position = self._pending.pop(image_id, None)
         if image.isNull():
             self._errors[image_id] = error or "no preview"
+            if missing:
+                self._missing.add(image_id)
         else:
             self._pixmaps[image_id] = QPixmap.fromImage(image)  # GUI thread only
             while len(self._pixmaps) > _PIXMAP_CACHE_ROWS:
@@ -356,6 +419,11 @@ class ThumbnailGridModel(QAbstractListModel):
     def thumbnail_error(self, image_id: int) -> str | None:
         """Why the image has no thumbnail, once its decode has failed."""
         return self._errors.get(image_id)
+
+    def thumbnail_missing(self, image_id: int) -> bool:
+        """Whether the image has no thumbnail because its file is not there (the core's
+        ``Thumbnail.missing``), as opposed to a file that cannot be shown."""
+        return image_id in self._missing
 
     def is_loaded(self, image_id: int) -> bool:
         """Whether the image's thumbnail, or why there is none, has arrived."""

@@ -4,15 +4,24 @@ Core jobs are plain functions taking ``state`` (explorer.core.jobs.JobState);
 ``Job`` runs one in the global QThreadPool and reports back with signals,
 which Qt delivers on the GUI thread. ``JobRunner`` keeps running jobs alive,
 cancels them and waits for them when the window closes.
+
+Closing: :func:`shut_down` cancels every job, waits for the pool a bounded time and
+detaches the jobs. A detached job emits nothing more, and what it emitted before that
+and Qt has not delivered yet is dropped: no slot runs after the window closed, and a job
+still running (one that does not look at its cancel flag in time) cannot emit through a
+signals object PySide has deleted at exit. That printed ``RuntimeError: Signal source has
+been deleted`` from the pool's thread (issue 14: a 14-million-row listing at exit).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
@@ -23,6 +32,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+JOB_WAIT_S = 3.0  # closing waits at most this long for cancelled jobs to return
+
 
 class JobSignals(QObject):
     progress = Signal(int, int, str)  # done, total (-1: unknown), message
@@ -32,11 +43,11 @@ class JobSignals(QObject):
 
 
 class QtJobState(JobState):
-    """A JobState whose progress becomes a (throttled) Qt signal."""
+    """A JobState whose progress becomes a (throttled) Qt signal, through its job."""
 
-    def __init__(self, signals: JobSignals, interval: float = 0.05) -> None:
+    def __init__(self, job: Job, interval: float = 0.05) -> None:
         super().__init__()
-        self._signals = signals
+        self._job = job
         self._interval = interval
         self._last = 0.0
 
@@ -45,7 +56,7 @@ class QtJobState(JobState):
         now = time.monotonic()
         if now - self._last >= self._interval or (total is not None and done >= total):
             self._last = now
-            self._signals.progress.emit(done, -1 if total is None else total, self.message)
+            self._job.report("progress", done, -1 if total is None else total, self.message)
 
 
 class Job(QRunnable):
@@ -55,28 +66,61 @@ class Job(QRunnable):
         super().__init__()
         self.setAutoDelete(False)  # the runner owns it until it has reported
         self.signals = JobSignals()
-        self.state = QtJobState(self.signals)
+        self.state = QtJobState(self)
         self._call = (function, args, kwargs)
         self.done = False
+        self.detached = False  # set under _gate (by detach, or report finding no signals)
+        self._gate = threading.Lock()
 
     def run(self) -> None:
         function, args, kwargs = self._call
         try:
             result = function(*args, state=self.state, **kwargs)
         except Cancelled:
-            self.signals.cancelled.emit()
+            self.report("cancelled")
         except ExplorerError as exc:
-            self.signals.failed.emit(str(exc))
+            self.report("failed", str(exc))
         except Exception as exc:  # last resort: a worker must never take the app down
             log.exception("background job %s failed", getattr(function, "__name__", function))
-            self.signals.failed.emit(f"Unexpected error: {type(exc).__name__}: {exc}")
+            self.report("failed", f"Unexpected error: {type(exc).__name__}: {exc}")
         else:
-            self.signals.finished.emit(result)
+            self.report("finished", result)
         finally:
             self.done = True
 
+    def report(self, signal: str, *args: object) -> None:
+        """Emit ``signal`` of :attr:`signals` with ``args``, unless the job was detached."""
+        with self._gate:  # detach() waits for an emit under way: none starts after it
+            if self.detached:
+                return
+            try:
+                getattr(self.signals, signal).emit(*args)
+            except RuntimeError:  # its QObject is gone: the app was torn down undetached
+                self.detached = True
+                log.debug("a job's %s came after its signals were deleted", signal)
+
     def cancel(self) -> None:
         self.state.cancel()
+
+    def detach(self) -> None:
+        """From now on nothing the job emits, nor anything it emitted and the event loop
+        has not delivered yet, reaches a slot. Returns once an emit under way is done."""
+        with self._gate:
+            self.detached = True
+
+    def delivered(self, slot: Callable[..., object]) -> Callable[..., None]:
+        """``slot``, called (on the GUI thread) only while the job is not detached and,
+        for a method of a QObject, while that object lives: what connecting the method
+        itself would give, which a wrapper loses."""
+        owner = getattr(slot, "__self__", None)
+        receiver = owner if isinstance(owner, QObject) else None
+
+        def deliver(*args: Any) -> None:
+            if self.detached or (receiver is not None and not shiboken6.isValid(receiver)):
+                return
+            slot(*args)
+
+        return deliver
 
 
 class JobRunner(QObject):
@@ -101,15 +145,16 @@ class JobRunner(QObject):
         called on this thread with its result, a failure's message, its progress (done,
         total or -1, message), or when it was cancelled."""
         job = Job(function, *args, **kwargs)
-        if on_finished is not None:
-            job.signals.finished.connect(on_finished)
-        if on_failed is not None:
-            job.signals.failed.connect(on_failed)
-        if on_progress is not None:
-            job.signals.progress.connect(on_progress)
-        if on_cancelled is not None:
-            job.signals.cancelled.connect(on_cancelled)
-        for signal in (job.signals.finished, job.signals.failed, job.signals.cancelled):
+        signals = job.signals
+        for signal, slot in (
+            (signals.finished, on_finished),
+            (signals.failed, on_failed),
+            (signals.progress, on_progress),
+            (signals.cancelled, on_cancelled),
+        ):
+            if slot is not None:
+                signal.connect(job.delivered(slot))
+        for signal in (signals.finished, signals.failed, signals.cancelled):
             signal.connect(lambda *_, job=job: self._jobs.discard(job))
         self._jobs.add(job)
         self.pool.start(job)
@@ -118,11 +163,37 @@ class JobRunner(QObject):
     def running(self) -> int:
         return sum(1 for job in self._jobs if not job.done)
 
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel every job and wait for the pool; True if everything stopped in time."""
+    def cancel_all(self) -> None:
+        """Ask every job to stop (through its state); returns at once."""
         for job in list(self._jobs):
             job.cancel()
-        return self.pool.waitForDone(timeout_ms)
+
+    def shutdown(self, timeout_ms: int = round(JOB_WAIT_S * 1000)) -> bool:
+        """Cancel every job, wait up to ``timeout_ms`` for the pool, then detach the jobs
+        (:meth:`Job.detach`: no slot of theirs runs any more); True if everything
+        stopped in time. A job still running goes on to its end, silently."""
+        self.cancel_all()
+        stopped = self.pool.waitForDone(max(0, timeout_ms))
+        for job in list(self._jobs):
+            job.detach()
+        self._jobs = {job for job in self._jobs if not job.done}
+        if not stopped:
+            log.info("%d background jobs still running after the wait", self.running())
+        return stopped
+
+
+def shut_down(runners: Iterable[JobRunner], timeout: float = JOB_WAIT_S) -> bool:
+    """Cancel the jobs of every runner in ``runners`` (they may share a pool), then wait for
+    them, all within ``timeout`` seconds, and detach them; True if all stopped in time."""
+    runners = list(runners)
+    for runner in runners:
+        runner.cancel_all()  # all at once: each stops while the others are waited for
+    deadline = time.monotonic() + timeout
+    stopped = True
+    for runner in runners:
+        left = round((deadline - time.monotonic()) * 1000)
+        stopped = runner.shutdown(left) and stopped
+    return stopped
 
 
 class AfterFirstPaint(QObject):

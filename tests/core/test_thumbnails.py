@@ -234,6 +234,27 @@ def test_reasons_say_what_is_wrong(hostile):
     )
 
 
+def test_missing_files_are_told_apart_from_files_that_cannot_be_shown(hostile, tmp_path):
+    """No file at the path (deleted, moved, a link to nowhere, a file where a folder of the
+    path should be) is "missing"; every file that is there but gives no thumbnail is not."""
+    folder, _expected = hostile
+    for name in HOSTILE_FAILURES:
+        thumb = make_thumbnail(folder / name, 64)
+        assert thumb.missing == (name == "dangling.JPEG"), (name, thumb.error)
+    (tmp_path / "a_file").write_bytes(b"")
+    for gone in (tmp_path / "deleted.JPEG", tmp_path / "a_file" / "below.JPEG"):
+        thumb = make_thumbnail(gone, 64)
+        assert (thumb.data, thumb.error, thumb.missing) == (None, "file not found", True)
+        # bytes paths, and the cache whether it stats the file or is given its key
+        assert make_thumbnail(os.fsencode(gone), 64).missing
+        cache = ThumbnailCache(tmp_path / "cache")
+        assert cache.get_or_make(gone, None, None, 64).missing
+        assert cache.get_or_make(gone, 1234, 5678, 64).missing
+        again = cache.get_or_make(gone, 1234, 5678, 64)  # remembered: still missing
+        assert again.from_cache and again.missing and again.error == "file not found"
+    assert not make_thumbnail(tmp_path / "nul\0byte.JPEG", 64).missing  # a bad name
+
+
 @pytest.mark.parametrize("name", ["many_scans.JPEG", "big_rgba.png"])
 def test_costly_decodes_are_refused_in_milliseconds(hostile, monkeypatch, name):
     """Plain Pillow took 7 s (3,000 scans) and 708 MB (9,400² RGBA) for these thumbnails."""
@@ -402,7 +423,22 @@ def test_failures_are_not_written_to_disk(hostile, tmp_path):
     assert entries(cache) == []
     assert not ThumbnailCache(tmp_path / "cache").get_or_make(broken, None, None, 64).from_cache
     missing = cache.get_or_make(folder / "not_there.JPEG", None, None, 64)
-    assert missing.error == "file not found"
+    assert missing.error == "file not found" and missing.missing and not first.missing
+    assert not second.missing  # what is remembered keeps its kind
+
+
+def test_a_file_gone_since_its_entry_was_made(pictures, tmp_path):
+    """Given the key the catalogue recorded, a hit never looks at the file (a grid of cached
+    thumbnails reads no image file); without it, the file is stat'ed: a file a rescan
+    found gone (its row not present) shows as missing, not as its old thumbnail."""
+    cache = ThumbnailCache(tmp_path / "cache")
+    path = pictures[0]
+    key = stat_key(path)
+    assert cache.get_or_make(path, *key, 64).data
+    path.unlink()
+    assert cache.get_or_make(path, *key, 64).from_cache
+    gone = cache.get_or_make(path, None, None, 64)
+    assert gone.data is None and gone.missing and gone.error == "file not found"
 
 
 def test_four_threads_on_the_same_files(pictures, tmp_path):

@@ -133,8 +133,9 @@ def test_thumbnails_arrive_and_broken_files_are_marked(qtbot, window, catalogue_
 def test_the_window_closes_at_once_while_a_thumbnail_decodes(
     qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path, monkeypatch
 ):
-    """A C decode cannot be stopped: closing (and destroying) the window must not wait for
-    it. Qt's thread pools did, for as long as the decode lasted (minutes for some JPEGs)."""
+    """A C decode cannot be stopped: closing (and destroying) the window waits for it no
+    longer than the loader's bounded wait (thumbnail_grid.SHUTDOWN_WAIT_S). Qt's thread
+    pools waited as long as the decode lasted (minutes for some JPEGs)."""
     decoding, release = threading.Event(), threading.Event()
 
     def slow(path, size):

@@ -26,7 +26,12 @@ if TYPE_CHECKING:
     from explorer.core.images.decoding import MAX_SCANS, viewable_bytes
     from explorer.core.images.digest import file_digest
     from explorer.core.images.metadata import ImageMetadata, image_metadata
-    from explorer.core.images.safe_open import FilePath, NotRegularFileError, open_regular_file
+    from explorer.core.images.safe_open import (
+        FilePath,
+        NotRegularFileError,
+        is_missing_file,
+        open_regular_file,
+    )
     from explorer.core.images.thumbnails import (
         SIZES,
         Thumbnail,
@@ -60,6 +65,7 @@ __all__ = [
     "default_thumbnail_cache",
     "file_digest",
     "image_metadata",
+    "is_missing_file",
     "make_thumbnail",
     "open_regular_file",
     "viewable_bytes",
@@ -101,6 +107,7 @@ __getattr__, __dir__ = lazy_exports(
         ".safe_open": (
             "FilePath",
             "NotRegularFileError",
+            "is_missing_file",
             "open_regular_file",
         ),
         ".thumbnails": (

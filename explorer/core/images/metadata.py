@@ -8,7 +8,7 @@ from typing import TypedDict
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from explorer.core.images.decoding import open_header, quiet_pillow
-from explorer.core.images.safe_open import FilePath, open_regular_file
+from explorer.core.images.safe_open import FilePath, is_missing_file, open_regular_file
 
 _MAX_VALUE = 120  # characters of one EXIF value shown; maker notes can be kilobytes
 
@@ -24,19 +24,24 @@ class ImageMetadata(TypedDict, total=False):
     icc_profile: bool
     exif: dict[str, str]  # tag name (or hex number) -> value as text, cut to 120 characters
     error: str  # why the file could not be read: "OSError: ..."
+    missing: bool  # with error, True when there is no file at all (is_missing_file)
 
 
 def image_metadata(path: FilePath) -> ImageMetadata:
     """``{"format", "width", "height", "mode", "frames", "icc_profile", "exif": {name: text}}``.
 
     On a file Pillow cannot read: ``{"error": "..."}`` (plus what was learnt before); a FIFO
-    or a device gives its error at once (see :mod:`explorer.core.images.safe_open`).
+    or a device gives its error at once (see :mod:`explorer.core.images.safe_open`); no
+    file at all adds ``"missing": True``.
 
     >>> image_metadata(catalogue.absolute_path("n04285008/n04285008_20.JPEG"))  # EXIF-rotated
     {'format': 'JPEG', 'width': 500, 'height': 375, 'mode': 'RGB', 'frames': 1,
      'icc_profile': False, 'exif': {'Orientation': '6'}}
     >>> image_metadata("/dev/zero")
     {'error': "NotRegularFileError: [Errno 22] not a regular file: a character device: ..."}
+    >>> image_metadata(tmp / "gone.JPEG")
+    {'error': "FileNotFoundError: [Errno 2] No such file or directory: '.../gone.JPEG'",
+     'missing': True}
     """
     info: ImageMetadata = {}
     try:
@@ -72,4 +77,6 @@ def image_metadata(path: FilePath) -> ImageMetadata:
         Image.DecompressionBombError,
     ) as exc:
         info["error"] = f"{type(exc).__name__}: {exc}"
+        if is_missing_file(exc):
+            info["missing"] = True
     return info

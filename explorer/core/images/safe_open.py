@@ -24,7 +24,7 @@ import os
 import stat
 from typing import BinaryIO
 
-__all__ = ["FilePath", "NotRegularFileError", "open_regular_file"]
+__all__ = ["FilePath", "NotRegularFileError", "is_missing_file", "open_regular_file"]
 
 FilePath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 """A file's name: text, bytes (a name that is not UTF-8, as a catalogue keeps it) or a path."""
@@ -83,3 +83,33 @@ def open_regular_file(path: FilePath) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def is_missing_file(error: BaseException) -> bool:
+    """Whether ``error``, raised by opening or stat'ing a path, means there is no file there.
+
+    True for "no such file" (also a link that leads nowhere) and for a folder on the way
+    that is a file (``ENOTDIR``): what a catalogue row whose file was moved or deleted gives.
+    False for every other failure (permission denied, a FIFO or folder, a damaged image...):
+    something is there that cannot be read. The window shows the first as "missing", the
+    others as "cannot show" with their reason.
+
+    >>> try:
+    ...     open_regular_file(tmp / "gone.JPEG")
+    ... except OSError as exc:
+    ...     is_missing_file(exc)
+    True
+    >>> (tmp / "file").write_bytes(b"")
+    0
+    >>> try:
+    ...     open_regular_file(tmp / "file" / "below.JPEG")    # a file where a folder should be
+    ... except OSError as exc:
+    ...     is_missing_file(exc)
+    True
+    >>> try:
+    ...     open_regular_file(tmp)                              # a folder: there, unreadable
+    ... except OSError as exc:
+    ...     is_missing_file(exc)
+    False
+    """
+    return isinstance(error, OSError) and error.errno in (errno.ENOENT, errno.ENOTDIR)

@@ -5,7 +5,10 @@ ready for ``QImage.fromData``. JPEGs are decoded at 1/2, 1/4 or 1/8 scale (libjp
 ``draft`` mode) to the smallest size that still covers the thumbnail, then resized with
 Pillow's antialiased bilinear filter; EXIF orientation is applied, and every mode (CMYK,
 grayscale, 16-bit, palette) comes out as RGB or RGBA. A file that cannot be thumbnailed
-gives a :class:`Thumbnail` with ``data=None`` and a short ``error``, never an exception.
+gives a :class:`Thumbnail` with ``data=None`` and a short ``error``, never an exception;
+its ``missing`` says whether there was no file at all (moved or deleted since it was
+listed: the window shows "missing") or a file that cannot be shown (damaged, not an image,
+unreadable: "cannot show").
 
 :class:`ThumbnailCache` keeps the results in a folder, one file per (path, file size, mtime,
 thumbnail size), written atomically so that threads and processes sharing the folder never
@@ -32,7 +35,7 @@ import os
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -41,7 +44,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from explorer.core import paths
 from explorer.core.files import write_file
 from explorer.core.images.decoding import decode_refusal, exif_orientation, open_header
-from explorer.core.images.safe_open import FilePath, open_regular_file
+from explorer.core.images.safe_open import FilePath, is_missing_file, open_regular_file
 
 __all__ = [
     "SIZES",
@@ -93,8 +96,10 @@ class Thumbnail:
 
     ``data`` is an encoded image (JPEG when opaque, PNG when it has transparency) for
     ``QImage.fromData``; ``None`` when the file could not be thumbnailed, and then
-    ``error`` says why in a few words and ``width``/``height`` are 0. ``from_cache`` is True
-    when no decoding was needed.
+    ``error`` says why in a few words and ``width``/``height`` are 0. ``missing`` is True
+    when that is because there is no file at the path (:func:`is_missing_file`), False
+    when a file is there but cannot be shown. ``from_cache`` is True when no decoding was
+    needed.
     """
 
     data: bytes | None
@@ -102,6 +107,7 @@ class Thumbnail:
     height: int
     error: str
     from_cache: bool
+    missing: bool = False
 
 
 def make_thumbnail(path: FilePath, size: int) -> Thumbnail:
@@ -111,14 +117,19 @@ def make_thumbnail(path: FilePath, size: int) -> Thumbnail:
     truncated or non-image file, a decompression bomb (over ``PIL.Image.MAX_IMAGE_PIXELS``),
     an image too costly to decode (:func:`explorer.core.images.decoding.decode_refusal`: too many
     JPEG scans, too many bytes of pixels; both judged from the file, never decoded) or a
-    FIFO, device or folder gives ``Thumbnail(None, 0, 0, reason, False)``. Images smaller
-    than ``size`` are not enlarged. Prints nothing. Safe to call from several threads at once.
+    FIFO, device or folder gives ``Thumbnail(None, 0, 0, reason, False)``; no file at all
+    gives ``missing=True`` as well. Images smaller than ``size`` are not enlarged. Prints
+    nothing. Safe to call from several threads at once.
 
     >>> thumb = make_thumbnail(catalogue.absolute_path("n04285008/n04285008_20.JPEG"), 128)
     >>> (thumb.width, thumb.height)                    # stored 500×375, EXIF-rotated: upright
     (96, 128)
-    >>> make_thumbnail(catalogue.absolute_path("n01440764/n01440764_17.JPEG"), 128).error
-    'empty file'
+    >>> empty = make_thumbnail(catalogue.absolute_path("n01440764/n01440764_17.JPEG"), 128)
+    >>> empty.error, empty.missing                     # a file is there: "cannot show"
+    ('empty file', False)
+    >>> gone = make_thumbnail(catalogue.absolute_path("n01440764/moved_away.JPEG"), 128)
+    >>> gone.data, gone.error, gone.missing             # no file: "missing"
+    (None, 'file not found', True)
 
     Raises ``ValueError`` only if ``size`` is not a positive integer.
     """
@@ -225,7 +236,8 @@ def _displayable(image: Image.Image) -> Image.Image:
 
 
 def _failed(why: BaseException | str) -> Thumbnail:
-    return Thumbnail(None, 0, 0, _reason(why), False)
+    missing = isinstance(why, BaseException) and is_missing_file(why)
+    return Thumbnail(None, 0, 0, _reason(why), False, missing)
 
 
 def _reason(why: BaseException | str) -> str:
@@ -235,7 +247,7 @@ def _reason(why: BaseException | str) -> str:
         text = "too many pixels to decode (a decompression bomb?)"
     elif isinstance(why, UnidentifiedImageError):
         text = "not an image Pillow can read"
-    elif isinstance(why, FileNotFoundError):
+    elif is_missing_file(why):  # also ENOTDIR: a file where a folder of the path should be
         text = "file not found"
     elif isinstance(why, PermissionError):
         text = "permission denied"
@@ -295,16 +307,18 @@ class ThumbnailCache:
         """The cached thumbnail of ``path`` at ``size``, made and stored on a miss.
 
         ``file_size`` and ``mtime_ns`` are the file's as the catalogue recorded them (they
-        key the entry); pass ``None`` to have the file stat'ed. Never raises for a bad file
-        or a damaged cache.
+        key the entry); pass ``None`` to have the file stat'ed, as for a file the catalogue
+        last found gone (its recorded ones are of a version no longer there, whose entry
+        would hide that). A hit does not look at the file. Never raises for a bad file or a
+        damaged cache; a file that is not there gives ``missing=True``.
         """
         if not isinstance(size, int) or size < 1:
             raise ValueError(f"thumbnail size must be a positive integer, not {size!r}")
         if file_size is None or mtime_ns is None:
             try:
                 stat = os.stat(path)
-            except (OSError, ValueError):
-                return make_thumbnail(path, size)  # it gives the reason
+            except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+                return _failed(exc)
             file_size, mtime_ns = stat.st_size, stat.st_mtime_ns
         key = self.key(path, file_size, mtime_ns, size)
         cached = self._read(key)
@@ -384,7 +398,7 @@ class ThumbnailCache:
             if time.monotonic() - when > _ERROR_TTL:
                 del self._errors[key]
                 return None
-        return Thumbnail(None, 0, 0, thumb.error, True)
+        return replace(thumb, from_cache=True)
 
     def _remember_error(self, key: str, thumb: Thumbnail) -> None:
         with self._lock:
