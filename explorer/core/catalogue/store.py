@@ -682,6 +682,22 @@ class Catalogue:
             for path, wnid, problems, *rest in rows
         ]
 
+    def iter_audit_findings(self, content_hashes: Iterable[str] = ()) -> Iterator[AuditFinding]:
+        """:meth:`audit_findings` one at a time, as they are read: memory bounded whatever
+        the number of findings (read the rows before writing to this catalogue)."""
+        rows = self._db.execute(
+            "SELECT i.path, i.wnid, a.problems, a.hash, a.detail, i.format, i.width, i.height, "
+            f"i.mode FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED} "
+            "AND (a.problems != '' OR a.hash IN (SELECT value FROM json_each(?))) ORDER BY i.path",
+            (json.dumps(list(content_hashes)),),
+        )
+        for path, wnid, problems, *rest in rows:
+            yield AuditFinding(path, wnid, tuple(c for c in problems.split(",") if c), *rest)
+
+    def iter_missing_images(self) -> Iterator[tuple[str, str | None]]:
+        """:meth:`missing_images` one at a time, as they are read."""
+        yield from self._db.execute("SELECT path, wnid FROM images WHERE present = 0 ORDER BY path")
+
 
 def _pending_sql(recheck: bool) -> str:
     # A result holds while the file's size and mtime are those it was made for. Manifest
