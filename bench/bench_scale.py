@@ -15,7 +15,10 @@ manifest, also a whole process.
    222,142 images) into a new folder: one symlink per image, so the root's
    14.2 million would measure the file system, not the export.
 
-Outputs go to ``--work`` (a temporary folder by default) and are removed.
+The catalogue is copied into ``--work`` first (seconds): an export opens the
+flag store beside its catalogue, creating it, and the original stays as it
+was. Outputs go to ``--work`` too (a temporary folder by default); all of it
+is removed at the end.
 
     .venv/bin/python bench/bench_scale.py --catalogue /tmp/big/f21k-v4.sqlite \
         --manifest /tmp/big/fall11.csv [--case export-images] [--json FILE]
@@ -106,7 +109,9 @@ def main() -> None:
             f"{baseline['max_rss_mb']} MB"
         )
         (work / "b.csv").unlink()
-        catalogue = ["--catalogue", args.catalogue]
+        copy = work / "catalogue.sqlite"
+        shutil.copyfile(args.catalogue, copy)
+        catalogue = ["--catalogue", str(copy)]
         runs = {
             "export-images": cli(
                 "export", "images", ROOT_WNID, *catalogue, "-o", str(work / "all.csv")
