@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import os
 from pathlib import Path
 
@@ -181,3 +182,33 @@ def test_a_long_export_reports_progress_and_can_be_cancelled(big, taxonomy, tmp_
     assert all(0 < b - a <= 50 for a, b in itertools.pairwise(done)) and done[-1] >= 500
     assert not (tmp_path / "d.csv").exists()  # no half a file
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".d.csv")]
+
+
+def test_flags_are_listed_a_page_at_a_time(big, taxonomy, capsys, monkeypatch):
+    """2,500 marked images (flags, two on some, or an OK mark): pages of 1,000 images, the
+    same rows as the whole store read at once, and `flags list --json` the same text."""
+    from cli_run import ok
+
+    from explorer.core.curation import mark_reviewed, mark_row_pages, mark_rows
+    from explorer.core.curation.commands import export_row_pages
+
+    paths = [f"{LABELS[i % 4]}/{LABELS[i % 4]}_{i}.JPEG" for i in range(1000)]
+    with FlagStore.open_for(big) as store, Catalogue.open(big) as catalogue:
+        store.apply(flag_images(store, [ImageRef(p) for p in paths[:700]], "low_quality").after)
+        store.apply(flag_images(store, [ImageRef(p) for p in paths[:200]], "wrong_label").after)
+        store.apply(mark_reviewed(store, [ImageRef(p) for p in paths[700:]]).after)
+        missing = [ImageRef(f"gone/{i}.JPEG", TENCH) for i in range(1500)]
+        store.apply(flag_images(store, missing, "duplicate").after)
+        pages = list(export_row_pages(store))
+        assert [len({row["path"] for row in page}) for page in pages] == [1000, 1000, 500]
+        rows = [row for page in pages for row in page]
+        assert len(rows) == 2700 and [r["path"] for r in rows] == sorted(r["path"] for r in rows)
+        whole = mark_rows(store, catalogue)
+        assert [row for page in mark_row_pages(store, catalogue) for row in page] == whole
+        assert sum(row["missing"] for row in whole) == 1500
+        queue = store.queue_sources()
+    out, err = ok(capsys, "flags", "list", "--catalogue", str(big), "--json")
+    assert out == json.dumps({"marks": whole, "queue": queue}, ensure_ascii=False, indent=2) + "\n"
+    out, err = ok(capsys, "flags", "list", "--catalogue", str(big))
+    assert len(out.splitlines()) == 2700
+    assert "2,700 marks on 2,500 images (1,500 missing)" in err
