@@ -350,8 +350,7 @@ def audit(
     checked yet (or what changed). Each image's problems are given as the codes below.
     """
     from explorer.core.catalogue import Catalogue
-    from explorer.core.images import WORKERS, audit_catalogue, audit_report
-    from explorer.core.images.audit import write_audit_json
+    from explorer.core.images import WORKERS, audit_catalogue, audit_report, write_audit_json
 
     path = obj.catalogue_file(catalogue)
     progress = StderrProgress()

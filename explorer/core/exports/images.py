@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from explorer.core.catalogue.orders import NO_LABEL
 from explorer.core.csv_cells import write_cell
 from explorer.core.errors import ExportError
 from explorer.core.exports.choices import (
@@ -216,13 +215,13 @@ def select_images(
             "or give each image to its most specific node (--on-overlap specific)."
         )
     numbered = catalogue.order_labels()
-    class_of = np.full(len(numbered) + 1, -1, np.int32)  # the last slot: NO_LABEL (-1) reads it
+    # the last slot: what an image without a label (number -1, orders.NO_LABEL) reads
+    class_of = np.full(len(numbered) + 1, -1, np.int32)
     is_overlap = np.zeros(len(numbered) + 1, np.bool_)
     overlap_labels = {label for label, _nodes in overlapping}
     for number, wnid in enumerate(numbered):
         class_of[number] = assigned.get(wnid, -1)
         is_overlap[number] = wnid in overlap_labels
-    assert NO_LABEL == -1
     filters = _filters(catalogue, store, flagged, audit_failures, allow_outside_root)
     selection = Selection(
         list(chosen), report, overlapping, catalogue, numbered, class_of, None, None, None
@@ -529,9 +528,12 @@ def _fill_folders(
     allow_outside_root: bool,
     state: JobState | None = None,
 ) -> None:
-    """Link or copy each selected image into ``work/<class wnid>/``."""
-    taken: set[tuple[int, str]] = set()
+    """Link or copy each selected image into ``work/<class wnid>/``.
+
+    A name already taken is found by the file system (FileExistsError), not by a set of
+    the names made: memory stays bounded, whatever the number of images."""
     numbers: dict[tuple[int, str], int] = {}  # a name met again: the next number to try
+    made: set[int] = set()  # the class folders made
     report = selection.report
     check = mode == "hardlink" or not allow_outside_root
     for path, raw_path, index in (
@@ -549,19 +551,18 @@ def _fill_folders(
                 report.per_class[selection.chosen[index]] -= 1
                 continue
         class_folder = work / selection.chosen[index]
-        class_folder.mkdir(exist_ok=True)
+        if index not in made:
+            class_folder.mkdir(exist_ok=True)
+            made.add(index)
         number = numbers.get((index, name), 1)
         while True:  # same file name from two synsets of one class: x~2.JPEG, x~3.JPEG...
             given = _file_name(name, number)
             number += 1
-            if (index, given) in taken:
-                continue
-            try:
+            try:  # taken already, or by a file system that folds case or normalises names
                 _place(source, class_folder / given, mode)
-            except FileExistsError:  # a file system that folds case or normalises names
+            except FileExistsError:
                 continue
             break
-        taken.add((index, given))
         if number > 2:
             numbers[(index, name)] = number
 
