@@ -4,6 +4,7 @@ laid out as superclass subsets or ImageNet-style folders (see export)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import random
 import shutil
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from explorer.core.csv_cells import write_cell
+from explorer.core.csv_cells import _QUOTED_STARTS, write_cell
 from explorer.core.errors import ExportError
 from explorer.core.exports.choices import (
     FLAGGED_CHOICES,
@@ -390,7 +391,7 @@ def write_image_list(
     """
     check_choice("format", fmt, IMAGE_FORMATS)
     written = 0
-    chosen = [write_cell(wnid) for wnid in selection.chosen]
+    chosen = selection.chosen
     lines: list[str] = []
     writer = csv.writer(_Lines(lines), lineterminator="\r\n")  # as csv_cells.csv_text writes
     if fmt == "csv":
@@ -409,14 +410,18 @@ def write_image_list(
             left = limit - written
             paths, classes, wnids = paths[:left], classes[:left], wnids[:left]
         if fmt == "txt":
-            lines = [f"{path} {index}\n" for path, index in zip(paths, classes, strict=True)]
-            stream.write("".join(lines))
+            text = [f"{path} {index}\n" for path, index in zip(paths, classes, strict=True)]
+            stream.write("".join(text))
         else:
             lines.clear()
+            # a path that starts like a formula is rare: looked for in C first (write_cell
+            # on every cell was a fifth of the time); labels and classes are wnids
+            if any(map(str.startswith, paths, itertools.repeat(_QUOTED_STARTS))):
+                paths = [str(write_cell(path)) for path in paths]
             writer.writerows(
                 zip(
-                    map(write_cell, paths),
-                    map(write_cell, wnids),
+                    paths,
+                    wnids,
                     classes,
                     [chosen[index] for index in classes],
                     strict=True,
