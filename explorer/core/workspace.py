@@ -35,7 +35,7 @@ True
 >>> workspace.set_listed(job, job.run())
 True
 >>> len(workspace.listed), workspace.row_at(0).path
-(80, 'n02085620/n02085620_1.JPEG')
+(80, 'n02084071/n02084071_0.JPEG')
 >>> workspace.close()
 """
 
