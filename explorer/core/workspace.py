@@ -303,14 +303,17 @@ class Workspace:
             return [path for path, state in states.items() if reason in state.reasons]
         return []
 
+    def scope_total(self) -> int | None:
+        """How many images the selection has in its scope, before any filter, from the
+        counts (None without counts, or while the review queue is shown)."""
+        if self.queue is not None or self.current_wnid is None or self.counts is None:
+            return None
+        return int(self.counts.of(self.current_wnid)[self.scope])
+
     def listing_total(self) -> int | None:
         """How many images the listing under way will hold, known at once from the counts
         when no filter applies (None otherwise, or without counts)."""
-        if self.queue is not None or self.current_wnid is None or self.counts is None:
-            return None
-        if self.keep != "all":
-            return None
-        return int(self.counts.of(self.current_wnid)[self.scope])
+        return self.scope_total() if self.keep == "all" else None
 
     def set_listed(self, job: ListingJob, listing: Listing) -> bool:
         """The answer of ``job``; False (and dropped) when another listing has been asked
