@@ -226,6 +226,10 @@ class ThumbnailGridModel(QAbstractListModel):
     def listing(self) -> Listing | None:
         return self._listing
 
+    def windows_kept(self) -> int:
+        """How many windows of rows are held (at most WINDOWS_KEPT)."""
+        return len(self._windows)
+
     def _window(self, start: int) -> list[ImageRow | None]:
         """The rows from position ``start`` (a multiple of WINDOW_ROWS), read when needed."""
         rows = self._windows.get(start)
