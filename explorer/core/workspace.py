@@ -54,8 +54,7 @@ from explorer.core.errors import CatalogueError, ExplorerError, StoreError
 
 if TYPE_CHECKING:
     from explorer.core.analysis import CountPropagator, Counts
-    from explorer.core.catalogue import Catalogue, ImageRow, Listing
-    from explorer.core.catalogue.image_list import Sort
+    from explorer.core.catalogue import Catalogue, ImageRow, Listing, Sort
     from explorer.core.curation import (
         Command,
         CurationTally,
