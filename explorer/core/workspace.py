@@ -258,14 +258,16 @@ class Workspace:
 
     def set_arrangement(self, sort: Sort, keep: str) -> None:
         """List the images in ``sort`` order, keeping those ``keep`` lets through (see
-        ``catalogue.list_images``); a new listing when either changes."""
+        ``catalogue.list_images``); a new listing when either changes (the review queue,
+        if shown, stays as it is: in the queue's order)."""
         from explorer.core.catalogue import SORTS
 
         if sort not in SORTS:
             raise ValueError(f"Unknown sort {sort!r}; choose one of {', '.join(SORTS)}.")
         if (sort, keep) != (self.sort, self.keep):
             self.sort, self.keep = sort, keep
-            self._relist()
+            if self.queue is None:  # the review queue keeps its own order
+                self._relist()
 
     # --- the listing ----------------------------------------------------------------------
 

@@ -564,6 +564,10 @@ class ThumbnailGridView(QAbstractItemView):
     def isIndexHidden(self, index: QModelIndex | QPersistentModelIndex) -> bool:
         return False
 
+    def keyboardSearch(self, search: str) -> None:
+        """Typing a name does not search: Qt's search reads every row (14 million at
+        ImageNet-21k's root), and letters are the curation keys here."""
+
     def moveCursor(
         self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
     ) -> QModelIndex:

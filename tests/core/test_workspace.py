@@ -284,6 +284,8 @@ def test_the_review_queue(workspace, catalogue_path):
     assert events.names() == ["selection_changed", "queue_changed", "listing_changed"]
     assert workspace.queue is None
     workspace.show_queue()
+    workspace.set_arrangement("size", "all")  # the queue keeps its order, and stays
+    assert workspace.queue is not None and workspace.sort == "size"
     workspace.leave_queue()
     assert events.names() == ["queue_changed", "images_listed", "queue_changed", "listing_changed"]
 
