@@ -53,6 +53,9 @@ from psygnal import Signal
 from explorer.core.errors import CatalogueError, ExplorerError, StoreError
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from explorer.core.analysis import CountPropagator, Counts
     from explorer.core.catalogue import Catalogue, ImageRow, Listing, Sort
     from explorer.core.curation import (
@@ -144,6 +147,7 @@ class Workspace:
         self._propagate: CountPropagator | None = None  # built when first needed
         self._tally: CurationTally | None = None  # likewise
         self._generation = 0
+        self._member: tuple[Listing, npt.NDArray[np.bool_]] | None = None  # listed_among's
 
     # --- taxonomy and catalogue ---------------------------------------------------------
 
@@ -187,7 +191,7 @@ class Workspace:
             return
         self.leave_queue(relist=False)
         self._close_store()
-        self.catalogue, self.counts, self.listed = None, None, None
+        self.catalogue, self.counts, self.listed, self._member = None, None, None, None
         catalogue.close()
         self.catalogue_closed.emit()
 
@@ -349,12 +353,18 @@ class Workspace:
         """Those of ``paths`` (a few thousand: the curated ones) that the listing holds."""
         import numpy as np
 
-        if self.listed is None or self.catalogue is None:
+        listed = self.listed
+        if listed is None or self.catalogue is None:
             return set()
         rows = self.catalogue.images_by_path(paths)
-        ids = np.fromiter((row.id for row in rows), np.int64, len(rows))
-        inside = np.isin(ids, self.listed.ids)
-        return {row.path for row, kept in zip(rows, inside, strict=True) if kept}
+        if self._member is None or self._member[0] is not listed:
+            # one byte per image id, made once per listing: 0.12 s for ImageNet-21k's
+            # root, then a lookup per path (np.isin took as long for each call)
+            member = np.zeros(max(int(listed.ids.max(initial=0)), 0) + 1, np.bool_)
+            member[listed.ids] = True
+            self._member = (listed, member)
+        member = self._member[1]
+        return {row.path for row in rows if row.id < len(member) and member[row.id]}
 
     def relist(self) -> None:
         """List the images again (an audit changed their problems)."""
@@ -362,7 +372,7 @@ class Workspace:
 
     def _relist(self) -> None:
         self._generation += 1
-        self.listed = None
+        self.listed, self._member = None, None
         self.leave_queue(relist=False)
         self.listing_changed.emit()
 
