@@ -312,13 +312,16 @@ class ImagesPanel(QWidget):
         state_for = self.model.state if self.workspace.store is not None else None
         viewer = ImageViewer(catalogue, self.model.rows(), index.row(), self.window(), state_for)
         viewer.addActions(self.image_actions)  # the flag keys work there too
-        viewer.position_changed.connect(
-            lambda row: self.grid.setCurrentIndex(self.model.index(row))
-        )
+        viewer.position_changed.connect(lambda position, v=viewer: self._viewer_moved(v, position))
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         viewer.finished.connect(lambda _result, v=viewer: self._viewer_closed(v))
         viewer.show()
         self.viewer = viewer
+
+    def _viewer_moved(self, viewer: ImageViewer, position: int) -> None:
+        """The grid follows the viewer while both show the same listing."""
+        if viewer.rows is self.model.rows():
+            self.grid.setCurrentIndex(self.model.index(position))
 
     def _viewer_closed(self, viewer: ImageViewer) -> None:
         if self.viewer is viewer:

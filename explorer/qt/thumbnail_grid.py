@@ -218,7 +218,7 @@ class ThumbnailGridModel(QAbstractListModel):
         self._listing = listing if catalogue is not None else None
         self._count = len(self._listing) if self._listing is not None else 0
         self._windows.clear()
-        self._rows_view = ListedRows(self)  # a new listing: a new sequence (viewers compare)
+        self._rows_view = ListedRows(self)  # a new listing: a new sequence (viewers keep it)
         self._total = self._count if total is None else total
         self._restart()
         self.endResetModel()
@@ -424,15 +424,26 @@ class ThumbnailGridModel(QAbstractListModel):
 
 
 class ListedRows(Sequence["ImageRow"]):
-    """A grid model's rows as a sequence read by position (the viewer steps through it);
-    the position of an image gone from the catalogue since it was listed raises
-    LookupError."""
+    """A listing's rows as a sequence read by position (the viewer steps through it): the
+    grid model's windows while the model shows that listing, else one row at a time from
+    the catalogue (the grid has listed again meanwhile: the viewer keeps its own order).
+    The position of an image gone from the catalogue since raises LookupError."""
 
     def __init__(self, model: ThumbnailGridModel) -> None:
         self._model = model
+        self._listing = model.listing()
+        self._catalogue = model.catalogue
 
     def __len__(self) -> int:
-        return self._model.rowCount()
+        return len(self._listing) if self._listing is not None else 0
+
+    def _row(self, position: int) -> ImageRow | None:
+        if self._model.listing() is self._listing:
+            return self._model.row(position)
+        if self._listing is None or self._catalogue is None:
+            return None
+        rows = self._catalogue.rows_by_ids(self._listing.window(position, position + 1))
+        return rows[0] if rows else None
 
     @overload
     def __getitem__(self, position: int) -> ImageRow: ...
@@ -445,7 +456,7 @@ class ListedRows(Sequence["ImageRow"]):
             position += len(self)
         if not 0 <= position < len(self):
             raise IndexError(position)
-        row = self._model.row(position)
+        row = self._row(position)
         if row is None:
             raise LookupError(f"the image at {position} is no longer in the catalogue")
         return row

@@ -178,3 +178,23 @@ def test_the_viewer_steps_across_a_window_boundary(qtbot, window):
     qtbot.keyClick(viewer, Qt.Key.Key_Home)
     assert viewer.status.text().startswith("1 of 150")
     viewer.close()
+
+
+def test_the_viewer_keeps_its_order_when_a_curation_filter_lists_again(qtbot, window):
+    model = window.grid_model
+    _rearranged(qtbot, window, window.images.filter, "not_reviewed")
+    _focus_grid(qtbot, window, WINDOW - 1)
+    first, second, third = (model.row(p).path for p in (WINDOW - 1, WINDOW, WINDOW + 1))
+    qtbot.keyClick(window.grid, Qt.Key.Key_Return)
+    viewer = window.viewer
+    qtbot.waitExposed(viewer)
+    viewer.activateWindow()
+    viewer.setFocus()
+    qtbot.waitUntil(lambda: viewer.isActiveWindow() and viewer.hasFocus(), timeout=3000)
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        qtbot.keyClick(viewer, Qt.Key.Key_Space)  # OK: the grid lists again without it
+    assert window.store.state(first).review is not None
+    assert model.rowCount() == 149 and viewer.current_row().path == second
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)  # on in the viewer's own order: none skipped
+    assert viewer.current_row().path == third
+    viewer.close()
