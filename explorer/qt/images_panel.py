@@ -52,6 +52,7 @@ Where = Literal["viewer", "grid"]  # where the curation keys act: the viewer, or
 Target = tuple[int, "ImageRow"]  # an image the keys act on: its position in the grid, its row
 
 THUMBNAIL_SIZES = (64, 96, 128, 192, 256)
+MAX_TARGETS = 100_000  # images one curation key acts on; each is read (and its file hashed)
 # the combos' labels, and the core's keys (explorer.core.catalogue.list_images)
 _SORTS = (("Name", "name"), ("Path", "path"), ("File size", "size"), ("Audit status", "problems"))
 _FILTERS = (
@@ -341,8 +342,15 @@ class ImagesPanel(QWidget):
         if viewer is not None and focus is not None and focus.window() is viewer:
             row = viewer.current_row()
             return ([(viewer.position, row)] if row is not None else []), "viewer"
+        spans = self.grid.selectionModel().selection().toList()
+        selected = sum(span.bottom() - span.top() + 1 for span in spans)
+        if selected > MAX_TARGETS:  # Ctrl+A at the root: 14 million rows to read and hash
+            self.image_count.setText(
+                f"{selected:,} images selected: curate at most {MAX_TARGETS:,} at once"
+            )
+            return [], "grid"
         positions: set[int] = set()
-        for span in self.grid.selectionModel().selection().toList():
+        for span in spans:
             positions.update(range(span.top(), span.bottom() + 1))
         if not positions and self.grid.currentIndex().isValid():
             positions = {self.grid.currentIndex().row()}

@@ -198,3 +198,15 @@ def test_the_viewer_keeps_its_order_when_a_curation_filter_lists_again(qtbot, wi
     qtbot.keyClick(viewer, Qt.Key.Key_Right)  # on in the viewer's own order: none skipped
     assert viewer.current_row().path == third
     viewer.close()
+
+
+def test_a_selection_too_big_to_curate_at_once_is_refused(qtbot, window, monkeypatch):
+    from explorer.qt import images_panel
+
+    monkeypatch.setattr(images_panel, "MAX_TARGETS", 100)
+    _focus_grid(qtbot, window, 0)
+    window.grid.selectAll()
+    assert window.images.targets() == ([], "grid")
+    assert "150 images selected: curate at most 100 at once" in window.images.image_count.text()
+    qtbot.keyClick(window.grid, Qt.Key.Key_D)
+    assert not window.store.states()  # nothing flagged
