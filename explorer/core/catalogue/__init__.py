@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         LabelKind,
         classify_label,
     )
+    from explorer.core.catalogue.listing import Listing, list_images
     from explorer.core.catalogue.opening import default_catalogue_path, resolve_catalogue
     from explorer.core.catalogue.schema import MIGRATION_NAMES, MIGRATIONS
     from explorer.core.catalogue.sources import LAYOUTS, Layout, detect_layout
@@ -59,6 +60,7 @@ __all__ = [
     "IndexSummary",
     "LabelKind",
     "Layout",
+    "Listing",
     "OddLabel",
     "SizedImage",
     "Sort",
@@ -67,6 +69,7 @@ __all__ = [
     "default_catalogue_path",
     "detect_layout",
     "index_catalogue",
+    "list_images",
     "resolve_catalogue",
 ]
 __getattr__, __dir__ = lazy_exports(
@@ -90,6 +93,7 @@ __getattr__, __dir__ = lazy_exports(
             "LabelKind",
             "classify_label",
         ),
+        ".listing": ("Listing", "list_images"),
         ".opening": (
             "default_catalogue_path",
             "resolve_catalogue",
