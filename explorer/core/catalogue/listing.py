@@ -29,7 +29,7 @@ from explorer.core.catalogue.image_list import (
     Filter,
     Sort,
 )
-from explorer.core.catalogue.orders import NO_LABEL, Order, _chunks, ensure_orders
+from explorer.core.catalogue.orders import NO_LABEL, Order, ensure_orders, order_chunks
 
 if TYPE_CHECKING:
     import numpy as np
@@ -96,7 +96,7 @@ def list_images(
     if sort == "problems":
         return Listing(_by_audit(catalogue, member, keeper, state), sort)
     kept = []
-    for ids, chunk_labels in _chunks(catalogue, _order(sort)):
+    for ids, chunk_labels in order_chunks(catalogue, _order(sort)):
         if state is not None:
             state.check()
         mask = member[chunk_labels]
@@ -120,7 +120,7 @@ def _by_audit(
         _bitmap(catalogue, catalogue.audited_ids()),
     )
     groups: tuple[list[Ids], list[Ids], list[Ids]] = ([], [], [])
-    for ids, chunk_labels in _chunks(catalogue, "path"):
+    for ids, chunk_labels in order_chunks(catalogue, "path"):
         if state is not None:
             state.check()
         mask = member[chunk_labels]

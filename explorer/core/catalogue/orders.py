@@ -228,7 +228,7 @@ def read_order(catalogue: Catalogue, order: Order) -> tuple[Ids, Ids]:
     import numpy as np
 
     ids, labels = [], []
-    for chunk_ids, chunk_labels in _chunks(catalogue, order):
+    for chunk_ids, chunk_labels in order_chunks(catalogue, order):
         ids.append(chunk_ids)
         labels.append(chunk_labels)
     if not ids:
@@ -236,8 +236,12 @@ def read_order(catalogue: Catalogue, order: Order) -> tuple[Ids, Ids]:
     return np.concatenate(ids), np.concatenate(labels)
 
 
-def _chunks(catalogue: Catalogue, order: Order) -> Iterator[tuple[Ids, Ids]]:
+def order_chunks(catalogue: Catalogue, order: Order) -> Iterator[tuple[Ids, Ids]]:
+    """The stored chunks of ``order`` (ids, label numbers), read one at a time: a pass
+    holds one chunk, not the 111 MB of ImageNet-21k's whole order."""
     import numpy as np
 
-    for ids, labels in catalogue._order_chunks(order):
-        yield np.frombuffer(ids, np.int32), np.frombuffer(labels, np.int32)
+    number = 0
+    while (chunk := catalogue.order_chunk(order, number)) is not None:
+        yield np.frombuffer(chunk[0], np.int32), np.frombuffer(chunk[1], np.int32)
+        number += 1

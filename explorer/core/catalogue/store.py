@@ -64,9 +64,10 @@ from explorer.core.errors import CatalogueError
 from explorer.core.sql import select_in
 
 if TYPE_CHECKING:
-    from explorer.core.jobs import JobState
     import numpy as np
     import numpy.typing as npt
+
+    from explorer.core.jobs import JobState
 
     Ids = npt.NDArray[np.int32]
 
@@ -359,15 +360,6 @@ class Catalogue:
             )
         }
         return [found[image_id] for image_id in wanted if image_id in found]
-
-    @_sqlite_errors
-    def _order_chunks(self, order: str) -> Iterator[tuple[bytes, bytes]]:
-        """The stored chunks of ``order`` (ids, label numbers), for :mod:`.orders` only."""
-        return iter(
-            self._db.execute(
-                "SELECT ids, labels FROM image_order WHERE sort = ? ORDER BY chunk", (order,)
-            ).fetchall()
-        )
 
     @_sqlite_errors
     def has_orders(self) -> bool:

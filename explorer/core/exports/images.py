@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from explorer.core.catalogue import ensure_orders, order_chunks
 from explorer.core.csv_cells import _QUOTED_STARTS, write_cell
 from explorer.core.errors import ExportError
 from explorer.core.exports.choices import (
@@ -113,7 +114,7 @@ class Selection:
         import numpy as np
 
         seen = np.zeros(len(self.chosen), np.int64)  # images of each class met so far
-        for ids, labels in _chunks(self._catalogue):
+        for ids, labels in order_chunks(self._catalogue, "path"):
             if state is not None:
                 state.check()
             classes = self._class_of[labels]
@@ -127,16 +128,6 @@ class Selection:
                 ids, labels, classes = ids[keep], labels[keep], classes[keep]
             if len(ids):
                 yield ids, labels, classes
-
-
-def _chunks(catalogue: Catalogue) -> Iterator[tuple[Ids, Ids]]:
-    """The stored path order's chunks (ids, label numbers), read one at a time."""
-    import numpy as np
-
-    number = 0
-    while (chunk := catalogue.order_chunk("path", number)) is not None:
-        yield np.frombuffer(chunk[0], np.int32), np.frombuffer(chunk[1], np.int32)
-        number += 1
 
 
 def _ranks_in_class(classes: Ids, seen: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -188,6 +179,7 @@ def select_images(
     for wnid in chosen:
         taxonomy.node(wnid)
     under = [taxonomy.descendants(w) | {w} for w in chosen]
+    ensure_orders(catalogue, state)  # a catalogue indexed before the orders: once
     label_counts = catalogue.label_counts()
     labels = [w for w in label_counts if w is not None and w in taxonomy]
     assigned: dict[str, int] = {}
@@ -232,7 +224,7 @@ def select_images(
     dropped = np.zeros(catalogue.largest_id() + 1, np.bool_) if filters else None
     per_class = np.zeros(len(chosen), np.int64)
     overlaps = 0
-    for ids, chunk_labels in _chunks(catalogue):
+    for ids, chunk_labels in order_chunks(catalogue, "path"):
         if state is not None:
             state.check()
         classes = class_of[chunk_labels]
