@@ -379,13 +379,16 @@ class Catalogue:
             write_orders(self._db.conn, state)
 
     @_sqlite_errors
-    def paths_by_ids(self, ids: Ids) -> tuple[list[str], list[bytes | None]]:
-        """The paths and raw paths of the images with these ids, in the order given: a
-        window of an export read in a stored order (every id an image's: a KeyError else).
+    def paths_by_ids(
+        self, ids: Ids, raw_paths: bool = False
+    ) -> tuple[list[str], list[bytes | None]]:
+        """The paths of the images with these ids, in the order given, and their raw paths
+        (``raw_paths``; else Nones): a window of an export read in a stored order (every id
+        an image's: a KeyError else).
 
         Ids close together (a chunk of the path order: a few folders) are read as one
         range of rowids, which is 1.5x faster than looking each up: 14.2 million paths
-        in 12 s against 18.
+        in 12 s against 18. Without raw paths, the (id, path) rows make the dict in C.
         """
         import numpy as np
 
@@ -393,19 +396,23 @@ class Catalogue:
             return [], []
         wanted = np.unique(ids)
         low, high = int(wanted[0]), int(wanted[-1])
+        columns = "id, path, raw_path" if raw_paths else "id, path"
         if high - low < 4 * len(wanted):
             rows = self._db.execute(
-                "SELECT id, path, raw_path FROM images WHERE id BETWEEN ? AND ?", (low, high)
+                f"SELECT {columns} FROM images WHERE id BETWEEN ? AND ?", (low, high)
             )
         else:
             rows = self._db.execute(
-                "SELECT id, path, raw_path FROM images WHERE id IN "
-                "(SELECT value FROM json_each(?))",
+                f"SELECT {columns} FROM images WHERE id IN (SELECT value FROM json_each(?))",
                 (json.dumps(wanted.tolist()),),
             )
+        order = ids.tolist()
+        if not raw_paths:
+            by_id: dict[int, str] = dict(rows)
+            return list(map(by_id.__getitem__, order)), [None] * len(order)
         found = {image_id: (path, raw) for image_id, path, raw in rows}
-        paths, raw_paths = zip(*[found[image_id] for image_id in ids.tolist()], strict=True)
-        return list(paths), list(raw_paths)
+        paths, raws = zip(*map(found.__getitem__, order), strict=True)
+        return list(paths), list(raws)
 
     @_sqlite_errors
     def outside_root_ids(self) -> list[int]:

@@ -89,17 +89,20 @@ class Selection:
     _picked: Bitmap | None  # --balance: by rank in its class, kept (None: no cap)
     _starts: Ids | None  # the first rank of each class in _picked
 
-    def windows(self, state: JobState | None = None, size: int = WINDOW) -> Iterator[Window]:
-        """The selected images, ``size`` at a time, in natural path order; cancel through
-        ``state``, and progress when there is more than a window (a long export)."""
+    def windows(
+        self, state: JobState | None = None, size: int = WINDOW, raw_paths: bool = False
+    ) -> Iterator[Window]:
+        """The selected images, ``size`` at a time, in natural path order (with their raw
+        paths if asked: else Nones); cancel through ``state``, and progress when there is
+        more than a window (a long export)."""
         done = 0
         report = state if state is not None and self.report.rows > WINDOW else None
         for ids, labels, classes in self._kept(state):
             for start in range(0, len(ids), size):
-                paths, raw_paths = self._catalogue.paths_by_ids(ids[start : start + size])
+                paths, raws = self._catalogue.paths_by_ids(ids[start : start + size], raw_paths)
                 numbers = labels[start : start + size].tolist()
-                wnids = [self._labels[number] for number in numbers]
-                yield Window(paths, raw_paths, wnids, classes[start : start + size].tolist())
+                wnids = list(map(self._labels.__getitem__, numbers))
+                yield Window(paths, raws, wnids, classes[start : start + size].tolist())
                 done += len(paths)
                 if report is not None:
                     report.progress(done, self.report.rows, "Writing the images")
@@ -386,11 +389,14 @@ def write_image_list(
     chosen = selection.chosen
     lines: list[str] = []
     writer = csv.writer(_Lines(lines), lineterminator="\r\n")  # as csv_cells.csv_text writes
+    # the same lines when no cell holds a carriage return (the writer quotes a cell with
+    # a character of its line end: "\n" is one of both), without cutting each line
+    plain = csv.writer(_Lines(lines), lineterminator="\n")
     if fmt == "csv":
         writer.writerow(IMAGE_FIELDS)
         stream.write(_joined_lines(lines))
     size = WINDOW if limit is None else min(WINDOW, max(limit, 1))
-    for window in selection.windows(state, size):
+    for window in selection.windows(state, size, raw_paths=absolute):
         paths = window.paths
         if absolute:
             paths = [
@@ -410,16 +416,13 @@ def write_image_list(
             # on every cell was a fifth of the time); labels and classes are wnids
             if any(map(str.startswith, paths, itertools.repeat(_QUOTED_STARTS))):
                 paths = [str(write_cell(path)) for path in paths]
-            writer.writerows(
-                zip(
-                    paths,
-                    wnids,
-                    classes,
-                    [chosen[index] for index in classes],
-                    strict=True,
-                )
-            )
-            stream.write(_joined_lines(lines))
+            rows = zip(paths, wnids, classes, [chosen[index] for index in classes], strict=True)
+            if "\r" in "".join(paths):
+                writer.writerows(rows)
+                stream.write(_joined_lines(lines))
+            else:
+                plain.writerows(rows)
+                stream.write("".join(lines))
         written += len(paths)
         if limit is not None and written >= limit:
             break
@@ -535,7 +538,7 @@ def _fill_folders(
     check = mode == "hardlink" or not allow_outside_root
     for path, raw_path, index in (
         item
-        for window in selection.windows(state)
+        for window in selection.windows(state, raw_paths=True)
         for item in zip(window.paths, window.raw_paths, window.classes, strict=True)
     ):
         source = catalogue.absolute_path(path, raw_path)
