@@ -63,8 +63,17 @@ def _gui(session_data_dir: Path, tmp_path: Path, *args: object) -> subprocess.Co
 
 def test_quit_after_with_a_screenshot_prints_nothing(demo, session_data_dir, tmp_path):
     shot = tmp_path / "x.png"
+    # the screenshot is taken once the tiles are in (well under a second here); the deadline
+    # only bounds a stall, and is long so that a loaded machine takes its picture whole
     result = _gui(
-        session_data_dir, tmp_path, "--catalogue", demo, "--quit-after", 1500, "--screenshot", shot
+        session_data_dir,
+        tmp_path,
+        "--catalogue",
+        demo,
+        "--quit-after",
+        30_000,
+        "--screenshot",
+        shot,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     with Image.open(shot) as picture:
