@@ -713,7 +713,7 @@ def bench_stalls(data_dir: str, work: Path, args: argparse.Namespace) -> dict:
     run_for(0.5)
     results["open_catalogue"] = monitor.stop()
 
-    # The worker lists 120k rows, set_rows sorts them, the view lays them out in batches,
+    # The worker lists 120k ids (list_images), the grid reads the visible window of rows,
     # the first thumbnails arrive.
     monitor.start()
     select = harness.select(GOLDEN)
@@ -832,16 +832,18 @@ def attribute(work: Path, data_dir: str, args: argparse.Namespace) -> dict:
 
 
 def profile_select(work: Path, data_dir: str) -> dict:
-    """cProfile of a fresh window's first select: select() itself and the rows' arrival."""
+    """cProfile of a fresh window's first select: select() itself and the listing's arrival."""
     harness = Harness(work, data_dir, "profiled")
     window = harness.window
-    profiles = {"select()": cProfile.Profile(), "_images_arranged()": cProfile.Profile()}
-    images_arranged = window.images._arranged
+    profiles = {"select()": cProfile.Profile(), "_listed()": cProfile.Profile()}
+    images_listed = window.images._listed
 
-    def profiled_images_arranged(*arranged_args):
-        return profiles["_images_arranged()"].runcall(images_arranged, *arranged_args)
+    def profiled_images_listed(*listed_args):
+        return profiles["_listed()"].runcall(images_listed, *listed_args)
 
-    window.images._arranged = profiled_images_arranged  # the job's callback looks it up per call
+    # the Workspace's images_listed event calls it; connected before: connect the wrapper
+    window.workspace.images_listed.disconnect(images_listed)
+    window.workspace.images_listed.connect(profiled_images_listed)
     try:
         harness.open()
         window.open_catalogue(work / "catalogue.sqlite")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Literal
 
@@ -349,7 +350,7 @@ def audit(
     checked yet (or what changed). Each image's problems are given as the codes below.
     """
     from explorer.core.catalogue import Catalogue
-    from explorer.core.images import WORKERS, audit_catalogue, audit_report
+    from explorer.core.images import WORKERS, audit_catalogue, audit_report, write_audit_json
 
     path = obj.catalogue_file(catalogue)
     progress = StderrProgress()
@@ -359,16 +360,17 @@ def audit(
         )
     finally:
         progress.close()
-    with Catalogue.open(path) as opened:
-        report = audit_report(opened)
-    if as_json:
+    if as_json:  # written as read: the images with problems may be millions
         this_run = {
             "checked": run.checked,
             "already_current": run.already_current,
             "seconds": run.seconds,
         }
-        print_json({**report, "summary": {**report["summary"], "this_run": this_run}})
+        with Catalogue.open(path) as opened:
+            write_audit_json(opened, sys.stdout, this_run)
         return
+    with Catalogue.open(path) as opened:
+        report = audit_report(opened)
     summary = report["summary"]
     click.echo(
         f"{plural(summary['images'], 'image')}, {summary['audited']:,} audited "

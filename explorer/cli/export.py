@@ -6,6 +6,7 @@ dialog does, from the same choices (explorer.core.exports).
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -115,13 +116,19 @@ def _report(report: ExportReport) -> None:
 
 
 def _export(obj: Context, request: ExportRequest, catalogue: str | None) -> None:
-    """Run an export; the text goes to stdout when there is no output file."""
-    from explorer.core.exports import run_export
+    """Run an export; the text goes to stdout when there is no output file, written as it
+    is read, with progress on stderr for the image kinds."""
+    from explorer.core.exports import IMAGE_KINDS, run_export
+    from explorer.core.jobs import StderrProgress
 
     path = obj.catalogue_file(catalogue) if catalogue else None
-    result = run_export(request, obj.taxonomy(), path)
-    if request.output is None and result.text is not None:
-        click.echo(result.text, nl=False)
+    taxonomy = obj.taxonomy()
+    progress = StderrProgress() if request.kind in IMAGE_KINDS else None
+    try:
+        result = run_export(request, taxonomy, path, sys.stdout, progress)
+    finally:
+        if progress is not None:
+            progress.close()
     _report(result.report)
     if request.kind == "superclasses":
         for wnid, number in result.report.per_class.items():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING
@@ -150,37 +152,50 @@ def flags_list(obj: Context, under: str | None, as_json: bool, catalogue: str) -
     curator, time, and "missing" for images the catalogue no longer has (their
     flags are kept). The size of the review queue follows on stderr.
     """
-    from explorer.core.curation import mark_rows
+    from explorer.core.curation import mark_row_pages
 
     subtree = None
     if under:
         tax = obj.taxonomy()
         wnid = tax.resolve(under)
         subtree = tax.descendants(wnid) | {wnid}
+    marks = images = missing = 0
     with _curation(obj, catalogue) as (opened, store):
-        rows = mark_rows(store, opened, subtree)
         queue = store.queue_sources()
-    if as_json:
-        print_json({"marks": rows, "queue": queue})
-        return
-    for row in rows:
-        time_text = row["time"][:19].replace("T", " ") + " UTC"
-        status = ["missing"] if row["missing"] else []
-        click.echo(
-            tab_line(
-                row["path"],
-                row["reason"],
-                one_line(row["note"]),
-                row["suggested_wnid"],
-                row["curator"],
-                time_text,
-                *status,
-            )
-        )
-    images = len({row["path"] for row in rows})
-    missing = len({row["path"] for row in rows if row["missing"]})
+        pages = mark_row_pages(store, opened, subtree)
+        if as_json:  # written as read, as print_json would write the whole
+            write = sys.stdout.write
+            write('{\n  "marks": [')
+            first = True
+            for rows in pages:
+                for row in rows:
+                    write(("\n    " if first else ",\n    ") + _indented(row, 4))
+                    first = False
+            write(("]" if first else "\n  ]") + ',\n  "queue": ' + _indented(queue, 2) + "\n}\n")
+            return
+        last_path = None  # the rows come sorted by path: an image's marks together
+        for rows in pages:
+            for row in rows:
+                marks += 1
+                if row["path"] != last_path:
+                    images += 1
+                    missing += row["missing"]
+                    last_path = row["path"]
+                time_text = row["time"][:19].replace("T", " ") + " UTC"
+                status = ["missing"] if row["missing"] else []
+                click.echo(
+                    tab_line(
+                        row["path"],
+                        row["reason"],
+                        one_line(row["note"]),
+                        row["suggested_wnid"],
+                        row["curator"],
+                        time_text,
+                        *status,
+                    )
+                )
     click.echo(
-        f"{plural(len(rows), 'mark')} on {plural(images, 'image')} ({missing:,} missing)", err=True
+        f"{plural(marks, 'mark')} on {plural(images, 'image')} ({missing:,} missing)", err=True
     )
     if queue:
         sources = ", ".join(f"{source}: {n:,}" for source, n in sorted(queue.items()))
@@ -189,6 +204,11 @@ def flags_list(obj: Context, under: str | None, as_json: bool, catalogue: str) -
             "see `wnexplorer flags queue`",
             err=True,
         )
+
+
+def _indented(data: object, depth: int) -> str:
+    """``data`` as print_json (json.dumps, indent 2) writes it at ``depth`` spaces in."""
+    return json.dumps(data, ensure_ascii=False, indent=2).replace("\n", "\n" + " " * depth)
 
 
 @flags.command("export")

@@ -120,14 +120,9 @@ class _Screenshot:
         model, grid = window.grid_model, window.grid
         if window.catalogue is None or model.rowCount() == 0:
             return True
-        viewport = grid.viewport().rect()
-        for row in range(model.rowCount()):
-            index = model.index(row)
-            if not grid.visualRect(index).intersects(viewport):
-                if row > 0:
-                    break
-                continue
-            if not model.is_loaded(model.row(row).id):
+        for position in grid.visible_range():
+            row = model.row(position)
+            if row is not None and not model.is_loaded(row.id):
                 return False
         return True
 

@@ -15,7 +15,7 @@ Nothing here writes to the flag store: the window runs the commands.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -43,7 +43,6 @@ from explorer.core.curation import REASONS, ImageState
 from explorer.qt.tables import sortable_table
 
 if TYPE_CHECKING:
-    from explorer.core.catalogue import ImageRow
     from explorer.core.workspace import Workspace
     from explorer.qt.search_box import SearchBox
 
@@ -96,6 +95,23 @@ class FlagTableModel(QAbstractTableModel):
         return None
 
 
+class _Listed(Collection[str]):
+    """A listing's paths as far as the progress needs them: how many, and which of the
+    curated ones are in it."""
+
+    def __init__(self, size: int, curated: set[str]) -> None:
+        self._size, self._curated = size, curated
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._curated
+
+    def __iter__(self) -> Iterator[str]:  # the curated ones: all that show_curation reads
+        return iter(self._curated)
+
+
 class CurationPanel(QWidget):
     """The review progress of the listed images and the table of their flags.
 
@@ -128,8 +144,6 @@ class CurationPanel(QWidget):
         layout.addWidget(self.table, 1)
         self.reviewed = self.flagged = self.images = 0
         self.workspace = workspace
-        # the listing last shown, and its paths
-        self._listed: tuple[list[ImageRow] | None, frozenset[str]] = (None, frozenset())
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.refresh)
         if workspace is not None:
@@ -164,14 +178,18 @@ class CurationPanel(QWidget):
         if workspace.queue is None and wnid is None:
             self.clear("Choose a synset: its images' flags and review progress show here.")
             return
-        if self._listed[0] is not workspace.listed:
-            self._listed = (workspace.listed, frozenset(r.path for r in workspace.listed))
+        # the curated images of the listing: a few thousand paths looked up, never the
+        # listing's own (14.2 million at ImageNet-21k's root)
+        listed = _Listed(
+            len(workspace.listed) if workspace.listed is not None else 0,
+            workspace.listed_among(workspace.states),
+        )
         if workspace.queue is not None or wnid is None:
             title = "Review queue"
         else:
             title = self._lemma(wnid) or wnid
             title += " and its subtree" if workspace.scope == "subtree" else ""
-        self.show_curation(title, self._listed[1], workspace.states, self._lemma)
+        self.show_curation(title, listed, workspace.states, self._lemma)
 
     def _lemma(self, wnid: str) -> str:
         taxonomy = self.workspace.taxonomy if self.workspace is not None else None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
@@ -84,7 +84,7 @@ class ImageViewer(QDialog):
     def __init__(
         self,
         catalogue: Catalogue,
-        rows: list[ImageRow],
+        rows: Sequence[ImageRow],  # a grid's rows, read by position
         position: int,
         parent: QWidget | None = None,
         state_for: Callable[[str], ImageState | None] | None = None,

@@ -120,16 +120,16 @@ def test_flagged_and_unusable_images_stay_out_unless_asked(taxonomy, catalogue, 
     with FlagStore.open(tmp_path / "c.flags.sqlite") as store:
         store.apply(flag_images(store, [ImageRef(dogs[0].path)], "wrong_label").after)
         default = select_images(taxonomy, catalogue, [DOG], store=store)
-        paths = {row.path for row, _ in default.images}
+        paths = {path for path, _, _ in default.items()}
         assert dogs[0].path not in paths and "n02099601/broken.JPEG" not in paths
         assert default.report.left_out == {"flagged": 1, "audit_failure": 1}
         assert len(paths) == len(dogs) - 2
         everything = select_images(
             taxonomy, catalogue, [DOG], store=store, flagged="include", audit_failures=True
         )
-        assert len(everything.images) == len(dogs)
+        assert len(list(everything.items())) == len(dogs)
         only = select_images(taxonomy, catalogue, [DOG], store=store, flagged="only")
-        assert [row.path for row, _ in only.images] == [dogs[0].path]
+        assert [path for path, _, _ in only.items()] == [dogs[0].path]
 
 
 def test_overlaps_on_real_multi_parent_synsets(taxonomy, catalogue, tmp_path):
@@ -138,11 +138,11 @@ def test_overlaps_on_real_multi_parent_synsets(taxonomy, catalogue, tmp_path):
         select_images(taxonomy, catalogue, [DOMESTIC_ANIMAL, CARNIVORE], on_overlap="fail")
     chosen = [DOMESTIC_ANIMAL, CARNIVORE, DOG]
     selection = select_images(taxonomy, catalogue, chosen)
-    by_label = {row.wnid: chosen[index] for row, index in selection.images}
+    by_label = {wnid: chosen[index] for _, wnid, index in selection.items()}
     assert by_label["n02099601"] == DOG  # golden retriever: dog is the most specific
     assert by_label["n02123045"] == CARNIVORE  # tabby cat: only under carnivore
     under = [taxonomy.descendants(w) | {w} for w in chosen]
-    overlapping = [row for row, _ in selection.images if sum(row.wnid in u for u in under) > 1]
+    overlapping = [wnid for _, wnid, _ in selection.items() if sum(wnid in u for u in under) > 1]
     assert selection.report.overlaps == len(overlapping) > len(by_label) // 2
     # domestic cats are under domestic animal and carnivore too, neither under the other
     siamese = "n02123597"
@@ -152,7 +152,7 @@ def test_overlaps_on_real_multi_parent_synsets(taxonomy, catalogue, tmp_path):
     depths = {w: taxonomy.node(w)["min_depth"] for w in (DOMESTIC_ANIMAL, CANINE)}
     expected = max((DOMESTIC_ANIMAL, CANINE), key=depths.get)
     assert {
-        [DOMESTIC_ANIMAL, CANINE][i] for row, i in deeper.images if row.wnid == "n02099601"
+        [DOMESTIC_ANIMAL, CANINE][i] for _, wnid, i in deeper.items() if wnid == "n02099601"
     } == {expected}
 
 

@@ -83,9 +83,9 @@ def _list(ws: Workspace) -> list:
     """Run the listing job here, as a worker would, and hand back its answer."""
     job = ws.listing_job()
     assert job is not None
-    rows = job.run(JobState())
-    assert ws.set_listed(job, rows)
-    return rows
+    listing = job.run(JobState())
+    assert ws.set_listed(job, listing)
+    return ws.rows_at(0, len(listing))
 
 
 def test_the_workspace_module_imports_no_qt_and_nothing_heavy():
@@ -169,7 +169,7 @@ def test_selection_scope_threshold_and_the_listing(workspace, catalogue_path):
     workspace.set_scope("direct")
     assert events.names() == ["scope_changed", "listing_changed"]
     assert not workspace.set_listed(stale, stale.run())  # asked for before the scope changed
-    assert events.names() == [] and workspace.listed == []
+    assert events.names() == [] and workspace.listed is None
     assert _list(workspace) == []  # the retriever itself has no images of its own
     with pytest.raises(ValueError):
         workspace.set_scope("everything")
@@ -277,12 +277,38 @@ def test_the_review_queue(workspace, catalogue_path):
     assert (name, listed) == ("queue_changed", "images_listed")
     assert queue[first].note == "[cleanlab] a cat?\n[mine] blurred"
     assert queue[first].suggested_wnid == "n02123045"
-    assert sorted(row.path for row in shown) == [first, second]
+    assert [row.path for row in workspace.rows_at(0, len(shown))] == [first, second]  # its order
     assert workspace.listing_job() is None  # the queue is what is listed
 
     workspace.select(GOLDEN)  # another synset leaves the queue
     assert events.names() == ["selection_changed", "queue_changed", "listing_changed"]
     assert workspace.queue is None
     workspace.show_queue()
+    workspace.set_arrangement("size", "all")  # the queue keeps its order, and stays
+    assert workspace.queue is not None and workspace.sort == "size"
     workspace.leave_queue()
     assert events.names() == ["queue_changed", "images_listed", "queue_changed", "listing_changed"]
+
+
+def test_the_listing_is_sorted_and_filtered_by_the_workspace(workspace, catalogue_path):
+    workspace.open_catalogue(catalogue_path)
+    workspace.select(GOLDEN)
+    workspace.set_scope("subtree")
+    total = workspace.listing_total()
+    rows = _list(workspace)
+    assert total == len(rows) == len(workspace.listed)  # known before the job ran
+    workspace.set_arrangement("size", "all")
+    by_size = _list(workspace)
+    assert [r.size for r in by_size] == sorted(r.size for r in rows)
+    assert workspace.row_at(len(rows)) is None
+    last = by_size[-1]
+    assert workspace.position_of(last.path) == len(rows) - 1
+    workspace.flag(workspace.image_refs([last]), "duplicate")
+    workspace.set_arrangement("size", "flagged")
+    assert workspace.listing_total() is None  # a filter: known once listed
+    assert [r.path for r in _list(workspace)] == [last.path]
+    assert workspace.listed_among([last.path, by_size[0].path]) == {last.path}
+    workspace.set_arrangement("name", "not_reviewed")
+    assert len(_list(workspace)) == len(rows) - 1
+    with pytest.raises(ValueError, match="Unknown sort"):
+        workspace.set_arrangement("colour", "all")  # type: ignore[arg-type]

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
         LabelKind,
         classify_label,
     )
+    from explorer.core.catalogue.listing import Listing, list_images
     from explorer.core.catalogue.opening import default_catalogue_path, resolve_catalogue
+    from explorer.core.catalogue.orders import ensure_orders, order_chunks
     from explorer.core.catalogue.schema import MIGRATION_NAMES, MIGRATIONS
     from explorer.core.catalogue.sources import LAYOUTS, Layout, detect_layout
     from explorer.core.catalogue.store import (
@@ -59,6 +61,7 @@ __all__ = [
     "IndexSummary",
     "LabelKind",
     "Layout",
+    "Listing",
     "OddLabel",
     "SizedImage",
     "Sort",
@@ -66,7 +69,10 @@ __all__ = [
     "classify_label",
     "default_catalogue_path",
     "detect_layout",
+    "ensure_orders",
     "index_catalogue",
+    "list_images",
+    "order_chunks",
     "resolve_catalogue",
 ]
 __getattr__, __dir__ = lazy_exports(
@@ -90,10 +96,12 @@ __getattr__, __dir__ = lazy_exports(
             "LabelKind",
             "classify_label",
         ),
+        ".listing": ("Listing", "list_images"),
         ".opening": (
             "default_catalogue_path",
             "resolve_catalogue",
         ),
+        ".orders": ("ensure_orders", "order_chunks"),
         ".schema": ("MIGRATIONS", "MIGRATION_NAMES"),
         ".sources": ("LAYOUTS", "Layout", "detect_layout"),
         ".store": (

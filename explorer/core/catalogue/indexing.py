@@ -30,6 +30,7 @@ from explorer.core.catalogue.opening import (
     _looks,
     default_catalogue_path,
 )
+from explorer.core.catalogue.orders import write_orders
 from explorer.core.catalogue.schema import (
     _IMAGE_INDEXES,
     _WNID_INDEX,
@@ -534,6 +535,7 @@ def _first_index(
                 "newly_missing": 0,
                 **_relabelled(found),
             }
+            write_orders(conn, state)
             _finish_scan(conn, scan, meta, figures)
             conn.execute("COMMIT")
             conn.execute("PRAGMA journal_mode = WAL")
@@ -600,6 +602,7 @@ def _rescan(
                 **_relabelled(found),
             }
             _count_labels(conn)
+            write_orders(conn, state)
             _finish_scan(conn, scan, meta, figures)
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.scan")

@@ -82,6 +82,23 @@ def _m0003_outside_root(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX images_outside ON images (outside_root) WHERE outside_root = 1")
 
 
+@MIGRATIONS(name="0004_image_order")
+def _m0004_image_order(db: sqlite_utils.Database) -> None:
+    # every present image in each sort order, by chunks, so that a grid reads any position of
+    # a 14-million-image listing at once (see orders.py); written by every scan, and for a
+    # catalogue indexed before, by the first listing (on a worker, with its progress)
+    db.executescript(
+        """
+        CREATE TABLE image_order (
+            sort TEXT NOT NULL, chunk INTEGER NOT NULL,
+            ids BLOB NOT NULL, labels BLOB NOT NULL,  -- int32 arrays: image ids, label numbers
+            PRIMARY KEY (sort, chunk)
+        ) WITHOUT ROWID;
+        CREATE TABLE order_labels (number INTEGER PRIMARY KEY, wnid TEXT NOT NULL UNIQUE);
+        """
+    )
+
+
 def _names() -> tuple[str, ...]:
     # sqlite-utils lists a set's migrations only as those pending on a database
     empty = sqlite_utils.Database(memory=True)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         relink_after_scan,
         write_export,
     )
-    from explorer.core.curation.lookup import image_refs, mark_rows
+    from explorer.core.curation.lookup import image_refs, mark_row_pages, mark_rows
     from explorer.core.curation.queues import QueuedImage, merge_queue, queue_entries, review_queue
     from explorer.core.curation.states import (
         EMPTY,
@@ -85,6 +85,7 @@ __all__ = [
     "is_reason",
     "journal_path",
     "mark_reviewed",
+    "mark_row_pages",
     "mark_rows",
     "merge_queue",
     "queue_entries",
@@ -120,6 +121,7 @@ __getattr__, __dir__ = lazy_exports(
         ),
         ".lookup": (
             "image_refs",
+            "mark_row_pages",
             "mark_rows",
         ),
         ".queues": (

@@ -34,7 +34,7 @@ import os
 import re
 import reprlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -325,13 +325,22 @@ def _move(counts: dict[str, int], wnid: str, was: bool, now: bool) -> None:
 
 def export_rows(store: FlagStore) -> list[ExportRow]:
     """One row per flag and per OK mark, sorted by path and reason."""
-    rows = []
-    for path, state in store.states().items():
-        for flag in state.flags:
-            rows.append(_export_row(path, flag.reason, flag, flag.note, flag.suggested_wnid))
-        if state.review is not None:
-            rows.append(_export_row(path, REVIEWED_OK, state.review))
-    return rows
+    return [row for rows in export_row_pages(store) for row in rows]
+
+
+def export_row_pages(store: FlagStore, page: int = 1000) -> Iterator[list[ExportRow]]:
+    """:func:`export_rows` by pages of the rows of ``page`` images, read one at a time:
+    memory bounded whatever the number of marks."""
+    after = ""
+    while paths := store.curated_paths(after, page):
+        rows = []
+        for path, state in store.states(paths).items():
+            for flag in state.flags:
+                rows.append(_export_row(path, flag.reason, flag, flag.note, flag.suggested_wnid))
+            if state.review is not None:
+                rows.append(_export_row(path, REVIEWED_OK, state.review))
+        yield rows
+        after = paths[-1]
 
 
 def _export_row(

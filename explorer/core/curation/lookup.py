@@ -10,10 +10,10 @@ with its image's label.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from explorer.core.curation.commands import ExportRow, ImageRef, export_rows
+from explorer.core.curation.commands import ExportRow, ImageRef, export_row_pages
 from explorer.core.curation.store import FlagStore
 from explorer.core.errors import CatalogueError
 
@@ -67,13 +67,20 @@ def mark_rows(
     label in the catalogue (else the one recorded with the mark), and ``missing``: whether
     the catalogue no longer has the image. ``under``: only images labelled with one of these
     wnids."""
-    rows = export_rows(store)
-    listed = {r.path: r for r in catalogue.images_by_path({row["path"] for row in rows})}
-    result: list[MarkRow] = []
-    for row in rows:
-        image = listed.get(row["path"])
-        label = image.wnid if image is not None else row["wnid"]
-        if under is not None and label not in under:
-            continue
-        result.append({**row, "label": label, "missing": image is None or not image.present})
-    return result
+    return [row for rows in mark_row_pages(store, catalogue, under) for row in rows]
+
+
+def mark_row_pages(
+    store: FlagStore, catalogue: Catalogue, under: set[str] | None = None
+) -> Iterator[list[MarkRow]]:
+    """:func:`mark_rows` a page at a time (the marks of a thousand images), as read."""
+    for rows in export_row_pages(store):
+        listed = {r.path: r for r in catalogue.images_by_path({row["path"] for row in rows})}
+        result: list[MarkRow] = []
+        for row in rows:
+            image = listed.get(row["path"])
+            label = image.wnid if image is not None else row["wnid"]
+            if under is not None and label not in under:
+                continue
+            result.append({**row, "label": label, "missing": image is None or not image.present})
+        yield result

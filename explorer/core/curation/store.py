@@ -286,6 +286,17 @@ class FlagStore:
         }
 
     @_reads
+    def curated_paths(self, after: str = "", limit: int = 1000) -> list[str]:
+        """The first ``limit`` paths after ``after`` that have a flag or an OK mark, sorted:
+        a pass over a store of any size, a page at a time."""
+        rows = self._db.execute(
+            "SELECT path FROM flags WHERE path > ? UNION SELECT path FROM reviews WHERE path > ? "
+            "ORDER BY path LIMIT ?",
+            (after, after, limit),
+        )
+        return [path for (path,) in rows]
+
+    @_reads
     def flagged_paths(self) -> set[str]:
         return {p for (p,) in self._db.execute("SELECT DISTINCT path FROM flags")}
 

@@ -26,9 +26,10 @@ is a ValueError.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TextIO, TypedDict
 
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import ExportError
@@ -36,7 +37,6 @@ from explorer.core.exports.choices import (
     CLASSMAP_FORMATS,
     EXPORT_KINDS,
     FLAGGED_CHOICES,
-    FOLDER_KINDS,
     FOLDER_MODES,
     FORMATS,
     IMAGE_FORMATS,
@@ -47,6 +47,7 @@ from explorer.core.exports.choices import (
     ExportKind,
     Flagged,
     FolderMode,
+    ImageFormat,
     OnOverlap,
     SubtreeFormat,
     check_choice,
@@ -54,22 +55,32 @@ from explorer.core.exports.choices import (
 from explorer.core.exports.classmaps import classmap_text
 from explorer.core.exports.images import (
     _NO_HARD_LINKS_OUT,
+    Selection,
     _check_balance,
     _check_new_folder,
     _write_folders,
     _write_superclasses,
-    image_list_text,
     select_images,
+    write_image_list,
 )
 from explorer.core.exports.tree import TreeNode, nested_subtree
-from explorer.core.exports.writing import ExportReport, _check_folder_of, _json, write_atomically
+from explorer.core.exports.writing import (
+    ExportReport,
+    _check_folder_of,
+    _json,
+    write_atomically,
+    write_streaming,
+)
 from explorer.core.text import plural
 
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
     from explorer.core.catalogue import Catalogue
     from explorer.core.curation import FlagStore
+    from explorer.core.jobs import JobState
     from explorer.core.wordnet import Taxonomy
+
+PREVIEW_ROWS = 1000  # rows of an image list a preview (no output) holds in its text
 
 
 # --- subtree lists -------------------------------------------------------------------------
@@ -227,7 +238,9 @@ class ExportRequest:
 @dataclass
 class ExportResult:
     report: ExportReport
-    text: str | None = None  # the export itself, for kinds that are one text (not folders)
+    # the export itself, for kinds that are one text (not folders); for the image kinds'
+    # preview its first PREVIEW_ROWS rows (report.rows says how many there are)
+    text: str | None = None
     overlapping: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
@@ -235,11 +248,17 @@ def run_export(
     request: ExportRequest,
     taxonomy: Taxonomy,
     catalogue_path: str | os.PathLike[str] | None = None,
+    stream: TextIO | None = None,
+    state: JobState | None = None,
 ) -> ExportResult:
     """Compute ``request`` and write it when it names an output (else: a preview).
 
     Opens its own catalogue and flag store (``catalogue_path``), so it can run on
-    a worker thread.
+    a worker thread. Image lists are written as they are read, in natural path
+    order, memory bounded whatever the catalogue's size; ``state`` reports their
+    progress and may cancel them. Without an output, the text goes to ``stream``
+    when given (the command line's stdout), else the result holds it: whole for
+    the small kinds, its first :data:`PREVIEW_ROWS` rows for the image kinds.
 
     >>> request = ExportRequest("images", ["n02512053"], output="fish.csv")  # the demo's fish
     >>> report = run_export(request, taxonomy, catalogue_path).report
@@ -269,7 +288,7 @@ def run_export(
         if catalogue_path is not None and (request.needs_catalogue() or request.kind == "subtree"):
             catalogue = stack.enter_context(Catalogue.open(catalogue_path))
             store = stack.enter_context(FlagStore.open_for(catalogue_path))
-        return _run(request, taxonomy, catalogue, store)
+        return _run(request, taxonomy, catalogue, store, stream, state)
 
 
 def _run(
@@ -277,6 +296,8 @@ def _run(
     taxonomy: Taxonomy,
     catalogue: Catalogue | None,
     store: FlagStore | None,
+    stream: TextIO | None,
+    state: JobState | None,
 ) -> ExportResult:
     kind, output = request.kind, request.output
     if kind == "subtree":
@@ -321,19 +342,30 @@ def _run(
             balance=request.balance,
             seed=request.seed,
             allow_outside_root=request.allow_outside_root and not hard_links,
+            state=state,
         )
         outside = selection.report.left_out.get("outside_root")
         if hard_links and request.allow_outside_root and outside:
             selection.report.warnings.append(_NO_HARD_LINKS_OUT.format(plural(outside, "image")))
-        text = None
+        result = ExportResult(selection.report, None, selection.overlapping)
         if kind == "images":
             image_format = check_choice("format", request.format, IMAGE_FORMATS)
-            text = image_list_text(catalogue, selection, image_format, request.absolute)
+            if output is not None:
+                with write_streaming(output, request.parents) as file:
+                    write_image_list(
+                        catalogue, selection, file, image_format, request.absolute, state
+                    )
+                result.report.outputs.append(str(output))
+            elif stream is not None:
+                write_image_list(
+                    catalogue, selection, stream, image_format, request.absolute, state
+                )
+            else:
+                result.text = _preview(catalogue, selection, image_format, request.absolute)
+        elif output is not None and kind == "superclasses":
+            _write_superclasses(taxonomy, catalogue, selection, output, request.parents, state)
         elif kind == "superclasses":
-            text = image_list_text(catalogue, selection, "csv")
-        result = ExportResult(selection.report, text, selection.overlapping)
-        if output is not None and kind == "superclasses":
-            _write_superclasses(taxonomy, catalogue, selection, output, request.parents)
+            result.text = _preview(catalogue, selection, "csv", False)
         elif output is not None and kind == "folders":
             _write_folders(
                 catalogue,
@@ -342,9 +374,20 @@ def _run(
                 request.mode,
                 request.parents,
                 request.allow_outside_root,
+                state,
             )
-    if output is not None and kind not in FOLDER_KINDS:
-        assert result.text is not None  # every kind but the folder ones is one text
+        return result
+    if output is not None:
+        assert result.text is not None  # every kind but the image ones is one small text
         write_atomically(output, result.text, request.parents)
         result.report.outputs.append(str(output))
+    elif stream is not None and result.text is not None:
+        stream.write(result.text)
+        result.text = None
     return result
+
+
+def _preview(catalogue: Catalogue, selection: Selection, fmt: ImageFormat, absolute: bool) -> str:
+    text = io.StringIO()
+    write_image_list(catalogue, selection, text, fmt, absolute, limit=PREVIEW_ROWS)
+    return text.getvalue()

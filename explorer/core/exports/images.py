@@ -3,16 +3,19 @@ laid out as superclass subsets or ImageNet-style folders (see export)."""
 
 from __future__ import annotations
 
+import csv
+import itertools
 import os
 import random
 import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from explorer.core.csv_cells import csv_text
+from explorer.core.catalogue import ensure_orders, order_chunks
+from explorer.core.csv_cells import _QUOTED_STARTS, write_cell
 from explorer.core.errors import ExportError
 from explorer.core.exports.choices import (
     FLAGGED_CHOICES,
@@ -25,31 +28,122 @@ from explorer.core.exports.choices import (
     OnOverlap,
     check_choice,
 )
+from explorer.core.exports.classmaps import _check_unique, classmap_text
+from explorer.core.exports.writing import (
+    ExportReport,
+    _json,
+    write_atomically,
+    write_streaming,
+)
 from explorer.core.files import UMASK, atomic_path
 from explorer.core.images import open_regular_file
 from explorer.core.text import plural
 
 if TYPE_CHECKING:
-    from explorer.core.catalogue import Catalogue, ImageRow
+    import numpy as np
+    import numpy.typing as npt
+
+    from explorer.core.catalogue import Catalogue
     from explorer.core.curation import FlagStore
+    from explorer.core.jobs import JobState
     from explorer.core.wordnet import Taxonomy
-from explorer.core.exports.classmaps import _check_unique, classmap_text
-from explorer.core.exports.writing import ExportReport, _json, write_atomically
+
+    Ids = npt.NDArray[np.int32]
+    Bitmap = npt.NDArray[np.bool_]
 
 # --- images of chosen nodes -----------------------------------------------------------------
 
+WINDOW = 1 << 14  # images read and written at a time: a few MB whatever the catalogue's size
 
-Assigned = tuple["ImageRow", int]  # an image and the index of its class in the chosen nodes
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Consecutive selected images, in natural path order: parallel lists."""
+
+    paths: list[str]
+    raw_paths: list[bytes | None]
+    wnids: list[str]  # each image's label
+    classes: list[int]  # the index of its class in the chosen nodes
+
+    def __len__(self) -> int:
+        return len(self.paths)
 
 
 @dataclass
 class Selection:
-    """Images of a catalogue under chosen nodes, each assigned to one chosen node."""
+    """Images of a catalogue under chosen nodes, each assigned to one chosen node.
+
+    Made by :func:`select_images` from the catalogue's stored path order
+    (:mod:`explorer.core.catalogue.orders`) without reading a row: the report's
+    counts are known before anything is written. :meth:`windows` then reads the
+    images by windows, in natural path order (n01_2 before n01_10).
+    """
 
     chosen: list[str]
-    images: list[Assigned]  # sorted by class then path
     report: ExportReport
     overlapping: list[tuple[str, list[str]]]  # (label, chosen nodes it is under)
+    _catalogue: Catalogue
+    _labels: list[str]  # the catalogue's label numbers' wnids
+    _class_of: Ids  # class index of each label number (-1: none); the last slot is NO_LABEL's
+    _dropped: Bitmap | None  # by image id: left out by a filter (None: none is)
+    _picked: Bitmap | None  # --balance: by rank in its class, kept (None: no cap)
+    _starts: Ids | None  # the first rank of each class in _picked
+
+    def windows(
+        self, state: JobState | None = None, size: int = WINDOW, raw_paths: bool = False
+    ) -> Iterator[Window]:
+        """The selected images, ``size`` at a time, in natural path order (with their raw
+        paths if asked: else Nones); cancel through ``state``, and progress when there is
+        more than a window (a long export)."""
+        done = 0
+        report = state if state is not None and self.report.rows > WINDOW else None
+        for ids, labels, classes in self._kept(state):
+            for start in range(0, len(ids), size):
+                paths, raws = self._catalogue.paths_by_ids(ids[start : start + size], raw_paths)
+                numbers = labels[start : start + size].tolist()
+                wnids = list(map(self._labels.__getitem__, numbers))
+                yield Window(paths, raws, wnids, classes[start : start + size].tolist())
+                done += len(paths)
+                if report is not None:
+                    report.progress(done, self.report.rows, "Writing the images")
+
+    def items(self, state: JobState | None = None) -> Iterator[tuple[str, str, int]]:
+        """(path, label, class index) of each selected image, in natural path order."""
+        for window in self.windows(state):
+            yield from zip(window.paths, window.wnids, window.classes, strict=True)
+
+    def _kept(self, state: JobState | None) -> Iterator[tuple[Ids, Ids, Ids]]:
+        """Per stored chunk: the ids, label numbers and classes of the images kept."""
+        import numpy as np
+
+        seen = np.zeros(len(self.chosen), np.int64)  # images of each class met so far
+        for ids, labels in order_chunks(self._catalogue, "path"):
+            if state is not None:
+                state.check()
+            classes = self._class_of[labels]
+            mask = classes >= 0
+            if self._dropped is not None:
+                mask[mask] = ~self._dropped[ids[mask]]
+            ids, labels, classes = ids[mask], labels[mask], classes[mask]
+            if self._picked is not None and self._starts is not None:
+                ranks = _ranks_in_class(classes, seen)
+                keep = self._picked[self._starts[classes] + ranks]
+                ids, labels, classes = ids[keep], labels[keep], classes[keep]
+            if len(ids):
+                yield ids, labels, classes
+
+
+def _ranks_in_class(classes: Ids, seen: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The rank of each image in its class, counting the ``seen`` before (updated)."""
+    import numpy as np
+
+    order = np.argsort(classes, kind="stable")
+    grouped = classes[order]
+    first = np.searchsorted(grouped, grouped, side="left")
+    ranks = np.empty(len(classes), np.int64)
+    ranks[order] = np.arange(len(classes)) - first + seen[grouped]
+    seen += np.bincount(classes, minlength=len(seen))
+    return ranks
 
 
 def select_images(
@@ -63,11 +157,23 @@ def select_images(
     balance: int | None = None,
     seed: int = 0,
     allow_outside_root: bool = False,
+    state: JobState | None = None,
 ) -> Selection:
     """Assign each image under the chosen nodes to one of them, leave out images outside
     the root, flagged and unusable images, and cap each class at ``balance`` (a seeded,
-    reproducible sample)."""
-    from explorer.core.images import FAILURE_CODES
+    reproducible sample).
+
+    Decided per label (the chosen nodes over each label, once) and per image id
+    (the filters as bitmaps), in passes over the stored path order: memory is a
+    few bytes per image id, whatever the catalogue's size.
+
+    >>> fish = select_images(taxonomy, catalogue, ["n02512053"])  # the demo's fish
+    >>> fish.report.rows, fish.report.left_out
+    (47, {'audit_failure': 2})
+    >>> [path for path, _label, _class in fish.items()][9:11]  # natural order: 9 before 10
+    ['n01440764/n01440764_9.JPEG', 'n01440764/n01440764_10.JPEG']
+    """
+    import numpy as np
 
     check_choice("flagged", flagged, FLAGGED_CHOICES)
     check_choice("on_overlap", on_overlap, OVERLAP_CHOICES)
@@ -76,6 +182,7 @@ def select_images(
     for wnid in chosen:
         taxonomy.node(wnid)
     under = [taxonomy.descendants(w) | {w} for w in chosen]
+    ensure_orders(catalogue, state)  # a catalogue indexed before the orders: once
     label_counts = catalogue.label_counts()
     labels = [w for w in label_counts if w is not None and w in taxonomy]
     assigned: dict[str, int] = {}
@@ -103,40 +210,116 @@ def select_images(
             f"{'; ...' if len(overlapping) > 5 else ''}). Choose nodes that do not overlap, "
             "or give each image to its most specific node (--on-overlap specific)."
         )
-    states = store.states() if store is not None else {}
-    left_out = {"outside_root": 0, "flagged": 0, "not_flagged": 0, "audit_failure": 0}
-    overlap_images = {label for label, _nodes in overlapping}
-    images: list[Assigned] = []
-    for row in catalogue.images(sorted(assigned)):
-        if row.outside_root and not allow_outside_root:
-            left_out["outside_root"] += 1
-            continue
-        is_flagged = bool(states.get(row.path) and states[row.path].flags)
-        if flagged == "exclude" and is_flagged:
-            left_out["flagged"] += 1
-            continue
-        if flagged == "only" and not is_flagged:
-            left_out["not_flagged"] += 1
-            continue
-        if not audit_failures and FAILURE_CODES.intersection(row.problems):
-            left_out["audit_failure"] += 1
-            continue
-        assert row.wnid is not None  # the images of the labels assigned
-        images.append((row, assigned[row.wnid]))
+    numbered = catalogue.order_labels()
+    # the last slot: what an image without a label (number -1, orders.NO_LABEL) reads
+    class_of = np.full(len(numbered) + 1, -1, np.int32)
+    is_overlap = np.zeros(len(numbered) + 1, np.bool_)
+    overlap_labels = {label for label, _nodes in overlapping}
+    for number, wnid in enumerate(numbered):
+        class_of[number] = assigned.get(wnid, -1)
+        is_overlap[number] = wnid in overlap_labels
+    filters = _filters(catalogue, store, flagged, audit_failures, allow_outside_root)
+    selection = Selection(
+        list(chosen), report, overlapping, catalogue, numbered, class_of, None, None, None
+    )
+    # the first pass: what each filter leaves out, and each class's images
+    left_out = dict.fromkeys(("outside_root", "flagged", "not_flagged", "audit_failure"), 0)
+    dropped = np.zeros(catalogue.largest_id() + 1, np.bool_) if filters else None
+    per_class = np.zeros(len(chosen), np.int64)
+    overlaps = 0
+    for ids, chunk_labels in order_chunks(catalogue, "path"):
+        if state is not None:
+            state.check()
+        classes = class_of[chunk_labels]
+        mask = classes >= 0
+        ids = ids[mask]
+        if dropped is not None:
+            out = np.zeros(len(ids), np.bool_)
+            for reason, bitmap, leave in filters:  # each image counted once, for the first
+                hit = bitmap[ids] == leave
+                hit &= ~out
+                left_out[reason] += int(hit.sum())
+                out |= hit
+            dropped[ids[out]] = True
+            mask[mask] = ~out
+        per_class += np.bincount(classes[mask], minlength=len(chosen))
+        overlaps += int(is_overlap[chunk_labels[mask]].sum())
+    if dropped is not None and dropped.any():
+        selection._dropped = dropped
     if balance is not None:
-        images, capped = _balance(images, balance, seed)
-        left_out["over_balance"] = capped
-    images.sort(key=lambda item: (item[1], item[0].path))
-    report.overlaps = sum(1 for row, _index in images if row.wnid in overlap_images)
-    report.rows = len(images)
+        left_out["over_balance"] = int(np.maximum(per_class - balance, 0).sum())
+        if left_out["over_balance"]:
+            selection._starts, selection._picked = _picks(per_class, balance, seed)
+            per_class = np.minimum(per_class, balance)
+            overlaps = sum(
+                int(is_overlap[labels_kept].sum())
+                for _ids, labels_kept, _classes in selection._kept(state)
+            )
+    report.overlaps = overlaps
+    report.rows = int(per_class.sum())
     report.left_out = {k: v for k, v in left_out.items() if v}
-    report.per_class = dict.fromkeys(chosen, 0)  # a class left empty is worth seeing
-    for _row, index in images:
-        report.per_class[chosen[index]] += 1
+    report.per_class = {wnid: int(n) for wnid, n in zip(chosen, per_class, strict=True)}
     for i, wnid in enumerate(chosen):
-        if not report.per_class[wnid]:
+        if not report.per_class[wnid]:  # a class left empty is worth seeing
             report.warnings.append(_why_empty(taxonomy, wnid, given[i], lost[i], chosen))
-    return Selection(list(chosen), images, report, overlapping)
+    return selection
+
+
+Filter = tuple[str, "Bitmap", bool]  # (reason, bitmap by image id, the value that leaves out)
+
+
+def _filters(
+    catalogue: Catalogue,
+    store: FlagStore | None,
+    flagged: Flagged,
+    audit_failures: bool,
+    allow_outside_root: bool,
+) -> list[Filter]:
+    """The filters in the order they are told (an image is counted for the first that
+    leaves it out): outside the root, flagged (or not), failed its audit."""
+    from explorer.core.images import FAILURE_CODES
+
+    filters: list[Filter] = []
+    if not allow_outside_root:
+        outside = catalogue.outside_root_ids()
+        if outside:
+            filters.append(("outside_root", _bitmap(catalogue, outside), True))
+    flagged_paths = store.flagged_paths() if store is not None else set()
+    if flagged == "only":
+        filters.append(
+            ("not_flagged", _bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)), False)
+        )
+    elif flagged == "exclude" and flagged_paths:
+        filters.append(("flagged", _bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)), True))
+    if not audit_failures:
+        failed = [i for code in sorted(FAILURE_CODES) for i in catalogue.problem_ids(code)]
+        if failed:
+            filters.append(("audit_failure", _bitmap(catalogue, failed), True))
+    return filters
+
+
+def _bitmap(catalogue: Catalogue, ids: Iterable[int]) -> Bitmap:
+    import numpy as np
+
+    bitmap = np.zeros(catalogue.largest_id() + 1, np.bool_)
+    bitmap[np.fromiter(ids, np.int64)] = True
+    return bitmap
+
+
+def _picks(per_class: npt.NDArray[np.int64], cap: int, seed: int) -> tuple[Ids, Bitmap]:
+    """For --balance: which ranks of each class are kept (a seeded sample of ``cap`` in a
+    class over it, the same for the same seed), as one bitmap with each class's start."""
+    import numpy as np
+
+    starts = np.concatenate([[0], np.cumsum(per_class)[:-1]]).astype(np.int64)
+    picked = np.ones(int(per_class.sum()), np.bool_)
+    for index, count in enumerate(per_class.tolist()):
+        if count > cap:
+            entropy = random.Random(f"{seed}:{index}").getrandbits(128)
+            sample = np.random.default_rng(entropy).choice(count, cap, replace=False)
+            picked[starts[index] : starts[index] + count] = False
+            picked[starts[index] + sample] = True
+    return starts, picked  # type: ignore[return-value]
 
 
 def _why_empty(
@@ -177,46 +360,84 @@ def _check_balance(balance: int | None) -> None:
         raise ValueError(f"balance: the cap per class must be at least 1, not {balance}")
 
 
-def _balance(images: list[Assigned], cap: int, seed: int) -> tuple[list[Assigned], int]:
-    by_class: dict[int, list[Assigned]] = {}
-    for item in sorted(images, key=lambda item: item[0].path):
-        by_class.setdefault(item[1], []).append(item)
-    kept: list[Assigned] = []
-    capped = 0
-    for index in sorted(by_class):
-        members = by_class[index]
-        if len(members) > cap:
-            capped += len(members) - cap
-            members = random.Random(f"{seed}:{index}").sample(members, cap)
-        kept.extend(members)
-    return kept, capped
+IMAGE_FIELDS = ("path", "wnid", "class_index", "class_wnid")
 
 
-def image_list_text(
-    catalogue: Catalogue, selection: Selection, fmt: ImageFormat = "csv", absolute: bool = False
-) -> str:
-    """The images of ``selection`` with their class index: CSV (path, wnid, class_index,
-    class_wnid) or ``path index`` lines; paths relative to the root unless ``absolute``."""
+def write_image_list(
+    catalogue: Catalogue,
+    selection: Selection,
+    stream: TextIO,
+    fmt: ImageFormat = "csv",
+    absolute: bool = False,
+    state: JobState | None = None,
+    limit: int | None = None,
+) -> int:
+    """Write the images of ``selection`` with their class index to ``stream`` as they are
+    read: CSV (path, wnid, class_index, class_wnid) or ``path index`` lines; paths relative
+    to the root unless ``absolute``. ``limit``: at most that many rows (a preview).
+    Returns the rows written.
+
+    >>> import io
+    >>> text = io.StringIO()
+    >>> write_image_list(catalogue, select_images(taxonomy, catalogue, ["n02512053"]), text)
+    47
+    >>> text.getvalue().splitlines()[:2]
+    ['path,wnid,class_index,class_wnid', 'n01440764/n01440764_0.JPEG,n01440764,0,n02512053']
+    """
     check_choice("format", fmt, IMAGE_FORMATS)
+    written = 0
+    chosen = selection.chosen
+    lines: list[str] = []
+    writer = csv.writer(_Lines(lines), lineterminator="\r\n")  # as csv_cells.csv_text writes
+    # the same lines when no cell holds a carriage return (the writer quotes a cell with
+    # a character of its line end: "\n" is one of both), without cutting each line
+    plain = csv.writer(_Lines(lines), lineterminator="\n")
+    if fmt == "csv":
+        writer.writerow(IMAGE_FIELDS)
+        stream.write(_joined_lines(lines))
+    size = WINDOW if limit is None else min(WINDOW, max(limit, 1))
+    for window in selection.windows(state, size, raw_paths=absolute):
+        paths = window.paths
+        if absolute:
+            paths = [
+                os.fsdecode(catalogue.absolute_path(path, raw))
+                for path, raw in zip(paths, window.raw_paths, strict=True)
+            ]
+        classes, wnids = window.classes, window.wnids
+        if limit is not None and written + len(paths) > limit:
+            left = limit - written
+            paths, classes, wnids = paths[:left], classes[:left], wnids[:left]
+        if fmt == "txt":
+            text = [f"{path} {index}\n" for path, index in zip(paths, classes, strict=True)]
+            stream.write("".join(text))
+        else:
+            lines.clear()
+            # a path that starts like a formula is rare: looked for in C first (write_cell
+            # on every cell was a fifth of the time); labels and classes are wnids
+            if any(map(str.startswith, paths, itertools.repeat(_QUOTED_STARTS))):
+                paths = [str(write_cell(path)) for path in paths]
+            rows = zip(paths, wnids, classes, [chosen[index] for index in classes], strict=True)
+            if "\r" in "".join(paths):
+                writer.writerows(rows)
+                stream.write(_joined_lines(lines))
+            else:
+                plain.writerows(rows)
+                stream.write("".join(lines))
+        written += len(paths)
+        if limit is not None and written >= limit:
+            break
+    return written
 
-    def path_of(row: ImageRow) -> str:
-        if not absolute:
-            return row.path
-        file = catalogue.absolute_path(row.path, row.raw_path)
-        return os.fsdecode(file)
 
-    if fmt == "txt":
-        return "".join(f"{path_of(row)} {index}\n" for row, index in selection.images)
-    rows = [
-        {
-            "path": path_of(row),
-            "wnid": row.wnid,
-            "class_index": index,
-            "class_wnid": selection.chosen[index],
-        }
-        for row, index in selection.images
-    ]
-    return csv_text(rows, ("path", "wnid", "class_index", "class_wnid"))
+def _joined_lines(lines: list[str]) -> str:
+    return "".join(line[:-2] + "\n" for line in lines)
+
+
+class _Lines:
+    """A file for csv.writer that keeps each written line (the writer writes a line at once)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
 
 
 def _write_superclasses(
@@ -225,6 +446,7 @@ def _write_superclasses(
     selection: Selection,
     folder: str | os.PathLike[str],
     parents: bool,
+    state: JobState | None = None,
 ) -> None:
     """A BREEDS-style subset in ``folder``: images.csv, classes.txt (LOC style), classes.json
     and overlaps.json (the synsets under several chosen nodes)."""
@@ -233,8 +455,10 @@ def _write_superclasses(
         target.mkdir(parents=parents, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"Cannot make {target}: {exc.strerror or exc}") from exc
+    with write_streaming(target / "images.csv") as stream:
+        write_image_list(catalogue, selection, stream, "csv", state=state)
+    selection.report.outputs.append(str(target / "images.csv"))
     outputs = {
-        "images.csv": image_list_text(catalogue, selection, "csv"),
         "classes.txt": classmap_text(taxonomy, selection.chosen, "loc"),
         "classes.json": classmap_text(taxonomy, selection.chosen, "json"),
         "overlaps.json": _json(
@@ -268,6 +492,7 @@ def _write_folders(
     mode: FolderMode,
     parents: bool,
     allow_outside_root: bool = False,
+    state: JobState | None = None,
 ) -> None:
     """``folder/<class wnid>/<file name>`` for each selected image: links or copies.
 
@@ -287,7 +512,7 @@ def _write_folders(
     try:
         # the tree is for others too: the umask's mode, not mkdtemp's 0700
         with atomic_path(target, folder=True, mode=UMASK, parents=parents, sync=False) as work:
-            _fill_folders(catalogue, selection, work, mode, allow_outside_root)
+            _fill_folders(catalogue, selection, work, mode, allow_outside_root, state)
             if target.exists():
                 target.rmdir()
     except OSError as exc:
@@ -301,14 +526,22 @@ def _fill_folders(
     work: Path,
     mode: FolderMode,
     allow_outside_root: bool,
+    state: JobState | None = None,
 ) -> None:
-    """Link or copy each selected image into ``work/<class wnid>/``."""
-    taken: set[tuple[int, str]] = set()
+    """Link or copy each selected image into ``work/<class wnid>/``.
+
+    A name already taken is found by the file system (FileExistsError), not by a set of
+    the names made: memory stays bounded, whatever the number of images."""
     numbers: dict[tuple[int, str], int] = {}  # a name met again: the next number to try
+    made: set[int] = set()  # the class folders made
     report = selection.report
     check = mode == "hardlink" or not allow_outside_root
-    for row, index in selection.images:
-        source = catalogue.absolute_path(row.path, row.raw_path)
+    for path, raw_path, index in (
+        item
+        for window in selection.windows(state, raw_paths=True)
+        for item in zip(window.paths, window.raw_paths, window.classes, strict=True)
+    ):
+        source = catalogue.absolute_path(path, raw_path)
         name = os.fsdecode(os.path.basename(source))
         if check:  # linked or copied from the very place that was checked
             source, outside = catalogue.real_location(source)
@@ -318,19 +551,18 @@ def _fill_folders(
                 report.per_class[selection.chosen[index]] -= 1
                 continue
         class_folder = work / selection.chosen[index]
-        class_folder.mkdir(exist_ok=True)
+        if index not in made:
+            class_folder.mkdir(exist_ok=True)
+            made.add(index)
         number = numbers.get((index, name), 1)
         while True:  # same file name from two synsets of one class: x~2.JPEG, x~3.JPEG...
             given = _file_name(name, number)
             number += 1
-            if (index, given) in taken:
-                continue
-            try:
+            try:  # taken already, or by a file system that folds case or normalises names
                 _place(source, class_folder / given, mode)
-            except FileExistsError:  # a file system that folds case or normalises names
+            except FileExistsError:
                 continue
             break
-        taken.add((index, given))
         if number > 2:
             numbers[(index, name)] = number
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TextIO
 
 from explorer.core.errors import ExportError
-from explorer.core.files import UMASK, write_file
-
-if TYPE_CHECKING:
-    pass
+from explorer.core.files import UMASK, atomic_path, write_file
 
 
 @dataclass
@@ -43,6 +43,31 @@ def write_atomically(path: str | os.PathLike[str], text: str, parents: bool = Fa
     _check_folder_of(path, parents)
     try:
         write_file(path, text, mode=UMASK, parents=parents)
+    except OSError as exc:
+        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def write_streaming(path: str | os.PathLike[str], parents: bool = False) -> Iterator[TextIO]:
+    """A text stream (UTF-8, lines as written) onto a temporary file beside ``path``,
+    renamed over ``path`` when the block ends: :func:`write_atomically` for an export
+    written as it is read. An ExportError when it cannot be written.
+
+    >>> with write_streaming(tmp / "list.txt") as stream:
+    ...     _ = stream.write("n01440764/n01440764_0.JPEG 0\\n")
+    >>> (tmp / "list.txt").read_text()
+    'n01440764/n01440764_0.JPEG 0\\n'
+    """
+    path = Path(path)
+    _check_folder_of(path, parents)
+    try:
+        with (
+            atomic_path(path, mode=UMASK, parents=parents) as tmp,
+            open(
+                tmp, "w", encoding="utf-8", newline="", buffering=io.DEFAULT_BUFFER_SIZE * 64
+            ) as stream,
+        ):
+            yield stream
     except OSError as exc:
         raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from exc
 

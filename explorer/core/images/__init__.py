@@ -13,6 +13,7 @@ if TYPE_CHECKING:
         AuditSummary,
         audit_catalogue,
         audit_report,
+        write_audit_json,
     )
     from explorer.core.images.check import ImageCheck, check_image
     from explorer.core.images.checkers import TIME_LIMIT, Checkers
@@ -69,6 +70,7 @@ __all__ = [
     "make_thumbnail",
     "open_regular_file",
     "viewable_bytes",
+    "write_audit_json",
 ]
 __getattr__, __dir__ = lazy_exports(
     __name__,
@@ -79,6 +81,7 @@ __getattr__, __dir__ = lazy_exports(
             "AuditSummary",
             "audit_catalogue",
             "audit_report",
+            "write_audit_json",
         ),
         ".check": (
             "ImageCheck",

@@ -27,12 +27,14 @@ are skipped, and counted.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 import os
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TextIO, TypedDict
 
 from explorer.core.catalogue import AuditRecord, Catalogue
 from explorer.core.errors import CatalogueError
@@ -179,12 +181,53 @@ def audit_report(catalogue: Catalogue, limit: int | None = None) -> AuditReport:
     Duplicates (the same bytes at several paths) carry ``duplicate`` and the
     other paths; images the last scan no longer found carry ``missing``.
     Images outside the root are only counted (``outside_root``), even those an
-    audit checked before a rescan found them outside.
+    audit checked before a rescan found them outside. The images in a list: for
+    a catalogue of any size, :func:`write_audit_json` writes them as it reads them.
     """
     duplicate_paths = catalogue.duplicate_paths()
-    images: list[AuditEntry] = []
-    by_code: Counter[str] = Counter()
-    for found in catalogue.audit_findings(duplicate_paths):
+    summary = _audit_totals(catalogue, duplicate_paths)
+    entries = _audit_entries(catalogue, duplicate_paths)
+    images = list(entries if limit is None else itertools.islice(entries, limit))
+    return {"summary": summary, "images": images}
+
+
+def write_audit_json(
+    catalogue: Catalogue, stream: TextIO, this_run: dict[str, Any] | None = None
+) -> None:
+    """:func:`audit_report` as JSON (indented by 2, the summary with ``this_run`` when given),
+    written to ``stream`` an image at a time: memory bounded whatever the number of
+    images with problems. The same text as ``json.dumps(report, indent=2)``.
+
+    >>> import io
+    >>> text = io.StringIO()
+    >>> write_audit_json(catalogue, text)
+    >>> report = audit_report(catalogue)
+    >>> text.getvalue() == json.dumps(report, indent=2, ensure_ascii=False) + "\\n"
+    True
+    """
+    duplicate_paths = catalogue.duplicate_paths()
+    summary: dict[str, Any] = dict(_audit_totals(catalogue, duplicate_paths))
+    if this_run is not None:
+        summary["this_run"] = this_run
+    stream.write('{\n  "summary": ' + _indented(summary, 2) + ',\n  "images": [')
+    first = True
+    for entry in _audit_entries(catalogue, duplicate_paths):
+        stream.write(("\n    " if first else ",\n    ") + _indented(entry, 4))
+        first = False
+    stream.write(("]" if first else "\n  ]") + "\n}\n")
+
+
+def _indented(data: object, depth: int) -> str:
+    """``data`` as json.dumps(indent=2) writes it at ``depth`` spaces in."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return text.replace("\n", "\n" + " " * depth)
+
+
+def _audit_entries(
+    catalogue: Catalogue, duplicate_paths: dict[str, list[str]]
+) -> Iterator[AuditEntry]:
+    """The images with problems (by path), then the missing ones (by path), as read."""
+    for found in catalogue.iter_audit_findings(duplicate_paths):
         codes = list(found.problems)
         entry: AuditEntry = {"path": found.path, "wnid": found.wnid, "problems": codes}
         if found.content_hash in duplicate_paths:
@@ -200,25 +243,32 @@ def audit_report(catalogue: Catalogue, limit: int | None = None) -> AuditReport:
         )
         if found.detail:
             entry["detail"] = found.detail
-        by_code.update(codes)
-        images.append(entry)
-    missing: list[AuditEntry] = [
-        {"path": path, "wnid": wnid, "problems": ["missing"]}
-        for path, wnid in catalogue.missing_images()
-    ]
-    by_code["missing"] = len(missing)
+        yield entry
+    for path, wnid in catalogue.iter_missing_images():
+        yield {"path": path, "wnid": wnid, "problems": ["missing"]}
+
+
+def _audit_totals(catalogue: Catalogue, duplicate_paths: dict[str, list[str]]) -> AuditTotals:
+    """The summary: one counting pass over the findings, none kept."""
+    by_code: Counter[str] = Counter()
+    with_problems = 0
+    for found in catalogue.iter_audit_findings(duplicate_paths):
+        with_problems += 1
+        by_code.update(found.problems)
+        if found.content_hash in duplicate_paths:
+            by_code["duplicate"] += 1
+    missing = catalogue.missing_count()
+    by_code["missing"] = missing
     present = catalogue.present_count()
     outside = catalogue.outside_root_count()
     audited = catalogue.audited_count()
-    summary: AuditTotals = {
+    return {
         "images": present,
         "audited": audited,
         "not_audited": present - outside - audited,
         "outside_root": outside,
-        "with_problems": len(images),
+        "with_problems": with_problems,
         "by_code": {code: by_code[code] for code in AUDIT_CODES if by_code[code]},
         "duplicate_groups": len(duplicate_paths),
-        "missing": len(missing),
+        "missing": missing,
     }
-    listed = images + missing
-    return {"summary": summary, "images": listed if limit is None else listed[:limit]}
