@@ -34,9 +34,9 @@ from explorer.core.curation import REASON_TABLE
 from explorer.qt.thumbnail_grid import (
     ROW_ROLE,
     ThumbnailGridModel,
-    ThumbnailGridView,
     ThumbnailLoader,
 )
+from explorer.qt.thumbnail_view import ThumbnailGridView
 from explorer.qt.workers import Job
 
 if TYPE_CHECKING:

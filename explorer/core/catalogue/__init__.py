@@ -28,17 +28,17 @@ if TYPE_CHECKING:
     from explorer.core.catalogue.listing import Listing, list_images
     from explorer.core.catalogue.opening import default_catalogue_path, resolve_catalogue
     from explorer.core.catalogue.orders import ensure_orders, order_chunks
-    from explorer.core.catalogue.schema import MIGRATION_NAMES, MIGRATIONS
-    from explorer.core.catalogue.sources import LAYOUTS, Layout, detect_layout
-    from explorer.core.catalogue.store import (
+    from explorer.core.catalogue.rows import (
         AuditFinding,
         AuditRecord,
-        Catalogue,
         CatalogueSummary,
         ImageRow,
         OddLabel,
         SizedImage,
     )
+    from explorer.core.catalogue.schema import MIGRATION_NAMES, MIGRATIONS
+    from explorer.core.catalogue.sources import LAYOUTS, Layout, detect_layout
+    from explorer.core.catalogue.store import Catalogue
 
 __all__ = [
     "CURATION_FILTERS",
@@ -104,14 +104,14 @@ __getattr__, __dir__ = lazy_exports(
         ".orders": ("ensure_orders", "order_chunks"),
         ".schema": ("MIGRATIONS", "MIGRATION_NAMES"),
         ".sources": ("LAYOUTS", "Layout", "detect_layout"),
-        ".store": (
+        ".rows": (
             "AuditFinding",
             "AuditRecord",
-            "Catalogue",
             "CatalogueSummary",
             "ImageRow",
             "OddLabel",
             "SizedImage",
         ),
+        ".store": ("Catalogue",),
     },
 )

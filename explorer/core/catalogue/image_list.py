@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Literal, get_args
 
-from explorer.core.catalogue.store import ImageRow
+from explorer.core.catalogue.rows import ImageRow
 from explorer.core.curation import REASONS
 from explorer.core.images import AUDIT_CODES
 

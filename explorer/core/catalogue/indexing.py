@@ -31,6 +31,7 @@ from explorer.core.catalogue.opening import (
     default_catalogue_path,
 )
 from explorer.core.catalogue.orders import write_orders
+from explorer.core.catalogue.rows import OddLabel
 from explorer.core.catalogue.schema import (
     _IMAGE_INDEXES,
     _WNID_INDEX,
@@ -43,7 +44,7 @@ from explorer.core.catalogue.sources import (
     SourceReport,
     detect_layout,
 )
-from explorer.core.catalogue.store import Catalogue, OddLabel
+from explorer.core.catalogue.store import Catalogue
 from explorer.core.errors import CatalogueDamagedError, CatalogueError
 from explorer.core.files import atomic_path
 from explorer.core.jobs import JobState
