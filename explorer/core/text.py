@@ -33,6 +33,17 @@ def natural_key(text: str) -> NaturalKey:
     return number_runs(before or ""), int(number), after
 
 
+def natural_path_key(path: str) -> tuple[tuple[str | int, ...], NaturalKey]:
+    """A path's natural sort key: its folder (numbers by value), then its file name's
+    :func:`natural_key`; so a folder's files stay together, named with digits or not.
+
+    >>> sorted(["n02/x.JPEG", "n01/x~2.JPEG", "n01/x.JPEG", "n10/a.JPEG"], key=natural_path_key)
+    ['n01/x.JPEG', 'n01/x~2.JPEG', 'n02/x.JPEG', 'n10/a.JPEG']
+    """
+    cut = path.rfind("/") + 1
+    return number_runs(path[:cut].casefold()), natural_key(path[cut:])
+
+
 def number_runs(text: str) -> tuple[str | int, ...]:
     """``text`` as alternating text and numbers: ("img", 10, "/a")."""
     parts = _DIGIT_RUNS.split(text)

@@ -20,7 +20,7 @@ from explorer.core.curation import FlagStore, ImageRef, flag_images
 from explorer.core.exports import ExportRequest, run_export, select_images
 from explorer.core.exports import images as images_module
 from explorer.core.jobs import Cancelled, JobState
-from explorer.core.text import natural_key
+from explorer.core.text import natural_key, natural_path_key
 
 DOG, CHIHUAHUA, GOLDEN, TENCH = "n02084071", "n02085620", "n02099601", "n01440764"
 FISH = "n02512053"
@@ -59,7 +59,7 @@ def _expected(taxonomy, chosen: list[str], left_out: set[str] = frozenset()) -> 
         rows.append(
             {"path": path, "wnid": wnid, "class_index": chosen.index(winner), "class_wnid": winner}
         )
-    return sorted(rows, key=lambda row: natural_key(row["path"]))
+    return sorted(rows, key=lambda row: natural_path_key(row["path"]))
 
 
 def test_an_image_list_over_many_chunks_and_windows_is_the_whole_rule(big, taxonomy, tmp_path):
@@ -111,7 +111,7 @@ def test_flags_leave_images_out_by_path(big, taxonomy):
     report = run_export(ExportRequest("images", [DOG], flagged="only"), taxonomy, big, only).report
     assert report.left_out == {"not_flagged": 747}
     assert [row["path"] for row in csv.DictReader(io.StringIO(only.getvalue()))] == sorted(
-        flagged, key=natural_key
+        flagged, key=natural_path_key
     )
 
 
@@ -129,7 +129,7 @@ def test_balance_keeps_a_seeded_sample_of_each_class(big, taxonomy):
     assert kept == again and kept != other
     assert len(loose) == len(whole)  # a cap no class reaches leaves all
     paths = [path for path, _, _ in kept]
-    assert paths == sorted(paths, key=natural_key)
+    assert paths == sorted(paths, key=natural_path_key)
     assert all(whole[path] == index for path, _, index in kept)
     per_class = [sum(1 for _, _, index in kept if index == i) for i in range(3)]
     assert per_class == [40, 40, 40]
@@ -137,8 +137,8 @@ def test_balance_keeps_a_seeded_sample_of_each_class(big, taxonomy):
     assert report.rows == 120 and report.left_out == {"over_balance": 1000 - 120}
     assert report.per_class == dict(zip(chosen, per_class, strict=True))
     # the sample spreads over the class, not its first 40 images
-    dogs = sorted((p for p, _, i in kept if i == 0), key=natural_key)
-    assert natural_key(dogs[-1]) > natural_key(f"{DOG}/{DOG}_400.JPEG")
+    dogs = sorted((p for p, _, i in kept if i == 0), key=natural_path_key)
+    assert natural_path_key(dogs[-1]) > natural_path_key(f"{DOG}/{DOG}_400.JPEG")
     assert report.overlaps == 40  # chihuahua's images are under dog too
 
 
@@ -149,7 +149,7 @@ def test_superclasses_and_folders_stream_the_same_selection(big, taxonomy, tmp_p
     )
     rows = list(csv.DictReader((tmp_path / "sub" / "images.csv").open()))
     assert len(rows) == 60 and [r["path"] for r in rows] == sorted(
-        (r["path"] for r in rows), key=natural_key
+        (r["path"] for r in rows), key=natural_path_key
     )
     images = io.StringIO()
     run_export(ExportRequest("images", chosen), taxonomy, big, images)

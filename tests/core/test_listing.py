@@ -17,7 +17,7 @@ from explorer.core.catalogue.listing import list_images
 from explorer.core.catalogue.orders import read_order
 from explorer.core.curation import FlagStore, ImageRef, flag_images, mark_reviewed
 from explorer.core.demo import ensure_demo_catalogue
-from explorer.core.text import natural_key
+from explorer.core.text import natural_key, natural_path_key
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,9 @@ def test_every_order_holds_every_present_image_once_in_its_order(demo, taxonomy)
             else:
 
                 def key(row, order=order):
-                    return natural_key(row.path if order == "path" else row.path.rsplit("/", 1)[-1])
+                    if order == "path":
+                        return natural_path_key(row.path)
+                    return natural_key(row.path.rsplit("/", 1)[-1])
 
                 assert [key(r) for r in rows] == sorted(key(r) for r in rows)
             wnids = catalogue.order_labels()
@@ -152,4 +154,21 @@ def test_a_catalogue_indexed_before_the_orders_gets_them_on_its_first_listing(tm
             "n01440764/n01440764_2.JPEG",
             "n01440764/n01440764_10.JPEG",
             "n02099601/n02099601_3.JPEG",
+        ]
+
+
+def test_names_without_digits_stay_with_their_folder_in_path_order(tmp_path, taxonomy):
+    """The folder's number is not a file's: n01/x~2 comes before n02/x, as a person reads."""
+    tench, golden = "n01440764", "n02099601"
+    manifest = tmp_path / "m.csv"
+    names = [f"{golden}/x.JPEG", f"{tench}/x~2.JPEG", f"{tench}/x.JPEG", f"{golden}/a10.JPEG"]
+    manifest.write_text("path,wnid\n" + "".join(f"{p},{p[:9]}\n" for p in names))
+    summary = index_catalogue(manifest, nouns=taxonomy.graph, catalogue=tmp_path / "c.sqlite")
+    with Catalogue.open(summary.catalogue) as catalogue:
+        listing = list_images(catalogue, [tench, golden], sort="path")
+        assert _paths(catalogue, listing.ids) == [
+            f"{tench}/x.JPEG",
+            f"{tench}/x~2.JPEG",
+            f"{golden}/a10.JPEG",
+            f"{golden}/x.JPEG",
         ]

@@ -10,7 +10,8 @@ label numbers in ``order_labels``). A subtree's listing
 over the chunks, about 4 bytes per image of the subtree in memory.
 
 The orders: ``name``, the file name in natural order (:func:`natural_key`:
-n01_2 before n01_10), then the path; ``path``, the path in natural order;
+n01_2 before n01_10), then the path; ``path``, the path in natural order
+(:func:`natural_path_key`: by folder, then by name);
 ``size``, the file size (unknown sizes last), then the path.
 
 >>> from explorer.core.catalogue.orders import read_order
@@ -109,85 +110,78 @@ _LONGEST_NUMBER = 18  # digits an int64 holds whatever they are; longer ones go 
 
 
 class _NaturalKeys:
-    """The natural keys (:func:`natural_key`) of many paths and of their file names, as integers.
+    """The natural keys of many paths (:func:`natural_path_key`) as integer columns.
 
-    A key is (text before the last number, the number, text after it); each
-    distinct text is numbered as it comes and ranked once at the end, so a
-    folder of a thousand images costs one ranking, not a thousand. The common
-    name, digits then a letters-only extension (``n01440764_10026.JPEG``), is
-    split with string methods; any other goes through :func:`natural_key`.
+    A path's key is (its folder, its file name's :func:`natural_key`): the
+    folder, and the text before the name's last number and after it, are
+    numbered as they come and ranked once at the end, so a folder of a
+    thousand images costs one ranking, not a thousand. The common name, digits
+    then a letters-only extension (``n01440764_10026.JPEG``), is split with
+    string methods; any other goes through :func:`natural_key`.
     """
 
     def __init__(self, total: int) -> None:
         import numpy as np
 
-        self.before = np.empty(total, np.int32)  # the path's text before its last number
+        self.folder = np.empty(total, np.int32)  # the path up to its last "/", numbered
+        self.before = np.empty(total, np.int32)  # the name's text before its last number
         self.number = np.empty(total, np.int32)  # that number (-1: none); int64 if need be
         self.after = np.empty(total, np.int32)  # the text after it
-        self.name_before = np.empty(total, np.int32)  # the file name's text before its number
-        # file names whose last number is not the path's (none in the common case)
-        self.name_exceptions: dict[int, tuple[int, int]] = {}
+        self.folders: dict[str, int] = {}
         self.befores: dict[str | tuple[str | int, ...], int] = {}
         self.afters: dict[str, int] = {}
 
     def add(self, start: int, paths: list[str]) -> None:
         import numpy as np
 
-        befores, numbers, afters, name_befores = [], [], [], []
-        seen_before, seen_after = self.befores, self.afters
-        for position, path in enumerate(paths, start):
-            head, dot, extension = path.rpartition(".")
+        folders, befores, numbers, afters = [], [], [], []
+        seen_folder, seen_before, seen_after = self.folders, self.befores, self.afters
+        for path in paths:
+            cut = path.rfind("/") + 1
+            name = path[cut:]
+            head, dot, extension = name.rpartition(".")
             stem = head.rstrip(_DIGITS)
             digits = len(head) - len(stem)
             if dot and extension.isalpha() and 0 < digits <= _LONGEST_NUMBER:
                 before: str | tuple[str | int, ...] = stem
                 number, after = int(head[len(stem) :]), dot + extension
-                name_before: str | tuple[str | int, ...] = stem[stem.rfind("/") + 1 :]
             else:
-                before, number, after = natural_key(path)
-                name = path[path.rfind("/") + 1 :]
-                name_key = natural_key(name)
-                name_before = name_key[0]
-                if (name_key[1], name_key[2]) != (number, after):
-                    self.name_exceptions[position] = (
-                        name_key[1],
-                        seen_after.setdefault(name_key[2], len(seen_after)),
-                    )
+                before, number, after = natural_key(name)
+            folders.append(seen_folder.setdefault(path[:cut], len(seen_folder)))
             befores.append(seen_before.setdefault(before, len(seen_before)))
             numbers.append(number)
             afters.append(seen_after.setdefault(after, len(seen_after)))
-            name_befores.append(seen_before.setdefault(name_before, len(seen_before)))
         end = start + len(paths)
         if self.number.dtype != np.int64 and max(numbers, default=0) > _INT32_MAX:
             self.number = self.number.astype(np.int64)  # once, for the rare huge number
+        self.folder[start:end] = folders
         self.before[start:end] = befores
         self.number[start:end] = numbers
         self.after[start:end] = afters
-        self.name_before[start:end] = name_befores
 
     def path_order(self) -> Ids:
-        """Positions in natural path order (equal keys in the order added)."""
+        """Positions in natural path order: by folder, then by name (equal keys as added)."""
         import numpy as np
 
-        before_rank, after_rank = self._ranks()
-        return np.lexsort((after_rank[self.after], self.number, before_rank[self.before])).astype(
-            np.int32
+        folder_rank = _dense_ranks(list(self.folders), _before_key)
+        before_rank, after_rank = self._name_ranks()
+        keys = (
+            after_rank[self.after],
+            self.number,
+            before_rank[self.before],
+            folder_rank[self.folder],
         )
+        return np.lexsort(keys).astype(np.int32)
 
     def name_order(self, ties: Ids) -> Ids:
-        """Positions in natural file-name order; equal keys keep the order of ``ties``."""
+        """Positions in natural file-name order; equal names keep the order of ``ties``."""
         import numpy as np
 
-        before_rank, after_rank = self._ranks()
-        number, after = self.number, self.after
-        if self.name_exceptions:
-            number, after = number.copy(), after.copy()
-            for position, (name_number, name_after) in self.name_exceptions.items():
-                number[position], after[position] = name_number, name_after
-        keys = (after_rank[after[ties]], number[ties], before_rank[self.name_before[ties]])
+        before_rank, after_rank = self._name_ranks()
+        keys = (after_rank[self.after[ties]], self.number[ties], before_rank[self.before[ties]])
         return ties[np.lexsort(keys)]
 
-    def _ranks(self) -> tuple[Ids, Ids]:
+    def _name_ranks(self) -> tuple[Ids, Ids]:
         return _dense_ranks(list(self.befores), _before_key), _dense_ranks(
             list(self.afters), str.casefold
         )
