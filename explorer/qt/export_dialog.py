@@ -36,6 +36,7 @@ from explorer.core.exports import (
     FORMATS,
     IMAGE_KINDS,
     OVERLAP_CHOICES,
+    PREVIEW_ROWS,
     ExportRequest,
     file_suffix,
 )
@@ -246,8 +247,11 @@ class ExportDialog(QDialog):
         self.last_report, self.last_error = result.report, None
         lines = (result.text or "").splitlines()
         shown = "\n".join(lines[:PREVIEW_LINES])
-        if len(lines) > PREVIEW_LINES:
-            shown += f"\n… {len(lines) - PREVIEW_LINES:,} more lines"
+        total = len(lines)
+        if result.report.rows > PREVIEW_ROWS:  # an image list's preview holds its first rows
+            total += result.report.rows - PREVIEW_ROWS
+        if total > PREVIEW_LINES:
+            shown += f"\n… {total - PREVIEW_LINES:,} more lines"
         if result.text is None:
             shown = "\n".join(
                 f"{w}/  {n:>9,} images  ({self._names.get(w, '')})"

@@ -161,3 +161,26 @@ def test_the_dialog_labels_exactly_the_cores_choices():
     assert list(KIND_LABELS) == list(EXPORT_KINDS)
     assert list(FLAGGED_LABELS) == list(FLAGGED_CHOICES)
     assert list(OVERLAP_LABELS) == list(OVERLAP_CHOICES)
+
+
+def test_a_long_image_list_preview_counts_the_lines_it_does_not_hold(
+    qtbot, window, taxonomy, monkeypatch
+):
+    """The core's preview of an image list holds its first PREVIEW_ROWS rows (the root's
+    would be 14 million): the dialog counts the rest from the report, not from the text."""
+    from explorer.core.exports import export as export_module
+    from explorer.qt import export_dialog
+
+    monkeypatch.setattr(export_module, "PREVIEW_ROWS", 4)
+    monkeypatch.setattr(export_dialog, "PREVIEW_ROWS", 4)
+    monkeypatch.setattr(export_dialog, "PREVIEW_LINES", 2)
+    _choose(qtbot, window, taxonomy, DOG, CAT)
+    window.open_export_dialog()
+    dialog = window.export_dialog
+    qtbot.waitSignal(dialog.preview_ready, timeout=20_000).wait()
+    _preview(qtbot, dialog, kind="images")
+    rows = dialog.last_report.rows
+    assert rows > 4
+    shown = dialog.preview.toPlainText().splitlines()
+    # the csv's header and rows: all but the two lines shown are counted
+    assert shown[2:] == [f"… {1 + rows - 2:,} more lines"]

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from explorer.core.exports.classmaps import classmap_text
     from explorer.core.exports.export import (
+        PREVIEW_ROWS,
         ExportRequest,
         ExportResult,
         SubtreeRow,
@@ -51,6 +52,7 @@ __all__ = [
     "IMAGE_FORMATS",
     "IMAGE_KINDS",
     "OVERLAP_CHOICES",
+    "PREVIEW_ROWS",
     "SUBTREE_FORMATS",
     "ClassmapFormat",
     "ExportFormat",
@@ -101,6 +103,7 @@ __getattr__, __dir__ = lazy_exports(
         ),
         ".classmaps": ("classmap_text",),
         ".export": (
+            "PREVIEW_ROWS",
             "ExportRequest",
             "ExportResult",
             "SubtreeRow",
