@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from manifests import write_manifest
 
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.catalogue import orders as orders_module
@@ -33,13 +34,7 @@ def big(tmp_path, taxonomy, monkeypatch) -> Path:
     sort apart as text and as numbers (_2 before _10 only in natural order)."""
     monkeypatch.setattr(orders_module, "CHUNK", 64)
     monkeypatch.setattr(images_module, "WINDOW", 50)
-    manifest = tmp_path / "m.csv"
-    with manifest.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", "wnid"])
-        for i in range(1000):
-            wnid = LABELS[i % 4]
-            writer.writerow([f"{wnid}/{wnid}_{i}.JPEG", wnid])
+    manifest = write_manifest(tmp_path / "m.csv", LABELS, 1000)
     return index_catalogue(
         manifest, nouns=taxonomy.graph, catalogue=tmp_path / "c.sqlite"
     ).catalogue

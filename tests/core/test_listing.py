@@ -4,11 +4,11 @@ several stored chunks."""
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 from pathlib import Path
 
 import pytest
+from manifests import write_manifest
 
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.catalogue import orders as orders_module
@@ -114,13 +114,7 @@ def test_a_listing_over_several_chunks_reads_any_window(tmp_path, taxonomy, monk
     """Stored in chunks of 64 rows here: windows across chunk boundaries, the end, the root."""
     monkeypatch.setattr(orders_module, "CHUNK", 64)
     wnids = ["n02084071", "n02085620", "n02099601", "n01440764"]  # dog, chihuahua, golden, tench
-    manifest = tmp_path / "m.csv"
-    with manifest.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", "wnid"])
-        for i in range(1000):
-            wnid = wnids[i % 4]
-            writer.writerow([f"{wnid}/{wnid}_{i}.JPEG", wnid])
+    manifest = write_manifest(tmp_path / "m.csv", wnids, 1000)
     summary = index_catalogue(manifest, nouns=taxonomy.graph, catalogue=tmp_path / "c.sqlite")
     with Catalogue.open(summary.catalogue) as catalogue:
         chunks = (
