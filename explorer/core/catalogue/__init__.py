@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         LabelKind,
         classify_label,
     )
-    from explorer.core.catalogue.listing import Listing, list_images
+    from explorer.core.catalogue.listing import Listing, id_bitmap, list_images
     from explorer.core.catalogue.opening import default_catalogue_path, resolve_catalogue
     from explorer.core.catalogue.orders import ensure_orders, order_chunks
     from explorer.core.catalogue.rows import (
@@ -70,6 +70,7 @@ __all__ = [
     "default_catalogue_path",
     "detect_layout",
     "ensure_orders",
+    "id_bitmap",
     "index_catalogue",
     "list_images",
     "order_chunks",
@@ -96,7 +97,7 @@ __getattr__, __dir__ = lazy_exports(
             "LabelKind",
             "classify_label",
         ),
-        ".listing": ("Listing", "list_images"),
+        ".listing": ("Listing", "id_bitmap", "list_images"),
         ".opening": (
             "default_catalogue_path",
             "resolve_catalogue",

@@ -9,12 +9,12 @@ import os
 import random
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from explorer.core.catalogue import ensure_orders, order_chunks
+from explorer.core.catalogue import ensure_orders, id_bitmap, order_chunks
 from explorer.core.csv_cells import _QUOTED_STARTS, write_cell
 from explorer.core.errors import ExportError
 from explorer.core.exports.choices import (
@@ -283,27 +283,21 @@ def _filters(
     if not allow_outside_root:
         outside = catalogue.outside_root_ids()
         if outside:
-            filters.append(("outside_root", _bitmap(catalogue, outside), True))
+            filters.append(("outside_root", id_bitmap(catalogue, outside), True))
     flagged_paths = store.flagged_paths() if store is not None else set()
     if flagged == "only":
         filters.append(
-            ("not_flagged", _bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)), False)
+            ("not_flagged", id_bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)), False)
         )
     elif flagged == "exclude" and flagged_paths:
-        filters.append(("flagged", _bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)), True))
+        filters.append(
+            ("flagged", id_bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)), True)
+        )
     if not audit_failures:
         failed = [i for code in sorted(FAILURE_CODES) for i in catalogue.problem_ids(code)]
         if failed:
-            filters.append(("audit_failure", _bitmap(catalogue, failed), True))
+            filters.append(("audit_failure", id_bitmap(catalogue, failed), True))
     return filters
-
-
-def _bitmap(catalogue: Catalogue, ids: Iterable[int]) -> Bitmap:
-    import numpy as np
-
-    bitmap = np.zeros(catalogue.largest_id() + 1, np.bool_)
-    bitmap[np.fromiter(ids, np.int64)] = True
-    return bitmap
 
 
 def _picks(per_class: npt.NDArray[np.int64], cap: int, seed: int) -> tuple[Ids, Bitmap]:
