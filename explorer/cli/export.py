@@ -7,7 +7,7 @@ dialog does, from the same choices (explorer.core.exports).
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
@@ -50,6 +50,23 @@ def export() -> None:
 def _resolved(obj: Context, wnids: tuple[str, ...]) -> list[str]:
     taxonomy = obj.taxonomy()
     return [taxonomy.resolve(w) for w in wnids]
+
+
+class _Selection(TypedDict):
+    flagged: Flagged
+    audit_failures: bool
+    on_overlap: OnOverlap
+
+
+def _selection(
+    flagged: Flagged | None, include_audit_failures: bool, on_overlap: OnOverlap
+) -> _Selection:
+    """ExportRequest's fields from the options of :func:`_selection_options`."""
+    return {
+        "flagged": flagged or "exclude",
+        "audit_failures": include_audit_failures,
+        "on_overlap": on_overlap,
+    }
 
 
 def _selection_options(function: FC) -> FC:
@@ -216,9 +233,7 @@ def export_images(
         _resolved(obj, wnids),
         output,
         fmt,
-        flagged=flagged or "exclude",
-        audit_failures=include_audit_failures,
-        on_overlap=on_overlap,
+        **_selection(flagged, include_audit_failures, on_overlap),
         absolute=absolute,
         allow_outside_root=allow_outside_root,
         parents=parents,
@@ -283,9 +298,7 @@ def export_superclasses(
         "superclasses",
         _resolved(obj, wnids),
         output,
-        flagged=flagged or "exclude",
-        audit_failures=include_audit_failures,
-        on_overlap=on_overlap,
+        **_selection(flagged, include_audit_failures, on_overlap),
         balance=balance,
         seed=seed,
         allow_outside_root=allow_outside_root,
@@ -326,9 +339,7 @@ def export_folders(
         "folders",
         _resolved(obj, wnids),
         output,
-        flagged=flagged or "exclude",
-        audit_failures=include_audit_failures,
-        on_overlap=on_overlap,
+        **_selection(flagged, include_audit_failures, on_overlap),
         mode=mode,
         allow_outside_root=allow_outside_root,
         parents=parents,
