@@ -235,7 +235,5 @@ def order_chunks(catalogue: Catalogue, order: Order) -> Iterator[tuple[Ids, Ids]
     holds one chunk, not the 111 MB of ImageNet-21k's whole order."""
     import numpy as np
 
-    number = 0
-    while (chunk := catalogue.order_chunk(order, number)) is not None:
-        yield np.frombuffer(chunk[0], np.int32), np.frombuffer(chunk[1], np.int32)
-        number += 1
+    for ids, labels in catalogue.order_chunks(order):
+        yield np.frombuffer(ids, np.int32), np.frombuffer(labels, np.int32)

@@ -343,13 +343,14 @@ class Catalogue:
         ]
 
     @_sqlite_errors
-    def order_chunk(self, order: str, chunk: int) -> tuple[bytes, bytes] | None:
-        """Chunk number ``chunk`` of ``order`` (ids, label numbers; None past the last): one
-        at a time, for a pass that holds one chunk, not the 111 MB of ImageNet-21k's."""
-        row = self._db.execute(
-            "SELECT ids, labels FROM image_order WHERE sort = ? AND chunk = ?", (order, chunk)
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
+    def order_chunks(self, order: str) -> Iterator[tuple[bytes, bytes]]:
+        """The stored chunks of ``order`` (ids, label numbers) in order, read as iterated:
+        a pass holds one chunk, not the 111 MB of ImageNet-21k's whole order. One query:
+        a lookup per chunk costs three times as much (the rows are large)."""
+        rows = self._db.execute(
+            "SELECT ids, labels FROM image_order WHERE sort = ? ORDER BY chunk", (order,)
+        )
+        return ((ids, labels) for ids, labels in rows)
 
     @_sqlite_errors
     def largest_id(self) -> int:
