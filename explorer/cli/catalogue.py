@@ -24,8 +24,11 @@ from explorer.core.images import AUDIT_CODES, FAILURE_CODES
 from explorer.core.jobs import StderrProgress
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from explorer.core.analysis import Basis, Counts, CoverageFormat, SortKey
     from explorer.core.catalogue import Layout
+    from explorer.core.images import AuditEntry, AuditSummary, AuditTotals
     from explorer.core.wordnet import Taxonomy
 
 
@@ -350,7 +353,7 @@ def audit(
     checked yet (or what changed). Each image's problems are given as the codes below.
     """
     from explorer.core.catalogue import Catalogue
-    from explorer.core.images import WORKERS, audit_catalogue, audit_report, write_audit_json
+    from explorer.core.images import WORKERS, audit_catalogue, iter_audit_report, write_audit_json
 
     path = obj.catalogue_file(catalogue)
     progress = StderrProgress()
@@ -369,9 +372,12 @@ def audit(
         with Catalogue.open(path) as opened:
             write_audit_json(opened, sys.stdout, this_run)
         return
-    with Catalogue.open(path) as opened:
-        report = audit_report(opened)
-    summary = report["summary"]
+    with Catalogue.open(path) as opened:  # the images written as read, as with --json
+        summary, images = iter_audit_report(opened)
+        _print_audit(run, summary, images)
+
+
+def _print_audit(run: AuditSummary, summary: AuditTotals, images: Iterable[AuditEntry]) -> None:
     click.echo(
         f"{plural(summary['images'], 'image')}, {summary['audited']:,} audited "
         f"({run.checked:,} checked now in {run.seconds:.1f} s); "
@@ -386,5 +392,5 @@ def audit(
     )
     for code, number in summary["by_code"].items():
         click.echo(f"  {code:<20} {number:,}")
-    for image in report["images"]:
+    for image in images:
         click.echo(tab_line(image["path"], image["wnid"], ",".join(image["problems"])))

@@ -9,10 +9,13 @@ from explorer.core._lazy import lazy_exports
 if TYPE_CHECKING:
     from explorer.core.images.audit import (
         WORKERS,
+        AuditEntry,
         AuditReport,
         AuditSummary,
+        AuditTotals,
         audit_catalogue,
         audit_report,
+        iter_audit_report,
         write_audit_json,
     )
     from explorer.core.images.check import ImageCheck, check_image
@@ -50,8 +53,10 @@ __all__ = [
     "TIME_LIMIT",
     "WORKERS",
     "AuditCode",
+    "AuditEntry",
     "AuditReport",
     "AuditSummary",
+    "AuditTotals",
     "Checkers",
     "FilePath",
     "ImageCheck",
@@ -67,6 +72,7 @@ __all__ = [
     "file_digest",
     "image_metadata",
     "is_missing_file",
+    "iter_audit_report",
     "make_thumbnail",
     "open_regular_file",
     "viewable_bytes",
@@ -77,10 +83,13 @@ __getattr__, __dir__ = lazy_exports(
     {
         ".audit": (
             "WORKERS",
+            "AuditEntry",
             "AuditReport",
             "AuditSummary",
+            "AuditTotals",
             "audit_catalogue",
             "audit_report",
+            "iter_audit_report",
             "write_audit_json",
         ),
         ".check": (
