@@ -203,14 +203,20 @@ def report_window(results: dict, measured: dict[str, list[dict]], cases: list[st
         met = (
             select["tiles_requested_ms"] <= GUI_TARGETS["tiles_requested_ms"]
             and select["longest_stall_ms"] <= GUI_TARGETS["longest_stall_ms"]
-            and figures["max_rss_mb"] <= GUI_TARGETS["max_rss_mb"]
+            and select["peak_rss_mb"] <= GUI_TARGETS["max_rss_mb"]
+        )
+        later = (
+            f", {figures['max_rss_mb']} MB at the end"
+            if figures["max_rss_mb"] > select["peak_rss_mb"] + 1
+            else ""
         )
         print(
             f"{case}: {select['rows']:,} rows, listed {select['listed_ms']} ms, tiles requested "
             f"{select['tiles_requested_ms']} ms "
             f"({select['tiles_requested_ms'] / bare['select']['tiles_requested_ms']:.1f}x the "
             f"bare view), longest stall {select['longest_stall_ms']} ms, "
-            f"{figures['max_rss_mb']} MB ({figures['max_rss_mb'] / bare['max_rss_mb']:.1f}x); "
+            f"{select['peak_rss_mb']} MB ({select['peak_rss_mb'] / bare['max_rss_mb']:.1f}x)"
+            f"{later}; "
             f"target (<= 300 ms, <= 50 ms, <= 600 MB) {'met' if met else 'NOT met'}"
         )
         for step, target in INTERACT_TARGETS.items():

@@ -10,7 +10,8 @@ Two modes, each a whole process (bench_scale.py reads its peak RSS with wait4):
   stall (a 10 ms timer's late ticks) until a second after that. With
   ``--interact`` (on the root): the scroll bar dragged to the middle and to the
   end (tiles requested), the sort changed to size, then the filter to
-  "Flagged" (listing done and tiles requested).
+  "Flagged" (listing done and tiles requested). Each step also gives the
+  process's peak RSS so far (the selection's own, before the steps that follow).
 - ``scale_gui.py bare ROWS CATALOGUE``: the floor for the same steps. A bare
   PySide6 window whose QListView (uniform item sizes) shows a model of ROWS
   rows, timed from ``setModel`` to the first request for a visible row's
@@ -26,6 +27,7 @@ Two modes, each a whole process (bench_scale.py reads its peak RSS with wait4):
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import tempfile
 import time
@@ -125,6 +127,7 @@ def window(catalogue: str, wnid: str, work: Path, interact: bool) -> dict:
         }
         run_for(SETTLE_S)
         figures["longest_stall_ms"] = ms(watch.longest)
+        figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         return figures
 
     watch = StallWatch()
