@@ -369,8 +369,14 @@ def audit(
             "already_current": run.already_current,
             "seconds": run.seconds,
         }
-        with Catalogue.open(path) as opened:
-            write_audit_json(opened, sys.stdout, this_run)
+        # progress while the images are written to a file or pipe, not over them on a terminal
+        writing = None if sys.stdout.isatty() else StderrProgress()
+        try:
+            with Catalogue.open(path) as opened:
+                write_audit_json(opened, sys.stdout, this_run, writing)
+        finally:
+            if writing is not None:
+                writing.close()
         return
     with Catalogue.open(path) as opened:  # the images written as read, as with --json
         summary, images = iter_audit_report(opened)

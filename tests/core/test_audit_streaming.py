@@ -68,6 +68,7 @@ def test_the_audit_command_prints_every_image_without_holding_them(audited, as_j
     if as_json:
         images = json.loads(result.stdout)["images"]
         assert len(images) == ROWS and images[0]["problems"] == ["unreadable"]
+        assert f"Writing the report: {ROWS:,}/{ROWS:,} (100%)" in result.stderr
     else:
         lines = [line for line in result.stdout.splitlines() if line.endswith("\tunreadable")]
         assert len(lines) == ROWS
