@@ -1,5 +1,6 @@
 """SQLite helpers shared by the catalogue and the flag store: queries over a long list of
-values, and what a failure of SQLite or the file system means for the user.
+values, paths in natural order, and what a failure of SQLite or the file system means for
+the user.
 
 >>> db = sqlite3.connect(":memory:")
 >>> _ = db.executescript("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3);")
@@ -13,11 +14,16 @@ values, and what a failure of SQLite or the file system means for the user.
 ('damaged', 'file is not a database')
 >>> failure(OSError(errno.ENOSPC, "No space left on device"))
 'full'
+>>> add_natural_order(db)
+>>> _ = db.executescript("CREATE TABLE p (path TEXT); INSERT INTO p VALUES ('a_10'), ('a_2');")
+>>> db.execute(f"SELECT path FROM p ORDER BY path COLLATE {NATURAL}").fetchall()
+[('a_2',), ('a_10',)]
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,6 +37,29 @@ CHUNK = 500
 Failure = Literal["busy", "full", "read-only", "denied", "damaged", "other"]
 
 _T = TypeVar("_T")
+
+# The collation that orders paths as explorer.core.text.natural_path_key does (n01_2 before
+# n01_10), for the lists sorted in SQL: ``ORDER BY path COLLATE natural_path``. Only for
+# queries: no index or table is declared with it, so the files stay readable by any SQLite.
+NATURAL = "natural_path"
+
+
+def add_natural_order(db: sqlite3.Connection) -> None:
+    """Give ``db`` the :data:`NATURAL` collation (every connection of the catalogue and
+    of the flag store has it)."""
+    db.create_collation(NATURAL, _natural_compare)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a sort compares each path ~log2(n) times
+def _natural_sort_key(path: str) -> tuple[Any, str]:
+    from explorer.core.text import natural_path_key
+
+    return natural_path_key(path), path  # equal keys (A.jpg, a.jpg): by their text
+
+
+def _natural_compare(a: str, b: str) -> int:
+    key_a, key_b = _natural_sort_key(a), _natural_sort_key(b)
+    return -1 if key_a < key_b else int(key_a > key_b)
 
 
 def chunks(values: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:

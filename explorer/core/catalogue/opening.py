@@ -20,7 +20,7 @@ from explorer.core.catalogue.schema import (
 )
 from explorer.core.curation import catalogue_path_for
 from explorer.core.errors import CatalogueDamagedError, CatalogueError, NotIndexedError
-from explorer.core.sql import failure, why
+from explorer.core.sql import add_natural_order, failure, why
 
 
 def default_catalogue_path(
@@ -149,7 +149,7 @@ def _read_only(path: Path) -> str:
 def _connect(path: Path, read_only: str) -> sqlite_utils.Database:
     """A connection to ``path``; read-only ones never write a byte, -wal and -shm included."""
     if not read_only:
-        return sqlite_utils.Database(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S))
+        return _with_natural_order(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S))
     uri = "file:" + urllib.parse.quote(os.fsdecode(path.absolute())) + "?mode=ro"
     try:
         return _readable(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S))
@@ -165,6 +165,11 @@ def _readable(conn: sqlite3.Connection) -> sqlite_utils.Database:
     except sqlite3.Error:
         conn.close()
         raise
+    return _with_natural_order(conn)
+
+
+def _with_natural_order(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    add_natural_order(conn)  # ORDER BY path COLLATE natural_path
     return sqlite_utils.Database(conn)
 
 

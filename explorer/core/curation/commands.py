@@ -324,15 +324,14 @@ def _move(counts: dict[str, int], wnid: str, was: bool, now: bool) -> None:
 
 
 def export_rows(store: FlagStore) -> list[ExportRow]:
-    """One row per flag and per OK mark, sorted by path and reason."""
+    """One row per flag and per OK mark, sorted by path (in natural order) and reason."""
     return [row for rows in export_row_pages(store) for row in rows]
 
 
 def export_row_pages(store: FlagStore, page: int = 1000) -> Iterator[list[ExportRow]]:
     """:func:`export_rows` by pages of the rows of ``page`` images, read one at a time:
     memory bounded whatever the number of marks."""
-    after = ""
-    while paths := store.curated_paths(after, page):
+    for paths in store.curated_path_pages(page):
         rows = []
         for path, state in store.states(paths).items():
             for flag in state.flags:
@@ -340,7 +339,6 @@ def export_row_pages(store: FlagStore, page: int = 1000) -> Iterator[list[Export
             if state.review is not None:
                 rows.append(_export_row(path, REVIEWED_OK, state.review))
         yield rows
-        after = paths[-1]
 
 
 def _export_row(

@@ -21,7 +21,7 @@ from explorer.core.curation.states import (
 )
 from explorer.core.errors import StoreError
 from explorer.core.files import UMASK, atomic_path
-from explorer.core.sql import failure, why
+from explorer.core.sql import add_natural_order, failure, why
 from explorer.core.text import plural
 
 SCHEMA_VERSION = 1
@@ -137,6 +137,7 @@ def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
             f"The flag store {path} was written by a newer version of WordNet Explorer "
             f"(schema {version[0]}); update the program. The file was not changed."
         )
+    add_natural_order(db)  # ORDER BY path COLLATE natural_path
     return db
 
 

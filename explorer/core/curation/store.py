@@ -83,8 +83,8 @@ from explorer.core.curation.storage import (
 )
 from explorer.core.errors import StoreError
 from explorer.core.files import atomic_path
-from explorer.core.sql import select_in
-from explorer.core.text import plural
+from explorer.core.sql import NATURAL, add_natural_order, select_in
+from explorer.core.text import natural_path_key, plural
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import Catalogue
@@ -207,6 +207,7 @@ class FlagStore:
         else:  # no store yet: nothing is flagged
             db = sqlite3.connect(":memory:")
             db.executescript(_SCHEMA)
+            add_natural_order(db)
         store = cls(path, db, None, why)
         try:
             waiting = sum(1 for _line in _journal_lines(path, store._meta("journal_offset")))
@@ -282,19 +283,21 @@ class FlagStore:
         reviews = {row[0]: Review(*row[1:]) for row in rows(review_sql)}
         return {
             path: ImageState(tuple(flags.get(path, ())), reviews.get(path))
-            for path in sorted(set(flags) | set(reviews))
+            for path in sorted(set(flags) | set(reviews), key=natural_path_key)
         }
 
-    @_reads
-    def curated_paths(self, after: str = "", limit: int = 1000) -> list[str]:
-        """The first ``limit`` paths after ``after`` that have a flag or an OK mark, sorted:
-        a pass over a store of any size, a page at a time."""
-        rows = self._db.execute(
-            "SELECT path FROM flags WHERE path > ? UNION SELECT path FROM reviews WHERE path > ? "
-            "ORDER BY path LIMIT ?",
-            (after, after, limit),
-        )
-        return [path for (path,) in rows]
+    def curated_path_pages(self, page: int = 1000) -> Iterator[list[str]]:
+        """The paths that have a flag or an OK mark in natural order, ``page`` at a time: one
+        sorted pass over a store of any size."""
+        try:
+            rows = self._db.execute(
+                "SELECT path FROM flags UNION SELECT path FROM reviews "
+                f"ORDER BY 1 COLLATE {NATURAL}"
+            )
+            while paths := rows.fetchmany(page):
+                yield [path for (path,) in paths]
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
 
     @_reads
     def flagged_paths(self) -> set[str]:
@@ -396,7 +399,7 @@ class FlagStore:
     def queue(self, source: str | None = None) -> list[QueueEntry]:
         """(path, source, note, suggested wnid) of queued images, by path."""
         where, args = ("", ()) if source is None else (" WHERE source = ?", (source,))
-        sql = f"SELECT * FROM queue{where} ORDER BY path, source"
+        sql = f"SELECT * FROM queue{where} ORDER BY path COLLATE {NATURAL}, source"
         return self._db.execute(sql, args).fetchall()
 
     @_reads
