@@ -85,14 +85,14 @@ def write_orders(db: sqlite3.Connection, state: JobState | None = None) -> None:
                 keys.add_row(*row)
     if not total:
         return
-    for order, ordered in keys.orders(total):
+    for order, ids_at in keys.orders(total):
         for chunk, start in enumerate(range(0, total, CHUNK)):
-            part = ordered[start : start + CHUNK]
+            part = ids_at(start, min(start + CHUNK, total))
             db.execute(
                 "INSERT INTO image_order (sort, chunk, ids, labels) VALUES (?, ?, ?, ?)",
                 (order, chunk, part.tobytes(), keys.labels_of(part).tobytes()),
             )
-        del ordered, part  # before the next order is made
+        del ids_at, part  # before the next order is made
 
 
 # the present images of an id range as four texts: ids, wnids ("": none), sizes (-1:
@@ -163,10 +163,11 @@ class _NaturalKeys:
 
         self.largest = largest
         size = largest + 1
-        self.present = np.zeros(size, np.bool_)
         self.label = _Column(size, np.int16 if len(labels) < 1 << 15 else np.int32)
         self.head = _Column(size, np.uint16)
-        self.number = _Column(size, np.int32)  # -1: none
+        # the name's last number (-1: none; -2: no present image), int64: the path keys
+        # are written over it
+        self.number = _Column(size, np.int64, -2)
         self.after = _Column(size, np.uint8)
         self.size: _Column | None = None  # made at the first known size
         self.label_numbers = {wnid: i for i, wnid in enumerate(labels)}
@@ -185,14 +186,13 @@ class _NaturalKeys:
         if self.size is None:
             if not (sizes >= 0).any():
                 return
-            self.size = _Column(len(self.present), np.int32, -1)
+            self.size = _Column(self.largest + 1, np.int32, -1)
         self.size.put(ids, sizes)
 
     def add_row(self, image: int, label: int, size: int, path: str) -> None:
         """One image, the slow way."""
         import numpy as np
 
-        self.present[image] = True
         self.label.put([image], np.array([label]))
         self._put_sizes([image], np.array([size]))
         self._add_odd(image, path)
@@ -214,7 +214,6 @@ class _NaturalKeys:
         the paths joined by line breaks (UTF-8)."""
         import numpy as np
 
-        self.present[ids] = True
         self._put_sizes(ids, sizes)
         if isinstance(labels, bytes):
             wnids = _Lines(labels)
@@ -270,13 +269,14 @@ class _NaturalKeys:
     def _after_number(self, _: bytes, after: bytes) -> int:
         return self.afters.setdefault(after.decode(), len(self.afters))
 
-    def orders(self, total: int) -> Iterator[tuple[Order, Ids]]:
-        """Each order's ids, one after the other: the next is made once the last is written.
+    def orders(self, total: int) -> Iterator[tuple[Order, Callable[[int, int], Ids]]]:
+        """Each order, one after the other (the next is made once the last is written), as
+        a function of a range of positions that gives their ids.
 
-        Each key is one integer: the name's (before, number + 1, after) ranks packed,
-        and the path's (head, number + 1, after, id); a name order's key ends with the
-        image's position in path order, so equal names keep it. About 260 MB at the peak
-        for ImageNet-21k, against 830 MB for lexsort over int32 columns.
+        A path's key is one integer, (head, number + 1, after, id) ranks packed, sorted in
+        place of the numbers (which it replaces); a name's, (before, number + 1, after,
+        position in path order), made from it in place. ImageNet-21k: 200 MB at the peak,
+        against 830 MB for lexsort over int32 columns.
         """
         import numpy as np
 
@@ -289,107 +289,92 @@ class _NaturalKeys:
         del heads, befores, head_before
         number = self.number.values
         if self.huge:
-            number = number.astype(np.int64)
             ranks = {value: i for i, value in enumerate(sorted(set(self.huge.values())))}
             for image, value in self.huge.items():
                 number[image] = _HUGE + ranks[value]
-        number_bits = (_largest(number, self.present) + 1).bit_length()
         after_bits = _bits(after_rank)
-        tail_bits = number_bits + after_bits
-        name_bits = _bits(before_rank) + tail_bits
+        tail_bits = (int(number.max()) + 1).bit_length() + after_bits
+        ids_bits = self.largest.bit_length()
         position_bits = (total - 1).bit_length()
         if (
-            _bits(head_rank) + tail_bits + self.largest.bit_length() > _KEY_BITS
-            or name_bits + position_bits > _KEY_BITS
+            _bits(head_rank) + tail_bits + ids_bits > _KEY_BITS
+            or _bits(before_rank) + tail_bits + position_bits > _KEY_BITS
         ):
-            yield from self._lexsorted(head_rank, before_rank, after_rank, number)
+            yield from self._lexsorted(head_rank, before_rank, after_rank)
             return
-        name_key = np.empty(len(self.present), np.uint32 if name_bits <= 32 else np.int64)
-        for lo in range(0, len(name_key), _BLOCK):
-            hi = lo + _BLOCK
-            name_key[lo:hi] = (
-                (before_rank[self.head.values[lo:hi]] << tail_bits)
-                | ((number[lo:hi].astype(np.int64) + 1) << after_bits)
-                | after_rank[self.after.values[lo:hi]]
-            )
-        del number
-        self.number = self.after = None  # type: ignore[assignment]
-        by_path = self._path_order(total, head_rank, name_key, tail_bits)
-        yield "path", by_path
-        key = np.empty(total, np.int64)
-        for lo in range(0, total, _BLOCK):
-            hi = min(lo + _BLOCK, total)
-            key[lo:hi] = (name_key[by_path[lo:hi]].astype(np.int64) << position_bits) | (
-                np.arange(lo, hi)
-            )
-        del name_key
-        key.sort(kind="stable")
-        yield "name", _by_position(key, by_path, position_bits)
-        del key
-        yield "size", self._size_order(by_path, position_bits)
-
-    def _path_order(self, total: int, head_rank: Any, name_key: Any, tail_bits: int) -> Ids:
-        import numpy as np
-
-        ids_bits = self.largest.bit_length()
-        key = np.empty(total, np.int64)
-        done = 0
-        for lo in range(0, len(self.present), _BLOCK):
-            ids = np.flatnonzero(self.present[lo : lo + _BLOCK]) + lo
-            tail = name_key[ids].astype(np.int64) & ((1 << tail_bits) - 1)
-            key[done : done + len(ids)] = (
-                ((head_rank[self.head.values[ids]] << tail_bits) | tail) << ids_bits
-            ) | ids
-            done += len(ids)
-        self.head = self.present = None  # type: ignore[assignment]
-        key.sort(kind="stable")  # the keys differ (the ids do): any sort is stable here
+        key = self._path_keys(head_rank, after_rank, tail_bits - after_bits, after_bits)
+        key.sort(kind="stable")  # timsort: keys come nearly sorted, folder by folder
         by_path = np.empty(total, np.int32)
         for lo in range(0, total, _BLOCK):
             by_path[lo : lo + _BLOCK] = key[lo : lo + _BLOCK] & ((1 << ids_bits) - 1)
-        return by_path
+        yield "path", lambda start, stop: by_path[start:stop]
+        # the name's key from the path's: a head's before rank, the same number and after
+        before_of = np.zeros((_bits(head_rank) and int(head_rank.max()) + 1) or 1, np.int64)
+        before_of[head_rank] = before_rank
+        for lo in range(0, total, _BLOCK):
+            part = key[lo : lo + _BLOCK]
+            tail = (part >> ids_bits) & ((1 << tail_bits) - 1)
+            name = (before_of[part >> (tail_bits + ids_bits)] << tail_bits) | tail
+            part[:] = (name << position_bits) | np.arange(lo, lo + len(part))
+        key.sort(kind="stable")
+        yield "name", lambda start, stop: by_path[key[start:stop] & ((1 << position_bits) - 1)]
+        yield "size", self._size_order(by_path, key, position_bits)
 
-    def _size_order(self, by_path: Ids, position_bits: int) -> Ids:
-        """By size, unknown sizes last, equal sizes in path order."""
+    def _path_keys(self, head_rank: Any, after_rank: Any, number_bits: int, after_bits: int) -> Any:
+        """The present images' path keys, written over the number column (which ends)."""
+        import numpy as np
+
+        number, heads, afters = self.number.values, self.head.values, self.after.values
+        ids_bits = self.largest.bit_length()
+        done = 0
+        for lo in range(0, len(number), _BLOCK):
+            ids = np.flatnonzero(number[lo : lo + _BLOCK] >= -1) + lo
+            key = (head_rank[heads[ids]] << number_bits) | (number[ids] + 1)
+            key = (((key << after_bits) | after_rank[afters[ids]]) << ids_bits) | ids
+            number[done : done + len(ids)] = key  # done <= lo: only read numbers are written
+            done += len(ids)
+        self.number = self.head = self.after = None  # type: ignore[assignment]
+        return number[:done]
+
+    def _size_order(self, by_path: Ids, key: Any, position_bits: int) -> Callable[[int, int], Ids]:
+        """By size, unknown sizes last, equal sizes in path order (``key`` reused)."""
         import numpy as np
 
         if self.size is None:
-            return by_path
-        sizes = self.size.values[by_path].astype(np.int64)
-        self.size = None
-        sizes[sizes < 0] = unknown = int(sizes.max()) + 1
+            return lambda start, stop: by_path[start:stop]
+        sizes, self.size = self.size.values, None
+        unknown = int(sizes.max()) + 1
         if unknown.bit_length() + position_bits > _KEY_BITS:
-            return by_path[np.argsort(sizes, kind="stable")]
-        sizes <<= position_bits
-        sizes |= np.arange(len(sizes))
-        sizes.sort()
-        return _by_position(sizes, by_path, position_bits)
+            known = sizes[by_path].astype(np.int64)
+            known[known < 0] = unknown
+            by_size = by_path[np.argsort(known, kind="stable")]
+            return lambda start, stop: by_size[start:stop]
+        for lo in range(0, len(by_path), _BLOCK):
+            part = sizes[by_path[lo : lo + _BLOCK]].astype(np.int64)
+            part[part < 0] = unknown
+            key[lo : lo + len(part)] = (part << position_bits) | np.arange(lo, lo + len(part))
+        del sizes
+        key.sort()
+        return lambda start, stop: by_path[key[start:stop] & ((1 << position_bits) - 1)]
 
     def _lexsorted(
-        self, head_rank: Any, before_rank: Any, after_rank: Any, number: Any
-    ) -> Iterator[tuple[Order, Ids]]:
+        self, head_rank: Any, before_rank: Any, after_rank: Any
+    ) -> Iterator[tuple[Order, Callable[[int, int], Ids]]]:
         """The orders when a key does not fit one integer: column by column (stable)."""
         import numpy as np
 
-        heads, afters = self.head.values, self.after.values
-        present = np.flatnonzero(self.present)
+        number, heads, afters = self.number.values, self.head.values, self.after.values
+        present = np.flatnonzero(number >= -1)
         path_keys = (after_rank[afters[present]], number[present], head_rank[heads[present]])
         by_path = present[np.lexsort(path_keys)].astype(np.int32)
         del present, path_keys
-        yield "path", by_path
+        yield "path", lambda start, stop: by_path[start:stop]
         name_keys = (after_rank[afters[by_path]], number[by_path], before_rank[heads[by_path]])
-        yield "name", by_path[np.lexsort(name_keys)]
+        by_name = by_path[np.lexsort(name_keys)]
         del name_keys
-        yield "size", self._size_order(by_path, _KEY_BITS)
-
-
-def _by_position(key: Any, by_path: Ids, position_bits: int) -> Ids:
-    """The ids at the positions in path order that end the sorted keys."""
-    import numpy as np
-
-    ids = np.empty(len(key), np.int32)
-    for lo in range(0, len(key), _BLOCK):
-        ids[lo : lo + _BLOCK] = by_path[key[lo : lo + _BLOCK] & ((1 << position_bits) - 1)]
-    return ids
+        yield "name", lambda start, stop: by_name[start:stop]
+        key = np.empty(len(by_path), np.int64)
+        yield "size", self._size_order(by_path, key, _KEY_BITS)
 
 
 def _head_key(head: tuple[str, str | tuple[str | int, ...]]) -> tuple[Any, ...]:
@@ -398,14 +383,6 @@ def _head_key(head: tuple[str, str | tuple[str | int, ...]]) -> tuple[Any, ...]:
 
 def _bits(ranks: Any) -> int:
     return int(ranks.max(initial=0)).bit_length()
-
-
-def _largest(values: Any, present: Any) -> int:
-    """The largest of ``values`` over the present ids, a block at a time."""
-    return max(
-        int(values[lo : lo + _BLOCK][present[lo : lo + _BLOCK]].max(initial=-1))
-        for lo in range(0, len(values), _BLOCK)
-    )
 
 
 class _Lines:
