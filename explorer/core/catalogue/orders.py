@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from explorer.core.text import natural_key, number_runs
@@ -52,7 +53,9 @@ def write_orders(db: sqlite3.Connection, state: JobState | None = None) -> None:
     The paths are read a chunk at a time as one text (SQLite's ``group_concat``) and
     split into natural keys by numpy over their bytes: Python sees only the few distinct
     folders and texts around the numbers, and the odd names. Each order is then one sort
-    of 64-bit integers, written before the next is made.
+    of 64-bit integers, written before the next is made. ImageNet-21k's 14.2 million
+    images: 12.6 s and 263 MB at the peak for a whole process, where a key per name in
+    Python and lexsort took 44.6 s and 792 MB.
     """
 
     labels = [
@@ -69,20 +72,31 @@ def write_orders(db: sqlite3.Connection, state: JobState | None = None) -> None:
     keys = _NaturalKeys(largest, labels)
     # labels read as text, unless one could not be told apart from none ("") or spans lines
     query = _READ_CHUNK if not any(not w or "\n" in w for w in labels) else _READ_CHUNK_JOINED
-    for low in range(0, largest, _READ):
-        if state is not None:
-            state.check()
-            state.progress(low, largest, "Sorting for the grid")
-        count, ids, wnids, sizes, paths = db.execute(query, (low, low + _READ)).fetchone()
-        if not count:
-            continue
-        total += count
-        if paths and paths.count(b"\n") == count - 1:
-            labels_here = wnids if query is _READ_CHUNK else _integers(wnids)
-            keys.add(_integers(ids), labels_here, _integers(sizes), paths)
-        else:  # a path with a line break in it, or an empty one: these rows one by one
-            for row in db.execute(_READ_ROWS, (low, low + _READ)):
-                keys.add_row(*row)
+    # numpy splits a chunk on a thread while SQLite reads the next on this one (both let go
+    # of the GIL): 14.2M images, 5 s of reading and 4 s of splitting overlap
+    with ThreadPoolExecutor(1) as splitter:
+        split: Future[None] | None = None
+        for low in range(0, largest, _READ):
+            if state is not None:
+                state.check()
+                state.progress(low, largest, "Sorting for the grid")
+            count, ids, wnids, sizes, paths = db.execute(query, (low, low + _READ)).fetchone()
+            if not count:
+                continue
+            total += count
+            if split is not None:
+                split.result()
+            if paths and paths.count(b"\n") == count - 1:
+                labels_here = wnids if query is _READ_CHUNK else _integers(wnids)
+                split = splitter.submit(
+                    keys.add, _integers(ids), labels_here, _integers(sizes), paths
+                )
+            else:  # a path with a line break in it, or an empty one: these rows one by one
+                split = None
+                for row in db.execute(_READ_ROWS, (low, low + _READ)):
+                    keys.add_row(*row)
+        if split is not None:
+            split.result()
     if not total:
         return
     for order, ids_at in keys.orders(total):
@@ -155,7 +169,7 @@ class _NaturalKeys:
     one ranking), that number, and the text after it (numbered likewise). The common name,
     ASCII digits then a letters-only extension (``n01440764_10026.JPEG``), is split by numpy
     over the bytes of a whole chunk; any other goes through :func:`natural_key`. Columns are
-    as narrow as their values (ImageNet-21k: 7 bytes an image and 2 for its label).
+    as narrow as their values: 13 bytes an image id for ImageNet-21k (184 MB).
     """
 
     def __init__(self, largest: int, labels: list[str]) -> None:
@@ -248,8 +262,8 @@ class _NaturalKeys:
         fast &= ~((stem_end > cut) & (text[np.maximum(stem_end - 1, 0)] >= 128))
         number = np.zeros(len(start), np.int64)
         for k in range(int(digits[fast].max(initial=0))):
-            more = fast & (digits > k)
-            number[more] = number[more] * 10 + (text[stem_end[more] + k] - 48)
+            digit = text[np.minimum(stem_end + k, len(text) - 1)].astype(np.int64) - 48
+            number = np.where(fast & (digits > k), number * 10 + digit, number)
         head = lines.numbered(start, cut, stem_end, fast, self._head_number)
         after = lines.numbered(dot, dot, end, fast, self._after_number)
         quick = np.flatnonzero(fast)
@@ -397,7 +411,7 @@ class _Lines:
         self.end = np.concatenate((breaks, [len(self.text)]))
         # the 8 bytes from each position as one integer (unaligned reads of a padded copy)
         padded = np.concatenate((self.text, np.zeros(8, np.uint8)))
-        self.words = np.ndarray((len(self.text),), "<u8", padded, 0, (1,))
+        self.words = np.ndarray((len(self.text) + 1,), "<u8", padded, 0, (1,))
 
     def last(self, byte: int, start: Any) -> Any:
         """Per line, the position of its last ``byte`` from ``start`` on (-1: none there)."""
@@ -433,22 +447,25 @@ class _Lines:
 
 
 def _same_as_previous(words: Any, start: Any, end: Any) -> Any:
-    """Per line, whether its bytes start:end are the previous line's: 8 bytes at a time."""
+    """Per line, whether its bytes start:end are the previous line's: 8 bytes at a time,
+    the last 8 compared whole (overlapping the one before), a short line's under a mask."""
     import numpy as np
 
     length = end - start
     same = np.concatenate(([False], length[1:] == length[:-1]))
     rows = np.flatnonzero(same)
-    for offset in range(0, int(length[rows].max(initial=0)), 8):
-        rows = rows[length[rows] > offset]
-        if not len(rows):
-            break
-        here, there = words[start[rows] + offset], words[start[rows - 1] + offset]
-        left = np.minimum(length[rows] - offset, 8).astype(np.uint64)
-        mask = np.where(left == 8, ~np.uint64(0), (np.uint64(1) << (left * np.uint64(8))) - 1)
-        differ = ((here ^ there) & mask) != 0
-        same[rows[differ]] = False
-        rows = rows[~differ]
+    here, there, length = start[rows], start[rows - 1], length[rows]
+    short = length < 8
+    if short.any():
+        mask = (np.uint64(1) << (length[short].astype(np.uint64) * np.uint64(8))) - np.uint64(1)
+        same[rows[short]] = ((words[here[short]] ^ words[there[short]]) & mask) == 0
+        rows, here, there, length = rows[~short], here[~short], there[~short], length[~short]
+    last = length - 8
+    alike = words[here + last] == words[there + last]
+    for offset in range(0, int(last.max(initial=0)), 8):
+        at = np.minimum(offset, last)  # past the line's last word: that word again
+        alike &= words[here + at] == words[there + at]
+    same[rows] = alike
     return same
 
 
@@ -472,7 +489,7 @@ def _dense_ranks(texts: list[Any], key: Callable[[Any], Any]) -> Ids:
 
 
 def ensure_orders(catalogue: Catalogue, state: JobState | None = None) -> None:
-    """Write the orders of a catalogue indexed before they existed: once, about 2 s per
+    """Write the orders of a catalogue indexed before they existed: once, about 1 s per
     million images, on its own connection (``catalogue`` may be read-only)."""
     if catalogue.has_orders():
         return
