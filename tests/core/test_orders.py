@@ -163,7 +163,7 @@ def test_the_common_names_take_the_numpy_way_and_the_odd_ones_the_slow_way():
     paths = ["n01440764/n01440764_10026.JPEG", "a/x٣12.jpg", "a/x1.mp4", "b/c12.Jpg"]
     odd: list[str] = []
     keys._add_odd = lambda image, path: odd.append(path)  # type: ignore[method-assign]
-    keys.add(np.arange(1, 5), b"n01440764\n\n\n", np.full(4, -1), "\n".join(paths).encode())
+    keys.add(np.arange(1, 5), b"n01440764\n\n\n", None, "\n".join(paths).encode())
     assert odd == ["a/x٣12.jpg", "a/x1.mp4"]
     assert keys.number.values[[1, 4]].tolist() == [10026, 12]
     assert keys.label.values[1:5].tolist() == [0, NO_LABEL, NO_LABEL, NO_LABEL]

@@ -80,17 +80,22 @@ def write_orders(db: sqlite3.Connection, state: JobState | None = None) -> None:
             if state is not None:
                 state.check()
                 state.progress(low, largest, "Sorting for the grid")
-            count, ids, wnids, sizes, paths = db.execute(query, (low, low + _READ)).fetchone()
+            found = db.execute(query, (low, low + _READ)).fetchone()
+            count, ids, wnids, known, sizes, paths = found
             if not count:
                 continue
             total += count
+            ids = _integers(ids)
+            if known == count:  # every size known: in the order of the ids
+                sizes = ids, _integers(sizes)
+            elif known:  # some: (id, size) pairs; none (a manifest's rows): nothing to read
+                sized = db.execute(_READ_SIZES, (low, low + _READ)).fetchone()
+                sizes = _integers(sized[0]), _integers(sized[1])
             if split is not None:
                 split.result()
             if paths and paths.count(b"\n") == count - 1:
                 labels_here = wnids if query is _READ_CHUNK else _integers(wnids)
-                split = splitter.submit(
-                    keys.add, _integers(ids), labels_here, _integers(sizes), paths
-                )
+                split = splitter.submit(keys.add, ids, labels_here, sizes if known else None, paths)
             else:  # a path with a line break in it, or an empty one: these rows one by one
                 split = None
                 for row in db.execute(_READ_ROWS, (low, low + _READ)):
@@ -109,19 +114,25 @@ def write_orders(db: sqlite3.Connection, state: JobState | None = None) -> None:
         del ids_at, part  # before the next order is made
 
 
-# the present images of an id range as four texts: ids, wnids ("": none), sizes (-1:
-# unknown) and paths; each aggregate visits the rows in the same order, whatever it is
+# the present images of an id range as texts: ids, wnids ("": none), the number of known
+# sizes and those sizes (NULLs left out: they cost nothing), paths; each aggregate visits
+# the rows in the same order, whatever it is
 _READ_CHUNK = """
     SELECT count(*), group_concat(id), CAST(group_concat(coalesce(wnid, ''), char(10)) AS BLOB),
-        group_concat(coalesce(size, -1)), CAST(group_concat(path, char(10)) AS BLOB)
+        count(size), group_concat(size), CAST(group_concat(path, char(10)) AS BLOB)
     FROM images WHERE present = 1 AND id > ? AND id <= ?
 """
 # the same with label numbers (-1: none) for wnids, looked up in SQL (40% slower)
 _READ_CHUNK_JOINED = """
     SELECT count(*), group_concat(i.id), group_concat(coalesce(l.number, -1)),
-        group_concat(coalesce(i.size, -1)), CAST(group_concat(i.path, char(10)) AS BLOB)
+        count(i.size), group_concat(i.size), CAST(group_concat(i.path, char(10)) AS BLOB)
     FROM images i LEFT JOIN order_labels l ON l.wnid = i.wnid
     WHERE i.present = 1 AND i.id > ? AND i.id <= ?
+"""
+# the known sizes of an id range where some are not
+_READ_SIZES = """
+    SELECT group_concat(id), group_concat(size) FROM images
+    WHERE present = 1 AND size IS NOT NULL AND id > ? AND id <= ?
 """
 _READ_ROWS = """
     SELECT i.id, coalesce(l.number, -1), coalesce(i.size, -1), i.path
@@ -223,12 +234,13 @@ class _NaturalKeys:
         self.number.put([image], np.array([number]))
         self.after.put([image], np.array([self.afters.setdefault(after, len(self.afters))]))
 
-    def add(self, ids: Any, labels: Any, sizes: Any, paths: bytes) -> None:
-        """A chunk: ids, labels (wnids joined by line breaks, or label numbers), sizes, and
-        the paths joined by line breaks (UTF-8)."""
+    def add(self, ids: Any, labels: Any, sizes: tuple[Any, Any] | None, paths: bytes) -> None:
+        """A chunk: ids, labels (wnids joined by line breaks, or label numbers), the known
+        sizes (their ids, their sizes) and the paths joined by line breaks (UTF-8)."""
         import numpy as np
 
-        self._put_sizes(ids, sizes)
+        if sizes is not None:
+            self._put_sizes(*sizes)
         if isinstance(labels, bytes):
             wnids = _Lines(labels)
             known = np.ones(len(ids), np.bool_)
@@ -424,6 +436,17 @@ class _Lines:
         position = np.where(found >= 0, where[np.maximum(found, 0)], -1)
         return np.where(position >= start, position, -1)
 
+    def _same_line_as_previous(self) -> Any:
+        """Per line, whether it is the previous one; lines of one length (wnids) as rows."""
+        import numpy as np
+
+        width = int(self.end[0] - self.start[0])
+        if not (self.end - self.start == width).all():
+            return _same_as_previous(self.words, self.start, self.end)
+        text = np.concatenate((self.text, [10]))  # the last line's break
+        rows = text.reshape(len(self.start), width + 1)
+        return np.concatenate(([False], (rows[1:] == rows[:-1]).all(axis=1)))
+
     def numbered(
         self,
         start: Any,
@@ -436,7 +459,11 @@ class _Lines:
         once per run of lines alike there: lines come folder by folder."""
         import numpy as np
 
-        same = _same_as_previous(self.words, start, end) & np.concatenate(([False], rows[:-1]))
+        if start is self.start and end is self.end:
+            same = self._same_line_as_previous()
+        else:
+            same = _same_as_previous(self.words, start, end)
+        same &= np.concatenate(([False], rows[:-1]))
         first = rows & ~same
         numbers = np.zeros(len(start), np.int64)
         text = self.text
