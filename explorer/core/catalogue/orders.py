@@ -54,8 +54,8 @@ def write_orders(db: sqlite3.Connection, state: JobState | None = None) -> None:
     split into natural keys by numpy over their bytes: Python sees only the few distinct
     folders and texts around the numbers, and the odd names. Each order is then one sort
     of 64-bit integers, written before the next is made. ImageNet-21k's 14.2 million
-    images: 12.6 s and 263 MB at the peak for a whole process, where a key per name in
-    Python and lexsort took 44.6 s and 792 MB.
+    images: about 12 s of CPU and 265 MB at the peak for a whole process, where a key per
+    name in Python and lexsort took 32 s of CPU and 792 MB.
     """
 
     labels = [
