@@ -168,3 +168,28 @@ def test_the_common_names_take_the_numpy_way_and_the_odd_ones_the_slow_way():
     assert keys.number.values[[1, 4]].tolist() == [10026, 12]
     assert keys.label.values[1:5].tolist() == [0, NO_LABEL, NO_LABEL, NO_LABEL]
     assert list(keys.heads) == [("n01440764/", "n01440764_"), ("b/", "c")]
+
+
+def test_a_cancelled_build_stops_between_reads_and_writes_nothing(tmp_path, taxonomy, monkeypatch):
+    """Cancelled while the splitting thread has a chunk: it finishes that chunk, the build
+    raises, and the caller's transaction holds no order."""
+    from explorer.core.errors import Cancelled
+    from explorer.core.jobs import JobState
+
+    monkeypatch.setattr(orders_module, "_READ", 50)
+    catalogue = _catalogue(tmp_path, taxonomy, _corpus(400, seed=3), sparse=False)
+
+    class CancelAtThirdRead(JobState):
+        def progress(self, done, total=None, message=""):
+            super().progress(done, total, message)
+            if done >= 100:
+                self.cancel()
+
+    state = CancelAtThirdRead()
+    db = sqlite3.connect(catalogue)
+    with pytest.raises(Cancelled), db:
+        write_orders(db, state)
+    assert state.done == 100
+    with Catalogue.open(catalogue) as opened:  # the orders written before, untouched
+        assert read_order(opened, "path")[0].tolist() == _expected(catalogue)["path"][0]
+    db.close()
