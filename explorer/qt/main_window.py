@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.detail = DetailPanel(workspace)
         self.images = ImagesPanel(workspace, thumbnail_cache_factory, self.runner, self)
         self.coverage = CoverageView(workspace)
-        self.curation_panel = CurationPanel(workspace)
+        self.curation_panel = CurationPanel(workspace, runner=self.runner)
         self._lay_out()
         self.busy_bar = BusyBar(self, self.runner)
         self.catalogues = CatalogueController(workspace, self.busy_bar, self)
