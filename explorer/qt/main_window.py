@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(
             wnids,
             names,
-            lambda request, state: run_export(request, taxonomy, catalogue),
+            lambda request, state: run_export(request, taxonomy, catalogue, state=state),
             self.runner,
             catalogue is not None,
             self,
