@@ -36,6 +36,8 @@ True
 True
 >>> len(workspace.listed), workspace.row_at(0).path
 (80, 'n02084071/n02084071_0.JPEG')
+>>> workspace.curation_job().run()               # the Curation tab's, on a worker too
+CurationSummary(images=80, reviewed=0, flagged=0, rows=[])
 >>> workspace.close()
 """
 
@@ -98,6 +100,72 @@ class ListingJob:
             return list_images(catalogue, self.wnids, self.sort, self.keep, self.curated, state)
 
 
+MemberCache = list[tuple["Listing", "npt.NDArray[np.bool_]"]]
+"""Empty, or the last listing and its bitmap over image ids (True: listed)."""
+
+
+FlagRow = tuple[str, str, str, str, str, float]
+"""One flag as the Curation tab lists it: path, reason, note, suggested wnid, curator, time."""
+
+
+@dataclass(frozen=True)
+class CurationSummary:
+    """The review progress of a listing and its flags (rows in natural path order)."""
+
+    images: int
+    reviewed: int
+    flagged: int
+    rows: list[FlagRow]
+
+
+@dataclass(frozen=True, eq=False)
+class CurationJob:
+    """The curation of the listed images (:class:`CurationSummary`), made by ``run`` on any
+    thread: the curated paths looked up in the catalogue (its own connection) and kept if
+    the listing holds them. Tens of thousands of flags take a fraction of a second, never
+    a walk of the listing."""
+
+    catalogue_path: str
+    listing: Listing
+    states: dict[str, ImageState]  # a snapshot: the window's own dict changes meanwhile
+    member_cache: MemberCache  # the workspace's: the listing's bitmap, made once
+
+    def run(self, state: JobState | None = None) -> CurationSummary:
+        from explorer.core.catalogue import Catalogue
+        from explorer.core.text import natural_path_key
+
+        with Catalogue.open(self.catalogue_path) as catalogue, catalogue.cancelled_by(state):
+            listed = _listed_among(catalogue, self.listing, self.states, self.member_cache)
+        rows: list[FlagRow] = []
+        flagged = 0
+        for path in sorted(listed, key=natural_path_key):
+            flags = self.states[path].flags
+            flagged += bool(flags)
+            rows.extend(
+                (path, f.reason, f.note, f.suggested_wnid or "", f.curator, f.time) for f in flags
+            )
+        return CurationSummary(len(self.listing), len(listed), flagged, rows)
+
+
+def _listed_among(
+    catalogue: Catalogue, listing: Listing, paths: Iterable[str], cache: MemberCache
+) -> set[str]:
+    """Those of ``paths`` (a few thousand: the curated ones) that ``listing`` holds."""
+    import numpy as np
+
+    rows = catalogue.images_by_path(paths)
+    cached = next(iter(list(cache)), None)  # one read: another thread may set it
+    if cached is None or cached[0] is not listing:
+        # one byte per image id, made once per listing: 0.12 s for ImageNet-21k's
+        # root, then a lookup per path (np.isin took as long for each call)
+        member = np.zeros(max(int(listing.ids.max(initial=0)), 0) + 1, np.bool_)
+        member[listing.ids] = True
+        cached = (listing, member)
+        cache[:] = [cached]
+    member = cached[1]
+    return {row.path for row in rows if row.id < len(member) and member[row.id]}
+
+
 class Workspace:
     """The open session: taxonomy, catalogue, flags, counts, selection; see the module."""
 
@@ -147,7 +215,7 @@ class Workspace:
         self._propagate: CountPropagator | None = None  # built when first needed
         self._tally: CurationTally | None = None  # likewise
         self._generation = 0
-        self._member: tuple[Listing, npt.NDArray[np.bool_]] | None = None  # listed_among's
+        self._member: MemberCache = []  # listed_among's
 
     # --- taxonomy and catalogue ---------------------------------------------------------
 
@@ -191,7 +259,8 @@ class Workspace:
             return
         self.leave_queue(relist=False)
         self._close_store()
-        self.catalogue, self.counts, self.listed, self._member = None, None, None, None
+        self.catalogue, self.counts, self.listed = None, None, None
+        self._member.clear()
         catalogue.close()
         self.catalogue_closed.emit()
 
@@ -351,20 +420,16 @@ class Workspace:
 
     def listed_among(self, paths: Iterable[str]) -> set[str]:
         """Those of ``paths`` (a few thousand: the curated ones) that the listing holds."""
-        import numpy as np
-
-        listed = self.listed
-        if listed is None or self.catalogue is None:
+        if self.listed is None or self.catalogue is None:
             return set()
-        rows = self.catalogue.images_by_path(paths)
-        if self._member is None or self._member[0] is not listed:
-            # one byte per image id, made once per listing: 0.12 s for ImageNet-21k's
-            # root, then a lookup per path (np.isin took as long for each call)
-            member = np.zeros(max(int(listed.ids.max(initial=0)), 0) + 1, np.bool_)
-            member[listed.ids] = True
-            self._member = (listed, member)
-        member = self._member[1]
-        return {row.path for row in rows if row.id < len(member) and member[row.id]}
+        return _listed_among(self.catalogue, self.listed, paths, self._member)
+
+    def curation_job(self) -> CurationJob | None:
+        """The job that sums up the curation of the listed images, to run where the caller
+        likes (the Curation tab: on a worker); None without a listing."""
+        if self.listed is None or self.catalogue is None or self.store is None:
+            return None
+        return CurationJob(str(self.catalogue.path), self.listed, dict(self.states), self._member)
 
     def relist(self) -> None:
         """List the images again (an audit changed their problems)."""
@@ -372,7 +437,8 @@ class Workspace:
 
     def _relist(self) -> None:
         self._generation += 1
-        self.listed, self._member = None, None
+        self.listed = None
+        self._member.clear()
         self.leave_queue(relist=False)
         self.listing_changed.emit()
 

@@ -15,7 +15,8 @@ Nothing here writes to the flag store: the window runs the commands.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -35,33 +36,71 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from explorer.core.curation import REASONS, ImageState
-from explorer.qt.tables import sortable_table
+from explorer.core.curation import REASONS
 
 if TYPE_CHECKING:
-    from explorer.core.workspace import Workspace
+    from explorer.core.workspace import CurationSummary, FlagRow, Workspace
     from explorer.qt.search_box import SearchBox
+    from explorer.qt.workers import Job, JobRunner
+
+_FIT_ROWS = 200  # rows a column's fit to its contents reads (Qt's default: 1,000)
 
 COLUMNS = ("Image", "Reason", "Note", "Suggested", "Curator", "Time")
-FlagRow = tuple[str, str, str, str, str, float]  # path, reason, note, suggested, curator, time
 _NO_INDEX = QModelIndex()
 
 
 class FlagTableModel(QAbstractTableModel):
-    """One row per flag: (path, reason, note, suggested, curator, time)."""
+    """One row per flag: (path, reason, note, suggested wnid, curator, time).
+
+    It sorts itself (the view calls :meth:`sort`): one Python sort of the rows by a
+    key, where a QSortFilterProxyModel asked ``data`` for every comparison, 147,000
+    calls and a second on the GUI thread for 10,000 flags (issue 14).
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.rows: list[FlagRow] = []
+        self.name_of: Callable[[str], str] = lambda wnid: ""
+        self._sorted_by = (0, Qt.SortOrder.AscendingOrder)
+        self._path_rank: dict[str, int] = {}
 
     def set_rows(self, rows: list[FlagRow]) -> None:
+        """Show ``rows`` (in natural path order), sorted as the view last asked."""
         self.beginResetModel()
         self.rows = rows
+        # a path's natural rank, from the order they come in: the path column sorts by
+        # it (by natural_path_key itself: 100 ms for 10,000 flags)
+        self._path_rank = {row[0]: i for i, row in enumerate(rows)}
+        column, order = self._sorted_by
+        if (column, order) != (0, Qt.SortOrder.AscendingOrder):
+            self._sort_rows(column, order)
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sorted_by = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        before = list(self.rows)
+        self._sort_rows(column, order)
+        position = {id(row): i for i, row in enumerate(self.rows)}
+        moved = self.persistentIndexList()
+        self.changePersistentIndexList(
+            moved,
+            [self.index(position[id(before[index.row()])], index.column()) for index in moved],
+        )
+        self.layoutChanged.emit()
+
+    def _sort_rows(self, column: int, order: Qt.SortOrder) -> None:
+        descending = order == Qt.SortOrder.DescendingOrder
+        if column == 0:
+            rank = self._path_rank
+            self.rows.sort(key=lambda row: rank[row[0]], reverse=descending)
+        else:  # stable: ties keep their path order
+            self.rows.sort(key=itemgetter(column), reverse=descending)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self.rows)
@@ -84,6 +123,9 @@ class FlagTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 5:
                 return time.strftime("%Y-%m-%d %H:%M", time.localtime(row[5])) if row[5] else ""
+            if column == 3 and row[3]:
+                name = self.name_of(row[3])
+                return f"{row[3]} {name}" if name else row[3]
             return row[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 1:
@@ -95,38 +137,35 @@ class FlagTableModel(QAbstractTableModel):
         return None
 
 
-class _Listed(Collection[str]):
-    """A listing's paths as far as the progress needs them: how many, and which of the
-    curated ones are in it."""
-
-    def __init__(self, size: int, curated: set[str]) -> None:
-        self._size, self._curated = size, curated
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._curated
-
-    def __iter__(self) -> Iterator[str]:  # the curated ones: all that show_curation reads
-        return iter(self._curated)
-
-
 class CurationPanel(QWidget):
     """The review progress of the listed images and the table of their flags.
 
     Given a Workspace, it shows the Workspace's listing (the selection's images or
-    the review queue) while it is in view, once per burst of changes.
+    the review queue) while it is in view, once per burst of changes. The sum is a
+    core job (Workspace.curation_job) run on ``runner`` (without one: here, at once):
+    with 10,000 flags at ImageNet-21k's root it took 1.3 s on the GUI thread.
     """
 
     image_activated = Signal(str)  # the path of an image to show in the grid
+    shown = Signal()  # a refresh has reached the table and the progress line
 
-    def __init__(self, workspace: Workspace | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        parent: QWidget | None = None,
+        runner: JobRunner | None = None,
+    ) -> None:
         super().__init__(parent)
         self.progress = QLabel("Open a catalogue and choose a synset.")
         self.progress.setWordWrap(True)
         self.table_model = FlagTableModel(self)
-        self.proxy, self.table = sortable_table(self.table_model, self, sort_column=0)
+        self.table_model.name_of = self._lemma
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
@@ -136,6 +175,7 @@ class CurationPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        header.setResizeContentsPrecision(_FIT_ROWS)  # a column's fit reads this many rows
         self.table.doubleClicked.connect(self._activated)
         self.table.activated.connect(self._activated)
         layout = QVBoxLayout(self)
@@ -144,6 +184,9 @@ class CurationPanel(QWidget):
         layout.addWidget(self.table, 1)
         self.reviewed = self.flagged = self.images = 0
         self.workspace = workspace
+        self.runner = runner
+        self._job: Job | None = None
+        self._generation = 0  # of the refresh whose answer the panel waits for
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.refresh)
         if workspace is not None:
@@ -167,6 +210,7 @@ class CurationPanel(QWidget):
         workspace = self.workspace
         if workspace is None or not self.isVisible():
             return
+        self._cancel_job()
         if workspace.store is None:
             self.clear(
                 "Open a catalogue to curate its images."
@@ -178,67 +222,65 @@ class CurationPanel(QWidget):
         if workspace.queue is None and wnid is None:
             self.clear("Choose a synset: its images' flags and review progress show here.")
             return
-        # the curated images of the listing: a few thousand paths looked up, never the
-        # listing's own (14.2 million at ImageNet-21k's root)
-        listed = _Listed(
-            len(workspace.listed) if workspace.listed is not None else 0,
-            workspace.listed_among(workspace.states),
-        )
         if workspace.queue is not None or wnid is None:
             title = "Review queue"
         else:
             title = self._lemma(wnid) or wnid
             title += " and its subtree" if workspace.scope == "subtree" else ""
-        self.show_curation(title, listed, workspace.states, self._lemma)
+        job = workspace.curation_job()
+        if job is None:  # the listing is under way: its images_listed refreshes again
+            return
+        if self.runner is None:
+            self.show_summary(title, job.run())
+            return
+        self._generation += 1
+        generation = self._generation
+        self._job = self.runner.start(
+            job.run,
+            on_finished=lambda summary: self._answered(generation, title, summary),
+            on_failed=self.progress.setText,
+        )
+
+    def _answered(self, generation: int, title: str, summary: CurationSummary) -> None:
+        if generation == self._generation:  # else a later refresh is under way
+            self.show_summary(title, summary)
+
+    def _cancel_job(self) -> None:
+        self._generation += 1
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
 
     def _lemma(self, wnid: str) -> str:
         taxonomy = self.workspace.taxonomy if self.workspace is not None else None
         graph = taxonomy.graph if taxonomy is not None else None
         return graph.nodes[wnid]["lemmas"][0] if graph is not None and wnid in graph else ""
 
-    def show_curation(
-        self,
-        title: str,
-        paths: Collection[str],
-        states: Mapping[str, ImageState],
-        name_of: Callable[[str], str] | None = None,
-    ) -> None:
-        """The flags and progress of the images at ``paths`` (the grid's listing)."""
-        rows: list[FlagRow] = []
-        reviewed = flagged = 0
-        small, large = (states, paths) if len(states) <= len(paths) else (paths, states)
-        for path in small:
-            if path not in large:
-                continue
-            state = states[path]
-            reviewed += 1
-            if state.flags:
-                flagged += 1
-            for flag in state.flags:
-                suggested = flag.suggested_wnid or ""
-                if suggested and name_of is not None:
-                    suggested = f"{suggested} {name_of(suggested)}"
-                rows.append((path, flag.reason, flag.note, suggested, flag.curator, flag.time))
-        rows.sort()
-        self.images, self.reviewed, self.flagged = len(paths), reviewed, flagged
-        self.table_model.set_rows(rows)
-        if len(rows) and self.table.columnWidth(0) < 120:
-            self.table.resizeColumnsToContents()
-        share = f" ({100 * reviewed // len(paths)}%)" if paths else ""
+    def show_summary(self, title: str, summary: CurationSummary) -> None:
+        """The flags and review progress of a listing: ``summary`` of its curation."""
+        self._job = None
+        images, reviewed, flagged = summary.images, summary.reviewed, summary.flagged
+        self.images, self.reviewed, self.flagged = images, reviewed, flagged
+        fit = not self.table_model.rows and self.table.columnWidth(0) < 120
+        self.table_model.set_rows(summary.rows)
+        if summary.rows and fit:
+            self.table.resizeColumnsToContents()  # the first _FIT_ROWS rows
+        share = f" ({100 * reviewed // images}%)" if images else ""
         self.progress.setText(
-            f"<b>{title}</b>: {reviewed:,} of {len(paths):,} reviewed{share}, "
-            f"{flagged:,} flagged" + ("" if rows else " — no flags here yet")
+            f"<b>{title}</b>: {reviewed:,} of {images:,} reviewed{share}, "
+            f"{flagged:,} flagged" + ("" if summary.rows else " — no flags here yet")
         )
+        self.shown.emit()
 
     def clear(self, message: str) -> None:
         self.images = self.reviewed = self.flagged = 0
         self.table_model.set_rows([])
         self.progress.setText(message)
+        self.shown.emit()
 
     def _activated(self, index: QModelIndex) -> None:
-        source = self.proxy.mapToSource(index)
-        if source.isValid():
-            self.image_activated.emit(self.table_model.rows[source.row()][0])
+        if index.isValid():
+            self.image_activated.emit(self.table_model.rows[index.row()][0])
 
 
 class WrongLabelDialog(QDialog):

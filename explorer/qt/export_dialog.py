@@ -2,7 +2,11 @@
 
 The preview is the export itself, computed in a worker by the core's
 ``run_export`` without an output, and shown with the counts it will write;
-the Export button asks where and runs the same request with that output.
+the Export button asks where and runs the same request with that output,
+with the job's progress in a bar and a Cancel button. A cancelled export (or
+one under way when the dialog closes) leaves no file, as an interrupted
+``wnexplorer export`` does: the core writes beside the output and renames at
+the end.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -45,7 +51,7 @@ from explorer.core.text import plural
 if TYPE_CHECKING:
     from explorer.core.exports import ExportKind, ExportReport, ExportResult, Flagged, OnOverlap
     from explorer.core.jobs import JobState
-    from explorer.qt.workers import JobRunner
+    from explorer.qt.workers import Job, JobRunner
 
     RunExport = Callable[[ExportRequest, JobState], ExportResult]
 
@@ -92,6 +98,8 @@ class ExportDialog(QDialog):
         self._names = dict(zip(self.wnids, names, strict=True))
         self._run, self._runner = run, runner
         self._generation = 0
+        self._preview_job: Job | None = None
+        self._export_job: Job | None = None
         self.last_report: ExportReport | None = None
         self.last_error: str | None = None
 
@@ -148,15 +156,22 @@ class ExportDialog(QDialog):
         self.preview = QPlainTextEdit(readOnly=True)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.export_button = buttons.addButton("Export…", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.clicked.connect(self._choose_output)
+        self.cancel_button = QPushButton("Cancel export")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel_export)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(header)
         layout.addLayout(form)
         layout.addWidget(self.summary)
         layout.addWidget(self.preview, 1)
+        layout.addWidget(self.progress)
         layout.addWidget(buttons)
 
         if not has_catalogue:  # only what needs no images
@@ -235,7 +250,9 @@ class ExportDialog(QDialog):
         generation = self._generation
         self.summary.setText("Computing…")
         request = self.request()
-        self._runner.start(
+        if self._preview_job is not None:
+            self._preview_job.cancel()  # stale: the options changed
+        self._preview_job = self._runner.start(
             lambda state: self._run(request, state),
             on_finished=lambda result: self._previewed(generation, result),
             on_failed=lambda message: self._preview_failed(generation, message),
@@ -288,21 +305,60 @@ class ExportDialog(QDialog):
         request = self.request(output)
         self.export_button.setEnabled(False)
         self.summary.setText(f"Writing {output}…")
-        self._runner.start(
+        self.progress.setRange(0, 0)  # busy until the first progress
+        self.progress.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setVisible(True)
+        self._export_job = self._runner.start(
             lambda state: self._run(request, state),
             on_finished=self._exported,
             on_failed=self._export_failed,
+            on_progress=self._export_progress,
+            on_cancelled=lambda: self._export_cancelled(output),
         )
 
-    def _exported(self, result: ExportResult) -> None:
+    def cancel_export(self) -> None:
+        """Stop the export under way (its file is not written)."""
+        if self._export_job is not None:
+            self._export_job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.summary.setText("Cancelling…")
+
+    def _export_progress(self, done: int, total: int, message: str) -> None:
+        if total > 0:
+            # a QProgressBar holds an int: in thousandths, whatever the count
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(min(1000, 1000 * done // total))
+            self.progress.setFormat(f"{message}: {done:,} of {total:,} (%p%)")
+        else:
+            self.progress.setFormat(f"{message}: {done:,}")
+
+    def _export_ended(self) -> None:
+        self._export_job = None
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
         self.export_button.setEnabled(True)
+
+    def _export_cancelled(self, output: str) -> None:
+        self._export_ended()
+        self.summary.setText(f"Export cancelled: {output} was not written.")
+
+    def done(self, result: int) -> None:
+        """Closing stops the dialog's jobs: an export under way leaves no file."""
+        for job in (self._preview_job, self._export_job):
+            if job is not None:
+                job.cancel()
+        super().done(result)
+
+    def _exported(self, result: ExportResult) -> None:
+        self._export_ended()
         self.last_report = result.report
         written = ", ".join(result.report.outputs)
         self.summary.setText(f"{describe(result.report, result.overlapping)}<br>Wrote {written}")
         self.exported.emit(result.report)
 
     def _export_failed(self, message: str) -> None:
-        self.export_button.setEnabled(True)
+        self._export_ended()
         self.last_error = message
         self.summary.setText(f"<span style='color:#b00020'>{message}</span>")
         QMessageBox.warning(self, "Export", message)

@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.detail = DetailPanel(workspace)
         self.images = ImagesPanel(workspace, thumbnail_cache_factory, self.runner, self)
         self.coverage = CoverageView(workspace)
-        self.curation_panel = CurationPanel(workspace)
+        self.curation_panel = CurationPanel(workspace, runner=self.runner)
         self._lay_out()
         self.busy_bar = BusyBar(self, self.runner)
         self.catalogues = CatalogueController(workspace, self.busy_bar, self)
@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(
             wnids,
             names,
-            lambda request, state: run_export(request, taxonomy, catalogue),
+            lambda request, state: run_export(request, taxonomy, catalogue, state=state),
             self.runner,
             catalogue is not None,
             self,

@@ -7,8 +7,6 @@ visible rows and sizes its scroll bar from the model's count.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
@@ -20,16 +18,21 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import (
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QRegion,
 )
-from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QRubberBand,
+    QStyle,
+    QStyleOptionRubberBand,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from explorer.qt.thumbnail_grid import ThumbnailGridModel
-
-if TYPE_CHECKING:
-    pass
 
 
 class ThumbnailGridView(QAbstractItemView):
@@ -37,7 +40,12 @@ class ThumbnailGridView(QAbstractItemView):
     r // columns, column r % columns, so a listing of 14 million costs nothing to lay out
     and any position is reachable at once. (QListView keeps a position per item and laid
     out 14.2 million in 29 s in list mode, 57 s and 400 MB in icon mode.) Stale thumbnail
-    requests are dropped on scroll."""
+    requests are dropped on scroll.
+
+    A drag with the left button selects the cells its rubber band touches, as QListView's
+    icon mode did (Ctrl: toggles them, Shift: adds them); the band is anchored in the
+    content, so it grows across windows of rows when the view scrolls under it.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +56,8 @@ class ThumbnailGridView(QAbstractItemView):
         self._cell = QSize(144, 158)
         self._unit = 1  # pixels per scroll bar step: more when the grid is over 2**30 pixels
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self._band_origin: QPoint | None = None  # where a drag began, in content pixels
+        self._band_end = QPoint()  # where the mouse is, in the viewport
         self.set_thumbnail_size(128)
 
     # --- geometry ---------------------------------------------------------------
@@ -188,7 +198,12 @@ class ThumbnailGridView(QAbstractItemView):
         last_column = min(columns - 1, rect.right() // cell.width())
         top, bottom = (rect.top() + self._offset(), rect.bottom() + self._offset())
         selection = QItemSelection()
-        if first_column <= last_column:
+        if first_column == 0 and last_column == columns - 1:  # whole lines: one range
+            first = max(0, top // cell.height()) * columns
+            last = min((bottom // cell.height() + 1) * columns, count) - 1
+            if first <= last:
+                selection.select(model.index(first, 0), model.index(last, 0))
+        elif first_column <= last_column:
             for line in range(max(0, top // cell.height()), bottom // cell.height() + 1):
                 first = line * columns + first_column
                 last = min(line * columns + last_column, count - 1)
@@ -204,6 +219,41 @@ class ThumbnailGridView(QAbstractItemView):
             for row in range(max(span.top(), shown.start), min(span.bottom() + 1, shown.stop)):
                 region += self.visualRect(self.model().index(row, 0))
         return region
+
+    # --- rubber band ----------------------------------------------------------------
+    # QAbstractItemView selects what setSelection is given between the press and the
+    # mouse (both anchored in the content through verticalOffset): this view draws it.
+
+    def rubber_band(self) -> QRect:
+        """The rubber band being dragged, in viewport pixels (empty: none)."""
+        if self._band_origin is None:
+            return QRect()
+        start = self._band_origin - QPoint(0, self._offset())
+        band = QRect(start, self._band_end).normalized()
+        return band if band.width() > 1 or band.height() > 1 else QRect()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        super().mousePressEvent(event)
+        multiple = self.selectionMode() in (
+            QAbstractItemView.SelectionMode.ExtendedSelection,
+            QAbstractItemView.SelectionMode.MultiSelection,
+        )
+        if event.button() == Qt.MouseButton.LeftButton and multiple:
+            point = event.position().toPoint()
+            self._band_origin = point + QPoint(0, self._offset())
+            self._band_end = point
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        if self._band_origin is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self._band_end = event.position().toPoint()
+            self.viewport().update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if self._band_origin is not None:
+            self._band_origin = None
+            self.viewport().update()
 
     # --- painting and scrolling ----------------------------------------------------
 
@@ -243,6 +293,14 @@ class ThumbnailGridView(QAbstractItemView):
             if index == hover:
                 option.state |= QStyle.StateFlag.State_MouseOver
             delegate.paint(painter, option, index)
+        band = self.rubber_band()
+        if not band.isEmpty():
+            drawn = QStyleOptionRubberBand()
+            drawn.initFrom(self)
+            drawn.shape = QRubberBand.Shape.Rectangle
+            drawn.opaque = False
+            drawn.rect = band
+            self.style().drawControl(QStyle.ControlElement.CE_RubberBand, drawn, painter, self)
         painter.end()
 
     def _scrolled(self) -> None:

@@ -78,11 +78,15 @@ class Job(QRunnable):
             result = function(*args, state=self.state, **kwargs)
         except Cancelled:
             self.report("cancelled")
-        except ExplorerError as exc:
-            self.report("failed", str(exc))
-        except Exception as exc:  # last resort: a worker must never take the app down
-            log.exception("background job %s failed", getattr(function, "__name__", function))
-            self.report("failed", f"Unexpected error: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            if self.state.cancelled:  # what a cancel interrupted (SQLite's "interrupted"...)
+                log.debug("a cancelled job ended with %r", exc)
+                self.report("cancelled")
+            elif isinstance(exc, ExplorerError):
+                self.report("failed", str(exc))
+            else:  # last resort: a worker must never take the app down
+                log.exception("background job %s failed", getattr(function, "__name__", function))
+                self.report("failed", f"Unexpected error: {type(exc).__name__}: {exc}")
         else:
             self.report("finished", result)
         finally:

@@ -17,6 +17,7 @@ from explorer.core.analysis import compute_counts
 from explorer.core.catalogue import index_catalogue
 from explorer.core.curation import REASONS, Flag, FlagStore, ImageState, QueueItem, flags_path_for
 from explorer.core.images import ThumbnailCache
+from explorer.core.text import natural_path_key
 from explorer.qt.main_window import MainWindow
 from explorer.qt.synset_tree_model import FLAGGED_COLUMN, REVIEWED_COLUMN, SynsetTreeModel
 from explorer.qt.thumbnail_grid import STATE_ROLE
@@ -206,12 +207,13 @@ def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy,
     assert _tree_cells(window, taxonomy, TABBY) == (None, None)  # no images: blank
 
     # the Curation tab: progress and flags of the listed images; a double-click shows one
-    window.tabs.setCurrentWidget(window.curation_panel)
     panel = window.curation_panel
+    with qtbot.waitSignal(panel.shown, timeout=10_000):  # made on a worker
+        window.tabs.setCurrentWidget(panel)
     assert (panel.images, panel.reviewed, panel.flagged) == (110, 100, 21)
     assert "100 of 110 reviewed" in panel.progress.text()
     assert panel.table_model.rowCount() == 21
-    target = panel.proxy.index(5, 0)
+    target = panel.table_model.index(5, 0)
     path = target.data()
     qtbot.waitExposed(panel.table)
     rect = panel.table.visualRect(target)
@@ -460,3 +462,67 @@ def test_a_read_only_store_is_shown_read_only_with_the_keys_off(
     _focus_grid(qtbot, window)
     qtbot.keyClick(window.grid, Qt.Key.Key_D)
     assert dialogs == [] and window.undo_stack.undo_label is None
+
+
+def test_the_curation_tab_sorts_itself_and_follows_changes_from_a_worker(
+    qtbot, window, catalogue_path
+):
+    """The tab's sum is a core job on the window's workers (issue 14: 1.3 s on the GUI
+    thread with 10,000 flags); its table sorts by any column, keeps the selected flag
+    through a sort, and a double-click still shows the image."""
+    _open(qtbot, window, catalogue_path, RETRIEVER)
+    workspace = window.workspace
+    rows = workspace.rows_at(0, 120)
+    refs = workspace.image_refs(rows)
+    workspace.flag(refs[0:12], "duplicate", note="z")
+    workspace.flag(refs[100:103], "wrong_label", suggested=LABRADOR)
+    workspace.flag(refs[110:112], "offensive", note="a")
+    panel = window.curation_panel
+    with qtbot.waitSignal(panel.shown, timeout=10_000):
+        window.tabs.setCurrentWidget(panel)
+    assert (panel.images, panel.reviewed, panel.flagged) == (120, 17, 17)
+    model, table = panel.table_model, panel.table
+    paths = [model.index(i, 0).data() for i in range(model.rowCount())]
+    assert paths == sorted(paths, key=natural_path_key)
+    assert model.index(12, 3).data() == f"{LABRADOR} Labrador retriever"
+
+    table.selectRow(3)
+    chosen = model.index(table.currentIndex().row(), 0).data()
+    table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # the note: "", "a", "z"
+    notes = [model.index(i, 2).data() for i in range(model.rowCount())]
+    assert notes == [""] * 3 + ["a"] * 2 + ["z"] * 12
+    assert model.index(table.currentIndex().row(), 0).data() == chosen  # kept through
+    table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    reasons = [model.index(i, 1).data() for i in range(model.rowCount())]
+    assert reasons == sorted(reasons, reverse=True)
+    assert model.index(table.currentIndex().row(), 0).data() == chosen
+
+    # a change reaches the table, in the order chosen
+    with qtbot.waitSignal(panel.shown, timeout=10_000):
+        workspace.clear(refs[0:12])
+    assert (panel.reviewed, panel.flagged, model.rowCount()) == (5, 5, 5)
+    assert [model.index(i, 1).data() for i in range(5)] == ["wrong_label"] * 3 + ["offensive"] * 2
+
+    target = model.index(4, 0)
+    qtbot.waitExposed(table)
+    rect = table.visualRect(target)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.tabs.currentIndex() == 0
+    assert window.current_row().path == target.data()
+
+
+def test_a_stale_curation_answer_is_dropped(qtbot, window, catalogue_path):
+    """Two refreshes in a row: only the last one's sum is shown."""
+    _open(qtbot, window, catalogue_path, RETRIEVER)
+    panel = window.curation_panel
+    with qtbot.waitSignal(panel.shown, timeout=10_000):
+        window.tabs.setCurrentWidget(panel)
+    workspace = window.workspace
+    refs = workspace.image_refs(workspace.rows_at(0, 3))
+    workspace.flag(refs, "duplicate")
+    panel.refresh()
+    with qtbot.waitSignal(panel.shown, timeout=10_000):
+        panel.refresh()
+    qtbot.wait(100)
+    assert panel.flagged == 3 and panel.table_model.rowCount() == 3

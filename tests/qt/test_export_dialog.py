@@ -184,3 +184,93 @@ def test_a_long_image_list_preview_counts_the_lines_it_does_not_hold(
     shown = dialog.preview.toPlainText().splitlines()
     # the csv's header and rows: all but the two lines shown are counted
     assert shown[2:] == [f"… {1 + rows - 2:,} more lines"]
+
+
+@pytest.fixture(scope="module")
+def chunked_catalogue(taxonomy, tmp_path_factory):
+    """6,000 images (a manifest, the files absent) over four synsets, in chunks of 512."""
+    from manifests import write_manifest
+
+    from explorer.core.catalogue import orders as orders_module
+
+    folder = tmp_path_factory.mktemp("export-chunked")
+    manifest = write_manifest(folder / "m.csv", ["n02085620", "n02099601", "n02123045"], 6000)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(orders_module, "CHUNK", 512)
+        summary = index_catalogue(manifest, nouns=taxonomy.graph, catalogue=folder / "c.sqlite")
+    return summary.catalogue
+
+
+@pytest.fixture
+def slow_export(monkeypatch):
+    """The image export in windows of 250 rows, each read a little slowly: 24 windows, time
+    to see the progress and to cancel midway."""
+    import time
+
+    from explorer.core.catalogue import Catalogue
+    from explorer.core.exports import images as images_module
+
+    monkeypatch.setattr(images_module, "WINDOW", 250)
+    real = Catalogue.paths_by_ids
+
+    def paths_by_ids(self, *args, **kwargs):
+        time.sleep(0.02)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Catalogue, "paths_by_ids", paths_by_ids)
+
+
+def _export_dialog(qtbot, window, taxonomy, catalogue):
+    window.open_catalogue(catalogue)
+    _choose(qtbot, window, taxonomy, "n02083346")  # canine: the dogs of the manifest
+    window.open_export_dialog()
+    dialog = window.export_dialog
+    qtbot.waitSignal(dialog.preview_ready, timeout=20_000).wait()
+    _preview(qtbot, dialog, kind="images")
+    assert dialog.last_report.rows == 4000
+    return dialog
+
+
+def test_an_export_shows_its_progress_and_writes_every_row(
+    qtbot, window, taxonomy, tmp_path, chunked_catalogue, slow_export
+):
+    dialog = _export_dialog(qtbot, window, taxonomy, chunked_catalogue)
+    seen: list[int] = []
+    dialog.progress.valueChanged.connect(seen.append)
+    output = tmp_path / "dogs.csv"
+    with qtbot.waitSignal(dialog.exported, timeout=30_000):
+        dialog.export_to(str(output))
+        assert dialog.progress.isVisible() and dialog.cancel_button.isVisible()
+    assert len([v for v in seen if 0 < v < 1000]) >= 2  # it moved on the way
+    assert not dialog.progress.isVisible() and not dialog.cancel_button.isVisible()
+    with output.open(newline="") as f:
+        assert sum(1 for _ in csv.reader(f)) == 4001  # the header and every row
+
+
+def test_cancel_midway_leaves_no_file(
+    qtbot, capfd, window, taxonomy, tmp_path, chunked_catalogue, slow_export, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warned.append(args[2]))
+    dialog = _export_dialog(qtbot, window, taxonomy, chunked_catalogue)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    midway: list[int] = []
+
+    def cancel_at_a_third(value: int) -> None:
+        if 300 <= value < 1000 and not midway:
+            midway.append(value)
+            qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+
+    dialog.progress.valueChanged.connect(cancel_at_a_third)
+    exported: list[object] = []
+    dialog.exported.connect(exported.append)
+    capfd.readouterr()
+    dialog.export_to(str(folder / "dogs.csv"))
+    qtbot.waitUntil(lambda: "cancelled" in dialog.summary.text(), timeout=30_000)
+    assert midway and exported == [] and warned == []
+    assert list(folder.iterdir()) == []  # neither the file nor its temporary one
+    assert not dialog.progress.isVisible() and dialog.export_button.isEnabled()
+    assert capfd.readouterr() == ("", "")

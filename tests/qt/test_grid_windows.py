@@ -9,7 +9,9 @@ import sqlite3
 
 import pytest
 from hostile_corpus import encode, photo
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSettings, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from explorer.core.catalogue import Catalogue, index_catalogue, list_images
 from explorer.core.catalogue import orders as orders_module
@@ -21,6 +23,7 @@ from explorer.qt.thumbnail_grid import STATE_ROLE
 GOLDEN, LABRADOR, RETRIEVER = "n02099601", "n02099712", "n02099029"
 WINDOW = 16  # rows per window in these tests: 150 images make 10 windows
 CTRL = Qt.KeyboardModifier.ControlModifier
+NO_KEYS = Qt.KeyboardModifier.NoModifier
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +213,69 @@ def test_a_selection_too_big_to_curate_at_once_is_refused(qtbot, window, monkeyp
     assert "150 images selected: curate at most 100 at once" in window.images.image_count.text()
     qtbot.keyClick(window.grid, Qt.Key.Key_D)
     assert not window.store.states()  # nothing flagged
+
+
+def _mouse(grid, kind, point, buttons=Qt.MouseButton.LeftButton, modifiers=NO_KEYS):
+    """A mouse event on the grid's viewport (QTest's mouseMove carries no buttons)."""
+    button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+    viewport = grid.viewport()
+    event = QMouseEvent(
+        kind, QPointF(point), QPointF(viewport.mapToGlobal(point)), button, buttons, modifiers
+    )
+    QApplication.sendEvent(viewport, event)
+
+
+def test_a_rubber_band_selects_the_cells_it_touches_across_windows(qtbot, window):
+    """As QListView's icon mode: a drag selects a rectangle of cells, drawn as a band;
+    scrolling under the band extends it past a window of rows; Ctrl adds another."""
+    grid, model = window.grid, window.grid_model
+    window.tabs.setCurrentIndex(0)
+    qtbot.waitExposed(grid)
+    columns = grid.columns()
+    assert columns >= 3
+    start = grid.visualRect(model.index(1)).center()
+    end = grid.visualRect(model.index(columns + 2)).center()
+    _mouse(grid, QEvent.Type.MouseButtonPress, start)
+    _mouse(grid, QEvent.Type.MouseMove, end)
+    assert grid.rubber_band() == QRect(start, end).normalized()
+    with_band = grid.viewport().grab().toImage()
+    _mouse(grid, QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton)
+    assert grid.rubber_band().isEmpty()
+    without = grid.viewport().grab().toImage()  # the same cells selected, no band
+    edge = QPoint(start.x(), (start.y() + end.y()) // 2)  # on the band's left side
+    assert with_band.pixelColor(edge) != without.pixelColor(edge)
+    chosen = sorted(index.row() for index in grid.selectionModel().selectedIndexes())
+    assert chosen == [1, 2, columns + 1, columns + 2]
+
+    # the view scrolls under a band held at the top-left cell: it reaches lines below
+    origin = grid.visualRect(model.index(0)).center()
+    _mouse(grid, QEvent.Type.MouseButtonPress, origin)
+    lines = 3 * WINDOW // columns + 2  # past three windows of rows
+    grid.verticalScrollBar().setValue(lines * grid.gridSize().height())
+    below = grid.visualRect(model.index(0)).center()  # column 0, now far above the view
+    point = QPoint(origin.x(), below.y() + lines * grid.gridSize().height())
+    _mouse(grid, QEvent.Type.MouseMove, point)
+    _mouse(grid, QEvent.Type.MouseButtonRelease, point, Qt.MouseButton.NoButton)
+    chosen = sorted(index.row() for index in grid.selectionModel().selectedIndexes())
+    assert chosen == [line * columns for line in range(lines + 1)]
+    assert chosen[-1] > 3 * WINDOW
+    window.grid.setFocus()
+    targets, where = window.images.targets()  # what a curation key would act on
+    assert where == "grid" and [position for position, _row in targets] == chosen
+
+    # Ctrl: another band adds its cells
+    grid.scrollToTop()
+    first, second = (grid.visualRect(model.index(p)).center() for p in (1, 2))
+    _mouse(grid, QEvent.Type.MouseButtonPress, first, modifiers=CTRL)
+    _mouse(grid, QEvent.Type.MouseMove, second, modifiers=CTRL)
+    _mouse(grid, QEvent.Type.MouseButtonRelease, second, Qt.MouseButton.NoButton, CTRL)
+    chosen = sorted(index.row() for index in grid.selectionModel().selectedIndexes())
+    assert chosen[:3] == [0, 1, 2] and len(chosen) == lines + 3
+
+    # a band across every column selects whole lines: one range, however many lines
+    first, last = (grid.visualRect(model.index(p)).center() for p in (0, 3 * columns - 1))
+    _mouse(grid, QEvent.Type.MouseButtonPress, first)
+    _mouse(grid, QEvent.Type.MouseMove, last)
+    _mouse(grid, QEvent.Type.MouseButtonRelease, last, Qt.MouseButton.NoButton)
+    spans = grid.selectionModel().selection().toList()
+    assert [(span.top(), span.bottom()) for span in spans] == [(0, 3 * columns - 1)]

@@ -213,3 +213,80 @@ def test_the_loader_waits_a_bounded_time_and_is_silent_after(qtbot, tmp_path, mo
     assert loader.shutdown(5.0)  # now both have ended
     qtbot.wait(100)
     assert emitted == []
+
+
+# A query that runs for minutes unless interrupted (counts to 10**9)
+ENDLESS = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
+    "SELECT count(*) FROM n"
+)
+DOG = "n02084071"  # its images: the golden retrievers
+
+
+@pytest.fixture
+def endless_listing(monkeypatch):
+    """The next listing runs one query that only a cancel ends (as the listing of
+    ImageNet-21k's root runs one for a while); the event says when it is under way."""
+    from explorer.core.catalogue import listing as listing_module
+
+    running = threading.Event()
+    real = listing_module._listed
+
+    def listed(catalogue, *args):
+        if not running.is_set():
+            running.set()
+            catalogue._db.execute(ENDLESS).fetchone()
+        return real(catalogue, *args)
+
+    monkeypatch.setattr(listing_module, "_listed", listed)
+    return running
+
+
+def _window(qtbot, tmp_path, session_data_dir, catalogue_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbs"), session_data_dir)
+    main.resize(1024, 640)
+    main.show()
+    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
+        main.load_taxonomy()
+    main.open_catalogue(catalogue_path)
+    return main
+
+
+def test_closing_during_a_listing_query_interrupts_it_and_prints_nothing(
+    qtbot, capfd, tmp_path, session_data_dir, catalogue_path, endless_listing
+):
+    before = set(threading.enumerate())
+    main = _window(qtbot, tmp_path, session_data_dir, catalogue_path)
+    main.select(DOG)
+    assert endless_listing.wait(10)
+    capfd.readouterr()
+    main.close()  # without the interrupt the query outlives the close's wait, for minutes
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+    assert _threads_started_since(before) == []
+    main.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    qtbot.wait(100)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_selecting_another_synset_during_a_listing_query_cancels_it(
+    qtbot, capfd, tmp_path, session_data_dir, catalogue_path, endless_listing
+):
+    main = _window(qtbot, tmp_path, session_data_dir, catalogue_path)
+    main.select(DOG)
+    assert endless_listing.wait(10)
+    listing_of_dog = main.images._job
+    outcomes: list[str] = []
+    listing_of_dog.signals.cancelled.connect(lambda: outcomes.append("cancelled"))
+    listing_of_dog.signals.failed.connect(outcomes.append)
+    with qtbot.waitSignal(main.images_ready, timeout=10_000):
+        main.select(GOLDEN)
+    qtbot.waitUntil(lambda: listing_of_dog.done, timeout=10_000)
+    qtbot.wait(50)
+    assert outcomes == ["cancelled"]
+    assert main.images.image_count.text() == "60 images"
+    assert main.grid_model.rowCount() == 60
+    main.close()
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+    assert capfd.readouterr() == ("", "")

@@ -78,14 +78,27 @@ def list_images(
     one of CURATION_FILTERS or ``flag:<reason>``, for which ``curated`` names
     the images' paths (the flagged, the reviewed or the curated ones, as the
     caller reads them from the flag store; ``not_reviewed`` keeps the others).
-    A ValueError for another sort or filter.
+    A ValueError for another sort or filter. ``state.cancel()`` stops it, within a
+    millisecond even inside a query (:meth:`Catalogue.cancelled_by`): Cancelled.
     """
-    import numpy as np
-
     from explorer.core.catalogue.image_list import SORTS
 
     if sort not in SORTS:
         raise ValueError(f"Unknown sort {sort!r}; choose one of {', '.join(SORTS)}.")
+    with catalogue.cancelled_by(state):  # a cancel stops the SQL under way, too
+        return _listed(catalogue, wnids, sort, keep, curated, state)
+
+
+def _listed(
+    catalogue: Catalogue,
+    wnids: Collection[str],
+    sort: Sort,
+    keep: str,
+    curated: Iterable[str],
+    state: JobState | None,
+) -> Listing:
+    import numpy as np
+
     ensure_orders(catalogue, state)
     keeper = _keeper(catalogue, keep, curated)
     labels = catalogue.order_labels()

@@ -20,6 +20,7 @@ synsets), then asking the catalogue:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -68,7 +69,7 @@ from explorer.core.catalogue.sources import (
     _display_path,
     is_outside,
 )
-from explorer.core.errors import CatalogueError
+from explorer.core.errors import Cancelled, CatalogueError
 from explorer.core.sql import NATURAL, select_in
 from explorer.core.text import natural_path_key
 
@@ -80,6 +81,11 @@ if TYPE_CHECKING:
 
     Ids = npt.NDArray[np.int32]
 
+
+# SQLite calls the progress handler every this many virtual-machine steps: about every
+# 0.25 ms on a full scan of ImageNet-21k's 14.2M rows, for no measurable cost (1,000
+# steps made that scan 1.7x slower).
+_CANCEL_STEPS = 10_000
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -176,6 +182,40 @@ class Catalogue:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def cancelled_by(self, state: JobState | None) -> Iterator[Catalogue]:
+        """Within the block, ``state.cancel()`` (from any thread) stops the SQL statement
+        under way on this catalogue, and any that follows, within a millisecond: the block
+        raises :class:`~explorer.core.errors.Cancelled`, as ``state.check()`` would. A
+        job's own checks come between its units of work; this reaches the units that are
+        one long query (a filter over 14 million rows, the orders written on first use).
+
+        >>> from explorer.core.jobs import JobState
+        >>> state = JobState()
+        >>> with catalogue.cancelled_by(state):
+        ...     catalogue.present_count()
+        322
+        >>> state.cancel()
+        >>> with catalogue.cancelled_by(state):
+        ...     catalogue.present_count()
+        Traceback (most recent call last):
+        explorer.core.errors.Cancelled: cancelled by the user
+        """
+        if state is None:
+            yield self
+            return
+        state.check()
+        conn = self._db.conn
+        conn.set_progress_handler(lambda: state.cancelled, _CANCEL_STEPS)
+        try:
+            yield self
+        except (sqlite3.Error, CatalogueError) as exc:
+            if state.cancelled:  # SQLite's "interrupted", or what it became on the way
+                raise Cancelled("cancelled by the user") from exc
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)
 
     @property
     def source(self) -> Path:
