@@ -287,6 +287,7 @@ def run_export(
         store: FlagStore | None = None
         if catalogue_path is not None and (request.needs_catalogue() or request.kind == "subtree"):
             catalogue = stack.enter_context(Catalogue.open(catalogue_path))
+            stack.enter_context(catalogue.cancelled_by(state))  # Cancel stops a query, too
             store = stack.enter_context(FlagStore.open_for(catalogue_path))
         return _run(request, taxonomy, catalogue, store, stream, state)
 
