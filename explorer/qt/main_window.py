@@ -231,7 +231,13 @@ class MainWindow(QMainWindow):
                 return future.result()
             from explorer.core.wordnet import load_taxonomy
 
-            return load_taxonomy(wordnet, data_dir, state)
+            taxonomy = load_taxonomy(wordnet, data_dir, state)
+            # what opening a catalogue imports (numpy, sqlite-utils: 0.25 s), here and not
+            # on the GUI thread when the user opens one
+            from explorer.core.analysis import Counts  # noqa: F401
+            from explorer.core.catalogue import Catalogue, list_images  # noqa: F401
+
+            return taxonomy
 
         def start_load() -> None:
             self.busy_bar.show("Loading WordNet 3.0")

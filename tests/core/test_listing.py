@@ -79,10 +79,13 @@ def test_every_order_holds_every_present_image_once_in_its_order(demo, taxonomy)
         "flag:duplicate",
     ],
 )
-def test_a_listing_keeps_what_arrange_keeps(demo, taxonomy, tmp_path, sort, keep):
+@pytest.mark.parametrize("scope", ["dog", "everything"])  # every label: the ids alone are read
+def test_a_listing_keeps_what_arrange_keeps(demo, taxonomy, tmp_path, sort, keep, scope):
     copy = tmp_path / "c.sqlite"
     copy.write_bytes(demo.read_bytes())
     dogs = sorted(taxonomy.descendants("n02084071") | {"n02084071"})
+    if scope == "everything":
+        dogs = sorted(taxonomy.wnids)
     with Catalogue.open(copy) as catalogue, FlagStore.open_for(copy) as store:
         rows = catalogue.images(dogs)
         flag_images(store, [ImageRef.from_row(catalogue, r) for r in rows[:3]], "duplicate")
@@ -132,6 +135,23 @@ def test_a_listing_over_several_chunks_reads_any_window(tmp_path, taxonomy, monk
         assert dog.position_of(catalogue.rows_by_ids(dog.window(500, 501))[0].id) == 500
         root = list_images(catalogue, taxonomy.wnids)
         assert len(root) == 1000 and dog.position_of(-5) is None
+
+
+def test_the_root_leaves_out_images_without_a_noun_label(tmp_path, taxonomy, monkeypatch):
+    """Every noun label in the subtree, but not every image: those labelled with no wnid or
+    with one that is not a WordNet noun stay out of the root's listing."""
+    monkeypatch.setattr(orders_module, "CHUNK", 64)
+    manifest = write_manifest(tmp_path / "m.csv", ["n02084071", "n01440764"], 300)
+    with manifest.open("a") as f:
+        f.write("odd/x_1.JPEG,n99999999\nodd/x_2.JPEG,\n")
+    summary = index_catalogue(manifest, nouns=taxonomy.graph, catalogue=tmp_path / "c.sqlite")
+    with Catalogue.open(summary.catalogue) as catalogue:
+        assert catalogue.present_count() == 302
+        root = list_images(catalogue, taxonomy.wnids)
+        paths = _paths(catalogue, root.ids)
+        assert len(paths) == 300 and not any(p.startswith("odd/") for p in paths)
+        labelled = list_images(catalogue, [*taxonomy.wnids, "n99999999"], sort="size")
+        assert len(labelled) == 301  # the odd label asked for; the unlabelled one still out
 
 
 def test_a_catalogue_indexed_before_the_orders_gets_them_on_its_first_listing(tmp_path):

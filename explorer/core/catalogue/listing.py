@@ -29,7 +29,13 @@ from explorer.core.catalogue.image_list import (
     Filter,
     Sort,
 )
-from explorer.core.catalogue.orders import NO_LABEL, Order, ensure_orders, order_chunks
+from explorer.core.catalogue.orders import (
+    NO_LABEL,
+    Order,
+    ensure_orders,
+    order_chunks,
+    order_id_chunks,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,6 +115,12 @@ def _listed(
     if sort == "problems":
         return Listing(_by_audit(catalogue, member, keeper, state), sort)
     kept = []
+    if member[:-1].all() and None not in catalogue.label_counts():  # every image's label
+        for ids in order_id_chunks(catalogue, _order(sort)):
+            if state is not None:
+                state.check()
+            kept.append(ids if keeper is None else ids[keeper[ids]])
+        return Listing(_joined(kept), sort)
     for ids, chunk_labels in order_chunks(catalogue, _order(sort)):
         if state is not None:
             state.check()

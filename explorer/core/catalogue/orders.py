@@ -548,3 +548,11 @@ def order_chunks(catalogue: Catalogue, order: Order) -> Iterator[tuple[Ids, Ids]
 
     for ids, labels in catalogue.order_chunks(order):
         yield np.frombuffer(ids, np.int32), np.frombuffer(labels, np.int32)
+
+
+def order_id_chunks(catalogue: Catalogue, order: Order) -> Iterator[Ids]:
+    """:func:`order_chunks`' ids alone (a pass that keeps every label reads half as much)."""
+    import numpy as np
+
+    for ids in catalogue.order_id_chunks(order):
+        yield np.frombuffer(ids, np.int32)
