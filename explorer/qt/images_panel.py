@@ -207,6 +207,8 @@ class ImagesPanel(QWidget):
             index = self.model.index(position)
             self.grid.setCurrentIndex(index)
             self.grid.scrollTo(index)
+        else:  # another synset, sort or filter, nothing to keep: from the first image
+            self.grid.scrollToTop()
         self.images_ready.emit()
 
     def _start_job(

@@ -114,6 +114,14 @@ def test_dragging_to_the_end_shows_the_last_tiles(qtbot, window):
     assert model.thumbnail(model.row(149).id) is not None
 
 
+def test_a_new_listing_without_a_current_image_starts_at_the_top(qtbot, window):
+    grid, bar = window.grid, window.grid.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    assert grid.visible_range().start > 0 and not grid.currentIndex().isValid()
+    _rearranged(qtbot, window, window.images.sort, "size")
+    assert bar.value() == 0 and grid.visible_range().start == 0
+
+
 def test_sorting_and_filtering_list_again_keeping_the_current_image(qtbot, window):
     model, grid = window.grid_model, window.grid
     grid.setCurrentIndex(model.index(40))
