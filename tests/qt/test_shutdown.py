@@ -25,6 +25,17 @@ from explorer.qt.workers import JobRunner
 GOLDEN = "n02099601"
 
 
+def _window(qtbot, tmp_path, session_data_dir, catalogue_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbs"), session_data_dir)
+    main.resize(1024, 640)
+    main.show()
+    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
+        main.load_taxonomy()
+    main.open_catalogue(catalogue_path)
+    return main
+
+
 @pytest.fixture(scope="module")
 def catalogue_path(taxonomy, tmp_path_factory):
     root = tmp_path_factory.mktemp("shutdown") / "train"
@@ -60,13 +71,7 @@ def test_closing_while_a_job_and_thumbnails_run(
         return real_thumbnail(path, size)
 
     monkeypatch.setattr(thumbnails, "make_thumbnail", slow_thumbnail)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbs"), session_data_dir)
-    main.resize(1024, 640)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
-    main.open_catalogue(catalogue_path)
+    main = _window(qtbot, tmp_path, session_data_dir, catalogue_path)
     with qtbot.waitSignal(main.images_ready, timeout=10_000):
         main.select(GOLDEN)
     main.images.set_thumbnail_size(64)  # many tiles on screen, each asked for
@@ -240,17 +245,6 @@ def endless_listing(monkeypatch):
 
     monkeypatch.setattr(listing_module, "_listed", listed)
     return running
-
-
-def _window(qtbot, tmp_path, session_data_dir, catalogue_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbs"), session_data_dir)
-    main.resize(1024, 640)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
-    main.open_catalogue(catalogue_path)
-    return main
 
 
 def test_closing_during_a_listing_query_interrupts_it_and_prints_nothing(
