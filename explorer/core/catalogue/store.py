@@ -658,6 +658,25 @@ class Catalogue:
         return duplicates
 
     @_sqlite_errors
+    def audit_finding_groups(
+        self, content_hashes: Iterable[str] = ()
+    ) -> list[tuple[tuple[str, ...], int, int]]:
+        """:meth:`audit_findings` counted by their problem codes: (codes, images, how many
+        of them have one of ``content_hashes``), one pass in SQL, for the summary."""
+        rows = self._db.execute(
+            "SELECT a.problems, count(*), "
+            "coalesce(sum(a.hash IN (SELECT value FROM json_each(?))), 0) FROM audit a "
+            f"JOIN images i ON i.id = a.image_id WHERE {_AUDITED} "
+            "AND (a.problems != '' OR a.hash IN (SELECT value FROM json_each(?))) "
+            "GROUP BY a.problems",
+            (json.dumps(list(content_hashes)),) * 2,
+        )
+        return [
+            (tuple(c for c in problems.split(",") if c), images, duplicated)
+            for problems, images, duplicated in rows
+        ]
+
+    @_sqlite_errors
     def audit_findings(self, content_hashes: Iterable[str] = ()) -> list[AuditFinding]:
         """The audited images with problems, or with one of ``content_hashes`` (the
         duplicates), in natural path order: :class:`AuditFinding`."""

@@ -266,14 +266,13 @@ def _audit_entries(
 
 
 def _audit_totals(catalogue: Catalogue, duplicate_paths: dict[str, list[str]]) -> AuditTotals:
-    """The summary: one counting pass over the findings, none kept."""
+    """The summary: the findings counted in SQL, by their set of problem codes."""
     by_code: Counter[str] = Counter()
     with_problems = 0
-    for found in catalogue.iter_audit_findings(duplicate_paths):
-        with_problems += 1
-        by_code.update(found.problems)
-        if found.content_hash in duplicate_paths:
-            by_code["duplicate"] += 1
+    for problems, images, duplicated in catalogue.audit_finding_groups(duplicate_paths):
+        with_problems += images
+        by_code.update(dict.fromkeys(problems, images))
+        by_code["duplicate"] += duplicated
     missing = catalogue.missing_count()
     by_code["missing"] = missing
     present = catalogue.present_count()
