@@ -481,6 +481,32 @@ def test_a_busy_store_says_another_program_is_writing(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("*.damaged-*"))  # busy is no damage
 
 
+def test_a_wal_file_another_writer_deletes_meanwhile_does_not_make_the_store_read_only(
+    tmp_path, monkeypatch
+):
+    """A writer closing its connection deletes the -wal and -shm files: an access() check
+    that lands just then says no for a file that is gone (seen once with three CLI writers
+    on a loaded machine: "the store is read-only"). The store opens writable."""
+    path = tmp_path / "c.flags.sqlite"
+    with FlagStore.open(path) as store:
+        store.apply({"a.JPEG": ImageState((_flag(),))})
+    wal = Path(f"{path}-wal")
+    wal.write_bytes(b"")  # as a writer's connection left it
+    real_access = os.access
+
+    def closing_writer(part, mode):
+        if Path(part) == wal and wal.exists():
+            wal.unlink()  # the other writer closes right then
+            return real_access(part, mode)  # False: gone
+        return real_access(part, mode)
+
+    monkeypatch.setattr(flags.os, "access", closing_writer)
+    with FlagStore.open(path) as store:
+        assert store.read_only is None
+        store.apply({"b.JPEG": ImageState((_flag(),))})
+        assert set(store.states()) == {"a.JPEG", "b.JPEG"}
+
+
 def test_a_change_made_from_states_read_in_writing_overwrites_no_other_writer(tmp_path):
     """Two writers flag one image at once, each from the state it read: both flags stay."""
     path = _store(tmp_path, 0)

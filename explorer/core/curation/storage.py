@@ -195,7 +195,9 @@ def _refuse_other_files(path: Path) -> None:
 def _why_read_only(path: Path) -> str | None:
     """Why the store cannot be written (its folder or one of its files), or None."""
     for part in (path.parent, path, journal_path(path), Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if part.exists() and not os.access(part, os.W_OK):
+        # exists() again after the refusal: another writer closing its connection deletes
+        # the -wal and -shm files, and access() says no for a file that is gone
+        if part.exists() and not os.access(part, os.W_OK) and part.exists():
             return f"{'the folder' if part == path.parent else 'the file'} {part} cannot be written"
     return None
 
