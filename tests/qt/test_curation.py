@@ -75,9 +75,14 @@ def window(qtbot, taxonomy, tmp_path, session_data_dir):
 
 
 def _open(qtbot, window, catalogue_path, wnid=GOLDEN) -> None:
+    """Open the catalogue and show ``wnid``'s images. Not by waiting for images_ready: a
+    window that remembers the synset lists it on opening, and selecting it again then
+    lists nothing (on a loaded machine the signal came before the wait began)."""
     window.open_catalogue(catalogue_path)
-    with qtbot.waitSignal(window.images_ready, timeout=10_000):
-        window.select(wnid)
+    window.select(wnid)
+    qtbot.waitUntil(
+        lambda: window.current_wnid == wnid and not window.images.listing, timeout=30_000
+    )
 
 
 def _focus_grid(qtbot, window, row: int = 0) -> None:
