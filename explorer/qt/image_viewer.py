@@ -469,14 +469,22 @@ class ImageViewer(QDialog):
         layout.addLayout(header)
         layout.addWidget(self.splitter, 1)
         row = QHBoxLayout()
-        row.addWidget(self.status, 1)
+        row.addWidget(self.status, 2)
         row.addWidget(self.zoom)
         keys = "← → previous / next · Z 1:1 · wheel, + − zoom · Esc close"
         if state_for is not None:
             keys += " · W D C Q N O X flag · Space OK · Ctrl+Z undo (F1: all keys)"
+        self._keys_texts = (keys, "← → · Z 1:1 · + − zoom · Esc" + (" · F1 keys" * bool(state_for)))
         self.keys = QLabel(keys)
+        self.keys.setToolTip(keys)
+        self.keys.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.keys.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.breadcrumb.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.curation.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.keys.setStyleSheet("QLabel { color: palette(placeholder-text) }")
-        row.addWidget(self.keys)
+        row.addWidget(self.keys, 3)
         layout.addLayout(row)
         self.picture.zoom_changed.connect(self._show_zoom)
         # the dialog itself takes the arrow keys: its children never hold the focus
@@ -491,6 +499,10 @@ class ImageViewer(QDialog):
         # the details take what they need (a third at most), the picture the rest
         side = max(240, min(380, self.width() // 4))
         self.splitter.setSizes([max(1, self.splitter.width() - side), side])
+        # the keys in full when they fit beside the status, else the short form
+        long, short = self._keys_texts
+        fits = self.keys.fontMetrics().horizontalAdvance(long) < self.width() * 0.6
+        self.keys.setText(long if fits else short)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
