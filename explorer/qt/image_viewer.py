@@ -168,11 +168,11 @@ class Loupe(QWidget):
         self._after_zoom()
 
     def toggle_one_to_one(self) -> None:
-        """1:1 from fitted (centred), fitted from any zoom."""
-        if self.scale is None:
-            self.zoom_to(1.0)
-        else:
+        """Fitted from 1:1, 1:1 from fitted or any other zoom (about the centre)."""
+        if self.scale == 1.0:
             self.fit()
+        else:
+            self.zoom_to(1.0)
 
     def zoom_by(self, factor: float, about: QPointF | None = None) -> None:
         self.zoom_to(self.shown_scale() * factor, about)
