@@ -259,8 +259,11 @@ class SearchBox(QWidget):
             self._choose(self.results.item(0))
 
     def _fit_height(self) -> None:
-        """As tall as the rows, up to ``_MAX_ROWS`` of them: 1 hit takes one row's height."""
-        rows = min(self.results.count(), _MAX_ROWS)
+        """As tall as the rows, up to ``_MAX_ROWS`` of them and to 40% of the window's height
+        (3 rows at least): 1 hit takes one row's height."""
+        row = max(1, self.results.sizeHintForRow(0))
+        fit = max(3, int(self.window().height() * 0.4) // row)
+        rows = min(self.results.count(), _MAX_ROWS, fit)
         height = sum(self.results.sizeHintForRow(i) for i in range(rows))
         self.results.setFixedHeight(height + 2 * self.results.frameWidth() + 2)
 

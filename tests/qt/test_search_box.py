@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 
 from explorer.core.analysis import compute_counts
+from explorer.core.demo import ensure_demo_catalogue
+from explorer.core.images import ThumbnailCache
+from explorer.core.text import plural
+from explorer.qt.main_window import MainWindow
 from explorer.qt.search_box import _MAX_ROWS, COUNT_ROLE, GLOSS_ROLE, PATH_ROLE, SearchBox
 
 BIRD, MACHINE, WHOOPING = "n02012849", "n03126707", "n02013177"  # crane, crane, whooping crane
+DOG = "n02084071"
 
 
 def _search(qtbot, box: SearchBox, text: str) -> dict[str, object]:
@@ -43,7 +48,7 @@ def test_the_list_is_as_tall_as_its_rows(qtbot, taxonomy):
     box = SearchBox()
     qtbot.addWidget(box)
     box.set_taxonomy(taxonomy)
-    box.resize(320, 600)
+    box.resize(320, 900)  # room for _MAX_ROWS rows in 40% of it
     box.show()
     few = _search(qtbot, box, "tench")
     results = box.results
@@ -55,3 +60,25 @@ def test_the_list_is_as_tall_as_its_rows(qtbot, taxonomy):
     many = _search(qtbot, box, "crane")
     assert len(many) > _MAX_ROWS
     assert results.height() == _MAX_ROWS * row + 2 * results.frameWidth() + 2
+    box.resize(320, 400)  # a small window: the list takes 40% of it, the rest scrolls
+    _search(qtbot, box, "crane fly")
+    _search(qtbot, box, "crane")
+    assert results.height() == int(400 * 0.4) // row * row + 2 * results.frameWidth() + 2
+
+
+def test_the_window_s_results_count_the_demo_catalogue(qtbot, taxonomy, tmp_path, session_data_dir):
+    """The window's box follows the open catalogue's counts: shown when one is open."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.taxonomy_ready, timeout=30_000):
+        window.load_taxonomy()
+    box = window.search
+    assert _search(qtbot, box, "dog")[DOG].data(COUNT_ROLE) is None  # no catalogue yet
+    window.open_catalogue(ensure_demo_catalogue(session_data_dir, taxonomy.graph))
+    qtbot.waitUntil(lambda: window.workspace.counts is not None, timeout=10_000)
+    dogs = window.workspace.counts.of(DOG)["subtree"]
+    assert dogs > 0
+    assert _search(qtbot, box, "dog")[DOG].data(COUNT_ROLE) == plural(dogs, "image")
+    window.close()
