@@ -185,13 +185,14 @@ class Loupe(QWidget):
         low = min(self.fit_scale(), 1.0)
         scale = max(low, min(scale, _MAX_ZOOM))
         about = about if about is not None else QPointF(self.width() / 2, self.height() / 2)
-        before = self._to_image(about)
+        before = self.image_point(about)
         self.scale = scale
         middle = QPointF(self.width() / 2, self.height() / 2)
         self._centre = before - (about - middle) / scale
         self._after_zoom()
 
-    def _to_image(self, point: QPointF) -> QPointF:
+    def image_point(self, point: QPointF) -> QPointF:
+        """The image point (image pixels) under ``point`` (widget coordinates)."""
         rect = self.image_rect()
         scale = self.shown_scale()
         return QPointF((point.x() - rect.x()) / scale, (point.y() - rect.y()) / scale)

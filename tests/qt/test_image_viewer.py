@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 import pytest
 from hostile_corpus import make_hostile_corpus
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.curation import Flag, ImageState
@@ -187,6 +189,23 @@ def test_zoom_and_pan_keep_the_picture_on_screen(qtbot, samples):
     assert loupe.image_rect().topLeft().toTuple() == (0.0, 0.0)
     _press(qtbot, viewer, Qt.Key.Key_Minus)
     assert abs(loupe.shown_scale() - 0.8) < 1e-6
+    # the wheel zooms about the pointer: the image point under it stays under it
+    at = QPointF(100, 80)
+    under = loupe.image_point(at)
+    wheel = QWheelEvent(
+        at,
+        loupe.mapToGlobal(at),
+        QPoint(),
+        QPoint(0, 240),  # two notches up
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(loupe, wheel)
+    assert abs(loupe.shown_scale() - 0.8 * 1.25**2) < 1e-6
+    after = loupe.image_point(at)
+    assert abs(after.x() - under.x()) < 0.5 and abs(after.y() - under.y()) < 0.5
     # zoomed or not, the arrow keys still go to the next image, shown fitted
     position = viewer.position
     _press(qtbot, viewer, Qt.Key.Key_Right)
