@@ -320,7 +320,7 @@ class Filmstrip(QWidget):
         self.rows: Sequence[ImageRow] = ()
         self.position = 0
         self.path_of: Callable[[ImageRow], str | bytes] = lambda row: row.path
-        self._thumbs: dict[str | bytes, QPixmap | None] = {}  # None: could not be made
+        self._thumbs: dict[str | bytes, QPixmap | str] = {}  # str: why there is none
         self.setFixedHeight(_STRIP_CELL + 16)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
@@ -342,14 +342,18 @@ class Filmstrip(QWidget):
                 shown.append((position, QRect(left + i * cell + 4, 8, _STRIP_CELL, _STRIP_CELL)))
         return shown
 
-    def thumbnail(self, row: ImageRow) -> QPixmap | None:
+    def thumbnail(self, row: ImageRow) -> QPixmap | str:
+        """The row's thumbnail, or why there is none: "missing" or "cannot show"."""
         path = self.path_of(row)
         if path not in self._thumbs:
             if len(self._thumbs) >= _STRIP_CACHE:
                 self._thumbs.pop(next(iter(self._thumbs)))
             thumb = make_thumbnail(path, _STRIP_CELL)
             image = QImage.fromData(thumb.data) if thumb.data else QImage()
-            self._thumbs[path] = None if image.isNull() else QPixmap.fromImage(image)
+            if image.isNull():
+                self._thumbs[path] = "missing" if thumb.missing else "cannot\nshow"
+            else:
+                self._thumbs[path] = QPixmap.fromImage(image)
         return self._thumbs[path]
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -358,10 +362,10 @@ class Filmstrip(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         for position, cell in self.slots():
             pixmap = self.thumbnail(self.rows[position])
-            if pixmap is None:
+            if isinstance(pixmap, str):  # why there is no picture, in a grey square
                 painter.fillRect(cell, QColor("#3a3a3a"))
                 painter.setPen(QColor("#bbbbbb"))
-                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, "?")
+                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, pixmap)
             else:
                 size = pixmap.size().scaled(cell.size(), Qt.AspectRatioMode.KeepAspectRatio)
                 box = QRect(0, 0, size.width(), size.height())

@@ -75,6 +75,8 @@ def test_special_files_say_what_they_are_at_once(qtbot, hostile):
         assert elapsed < 2.0, row.path
         assert viewer.picture.text() == "Cannot show this file:\n" + SPECIAL[row.path[10:]]
         assert "Cannot read:" in viewer.details.toHtml()
+        with unblocking(folder / "fifo.JPEG"):
+            assert viewer.filmstrip.thumbnail(row) == "cannot\nshow"  # its filmstrip cell
     viewer.close()
 
 
