@@ -474,8 +474,9 @@ class ImageViewer(QDialog):
         layout.addLayout(header)
         layout.addWidget(self.splitter, 1)
         row = QHBoxLayout()
+        self.zoom.setMinimumWidth(self.zoom.fontMetrics().horizontalAdvance("Fit (1000%)") + 8)
+        row.addWidget(self.zoom)  # first: where the eye finds it, never pushed about
         row.addWidget(self.status, 2)
-        row.addWidget(self.zoom)
         keys = "← → previous / next · Z 1:1 · wheel, + − zoom · Esc close"
         if state_for is not None:
             keys += " · W D C Q N O X flag · Space OK · Ctrl+Z undo (F1: all keys)"
