@@ -192,6 +192,7 @@ class CurationController(QObject):
     def _ask_synset(self, targets: list[Target], where: Where, reason: ReasonCode) -> None:
         box = SearchBox()
         box.set_taxonomy(self.workspace.taxonomy)
+        box.set_counts(self.workspace.counts)
         text = ""  # a queued image's suggestion: Enter accepts it
         queue = self.workspace.queue
         if queue is not None and len(targets) == 1 and targets[0][1].path in queue:

@@ -313,7 +313,14 @@ class ImagesPanel(QWidget):
 
         self.close_viewer()
         state_for = self.model.state if self.workspace.store is not None else None
-        viewer = ImageViewer(catalogue, self.model.rows(), index.row(), self.window(), state_for)
+        viewer = ImageViewer(
+            catalogue,
+            self.model.rows(),
+            index.row(),
+            self.window(),
+            state_for,
+            taxonomy=self.workspace.taxonomy,
+        )
         viewer.addActions(self.image_actions)  # the flag keys work there too
         viewer.position_changed.connect(lambda position, v=viewer: self._viewer_moved(v, position))
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

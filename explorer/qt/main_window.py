@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.search = SearchBox()
         self.search.chosen.connect(workspace.select)
         workspace.taxonomy_loaded.connect(self.search.set_taxonomy)
+        workspace.counts_changed.connect(self.search.set_counts)
         self.detail = DetailPanel(workspace)
         self.images = ImagesPanel(workspace, thumbnail_cache_factory, self.runner, self)
         self.coverage = CoverageView(workspace)

@@ -27,6 +27,28 @@ class ImageMetadata(TypedDict, total=False):
     missing: bool  # with error, True when there is no file at all (is_missing_file)
 
 
+def exif_text(value: object) -> str:
+    """An EXIF value as text to show: bytes that are not plain text summarised, not dumped as
+    box glyphs; long values cut to 120 characters.
+
+    >>> exif_text(b"Canon\\x00"), exif_text(b"\\x00\\x01\\x02" * 500), exif_text(72.0)
+    ('Canon', '(binary, 1,500 bytes)', '72.0')
+    >>> exif_text("x" * 200)[-3:], len(exif_text("x" * 200))
+    ('xx…', 121)
+    """
+    if isinstance(value, bytes):
+        stripped = value.rstrip(b"\x00 ")
+        if not all(32 <= byte < 127 or byte in b"\t\n\r" for byte in stripped):
+            return f"(binary, {len(value):,} bytes)"
+        text = stripped.decode("ascii")
+    else:
+        text = str(value)
+        if not text.replace("\n", " ").replace("\t", " ").rstrip("\x00").isprintable():
+            return f"(binary, {len(text):,} characters)"
+        text = text.rstrip("\x00")
+    return text if len(text) <= _MAX_VALUE else text[:_MAX_VALUE] + "…"
+
+
 def image_metadata(path: FilePath) -> ImageMetadata:
     """``{"format", "width", "height", "mode", "frames", "icc_profile", "exif": {name: text}}``.
 
@@ -64,10 +86,7 @@ def image_metadata(path: FilePath) -> ImageMetadata:
             exif: dict[str, str] = {}
             for tag, value in tags:
                 name = ExifTags.TAGS.get(tag, f"0x{tag:04x}")
-                text = (
-                    value.decode("latin-1", "replace") if isinstance(value, bytes) else str(value)
-                )
-                exif[name] = text if len(text) <= _MAX_VALUE else text[:_MAX_VALUE] + "…"
+                exif[name] = exif_text(value)
             info["exif"] = exif
     except (
         OSError,

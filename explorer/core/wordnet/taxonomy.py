@@ -262,6 +262,37 @@ class Taxonomy:
 
         return sorted((list(p) for p in up(wnid)), key=lambda p: (len(p), p))
 
+    def breadcrumb(self, wnid: str) -> list[str]:
+        """The first lemma of each synset on a shortest path from a root down to ``wnid``.
+
+        >>> taxonomy.breadcrumb("n02012849")[-4:]         # crane, the bird
+        ['bird', 'aquatic bird', 'wading bird', 'crane']
+        >>> taxonomy.breadcrumb("n00001740")              # the root
+        ['entity']
+        """
+        self._require(wnid)
+        graph, nodes = self.graph, self.graph.nodes
+        names = []
+        node: str | None = wnid
+        while node is not None:  # up through the shallowest parent: min_depth falls by one
+            names.append(nodes[node]["lemmas"][0])
+            parents = list(graph.predecessors(node))
+            node = min(parents, key=lambda p: (nodes[p]["min_depth"], p)) if parents else None
+        return names[::-1]
+
+    def short_path(self, wnid: str, last: int = 3) -> str:
+        """The end of :meth:`breadcrumb`: its ``last`` names, "…" for those left out; what
+        tells the senses of a word apart in a list.
+
+        >>> taxonomy.short_path("n02012849"), taxonomy.short_path("n03126707")
+        ('… › aquatic bird › wading bird › crane', '… › device › lifting device › crane')
+        >>> taxonomy.short_path("n00002684", last=3)      # object: the whole path fits
+        'entity › physical entity › object'
+        """
+        names = self.breadcrumb(wnid)
+        shown = " › ".join(names[-last:])
+        return shown if len(names) <= last else "… › " + shown
+
     def min_depth(self, wnid: str) -> int:
         return self.node(wnid)["min_depth"]
 
