@@ -483,10 +483,12 @@ def test_the_curation_tab_sorts_itself_and_follows_changes_from_a_worker(
     workspace.flag(refs[100:103], "wrong_label", suggested=LABRADOR)
     workspace.flag(refs[110:112], "offensive", note="a")
     panel = window.curation_panel
-    with qtbot.waitSignal(panel.shown, timeout=10_000):
-        window.tabs.setCurrentWidget(panel)
-    assert (panel.images, panel.reviewed, panel.flagged) == (120, 17, 17)
+    window.tabs.setCurrentWidget(panel)  # the sums come from workers: wait for the last
+    qtbot.waitUntil(
+        lambda: (panel.images, panel.reviewed, panel.flagged) == (120, 17, 17), timeout=10_000
+    )
     model, table = panel.table_model, panel.table
+    qtbot.waitUntil(lambda: model.rowCount() == 17, timeout=10_000)
     paths = [model.index(i, 0).data() for i in range(model.rowCount())]
     assert paths == sorted(paths, key=natural_path_key)
     assert model.index(12, 3).data() == f"{LABRADOR} Labrador retriever"
@@ -503,9 +505,10 @@ def test_the_curation_tab_sorts_itself_and_follows_changes_from_a_worker(
     assert model.index(table.currentIndex().row(), 0).data() == chosen
 
     # a change reaches the table, in the order chosen
-    with qtbot.waitSignal(panel.shown, timeout=10_000):
-        workspace.clear(refs[0:12])
-    assert (panel.reviewed, panel.flagged, model.rowCount()) == (5, 5, 5)
+    workspace.clear(refs[0:12])
+    qtbot.waitUntil(
+        lambda: (panel.reviewed, panel.flagged, model.rowCount()) == (5, 5, 5), timeout=10_000
+    )
     assert [model.index(i, 1).data() for i in range(5)] == ["wrong_label"] * 3 + ["offensive"] * 2
 
     target = model.index(4, 0)
