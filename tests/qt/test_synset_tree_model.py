@@ -198,11 +198,14 @@ def test_count_columns_show_direct_and_subtree(tree_model, taxonomy, dog_counts)
     assert entity.sibling(0, 2).data(DISPLAY) == "5"
 
 
-def test_counts_display_thousands_separators(tree_model, taxonomy):
-    tree_model.set_counts(compute_counts(taxonomy, {GOLDEN_RETRIEVER: 1234567}))
+def test_counts_display_thousands_separators_then_short_forms(tree_model, taxonomy):
+    tree_model.set_counts(compute_counts(taxonomy, {GOLDEN_RETRIEVER: 1234567, DOG: 99999}))
     entity = tree_model.index(0, 0)
-    assert entity.sibling(0, 2).data(DISPLAY) == "1,234,567"
-    assert entity.sibling(0, 2).data(SORT_ROLE) == 1234567
+    assert entity.sibling(0, 2).data(DISPLAY) == "1.33M"  # 1,334,566: the tooltip's
+    assert "1,334,566 in its subtree" in entity.sibling(0, 2).data(TOOLTIP)
+    assert entity.sibling(0, 2).data(SORT_ROLE) == 1334566
+    dog = tree_model.index_for_path(taxonomy.paths_to_root(DOG)[0])
+    assert dog.sibling(dog.row(), 1).data(DISPLAY) == "99,999"
 
 
 def test_gap_colouring(tree_model, taxonomy, dog_counts):
