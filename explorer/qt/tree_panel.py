@@ -77,8 +77,8 @@ class TreePanel(QWidget):
         self.view.setUniformRowHeights(True)
         self.view.setSelectionMode(QTreeView.SelectionMode.ExtendedSelection)  # for exports
         self.view.setAlternatingRowColors(True)
-        # WordNet goes 18 levels down: 8 px a level leaves a deep name its room
-        self.view.setIndentation(8)
+        # WordNet goes 18 levels down: 7 px a level leaves a deep name its room
+        self.view.setIndentation(7)
         self.view.setRootIsDecorated(False)  # entity, the one root, needs no arrow
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         # never sideways: the name column takes what the counts leave, names are elided
@@ -289,7 +289,7 @@ class TreePanel(QWidget):
         """Whether the Images column is shown: the user's choice, if made, else when the
         tree is wide enough."""
         choice = self._own_choice
-        return self.view.width() >= OWN_COLUMN_WIDTH if choice is None else choice
+        return self.width() >= OWN_COLUMN_WIDTH if choice is None else choice
 
     def _own_column_toggled(self, shown: bool) -> None:
         if shown != self.own_column_shown:
