@@ -339,8 +339,9 @@ class TreePanel(QWidget):
 
 
 class ShareBarDelegate(QStyledItemDelegate):
-    """The Subtree cell: a bar behind the number, as long as the subtree's share of its
-    parent's images, in the colour of its coverage status."""
+    """The Subtree cell: a bar under the number, as long as the subtree's share of its
+    parent's images, in the colour of its coverage status (a strip along the cell's foot,
+    so it shows on a tinted row and never covers the number)."""
 
     def paint(
         self,
@@ -348,15 +349,14 @@ class ShareBarDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
+        super().paint(painter, option, index)
         share = index.data(SHARE_ROLE)
         if share:
             status = index.data(STATUS_ROLE) or "ok"
-            colour = QColor(STATUS[status].swatch)
-            colour.setAlpha(90)
-            rect: QRect = option.rect.adjusted(2, 3, -2, -3)
+            rect: QRect = option.rect.adjusted(3, 0, -3, -1)
             width = max(2, round(rect.width() * min(1.0, float(share))))
-            painter.fillRect(QRect(rect.left(), rect.top(), width, rect.height()), colour)
-        super().paint(painter, option, index)
+            bar = QRect(rect.left(), rect.bottom() - 2, width, 3)
+            painter.fillRect(bar, QColor(STATUS[status].swatch))
 
 
 def _tree_order(index: QModelIndex | QPersistentModelIndex) -> tuple[int, ...]:
