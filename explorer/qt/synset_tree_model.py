@@ -28,7 +28,7 @@ A view then shows the row with ``view.expand(dog.parent())`` and
 
 With ``curation=True`` two more columns follow the counts: "Flagged" (images of
 the subtree with a flag) and "Reviewed" (the share of the subtree's images that
-are flagged or marked OK), from ``set_curation_counts``.
+are flagged or marked OK), from ``set_curation_counts``; "–" where none are.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ EMPTY_FOREGROUND: QColor = STATUS["empty"].text or QColor("#969696")
 THIN_BACKGROUND: QColor = STATUS["thin"].background or QColor("#ffe0b2")
 FLAGGED_FOREGROUND = FLAGGED_TEXT  # the Flagged column, when some are
 
+NONE_MARK = "–"  # the curation columns' zero, where the subtree has images
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _NO_INDEX = QModelIndex()
 _COUNT_ROLES = [
@@ -323,7 +324,10 @@ class SynsetTreeModel(QAbstractItemModel):
             if column == REVIEWED_COLUMN:
                 return self._reviewed_text(node.wnid)
             count = self._count(node.wnid, column)
-            return None if count is None else short_count(count)
+            if count is None:
+                return None
+            # none flagged: a quiet dash, so the rows with flags stand out
+            return NONE_MARK if column == FLAGGED_COLUMN and not count else short_count(count)
         if role == SORT_ROLE:
             if column == NAME_COLUMN:
                 return self._name(node.wnid)
@@ -401,7 +405,9 @@ class SynsetTreeModel(QAbstractItemModel):
         if share is None:
             return None
         percent = int(share * 100)  # floored: 100% only when every image is reviewed
-        return "<1%" if percent == 0 and share > 0 else f"{percent}%"
+        if not share:
+            return NONE_MARK  # none reviewed
+        return "<1%" if percent == 0 else f"{percent}%"
 
     def _share(self, node: _Node) -> float | None:
         above = node.parent
