@@ -21,7 +21,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QSplitter,
     QTabWidget,
@@ -97,9 +96,7 @@ class MainWindow(QMainWindow):
         self.catalogues = CatalogueController(workspace, self.busy_bar, self)
         self.curation = CurationController(workspace, self.images, self.runner, settings, self)
         self.menus = build_menus(self)
-        for entry in self.menuBar().actions():  # the tree's own toggle, in View
-            if entry.text() == "&View" and isinstance(menu := entry.menu(), QMenu):
-                menu.addAction(self.tree_panel.curation_columns_action)
+        self.tree_panel.bind_curation_columns_action(self.menus.actions["curation_columns"])
         self.images.set_image_actions(self.menus.images)
         self.curation.bind_actions(self.menus)
         self.export_dialog: ExportDialog | None = None  # the last one opened

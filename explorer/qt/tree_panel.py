@@ -88,13 +88,10 @@ class TreePanel(QWidget):
         self.placeholder = QLabel("Loading WordNet 3.0…", alignment=Qt.AlignmentFlag.AlignCenter)
         self.legend = LegendStrip(workspace.threshold)
         # the curation columns: shown once curation has begun, or when asked for
+        # (the window's View menu gives its own: bind_curation_columns_action)
         self.curation_columns_action = QAction("Curation columns in the tree", self)
         self.curation_columns_action.setCheckable(True)
-        self.curation_columns_action.setToolTip(
-            "Show the tree's Flagged and Reviewed columns (shown by themselves once an "
-            "image is flagged or reviewed)"
-        )
-        self.curation_columns_action.toggled.connect(self._curation_columns_toggled)
+        self.curation_columns_action.triggered.connect(self.set_curation_columns)
         self._curation_begun = False
         self._curation_choice: bool | None = None  # the user's, over the automatic one
         # the Images column (a synset's own images): shown when the tree is wide enough
@@ -265,10 +262,16 @@ class TreePanel(QWidget):
             self._curation_begun = begun
             self._apply_curation_columns()
 
-    def _curation_columns_toggled(self, shown: bool) -> None:
-        if shown != self.curation_columns_shown:
-            self._curation_choice = shown
-            self._apply_curation_columns()
+    def set_curation_columns(self, shown: bool) -> None:
+        """Show or hide the Flagged and Reviewed columns: the user's choice, which holds."""
+        self._curation_choice = shown
+        self._apply_curation_columns()
+
+    def bind_curation_columns_action(self, action: QAction) -> None:
+        """Use ``action`` (checkable, calling ``set_curation_columns``) as the toggle: the
+        header's menu shows it, and it is kept checked while the columns show."""
+        self.curation_columns_action = action
+        self._apply_curation_columns()
 
     def _apply_curation_columns(self) -> None:
         shown = self.curation_columns_shown
