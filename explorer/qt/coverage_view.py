@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from explorer.core.analysis import coverage_status
 from explorer.core.text import plural
-from explorer.qt.palette import STATUS
+from explorer.qt.palette import STATUS, STATUS_LABELS
 from explorer.qt.tables import sortable_table
 
 if TYPE_CHECKING:
@@ -95,6 +95,8 @@ class CoverageTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if field == "name":
                 return row.lemmas.split(", ")[0] if row.lemmas else row.wnid
+            if field == "status":  # the legend's words: "covered", not "ok"
+                return STATUS_LABELS.get(row.status, row.status.replace("_", " "))
             return f"{value:,}" if isinstance(value, int) and field != "depth" else str(value)
         if role == Qt.ItemDataRole.UserRole:  # the sort key
             return value
