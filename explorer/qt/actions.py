@@ -26,7 +26,7 @@ from explorer.core.curation import REASON_TABLE
 if TYPE_CHECKING:
     from explorer.core.curation import ReasonCode
 
-ActionName = Literal["rescan", "audit", "ok", "clear", "undo", "redo", "queue"]
+ActionName = Literal["rescan", "audit", "ok", "clear", "undo", "redo", "queue", "curation_columns"]
 ACTION_NAMES: tuple[ActionName, ...] = get_args(ActionName)
 SubmenuName = Literal["recent"]
 
@@ -149,6 +149,14 @@ MENUS: tuple[Menu, ...] = (
                 (-1,),
                 help="Smaller thumbnails",
                 help_keys="Ctrl+-",
+            ),
+            Action(
+                "Curation columns in the &tree",
+                "tree_panel.set_curation_columns",
+                name="curation_columns",
+                checkable=True,
+                tip="The tree's Flagged and Reviewed columns (shown by themselves once an "
+                "image is flagged or reviewed)",
             ),
             KeyHelp("Enter or double-click", "Open the image viewer on the current thumbnail"),
             KeyHelp("← / → in the viewer", "Previous / next image"),

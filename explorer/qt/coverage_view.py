@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QShowEvent
+from PySide6.QtGui import QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -32,8 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
+from explorer.core.analysis import coverage_status
 from explorer.core.text import plural
+from explorer.qt.palette import STATUS, STATUS_LABELS
 from explorer.qt.tables import sortable_table
 
 if TYPE_CHECKING:
@@ -52,11 +53,11 @@ _COLUMNS: tuple[tuple[str, Field], ...] = (
     ("With images", "synsets_with_images"),
     ("Status", "status"),
 )
-# the core's colours of each coverage status: a row's background, a histogram bar
-_BACKGROUNDS: dict[str, QColor] = {
-    s: QColor(c["background"]) for s, c in COVERAGE_COLOURS.items() if c["background"]
-}
-_BARS = {status: QColor(colours["bar"]) for status, colours in COVERAGE_COLOURS.items()}
+# the palette's colours of each coverage status, as the tree shows them: an empty row's
+# text greyed, a thin row's background tinted; a histogram bar in the status's swatch
+_BACKGROUNDS = {s: style.background for s, style in STATUS.items() if style.background}
+_EMPTY_TEXT = STATUS["empty"].text
+_BARS = {status: style.swatch for status, style in STATUS.items()}
 
 
 _NO_INDEX = QModelIndex()
@@ -94,11 +95,15 @@ class CoverageTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if field == "name":
                 return row.lemmas.split(", ")[0] if row.lemmas else row.wnid
+            if field == "status":  # the legend's words: "covered", not "ok"
+                return STATUS_LABELS.get(row.status, row.status.replace("_", " "))
             return f"{value:,}" if isinstance(value, int) and field != "depth" else str(value)
         if role == Qt.ItemDataRole.UserRole:  # the sort key
             return value
         if role == Qt.ItemDataRole.BackgroundRole:
             return _BACKGROUNDS.get(row.status)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return _EMPTY_TEXT if row.status == "empty" else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{row.name}\n{row.lemmas}"
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int):

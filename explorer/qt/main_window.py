@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.catalogues = CatalogueController(workspace, self.busy_bar, self)
         self.curation = CurationController(workspace, self.images, self.runner, settings, self)
         self.menus = build_menus(self)
+        self.tree_panel.bind_curation_columns_action(self.menus.actions["curation_columns"])
         self.images.set_image_actions(self.menus.images)
         self.curation.bind_actions(self.menus)
         self.export_dialog: ExportDialog | None = None  # the last one opened
@@ -136,7 +137,7 @@ class MainWindow(QMainWindow):
         self.main_split = QSplitter()
         self.main_split.addWidget(left)
         self.main_split.addWidget(self.right)
-        self.main_split.setSizes([520, 840])  # four count columns before the names
+        self.main_split.setSizes([520, 840])  # the names, then two count columns
         self.setCentralWidget(self.main_split)
 
     # --- the session's state, for code and tests that drive the window -------------------

@@ -28,7 +28,7 @@ A view then shows the row with ``view.expand(dog.parent())`` and
 
 With ``curation=True`` two more columns follow the counts: "Flagged" (images of
 the subtree with a flag) and "Reviewed" (the share of the subtree's images that
-are flagged or marked OK), from ``set_curation_counts``.
+are flagged or marked OK), from ``set_curation_counts``; "–" where none are.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
+from explorer.core.analysis import coverage_status
+from explorer.qt.palette import FLAGGED_TEXT, STATUS
 
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
@@ -57,6 +58,10 @@ ENTITY = "n00001740"
 WNID_ROLE = Qt.ItemDataRole.UserRole  # the row's wnid (str)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # raw value to sort on: name (str) or count (int)
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2  # wnids from entity down to this appearance (tuple)
+# the subtree's share of its parent's subtree images (float, 0 to 1; None: no counts, the
+# root, or a parent without images), and its coverage status (str; None: no counts)
+SHARE_ROLE = Qt.ItemDataRole.UserRole + 3
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 4
 
 NAME_COLUMN, DIRECT_COLUMN, SUBTREE_COLUMN, FLAGGED_COLUMN, REVIEWED_COLUMN = range(5)
 HEADERS = ("Synset", "Images", "Subtree")
@@ -70,21 +75,42 @@ _HEADER_TIPS = {
 
 # U+2197: fonts everywhere have it (DejaVu has no U+29C9 "⧉", which drew as a box).
 MULTI_PARENT_MARK = "↗"
-# the coverage statuses' colours (explorer.core.analysis): an empty subtree greys the row's
-# text, a thin one tints its background
-EMPTY_FOREGROUND = QColor(COVERAGE_COLOURS["empty"]["text"])
-THIN_BACKGROUND = QColor(COVERAGE_COLOURS["thin"]["background"])
-FLAGGED_FOREGROUND = QColor(198, 40, 40)  # the Flagged column, when some are
+# the palette's colours of the coverage statuses: an empty subtree greys the row's text, a
+# thin one tints its background
+EMPTY_FOREGROUND: QColor = STATUS["empty"].text or QColor("#969696")
+THIN_BACKGROUND: QColor = STATUS["thin"].background or QColor("#ffe0b2")
+FLAGGED_FOREGROUND = FLAGGED_TEXT  # the Flagged column, when some are
 
+NONE_MARK = "–"  # the curation columns' zero, where the subtree has images
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _NO_INDEX = QModelIndex()
 _COUNT_ROLES = [
     Qt.ItemDataRole.DisplayRole,
     Qt.ItemDataRole.ForegroundRole,
     Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.ToolTipRole,
     SORT_ROLE,
+    SHARE_ROLE,
+    STATUS_ROLE,
 ]
 _CURATION_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, SORT_ROLE]
+
+
+def short_count(n: int) -> str:
+    """A count in at most six characters, so the count columns keep one narrow width from
+    the demo to ImageNet-21k; the tooltip gives it exactly.
+
+    >>> [short_count(n) for n in (0, 99_999, 100_000, 1_281_167, 14_197_122)]
+    ['0', '99,999', '100k', '1.28M', '14.2M']
+    """
+    if n < 100_000:
+        return f"{n:,}"
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    for digits, limit in ((2, 10_000_000), (1, 100_000_000)):
+        if n < limit:
+            return f"{n / 1_000_000:.{digits}f}M"
+    return f"{n // 1_000_000:,}M"
 
 
 class _Node:
@@ -298,7 +324,10 @@ class SynsetTreeModel(QAbstractItemModel):
             if column == REVIEWED_COLUMN:
                 return self._reviewed_text(node.wnid)
             count = self._count(node.wnid, column)
-            return None if count is None else f"{count:,}"
+            if count is None:
+                return None
+            # none flagged: a quiet dash, so the rows with flags stand out
+            return NONE_MARK if column == FLAGGED_COLUMN and not count else short_count(count)
         if role == SORT_ROLE:
             if column == NAME_COLUMN:
                 return self._name(node.wnid)
@@ -309,6 +338,10 @@ class SynsetTreeModel(QAbstractItemModel):
             return node.wnid
         if role == PATH_ROLE:
             return self.node_path(index)
+        if role == SHARE_ROLE:
+            return self._share(node)
+        if role == STATUS_ROLE:
+            return self._status(node.wnid)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return None if column == NAME_COLUMN else _RIGHT
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -372,7 +405,32 @@ class SynsetTreeModel(QAbstractItemModel):
         if share is None:
             return None
         percent = int(share * 100)  # floored: 100% only when every image is reviewed
-        return "<1%" if percent == 0 and share > 0 else f"{percent}%"
+        if not share:
+            return NONE_MARK  # none reviewed
+        return "<1%" if percent == 0 else f"{percent}%"
+
+    def _share(self, node: _Node) -> float | None:
+        above = node.parent
+        if above is None or above is self._root:
+            return None
+        mine = self._count(node.wnid, SUBTREE_COLUMN)
+        theirs = self._count(above.wnid, SUBTREE_COLUMN)
+        if mine is None or not theirs:
+            return None
+        return mine / theirs
+
+    def _figures(self, node: _Node) -> str | None:
+        """The row's counts in words, for the tooltip: what the columns and the bar show."""
+        subtree = self._count(node.wnid, SUBTREE_COLUMN)
+        if subtree is None:
+            return None
+        direct = self._count(node.wnid, DIRECT_COLUMN) or 0
+        text = f"{direct:,} images of its own, {subtree:,} in its subtree"
+        share = self._share(node)
+        if share is not None and node.parent is not None:
+            percent = f"{share:.0%}" if share >= 0.01 or not share else "<1%"
+            text += f" ({percent} of {html.escape(self._name(node.parent.wnid))}'s)"
+        return text
 
     def _tooltip(self, node: _Node) -> str:
         # Rich text, so Qt wraps long glosses instead of drawing a screen-wide tip.
@@ -381,6 +439,9 @@ class SynsetTreeModel(QAbstractItemModel):
             f"<b>{html.escape(data['lemmas'][0])}</b> ({html.escape(data['name'])}, {node.wnid})",
             html.escape(data["gloss"]),
         ]
+        figures = self._figures(node)
+        if figures:
+            lines.append(figures)
         above = node.parent.wnid if node.parent is not None else None
         others = [p for p in self._source.parents(node.wnid) if p != above]
         if others:

@@ -1,4 +1,12 @@
-"""The tree panel: the synset DAG as a lazy tree with count and curation columns.
+"""The tree panel: the synset DAG as a lazy tree with count and curation columns, and the
+window's legend under it.
+
+The synset's name comes first and takes the width the count columns leave (they are
+fitted to their numbers, on the right); the tree never scrolls sideways: a name too long
+for its cell is elided, and its tooltip gives the full name, gloss and figures. The
+Subtree cell draws a bar behind its number: the subtree's share of its parent's images,
+in its coverage status's colour. The Flagged and Reviewed columns appear once curation
+has begun (a flag or a review in the store), or by ``curation_columns_action``.
 
 It shows the cache's hierarchy at once (``show_source``), before the
 Workspace has its taxonomy, so the tree paints first and can be browsed
@@ -13,16 +21,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QAction, QColor, QPainter, QResizeEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from explorer.core.wordnet import CachedHierarchy  # light: sqlite3, not the graph
-from explorer.qt.synset_tree_model import PATH_ROLE, WNID_ROLE, SynsetTreeModel
+from explorer.qt.palette import STATUS, LegendStrip
+from explorer.qt.synset_tree_model import (
+    DIRECT_COLUMN,
+    FLAGGED_COLUMN,
+    NAME_COLUMN,
+    PATH_ROLE,
+    REVIEWED_COLUMN,
+    SHARE_ROLE,
+    STATUS_ROLE,
+    SUBTREE_COLUMN,
+    WNID_ROLE,
+    SynsetTreeModel,
+)
 
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
     from explorer.core.wordnet import Taxonomy
     from explorer.core.workspace import Workspace
+
+
+OWN_COLUMN_WIDTH = 440  # the tree's width from which the Images column shows by itself
 
 
 class TreePanel(QWidget):
@@ -37,17 +77,41 @@ class TreePanel(QWidget):
         self.view.setUniformRowHeights(True)
         self.view.setSelectionMode(QTreeView.SelectionMode.ExtendedSelection)  # for exports
         self.view.setAlternatingRowColors(True)
-        self.view.setIndentation(14)
+        # WordNet goes 18 levels down: 7 px a level leaves a deep name its room
+        self.view.setIndentation(7)
+        self.view.setRootIsDecorated(False)  # entity, the one root, needs no arrow
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # never sideways: the name column takes what the counts leave, names are elided
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setItemDelegateForColumn(SUBTREE_COLUMN, ShareBarDelegate(self.view))
         self.view.setVisible(False)
         self.placeholder = QLabel("Loading WordNet 3.0…", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.legend = LegendStrip(workspace.threshold)
+        # the curation columns: shown once curation has begun, or when asked for
+        # (the window's View menu gives its own: bind_curation_columns_action)
+        self.curation_columns_action = QAction("Curation columns in the tree", self)
+        self.curation_columns_action.setCheckable(True)
+        self.curation_columns_action.triggered.connect(self.set_curation_columns)
+        self._curation_begun = False
+        self._curation_choice: bool | None = None  # the user's, over the automatic one
+        # the Images column (a synset's own images): shown when the tree is wide enough
+        # for it beside a deep name (the tooltip and the detail panel always say), or asked
+        self.own_column_action = QAction("Own images column (Images)", self)
+        self.own_column_action.setCheckable(True)
+        self.own_column_action.setToolTip(
+            "Show the images labelled with each synset itself (shown by itself when the tree "
+            f"is at least {OWN_COLUMN_WIDTH} px wide)"
+        )
+        self.own_column_action.toggled.connect(self._own_column_toggled)
+        self._own_choice: bool | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
         layout.addWidget(self.placeholder)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.legend)
         self._fit_timer = QTimer(self, singleShot=True, interval=0)
         self._fit_timer.timeout.connect(self._fit_columns)
-        self._scroll_timer = QTimer(self, singleShot=True, interval=0)
-        self._scroll_timer.timeout.connect(self._scroll_to_name)
         self._curation_timer = QTimer(self, singleShot=True, interval=0)
         self._curation_timer.timeout.connect(self._show_curation)
         workspace.taxonomy_loaded.connect(self._taxonomy_loaded)
@@ -68,23 +132,26 @@ class TreePanel(QWidget):
         view.setModel(model)
         header = view.header()
         header.setStretchLastSection(False)
-        # Names grow with depth (WordNet goes 19 levels down): columns are fitted to their
-        # text (and the tree scrolls sideways) rather than squeezing deep names to nothing.
-        # Fitted once per expand or new counts, not by ResizeToContents, which measures every
-        # expanded row again on each change: 11,000 model calls per select.
-        header.setSectionResizeMode(header.ResizeMode.Interactive)
+        # The name first, taking the width the counts leave (names are elided, never
+        # scrolled to). The counts are fitted to their numbers once per expand or new
+        # counts, not by ResizeToContents, which measures every expanded row again on each
+        # change: 11,000 model calls per select.
+        header.setSectionResizeMode(header.ResizeMode.Fixed)
+        header.setSectionResizeMode(NAME_COLUMN, header.ResizeMode.Stretch)
+        header.setMinimumSectionSize(24)
         # what a fit measures (sizeHintForColumn): the rows in view only. Qt's default,
         # 1,000 rows around them, made 13,000 model calls per select, 70-100 ms with a
         # listing's worker contending for the GIL (issue 14, at 14.2M images)
         header.setResizeContentsPrecision(0)
-        for column in range(model.columnCount()):
+        for column in range(1, model.columnCount()):
             header.resizeSection(column, header.sectionSizeHint(column))  # from narrow, then
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        self._apply_curation_columns()
+        self._apply_own_column()
         view.expanded.connect(self._fit_columns_soon)
         view.collapsed.connect(self._fit_columns_soon)
         view.verticalScrollBar().valueChanged.connect(self._fit_columns_soon)
-        # counts first, where they stay in view; the tree in the names
-        header.moveSection(0, model.columnCount() - 1)
-        view.setTreePosition(0)
         view.selectionModel().currentChanged.connect(self._current_changed)
         view.expand(model.index(0, 0))
         self._fit_columns()  # before the first paint: four rows, quick
@@ -109,7 +176,6 @@ class TreePanel(QWidget):
         # every Python call of the fit wait for the GIL (86 ms instead of 10)
         self._fit_timer.stop()
         self._fit_columns()
-        self.view.horizontalScrollBar().setValue(0)  # keep the counts in view
         self.view.selectionModel().setCurrentIndex(
             index,
             QItemSelectionModel.SelectionFlag.ClearAndSelect
@@ -145,7 +211,6 @@ class TreePanel(QWidget):
         current: QModelIndex | QPersistentModelIndex,
         _previous: QModelIndex | QPersistentModelIndex | None,
     ) -> None:
-        self._scroll_timer.start()  # after the expands' layout
         wnid = current.data(WNID_ROLE)
         if wnid and self.workspace.taxonomy is not None:  # else when it arrives
             self.workspace.select(wnid, current.data(PATH_ROLE))
@@ -162,20 +227,99 @@ class TreePanel(QWidget):
             self._show_curation_soon()
 
     def _threshold_changed(self, threshold: int) -> None:
+        self.legend.set_threshold(threshold)
         if self.model is not None:
             self.model.set_thin_threshold(threshold)
 
     def _catalogue_closed(self) -> None:
         if self.model is not None:
             self.model.set_curation_counts(None, None)
+        self._set_curation_begun(False)
 
     def _show_curation_soon(self) -> None:
         self._curation_timer.start()
 
     def _show_curation(self) -> None:
         """The Flagged and Reviewed columns, once per burst of changes."""
-        if self.model is not None:
-            self.model.set_curation_counts(*self.workspace.curation_counts())
+        if self.model is None:
+            return
+        flagged, reviewed = self.workspace.curation_counts()
+        self.model.set_curation_counts(flagged, reviewed)
+        # reviewed counts the flagged images too; the root's subtree: any of them
+        self._set_curation_begun(reviewed is not None and bool(reviewed.subtree.any()))
+
+    # --- the curation columns ----------------------------------------------------------------
+
+    @property
+    def curation_columns_shown(self) -> bool:
+        """Whether the Flagged and Reviewed columns are shown: the user's choice, if made,
+        else once curation has begun."""
+        choice = self._curation_choice
+        return self._curation_begun if choice is None else choice
+
+    def _set_curation_begun(self, begun: bool) -> None:
+        if begun != self._curation_begun:
+            self._curation_begun = begun
+            self._apply_curation_columns()
+
+    def set_curation_columns(self, shown: bool) -> None:
+        """Show or hide the Flagged and Reviewed columns: the user's choice, which holds."""
+        self._curation_choice = shown
+        self._apply_curation_columns()
+
+    def bind_curation_columns_action(self, action: QAction) -> None:
+        """Use ``action`` (checkable, calling ``set_curation_columns``) as the toggle: the
+        header's menu shows it, and it is kept checked while the columns show."""
+        self.curation_columns_action = action
+        self._apply_curation_columns()
+
+    def _apply_curation_columns(self) -> None:
+        shown = self.curation_columns_shown
+        action = self.curation_columns_action
+        if action.isChecked() != shown:
+            action.blockSignals(True)
+            action.setChecked(shown)
+            action.blockSignals(False)
+        if self.model is None:
+            return
+        for column in (FLAGGED_COLUMN, REVIEWED_COLUMN):
+            self.view.setColumnHidden(column, not shown)
+        if shown:
+            self._fit_columns_soon()
+
+    @property
+    def own_column_shown(self) -> bool:
+        """Whether the Images column is shown: the user's choice, if made, else when the
+        tree is wide enough."""
+        choice = self._own_choice
+        return self.width() >= OWN_COLUMN_WIDTH if choice is None else choice
+
+    def _own_column_toggled(self, shown: bool) -> None:
+        if shown != self.own_column_shown:
+            self._own_choice = shown
+            self._apply_own_column()
+
+    def _apply_own_column(self) -> None:
+        shown = self.own_column_shown
+        action = self.own_column_action
+        if action.isChecked() != shown:
+            action.blockSignals(True)
+            action.setChecked(shown)
+            action.blockSignals(False)
+        if self.model is not None and self.view.isColumnHidden(DIRECT_COLUMN) == shown:
+            self.view.setColumnHidden(DIRECT_COLUMN, not shown)
+            if shown:
+                self._fit_columns_soon()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._apply_own_column()
+
+    def _header_menu(self, position: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addAction(self.own_column_action)
+        menu.addAction(self.curation_columns_action)
+        menu.exec(self.view.header().mapToGlobal(position))
 
     # --- columns and scrolling --------------------------------------------------------------
 
@@ -183,28 +327,39 @@ class TreePanel(QWidget):
         self._fit_timer.start()  # once, after a burst of expands
 
     def _fit_columns(self) -> None:
-        """Widen columns to the rows in view (Qt measures those); never narrow them while
-        browsing, which would make the tree jump sideways on every scroll."""
+        """Widen the count columns to the rows in view (Qt measures those); never narrow
+        them while browsing, which would make the names jump on every scroll. The name
+        column stretches: it is not measured."""
         if self.model is None:
             return
         header = self.view.header()
-        for column in range(self.model.columnCount()):
+        for column in range(1, self.model.columnCount()):
+            if header.isSectionHidden(column):
+                continue
             wanted = max(self.view.sizeHintForColumn(column), header.sectionSizeHint(column))
             if wanted > header.sectionSize(column):
                 header.resizeSection(column, wanted)
 
-    def _scroll_to_name(self) -> None:
-        """Scroll sideways only as far as the current row's name needs. Qt scrolls to the
-        end of the names' column (as wide as the longest name in view), which hides the
-        count columns on its left for no purpose."""
-        index = self.view.currentIndex()
-        if not index.isValid():
-            return
-        bar = self.view.horizontalScrollBar()
-        rect = self.view.visualRect(index)  # the name cell, after the indentation
-        text = self.view.fontMetrics().horizontalAdvance(str(index.data() or ""))
-        right = bar.value() + rect.x() + text + 16  # in the content's coordinates
-        bar.setValue(max(0, min(bar.value(), right - self.view.viewport().width())))
+
+class ShareBarDelegate(QStyledItemDelegate):
+    """The Subtree cell: a bar under the number, as long as the subtree's share of its
+    parent's images, in the colour of its coverage status (a strip along the cell's foot,
+    so it shows on a tinted row and never covers the number)."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().paint(painter, option, index)
+        share = index.data(SHARE_ROLE)
+        if share:
+            status = index.data(STATUS_ROLE) or "ok"
+            rect: QRect = option.rect.adjusted(3, 0, -3, -1)
+            width = max(2, round(rect.width() * min(1.0, float(share))))
+            bar = QRect(rect.left(), rect.bottom() - 2, width, 3)
+            painter.fillRect(bar, QColor(STATUS[status].swatch))
 
 
 def _tree_order(index: QModelIndex | QPersistentModelIndex) -> tuple[int, ...]:

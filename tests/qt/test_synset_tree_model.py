@@ -14,7 +14,9 @@ from explorer.qt.synset_tree_model import (
     ENTITY,
     MULTI_PARENT_MARK,
     PATH_ROLE,
+    SHARE_ROLE,
     SORT_ROLE,
+    STATUS_ROLE,
     THIN_BACKGROUND,
     WNID_ROLE,
     SynsetTreeModel,
@@ -198,11 +200,14 @@ def test_count_columns_show_direct_and_subtree(tree_model, taxonomy, dog_counts)
     assert entity.sibling(0, 2).data(DISPLAY) == "5"
 
 
-def test_counts_display_thousands_separators(tree_model, taxonomy):
-    tree_model.set_counts(compute_counts(taxonomy, {GOLDEN_RETRIEVER: 1234567}))
+def test_counts_display_thousands_separators_then_short_forms(tree_model, taxonomy):
+    tree_model.set_counts(compute_counts(taxonomy, {GOLDEN_RETRIEVER: 1234567, DOG: 99999}))
     entity = tree_model.index(0, 0)
-    assert entity.sibling(0, 2).data(DISPLAY) == "1,234,567"
-    assert entity.sibling(0, 2).data(SORT_ROLE) == 1234567
+    assert entity.sibling(0, 2).data(DISPLAY) == "1.33M"  # 1,334,566: the tooltip's
+    assert "1,334,566 in its subtree" in entity.sibling(0, 2).data(TOOLTIP)
+    assert entity.sibling(0, 2).data(SORT_ROLE) == 1334566
+    dog = tree_model.index_for_path(taxonomy.paths_to_root(DOG)[0])
+    assert dog.sibling(dog.row(), 1).data(DISPLAY) == "99,999"
 
 
 def test_gap_colouring(tree_model, taxonomy, dog_counts):
@@ -419,3 +424,25 @@ def test_tree_view_screenshot(qtbot, tree_model, taxonomy, dog_counts, tmp_path)
     assert (image.width(), image.height()) == (500, 600)
     assert image.save(str(tmp_path / "tree.png"))
     print(f"\nscreenshot: {tmp_path / 'tree.png'}")
+
+
+def test_the_share_is_of_the_parent_the_row_appears_under(tree_model, taxonomy, dog_counts):
+    # golden retriever 3, dog itself 2: dog's subtree 5, all of it under domestic animal
+    # (one of dog's two parents) and under canine (the other)
+    golden = tree_model.index_for_path(taxonomy.paths_to_root(GOLDEN_RETRIEVER)[0])
+    assert golden.sibling(golden.row(), 2).data(SHARE_ROLE) is None  # no counts yet
+    tree_model.set_counts(dog_counts)
+    assert golden.data(SHARE_ROLE) == 1.0  # retriever's 3 are all golden retrievers
+    assert golden.data(STATUS_ROLE) == "ok"  # no threshold
+    for path in taxonomy.paths_to_root(DOG)[:2]:
+        dog = tree_model.index_for_path(path)
+        parent_subtree = dog.parent().sibling(dog.parent().row(), 2).data(SORT_ROLE)
+        assert dog.data(SHARE_ROLE) == 5 / parent_subtree
+    entity = tree_model.index(0, 0)
+    assert entity.data(SHARE_ROLE) is None  # the root has no parent to be a share of
+    labrador = tree_model.index_for_path(taxonomy.paths_to_root("n02099712")[0])
+    assert labrador.data(SHARE_ROLE) == 0.0 and labrador.data(STATUS_ROLE) == "empty"
+    cat = tree_model.index_for_path(taxonomy.paths_to_root(CAT)[0])
+    assert cat.data(SHARE_ROLE) is None  # its parent has no image to share
+    tip = golden.data(TOOLTIP)
+    assert "3 images of its own, 3 in its subtree (100% of retriever's)" in tip
