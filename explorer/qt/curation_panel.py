@@ -198,6 +198,11 @@ class CurationPanel(QWidget):
             ):
                 event.connect(self._refresh_soon)
 
+    @property
+    def busy(self) -> bool:
+        """Whether a refresh's sum is under way (its answer not shown yet)."""
+        return self._job is not None
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
