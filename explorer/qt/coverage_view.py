@@ -52,6 +52,14 @@ _COLUMNS: tuple[tuple[str, Field], ...] = (
     ("With images", "synsets_with_images"),
     ("Status", "status"),
 )
+_HEADER_TIPS: dict[Field, str] = {  # what each column counts, in its header's tooltip
+    "depth": "Steps from entity along the shortest path",
+    "direct": "Images labelled with this synset itself",
+    "subtree": "Images of this synset and every synset below it",
+    "synsets_with_images": "Synsets of its subtree (itself included) that have images of their own",
+    "status": "empty: no image; thin: fewer than Thin below; covered: at least that many "
+    "(images counted as the counting box says)",
+}
 # the core's colours of each coverage status: a row's background, a histogram bar
 _BACKGROUNDS: dict[str, QColor] = {
     s: QColor(c["background"]) for s, c in COVERAGE_COLOURS.items() if c["background"]
@@ -83,6 +91,8 @@ class CoverageTableModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return _COLUMNS[section][0]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS.get(_COLUMNS[section][1])
         return None
 
     def data(
@@ -94,6 +104,8 @@ class CoverageTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if field == "name":
                 return row.lemmas.split(", ")[0] if row.lemmas else row.wnid
+            if field == "status":
+                return "covered" if value == "ok" else value  # the detail panel's word
             return f"{value:,}" if isinstance(value, int) and field != "depth" else str(value)
         if role == Qt.ItemDataRole.UserRole:  # the sort key
             return value
