@@ -75,3 +75,24 @@ def test_the_viewer_with_no_image_to_show_is_an_error(demo, session_data_dir, tm
     assert result.returncode == 1
     assert "--viewer: the selection lists no image" in result.stderr
     assert not shot.exists()
+
+
+@pytest.mark.slow  # the demo made, flagged by three CLI runs, and a window: about a minute
+def test_the_readme_pictures_script_makes_small_checked_pictures(tmp_path, monkeypatch):
+    """tools/readme_pictures.py, for one picture: the demo's, checked against the PNG's text
+    by the script itself, and small enough for the repository."""
+    import importlib.util
+
+    script = Path(__file__).parents[2] / "tools" / "readme_pictures.py"
+    spec = importlib.util.spec_from_file_location("readme_pictures", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "readme_pictures", module)  # its dataclass looks it up
+    spec.loader.exec_module(module)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    made = module.make_pictures(tmp_path / "pictures", only={"viewer"})
+    assert made == [tmp_path / "pictures" / "viewer.png"]
+    with Image.open(made[0]) as picture:
+        assert picture.size == (1024, 640) and picture.mode == "P"  # 256 colours
+        assert picture.text["Viewer"] == "open"
+    assert made[0].stat().st_size < 150_000
