@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from explorer.core.errors import ExplorerError
-from explorer.core.images.codes import problem_name
+from explorer.core.images import problem_name
 from explorer.core.text import plural
 
 if TYPE_CHECKING:
