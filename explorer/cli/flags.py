@@ -48,7 +48,7 @@ def _apply(store: FlagStore, make_command: Callable[[], Command]) -> None:
     from explorer.core.curation import apply_fresh
 
     command = apply_fresh(store, make_command)
-    click.echo(f"{command.label}: nothing to change." if command.unchanged else f"{command.label}.")
+    click.echo(f"{command.label} — nothing to change." if command.unchanged else f"{command.done}.")
 
 
 @click.group()

@@ -508,7 +508,7 @@ class Workspace:
         with store.writing():
             command = make_command(store, refs)
             self.undo_stack.push(command)
-        self._curation_changed(command.before, command.after, command.label)
+        self._curation_changed(command.before, command.after, command.done)
         return command
 
     def flag(

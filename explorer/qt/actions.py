@@ -172,8 +172,7 @@ MENUS: tuple[Menu, ...] = (
                     "curation.flag",
                     (reason.key,),
                     (reason.code,),
-                    help=f"{reason.code.replace('_', ' ')}: {reason.meaning}"
-                    + _ASKS.get(reason.asks or "", ""),
+                    help=f"{reason.name}: {reason.meaning}" + _ASKS.get(reason.asks or "", ""),
                     tip=f"Flag the selected images ({reason.key}): {reason.meaning}",
                     reason=reason.code,
                     images=True,

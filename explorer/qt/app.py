@@ -3,6 +3,8 @@
 Smoke and docs mode: ``--select WNID --screenshot FILE`` selects the node,
 waits until the visible thumbnails have arrived, saves a PNG of the whole
 window and quits with status 0 (``--quit-after MS`` bounds the wait).
+``--size WxH`` sizes the window, ``--tab`` shows a tab, ``--viewer`` opens the
+viewer on the listing's first image; the PNG is then the viewer's window.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from explorer.qt.main_window import MainWindow
 
 APP_NAME = "WordNet Explorer"
+TABS = ("images", "coverage", "curation")  # the window's tabs, in order: ``--tab``
 ORGANISATION = "wordnet-explorer"
 DESKTOP_ID = "io.github.wordnet_explorer.WordNetExplorer"
 
@@ -97,9 +100,12 @@ class _Screenshot:
     ``started`` is set when the window has opened its catalogue (or the demo), which it
     does once the taxonomy has arrived."""
 
-    def __init__(self, window: MainWindow, path: str | None, deadline_ms: int) -> None:
+    def __init__(
+        self, window: MainWindow, path: str | None, deadline_ms: int, viewer: bool = False
+    ) -> None:
         self.window, self.path = window, path
         self.started = False
+        self.viewer = viewer  # open the viewer once the listing is in, and save it instead
         self.deadline = time.monotonic() + deadline_ms / 1000
         self.timer = QTimer(window, interval=100)
         self.timer.timeout.connect(self._poll)
@@ -115,20 +121,54 @@ class _Screenshot:
             or window.taxonomy is None
             or window.busy_bar.busy
             or window.images.listing
+            or window.curation_panel.busy
         ):
             return False
         model, grid = window.grid_model, window.grid
         if window.catalogue is None or model.rowCount() == 0:
             return True
+        if window.tabs.currentWidget() is not window.images:
+            return True  # the grid is out of sight: its thumbnails are not asked for
         for position in grid.visible_range():
             row = model.row(position)
             if row is not None and not model.is_loaded(row.id):
                 return False
         return True
 
+    def _open_viewer(self) -> bool:
+        """Open the viewer on the listing's first image; False when there is none."""
+        window = self.window
+        if window.grid_model.rowCount() == 0:
+            return False
+        window.images.open_viewer(window.grid_model.index(0))
+        viewer = window.viewer
+        if viewer is not None:
+            viewer.resize(window.size())
+        return viewer is not None
+
+    def save(self, path: str) -> None:
+        """The PNG of the viewer, when open, else of the window; its text chunks say what
+        it shows (``Tab``, ``Viewer``, ``Synset``), read back from the window."""
+        window, viewer = self.window, self.window.viewer
+        picture = (viewer or window).grab().toImage()
+        picture.setText("Software", APP_NAME)
+        picture.setText("Tab", TABS[window.tabs.currentIndex()])
+        picture.setText("Viewer", "open" if viewer is not None and viewer.isVisible() else "")
+        picture.setText("Synset", window.current_wnid or "")
+        picture.save(path)
+
     def _poll(self) -> None:
         ready = self._visible_rows_loaded()
         now = time.monotonic()
+        if ready and self.viewer and self.window.viewer is None:
+            self.viewer = False  # asked once
+            if not self._open_viewer():
+                print(f"{APP_NAME}: --viewer: the selection lists no image", file=sys.stderr)
+                self.timer.stop()
+                self.window.close()
+                QApplication.exit(1)
+                return
+            self.ready_since = None  # the viewer's picture: one more settling time
         if ready and self.ready_since is None:
             self.ready_since = now
         ready_for = now - self.ready_since if ready and self.ready_since is not None else 0.0
@@ -137,7 +177,7 @@ class _Screenshot:
             if self.path:
                 if not ready:  # the picture lacks some: say so (a bare --quit-after is quiet)
                     log.warning("screenshot taken before every thumbnail arrived")
-                self.window.grab().save(self.path)
+                self.save(self.path)
             self.window.close()
             QApplication.exit(0)
 
@@ -148,12 +188,18 @@ def run_gui(
     select: str | None = None,
     screenshot: str | None = None,
     quit_after: int | None = None,
+    size: tuple[int, int] | None = None,
+    tab: str | None = None,
+    viewer: bool = False,
     data_dir: str | None = None,
     wordnet: str | None = None,
     argv: list[str] | None = None,
     taxonomy_future: Future[Taxonomy] | None = None,
 ) -> int:
     """Open the window; ``taxonomy_future`` is a load already under way (see the CLI).
+
+    ``size`` is the window's (width, height), ``tab`` one of :data:`TABS` to show, and
+    ``viewer`` opens the viewer on the first image listed (the screenshot is then the viewer's).
 
     Raises ExplorerError when there is no screen to open it on.
     """
@@ -184,9 +230,19 @@ def run_gui(
     else:
         settings = QSettings(ORGANISATION, "wordnet-explorer")
     window = MainWindow(settings, thumbnail_cache, data_dir)
+    if size is not None:
+        window.resize(*size)
     waiter = None  # alive while this function runs the event loop
     if screenshot or quit_after:
-        waiter = _Screenshot(window, screenshot, quit_after or 60_000)
+        waiter = _Screenshot(window, screenshot, quit_after or 60_000, viewer)
+    elif viewer:  # once, on the first listing shown
+
+        def open_viewer() -> None:
+            window.images.images_ready.disconnect(open_viewer)
+            if window.grid_model.rowCount():
+                window.images.open_viewer(window.grid_model.index(0))
+
+        window.images.images_ready.connect(open_viewer)
 
     def fail(exc: ExplorerError) -> None:
         """Screenshot mode has no one to answer a dialog: the error on stderr, exit 1 now."""
@@ -220,6 +276,8 @@ def run_gui(
                     fail(exc)
                     return
                 window.statusBar().showMessage(str(exc), 10000)
+        if tab is not None:
+            window.show_tab(TABS.index(tab))
 
     # from the event loop, after the tree's paint that is due: opening a catalogue (or
     # making the demo) takes its time, and a worker competing for the GIL would hold it back

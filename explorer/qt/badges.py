@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
 
-from explorer.core.curation import REASONS, REVIEWED_COLOUR
+from explorer.core.curation import REASONS, REVIEWED_COLOUR, reason_name
 
 if TYPE_CHECKING:
     from explorer.core.curation import ImageState
@@ -97,7 +97,7 @@ def describe_state(state: ImageState | None) -> str:
         return f"Reviewed OK{who}"
     parts = []
     for flag in state.flags:
-        part = flag.reason.replace("_", " ")
+        part = reason_name(flag.reason)
         if flag.suggested_wnid:
             part += f" → {flag.suggested_wnid}"
         if flag.note:

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from explorer.core.errors import ExplorerError
+from explorer.core.images import problem_name
 from explorer.core.text import plural
 
 if TYPE_CHECKING:
@@ -164,7 +165,10 @@ class CatalogueController(QObject):
     def _audited(self, summary: AuditSummary | None = None) -> None:  # None: cancelled
         self.busy.hide()
         if summary is not None:
-            problems = ", ".join(f"{code} {n:,}" for code, n in summary.by_code.items()) or "none"
+            problems = (
+                ", ".join(f"{problem_name(code)} {n:,}" for code, n in summary.by_code.items())
+                or "none"
+            )
             self.window.statusBar().showMessage(
                 f"Audited {summary.audited:,} of {plural(summary.images, 'image')}; "
                 f"problems: {problems}",

@@ -53,6 +53,14 @@ _COLUMNS: tuple[tuple[str, Field], ...] = (
     ("With images", "synsets_with_images"),
     ("Status", "status"),
 )
+_HEADER_TIPS: dict[Field, str] = {  # what each column counts, in its header's tooltip
+    "depth": "Steps from entity along the shortest path",
+    "direct": "Images labelled with this synset itself",
+    "subtree": "Images of this synset and every synset below it",
+    "synsets_with_images": "Synsets of its subtree (itself included) that have images of their own",
+    "status": "empty: no image; thin: fewer than Thin below; covered: at least that many "
+    "(images counted as the counting box says)",
+}
 # the palette's colours of each coverage status, as the tree shows them: an empty row's
 # text greyed, a thin row's background tinted; a histogram bar in the status's swatch
 _BACKGROUNDS = {s: style.background for s, style in STATUS.items() if style.background}
@@ -84,6 +92,8 @@ class CoverageTableModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return _COLUMNS[section][0]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS.get(_COLUMNS[section][1])
         return None
 
     def data(

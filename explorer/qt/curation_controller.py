@@ -205,7 +205,7 @@ class CurationController(QObject):
 
     def _ask_note(self, targets: list[Target], where: Where, reason: ReasonCode) -> None:
         dialog = QInputDialog(self._parent(where))
-        dialog.setWindowTitle(REASONS[reason].label.rstrip("…"))
+        dialog.setWindowTitle(REASONS[reason].name)
         noun = "this image" if len(targets) == 1 else f"these {len(targets)} images"
         dialog.setLabelText(f"What is wrong with {noun}?")
         dialog.textValueSelected.connect(

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.curation import REASONS
+from explorer.core.curation import REASONS, reason_name
 
 if TYPE_CHECKING:
     from explorer.core.workspace import CurationSummary, FlagRow, Workspace
@@ -123,6 +123,8 @@ class FlagTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 5:
                 return time.strftime("%Y-%m-%d %H:%M", time.localtime(row[5])) if row[5] else ""
+            if column == 1:
+                return reason_name(row[1])
             if column == 3 and row[3]:
                 name = self.name_of(row[3])
                 return f"{row[3]} {name}" if name else row[3]
@@ -130,7 +132,7 @@ class FlagTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 1:
                 reason = REASONS.get(row[1])
-                return reason.meaning if reason else ""
+                return f"{reason.name} ({reason.key}): {reason.meaning}" if reason else row[1]
             return row[column] if column in (0, 2, 3) else None
         if role == Qt.ItemDataRole.UserRole:  # the sort key and the path
             return row[column]
@@ -197,6 +199,11 @@ class CurationPanel(QWidget):
                 workspace.curation_changed,
             ):
                 event.connect(self._refresh_soon)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a refresh's sum is under way (its answer not shown yet)."""
+        return self._job is not None
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl, Signal
@@ -16,7 +17,24 @@ if TYPE_CHECKING:
     from explorer.core.wordnet import Taxonomy
     from explorer.core.workspace import Workspace
 
-_STATUS_WORDS = {"empty": "no images", "thin": "thin (fewer than {:,})", "ok": "covered"}
+_STATUS_WORDS = {  # a coverage status said in full: {} is the threshold ("Thin below")
+    "empty": "<b>empty</b>: no image anywhere in its subtree",
+    "thin": "<b>thin</b>: fewer than {:,} images in its subtree",
+    "ok": "<b>covered</b>: {:,} or more images in its subtree",
+}
+_STYLE = "h3 { margin: 0 } p { margin-top: 2px; margin-bottom: 4px }"  # compact: see the children
+
+
+def _figures(counts: Counts, wnid: str, threshold: int) -> str:
+    """The synset's counts and coverage status in words (each term says what it counts)."""
+    figures = counts.of(wnid)
+    status = _STATUS_WORDS[coverage_status(figures["subtree"], threshold)].format(threshold)
+    synsets = figures["synsets_with_images"]
+    return (
+        f"<b>{figures['direct']:,}</b> image{'' if figures['direct'] == 1 else 's'} "
+        f"of this synset · <b>{figures['subtree']:,}</b> in its subtree, in "
+        f"{plural(synsets, 'synset')} that {'has' if synsets == 1 else 'have'} images · {status}"
+    )
 
 
 class DetailPanel(QTextBrowser):
@@ -34,6 +52,7 @@ class DetailPanel(QTextBrowser):
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._follow)
         self._paths: list[list[str]] = []
+        self.document().setDefaultStyleSheet(_STYLE)
         self.setHtml("<p>Choose a synset in the tree, or search for one.</p>")
         self.workspace = workspace
         if workspace is not None:
@@ -62,6 +81,22 @@ class DetailPanel(QTextBrowser):
         elif kind == "path":
             self.path_clicked.emit(self._paths[int(value)])
 
+    def _paths_html(self, link: Callable[[str], str], name: Callable[[str], str]) -> str:
+        """Every path from the root, one line each; a root's is its name alone, without
+        "1." or a "›" before it. ``[show]`` selects that path in the tree."""
+        paths = self._paths
+        if len(paths) == 1 and len(paths[0]) == 1:
+            return f"<p><b>Path:</b> {html.escape(name(paths[0][0]))} (the root)</p>"
+        lines = []
+        for number, path in enumerate(paths):
+            crumbs = " › ".join([*map(link, path[:-1]), f"<b>{html.escape(name(path[-1]))}</b>"])
+            lines.append(
+                crumbs + (f' <a href="path:{number}">[show]</a>' if len(paths) > 1 else "")
+            )
+        if len(paths) == 1:
+            return f"<p><b>Path:</b> {lines[0]}</p>"
+        return f"<p><b>{len(paths)} paths:</b><br>" + "<br>".join(lines) + "</p>"
+
     def show_synset(
         self, taxonomy: Taxonomy, wnid: str, counts: Counts | None = None, threshold: int = 1
     ) -> None:
@@ -81,37 +116,23 @@ class DetailPanel(QTextBrowser):
             return f'<a href="node:{w}"{style}>{esc(text or short(w))}</a>'
 
         self._paths = taxonomy.paths_to_root(wnid)
+        depth = f"{data['min_depth']}" + (
+            f"–{data['max_depth']}" if data["max_depth"] != data["min_depth"] else ""
+        )
         parts = [
-            f"<h2>{esc(', '.join(data['lemmas']))}</h2>",
+            f"<h3>{esc(', '.join(data['lemmas']))}</h3>",
             f"<p><code>{wnid}</code> · {esc(data['name'])} · {esc(data['lexname'])} · "
-            f"depth {data['min_depth']}"
-            + (f"–{data['max_depth']}" if data["max_depth"] != data["min_depth"] else "")
-            + "</p>",
+            f"depth {depth}</p>",
             f"<p><i>{esc(data['gloss'])}</i></p>",
         ]
         if counts is not None:
-            figures = counts.of(wnid)
-            status = _STATUS_WORDS[coverage_status(figures["subtree"], threshold)].format(threshold)
-            parts.append(
-                f"<p><b>{figures['direct']:,}</b> image{'' if figures['direct'] == 1 else 's'} "
-                f"of this synset · <b>{figures['subtree']:,}</b> in its subtree · "
-                f"{plural(figures['synsets_with_images'], 'synset')} with images · {status}</p>"
-            )
-        title = "Path to the root" if len(self._paths) == 1 else f"{len(self._paths)} paths"
-        parts.append(f"<h4>{title}</h4><ol>")
-        for number, path in enumerate(self._paths):
-            crumbs = " › ".join(link(w) for w in path[:-1])
-            parts.append(
-                f'<li>{crumbs} › <b>{esc(short(wnid))}</b> <a href="path:{number}">[show]</a></li>'
-            )
-        parts.append("</ol>")
-        parents = taxonomy.parents(wnid)
-        if parents:
-            items = [
-                link(p) + (" (instance of)" if taxonomy.edge_kind(p, wnid) == "instance" else "")
-                for p in parents
-            ]
-            parts.append(f"<h4>Parents ({len(parents)})</h4><p>{' · '.join(items)}</p>")
+            parts.append(f"<p>{_figures(counts, wnid, threshold)}</p>")
+        parts.append(self._paths_html(link, short))
+        instance_of = [
+            p for p in taxonomy.parents(wnid) if taxonomy.edge_kind(p, wnid) == "instance"
+        ]
+        if instance_of:  # the paths show the parents; an instance's are not its kinds
+            parts.append(f"<p><b>Instance of:</b> {' · '.join(map(link, instance_of))}</p>")
         children = taxonomy.children(wnid)
         if children:
             shown = children[:200]
@@ -122,7 +143,10 @@ class DetailPanel(QTextBrowser):
                     text += f" <small>{counts.of(child)['subtree']:,}</small>"
                 items.append(text)
             more = f" · … {len(children) - len(shown):,} more" if len(children) > len(shown) else ""
-            parts.append(f"<h4>Children ({len(children)})</h4><p>{' · '.join(items)}{more}</p>")
+            numbers = " (images in each subtree)" if counts is not None else ""
+            parts.append(
+                f"<p><b>Children ({len(children)})</b>{numbers}: {' · '.join(items)}{more}</p>"
+            )
         else:
             parts.append("<p>A leaf: no hyponyms or instances.</p>")
         self.setHtml("\n".join(parts))

@@ -155,9 +155,9 @@ def test_undo_stack_labels_and_a_new_command_drops_redo(tmp_path):
         stack = UndoStack(store)
         refs = [ImageRef(p) for p in PATHS[:2]]
         stack.push(flag_images(store, refs, "duplicate"))
-        assert stack.undo_label == "Flag 2 images duplicate" and stack.redo_label is None
+        assert stack.undo_label == "Flag 2 images: duplicate" and stack.redo_label is None
         stack.undo()
-        assert stack.redo_label == "Flag 2 images duplicate" and store.states() == {}
+        assert stack.redo_label == "Flag 2 images: duplicate" and store.states() == {}
         stack.push(mark_reviewed(store, refs[:1]))
         assert stack.redo_label is None and stack.redo() is None
         with pytest.raises(ValueError, match="Unknown reason"):

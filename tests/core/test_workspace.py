@@ -198,7 +198,7 @@ def test_a_flag_command_its_undo_and_redo(workspace, catalogue_path):
     refs = workspace.image_refs(rows[:2])
     command = workspace.flag(refs, "duplicate", curator="tester")
     ((name, (before, after, message)),) = events.take()
-    assert (name, message) == ("curation_changed", "Flag 2 images duplicate")
+    assert (name, message) == ("curation_changed", "Flagged 2 images: duplicate")
     assert before == {ref.path: EMPTY for ref in refs}
     assert {path: state.reasons for path, state in after.items()} == {
         ref.path: ("duplicate",) for ref in refs
@@ -211,7 +211,7 @@ def test_a_flag_command_its_undo_and_redo(workspace, catalogue_path):
 
     assert workspace.undo() is command
     ((name, (before, after, message)),) = events.take()
-    assert message == "Undone: Flag 2 images duplicate"
+    assert message == "Undone: Flag 2 images: duplicate"
     assert before == command.after and after == command.before  # from the flags back
     assert workspace.states == {} and workspace.store.states() == {}
     assert workspace.curation_counts()[0].of(GOLDEN)["subtree"] == 0

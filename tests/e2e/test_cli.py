@@ -77,6 +77,9 @@ def test_the_desktop_entry_is_the_gui_command_with_the_same_options(capsys):
         "--select",
         "--screenshot",
         "--quit-after",
+        "--size",
+        "--tab",
+        "--viewer",
         "--smoke-test",
         "--data-dir",
         "--wordnet",
@@ -113,6 +116,11 @@ def test_gui_hands_its_options_to_the_window_and_its_status_back(capsys, monkeyp
         "dog",
         "--quit-after",
         "5",
+        "--size",
+        "1024X640",
+        "--tab",
+        "coverage",
+        "--viewer",
         "--wordnet",
         "/w",
     )
@@ -125,6 +133,9 @@ def test_gui_hands_its_options_to_the_window_and_its_status_back(capsys, monkeyp
             "select": "dog",
             "screenshot": None,
             "quit_after": 5,
+            "size": (1024, 640),
+            "tab": "coverage",
+            "viewer": True,
             "data_dir": "/d",
             "wordnet": "/w",
         }
@@ -272,3 +283,27 @@ def test_console_script_as_a_process(session_data_dir):
     bad = subprocess.run([*env_run, "show", "n00000000"], capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stdout == ""
     assert bad.stderr.startswith("wnexplorer: error:") and len(bad.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("axb", "'axb' is not WIDTHxHEIGHT in pixels, such as 1280x800."),
+        ("1280", "'1280' is not WIDTHxHEIGHT in pixels, such as 1280x800."),
+        ("-5x10", "'-5x10' is not WIDTHxHEIGHT in pixels, such as 1280x800."),
+        ("10x10", "10x10 is outside 640x400 to 7680x4320."),
+    ],
+)
+def test_gui_size_is_checked_before_any_window(capsys, given, expected):
+    status, out, err = run(capsys, "gui", "--size", given, "--screenshot", "x.png")
+    assert (status, out) == (2, "")
+    assert f"Invalid value for '--size': {expected}" in err
+
+
+def test_gui_tab_is_one_of_the_windows_tabs(capsys):
+    from explorer.cli.gui import TABS
+
+    qt_app = pytest.importorskip("explorer.qt.app")
+    assert qt_app.TABS == TABS  # the CLI's copy (it imports no Qt) says the same
+    status, _, err = run(capsys, "gui", "--tab", "histogram")
+    assert status == 2 and "'images', 'coverage', 'curation'" in err

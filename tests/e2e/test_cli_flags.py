@@ -87,7 +87,7 @@ def test_add_list_remove_review(capsys, train, catalogue):
         "--catalogue",
         catalogue,
     )
-    assert out == "Flag 1 image wrong_label.\n"
+    assert out == "Flagged 1 image: wrong label.\n"
     ok(
         capsys,
         "flags",
@@ -135,7 +135,7 @@ def test_add_list_remove_review(capsys, train, catalogue):
     assert "nothing to change" in out
 
     out, _ = ok(capsys, "flags", "review", GOLDEN_JPEG, GOLDFISH_JPEG, "--catalogue", catalogue)
-    assert out == "Mark 2 images reviewed OK.\n"
+    assert out == "Marked 2 images reviewed OK.\n"
     assert marks(capsys, catalogue) == {
         TENCH_JPEG: ["wrong_label"],
         GOLDEN_JPEG: ["reviewed_ok"],
@@ -462,7 +462,7 @@ def test_flagging_special_files_finishes_in_seconds(capsys, train, tmp_path):
     done = subprocess.run(command, cwd=train, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 20  # a Python start and a few milliseconds of work
-    assert done.stdout == "Flag 5 images corrupt.\n"
+    assert done.stdout == "Flagged 5 images: corrupt.\n"
     hashes = {row["path"]: row["content_hash"] for row in listing(capsys, catalogue)}
     assert hashes.pop(TENCH_JPEG)  # the real image is hashed
     assert hashes == dict.fromkeys(specials)
@@ -544,7 +544,7 @@ def test_output_counts_are_singular_or_plural(capsys, catalogue, tmp_path):
     )
     assert f"Wrote 1 row to {tmp_path / 'one.csv'}" in err
     out, _ = ok(capsys, "flags", "remove", TENCH_JPEG, "--catalogue", catalogue)
-    assert out == "Clear flags of 1 image.\n"
+    assert out == "Cleared flags of 1 image.\n"
 
 
 def test_flags_export_into_a_missing_folder_needs_parents(capsys, catalogue, tmp_path):

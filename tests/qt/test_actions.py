@@ -26,7 +26,7 @@ def test_f1_lists_every_shortcut():
     assert unlisted == []
     assert [a.text for a in _actions() if a.keys and not a.help] == ["&Quit"]  # as every app's
     for reason in REASON_TABLE:  # one line per reason, from the core's table
-        assert (reason.key, f"{reason.code.replace('_', ' ')}: {reason.meaning}") in [
+        assert (reason.key, f"{reason.name}: {reason.meaning}") in [
             (k, t.split(";")[0].split(", which")[0]) for k, t in shortcut_rows()
         ]
 

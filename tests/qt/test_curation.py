@@ -171,7 +171,7 @@ def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy,
     assert model.index(3).data(STATE_ROLE).reasons == ("duplicate",)
     assert model.index(0).data(STATE_ROLE).review is not None
     assert model.index(100).data(STATE_ROLE) is None
-    assert "Flagged: duplicate" in model.index(3).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Flagged: Duplicate" in model.index(3).data(Qt.ItemDataRole.ToolTipRole)
     assert _corner(model, 3) == QColor(REASONS["duplicate"].colour)  # the badge's frame
     assert _corner(model, 0) != _corner(model, 3)  # OK: a check mark, no frame
 
@@ -182,8 +182,9 @@ def test_keyboard_culling_of_100_images(qtbot, window, catalogue_path, taxonomy,
     assert set(window.store.states()) == {paths[i] for i in range(97)}
     assert grid.currentIndex().row() == 97  # back on the image whose change was undone
     assert model.index(98).data(STATE_ROLE) is None
-    assert window.menus.actions["redo"].text() == "&Redo Flag 1 image low_quality"  # image 97
+    assert window.menus.actions["redo"].text() == "&Redo Flag 1 image: low quality"  # image 97
     qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL | SHIFT)
+    assert window.statusBar().currentMessage() == "Redone: Flag 1 image: low quality"
     qtbot.keyClick(grid, Qt.Key.Key_Y, CTRL)
     qtbot.keyClick(grid, Qt.Key.Key_Y, CTRL)
     assert _kinds(window.store.states()) == expected
@@ -443,7 +444,8 @@ def test_a_big_selection_is_read_in_a_worker_then_flagged(qtbot, window, catalog
     states = window.store.states(paths)
     assert all(states[p].reasons == ("low_quality",) for p in paths)
     assert len({states[p].flags[0].content_hash for p in paths}) == 30  # each file read
-    assert window.undo_stack.undo_label == "Flag 30 images low_quality"
+    assert window.undo_stack.undo_label == "Flag 30 images: low quality"
+    assert window.statusBar().currentMessage() == "Flagged 30 images: low quality"
     qtbot.keyClick(grid, Qt.Key.Key_Z, CTRL)
     assert window.store.states(paths) == {}
 
@@ -509,7 +511,7 @@ def test_the_curation_tab_sorts_itself_and_follows_changes_from_a_worker(
     qtbot.waitUntil(
         lambda: (panel.reviewed, panel.flagged, model.rowCount()) == (5, 5, 5), timeout=10_000
     )
-    assert [model.index(i, 1).data() for i in range(5)] == ["wrong_label"] * 3 + ["offensive"] * 2
+    assert [model.index(i, 1).data() for i in range(5)] == ["Wrong label"] * 3 + ["Offensive"] * 2
 
     target = model.index(4, 0)
     qtbot.waitExposed(table)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         ReasonCode,
         Review,
         is_reason,
+        reason_name,
     )
     from explorer.core.curation.storage import (
         catalogue_path_for,
@@ -90,6 +91,7 @@ __all__ = [
     "merge_queue",
     "queue_entries",
     "read_export",
+    "reason_name",
     "rejected_path",
     "relink_after_scan",
     "review_queue",
@@ -142,6 +144,7 @@ __getattr__, __dir__ = lazy_exports(
             "ReasonCode",
             "Review",
             "is_reason",
+            "reason_name",
         ),
         ".storage": (
             "catalogue_path_for",

@@ -19,8 +19,9 @@ stores disagree.
 >>> stack.push(flag_images(store, [ImageRef("n01440764/a.JPEG")], "wrong_label"))
 >>> store.state("n01440764/a.JPEG").reasons
 ('wrong_label',)
->>> stack.undo().label
-'Flag 1 image wrong_label'
+>>> command = stack.undo()
+>>> command.label, command.done
+('Flag 1 image: wrong label', 'Flagged 1 image: wrong label')
 >>> store.state("n01440764/a.JPEG").empty
 True
 """
@@ -51,6 +52,7 @@ from explorer.core.curation.states import (
     ReasonCode,
     Review,
     check_state,
+    reason_name,
 )
 from explorer.core.curation.storage import flags_path_for
 from explorer.core.curation.store import FlagStore, RelinkReport, default_curator
@@ -104,11 +106,17 @@ class ImageRef:
 
 @dataclass
 class Command:
-    """A change to some images' curation: their states before and after."""
+    """A change to some images' curation: their states before and after; ``label`` names
+    it for an Undo menu ("Flag 2 images: low quality"), ``done`` says it was made ("Flagged
+    2 images: low quality"), both with the reasons' names (:func:`reason_name`)."""
 
     label: str
     before: dict[str, ImageState]
     after: dict[str, ImageState]
+    done: str = ""  # "" : the label
+
+    def __post_init__(self) -> None:
+        self.done = self.done or self.label
 
     def redo(self, store: FlagStore) -> None:
         store.apply(self.after)
@@ -185,7 +193,8 @@ def flag_images(
         flag = Flag(reason, note, suggested_wnid, curator, now, **_identity(ref))
         kept = [f for f in before[ref.path].flags if f.reason != reason]
         after[ref.path] = ImageState(tuple(sorted([*kept, flag], key=lambda f: f.reason)), None)
-    return Command(f"Flag {plural(len(refs), 'image')} {reason}", before, after)
+    what = f"{plural(len(refs), 'image')}: {_lower(reason_name(reason))}"
+    return Command(f"Flag {what}", before, after, f"Flagged {what}")
 
 
 def mark_reviewed(
@@ -195,7 +204,8 @@ def mark_reviewed(
     before = _before(store, refs)
     now = _now()
     after = {ref.path: ImageState((), Review(curator, now, **_identity(ref))) for ref in refs}
-    return Command(f"Mark {plural(len(refs), 'image')} reviewed OK", before, after)
+    what = f"{plural(len(refs), 'image')} reviewed OK"
+    return Command(f"Mark {what}", before, after, f"Marked {what}")
 
 
 def clear_images(
@@ -214,8 +224,14 @@ def clear_images(
             after[ref.path] = replace(
                 state, flags=tuple(f for f in state.flags if f.reason != reason)
             )
-    what = "flags" if reason is None else f"{reason} flags"
-    return Command(f"Clear {what} of {plural(len(refs), 'image')}", before, after)
+    what = "flags" if reason is None else f"{_lower(reason_name(reason))} flags"
+    what += f" of {plural(len(refs), 'image')}"
+    return Command(f"Clear {what}", before, after, f"Cleared {what}")
+
+
+def _lower(name: str) -> str:
+    """A name inside a sentence: "Low quality" -> "low quality" (an "OK" stays)."""
+    return name[:1].lower() + name[1:]
 
 
 def _before(store: FlagStore, refs: Sequence[ImageRef]) -> dict[str, ImageState]:

@@ -27,6 +27,12 @@ class Reason:
     meaning: str  # what it means, for help texts and tooltips
     asks: Literal["synset", "note"] | None = None  # what flagging asks for
 
+    @property
+    def name(self) -> str:
+        """What people read for it, in tables, chips and messages: the menu text without
+        its "…" ("Low quality", "Wrong label")."""
+        return self.label.rstrip("…")
+
 
 REASON_TABLE: tuple[Reason, ...] = (
     Reason(
@@ -57,6 +63,17 @@ REVIEWED_COLOUR = "#2e7d32"  # the badge of an image reviewed OK
 
 
 LONGEST = {"path": 4096, "note": 4096, "curator": 256}  # characters; bounds a journal line
+
+
+def reason_name(code: str) -> str:
+    """A reason's name for people, the one way the window and the CLI's messages show a
+    code; a code from outside that is no reason is shown as it is.
+
+    >>> reason_name("low_quality"), reason_name("not_a_photo"), reason_name("reviewed_ok")
+    ('Low quality', 'Not a photo', 'reviewed_ok')
+    """
+    reason = REASONS.get(code)
+    return reason.name if reason is not None else code
 
 
 def is_reason(value: object) -> TypeGuard[ReasonCode]:

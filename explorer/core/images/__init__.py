@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         PROBLEM_CODES,
         AuditCode,
         ProblemCode,
+        problem_name,
     )
     from explorer.core.images.decoding import MAX_SCANS, viewable_bytes
     from explorer.core.images.digest import file_digest
@@ -75,6 +76,7 @@ __all__ = [
     "iter_audit_report",
     "make_thumbnail",
     "open_regular_file",
+    "problem_name",
     "viewable_bytes",
     "write_audit_json",
 ]
@@ -106,6 +108,7 @@ __getattr__, __dir__ = lazy_exports(
             "PROBLEM_CODES",
             "AuditCode",
             "ProblemCode",
+            "problem_name",
         ),
         ".decoding": (
             "MAX_SCANS",

@@ -54,6 +54,28 @@ AUDIT_CODES = {
     "too_slow": "checking it took longer than the audit's time limit; stopped",
     "missing": "listed by the catalogue but no longer found by the last scan",
 }
+_NAMES = {  # where the code's words are not its name
+    "zero_byte": "Empty file",
+    "not_an_image": "Not an image",
+    "cmyk": "CMYK",
+    "exif_rotated": "EXIF rotated",
+    "exif_invalid": "EXIF invalid",
+    "odd_filename": "Odd file name",
+    "too_slow": "Too slow to check",
+    "no_label": "No label",
+}
+
+
+def problem_name(code: str) -> str:
+    """An audit code's short name for people (its meaning is :data:`AUDIT_CODES`'): the
+    one way the window names a problem.
+
+    >>> problem_name("exif_rotated"), problem_name("too_many_scans"), problem_name("cmyk")
+    ('EXIF rotated', 'Too many scans', 'CMYK')
+    """
+    return _NAMES.get(code) or code.replace("_", " ").capitalize()
+
+
 # Findings that make an image unusable for training: exports leave these out by default.
 FAILURE_CODES = frozenset(
     {
