@@ -59,7 +59,7 @@ def short_name(name: str, wnid: str | None, fits: Callable[[str], bool]) -> str:
     >>> short_name("n02085620_1152.JPEG", "n02085620", lambda text: len(text) <= 8)
     '…_1152'
     >>> short_name("n02085620_10074.JPEG", None, lambda text: len(text) <= 12)
-    '…10074.JPEG'
+    '…85620_10074'
     >>> short_name("dog.jpg", None, lambda text: len(text) <= 12)
     'dog.jpg'
     """
@@ -71,11 +71,13 @@ def short_name(name: str, wnid: str | None, fits: Callable[[str], bool]) -> str:
     if wnid and stem.startswith(wnid) and len(stem) > len(wnid):
         stem = stem[len(wnid) :]
     suffix = f".{extension}" if extension else ""
-    for ending in (suffix, ""):  # with the extension if it fits, else without
-        for start in range(len(stem)):  # the longest end that fits
-            text = "…" + stem[start:] + ending
-            if fits(text):
-                return text
+    for text in ("…" + stem + suffix, "…" + stem):  # the extension goes before the stem
+        if fits(text):
+            return text
+    for start in range(1, len(stem)):  # the longest end of the stem that fits
+        text = "…" + stem[start:]
+        if fits(text):
+            return text
     return "…" + stem[-3:]
 
 
