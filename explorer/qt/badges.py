@@ -160,7 +160,7 @@ def problem_chip_text(problems: tuple[str, ...], size: int) -> str:
 
 def describe_problems(problems: tuple[str, ...]) -> str:
     """The audit's findings, one a line, each with what it means (a chip's tooltip)."""
-    from explorer.core.images.codes import AUDIT_CODES
+    from explorer.core.images import AUDIT_CODES
 
     return "Audit found:\n" + "\n".join(
         f"• {problem_label(code)}: {AUDIT_CODES.get(code, code)}" for code in problems

@@ -13,8 +13,7 @@ from PySide6.QtCore import QMetaMethod, QPoint, QRect, QSettings
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage
 
 from explorer.core.demo import ensure_demo_catalogue
-from explorer.core.images import ThumbnailCache
-from explorer.core.images.codes import AUDIT_CODES
+from explorer.core.images import AUDIT_CODES, ThumbnailCache
 from explorer.qt.badges import problem_chip_text
 from explorer.qt.images_panel import THUMBNAIL_SIZES
 from explorer.qt.main_window import MainWindow
