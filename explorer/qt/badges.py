@@ -114,3 +114,64 @@ def state_colour(state: ImageState | None) -> str:
     if state is not None and state.review is not None:
         return REVIEWED_COLOUR
     return NOT_REVIEWED_COLOUR
+
+
+# The audit's findings as a chip names them: a word or two, the full meaning in its tooltip
+PROBLEM_SHORT = {
+    "unreadable": "unreadable",
+    "too_large": "too large",
+    "zero_byte": "empty file",
+    "not_an_image": "not an image",
+    "truncated": "truncated",
+    "decompression_bomb": "too many pixels",
+    "too_many_scans": "too many scans",
+    "too_large_to_decode": "too large to decode",
+    "extension_mismatch": "wrong extension",
+    "cmyk": "CMYK",
+    "high_bit_depth": "16-bit",
+    "grayscale": "greyscale",
+    "animated": "animated",
+    "exif_rotated": "EXIF rotated",
+    "exif_invalid": "bad EXIF",
+    "tiny": "tiny",
+    "odd_filename": "odd file name",
+    "duplicate": "duplicate",
+    "too_slow": "too slow",
+    "missing": "missing",
+}
+
+
+def problem_label(code: str) -> str:
+    """A problem code in words: ``problem_label("zero_byte")`` is 'empty file'."""
+    return PROBLEM_SHORT.get(code, code.replace("_", " "))
+
+
+def problem_chip_text(problems: tuple[str, ...], size: int) -> str:
+    """What a thumbnail's problem chip says: the first problem named, "+n" for the others.
+
+    >>> problem_chip_text(("truncated", "cmyk"), 128)
+    '⚠ truncated +1'
+    >>> problem_chip_text(("zero_byte",), 64)
+    '⚠ empty file'
+    """
+    more = f" +{len(problems) - 1}" if len(problems) > 1 else ""
+    return f"⚠ {problem_label(problems[0])}{more}"
+
+
+def describe_problems(problems: tuple[str, ...]) -> str:
+    """The audit's findings, one a line, each with what it means (a chip's tooltip)."""
+    from explorer.core.images import AUDIT_CODES
+
+    return "Audit found:\n" + "\n".join(
+        f"• {problem_label(code)}: {AUDIT_CODES.get(code, code)}" for code in problems
+    )
+
+
+def describe_reasons(state: ImageState | None) -> str:
+    """A badge's tooltip: the state, and what each flag's letter means."""
+    lines = [describe_state(state)]
+    if state is not None:
+        for flag in state.flags:
+            reason = REASONS[flag.reason]
+            lines.append(f"{reason.key}: {reason.label.rstrip('…')}: {reason.meaning}")
+    return "\n".join(lines)

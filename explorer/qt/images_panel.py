@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSlider,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -68,11 +70,75 @@ _CURATION_FILTERS = (
 )
 
 
+class EmptyState(QWidget):
+    """What the images panel shows instead of an empty grid: what the state is, and buttons
+    for the next step."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel()
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.detail = QLabel()
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail.setWordWrap(True)
+        self.detail.setStyleSheet("color: palette(dark);")
+        self.buttons = QHBoxLayout()
+        self.buttons.addStretch(1)
+        self.buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.detail)
+        layout.addSpacing(12)
+        layout.addLayout(self.buttons)
+        layout.addStretch(3)
+        self._buttons: list[QPushButton] = []
+
+    def show_state(
+        self, title: str, detail: str, buttons: tuple[tuple[str, Callable[[], object]], ...] = ()
+    ) -> None:
+        self.title.setText(title)
+        self.detail.setText(detail)
+        self.detail.setVisible(bool(detail))
+        for button in self._buttons:
+            self.buttons.removeWidget(button)
+            button.hide()
+            button.setParent(None)
+            button.deleteLater()
+        self._buttons = []
+        for position, (label, call) in enumerate(buttons):
+            button = QPushButton(label)
+            button.clicked.connect(lambda _checked=False, c=call: c())
+            if position == 0:
+                button.setDefault(True)
+            self.buttons.insertWidget(1 + position, button)
+            self._buttons.append(button)
+
+    def button_texts(self) -> list[str]:
+        return [button.text() for button in self._buttons]
+
+    def button(self, text: str) -> QPushButton:
+        """The button labelled ``text``; LookupError if there is none."""
+        for button in self._buttons:
+            if button.text() == text:
+                return button
+        raise LookupError(text)
+
+
 class ImagesPanel(QWidget):
     """The grid of the Workspace's listing, filtered and sorted, and its viewer."""
 
     images_ready = Signal()  # the grid shows a new listing, or a new filter or sort of it
     show_requested = Signal()  # wants to be in view: the review queue, an image asked for
+    # the empty state's buttons, for the window's actions
+    open_folder_requested = Signal()
+    open_manifest_requested = Signal()
+    open_demo_requested = Signal()
 
     def __init__(
         self,
@@ -93,10 +159,15 @@ class ImagesPanel(QWidget):
         self._job: Job | None = None  # listing
         # the image to select once listed (a path), else the position to select
         self._select_after_listing: tuple[str, int] | None = None
+        self._top_after_listing: int | None = None  # the first row on screen, to keep
+        self.empty_state = EmptyState()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.grid)
+        self.stack.addWidget(self.empty_state)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._filter_bar())
-        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.stack, 1)
         workspace.catalogue_opened.connect(self._catalogue_opened)
         workspace.catalogue_closed.connect(self._catalogue_closed)
         workspace.scope_changed.connect(self._scope_changed)
@@ -104,6 +175,11 @@ class ImagesPanel(QWidget):
         workspace.images_listed.connect(self._listed)
         workspace.queue_changed.connect(self._queue_changed)
         workspace.curation_changed.connect(self._curation_changed)
+        workspace.taxonomy_loaded.connect(lambda _t: self._label_synsets())
+        workspace.selection_changed.connect(lambda _w, _p: self._update_empty_state())
+        workspace.counts_changed.connect(lambda _c: self._update_empty_state())
+        self._label_synsets()
+        self._update_empty_state()
 
     def _filter_bar(self) -> QHBoxLayout:
         self.scope = QComboBox()
@@ -174,11 +250,13 @@ class ImagesPanel(QWidget):
         self.workspace.set_arrangement(self.sort.currentData(), self.filter.currentData())
 
     def _keep_current(self) -> None:
-        """Select the current image again in the next listing (or its position there)."""
+        """Select the current image again in the next listing (or its position there), and
+        keep the first row on screen where it is."""
         index = self.grid.currentIndex()
         row = self.current_row()
         if row is not None and self._select_after_listing is None:
             self._select_after_listing = (row.path, index.row())
+            self._top_after_listing = self.grid.first_visible_row()
 
     def _list(self) -> None:
         job = self.workspace.listing_job()
@@ -187,8 +265,10 @@ class ImagesPanel(QWidget):
             if self.workspace.queue is None:  # the queue's listing has come already
                 self.model.set_listing(self.workspace.catalogue, None)
                 self._update_count()
+                self._update_empty_state()
             return
         self._start_job(job.run, lambda listing: self.workspace.set_listed(job, listing))
+        self._update_empty_state()
         total = self.workspace.listing_total()
         if total is not None:  # known at once: no filter
             self.image_count.setText(f"{total:,} {'image' if total == 1 else 'images'} …")
@@ -198,13 +278,17 @@ class ImagesPanel(QWidget):
         total = self.workspace.scope_total()
         self.model.set_listing(self.workspace.catalogue, listing, total)
         self._update_count()
+        self._update_empty_state()
         kept, self._select_after_listing = self._select_after_listing, None
+        top, self._top_after_listing = self._top_after_listing, None
         if kept is not None and self.model.rowCount():
             path, before = kept
             position = self.model.position_of(path)
             if position is None:  # filtered out (a curation filter): whatever came next
                 position = min(before, self.model.rowCount() - 1)
             index = self.model.index(position)
+            if top is not None:  # the rows on screen stay put, the first one whole
+                self.grid.show_row_at_top(min(top, self.model.rowCount() - 1))
             self.grid.setCurrentIndex(index)
             self.grid.scrollTo(index)
         else:  # another synset, sort or filter, nothing to keep: from the first image
@@ -241,14 +325,106 @@ class ImagesPanel(QWidget):
         self.scope.blockSignals(True)
         self.scope.setCurrentIndex(self.scope.findData(scope))
         self.scope.blockSignals(False)
+        self._label_synsets()
+
+    def _label_synsets(self) -> None:
+        """In the subtree view each cell names its synset; in a synset's own view its size."""
+        taxonomy = self.workspace.taxonomy
+        if self.workspace.scope != "subtree" or taxonomy is None:
+            self.model.set_synset_label(None)
+            return
+        lemmas: dict[str, str] = {}
+
+        def lemma(wnid: str) -> str:
+            name = lemmas.get(wnid)
+            if name is None:
+                name = taxonomy.node(wnid)["lemmas"][0] if wnid in taxonomy else wnid
+                lemmas[wnid] = name
+            return name
+
+        self.model.set_synset_label(lemma)
+
+    # --- the empty states --------------------------------------------------------------
+
+    def _update_empty_state(self) -> None:
+        """The grid, or what to do when there is nothing to show in it."""
+        message = self._empty_message()
+        if message is None:
+            self.stack.setCurrentWidget(self.grid)
+            return
+        self.empty_state.show_state(*message)
+        self.stack.setCurrentWidget(self.empty_state)
+
+    def _empty_message(
+        self,
+    ) -> tuple[str, str, tuple[tuple[str, Callable[[], object]], ...]] | None:
+        workspace = self.workspace
+        if workspace.catalogue is None:
+            return (
+                "No catalogue open",
+                "Open a folder of images (one sub-folder per synset, as ImageNet's train/),"
+                " a manifest (CSV or TSV of paths and wnids), or try the demo catalogue.",
+                (
+                    ("Open folder…", self.open_folder_requested.emit),
+                    ("Open manifest…", self.open_manifest_requested.emit),
+                    ("Open the demo catalogue", self.open_demo_requested.emit),
+                ),
+            )
+        if workspace.queue is not None:
+            return None
+        counts, taxonomy = workspace.counts, workspace.taxonomy
+        if workspace.current_wnid is None:
+            if counts is None:
+                return None  # still counting
+            indexed = int(counts.direct.sum())
+            noun = "image" if indexed == 1 else "images"
+            roots = taxonomy.roots() if taxonomy is not None else []
+            buttons: tuple[tuple[str, Callable[[], object]], ...] = ()
+            if roots:
+                buttons = (("Show all images", lambda: workspace.select(roots[0])),)
+            return (
+                f"{indexed:,} {noun} indexed: choose a synset",
+                "Pick a synset in the tree (or search for one) to see its images.",
+                buttons,
+            )
+        if self.listing or self.model.rowCount():
+            return None
+        name = workspace.current_wnid
+        if taxonomy is not None and name in taxonomy:
+            name = taxonomy.node(name)["lemmas"][0]
+        if workspace.keep != "all":
+            label = self.filter.currentText()
+            return (
+                f"No images of {name} match “{label}”",
+                "",
+                (("Show all images", lambda: self.filter.setCurrentIndex(0)),),
+            )
+        if counts is None:
+            return None
+        figures = counts.of(workspace.current_wnid)
+        if workspace.scope == "direct" and figures["subtree"]:
+            subtree = figures["subtree"]
+            noun = "image" if subtree == 1 else "images"
+            return (
+                f"0 images here · {subtree:,} {noun} in the subtree",
+                f"No image is labelled {name} itself; its hyponyms have {subtree:,}.",
+                (("Show subtree", lambda: workspace.set_scope("subtree")),),
+            )
+        return (
+            f"No images of {name} in this catalogue",
+            "Nor of anything under it. The Coverage tab shows where the images are.",
+            (),
+        )
 
     def _catalogue_opened(self) -> None:
         self.model.set_states(self.workspace.states)
+        self._update_empty_state()
 
     def _catalogue_closed(self) -> None:
         self.close_viewer()
         self.model.set_notes({})
         self.model.set_states({})
+        self._update_empty_state()
 
     def _queue_changed(self, queue: dict[str, QueuedImage] | None) -> None:
         if queue is None:

@@ -46,7 +46,13 @@ from PySide6.QtGui import (
     QPixmap,
 )
 
-from explorer.qt.badges import badge_key, describe_state, with_badge
+from explorer.qt.badges import (
+    badge_key,
+    describe_reasons,
+    describe_state,
+    problem_label,
+    with_badge,
+)
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import Catalogue, ImageRow, Listing
@@ -243,6 +249,7 @@ class ThumbnailGridModel(QAbstractListModel):
         self._notes: dict[str, str] = {}  # path -> a review queue's note, for the tooltip
         self.thumbnail_size = 128
         self._tiles = _Tiles(self.thumbnail_size)
+        self._synset_label: Callable[[str], str] | None = None  # the subtree view's first line
         loader.signals.loaded.connect(self._on_loaded)
 
     # --- contents ---------------------------------------------------------------
@@ -319,6 +326,25 @@ class ThumbnailGridModel(QAbstractListModel):
                     index = self.index(start + offset)
                     self.dataChanged.emit(index, index, _STATE_ROLES)
 
+    def set_synset_label(self, label: Callable[[str], str] | None) -> None:
+        """Name each cell's synset (wnid -> lemma) on its first line, as in the subtree view;
+        None: the first line gives the image's size instead."""
+        self._synset_label = label
+        if self._count:
+            self.dataChanged.emit(self.index(0), self.index(self._count - 1), [])
+
+    def first_label(self, row: ImageRow) -> str:
+        """A cell's first line: its synset in the subtree view, else its pixel size."""
+        if self._synset_label is not None and row.wnid:
+            return self._synset_label(row.wnid)
+        if row.width:
+            return f"{row.width}×{row.height}"
+        return ""
+
+    def state_tooltip(self, row: ImageRow) -> str:
+        """The curation badge's tooltip: the state and what its letters mean."""
+        return describe_reasons(self._states.get(row.path))
+
     def set_notes(self, notes: Mapping[str, str]) -> None:
         """Notes shown in the tooltips (a review queue's), by path; empty: none."""
         self._notes = dict(notes)
@@ -388,7 +414,10 @@ class ThumbnailGridModel(QAbstractListModel):
             return pixmap if state is None else self._badge(row.id, state, pixmap)
         if role == Qt.ItemDataRole.DisplayRole:
             name = row.path.rsplit("/", 1)[-1]
-            return ("⚠ " if row.problems else "") + ("↗ " if row.outside_root else "") + name
+            problems = ", ".join(problem_label(code) for code in row.problems)
+            return (
+                ("↗ " if row.outside_root else "") + name + (f" ({problems})" if problems else "")
+            )
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [row.path]
             if row.outside_root:
@@ -398,7 +427,7 @@ class ThumbnailGridModel(QAbstractListModel):
             if row.size is not None:
                 lines.append(f"{row.size:,} bytes")
             if row.problems:
-                lines.append("Problems: " + ", ".join(row.problems))
+                lines.append("Problems: " + ", ".join(problem_label(code) for code in row.problems))
             if row.id in self._missing:
                 lines.append("Missing: no file at " + self._file_name(row))
             elif row.id in self._errors:

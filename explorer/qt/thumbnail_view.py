@@ -7,7 +7,10 @@ visible rows and sizes its scroll bar from the model's count.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
@@ -18,21 +21,219 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QHelpEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
+    QPixmap,
     QRegion,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QRubberBand,
     QStyle,
+    QStyledItemDelegate,
     QStyleOptionRubberBand,
     QStyleOptionViewItem,
+    QToolTip,
     QWidget,
 )
 
-from explorer.qt.thumbnail_grid import ThumbnailGridModel
+from explorer.qt.badges import describe_problems, problem_chip_text
+from explorer.qt.thumbnail_grid import ROW_ROLE, ThumbnailGridModel
+
+PAD = 6  # around the image box, and between it and the labels
+MIN_CELL_WIDTH = 100  # the labels need room even at the smallest size
+
+
+def short_name(name: str, wnid: str | None, fits: Callable[[str], bool]) -> str:
+    """The file name as a cell shows it: whole when it fits, else its distinctive end kept
+    (the synset's prefix is the same on every cell of a synset, the extension on all).
+
+    >>> short_name("n02085620_1152.JPEG", "n02085620", lambda text: len(text) <= 12)
+    '…_1152.JPEG'
+    >>> short_name("n02085620_1152.JPEG", "n02085620", lambda text: len(text) <= 8)
+    '…_1152'
+    >>> short_name("n02085620_10074.JPEG", None, lambda text: len(text) <= 12)
+    '…85620_10074'
+    >>> short_name("dog.jpg", None, lambda text: len(text) <= 12)
+    'dog.jpg'
+    """
+    if fits(name):
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 5:
+        stem, extension = name, ""
+    if wnid and stem.startswith(wnid) and len(stem) > len(wnid):
+        stem = stem[len(wnid) :]
+    suffix = f".{extension}" if extension else ""
+    for text in ("…" + stem + suffix, "…" + stem):  # the extension goes before the stem
+        if fits(text):
+            return text
+    for start in range(1, len(stem)):  # the longest end of the stem that fits
+        text = "…" + stem[start:]
+        if fits(text):
+            return text
+    return "…" + stem[-3:]
+
+
+class CellLayout:
+    """Where a cell's parts are, from the cell's rectangle: the image box (a square of the
+    thumbnail size, centred at the top), two label lines below it, the chips on the box."""
+
+    __slots__ = ("line", "size")
+
+    def __init__(self, size: int, line: int) -> None:
+        self.size, self.line = size, line
+
+    def cell_size(self) -> QSize:
+        width = max(self.size + 2 * PAD, MIN_CELL_WIDTH)
+        return QSize(width + 4, PAD + self.size + PAD + 2 * self.line + PAD + 4)
+
+    def image_box(self, cell: QRect) -> QRect:
+        return QRect(
+            cell.x() + (cell.width() - self.size) // 2, cell.y() + PAD, self.size, self.size
+        )
+
+    def label_lines(self, cell: QRect) -> tuple[QRect, QRect]:
+        """The two label lines, bottom-aligned in the cell: the synset (or the image's
+        size), then the file name."""
+        bottom = cell.bottom() - PAD + 1
+        second = QRect(cell.x() + 4, bottom - self.line, cell.width() - 8, self.line)
+        first = second.translated(0, -self.line)
+        return first, second
+
+    def problem_chip(self, cell: QRect, text: str, metrics: QFontMetrics) -> QRect:
+        box = self.image_box(cell)
+        width = min(box.width() - 4, metrics.horizontalAdvance(text) + 8)
+        height = metrics.height() + 2
+        return QRect(box.left() + 2, box.bottom() - height - 1, width, height)
+
+    def state_chip(self, cell: QRect) -> QRect:
+        """The corner of the image box the curation badge takes (explorer.qt.badges)."""
+        box = self.image_box(cell)
+        side = max(13, min(24, self.size // 5))
+        return QRect(box.left(), box.top(), side * 3, side + side // 3)
+
+
+class ThumbnailDelegate(QStyledItemDelegate):
+    """Paints a cell: the thumbnail fitted into its fixed box, the audit problem named on a
+    chip, and two labels below, aligned across a row."""
+
+    def __init__(self, view: ThumbnailGridView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        view, cell = self.view, option.rect
+        layout = view.cell_layout
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if selected:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
+            painter.drawRoundedRect(cell, 4, 4)
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(palette.color(QPalette.ColorRole.Midlight))
+            painter.drawRoundedRect(cell, 4, 4)
+        box = layout.image_box(cell)
+        painter.fillRect(box, QColor(0, 0, 0, 14))
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            if pixmap.width() > box.width() or pixmap.height() > box.height():
+                pixmap = pixmap.scaled(
+                    box.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            x = box.x() + (box.width() - pixmap.width()) // 2
+            y = box.y() + (box.height() - pixmap.height()) // 2
+            painter.drawPixmap(x, y, pixmap)
+        row = index.data(ROW_ROLE)
+        small = QFont(option.font)
+        small.setPixelSize(max(9, QFontMetrics(option.font).height() - 5))
+        if row is not None and row.problems:
+            text = problem_chip_text(row.problems, layout.size)
+            metrics = QFontMetrics(small)
+            chip = layout.problem_chip(cell, text, metrics)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#b3261e"))
+            painter.drawRoundedRect(chip, 3, 3)
+            painter.setPen(QColor("white"))
+            painter.setFont(small)
+            painter.drawText(
+                chip,
+                Qt.AlignmentFlag.AlignCenter,
+                metrics.elidedText(text, Qt.TextElideMode.ElideRight, chip.width() - 4),
+            )
+        ink = palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        )
+        faint = QColor(ink)
+        faint.setAlpha(170)
+        first, second = layout.label_lines(cell)
+        model = view.model()
+        if row is not None:
+            label = model.first_label(row) if isinstance(model, ThumbnailGridModel) else ""
+            painter.setFont(small)
+            painter.setPen(faint)
+            metrics = QFontMetrics(small)
+            painter.drawText(
+                first,
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                metrics.elidedText(label, Qt.TextElideMode.ElideRight, first.width()),
+            )
+            painter.setFont(option.font)
+            painter.setPen(ink)
+            metrics = QFontMetrics(option.font)
+            name = row.path.rsplit("/", 1)[-1]
+            shown = short_name(
+                name, row.wnid, lambda text: metrics.horizontalAdvance(text) <= second.width()
+            )
+            if row.outside_root:
+                shown = "↗ " + shown
+            painter.drawText(
+                second, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, shown
+            )
+        if option.state & QStyle.StateFlag.State_HasFocus:
+            painter.setPen(palette.color(QPalette.ColorRole.Highlight).darker(130))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(cell.adjusted(0, 0, -1, -1), 4, 4)
+        painter.restore()
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return self.view.gridSize()
+
+    def chip_tooltip(self, cell: QRect, index: QModelIndex, point: QPoint) -> str | None:
+        """The tooltip of the chip under ``point`` (the problem chip, the curation badge)."""
+        row = index.data(ROW_ROLE)
+        if row is None:
+            return None
+        layout = self.view.cell_layout
+        small = QFont(self.view.font())
+        small.setPixelSize(max(9, self.view.fontMetrics().height() - 5))
+        if row.problems:
+            text = problem_chip_text(row.problems, layout.size)
+            if layout.problem_chip(cell, text, QFontMetrics(small)).contains(point):
+                return describe_problems(row.problems)
+        model = self.view.model()
+        if isinstance(model, ThumbnailGridModel) and layout.state_chip(cell).contains(point):
+            return model.state_tooltip(row)
+        return None
 
 
 class ThumbnailGridView(QAbstractItemView):
@@ -50,10 +251,11 @@ class ThumbnailGridView(QAbstractItemView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setMouseTracking(True)
         self.horizontalScrollBar().setRange(0, 0)
-        self._cell = QSize(144, 158)
+        self.cell_layout = CellLayout(128, self.fontMetrics().height())
+        self._cell = self.cell_layout.cell_size()
+        self.setItemDelegate(ThumbnailDelegate(self))
         self._unit = 1  # pixels per scroll bar step: more when the grid is over 2**30 pixels
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._band_origin: QPoint | None = None  # where a drag began, in content pixels
@@ -66,13 +268,32 @@ class ThumbnailGridView(QAbstractItemView):
         return QSize(self._cell)
 
     def set_thumbnail_size(self, size: int) -> None:
+        """Cells for thumbnails of ``size`` pixels; the first row on screen stays first."""
+        first = self.first_visible_row()
         self.setIconSize(QSize(size, size))
-        self._cell = QSize(size + 20, size + 34)  # the icon, its caption, spacing
+        self.cell_layout = CellLayout(size, self.fontMetrics().height())
+        self._cell = self.cell_layout.cell_size()
         model = self.model()
         if isinstance(model, ThumbnailGridModel):
             model.set_thumbnail_size(size)
         self.updateGeometries()
+        self.show_row_at_top(first)
         self.viewport().update()
+
+    def first_visible_row(self) -> int:
+        """The first row of the top line on screen (partly or wholly)."""
+        return min(
+            self._offset() // self._cell.height() * self.columns(), max(0, self._count() - 1)
+        )
+
+    def show_row_at_top(self, row: int) -> None:
+        """Scroll so that the line of ``row`` is the top one, whole (as far as the grid goes)."""
+        top = row // self.columns() * self._cell.height()
+        self.verticalScrollBar().setValue(top // self._unit)
+
+    def left_margin(self) -> int:
+        """The space left of the first column: the rows are centred in the viewport."""
+        return max(0, (self.viewport().width() - self.columns() * self._cell.width()) // 2)
 
     def _count(self) -> int:
         model = self.model()
@@ -109,7 +330,7 @@ class ThumbnailGridView(QAbstractItemView):
             return QRect()
         line, column = divmod(index.row(), self.columns())
         return QRect(
-            column * self._cell.width(),
+            self.left_margin() + column * self._cell.width(),
             line * self._cell.height() - self._offset(),
             self._cell.width(),
             self._cell.height(),
@@ -117,8 +338,9 @@ class ThumbnailGridView(QAbstractItemView):
 
     def indexAt(self, point: QPoint) -> QModelIndex:
         model = self.model()
-        column = point.x() // self._cell.width()
-        if model is None or point.x() < 0 or column >= self.columns():
+        x = point.x() - self.left_margin()
+        column = x // self._cell.width()
+        if model is None or x < 0 or column >= self.columns():
             return QModelIndex()
         row = (point.y() + self._offset()) // self._cell.height() * self.columns() + column
         return model.index(row, 0, self.rootIndex()) if 0 <= row < self._count() else QModelIndex()
@@ -139,8 +361,10 @@ class ThumbnailGridView(QAbstractItemView):
             offset = top + self._cell.height() - page
         elif hint == QAbstractItemView.ScrollHint.PositionAtTop or top < offset:
             offset = top
-        elif top + self._cell.height() > offset + page:
-            offset = top + self._cell.height() - page
+        elif top + self._cell.height() > offset + page:  # the fewest whole lines down
+            height = self._cell.height()
+            offset = -(-(top + height - page) // height) * height
+            offset = min(offset, top)
         self.verticalScrollBar().setValue(max(0, offset) // self._unit)
 
     def horizontalOffset(self) -> int:
@@ -193,7 +417,7 @@ class ThumbnailGridView(QAbstractItemView):
         if model is None or count == 0:
             return
         columns, cell = self.columns(), self._cell
-        rect = rect.normalized()
+        rect = rect.normalized().translated(-self.left_margin(), 0)
         first_column = max(0, rect.left() // cell.width())
         last_column = min(columns - 1, rect.right() // cell.width())
         top, bottom = (rect.top() + self._offset(), rect.bottom() + self._offset())
@@ -271,20 +495,15 @@ class ThumbnailGridView(QAbstractItemView):
         delegate = self.itemDelegate()
         base = QStyleOptionViewItem()
         self.initViewItemOption(base)
-        # as QListView's icon mode: the picture above its centred caption
-        base.decorationPosition = QStyleOptionViewItem.Position.Top
-        base.decorationAlignment = Qt.AlignmentFlag.AlignCenter
-        base.displayAlignment = Qt.AlignmentFlag.AlignCenter
-        base.showDecorationSelected = False
-        columns, offset = self.columns(), self._offset()
+        columns, offset, left = self.columns(), self._offset(), self.left_margin()
         width, height = self._cell.width(), self._cell.height()
         root = self.rootIndex()
         for row in self.visible_range():
             index = model.index(row, 0, root)
             option = QStyleOptionViewItem(base)
             line, column = divmod(row, columns)
-            option.rect = QRect(
-                column * width + 2, line * height - offset + 2, width - 4, height - 4
+            option.rect = self.cell_rect(
+                QRect(left + column * width, line * height - offset, width, height)
             )
             if selection is not None and selection.isSelected(index):
                 option.state |= QStyle.StateFlag.State_Selected
@@ -302,6 +521,23 @@ class ThumbnailGridView(QAbstractItemView):
             drawn.rect = band
             self.style().drawControl(QStyle.ControlElement.CE_RubberBand, drawn, painter, self)
         painter.end()
+
+    @staticmethod
+    def cell_rect(slot: QRect) -> QRect:
+        """The cell drawn in a slot of the grid: 2 pixels apart from its neighbours."""
+        return slot.adjusted(2, 2, -2, -2)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            index = self.indexAt(event.pos())
+            delegate = self.itemDelegate()
+            if index.isValid() and isinstance(delegate, ThumbnailDelegate):
+                cell = self.cell_rect(self.visualRect(index))
+                tip = delegate.chip_tooltip(cell, index, event.pos())
+                if tip:
+                    QToolTip.showText(event.globalPos(), tip, self.viewport())
+                    return True
+        return super().viewportEvent(event)
 
     def _scrolled(self) -> None:
         model = self.model()
