@@ -7,6 +7,7 @@ green check; an image without curation nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -88,8 +89,10 @@ def with_badge(base: QPixmap, key: tuple[str, ...]) -> QPixmap:
     return pixmap
 
 
-def describe_state(state: ImageState | None) -> str:
-    """One line for a tooltip or a status bar: the flags, or the OK mark, or not reviewed."""
+def describe_state(state: ImageState | None, name_of: Callable[[str], str] = str) -> str:
+    """One line for a tooltip, a status bar or the viewer's curation bar, in the reasons'
+    own names: "Not reviewed", "Reviewed OK by ann", "Flagged: Wrong label → crane
+    (n02012849); Low quality “blurred”"; ``name_of`` names a suggested synset."""
     if state is None or state.empty:
         return "Not reviewed"
     if state.review is not None:
@@ -99,7 +102,7 @@ def describe_state(state: ImageState | None) -> str:
     for flag in state.flags:
         part = reason_name(flag.reason)
         if flag.suggested_wnid:
-            part += f" → {flag.suggested_wnid}"
+            part += f" → {name_of(flag.suggested_wnid)}"
         if flag.note:
             part += f" “{flag.note}”"
         parts.append(part)

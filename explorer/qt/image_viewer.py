@@ -67,9 +67,10 @@ from explorer.core.images import (
     image_metadata,
     is_missing_file,
     make_thumbnail,
+    problem_name,
     viewable_bytes,
 )
-from explorer.qt.badges import state_colour
+from explorer.qt.badges import describe_state, state_colour
 from explorer.qt.thumbnail_grid import OUTSIDE_ROOT
 
 if TYPE_CHECKING:
@@ -386,32 +387,6 @@ class Filmstrip(QWidget):
         super().mousePressEvent(event)
 
 
-def describe_flags(state: ImageState | None, name_of: Callable[[str], str]) -> str:
-    """The curation bar's line, in the reasons' own labels: "Not reviewed", "Reviewed OK by
-    ann", "Flagged: Wrong label → crane (n02012849); Low quality “blurred”"."""
-    if state is None or state.empty:
-        return "Not reviewed"
-    if state.review is not None:
-        who = f" by {state.review.curator}" if state.review.curator else ""
-        return f"Reviewed OK{who}"
-    parts = []
-    for flag in state.flags:
-        part = REASONS[flag.reason].label.rstrip("…")
-        if flag.suggested_wnid:
-            part += f" → {name_of(flag.suggested_wnid)}"
-        if flag.note:
-            part += f" “{flag.note}”"
-        parts.append(part)
-    curator = state.flags[0].curator
-    return "Flagged: " + "; ".join(parts) + (f" (by {curator})" if curator else "")
-
-
-def _audit_label(code: str) -> str:
-    """ "exif_rotated" -> "EXIF rotated": a code as a person reads it."""
-    text = code.replace("_", " ").replace("exif", "EXIF").replace("cmyk", "CMYK")
-    return text[:1].upper() + text[1:]
-
-
 class ImageViewer(QDialog):
     """Shows ``rows[position]``; Left/Right (or Page Up/Down) move, Escape closes; Z or 1
     toggle 1:1, + and - zoom, 0 fits."""
@@ -601,7 +576,7 @@ class ImageViewer(QDialog):
             return
         if self.state_for is not None:
             state = self.state_for(row.path)
-            self.curation.setText(describe_flags(state, self._sense))
+            self.curation.setText(describe_state(state, self._sense))
             self.curation.setStyleSheet(
                 f"QLabel {{ color: white; background: {state_colour(state)}; padding: 4px 8px; "
                 "font-weight: bold }"
@@ -664,7 +639,7 @@ class ImageViewer(QDialog):
         if row.problems:
             lines.append("<h4>Audit</h4>")
             lines += [
-                f"<p>{_chip(_audit_label(code), '#8d6e63')}<br>"
+                f"<p>{_chip(problem_name(code), '#8d6e63')}<br>"
                 f"<span style='color: gray'>{esc(AUDIT_CODES.get(code, ''))}</span></p>"
                 for code in row.problems
             ]
