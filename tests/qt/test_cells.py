@@ -9,14 +9,14 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from PySide6.QtCore import QMetaMethod, QPoint, QRect, QSettings
+from PySide6.QtCore import QMetaMethod, QPoint, QRect
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage
+from windows import open_window
 
 from explorer.core.demo import ensure_demo_catalogue
-from explorer.core.images import AUDIT_CODES, ThumbnailCache
+from explorer.core.images import AUDIT_CODES
 from explorer.qt.badges import problem_chip_text
 from explorer.qt.images_panel import THUMBNAIL_SIZES
-from explorer.qt.main_window import MainWindow
 from explorer.qt.thumbnail_grid import ROW_ROLE
 from explorer.qt.thumbnail_view import ThumbnailDelegate, short_name
 
@@ -31,14 +31,7 @@ def demo_catalogue(taxonomy, tmp_path_factory):
 @pytest.fixture
 def bare_window(qtbot, tmp_path, session_data_dir):
     """The window with its taxonomy and no catalogue."""
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("curator", "tester")
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
-    qtbot.addWidget(main)
-    main.resize(1024, 640)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
+    main = open_window(qtbot, tmp_path, session_data_dir, size=(1024, 640), curator="tester")
     yield main
     main.close()
 

@@ -8,15 +8,15 @@ import sqlite3
 
 import pytest
 from hostile_corpus import encode, photo
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 from read_only import make_read_only
+from windows import open_window
 
 from explorer.core.analysis import compute_counts
 from explorer.core.catalogue import index_catalogue
 from explorer.core.curation import REASONS, Flag, FlagStore, ImageState, QueueItem, flags_path_for
-from explorer.core.images import ThumbnailCache
 from explorer.core.text import natural_path_key
 from explorer.qt.main_window import MainWindow
 from explorer.qt.synset_tree_model import FLAGGED_COLUMN, REVIEWED_COLUMN, SynsetTreeModel
@@ -55,13 +55,7 @@ def catalogue_path(dataset_catalogue, tmp_path):
 
 
 def _window(qtbot, tmp_path, data_dir) -> MainWindow:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("curator", "tester")
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), data_dir)
-    qtbot.addWidget(main)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
+    main = open_window(qtbot, tmp_path, data_dir, curator="tester")
     main.activateWindow()
     qtbot.waitUntil(main.isActiveWindow, timeout=5000)
     return main

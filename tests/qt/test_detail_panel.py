@@ -4,13 +4,11 @@ at 1280x800 without scrolling, and the counts say what they count."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QTextDocument
+from windows import open_window
 
 from explorer.core.demo import ensure_demo_catalogue
-from explorer.core.images import ThumbnailCache
 from explorer.qt.detail_panel import DetailPanel
-from explorer.qt.main_window import MainWindow
 
 ENTITY, DOG, CHIHUAHUA, TENCH = "n00001740", "n02084071", "n02085620", "n01440764"
 
@@ -22,13 +20,7 @@ def demo(tmp_path_factory, taxonomy):
 
 @pytest.fixture
 def window(qtbot, tmp_path, session_data_dir, demo):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
-    qtbot.addWidget(main)
-    main.resize(1280, 800)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
+    main = open_window(qtbot, tmp_path, session_data_dir, size=(1280, 800))
     main.open_catalogue(demo)
     yield main
     main.close()

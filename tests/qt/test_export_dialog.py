@@ -8,14 +8,13 @@ import io
 import shutil
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
+from windows import open_window
 
 from explorer.core.catalogue import index_catalogue
 from explorer.core.curation import ImageRef, flag_images
 from explorer.core.exports import EXPORT_KINDS, FLAGGED_CHOICES, OVERLAP_CHOICES
-from explorer.core.images import ThumbnailCache
 from explorer.qt.export_dialog import FLAGGED_LABELS, KIND_LABELS, OVERLAP_LABELS, PREVIEW_LINES
-from explorer.qt.main_window import MainWindow
 
 DOG, CAT, DOMESTIC_ANIMAL, CARNIVORE = "n02084071", "n02121620", "n01317541", "n02075296"
 GOLDEN_JPEG = "n02099601/n02099601_golden_retriever.JPEG"
@@ -33,12 +32,7 @@ def catalogue_path(taxonomy, shared_data, tmp_path_factory):
 
 @pytest.fixture
 def window(qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
-    qtbot.addWidget(main)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
+    main = open_window(qtbot, tmp_path, session_data_dir)
     main.open_catalogue(catalogue_path)
     yield main
     main.close()

@@ -9,15 +9,14 @@ import sqlite3
 
 import pytest
 from hostile_corpus import encode, photo
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
+from windows import open_window
 
 from explorer.core.catalogue import Catalogue, index_catalogue, list_images
 from explorer.core.catalogue import orders as orders_module
-from explorer.core.images import ThumbnailCache
 from explorer.qt import thumbnail_grid
-from explorer.qt.main_window import MainWindow
 from explorer.qt.thumbnail_grid import STATE_ROLE
 
 GOLDEN, LABRADOR, RETRIEVER = "n02099601", "n02099712", "n02099029"
@@ -52,14 +51,7 @@ def window(qtbot, taxonomy, tmp_path, session_data_dir, chunked_catalogue, monke
     finally:
         source.close()
         copy.close()
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("curator", "tester")
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
-    qtbot.addWidget(main)
-    main.resize(900, 700)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
+    main = open_window(qtbot, tmp_path, session_data_dir, size=(900, 700), curator="tester")
     main.activateWindow()
     qtbot.waitUntil(main.isActiveWindow, timeout=5000)
     main.open_catalogue(target)

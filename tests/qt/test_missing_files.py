@@ -7,13 +7,13 @@ import os
 
 import pytest
 from hostile_corpus import encode, photo
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from windows import open_window
 
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.images import ThumbnailCache
 from explorer.qt.image_viewer import ImageViewer
-from explorer.qt.main_window import MainWindow
 from explorer.qt.thumbnail_grid import ThumbnailLoader
 
 GOLDEN = "n02099601"
@@ -51,12 +51,7 @@ def gaps(taxonomy, tmp_path_factory):
 @pytest.fixture
 def window(qtbot, taxonomy, tmp_path, session_data_dir, gaps):
     path, _cache = gaps
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbs"), session_data_dir)
-    qtbot.addWidget(main)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
+    main = open_window(qtbot, tmp_path, session_data_dir)
     main.open_catalogue(path)
     with qtbot.waitSignal(main.images_ready, timeout=10_000):
         main.select(GOLDEN)

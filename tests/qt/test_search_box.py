@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
+from windows import open_window
 
 from explorer.core.analysis import compute_counts
 from explorer.core.demo import ensure_demo_catalogue
-from explorer.core.images import ThumbnailCache
 from explorer.core.text import plural
-from explorer.qt.main_window import MainWindow
 from explorer.qt.search_box import _MAX_ROWS, COUNT_ROLE, GLOSS_ROLE, PATH_ROLE, SearchBox
 
 BIRD, MACHINE, WHOOPING = "n02012849", "n03126707", "n02013177"  # crane, crane, whooping crane
@@ -68,12 +67,7 @@ def test_the_list_is_as_tall_as_its_rows(qtbot, taxonomy):
 
 def test_the_window_s_results_count_the_demo_catalogue(qtbot, taxonomy, tmp_path, session_data_dir):
     """The window's box follows the open catalogue's counts: shown when one is open."""
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.taxonomy_ready, timeout=30_000):
-        window.load_taxonomy()
+    window = open_window(qtbot, tmp_path, session_data_dir)
     box = window.search
     assert _search(qtbot, box, "dog")[DOG].data(COUNT_ROLE) is None  # no catalogue yet
     window.open_catalogue(ensure_demo_catalogue(session_data_dir, taxonomy.graph))

@@ -13,12 +13,12 @@ import time
 import pytest
 import shiboken6
 from hostile_corpus import encode, photo
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QThreadPool
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThreadPool
+from windows import open_window
 
 from explorer.core.catalogue import index_catalogue
 from explorer.core.images import Thumbnail, ThumbnailCache
 from explorer.core.images import thumbnails as thumbnails
-from explorer.qt.main_window import MainWindow
 from explorer.qt.thumbnail_grid import ThumbnailLoader
 from explorer.qt.workers import JobRunner
 
@@ -26,12 +26,7 @@ GOLDEN = "n02099601"
 
 
 def _window(qtbot, tmp_path, session_data_dir, catalogue_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbs"), session_data_dir)
-    main.resize(1024, 640)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
+    main = open_window(qtbot, tmp_path, session_data_dir, size=(1024, 640), owned=False)
     main.open_catalogue(catalogue_path)
     return main
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle
+from windows import open_window
 
 from explorer.core.demo import ensure_demo_catalogue
-from explorer.core.images import ThumbnailCache
 from explorer.core.workspace import Workspace
-from explorer.qt.main_window import MainWindow
 from explorer.qt.palette import BADGES
 from explorer.qt.synset_tree_model import (
     DIRECT_COLUMN,
@@ -51,13 +50,7 @@ def catalogue_path(demo_catalogue, tmp_path):
 
 @pytest.fixture
 def window(qtbot, taxonomy, tmp_path, session_data_dir):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
-    qtbot.addWidget(main)
-    main.resize(1024, 640)
-    main.show()
-    with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
-        main.load_taxonomy()
+    main = open_window(qtbot, tmp_path, session_data_dir, size=(1024, 640))
     yield main
     main.close()
 
