@@ -4,6 +4,7 @@ path)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -34,3 +35,16 @@ def open_window(
     with qtbot.waitSignal(main.taxonomy_ready, timeout=30_000):
         main.load_taxonomy()
     return main
+
+
+def private_copy(catalogue: Path, target: Path) -> Path:
+    """A copy of ``catalogue`` at ``target`` (SQLite's backup: whole whatever its journal),
+    so that the flag store beside it starts empty for one test."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source, copy = sqlite3.connect(catalogue), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    return target

@@ -4,15 +4,13 @@ the tree's Flagged and Reviewed columns, the Curation tab, the review queue, per
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from hostile_corpus import encode, photo
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 from read_only import make_read_only
-from windows import open_window
+from windows import open_window, private_copy
 
 from explorer.core.analysis import compute_counts
 from explorer.core.catalogue import index_catalogue
@@ -43,15 +41,7 @@ def dataset_catalogue(taxonomy, tmp_path_factory):
 @pytest.fixture
 def catalogue_path(dataset_catalogue, tmp_path):
     """A private copy of the catalogue: its flag store (beside it) starts empty per test."""
-    target = tmp_path / "catalogue" / "c.sqlite"
-    target.parent.mkdir()
-    source, copy = sqlite3.connect(dataset_catalogue), sqlite3.connect(target)
-    try:
-        source.backup(copy)
-    finally:
-        source.close()
-        copy.close()
-    return target
+    return private_copy(dataset_catalogue, tmp_path / "catalogue" / "c.sqlite")
 
 
 def _window(qtbot, tmp_path, data_dir) -> MainWindow:

@@ -5,14 +5,12 @@ filtering, curation with auto-advance and undo, and the viewer across window bou
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from hostile_corpus import encode, photo
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
-from windows import open_window
+from windows import open_window, private_copy
 
 from explorer.core.catalogue import Catalogue, index_catalogue, list_images
 from explorer.core.catalogue import orders as orders_module
@@ -44,13 +42,7 @@ def chunked_catalogue(taxonomy, tmp_path_factory):
 def window(qtbot, taxonomy, tmp_path, session_data_dir, chunked_catalogue, monkeypatch):
     monkeypatch.setattr(thumbnail_grid, "WINDOW_ROWS", WINDOW)
     monkeypatch.setattr(thumbnail_grid, "WINDOWS_KEPT", 2)
-    target = tmp_path / "c.sqlite"
-    source, copy = sqlite3.connect(chunked_catalogue), sqlite3.connect(target)
-    try:  # a private copy: its flag store (beside it) starts empty
-        source.backup(copy)
-    finally:
-        source.close()
-        copy.close()
+    target = private_copy(chunked_catalogue, tmp_path / "c.sqlite")  # its flags start empty
     main = open_window(qtbot, tmp_path, session_data_dir, size=(900, 700), curator="tester")
     main.activateWindow()
     qtbot.waitUntil(main.isActiveWindow, timeout=5000)

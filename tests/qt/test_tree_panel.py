@@ -5,12 +5,10 @@ the real taxonomy and the demo catalogue)."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle
-from windows import open_window
+from windows import open_window, private_copy
 
 from explorer.core.demo import ensure_demo_catalogue
 from explorer.core.workspace import Workspace
@@ -37,15 +35,7 @@ def demo_catalogue(taxonomy, tmp_path_factory):
 @pytest.fixture
 def catalogue_path(demo_catalogue, tmp_path):
     """A private copy of the demo catalogue: its flag store (beside it) starts empty."""
-    target = tmp_path / "catalogue" / "demo.sqlite"
-    target.parent.mkdir()
-    source, copy = sqlite3.connect(demo_catalogue), sqlite3.connect(target)
-    try:
-        source.backup(copy)
-    finally:
-        source.close()
-        copy.close()
-    return target
+    return private_copy(demo_catalogue, tmp_path / "catalogue" / "demo.sqlite")
 
 
 @pytest.fixture
