@@ -199,7 +199,7 @@ class ImagesPanel(QWidget):
         for label, key in _CURATION_FILTERS:
             self.filter.addItem(label, key)
         for reason in REASON_TABLE:
-            self.filter.addItem(f"Flag: {reason.code.replace('_', ' ')}", f"flag:{reason.code}")
+            self.filter.addItem(f"Flagged: {reason.name.lower()}", f"flag:{reason.code}")
         self.sort.currentIndexChanged.connect(lambda _i: self._arrangement_changed())
         self.filter.currentIndexChanged.connect(lambda _i: self._arrangement_changed())
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
@@ -313,6 +313,9 @@ class ImagesPanel(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.model.rowCount(), self.model.total()
+        if self.workspace.current_wnid is None and self.workspace.queue is None:
+            self.image_count.setText("")  # the empty state says what there is to choose
+            return
         noun = "image" if total == 1 else "images"
         self.image_count.setText(
             ("Review queue: " if self.workspace.queue is not None else "")

@@ -245,6 +245,9 @@ def test_after_opening_nothing_selected_says_how_many_and_shows_all(
     assert indexed > 0
     assert images.stack.currentWidget() is images.empty_state
     assert images.empty_state.title.text() == f"{indexed:,} images indexed: choose a synset"
+    assert images.image_count.text() == ""  # not "0 images" beside it
+    reasons = [images.filter.itemText(i) for i in range(images.filter.count())]
+    assert "Flagged: low quality" in reasons and not any("_" in text for text in reasons)
     with qtbot.waitSignal(bare_window.images_ready, timeout=10_000):
         images.empty_state.button("Show all images").click()
     assert workspace.current_wnid == ENTITY
