@@ -237,8 +237,7 @@ class MainWindow(QMainWindow):
             from explorer.core.wordnet import load_taxonomy
 
             taxonomy = load_taxonomy(wordnet, data_dir, state)
-            # what opening a catalogue imports (numpy, sqlite-utils: 0.25 s), here and not
-            # on the GUI thread when the user opens one
+            # imported here, not on the GUI thread when a catalogue opens (numpy...: 0.25 s)
             from explorer.core.analysis import Counts  # noqa: F401
             from explorer.core.catalogue import Catalogue, list_images  # noqa: F401
 
