@@ -245,6 +245,7 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
     help="Judge only these synsets: a file with one wnid per line (first field).",
 )
 @click.option("--all", "include_ok", is_flag=True, help="List synsets that are not gaps too.")
+@click.option("--leaves-only", is_flag=True, help="List only leaves (synsets with no hyponym).")
 @click.option(
     "--sort",
     type=click.Choice(SORT_KEYS),
@@ -270,6 +271,7 @@ def coverage(
     basis: Basis,
     targets: str | None,
     include_ok: bool,
+    leaves_only: bool,
     sort: SortKey,
     desc: bool,
     fmt: CoverageFormat,
@@ -279,7 +281,8 @@ def coverage(
     """Coverage gaps: empty or thin synsets of a subtree, or of a target list.
 
     Leaves without images are always listed; so is every target missing from
-    WordNet 3.0.
+    WordNet 3.0. `--sort priority` puts the gaps that matter first: missing
+    targets, then empty and thin synsets whose siblings have images.
     """
     from explorer.core.analysis import coverage as find_gaps
     from explorer.core.analysis import format_coverage, read_targets
@@ -294,6 +297,7 @@ def coverage(
         basis=basis,
         targets=target_list,
         include_ok=include_ok,
+        leaves_only=leaves_only,
         sort=sort,
         descending=desc,
     )
@@ -304,6 +308,7 @@ def coverage(
         "basis": basis,
         "targets": targets,
         "sort": sort,
+        "leaves_only": leaves_only,
         "descending": desc,
     }
     write_output(format_coverage(result, fmt, settings), output, parents)

@@ -387,3 +387,23 @@ def test_read_only_catalogue_reads_and_refuses_writes_in_one_line(
         status, out, err = run(capsys, *command, "--catalogue", catalogue)
         assert status == 1 and out == "" and len(err.splitlines()) == 1
         assert f"The catalogue {catalogue} is read-only" in err, err
+
+
+def test_coverage_priority_order_and_leaves_only(capsys, dataset, tmp_path):
+    """`--sort priority`: the target WordNet lacks, then the empty synsets among covered
+    siblings; `--leaves-only` lists leaves alone."""
+    catalogue = str(tmp_path / "c.sqlite")
+    run(capsys, "index", str(dataset), "--catalogue", catalogue)
+    arguments = ["--catalogue", catalogue, "--under", "n02099029", "--min", "5"]
+    status, out, _ = run(capsys, "coverage", *arguments, "--sort", "priority")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0 and rows[0]["status"] == "empty" and int(rows[0]["siblings_with_images"])
+    assert rows[0]["wnid"] not in (GOLDEN, "n02099712")
+    lonely = [i for i, r in enumerate(rows) if not int(r["siblings_with_images"])]
+    assert all(i > 0 for i in lonely)
+    status, out, _ = run(
+        capsys, "coverage", "--catalogue", catalogue, "--under", DOG, "--leaves-only", "--all"
+    )
+    leaves = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0 and leaves and {r["leaf"] for r in leaves} == {"True"}
+    assert GOLDEN in {r["wnid"] for r in leaves} and DOG not in {r["wnid"] for r in leaves}

@@ -8,6 +8,14 @@ from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from explorer.core.analysis.counts import CountPropagator, Counts, compute_counts
+    from explorer.core.analysis.coverage_map import (
+        SIZE_BY,
+        HistogramBin,
+        IcicleCell,
+        SizeBy,
+        count_histogram,
+        icicle,
+    )
     from explorer.core.analysis.gaps import (
         BASES,
         COVERAGE_COLOURS,
@@ -24,6 +32,7 @@ if TYPE_CHECKING:
         coverage,
         coverage_status,
         format_coverage,
+        priority,
         read_targets,
     )
 
@@ -31,6 +40,7 @@ __all__ = [
     "BASES",
     "COVERAGE_COLOURS",
     "COVERAGE_FORMATS",
+    "SIZE_BY",
     "SORT_KEYS",
     "Basis",
     "CountPropagator",
@@ -39,13 +49,19 @@ __all__ = [
     "CoverageResult",
     "CoverageRow",
     "CoverageStatus",
+    "HistogramBin",
+    "IcicleCell",
     "RowStatus",
+    "SizeBy",
     "SortKey",
     "StatusColours",
     "compute_counts",
+    "count_histogram",
     "coverage",
     "coverage_status",
     "format_coverage",
+    "icicle",
+    "priority",
     "read_targets",
 ]
 __getattr__, __dir__ = lazy_exports(
@@ -55,6 +71,14 @@ __getattr__, __dir__ = lazy_exports(
             "CountPropagator",
             "Counts",
             "compute_counts",
+        ),
+        ".coverage_map": (
+            "SIZE_BY",
+            "HistogramBin",
+            "IcicleCell",
+            "SizeBy",
+            "count_histogram",
+            "icicle",
         ),
         ".gaps": (
             "BASES",
@@ -71,6 +95,7 @@ __getattr__, __dir__ = lazy_exports(
             "StatusColours",
             "coverage",
             "coverage_status",
+            "priority",
             "format_coverage",
             "read_targets",
         ),

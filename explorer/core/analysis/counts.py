@@ -57,9 +57,12 @@ class Counts:
         What a grid of the whole subtree lists; one vector comparison, so even
         entity (82,115 synsets below) costs about a millisecond.
         """
-        pairs = np.flatnonzero(self.ancestors == self.index[wnid])
-        nodes = self.pair_node[pairs]
+        nodes = self.subtree_nodes(wnid)
         return [self.wnids[i] for i in nodes[self.direct[nodes] > 0]]
+
+    def subtree_nodes(self, wnid: str) -> NDArray[np.int32]:
+        """The node indices of ``wnid``'s subtree, itself included, ascending (wnid order)."""
+        return np.sort(self.pair_node[self.ancestors == self.index[wnid]])
 
 
 class CountPropagator:

@@ -153,6 +153,7 @@ class Taxonomy:
         }
         self._search = SynsetSearch(cache_path)
         self._closure: ClosureArrays | None = None
+        self._edges: ClosureArrays | None = None
 
     def __contains__(self, wnid: str) -> bool:
         return wnid in self.graph
@@ -387,6 +388,23 @@ class Taxonomy:
                 ) from why
             self._closure = (np.frombuffer(sizes, np.int32), np.frombuffer(ancestors, np.int32))
         return self._closure
+
+    def edge_arrays(self) -> ClosureArrays:
+        """(parents, children): every hypernym and instance edge as int32 node indices.
+
+        >>> parents, children = taxonomy.edge_arrays()
+        >>> len(parents) == taxonomy.graph.number_of_edges()
+        True
+        """
+        if self._edges is None:
+            import numpy as np
+
+            index = {wnid: i for i, wnid in enumerate(self.graph)}
+            pairs = np.fromiter(
+                (index[node] for edge in self.graph.edges() for node in edge), np.int32
+            ).reshape(-1, 2)
+            self._edges = (pairs[:, 0].copy(), pairs[:, 1].copy())
+        return self._edges
 
     # --- search ----------------------------------------------------------------
 
