@@ -1,14 +1,18 @@
-"""The coverage view: the gaps of the selected subtree as a sortable table, and a histogram.
+"""The coverage tab: where the selected subtree's images are, and its gaps, gaps that
+matter first.
 
-The rows come from the core (``explorer.core.analysis.gaps.coverage``); this file
-only shows them. The histogram counts the subtree's synsets by how many
-images each holds itself, in power-of-two bins, so empty and thin synsets
-stand out against the covered ones.
+Three views of one subtree, all laid out by the core (``explorer.core.analysis``):
+a picture (an icicle sized by images: :mod:`explorer.qt.coverage_map`), a histogram
+of its synsets by image count, and the table of its gaps, opened in the core's
+``priority`` order (targets WordNet lacks, then empty synsets whose siblings have
+images). Clicking a synset in the picture, or double-clicking a row, selects it.
+The picture and the histogram are drawn at once; the table's rows (82,115 for
+entity) are made in a worker when the window gives one.
 """
 
 from __future__ import annotations
 
-import math
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import (
@@ -16,56 +20,87 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRectF,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QPainter, QPaintEvent, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QSpinBox,
     QSplitter,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from explorer.core.analysis import coverage_status
 from explorer.core.text import plural
+from explorer.qt.coverage_map import CountHistogram, CoverageMap
 from explorer.qt.palette import STATUS, STATUS_LABELS
-from explorer.qt.tables import sortable_table
 
 if TYPE_CHECKING:
-    from explorer.core.analysis import Counts, CoverageRow
+    from explorer.core.analysis import Counts, CoverageResult, CoverageRow
+    from explorer.core.jobs import JobState
     from explorer.core.wordnet import Taxonomy
     from explorer.core.workspace import Workspace
+    from explorer.qt.workers import Job, JobRunner
 
 # the CoverageRow field each column shows
-Field = Literal["name", "wnid", "depth", "direct", "subtree", "synsets_with_images", "status"]
-_COLUMNS: tuple[tuple[str, Field], ...] = (
+Field = Literal[
+    "name",
+    "wnid",
+    "depth",
+    "direct",
+    "subtree",
+    "synsets_with_images",
+    "siblings_with_images",
+    "status",
+]
+_COLUMNS: tuple[tuple[str, Field], ...] = (  # what to judge first on the left: name, status
     ("Synset", "name"),
-    ("wnid", "wnid"),
-    ("Depth", "depth"),
-    ("Images", "direct"),
-    ("Subtree", "subtree"),
-    ("With images", "synsets_with_images"),
     ("Status", "status"),
+    ("Subtree", "subtree"),
+    ("Own", "direct"),
+    ("With images", "synsets_with_images"),
+    ("Siblings", "siblings_with_images"),
+    ("Depth", "depth"),
+    ("wnid", "wnid"),
 )
+STATUS_COLUMN = 1
 _HEADER_TIPS: dict[Field, str] = {  # what each column counts, in its header's tooltip
     "depth": "Steps from entity along the shortest path",
     "direct": "Images labelled with this synset itself",
     "subtree": "Images of this synset and every synset below it",
     "synsets_with_images": "Synsets of its subtree (itself included) that have images of their own",
+    "siblings_with_images": "Siblings with images: its siblings (the other hyponyms of its "
+    "hypernyms) whose subtree has images. An empty synset among covered siblings is a gap "
+    "that matters",
     "status": "empty: no image; thin: fewer than Thin below; covered: at least that many "
-    "(images counted as the counting box says)",
+    "(images counted as the counting box says). Sorted by this column, the gaps that matter "
+    "come first: missing targets, then empty and thin synsets whose siblings have images",
 }
 # the palette's colours of each coverage status, as the tree shows them: an empty row's
-# text greyed, a thin row's background tinted; a histogram bar in the status's swatch
+# text greyed, a thin row's background tinted
 _BACKGROUNDS = {s: style.background for s, style in STATUS.items() if style.background}
 _EMPTY_TEXT = STATUS["empty"].text
-_BARS = {status: style.swatch for status, style in STATUS.items()}
+_STATUS_TEXT = {**STATUS_LABELS, "not_in_wordnet": "not in WordNet 3.0"}
+
+
+def why_listed(row: CoverageRow) -> str:
+    """A row's status in a sentence: what makes it a gap, and whether it matters."""
+    if row.status == "not_in_wordnet":
+        return f"{row.wnid} is a target, but not a noun synset of WordNet 3.0"
+    status = _STATUS_TEXT.get(row.status, row.status)
+    siblings = row.siblings_with_images
+    reason = f"{status}: {plural(row.subtree, 'image')} in its subtree, {row.direct:,} its own"
+    if siblings and row.status != "ok":
+        reason += f"; {plural(siblings, 'sibling')} {'has' if siblings == 1 else 'have'} images"
+    if row.target:
+        reason += "; a target"
+    return reason
 
 
 _NO_INDEX = QModelIndex()
@@ -83,6 +118,17 @@ class CoverageTableModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self.rows)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorts the rows themselves (a proxy asking data() 82,115 × log n times took
+        seconds); the Status column in the core's priority order."""
+        from explorer.core.analysis import priority
+
+        field = _COLUMNS[column][1]
+        key = priority if field == "status" else attrgetter(field, "wnid")
+        self.beginResetModel()
+        self.rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+        self.endResetModel()
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:
         return len(_COLUMNS)
@@ -106,84 +152,40 @@ class CoverageTableModel(QAbstractTableModel):
             if field == "name":
                 return row.lemmas.split(", ")[0] if row.lemmas else row.wnid
             if field == "status":  # the legend's words: "covered", not "ok"
-                return STATUS_LABELS.get(row.status, row.status.replace("_", " "))
+                return _STATUS_TEXT.get(row.status, row.status)
             return f"{value:,}" if isinstance(value, int) and field != "depth" else str(value)
-        if role == Qt.ItemDataRole.UserRole:  # the sort key
-            return value
         if role == Qt.ItemDataRole.BackgroundRole:
             return _BACKGROUNDS.get(row.status)
         if role == Qt.ItemDataRole.ForegroundRole:
             return _EMPTY_TEXT if row.status == "empty" else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.name}\n{row.lemmas}"
+            return f"{row.lemmas} ({row.name})\n{why_listed(row)}"
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
 
-class ImagesPerSynsetHistogram(QWidget):
-    """Synsets of the subtree binned by their own image count (0, 1, 2–3, 4–7, …), log scale."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.bins: list[tuple[str, int]] = []
-        self.threshold = 1
-        self.setMinimumHeight(140)
-
-    def set_counts(self, direct_counts: list[int], threshold: int) -> None:
-        self.threshold = threshold
-        bins: dict[int, int] = {}
-        for count in direct_counts:
-            bins[count.bit_length()] = bins.get(count.bit_length(), 0) + 1
-        top = max(bins, default=0)
-        labels = ["0", "1"] + [f"{2 ** (b - 1)}–{2**b - 1}" for b in range(2, top + 1)]
-        self.bins = [(labels[b], bins.get(b, 0)) for b in range(top + 1)]
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.rect().adjusted(40, 20, -10, -34)
-        if not self.bins:
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No synsets")
-            return
-        # log scale: a subtree has hundreds of empty synsets and a handful of covered ones
-        tallest = math.log1p(max(n for _, n in self.bins)) or 1
-        width = rect.width() / len(self.bins)
-        for i, (label, number) in enumerate(self.bins):
-            height = rect.height() * math.log1p(number) / tallest
-            x = rect.left() + i * width
-            low = 0 if label == "0" else int(label.split("–")[0])
-            colour = _BARS[coverage_status(low, self.threshold)]
-            painter.fillRect(QRectF(x + 2, rect.bottom() - height, width - 4, height), colour)
-            painter.drawText(
-                QRectF(x, rect.bottom() - height - 16, width, 14),
-                Qt.AlignmentFlag.AlignCenter,
-                f"{number:,}",
-            )
-            painter.drawText(
-                QRectF(x, rect.bottom() + 2, width, 14), Qt.AlignmentFlag.AlignCenter, label
-            )
-        painter.drawText(
-            QRectF(rect.left(), rect.bottom() + 16, rect.width(), 16),
-            Qt.AlignmentFlag.AlignCenter,
-            "synsets by images of their own (log scale)",
-        )
-        painter.end()
-
-
 class CoverageView(QWidget):
-    """Threshold and basis controls, the gap table, and the histogram, for one subtree.
+    """Threshold, basis and filters; the picture; the gap table and the histogram.
 
     Given a Workspace, it shows the selection's subtree while it is in view, its
-    threshold is the Workspace's, and a double-click selects there.
+    threshold is the Workspace's, and the picture and the table select there. Given a
+    JobRunner, the table's rows are made in a worker.
     """
 
-    wnid_activated = Signal(str)
+    path_activated = Signal(tuple)
     threshold_changed = Signal(int)
+    rows_shown = Signal()  # the table holds the rows of the current settings
 
-    def __init__(self, workspace: Workspace | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        parent: QWidget | None = None,
+        runner: JobRunner | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.runner = runner
+        self._job: Job | None = None
         self.threshold = QSpinBox(minimum=1, maximum=1_000_000, value=10)
         self.threshold.setToolTip("A synset with fewer images than this is thin")
         self.basis = QComboBox()
@@ -192,36 +194,75 @@ class CoverageView(QWidget):
         self.show_all = QComboBox()
         self.show_all.addItem("gaps only", False)
         self.show_all.addItem("all synsets", True)
+        self.leaves_only = QCheckBox("leaves only")
+        self.leaves_only.setToolTip("List only synsets with no hyponym")
         self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.size_by = QComboBox()
+        self.size_by.addItem("sized by images", "images")
+        self.size_by.addItem("sized by synsets", "synsets")
+        self.size_by.setToolTip(
+            "Images: each synset as wide as its share of its parent's images (the empty ones "
+            "together in one grey block). Synsets: as wide as its part of WordNet"
+        )
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Thin below"))
-        controls.addWidget(self.threshold)
-        controls.addWidget(QLabel("counting"))
-        controls.addWidget(self.basis)
-        controls.addWidget(self.show_all)
+        for widget in (
+            QLabel("Thin below"),
+            self.threshold,
+            QLabel("counting"),
+            self.basis,
+            self.show_all,
+            self.leaves_only,
+        ):
+            controls.addWidget(widget)
         controls.addStretch(1)
-        controls.addWidget(self.summary)
+        controls.addWidget(self.size_by)
+        self.map = CoverageMap()
         self.table_model = CoverageTableModel(self)
-        self.proxy, self.table = sortable_table(self.table_model, self, sort_column=4)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.doubleClicked.connect(self._activated)
-        self.histogram = ImagesPerSynsetHistogram()
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.histogram)
-        splitter.setSizes([400, 160])
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(
+            STATUS_COLUMN, Qt.SortOrder.AscendingOrder
+        )  # the core's priority order: how the rows come
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 18 * self.fontMetrics().averageCharWidth() + 16)
+        header.setStretchLastSection(True)
+        self.table.activated.connect(self._activated)
+        self.histogram = CountHistogram()
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.table)
+        lower.addWidget(self.histogram)
+        lower.setStretchFactor(0, 2)  # the table wants the width, the histogram is a glance
+        lower.setStretchFactor(1, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.map)
+        self.splitter.addWidget(lower)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addWidget(splitter, 1)
-        self._source: tuple[Taxonomy, Counts | None, str | None] | None = None
+        layout.addWidget(self.summary)
+        layout.addWidget(self.splitter, 1)
+        self._source: tuple[Taxonomy, Counts | None, tuple[str, ...]] | None = None
+        self._generation = 0
+        self._split = False
         self.threshold.valueChanged.connect(self._threshold_changed)
-        self.basis.currentIndexChanged.connect(self.refresh)
-        self.show_all.currentIndexChanged.connect(self.refresh)
+        for box in (self.basis, self.show_all, self.size_by):
+            box.currentIndexChanged.connect(self.refresh)
+        self.leaves_only.toggled.connect(self.refresh)
+        self.map.path_activated.connect(self.path_activated)
         self.workspace = workspace
         if workspace is not None:
             self.threshold.setValue(workspace.threshold)
             self.threshold_changed.connect(workspace.set_threshold)
-            self.wnid_activated.connect(workspace.select)
+            self.path_activated.connect(lambda path: workspace.select(path[-1], path))
             workspace.threshold_changed.connect(self._set_threshold)
             workspace.selection_changed.connect(self._show_current)
             workspace.counts_changed.connect(self._show_current)
@@ -236,6 +277,10 @@ class CoverageView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if not self._split:  # the first time shown: half picture, half table and histogram
+            self._split = True
+            height = self.splitter.height()
+            self.splitter.setSizes([height // 2, height - height // 2])
         self._show_current()
 
     def _show_current(self) -> None:
@@ -243,40 +288,91 @@ class CoverageView(QWidget):
         when it is)."""
         workspace = self.workspace
         if workspace is not None and self.isVisible() and workspace.taxonomy is not None:
-            self.show_subtree(workspace.taxonomy, workspace.counts, workspace.current_wnid)
+            self.show_subtree(workspace.taxonomy, workspace.counts, workspace.current_path)
 
-    def show_subtree(self, taxonomy: Taxonomy, counts: Counts | None, wnid: str | None) -> None:
-        self._source = (taxonomy, counts, wnid)
+    def show_subtree(
+        self, taxonomy: Taxonomy, counts: Counts | None, path: tuple[str, ...]
+    ) -> None:
+        """Show the subtree of ``path``'s last synset (``path``: from entity to it)."""
+        if self._source == (taxonomy, counts, path):
+            return
+        self._source = (taxonomy, counts, path)
         self.refresh()
 
     def refresh(self) -> None:
-        from explorer.core.analysis import coverage
+        from explorer.core.analysis import count_histogram
 
         if self._source is None:
             return
-        taxonomy, counts, wnid = self._source
-        if counts is None or wnid is None:
+        taxonomy, counts, path = self._source
+        threshold, basis = self.threshold.value(), self.basis.currentData()
+        self.map.show_subtree(taxonomy, counts, path, threshold, self.size_by.currentData())
+        self._generation += 1
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+        if counts is None or not path:
             self.table_model.set_rows([])
-            self.histogram.set_counts([], self.threshold.value())
+            self.histogram.set_bins([], threshold, "")
             self.summary.setText("Open a catalogue to see coverage.")
+            self.rows_shown.emit()
             return
-        result = coverage(
+        nodes = counts.subtree_nodes(path[-1])
+        values = (counts.subtree if basis == "subtree" else counts.direct)[nodes]
+        counting = "images in the subtree" if basis == "subtree" else "images of its own"
+        self.histogram.set_bins(count_histogram(values.tolist(), threshold), threshold, counting)
+        self.summary.setText("Listing the gaps…")
+        arguments: dict[str, Any] = {
+            "under": path[-1],
+            "min_images": threshold,
+            "basis": basis,
+            "include_ok": self.show_all.currentData(),
+            "leaves_only": self.leaves_only.isChecked(),
+        }
+        generation = self._generation
+        if self.runner is None:
+            self._show_rows(generation, _gaps(taxonomy, counts, arguments))
+            return
+        self._job = self.runner.start(
+            _gaps,
             taxonomy,
             counts,
-            under=wnid,
-            min_images=self.threshold.value(),
-            basis=self.basis.currentData(),
-            include_ok=self.show_all.currentData(),
-        )
-        self.table_model.set_rows(result.rows)
-        below = taxonomy.descendants(wnid) | {wnid}
-        self.histogram.set_counts([counts.of(w)["direct"] for w in below], self.threshold.value())
-        figures = result.summary
-        self.summary.setText(
-            f"{plural(len(below), 'synset')} · {figures['empty']:,} empty "
-            f"({plural(figures['empty_leaves'], 'leaf', 'leaves')}) · {figures['thin']:,} thin"
+            arguments,
+            on_finished=lambda result: self._show_rows(generation, result),
         )
 
+    def _show_rows(self, generation: int, result: CoverageResult) -> None:
+        if generation != self._generation:
+            return  # the settings or the selection changed since: a newer job follows
+        self._job = None
+        header = self.table.horizontalHeader()
+        rows = result.rows
+        self.table_model.set_rows(rows)
+        if header.sortIndicatorSection() != STATUS_COLUMN or (
+            header.sortIndicatorOrder() != Qt.SortOrder.AscendingOrder
+        ):
+            self.table_model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        figures = result.summary
+        self.summary.setText(
+            f"{plural(figures['judged'], 'synset')} · {figures['empty']:,} empty "
+            f"({plural(figures['empty_leaves'], 'leaf', 'leaves')}) · {figures['thin']:,} thin"
+            f" · {figures['ok']:,} covered"
+        )
+        self.rows_shown.emit()
+
     def _activated(self, index: QModelIndex) -> None:
-        row = self.table_model.rows[self.proxy.mapToSource(index).row()]
-        self.wnid_activated.emit(row.wnid)
+        row = self.table_model.rows[index.row()]
+        if self.workspace is not None and row.status != "not_in_wordnet":
+            self.workspace.select(row.wnid)
+
+
+def _gaps(
+    taxonomy: Taxonomy,
+    counts: Counts,
+    arguments: dict[str, Any],
+    state: JobState | None = None,
+) -> CoverageResult:
+    """The table's rows, gaps that matter first (a job: ``state`` is the runner's)."""
+    from explorer.core.analysis import coverage
+
+    return coverage(taxonomy, counts, sort="priority", **arguments)

@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         workspace.counts_changed.connect(self.search.set_counts)
         self.detail = DetailPanel(workspace)
         self.images = ImagesPanel(workspace, thumbnail_cache_factory, self.runner, self)
-        self.coverage = CoverageView(workspace)
+        self.coverage = CoverageView(workspace, runner=self.runner)
         self.curation_panel = CurationPanel(workspace, runner=self.runner)
         self._lay_out()
         self.busy_bar = BusyBar(self, self.runner)

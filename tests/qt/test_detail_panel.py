@@ -8,6 +8,7 @@ from PySide6.QtGui import QTextDocument
 from windows import open_window
 
 from explorer.core.demo import ensure_demo_catalogue
+from explorer.qt.coverage_view import STATUS_COLUMN
 from explorer.qt.detail_panel import DetailPanel
 
 ENTITY, DOG, CHIHUAHUA, TENCH = "n00001740", "n02084071", "n02085620", "n01440764"
@@ -76,7 +77,8 @@ def test_the_coverage_tables_headers_say_what_they_count(qtbot, window):
 
     with qtbot.waitSignal(window.images_ready, timeout=10_000):
         window.select(DOG)
-    window.show_tab(1)
+    with qtbot.waitSignal(window.coverage.rows_shown, timeout=10_000):
+        window.show_tab(1)
     model = window.coverage.table.model()
     headers = {
         model.headerData(c, Qt.Orientation.Horizontal): model.headerData(
@@ -86,6 +88,7 @@ def test_the_coverage_tables_headers_say_what_they_count(qtbot, window):
     }
     assert "have images of their own" in headers["With images"]
     assert headers["Status"].startswith("empty: no image; thin: fewer than Thin below")
-    window.coverage.show_all.setCurrentIndex(1)  # all synsets: the covered ones too
-    statuses = {model.index(r, 6).data() for r in range(model.rowCount())}
+    with qtbot.waitSignal(window.coverage.rows_shown, timeout=10_000):
+        window.coverage.show_all.setCurrentIndex(1)  # all synsets: the covered ones too
+    statuses = {model.index(r, STATUS_COLUMN).data() for r in range(model.rowCount())}
     assert statuses == {"empty", "covered"}  # dog's subtree has no thin synset at 10
