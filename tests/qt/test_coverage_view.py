@@ -65,6 +65,7 @@ def test_click_goes_to_a_synset_and_the_top_bar_back_up(qtbot, window):
     assert workspace.current_wnid == TOY_DOG
     assert workspace.current_path == (*path, TOY_DOG)  # the way the picture drew it
     assert window.tree.currentIndex().data(Qt.ItemDataRole.ToolTipRole)  # the tree followed
+    view.map.lay_out()  # as its next paint does
     assert view.map.cells[0].wnid == TOY_DOG
     _, chihuahua = _cell(view, CHIHUAHUA)
     assert chihuahua.top() == pytest.approx(view.map.rects[0].bottom())

@@ -34,15 +34,16 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypedDict, get_args
+from weakref import WeakKeyDictionary
 
 from explorer.core.csv_cells import csv_text
 from explorer.core.errors import CatalogueError
 
 if TYPE_CHECKING:  # numpy: not for a command line that only reads the choices below, nor
     # for the window's tree, which reads the statuses before its first paint
+    import numpy as np
     from numpy.typing import NDArray
 
     from explorer.core.analysis.counts import Counts
@@ -163,10 +164,138 @@ def coverage(
     leaves; the summary counts every synset judged either way. ValueError for a
     ``basis`` or ``sort`` not in ``BASES`` or ``SORT_KEYS``.
     """
+    _check_choice("sort", sort, SORT_KEYS)
+    table = gap_table(
+        taxonomy,
+        counts,
+        under=under,
+        min_images=min_images,
+        basis=basis,
+        targets=targets,
+        include_ok=include_ok,
+        leaves_only=leaves_only,
+    )
+    return CoverageResult(table.sorted(sort, descending).rows(), table.summary)
+
+
+# what a GapTable sorts by: a SortKey, or a column of the window's table
+TableKey = SortKey | Literal["synsets_with_images", "siblings_with_images", "status"]
+
+
+class GapTable:
+    """The synsets a coverage judgement lists, as arrays; a row is made when asked for.
+
+    What the window's table shows: entity's 82,115 synsets are judged, listed and
+    sorted in a few milliseconds of numpy, and only the rows in view become
+    :class:`CoverageRow` tuples. Targets WordNet 3.0 lacks come first in every order.
+    """
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        counts: Counts,
+        nodes: NDArray[Any],
+        codes: NDArray[Any],
+        leaf: NDArray[Any],
+        siblings: NDArray[Any],
+        missing: list[str],
+        targets: set[str],
+        summary: dict[str, int],
+        basis: Basis,
+    ) -> None:
+        self.taxonomy, self.counts = taxonomy, counts
+        self.nodes, self.codes, self.leaf, self.siblings = nodes, codes, leaf, siblings
+        self.missing, self.targets, self.summary, self.basis = missing, targets, summary, basis
+
+    def __len__(self) -> int:
+        return len(self.missing) + len(self.nodes)
+
+    def row(self, position: int) -> CoverageRow:
+        if position < len(self.missing):
+            wnid = self.missing[position]
+            return CoverageRow(wnid, "", "", -1, False, 0, 0, 0, 0, "not_in_wordnet", True)
+        i = position - len(self.missing)
+        node = int(self.nodes[i])
+        counts = self.counts
+        wnid = counts.wnids[node]
+        data = self.taxonomy.graph.nodes[wnid]
+        return CoverageRow(
+            wnid,
+            data["name"],
+            ", ".join(data["lemmas"]),
+            data["min_depth"],
+            bool(self.leaf[i]),
+            int(counts.direct[node]),
+            int(counts.subtree[node]),
+            int(counts.synsets_with_images[node]),
+            int(self.siblings[i]),
+            _STATUS_OF_CODE[int(self.codes[i])],
+            wnid in self.targets,
+        )
+
+    def rows(self) -> list[CoverageRow]:
+        return [self.row(i) for i in range(len(self))]
+
+    def sorted(self, key: TableKey, descending: bool = False) -> GapTable:
+        """The same rows in another order; ``"priority"`` (or ``"status"``) is
+        :func:`priority`'s order, ``"count"`` the basis's count; ties by wnid."""
+        import numpy as np
+
+        nodes, counts = self.nodes, self.counts
+        depth, name_rank = self.taxonomy.depth_and_name_rank()
+        if key in ("priority", "status"):
+            wanted = self.siblings > 0
+            if self.targets:
+                wanted |= np.isin(
+                    nodes, [counts.index[t] for t in self.targets if t in counts.index]
+                )
+            rank = np.where(self.codes == 2, 5, self.codes + 1 + 2 * ~wanted)
+            order = np.lexsort((nodes, depth[nodes], -self.siblings, rank))
+        elif key == "name":
+            order = np.argsort(name_rank[nodes], kind="stable")
+        elif key == "wnid":
+            order = np.argsort(nodes, kind="stable")
+        else:
+            values = {
+                "count": (counts.subtree if self.basis == "subtree" else counts.direct)[nodes],
+                "subtree": counts.subtree[nodes],
+                "direct": counts.direct[nodes],
+                "depth": depth[nodes],
+                "synsets_with_images": counts.synsets_with_images[nodes],
+                "siblings_with_images": self.siblings,
+            }[key]
+            order = np.lexsort((nodes, values))
+        if descending:
+            order = order[::-1]
+        return GapTable(
+            self.taxonomy,
+            counts,
+            nodes[order],
+            self.codes[order],
+            self.leaf[order],
+            self.siblings[order],
+            self.missing,
+            self.targets,
+            self.summary,
+            self.basis,
+        )
+
+
+def gap_table(
+    taxonomy: Taxonomy,
+    counts: Counts,
+    *,
+    under: str | None = None,
+    min_images: int = 1,
+    basis: Basis = "subtree",
+    targets: list[str] | None = None,
+    include_ok: bool = False,
+    leaves_only: bool = False,
+) -> GapTable:
+    """The synsets :func:`coverage` lists, unsorted (node order), as a :class:`GapTable`."""
     import numpy as np
 
     _check_choice("basis", basis, BASES)
-    _check_choice("sort", sort, SORT_KEYS)
     index = counts.index
     missing: list[str] = []  # targets WordNet 3.0 lacks
     if targets is not None:
@@ -179,59 +308,44 @@ def coverage(
     else:
         nodes = np.arange(len(counts.wnids))
     values = (counts.subtree if basis == "subtree" else counts.direct)[nodes]
-    status_codes = np.where(values == 0, 0, np.where(values < min_images, 1, 2))
+    codes = np.where(values == 0, 0, np.where(values < min_images, 1, 2))
     parents, _children = taxonomy.edge_arrays()
     leaf = np.bincount(parents, minlength=len(counts.wnids))[nodes] == 0
     summary = {
         "judged": len(nodes) + len(missing),
         "rows": 0,
-        "empty": int((status_codes == 0).sum()),
-        "thin": int((status_codes == 1).sum()),
-        "ok": int((status_codes == 2).sum()),
+        "empty": int((codes == 0).sum()),
+        "thin": int((codes == 1).sum()),
+        "ok": int((codes == 2).sum()),
         "not_in_wordnet": len(missing),
-        "empty_leaves": int(((status_codes == 0) & leaf).sum()),
+        "empty_leaves": int(((codes == 0) & leaf).sum()),
     }
-    listed = np.ones(len(nodes), bool) if include_ok else status_codes < 2
+    listed = np.ones(len(nodes), bool) if include_ok else codes < 2
     if leaves_only:
         listed &= leaf
-    siblings = _siblings_with_images(taxonomy, counts, nodes[listed])
-    target_set = set(targets or ())
-    graph_nodes = taxonomy.graph.nodes
-    rows = [
-        CoverageRow(wnid, "", "", -1, False, 0, 0, 0, 0, "not_in_wordnet", True) for wnid in missing
-    ]
-    for node, is_leaf, code, sibling_count in zip(
-        nodes[listed].tolist(),
-        leaf[listed].tolist(),
-        status_codes[listed].tolist(),
+    nodes = nodes[listed]
+    siblings = _siblings_with_images(taxonomy, counts, nodes)
+    summary["rows"] = len(nodes) + len(missing)
+    return GapTable(
+        taxonomy,
+        counts,
+        nodes,
+        codes[listed],
+        leaf[listed],
         siblings,
-        strict=True,
-    ):
-        wnid = counts.wnids[node]
-        data = graph_nodes[wnid]
-        rows.append(
-            CoverageRow(
-                wnid,
-                data["name"],
-                ", ".join(data["lemmas"]),
-                data["min_depth"],
-                is_leaf,
-                int(counts.direct[node]),
-                int(counts.subtree[node]),
-                int(counts.synsets_with_images[node]),
-                sibling_count,
-                _STATUS_OF_CODE[code],
-                wnid in target_set,
-            )
-        )
-    summary["rows"] = len(rows)
-    return CoverageResult(sort_rows(rows, sort, basis, descending), summary)
+        missing,
+        set(targets or ()),
+        summary,
+        basis,
+    )
 
 
 _STATUS_OF_CODE: tuple[CoverageStatus, ...] = ("empty", "thin", "ok")
 
 
-def _siblings_with_images(taxonomy: Taxonomy, counts: Counts, nodes: NDArray[Any]) -> list[int]:
+def _siblings_with_images(
+    taxonomy: Taxonomy, counts: Counts, nodes: NDArray[Any]
+) -> NDArray[np.int64]:
     """For each node, how many of its siblings (the other children of any of its parents,
     each once) have images in their subtree."""
     import numpy as np
@@ -244,27 +358,66 @@ def _siblings_with_images(taxonomy: Taxonomy, counts: Counts, nodes: NDArray[Any
     per_node = np.zeros(len(has), np.int64)
     per_node[children] = result  # a node with several parents is put right below
     parent_count = np.bincount(children, minlength=len(has))
-    answer = per_node[nodes]
-    graph, wnids, index = taxonomy.graph, counts.wnids, counts.index
-    for position in np.flatnonzero(parent_count[nodes] > 1).tolist():
-        wnid = wnids[int(nodes[position])]
-        siblings = {s for parent in graph.pred[wnid] for s in graph.succ[parent]} - {wnid}
-        answer[position] = sum(1 for s in siblings if has[index[s]])
-    return [int(n) for n in answer.tolist()]
+    answer: NDArray[np.int64] = per_node[nodes]
+    several = np.flatnonzero(parent_count[nodes] > 1)
+    if len(several):  # each sibling once, however many parents it shares with the node
+        answer[several] = _distinct_siblings_with_images(taxonomy, parents, children, has)[
+            nodes[several]
+        ]
+    return answer
+
+
+def _distinct_siblings_with_images(
+    taxonomy: Taxonomy, parents: NDArray[Any], children: NDArray[Any], has: NDArray[Any]
+) -> NDArray[np.int64]:
+    """Per node with several parents, its distinct siblings with images (others: 0)."""
+    import numpy as np
+
+    prepare_coverage(taxonomy)
+    owner, sibling = _SIBLING_PAIRS[taxonomy]
+    return np.bincount(owner[has[sibling]], minlength=len(has)).astype(np.int64)
+
+
+def prepare_coverage(taxonomy: Taxonomy) -> None:
+    """Make what :func:`gap_table` reads of a taxonomy, once (about 0.1 s): the window
+    calls it on the worker that loaded the taxonomy, not on its first coverage table."""
+    parents, children = taxonomy.edge_arrays()
+    taxonomy.depth_and_name_rank()
+    if taxonomy not in _SIBLING_PAIRS:
+        _SIBLING_PAIRS[taxonomy] = _distinct_sibling_pairs(parents, children, len(taxonomy))
+
+
+def _distinct_sibling_pairs(
+    parents: NDArray[Any], children: NDArray[Any], size: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(node, sibling): each distinct sibling of each node with several parents, through
+    any of them; one ragged numpy gather (260,232 pairs before the duplicates go)."""
+    import numpy as np
+
+    several = np.bincount(children, minlength=size)[children] > 1
+    node, via = children[several], parents[several]
+    by_parent = np.argsort(parents, kind="stable")
+    siblings_of = children[by_parent]
+    first = np.searchsorted(parents[by_parent], np.arange(size))
+    sizes = np.bincount(parents, minlength=size)[via]
+    offsets = np.repeat(first[via] - (np.cumsum(sizes) - sizes), sizes)
+    sibling = siblings_of[offsets + np.arange(int(sizes.sum()))]
+    owner = np.repeat(node, sizes).astype(np.int64)
+    unique = np.unique(owner * size + sibling)
+    owner, sibling = unique // size, unique % size
+    keep = sibling != owner
+    return owner[keep], sibling[keep]
+
+
+# per taxonomy (a property of WordNet, not of a catalogue's counts): made once
+_SIBLING_PAIRS: WeakKeyDictionary[Taxonomy, tuple[NDArray[np.int64], NDArray[np.int64]]] = (
+    WeakKeyDictionary()
+)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name}: {value!r} is not one of {', '.join(choices)}")
-
-
-def sort_rows(
-    rows: list[CoverageRow], sort: SortKey, basis: Basis = "subtree", descending: bool = False
-) -> list[CoverageRow]:
-    if sort == "priority":
-        return sorted(rows, key=priority, reverse=descending)
-    key = basis if sort == "count" else sort
-    return sorted(rows, key=attrgetter(key, "wnid"), reverse=descending)
 
 
 def priority(row: CoverageRow) -> tuple[int, int, int, str]:

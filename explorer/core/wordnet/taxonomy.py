@@ -154,6 +154,7 @@ class Taxonomy:
         self._search = SynsetSearch(cache_path)
         self._closure: ClosureArrays | None = None
         self._edges: ClosureArrays | None = None
+        self._ranks: ClosureArrays | None = None
 
     def __contains__(self, wnid: str) -> bool:
         return wnid in self.graph
@@ -405,6 +406,25 @@ class Taxonomy:
             ).reshape(-1, 2)
             self._edges = (pairs[:, 0].copy(), pairs[:, 1].copy())
         return self._edges
+
+    def depth_and_name_rank(self) -> ClosureArrays:
+        """(min_depth, name_rank): int32 per node, the second each synset's place in name
+        order: what a table of synsets sorts by without reading 82,115 dicts.
+
+        >>> depth, rank = taxonomy.depth_and_name_rank()
+        >>> int(depth[taxonomy.wnids.index("n02084071")])
+        8
+        """
+        if self._ranks is None:
+            import numpy as np
+
+            nodes = self.graph.nodes
+            depth = np.fromiter((nodes[w]["min_depth"] for w in self.graph), np.int32)
+            names = [nodes[w]["name"] for w in self.graph]
+            rank = np.empty(len(names), np.int32)
+            rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+            self._ranks = (depth, rank)
+        return self._ranks
 
     # --- search ----------------------------------------------------------------
 
