@@ -316,10 +316,15 @@ class CountHistogram(QWidget):
         left, top, right, bottom = self.MARGINS
         return QRectF(self.rect()).adjusted(left, top, -right, -bottom)
 
+    @staticmethod
+    def zero_slot(plot: QRectF) -> float:
+        """The width of the 0 bar's place, left of the log axis (which cannot hold 0)."""
+        return max(32.0, plot.width() / 12)
+
     def x_of(self, images: float, plot: QRectF) -> float:
         """Where ``images`` sits on the x axis: the 0 bar takes the first slot, then log10."""
         top = max(b.high for b in self.bins) + 1
-        zero_slot = plot.width() / 12
+        zero_slot = self.zero_slot(plot)
         span = math.log10(top) or 1
         return plot.left() + zero_slot + (plot.width() - zero_slot) * math.log10(images) / span
 
@@ -353,7 +358,7 @@ class CountHistogram(QWidget):
             )
         for b in self.bins:
             if b.low == 0:
-                left, right = plot.left() + 2, plot.left() + plot.width() / 12 - 4
+                left, right = plot.left() + 2, plot.left() + self.zero_slot(plot) - 6
             else:
                 left, right = self.x_of(b.low, plot) + 1, self.x_of(b.high + 1, plot) - 1
             if b.synsets:
@@ -365,7 +370,7 @@ class CountHistogram(QWidget):
         painter.setPen(text_colour)
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
         painter.drawText(
-            QRectF(plot.left(), plot.bottom() + 2, plot.width() / 12, 16),
+            QRectF(plot.left(), plot.bottom() + 2, self.zero_slot(plot) - 6, 16),
             Qt.AlignmentFlag.AlignCenter,
             "0",
         )
@@ -390,10 +395,13 @@ class CountHistogram(QWidget):
                 f"thin below {self.threshold:,}",
             )
         painter.setPen(text_colour)
+        title = QFontMetrics(self.font()).elidedText(
+            f"{self.counting} (log scale)", Qt.TextElideMode.ElideRight, int(plot.width())
+        )
         painter.drawText(
             QRectF(plot.left(), plot.bottom() + 18, plot.width(), 18),
             Qt.AlignmentFlag.AlignCenter,
-            f"{self.counting} (log scale)",
+            title,
         )
         painter.drawText(
             QRectF(0, 2, plot.left() + 80, 16),
@@ -419,7 +427,7 @@ class CountHistogram(QWidget):
         plot = self.plot_rect()
         for b in self.bins:
             if b.low == 0:
-                left, right = plot.left(), plot.left() + plot.width() / 12
+                left, right = plot.left(), plot.left() + self.zero_slot(plot)
             else:
                 left, right = self.x_of(b.low, plot), self.x_of(b.high + 1, plot)
             if left <= point.x() < right:

@@ -262,11 +262,9 @@ class CoverageView(QWidget):
         header.setStretchLastSection(True)
         self.table.activated.connect(self._activated)
         self.histogram = CountHistogram()
-        lower = QSplitter(Qt.Orientation.Horizontal)
+        self.lower = lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.table)
         lower.addWidget(self.histogram)
-        lower.setStretchFactor(0, 2)  # the table wants the width, the histogram is a glance
-        lower.setStretchFactor(1, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.map)
         self.splitter.addWidget(lower)
@@ -302,10 +300,12 @@ class CoverageView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not self._split:  # the first time shown: half picture, half table and histogram
-            self._split = True
-            height = self.splitter.height()
+        if not self._split:  # the first time shown: half picture, half table and histogram;
+            self._split = True  # the table wants the width, the histogram is a glance
+            height, width = self.splitter.height(), self.lower.width()
             self.splitter.setSizes([height // 2, height - height // 2])
+            histogram = max(self.histogram.minimumWidth(), width * 3 // 8)
+            self.lower.setSizes([width - histogram, histogram])
         self._show_current()
 
     def _show_current(self) -> None:
