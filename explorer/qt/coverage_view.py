@@ -13,6 +13,7 @@ stalled it for the job's whole 260 ms, the GIL handed back and forth).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import (
@@ -27,11 +28,15 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
+    QMessageBox,
     QSpinBox,
     QSplitter,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -218,6 +223,20 @@ class CoverageView(QWidget):
         self.show_all.addItem("all synsets", True)
         self.leaves_only = QCheckBox("leaves only")
         self.leaves_only.setToolTip("List only synsets with no hyponym")
+        self.targets: list[str] | None = None
+        self.targets_button = QToolButton()
+        self.targets_button.setText("Targets…")
+        self.targets_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.targets_button.setToolTip(
+            "Judge only the synsets of a target list (a file with a wnid first on each line: "
+            "ILSVRC's imagenet_synsets.txt, a LOC_synset_mapping.txt…) within the selected "
+            "subtree (select entity for all of them); targets missing from WordNet 3.0 first"
+        )
+        menu = QMenu(self.targets_button)
+        menu.addAction("Load a target list…", self._choose_targets)
+        self.clear_targets = menu.addAction("Judge every synset", lambda: self.set_targets(None))
+        self.clear_targets.setEnabled(False)
+        self.targets_button.setMenu(menu)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -236,6 +255,7 @@ class CoverageView(QWidget):
             self.basis,
             self.show_all,
             self.leaves_only,
+            self.targets_button,
         ):
             controls.addWidget(widget)
         controls.addStretch(1)
@@ -262,7 +282,7 @@ class CoverageView(QWidget):
         header.setStretchLastSection(True)
         self.table.activated.connect(self._activated)
         self.histogram = CountHistogram()
-        self.lower = lower = QSplitter(Qt.Orientation.Horizontal)
+        self.table_split = lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.table)
         lower.addWidget(self.histogram)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -302,10 +322,10 @@ class CoverageView(QWidget):
         super().showEvent(event)
         if not self._split:  # the first time shown: half picture, half table and histogram;
             self._split = True  # the table wants the width, the histogram is a glance
-            height, width = self.splitter.height(), self.lower.width()
+            height, width = self.splitter.height(), self.table_split.width()
             self.splitter.setSizes([height // 2, height - height // 2])
             histogram = max(self.histogram.minimumWidth(), width * 3 // 8)
-            self.lower.setSizes([width - histogram, histogram])
+            self.table_split.setSizes([width - histogram, histogram])
         self._show_current()
 
     def _show_current(self) -> None:
@@ -350,6 +370,7 @@ class CoverageView(QWidget):
             under=path[-1],
             min_images=threshold,
             basis=basis,
+            targets=self.targets,
             include_ok=self.show_all.currentData(),
             leaves_only=self.leaves_only.isChecked(),
         )
@@ -358,12 +379,45 @@ class CoverageView(QWidget):
         descending = header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
         self.table_model.set_table(table.sorted(key, descending))
         figures = table.summary
+        judged = plural(figures["judged"], "target" if self.targets else "synset")
+        missing = figures["not_in_wordnet"]
         self.summary.setText(
-            f"{plural(figures['judged'], 'synset')} · {figures['empty']:,} empty "
+            f"{judged}{f' ({missing:,} not in WordNet 3.0)' if missing else ''}"
+            f" · {figures['empty']:,} empty "
             f"({plural(figures['empty_leaves'], 'leaf', 'leaves')}) · {figures['thin']:,} thin"
             f" · {figures['ok']:,} covered"
         )
         self.rows_shown.emit()
+
+    def set_targets(self, targets: list[str] | None, name: str = "") -> None:
+        """Judge only ``targets`` (None: every synset of the subtree)."""
+        self.targets = targets
+        self.clear_targets.setEnabled(targets is not None)
+        if targets is None:
+            self.targets_button.setText("Targets…")
+        else:
+            self.targets_button.setText(f"Targets: {name} ({len(targets):,})")
+        self.refresh()
+
+    def load_targets(self, path: str) -> bool:
+        """Read a target list and judge it; False (and said) when it cannot be read."""
+        from explorer.core.analysis import read_targets
+        from explorer.core.errors import CatalogueError
+
+        try:
+            targets = read_targets(path)
+        except CatalogueError as error:
+            QMessageBox.warning(self, "Target list", str(error))
+            return False
+        self.set_targets(targets, Path(path).name)
+        return True
+
+    def _choose_targets(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load a target list", "", "Target lists (*.txt *.csv *.tsv);;All files (*)"
+        )
+        if path:
+            self.load_targets(path)
 
     def _activated(self, index: QModelIndex) -> None:
         row = self.table_model.row(index.row())

@@ -157,3 +157,35 @@ def test_no_catalogue_says_what_to_do(qtbot, taxonomy, tmp_path, session_data_di
     image = main.coverage.map.grab().toImage()
     assert image.pixelColor(QPoint(5, 5)) == main.coverage.map.palette().base().color()
     main.close()
+
+
+def test_a_target_list_judges_only_its_synsets_missing_ones_first(qtbot, window, tmp_path):
+    view = window.coverage
+    targets = tmp_path / "targets.txt"
+    targets.write_text(f"{CHIHUAHUA}\n{TOY_DOG}\nn99999999\nn02085782\n")  # + Japanese spaniel
+    with qtbot.waitSignal(view.rows_shown, timeout=10_000):
+        assert view.load_targets(str(targets))
+    rows = view.table_model.rows
+    assert [r.wnid for r in rows][:2] == ["n99999999", "n02085782"]  # missing, then empty
+    assert rows[0].status == "not_in_wordnet" and rows[1].status == "empty"
+    assert {r.wnid for r in rows} <= {CHIHUAHUA, TOY_DOG, "n99999999", "n02085782"}
+    assert view.summary.text().startswith("4 targets (1 not in WordNet 3.0)")
+    assert view.targets_button.text() == "Targets: targets.txt (4)"
+    with qtbot.waitSignal(view.rows_shown, timeout=10_000):
+        view.set_targets(None)
+    assert len(view.table_model.rows) > 4 and view.summary.text().startswith("190 synsets")
+
+
+def test_an_unreadable_target_list_is_said_and_changes_nothing(
+    qtbot, window, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: said.append(args[2]))
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# no wnids here\n")
+    assert not window.coverage.load_targets(str(empty))
+    assert not window.coverage.load_targets(str(tmp_path / "absent.txt"))
+    assert "names no synsets" in said[0] and "Cannot read the target list" in said[1]
+    assert window.coverage.targets is None
