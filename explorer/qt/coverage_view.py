@@ -218,6 +218,7 @@ class CoverageView(QWidget):
         self.basis = QComboBox()
         self.basis.addItem("subtree images", "subtree")
         self.basis.addItem("own images", "direct")
+        self.basis.setToolTip("Count each synset's images with its subtree's, or its own only")
         self.show_all = QComboBox()
         self.show_all.addItem("gaps only", False)
         self.show_all.addItem("all synsets", True)
@@ -247,11 +248,10 @@ class CoverageView(QWidget):
             "Images: each synset as wide as its share of its parent's images (the empty ones "
             "together in one grey block). Synsets: as wide as its part of WordNet"
         )
-        controls = QHBoxLayout()
+        controls = QHBoxLayout()  # what the table judges and lists; narrow enough for 1024 px
         for widget in (
             QLabel("Thin below"),
             self.threshold,
-            QLabel("counting"),
             self.basis,
             self.show_all,
             self.leaves_only,
@@ -259,7 +259,9 @@ class CoverageView(QWidget):
         ):
             controls.addWidget(widget)
         controls.addStretch(1)
-        controls.addWidget(self.size_by)
+        figures = QHBoxLayout()  # what was found; how the picture is drawn
+        figures.addWidget(self.summary, 1)
+        figures.addWidget(self.size_by)
         self.map = CoverageMap()
         self.table_model = CoverageTableModel(self)
         self.table = QTableView()
@@ -292,7 +294,7 @@ class CoverageView(QWidget):
         self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addWidget(self.summary)
+        layout.addLayout(figures)
         layout.addWidget(self.splitter, 1)
         self._source: tuple[Taxonomy, Counts | None, tuple[str, ...]] | None = None
         self._split = False
