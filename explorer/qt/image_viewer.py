@@ -72,6 +72,7 @@ from explorer.core.images import (
 )
 from explorer.qt.badges import describe_state, state_colour
 from explorer.qt.palette import (
+    BADGES,
     FILMSTRIP_BACKGROUND,
     FILMSTRIP_CURRENT,
     FILMSTRIP_EMPTY,
@@ -710,6 +711,14 @@ class ImageViewer(QDialog):
             )
         elif "error" in meta:
             lines.append(f"<p><b>Cannot read:</b> {esc(meta['error'])}</p>")
+        if self.state_for is not None:  # the flag keys at hand, where the eye is
+            keys = "<br>".join(
+                f"{_chip(letter, colour)} {esc(label)}" for letter, colour, label in BADGES[:-1]
+            )
+            lines.append(
+                f"<h4>Curate</h4><p style='line-height: 140%'>{keys}<br>"
+                f"<b>Space</b> reviewed OK · <b>Backspace</b> clear · <b>Ctrl+Z</b> undo</p>"
+            )
         if meta.get("exif"):
             lines.append("<h4>EXIF</h4><table>")
             lines += [

@@ -213,7 +213,7 @@ class ImagesPanel(QWidget):
             view.setMinimumWidth(view.sizeHintForColumn(0) + 24)
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
         self.size_slider.setRange(0, len(THUMBNAIL_SIZES) - 1)
-        self.size_slider.setFixedWidth(80)
+        self.size_slider.setFixedWidth(64)
         self.size_slider.setToolTip("Thumbnail size (Ctrl++ / Ctrl+-)")
         self.size_slider.valueChanged.connect(self._size_changed)
         self.image_count = QLabel()

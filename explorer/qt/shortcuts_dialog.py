@@ -8,16 +8,16 @@ handling are made from, so what is listed is what works.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -36,44 +36,21 @@ def shortcut_table() -> list[tuple[str, list[tuple[str, str]]]]:
 
 class ShortcutsDialog(QDialog):
     """Two columns, keys and what they do, under a heading per area; typing in the filter
-    box keeps the rows whose keys or text contain what is typed."""
+    box keeps the rows whose keys or text (or area) contain what is typed. Rich text, so
+    that a long meaning wraps at any width of the window, and nothing is elided."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         self.filter = QLineEdit(placeholderText="Filter: a key or a word (zoom, flag, Ctrl…)")
         self.filter.setClearButtonEnabled(True)
-        self.table = QTreeWidget()
-        self.table.setColumnCount(2)
-        self.table.setHeaderLabels(["Keys", "Action"])
-        self.table.setRootIsDecorated(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.table.setWordWrap(True)
-        header = self.table.header()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = QTextBrowser()
+        self.table.setOpenLinks(False)
         self.empty = QLabel("No shortcut matches the filter.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setVisible(False)
-        bold = QFont(self.font())
-        bold.setBold(True)
-        self.groups: list[tuple[QTreeWidgetItem, list[QTreeWidgetItem]]] = []
-        for area, rows in shortcut_table():
-            group = QTreeWidgetItem(self.table, [area])
-            group.setFirstColumnSpanned(True)
-            group.setFont(0, bold)
-            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            items = []
-            for keys, text in rows:
-                item = QTreeWidgetItem(group, [keys, text])
-                item.setFont(0, bold)
-                item.setToolTip(1, text)
-                items.append(item)
-            self.groups.append((group, items))
-        self.table.expandAll()
-        self.table.setItemsExpandable(False)
+        self.groups = shortcut_table()
+        self._shown: list[tuple[str, list[tuple[str, str]]]] = []
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -82,28 +59,39 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(self.empty)
         layout.addWidget(buttons)
         self.filter.textChanged.connect(self.apply_filter)
-        self.resize(720, 620)
+        self.apply_filter("")
+        self.resize(760, 680)
 
     def apply_filter(self, text: str) -> None:
         needle = text.strip().casefold()
-        shown = 0
-        for group, items in self.groups:
-            visible = 0
-            for item in items:
-                match = not needle or any(needle in item.text(c).casefold() for c in (0, 1))
-                match = match or needle in group.text(0).casefold()
-                item.setHidden(not match)
-                visible += match
-            group.setHidden(visible == 0)
-            shown += visible
-        self.empty.setVisible(shown == 0)
+        self._shown = []
+        for area, rows in self.groups:
+            kept = [
+                (keys, what)
+                for keys, what in rows
+                if not needle or needle in f"{area}\n{keys}\n{what}".casefold()
+            ]
+            if kept:
+                self._shown.append((area, kept))
+        self.empty.setVisible(not self._shown)
+        self.table.setVisible(bool(self._shown))
+        self.table.setHtml(self._html())
+
+    def _html(self) -> str:
+        esc = html.escape
+        stripe = self.palette().color(QPalette.ColorRole.AlternateBase).name()
+        parts = []
+        for area, rows in self._shown:
+            parts.append(f"<h3 style='margin-top: 10px; margin-bottom: 2px'>{esc(area)}</h3>")
+            parts.append("<table width='100%' cellspacing='0' cellpadding='3'>")
+            for number, (keys, what) in enumerate(rows):
+                shade = f" bgcolor='{stripe}'" if number % 2 else ""
+                parts.append(
+                    f"<tr{shade}><td width='32%'><b>{esc(keys)}</b></td><td>{esc(what)}</td></tr>"
+                )
+            parts.append("</table>")
+        return "".join(parts)
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(area, keys, action) of every row shown."""
-        return [
-            (group.text(0), item.text(0), item.text(1))
-            for group, items in self.groups
-            if not group.isHidden()
-            for item in items
-            if not item.isHidden()
-        ]
+        return [(area, keys, what) for area, rows in self._shown for keys, what in rows]

@@ -5,10 +5,10 @@ The details panel takes the height its text needs, up to a cap, and never cuts a
 in half (``DetailPanel.fitted_height``): a long text scrolls. The cap is what the user
 gave it by dragging the handle, or, until then, what leaves the grid two full rows of
 thumbnails (at most 40% of the height). The tree keeps its width when the window grows:
-until the user drags that handle, it takes a quarter of the window, 300 to 460 px (the
-Images column shows from 440). Both handles collapse their panel; the View menu's
-Details panel (Ctrl+Shift+D) and Legend (Ctrl+Shift+L) toggle them; all of it is kept in
-the settings with the rest of the window's state.
+until the user drags that handle, it takes a third of the window, 320 to 460 px (a deep
+name whole at 1024 px; the Images column shows from 440). Both handles collapse their
+panel; the View menu's Details panel (Ctrl+Shift+D) and Legend (Ctrl+Shift+L) toggle
+them; all of it is kept in the settings with the rest of the window's state.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 GRID_ROWS = 2  # full rows of thumbnails the default layout leaves the grid
 _MAX_DETAILS_SHARE = 0.4  # of the right side's height, by default
 _MIN_DETAILS = 48  # px: the title and a line, when the window is too small for both
-_TREE_SHARE, _TREE_MIN, _TREE_MAX = 0.25, 300, 460
+_TREE_SHARE, _TREE_MIN, _TREE_MAX = 0.32, 320, 460
 
 
 class WindowLayout(QObject):

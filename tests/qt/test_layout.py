@@ -119,7 +119,7 @@ def test_at_1920x1080_the_space_goes_to_the_grid(qtbot, tmp_path, session_data_d
     assert detail.verticalScrollBar().maximum() == 0  # its whole text shown...
     assert detail.height() == detail.fitted_height(10_000)  # ...in the height it needs
     assert detail.height() < 0.4 * window.right.height()
-    assert 300 <= window.main_split.sizes()[0] <= 460  # the tree not stretched
+    assert 320 <= window.main_split.sizes()[0] <= 460  # the tree not stretched
     assert window.grid.columns() >= 8
     assert _full_rows(window.grid) >= 4
     window.close()
