@@ -200,7 +200,7 @@ MENUS: tuple[Menu, ...] = (
                 help="Show / hide the synset's details above the tabs",
             ),
             Action(
-                "&Legend",
+                "Le&gend",
                 "panels.set_legend",
                 ("Ctrl+Shift+L",),
                 name="legend",

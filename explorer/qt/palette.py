@@ -1,5 +1,6 @@
-"""The window's one palette: how a synset's coverage and an image's curation look, in
-every view, and the legend strip that explains both.
+"""The window's one palette: how a synset's coverage and an image's curation and audit
+look, in every view (badges, chips, the grid's placeholder tiles, the loupe), and the
+legend strip that explains coverage and badges.
 
 A subtree's coverage status (``explorer.core.analysis.coverage_status``) has a human
 label and three colours: the text of a synset's name (grey when empty), the background

@@ -6,8 +6,8 @@ in half (``DetailPanel.fitted_height``): a long text scrolls. The cap is what th
 gave it by dragging the handle, or, until then, what leaves the grid two full rows of
 thumbnails (at most 40% of the height). The tree keeps its width when the window grows:
 until the user drags that handle, it takes a third of the window, 320 to 460 px (a deep
-name whole at 1024 px; the Images column shows from 440). Both handles collapse their
-panel; the View menu's Details panel (Ctrl+Shift+D) and Legend (Ctrl+Shift+L) toggle
+name whole at 1024 px; the Images column shows from 440). The details' handle collapses
+the panel; the View menu's Details panel (Ctrl+Shift+D) and Legend (Ctrl+Shift+L) toggle
 them; all of it is kept in the settings with the rest of the window's state.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ GRID_ROWS = 2  # full rows of thumbnails the default layout leaves the grid
 _MAX_DETAILS_SHARE = 0.4  # of the right side's height, by default
 _MIN_DETAILS = 48  # px: the title and a line, when the window is too small for both
 _TREE_SHARE, _TREE_MIN, _TREE_MAX = 0.32, 320, 460
+_TREE_FLOOR = 200  # px: narrower, a name and its count no longer fit side by side
 
 
 class WindowLayout(QObject):
@@ -46,6 +47,7 @@ class WindowLayout(QObject):
         super().__init__(detail)
         self.detail, self.tabs, self.images, self.legend = detail, tabs, images, legend
         left_widget = QWidget()
+        left_widget.setMinimumWidth(_TREE_FLOOR)
         left_layout = QVBoxLayout(left_widget)
         left_layout.setContentsMargins(4, 4, 4, 4)
         left_layout.addWidget(left[0])
@@ -61,7 +63,9 @@ class WindowLayout(QObject):
         self.main_split = QSplitter()
         self.main_split.addWidget(left_widget)
         self.main_split.addWidget(self.right)
-        self.main_split.setCollapsible(0, True)
+        # the tree never folds away: it is how one moves, and the taxonomy's load waits
+        # for its first paint (MainWindow.load_taxonomy), which a folded tree never makes
+        self.main_split.setCollapsible(0, False)
         self.main_split.setCollapsible(1, False)
         self.main_split.setStretchFactor(0, 0)  # a wider window widens the grid, not the tree
         self.main_split.setStretchFactor(1, 1)
@@ -70,6 +74,7 @@ class WindowLayout(QObject):
         self.details_action: QAction | None = None
         self.legend_action: QAction | None = None
         self._collapsed = False
+        self._chrome = 100  # px around the grid in the tabs (tab bar, filter bar, frames)
         self._fit_timer = QTimer(self, singleShot=True, interval=0)
         self._fit_timer.timeout.connect(self.fit_details)
         self._settle_timer = QTimer(self, singleShot=True, interval=250)  # after a drag
@@ -116,8 +121,10 @@ class WindowLayout(QObject):
         filter bar and the frame measured as they are), at most 40% of the height."""
         total = sum(self.right.sizes()) or self.right.height()
         grid = self.images.grid
-        chrome = self.tabs.height() - grid.viewport().height()
-        tabs = chrome + GRID_ROWS * grid.gridSize().height()
+        if self.tabs.currentWidget() is self.images and grid.isVisible():
+            # measured while the grid is laid out: a hidden tab keeps a stale geometry
+            self._chrome = self.tabs.height() - grid.viewport().height()
+        tabs = self._chrome + GRID_ROWS * grid.gridSize().height()
         return max(_MIN_DETAILS, min(total - tabs, int(total * _MAX_DETAILS_SHARE)))
 
     def fit_details(self) -> None:
@@ -142,32 +149,30 @@ class WindowLayout(QObject):
             width = max(_TREE_MIN, min(_TREE_MAX, int(self.main_split.width() * _TREE_SHARE)))
         self.main_split.setSizes([width, total - width])
 
-    def _details_dragged(self, position: int, _index: int) -> None:
-        self._collapsed = position <= 0
+    def _details_dragged(self, _position: int, _index: int) -> None:
+        height = self.right.sizes()[0]
+        self._collapsed = height <= 0
         if not self._collapsed:
-            self.details_cap = position
+            self.details_cap = height
             self._settle_timer.start()  # then snapped to a whole line
         self._sync_actions()
 
-    def _tree_dragged(self, position: int, _index: int) -> None:
-        self.tree_width = position
+    def _tree_dragged(self, _position: int, _index: int) -> None:
+        self.tree_width = self.main_split.sizes()[0]
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
             if watched is self.right:
                 self._fit_timer.start()
-            elif watched is self.main_split and self.tree_width is None:
+            elif watched is self.main_split:
                 self._tree_timer.start()
         return False
 
     # --- settings -------------------------------------------------------------------------
 
     def restore(self, settings: QSettings) -> None:
-        state = settings.value("main_split")
-        if isinstance(state, QByteArray) and self.main_split.restoreState(state):
-            self.tree_width = self.main_split.sizes()[0] or None
-        cap = settings.value("details_height")
-        self.details_cap = int(cap) if isinstance(cap, int | str) and str(cap).isdigit() else None
+        self.tree_width = _number(settings.value("tree_width"))
+        self.details_cap = _number(settings.value("details_height"))
         self._collapsed = _flag(settings.value("details_collapsed"), False)
         self.legend.setVisible(_flag(settings.value("legend_shown"), True))
         if self._collapsed:
@@ -175,18 +180,24 @@ class WindowLayout(QObject):
         self._sync_actions()
 
     def save(self, settings: QSettings) -> None:
-        if self.tree_width is not None:
-            settings.setValue("main_split", self.main_split.saveState())
-        if self.details_cap is not None:
-            settings.setValue("details_height", self.details_cap)
-        else:
-            settings.remove("details_height")
+        for key, value in (("tree_width", self.tree_width), ("details_height", self.details_cap)):
+            if value is None:
+                settings.remove(key)
+            else:
+                settings.setValue(key, value)
         settings.setValue("details_collapsed", self._collapsed)
         settings.setValue("legend_shown", not self.legend.isHidden())
 
     @property
     def details_collapsed(self) -> bool:
         return self._collapsed
+
+
+def _number(value: object) -> int | None:
+    """A size the settings keep (an INI file keeps it as text); None when there is none."""
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 def _flag(value: object, default: bool) -> bool:

@@ -170,11 +170,20 @@ def test_dragging_the_handle_collapses_or_sizes_the_details(
     assert window.detail.height() <= 90 and window.detail.cut_line() is None
     _select(qtbot, window, ENTITY)
     assert window.detail.height() <= 90 and window.detail.cut_line() is None
+    window.main_split.moveSplitter(0, 1)  # the tree does not fold away: it is how one moves
+    assert window.main_split.sizes()[0] >= 200
+    window.main_split.moveSplitter(350, 1)
+    width = window.main_split.sizes()[0]
+    assert 340 <= width <= 350
     window.close()
     again = _window(qtbot, tmp_path, session_data_dir, demo_catalogue, (1024, 640))
     _select(qtbot, again, DOG)
     assert again.panels.details_cap == 90
     assert again.detail.height() <= 90
+    assert again.main_split.sizes()[0] == width  # the user's width, remembered
+    again.resize(1200, 700)
+    qtbot.wait(1)
+    assert again.main_split.sizes()[0] == width  # the user's width, kept as the window grows
     again.close()
 
 
