@@ -60,6 +60,10 @@ class WindowLayout(QObject):
         self.right.setCollapsible(1, False)
         self.right.setStretchFactor(0, 0)
         self.right.setStretchFactor(1, 1)
+        self.right.handle(1).setToolTip(
+            "Drag to size the synset's details; drag to the top, or Ctrl+Shift+D, to fold "
+            "them away (Ctrl+Shift+D again brings them back)"
+        )
         self.main_split = QSplitter()
         self.main_split.addWidget(left_widget)
         self.main_split.addWidget(self.right)
