@@ -1,18 +1,18 @@
-"""The window's actions in one registry: its menus and the F1 shortcuts table are made from it.
+"""The window's actions in one registry: its menus and the F1 shortcuts window are made from it.
 
 ``MENUS`` lists each menu's entries in order: an ``Action`` (a menu item, its
 keys, what it calls), a ``KeyHelp`` (keys a widget handles itself, listed in
 F1 only), a ``Submenu`` (filled by the window) or ``SEPARATOR``. A handler is
 named by its path from the window ("curation.undo"), with arguments when one
 handler serves several actions: the flag keys, one per reason of the core's
-Reason table. F1 lists every entry with help, in menu order. Code finds the
+Reason table. F1 lists every entry with help. Code finds the
 QActions it enables or relabels by name (``ActionName``), and the flag keys by
-their reason's code.
+their reason's code. F1 groups the entries by area (``Area``: an entry's own, or
+its menu's), with the viewer's keys from explorer.qt.image_viewer.VIEWER_KEYS.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING, Literal, get_args
@@ -26,9 +26,24 @@ from explorer.core.curation import REASON_TABLE
 if TYPE_CHECKING:
     from explorer.core.curation import ReasonCode
 
-ActionName = Literal["rescan", "audit", "ok", "clear", "undo", "redo", "queue", "curation_columns"]
+ActionName = Literal[
+    "rescan",
+    "audit",
+    "ok",
+    "clear",
+    "undo",
+    "redo",
+    "queue",
+    "curation_columns",
+    "details",
+    "legend",
+]
 ACTION_NAMES: tuple[ActionName, ...] = get_args(ActionName)
 SubmenuName = Literal["recent"]
+# The shortcuts window's groups, in its order; an entry's area defaults to its menu's
+Area = Literal["Navigate", "Curation", "Grid", "Viewer", "Window"]
+AREAS: tuple[Area, ...] = get_args(Area)
+_MENU_AREAS: dict[str, Area] = {"&Catalogue": "Window", "&View": "Window", "C&uration": "Curation"}
 
 
 @dataclass(frozen=True)
@@ -45,12 +60,14 @@ class Action:
     checkable: bool = False
     images: bool = False  # acts on images: in the grid's and the viewer's right-click menus
     local: bool = False  # its keys work in the grid and the viewer only, not in the tree
+    area: Area | None = None  # its group in the shortcuts window (default: its menu's)
 
 
 @dataclass(frozen=True)
 class KeyHelp:
     keys: str
     help: str
+    area: Area | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +119,9 @@ MENUS: tuple[Menu, ...] = (
             ),
             SEPARATOR,
             KeyHelp(
-                "Ctrl+click / Shift+click in the tree", "Select several synsets (for an export)"
+                "Ctrl+click / Shift+click in the tree",
+                "Select several synsets (for an export)",
+                "Navigate",
             ),
             Action(
                 "&Export the selected synsets…",
@@ -123,8 +142,18 @@ MENUS: tuple[Menu, ...] = (
                 "focus_search",
                 ("Ctrl+F",),
                 help="Search synsets (lemma, wnid, offset, gloss words)",
+                area="Navigate",
             ),
-            KeyHelp("Enter / ↓ in search", "Go to the first result / move into the results"),
+            KeyHelp(
+                "Enter / ↓ in search",
+                "Go to the first result / move into the results",
+                "Navigate",
+            ),
+            KeyHelp(
+                "↑ ↓ / ← → in the tree",
+                "Move up and down / collapse and expand a synset",
+                "Navigate",
+            ),
             Action("&Images", "show_tab", ("Ctrl+1",), (0,), help="Images tab"),
             Action("&Coverage", "show_tab", ("Ctrl+2",), (1,), help="Coverage tab"),
             Action("C&uration", "show_tab", ("Ctrl+3",), (2,), help="Curation tab"),
@@ -133,6 +162,7 @@ MENUS: tuple[Menu, ...] = (
                 "images.toggle_scope",
                 ("Ctrl+T",),
                 help="Images of this synset only / of its whole subtree",
+                area="Grid",
             ),
             Action(
                 "&Larger thumbnails",
@@ -141,6 +171,7 @@ MENUS: tuple[Menu, ...] = (
                 (1,),
                 help="Larger thumbnails",
                 help_keys="Ctrl++",
+                area="Grid",
             ),
             Action(
                 "S&maller thumbnails",
@@ -149,6 +180,7 @@ MENUS: tuple[Menu, ...] = (
                 (-1,),
                 help="Smaller thumbnails",
                 help_keys="Ctrl+-",
+                area="Grid",
             ),
             Action(
                 "Curation columns in the &tree",
@@ -158,8 +190,32 @@ MENUS: tuple[Menu, ...] = (
                 tip="The tree's Flagged and Reviewed columns (shown by themselves once an "
                 "image is flagged or reviewed)",
             ),
-            KeyHelp("Enter or double-click", "Open the image viewer on the current thumbnail"),
-            KeyHelp("← / → in the viewer", "Previous / next image"),
+            SEPARATOR,
+            Action(
+                "&Details panel",
+                "panels.set_details",
+                ("Ctrl+Shift+D",),
+                name="details",
+                checkable=True,
+                help="Show / hide the synset's details above the tabs",
+            ),
+            Action(
+                "Le&gend",
+                "panels.set_legend",
+                ("Ctrl+Shift+L",),
+                name="legend",
+                checkable=True,
+                help="Show / hide the legend of colours and badges under the tree",
+            ),
+            KeyHelp(
+                "Arrows, Page Up / Down, Home / End",
+                "Move in the grid (with Shift: extend the selection)",
+                "Grid",
+            ),
+            KeyHelp("Ctrl+A", "Select every image of the listing", "Grid"),
+            KeyHelp(
+                "Enter or double-click", "Open the image viewer on the current thumbnail", "Grid"
+            ),
         ),
     ),
     (
@@ -300,20 +356,21 @@ def _make(window: QObject, entry: Action) -> QAction:
 
 
 def shortcut_rows(menus: tuple[Menu, ...] = MENUS) -> list[tuple[str, str]]:
-    """(keys, what they do) for F1, in menu order: every entry with help."""
-    rows: list[tuple[str, str]] = []
-    for _title, entries in menus:
+    """(keys, what they do) of every entry with help, as the shortcuts window lists them."""
+    return [row for rows in shortcut_groups(menus).values() for row in rows]
+
+
+def shortcut_groups(menus: tuple[Menu, ...] = MENUS) -> dict[Area, list[tuple[str, str]]]:
+    """(keys, what they do) of every entry with help, by area (in ``AREAS`` order), in
+    menu order within each."""
+    groups: dict[Area, list[tuple[str, str]]] = {area: [] for area in AREAS}
+    for title, entries in menus:
         for entry in entries:
             if isinstance(entry, KeyHelp):
-                rows.append((entry.keys, entry.help))
+                row = (entry.keys, entry.help)
             elif isinstance(entry, Action) and entry.help:
-                rows.append((entry.help_keys or " or ".join(entry.keys), entry.help))
-    return rows
-
-
-def shortcuts_html(menus: tuple[Menu, ...] = MENUS) -> str:
-    cells = "".join(
-        f"<tr><td><b>{html.escape(keys)}</b>&nbsp;&nbsp;</td><td>{html.escape(text)}</td></tr>"
-        for keys, text in shortcut_rows(menus)
-    )
-    return f"<table>{cells}</table>"
+                row = (entry.help_keys or " or ".join(entry.keys), entry.help)
+            else:
+                continue
+            groups[entry.area or _MENU_AREAS.get(title, "Window")].append(row)
+    return groups

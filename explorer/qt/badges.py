@@ -14,11 +14,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
 
 from explorer.core.curation import REASONS, REVIEWED_COLOUR, reason_name
+from explorer.qt.palette import NOT_REVIEWED, ON_COLOUR, REVIEWED
 
 if TYPE_CHECKING:
     from explorer.core.curation import ImageState
 
-NOT_REVIEWED_COLOUR = "#757575"
+NOT_REVIEWED_COLOUR = NOT_REVIEWED.name()
 
 
 def badge_key(state: ImageState | None) -> tuple[str, ...] | None:
@@ -39,9 +40,9 @@ def with_badge(base: QPixmap, key: tuple[str, ...]) -> QPixmap:
     height = max(13, min(24, side // 5))
     margin = max(2, height // 6)
     if key == ("ok",):
-        colour = QColor(REVIEWED_COLOUR)
+        colour = REVIEWED
         circle = QRectF(margin, margin, height, height)
-        painter.setPen(QPen(QColor("white"), max(1.0, height / 12)))
+        painter.setPen(QPen(ON_COLOUR, max(1.0, height / 12)))
         painter.setBrush(colour)
         painter.drawEllipse(circle)
         check = QPainterPath(QPointF(circle.left() + height * 0.25, circle.top() + height * 0.52))
@@ -49,7 +50,7 @@ def with_badge(base: QPixmap, key: tuple[str, ...]) -> QPixmap:
         check.lineTo(circle.left() + height * 0.76, circle.top() + height * 0.32)
         painter.setPen(
             QPen(
-                QColor("white"),
+                ON_COLOUR,
                 max(1.6, height / 7),
                 Qt.PenStyle.SolidLine,
                 Qt.PenCapStyle.RoundCap,
@@ -81,7 +82,7 @@ def with_badge(base: QPixmap, key: tuple[str, ...]) -> QPixmap:
         painter.setFont(font)
         width = max(height, painter.fontMetrics().horizontalAdvance(text) + height // 2)
         box = QRectF(margin, margin, width, height)
-        painter.setPen(QPen(QColor("white"), max(1.0, height / 12)))
+        painter.setPen(QPen(ON_COLOUR, max(1.0, height / 12)))
         painter.setBrush(colour)
         painter.drawRoundedRect(box, height / 4, height / 4)
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
@@ -163,10 +164,11 @@ def problem_chip_text(problems: tuple[str, ...], size: int) -> str:
 
 def describe_problems(problems: tuple[str, ...]) -> str:
     """The audit's findings, one a line, each with what it means (a chip's tooltip)."""
-    from explorer.core.images import AUDIT_CODES
+    from explorer.core.images import AUDIT_CODES, problem_name
 
     return "Audit found:\n" + "\n".join(
-        f"• {problem_label(code)}: {AUDIT_CODES.get(code, code)}" for code in problems
+        f"• {problem_name(code)}: {AUDIT_CODES.get(code, 'a finding of the audit')}"
+        for code in problems
     )
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from explorer.core.analysis import COVERAGE_COLOURS, coverage_status
+from explorer.core.analysis import coverage_status
 from explorer.core.text import plural
+from explorer.qt.palette import STATUS
 
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
@@ -37,6 +40,25 @@ def _figures(counts: Counts, wnid: str, threshold: int) -> str:
     )
 
 
+def line_spans(document: QTextDocument) -> list[tuple[int, int]]:
+    """The (top, bottom) of every laid-out line of ``document``, in document pixels."""
+    layout = document.documentLayout()
+    spans = []
+    block = document.begin()
+    while block.isValid():
+        top = layout.blockBoundingRect(block).top()
+        lines = block.layout()
+        for i in range(lines.lineCount()):
+            line = lines.lineAt(i)
+            spans.append((math.floor(top + line.y()), math.ceil(top + line.y() + line.height())))
+        block = block.next()
+    return spans
+
+
+def line_bottoms(document: QTextDocument) -> list[int]:
+    return [bottom for _top, bottom in line_spans(document)]
+
+
 class DetailPanel(QTextBrowser):
     """Shows one synset; links select a synset (``wnid_clicked``) or a path (``path_clicked``).
 
@@ -46,6 +68,7 @@ class DetailPanel(QTextBrowser):
 
     wnid_clicked = Signal(str)
     path_clicked = Signal(list)
+    shown = Signal()  # a synset shown: its text's height changed (the window fits it)
 
     def __init__(self, workspace: Workspace | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +87,39 @@ class DetailPanel(QTextBrowser):
                 event.connect(self._show_current)
             self.wnid_clicked.connect(workspace.select)
             self.path_clicked.connect(lambda path: workspace.select(path[-1], path))
+
+    def fitted_height(self, cap: int) -> int:
+        """The panel's height (its frame included) that shows its whole text, when that is
+        ``cap`` or less; else the largest height up to ``cap`` whose last line is whole
+        (the scroll bar then says there is more): never a line cut in half."""
+        frame = 2 * self.frameWidth()
+        # laid out beside a scroll bar: the width it has when the text is cut, and a width
+        # at which a text that fits keeps fitting (a scroll bar shown before stays, Qt
+        # lays the text out again beside it, and a line more would be cut)
+        width = self.width() - frame - self.verticalScrollBar().sizeHint().width()
+        live = self.document()
+        document = live.clone(self)
+        document.setDefaultFont(live.defaultFont())  # what clone() may leave out
+        document.setDocumentMargin(live.documentMargin())
+        document.setDefaultTextOption(live.defaultTextOption())
+        try:
+            document.setTextWidth(width)
+            whole = math.ceil(document.size().height()) + frame
+            if whole <= cap:
+                return whole
+            bottoms = [bottom + frame for bottom in line_bottoms(document)]
+            return max((b for b in bottoms if b <= cap), default=cap)
+        finally:
+            document.deleteLater()
+
+    def cut_line(self) -> tuple[int, int] | None:
+        """The (top, bottom) of a line the viewport's bottom edge cuts through, in viewport
+        coordinates, or None: what the layout must never leave."""
+        height, offset = self.viewport().height(), self.verticalScrollBar().value()
+        for top, bottom in line_spans(self.document()):
+            if top - offset < height < bottom - offset:
+                return top - offset, bottom - offset
+        return None
 
     def _show_current(self) -> None:
         workspace = self.workspace
@@ -111,7 +167,8 @@ class DetailPanel(QTextBrowser):
             colour = None
             if counts is not None:
                 status = coverage_status(counts.of(w)["subtree"], threshold)
-                colour = COVERAGE_COLOURS[status]["text"]
+                text_colour = STATUS[status].text
+                colour = text_colour.name() if text_colour is not None else None
             style = f' style="color:{colour}"' if colour else ""
             return f'<a href="node:{w}"{style}>{esc(text or short(w))}</a>'
 
@@ -150,3 +207,4 @@ class DetailPanel(QTextBrowser):
         else:
             parts.append("<p>A leaf: no hyponyms or instances.</p>")
         self.setHtml("\n".join(parts))
+        self.shown.emit()

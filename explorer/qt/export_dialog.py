@@ -47,6 +47,7 @@ from explorer.core.exports import (
     file_suffix,
 )
 from explorer.core.text import plural
+from explorer.qt.palette import ERROR_TEXT
 
 if TYPE_CHECKING:
     from explorer.core.exports import ExportKind, ExportReport, ExportResult, Flagged, OnOverlap
@@ -283,7 +284,7 @@ class ExportDialog(QDialog):
         if generation != self._generation:
             return
         self.last_report, self.last_error = None, message
-        self.summary.setText(f"<span style='color:#b00020'>{message}</span>")
+        self.summary.setText(f"<span style='color:{ERROR_TEXT.name()}'>{message}</span>")
         self.preview.clear()
         self.export_button.setEnabled(False)
         self.preview_ready.emit()
@@ -360,7 +361,7 @@ class ExportDialog(QDialog):
     def _export_failed(self, message: str) -> None:
         self._export_ended()
         self.last_error = message
-        self.summary.setText(f"<span style='color:#b00020'>{message}</span>")
+        self.summary.setText(f"<span style='color:{ERROR_TEXT.name()}'>{message}</span>")
         QMessageBox.warning(self, "Export", message)
 
 
@@ -379,5 +380,5 @@ def describe(report: ExportReport, overlapping: Sequence[tuple[str, list[str]]] 
         )
     text = "; ".join(parts)
     for warning in report.warnings:
-        text += f"<br><span style='color:#b00020'>{html.escape(warning)}</span>"
+        text += f"<br><span style='color:{ERROR_TEXT.name()}'>{html.escape(warning)}</span>"
     return text

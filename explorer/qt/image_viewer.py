@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
@@ -39,7 +40,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QColor,
     QImage,
     QImageReader,
     QKeyEvent,
@@ -71,6 +71,19 @@ from explorer.core.images import (
     viewable_bytes,
 )
 from explorer.qt.badges import describe_state, state_colour
+from explorer.qt.palette import (
+    BADGES,
+    FILMSTRIP_BACKGROUND,
+    FILMSTRIP_CURRENT,
+    FILMSTRIP_EMPTY,
+    FILMSTRIP_EMPTY_TEXT,
+    LOUPE_BACKGROUND,
+    LOUPE_TEXT,
+    ON_COLOUR,
+    PROBLEM,
+    REVIEWED,
+    SECONDARY_TEXT,
+)
 from explorer.qt.thumbnail_grid import OUTSIDE_ROOT
 
 if TYPE_CHECKING:
@@ -79,16 +92,6 @@ if TYPE_CHECKING:
     from explorer.core.wordnet import Taxonomy
 
 _MAX_SIDE = 4096  # larger images are scaled down while they are read
-_STEP_KEYS: dict[int, int] = {  # Qt.Key: -1 back, 1 on
-    Qt.Key.Key_Left: -1,
-    Qt.Key.Key_Right: 1,
-    Qt.Key.Key_Up: -1,
-    Qt.Key.Key_Down: 1,
-    Qt.Key.Key_PageUp: -1,
-    Qt.Key.Key_PageDown: 1,
-    Qt.Key.Key_Backspace: -1,
-    Qt.Key.Key_Space: 1,
-}
 
 
 def _read_picture(path: str | bytes) -> tuple[QImage, str, bool]:
@@ -109,11 +112,63 @@ def _read_picture(path: str | bytes) -> tuple[QImage, str, bool]:
     return reader.read(), reader.errorString(), False
 
 
+_GREY = SECONDARY_TEXT.name()
 _ZOOM_STEP = 1.25  # one wheel notch or + / -
 _MAX_ZOOM = 32.0
-_LOUPE_BACKGROUND = QColor("#2b2b2b")  # a neutral grey, as photo tools use
 _STRIP_CELL = 64  # filmstrip thumbnails fit this square
 _STRIP_CACHE = 256  # thumbnails kept for the filmstrip
+
+
+@dataclass(frozen=True)
+class ViewerKey:
+    """Keys the viewer handles itself, as the shortcuts window lists them: ``label`` how
+    they are written, ``keys`` what keyPressEvent dispatches on (none: the mouse),
+    ``command`` what it does with them (``_BACK``: the keys that go the other way).
+    VIEWER_KEYS is the one table: keyPressEvent reads it, and the shortcuts window."""
+
+    label: str
+    help: str
+    keys: tuple[Qt.Key, ...] = ()
+    command: str = ""
+
+
+K = Qt.Key
+VIEWER_KEYS: tuple[ViewerKey, ...] = (
+    ViewerKey("← / →", "Previous / next image", (K.Key_Left, K.Key_Right), "step"),
+    ViewerKey("↑ / ↓", "Previous / next image", (K.Key_Up, K.Key_Down), "step"),
+    ViewerKey(
+        "Page Up / Page Down", "Previous / next image", (K.Key_PageUp, K.Key_PageDown), "step"
+    ),
+    ViewerKey(
+        "Backspace / Space",
+        "Previous / next image, when the catalogue keeps no flags (else they clear / mark OK)",
+        (K.Key_Backspace, K.Key_Space),
+        "step",
+    ),
+    ViewerKey("Home / End", "First / last image of the listing", (K.Key_Home, K.Key_End), "jump"),
+    ViewerKey(
+        "Z or 1", "1:1 (a screen pixel per image pixel) / fit", (K.Key_Z, K.Key_1), "one_to_one"
+    ),
+    ViewerKey(
+        "+ / −", "Zoom in / out", (K.Key_Plus, K.Key_Equal, K.Key_Minus, K.Key_Underscore), "zoom"
+    ),
+    ViewerKey("0", "Fit the image to the pane", (K.Key_0,), "fit"),
+    ViewerKey("Esc", "Close the viewer", (K.Key_Escape,), "close"),
+    ViewerKey("Wheel", "Zoom about the pointer"),
+    ViewerKey("Drag", "Pan a zoomed image"),
+    ViewerKey("Double-click", "1:1 at the point clicked / fit"),
+    ViewerKey("Click in the filmstrip", "Go to that image"),
+)
+_BACK = {
+    K.Key_Left,
+    K.Key_Up,
+    K.Key_PageUp,
+    K.Key_Backspace,
+    K.Key_Home,
+    K.Key_Minus,
+    K.Key_Underscore,
+}
+del K
 
 
 class Loupe(QWidget):
@@ -246,9 +301,9 @@ class Loupe(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), _LOUPE_BACKGROUND)
+        painter.fillRect(self.rect(), LOUPE_BACKGROUND)
         if self._pixmap.isNull():
-            painter.setPen(QColor("#e0e0e0"))
+            painter.setPen(LOUPE_TEXT)
             painter.drawText(
                 self.rect().adjusted(24, 24, -24, -24),
                 Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
@@ -359,13 +414,13 @@ class Filmstrip(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#202020"))
+        painter.fillRect(self.rect(), FILMSTRIP_BACKGROUND)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         for position, cell in self.slots():
             pixmap = self.thumbnail(self.rows[position])
             if isinstance(pixmap, str):  # why there is no picture, in a grey square
-                painter.fillRect(cell, QColor("#3a3a3a"))
-                painter.setPen(QColor("#bbbbbb"))
+                painter.fillRect(cell, FILMSTRIP_EMPTY)
+                painter.setPen(FILMSTRIP_EMPTY_TEXT)
                 painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, pixmap)
             else:
                 size = pixmap.size().scaled(cell.size(), Qt.AspectRatioMode.KeepAspectRatio)
@@ -376,7 +431,7 @@ class Filmstrip(QWidget):
                 painter.drawPixmap(box, pixmap)
                 painter.setOpacity(1.0)
             if position == self.position:
-                painter.setPen(QPen(QColor("#4fc3f7"), 3))
+                painter.setPen(QPen(FILMSTRIP_CURRENT, 3))
                 painter.drawRect(cell.adjusted(-3, -3, 3, 3))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -487,22 +542,23 @@ class ImageViewer(QDialog):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
-        if key in _STEP_KEYS:
-            self.step(_STEP_KEYS[key])
-        elif key == Qt.Key.Key_Home:
-            self.show_row(0)
-        elif key == Qt.Key.Key_End:
-            self.show_row(len(self.rows) - 1)
-        elif key in (Qt.Key.Key_Z, Qt.Key.Key_1):
-            self.picture.toggle_one_to_one()
-        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.picture.zoom_by(_ZOOM_STEP)
-        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
-            self.picture.zoom_by(1 / _ZOOM_STEP)
-        elif key == Qt.Key.Key_0:
-            self.picture.fit()
-        else:
+        command = _COMMANDS.get(key)
+        if command is None:
             super().keyPressEvent(event)
+            return
+        back = key in _BACK
+        if command == "step":
+            self.step(-1 if back else 1)
+        elif command == "jump":
+            self.show_row(0 if back else len(self.rows) - 1)
+        elif command == "one_to_one":
+            self.picture.toggle_one_to_one()
+        elif command == "zoom":
+            self.picture.zoom_by(1 / _ZOOM_STEP if back else _ZOOM_STEP)
+        elif command == "fit":
+            self.picture.fit()
+        elif command == "close":
+            self.reject()
 
     def step(self, delta: int) -> None:
         self.show_row(self.position + delta)
@@ -558,7 +614,7 @@ class ImageViewer(QDialog):
         others = f" &nbsp;<span>({esc(', '.join(lemmas[1:4]))})</span>" if lemmas[1:] else ""
         self.title.setText(
             f"<span style='font-size: 15pt; font-weight: 600'>{esc(lemmas[0])}</span>{others}"
-            f" &nbsp;<span style='color: gray'>{esc(wnid)} · {esc(node['name'])}</span>"
+            f" &nbsp;<span style='color: {_GREY}'>{esc(wnid)} · {esc(node['name'])}</span>"
         )
         names = self.taxonomy.breadcrumb(wnid)
         self.breadcrumb.setToolTip(" › ".join(names))
@@ -578,7 +634,8 @@ class ImageViewer(QDialog):
             state = self.state_for(row.path)
             self.curation.setText(describe_state(state, self._sense))
             self.curation.setStyleSheet(
-                f"QLabel {{ color: white; background: {state_colour(state)}; padding: 4px 8px; "
+                f"QLabel {{ color: {ON_COLOUR.name()}; background: {state_colour(state)}; "
+                "padding: 4px 8px; "
                 "font-weight: bold }"
             )
         self.details.setHtml(
@@ -594,7 +651,7 @@ class ImageViewer(QDialog):
         if state is None or state.empty:
             return ""
         if state.review is not None:
-            chip = _chip("Reviewed OK", "#2e7d32")
+            chip = _chip("Reviewed OK", REVIEWED.name())
             return f"<p>{chip}</p>"
         parts = []
         for flag in state.flags:
@@ -606,7 +663,7 @@ class ImageViewer(QDialog):
                 extra += f" “{esc(flag.note)}”"
             parts.append(
                 f"<p>{_chip(reason.label.rstrip('…'), reason.colour)}{extra}<br>"
-                f"<span style='color: gray'>{esc(reason.meaning)}</span></p>"
+                f"<span style='color: {_GREY}'>{esc(reason.meaning)}</span></p>"
             )
         return "".join(parts)
 
@@ -632,15 +689,16 @@ class ImageViewer(QDialog):
             facts.append(("Colour profile", "embedded ICC"))
         facts.append(("Path", esc(os.fsdecode(path))))
         lines.append("<table cellspacing='2'>")
-        lines += [f"<tr><td style='color: gray'>{k}&nbsp;</td><td>{v}</td></tr>" for k, v in facts]
+        grey = f"style='color: {_GREY}'"
+        lines += [f"<tr><td {grey}>{k}&nbsp;</td><td>{v}</td></tr>" for k, v in facts]
         lines.append("</table>")
         if row.outside_root:
             lines.append(f"<p><b>{esc(OUTSIDE_ROOT)}</b></p>")
         if row.problems:
             lines.append("<h4>Audit</h4>")
             lines += [
-                f"<p>{_chip(problem_name(code), '#8d6e63')}<br>"
-                f"<span style='color: gray'>{esc(AUDIT_CODES.get(code, ''))}</span></p>"
+                f"<p>{_chip(problem_name(code), PROBLEM.name())}<br>"
+                f"<span style='color: {_GREY}'>{esc(AUDIT_CODES.get(code, ''))}</span></p>"
                 for code in row.problems
             ]
         elif row.audited:
@@ -653,19 +711,30 @@ class ImageViewer(QDialog):
             )
         elif "error" in meta:
             lines.append(f"<p><b>Cannot read:</b> {esc(meta['error'])}</p>")
+        if self.state_for is not None:  # the flag keys at hand, where the eye is
+            keys = "<br>".join(
+                f"{_chip(letter, colour)} {esc(label)}" for letter, colour, label in BADGES[:-1]
+            )
+            lines.append(
+                f"<h4>Curate</h4><p style='line-height: 140%'>{keys}<br>"
+                f"<b>Space</b> reviewed OK · <b>Backspace</b> clear · <b>Ctrl+Z</b> undo</p>"
+            )
         if meta.get("exif"):
             lines.append("<h4>EXIF</h4><table>")
             lines += [
-                f"<tr><td style='color: gray'>{esc(name)}&nbsp;</td><td>{esc(value)}</td></tr>"
+                f"<tr><td style='color: {_GREY}'>{esc(name)}&nbsp;</td><td>{esc(value)}</td></tr>"
                 for name, value in sorted(meta["exif"].items())
             ]
             lines.append("</table>")
         return "\n".join(lines)
 
 
+_COMMANDS: dict[int, str] = {key: entry.command for entry in VIEWER_KEYS for key in entry.keys}
+
+
 def _chip(text: str, colour: str) -> str:
     """A label on its colour, as rich text draws one (QTextBrowser has no rounded corners)."""
     return (
-        f"<span style='background-color: {colour}; color: white; font-weight: 600'>"
+        f"<span style='background-color: {colour}; color: {ON_COLOUR.name()}; font-weight: 600'>"
         f"&nbsp;{html.escape(text)}&nbsp;</span>"
     )

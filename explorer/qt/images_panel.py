@@ -202,14 +202,24 @@ class ImagesPanel(QWidget):
             self.filter.addItem(f"Flagged: {reason.name.lower()}", f"flag:{reason.code}")
         self.sort.currentIndexChanged.connect(lambda _i: self._arrangement_changed())
         self.filter.currentIndexChanged.connect(lambda _i: self._arrangement_changed())
+        # the combos as wide as their usual choices, not their longest ("Flagged: wrong
+        # label"): the bar then fits beside the tree at 1024 px; the lists open wide
+        for combo, letters in ((self.scope, 13), (self.sort, 10), (self.filter, 13)):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(letters)
+            view = combo.view()
+            view.setMinimumWidth(view.sizeHintForColumn(0) + 24)
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
         self.size_slider.setRange(0, len(THUMBNAIL_SIZES) - 1)
-        self.size_slider.setFixedWidth(110)
+        self.size_slider.setFixedWidth(64)
         self.size_slider.setToolTip("Thumbnail size (Ctrl++ / Ctrl+-)")
         self.size_slider.valueChanged.connect(self._size_changed)
         self.image_count = QLabel()
         bar = QHBoxLayout()
-        for widget in (QLabel("Show"), self.scope, QLabel("sorted by"), self.sort, self.filter):
+        # no "Show" before the scope: its choice reads alone, and the bar fits at 1024 px
+        for widget in (self.scope, QLabel("sorted by"), self.sort, self.filter):
             bar.addWidget(widget)
         bar.addStretch(1)
         bar.addWidget(self.image_count)

@@ -22,15 +22,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QTabWidget,
-    QVBoxLayout,
-    QWidget,
 )
 
 from explorer.core.text import plural
 from explorer.core.workspace import Workspace
-from explorer.qt.actions import build_menus, shortcuts_html
+from explorer.qt.actions import build_menus
 from explorer.qt.busy_bar import BusyBar
 from explorer.qt.catalogue_controller import CatalogueController
 from explorer.qt.coverage_view import CoverageView
@@ -40,6 +37,7 @@ from explorer.qt.detail_panel import DetailPanel
 from explorer.qt.images_panel import ImagesPanel
 from explorer.qt.search_box import SearchBox
 from explorer.qt.tree_panel import TreePanel
+from explorer.qt.window_layout import WindowLayout
 from explorer.qt.workers import AfterFirstPaint, JobRunner, shut_down
 
 if TYPE_CHECKING:
@@ -53,6 +51,7 @@ if TYPE_CHECKING:
     from explorer.core.wordnet import Taxonomy
     from explorer.qt.export_dialog import ExportDialog
     from explorer.qt.image_viewer import ImageViewer
+    from explorer.qt.shortcuts_dialog import ShortcutsDialog
     from explorer.qt.synset_tree_model import SynsetTreeModel
 
 _RECENT_LIMIT = 8
@@ -98,9 +97,11 @@ class MainWindow(QMainWindow):
         self.curation = CurationController(workspace, self.images, self.runner, settings, self)
         self.menus = build_menus(self)
         self.tree_panel.bind_curation_columns_action(self.menus.actions["curation_columns"])
+        self.panels.bind_actions(self.menus.actions["details"], self.menus.actions["legend"])
         self.images.set_image_actions(self.menus.images)
         self.curation.bind_actions(self.menus)
         self.export_dialog: ExportDialog | None = None  # the last one opened
+        self.shortcuts_dialog: ShortcutsDialog | None = None
         # the parts code and tests reach for
         images = self.images
         self.tree, self.progress = self.tree_panel.view, self.busy_bar.progress
@@ -124,23 +125,14 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _lay_out(self) -> None:
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(4, 4, 4, 4)
-        left_layout.addWidget(self.search)
-        left_layout.addWidget(self.tree_panel, 1)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.images, "Images")
         self.tabs.addTab(self.coverage, "Coverage")
         self.tabs.addTab(self.curation_panel, "Curation")
-        self.right = QSplitter(Qt.Orientation.Vertical)
-        self.right.addWidget(self.detail)
-        self.right.addWidget(self.tabs)
-        self.right.setSizes([260, 520])
-        self.main_split = QSplitter()
-        self.main_split.addWidget(left)
-        self.main_split.addWidget(self.right)
-        self.main_split.setSizes([520, 840])  # the names, then two count columns
+        left = (self.search, self.tree_panel)
+        legend = self.tree_panel.legend
+        self.panels = WindowLayout(left, legend, self.detail, self.tabs, self.images)
+        self.right, self.main_split = self.panels.right, self.panels.main_split
         self.setCentralWidget(self.main_split)
 
     # --- the session's state, for code and tests that drive the window -------------------
@@ -335,7 +327,12 @@ class MainWindow(QMainWindow):
         dialog.show()
 
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", shortcuts_html())
+        from explorer.qt.shortcuts_dialog import ShortcutsDialog
+
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()  # modeless: it stays open beside the window
+        self.shortcuts_dialog.activateWindow()
 
     def show_about(self) -> None:
         from explorer import __version__
@@ -363,17 +360,13 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1360, 860)
-        for key, splitter in (("main_split", self.main_split), ("right_split", self.right)):
-            state = settings.value(key)
-            if isinstance(state, QByteArray):
-                splitter.restoreState(state)
+        self.panels.restore(settings)
         self.images.set_thumbnail_size(_int_setting(settings, "thumbnail_size", 128))
 
     def save_settings(self) -> None:
         settings, workspace = self.settings, self.workspace
         settings.setValue("geometry", self.saveGeometry())
-        settings.setValue("main_split", self.main_split.saveState())
-        settings.setValue("right_split", self.right.saveState())
+        self.panels.save(settings)
         settings.setValue("thumbnail_size", self.images.thumbnail_size)
         settings.setValue("scope", 0 if workspace.scope == "direct" else 1)  # as the combo's
         settings.setValue("thin_threshold", workspace.threshold)

@@ -1,5 +1,6 @@
-"""The window's one palette: how a synset's coverage and an image's curation look, in
-every view, and the legend strip that explains both.
+"""The window's one palette: how a synset's coverage and an image's curation and audit
+look, in every view (badges, chips, the grid's placeholder tiles, the loupe), and the
+legend strip that explains coverage and badges.
 
 A subtree's coverage status (``explorer.core.analysis.coverage_status``) has a human
 label and three colours: the text of a synset's name (grey when empty), the background
@@ -16,10 +17,11 @@ core's Reason table); an image reviewed OK a green check.
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent, QTextDocument
 from PySide6.QtWidgets import QLabel, QWidget
 
 from explorer.core.analysis import COVERAGE_COLOURS
@@ -57,6 +59,40 @@ STATUS: dict[str, StatusStyle] = {
 }
 FLAGGED_TEXT = QColor(198, 40, 40)  # a count of flagged images, when some are
 
+# An image's curation and audit: the reasons' colours are the core's (Reason table)
+REVIEWED = QColor(REVIEWED_COLOUR)  # the OK check, the viewer's "Reviewed OK" chip
+NOT_REVIEWED = QColor("#757575")  # the viewer's bar before anyone has curated the image
+ON_COLOUR = QColor("white")  # text and rims on a badge, a chip or a coloured bar
+PROBLEM = QColor("#b3261e")  # the audit's chip, in the grid and the viewer
+ERROR_TEXT = QColor("#b00020")  # a failure said inline (the export dialog)
+SECONDARY_TEXT = QColor("#808080")  # the names of facts, meanings under a chip
+IMAGE_BOX = QColor(0, 0, 0, 14)  # the grid's fixed box behind a thumbnail
+
+
+@dataclass(frozen=True)
+class TileStyle:
+    """A grid cell without its thumbnail: a frame, and maybe a word, on a fill."""
+
+    border: QColor
+    ink: QColor
+    fill: QColor
+    dashed: bool = False
+
+
+TILES = {
+    "loading": TileStyle(QColor("#d8d8d8"), QColor("#d8d8d8"), QColor("#f2f2f2")),
+    "failed": TileStyle(QColor("#c85a5a"), QColor("#a02828"), QColor("#fbeaea")),
+    "missing": TileStyle(QColor("#808080"), QColor("#4a4a4a"), QColor("#e6e6e6"), dashed=True),
+}
+
+# The loupe: a neutral grey round the picture, as photo tools use; the filmstrip darker
+LOUPE_BACKGROUND = QColor("#2b2b2b")
+LOUPE_TEXT = QColor("#e0e0e0")
+FILMSTRIP_BACKGROUND = QColor("#202020")
+FILMSTRIP_EMPTY = QColor("#3a3a3a")  # a neighbour that cannot be shown
+FILMSTRIP_EMPTY_TEXT = QColor("#bbbbbb")
+FILMSTRIP_CURRENT = QColor("#4fc3f7")
+
 # (letter, colour, label) of every badge: the reasons' letters, then the OK check
 BADGES: tuple[tuple[str, str, str], ...] = (
     *((r.key, r.colour, r.label.rstrip("…").lower()) for r in REASON_TABLE),
@@ -72,8 +108,9 @@ def _chip(text: str, background: str, foreground: str = "white") -> str:
     )
 
 
-def legend_html(threshold: int) -> str:
-    """The legend's text: the coverage statuses, then the badges, each kept on one line."""
+def legend_html(threshold: int, compact: bool = False) -> str:
+    """The legend's text: the coverage statuses, then the badges, each kept on one line;
+    ``compact``: the badges' letters alone (their tooltip names them), for a narrow strip."""
     thin = f"thin (&lt;&nbsp;{threshold:,})" if threshold > 1 else "thin"
     labels = {"empty": "empty", "thin": thin, "ok": "covered"}
     statuses = "&nbsp;&nbsp; ".join(
@@ -81,7 +118,8 @@ def legend_html(threshold: int) -> str:
         for s in STATUS_LABELS
     )
     badges = "&nbsp; ".join(
-        f"{_chip(letter, colour)}&nbsp;{html.escape(label).replace(' ', '&nbsp;')}"
+        _chip(letter, colour)
+        + ("" if compact else f"&nbsp;{html.escape(label).replace(' ', '&nbsp;')}")
         for letter, colour, label in BADGES
     )
     return f"<b>Subtree</b>&nbsp; {statuses}<br><b>Badges</b>&nbsp; {badges}"
@@ -103,7 +141,9 @@ def legend_tooltip(threshold: int) -> str:
 
 
 class LegendStrip(QLabel):
-    """The one legend of the window's colours and badges (wraps to the width it gets)."""
+    """The one legend of the window's colours and badges, in two lines: the badges named
+    when the strip is wide enough for them on one line, their letters alone when not (the
+    tooltip says what each means)."""
 
     def __init__(self, threshold: int = 10, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,11 +152,38 @@ class LegendStrip(QLabel):
         self.setContentsMargins(4, 2, 4, 2)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.threshold = -1
+        self._full_width: tuple[tuple[int, str] | None, int] = (None, 0)
         self.set_threshold(threshold)
 
     def set_threshold(self, threshold: int) -> None:
         if threshold == self.threshold:
             return
         self.threshold = threshold
-        self.setText(legend_html(threshold))
         self.setToolTip(legend_tooltip(threshold))
+        self._fit_text()
+
+    def full_width(self) -> int:
+        """The width the legend with the badges named needs, on two lines."""
+        key = (self.threshold, self.font().key())
+        if self._full_width[0] == key:
+            return self._full_width[1]
+        document = QTextDocument()
+        document.setDefaultFont(self.font())
+        document.setHtml(legend_html(self.threshold))
+        margins = self.contentsMargins()
+        width = math.ceil(document.idealWidth()) + margins.left() + margins.right() + 4
+        self._full_width = (key, width)
+        return width
+
+    @property
+    def compact(self) -> bool:
+        return self.text() == legend_html(self.threshold, compact=True)
+
+    def _fit_text(self) -> None:
+        text = legend_html(self.threshold, compact=self.width() < self.full_width())
+        if text != self.text():
+            self.setText(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_text()

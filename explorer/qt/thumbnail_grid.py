@@ -38,7 +38,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QImage,
     QPainter,
@@ -46,13 +45,15 @@ from PySide6.QtGui import (
     QPixmap,
 )
 
+from explorer.core.images import problem_name  # .codes: imports only typing
 from explorer.qt.badges import (
     badge_key,
+    describe_problems,
     describe_reasons,
     describe_state,
-    problem_label,
     with_badge,
 )
+from explorer.qt.palette import TILES, TileStyle
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import Catalogue, ImageRow, Listing
@@ -179,24 +180,17 @@ class ThumbnailLoader(QObject):
                     return
 
 
-def _tile(
-    size: int,
-    border: str,
-    text: str = "",
-    ink: str = "",
-    fill: str = "#f2f2f2",
-    dashed: bool = False,
-) -> QPixmap:
+def _tile(size: int, style: TileStyle, text: str = "") -> QPixmap:
     pixmap = QPixmap(size, size)
-    pixmap.fill(QColor(fill))
+    pixmap.fill(style.fill)
     painter = QPainter(pixmap)
-    pen = QPen(QColor(border), 2)
-    if dashed:
+    pen = QPen(style.border, 2)
+    if style.dashed:
         pen.setStyle(Qt.PenStyle.DashLine)
     painter.setPen(pen)
     painter.drawRect(4, 4, size - 9, size - 9)
     if text:
-        painter.setPen(QColor(ink))
+        painter.setPen(style.ink)
         font = QFont()
         font.setPixelSize(max(11, min(size // 8, 20)))  # 11 px at 64, 16 at 128, 20 at 256
         font.setBold(True)
@@ -219,9 +213,9 @@ class _Tiles:
     __slots__ = ("failed", "loading", "missing")
 
     def __init__(self, size: int) -> None:
-        self.loading = _tile(size, "#d8d8d8")
-        self.failed = _tile(size, "#c85a5a", "cannot show", "#a02828", fill="#fbeaea")
-        self.missing = _tile(size, "#808080", "missing", "#4a4a4a", fill="#e6e6e6", dashed=True)
+        self.loading = _tile(size, TILES["loading"])
+        self.failed = _tile(size, TILES["failed"], "cannot show")
+        self.missing = _tile(size, TILES["missing"], "missing")
 
 
 _STATE_ROLES = [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole, STATE_ROLE]
@@ -414,7 +408,7 @@ class ThumbnailGridModel(QAbstractListModel):
             return pixmap if state is None else self._badge(row.id, state, pixmap)
         if role == Qt.ItemDataRole.DisplayRole:
             name = row.path.rsplit("/", 1)[-1]
-            problems = ", ".join(problem_label(code) for code in row.problems)
+            problems = ", ".join(problem_name(code) for code in row.problems)
             return (
                 ("↗ " if row.outside_root else "") + name + (f" ({problems})" if problems else "")
             )
@@ -427,7 +421,7 @@ class ThumbnailGridModel(QAbstractListModel):
             if row.size is not None:
                 lines.append(f"{row.size:,} bytes")
             if row.problems:
-                lines.append("Problems: " + ", ".join(problem_label(code) for code in row.problems))
+                lines.append(describe_problems(row.problems))
             if row.id in self._missing:
                 lines.append("Missing: no file at " + self._file_name(row))
             elif row.id in self._errors:

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.qt.badges import describe_problems, problem_chip_text
+from explorer.qt.palette import IMAGE_BOX, ON_COLOUR, PROBLEM
 from explorer.qt.thumbnail_grid import ROW_ROLE, ThumbnailGridModel
 
 PAD = 6  # around the image box, and between it and the labels
@@ -149,7 +150,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setBrush(palette.color(QPalette.ColorRole.Midlight))
             painter.drawRoundedRect(cell, 4, 4)
         box = layout.image_box(cell)
-        painter.fillRect(box, QColor(0, 0, 0, 14))
+        painter.fillRect(box, IMAGE_BOX)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             if pixmap.width() > box.width() or pixmap.height() > box.height():
@@ -169,9 +170,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
             metrics = QFontMetrics(small)
             chip = layout.problem_chip(cell, text, metrics)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#b3261e"))
+            painter.setBrush(PROBLEM)
             painter.drawRoundedRect(chip, 3, 3)
-            painter.setPen(QColor("white"))
+            painter.setPen(ON_COLOUR)
             painter.setFont(small)
             painter.drawText(
                 chip,
@@ -253,6 +254,10 @@ class ThumbnailGridView(QAbstractItemView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setMouseTracking(True)
         self.horizontalScrollBar().setRange(0, 0)
+        # the scroll bar always there: the columns, and the rows' left edge, stay where they
+        # are whether a listing fills the view or not (a short one is left-aligned in the
+        # same centred block as a long one's rows, not shifted by a scroll bar's width)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.cell_layout = CellLayout(128, self.fontMetrics().height())
         self._cell = self.cell_layout.cell_size()
         self.setItemDelegate(ThumbnailDelegate(self))

@@ -162,7 +162,10 @@ def test_the_legend_names_the_statuses_the_threshold_and_every_badge(qtbot, taxo
     workspace.set_threshold(25)
     panel = TreePanel(workspace)
     qtbot.addWidget(panel)
+    panel.resize(panel.legend.full_width() + 20, 600)  # wide enough to name the badges
+    panel.show()
     text = panel.legend.text()
+    assert not panel.legend.compact
     for words in ("empty", "thin (&lt;&nbsp;25)", "covered"):
         assert words in text
     for letter, colour, label in BADGES:
