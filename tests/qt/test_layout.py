@@ -180,9 +180,12 @@ def test_dragging_the_handle_collapses_or_sizes_the_details(
     _select(qtbot, again, DOG)
     assert again.panels.details_cap == 90
     assert again.detail.height() <= 90
-    assert again.main_split.sizes()[0] == width  # the user's width, remembered
+    # the user's width, remembered (set by a timer after the window's last resize)
+    qtbot.waitUntil(lambda: again.main_split.sizes()[0] == width, timeout=5_000)
     again.resize(1200, 700)
-    qtbot.wait(1)
+    qtbot.waitUntil(lambda: again.main_split.width() > 1100, timeout=5_000)
+    qtbot.wait(50)  # the resize's fit timer starts...
+    qtbot.waitUntil(lambda: not again.panels._tree_timer.isActive(), timeout=5_000)  # ...ends
     assert again.main_split.sizes()[0] == width  # the user's width, kept as the window grows
     again.close()
 
