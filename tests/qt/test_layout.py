@@ -26,7 +26,6 @@ from explorer.qt.palette import LegendStrip
 from explorer.qt.thumbnail_grid import ROW_ROLE
 
 ENTITY, DOG, TENCH = "n00001740", "n02084071", "n01440764"
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "imagenet-samples"
 QT_DIR = Path(image_viewer.__file__).parent
 
 
@@ -393,15 +392,14 @@ def test_no_colour_literals_outside_the_palette():
     assert found == []
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="the real ILSVRC samples are not present")
 @pytest.mark.parametrize("size", [(1024, 640), (1920, 1080)])
 def test_on_the_real_samples_the_layout_holds(
-    qtbot, tmp_path_factory, tmp_path, session_data_dir, taxonomy, size
+    qtbot, tmp_path_factory, tmp_path, session_data_dir, taxonomy, shared_data, size
 ):
     target = tmp_path_factory.getbasetemp() / "samples" / "samples.sqlite"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        index_catalogue(SAMPLES, nouns=taxonomy.graph, catalogue=target)
+        index_catalogue(shared_data / "imagenet-samples", nouns=taxonomy.graph, catalogue=target)
     window = _window(qtbot, tmp_path, session_data_dir, target, size)
     _select(qtbot, window, DOG)
     assert window.grid_model.rowCount() == 118
