@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from explorer.cli.context import Context, catalogue_option, parents_option, pass_context
+from explorer.cli.context import (
+    Context,
+    catalogue_option,
+    cluster_options,
+    cluster_spec,
+    parents_option,
+    pass_context,
+)
 from explorer.cli.render import (
     CommandWithTable,
     plural,
@@ -333,7 +340,14 @@ def coverage(
 )
 @catalogue_option
 @click.option("--recheck", is_flag=True, help="Check every image again, not only new ones.")
-@click.option("--workers", type=click.IntRange(1, 32), default=None, help="Checking processes.")
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 32),
+    default=None,
+    metavar="N",
+    help="In-process: check with N local processes [default: up to 4].",
+)
+@cluster_options
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
@@ -348,7 +362,10 @@ def audit(
     obj: Context,
     catalogue: str,
     recheck: bool,
+    processes: int | None,
     workers: int | None,
+    scheduler: str | None,
+    path_map: tuple[str, ...],
     time_limit: float,
     as_json: bool,
 ) -> None:
@@ -356,15 +373,23 @@ def audit(
 
     Resumable: a cancelled or repeated audit checks only what it has not
     checked yet (or what changed). Each image's problems are given as the codes below.
+    In-process by default; --workers N or --scheduler ADDRESS run it on a Dask
+    cluster (this process alone writes the catalogue, a shard at a time).
     """
     from explorer.core.catalogue import Catalogue
     from explorer.core.images import WORKERS, audit_catalogue, iter_audit_report, write_audit_json
 
+    cluster = cluster_spec(workers, scheduler, path_map)
     path = obj.catalogue_file(catalogue)
     progress = StderrProgress()
     try:
         run = audit_catalogue(
-            path, state=progress, recheck=recheck, workers=workers or WORKERS, time_limit=time_limit
+            path,
+            state=progress,
+            recheck=recheck,
+            workers=processes or WORKERS,
+            time_limit=time_limit,
+            cluster=cluster,
         )
     finally:
         progress.close()

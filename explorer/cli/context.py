@@ -15,6 +15,7 @@ from explorer.core.jobs import StderrProgress
 if TYPE_CHECKING:
     from click.decorators import FC
 
+    from explorer.core.cluster import ClusterSpec
     from explorer.core.wordnet import Taxonomy
 
 
@@ -96,3 +97,53 @@ catalogue_option = click.option(
 parents_option = click.option(
     "--parents", is_flag=True, help="Create the output's missing folders (as mkdir -p)."
 )
+
+
+def cluster_options(command: FC) -> FC:
+    """``--workers``, ``--scheduler`` and ``--path-map``: where a heavy per-image job runs
+    (read them with :func:`cluster_spec`)."""
+    for option in reversed(
+        (
+            click.option(
+                "--workers",
+                type=click.IntRange(1, 1024),
+                default=None,
+                metavar="N",
+                help="Run on a local Dask cluster of N processes.",
+            ),
+            click.option(
+                "--scheduler",
+                metavar="ADDRESS",
+                help="Run on the Dask cluster whose scheduler is at ADDRESS "
+                "(tcp://host:8786: `dask scheduler`, then `dask worker ADDRESS` on each machine).",
+            ),
+            click.option(
+                "--path-map",
+                "path_map",
+                multiple=True,
+                metavar="LOCAL=REMOTE",
+                help="The workers see LOCAL (the catalogue's root, or a folder above it) as "
+                "REMOTE. Repeatable.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def cluster_spec(
+    workers: int | None, scheduler: str | None, path_map: tuple[str, ...]
+) -> ClusterSpec | None:
+    """The ClusterSpec the options name; None: run in-process."""
+    from explorer.core.cluster import ClusterSpec, parse_path_map
+
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("Give --workers (a local cluster) or --scheduler, not both.")
+    if workers is None and scheduler is None:
+        if path_map:
+            raise click.UsageError("--path-map is for the workers of --workers or --scheduler.")
+        return None
+    try:
+        return ClusterSpec(workers, scheduler, parse_path_map(path_map))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc

@@ -37,9 +37,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NotRequired, TextIO, TypedDict
 
 from explorer.core.catalogue import AuditRecord, Catalogue
+from explorer.core.cluster import (
+    ClusterSpec,
+    check_readable,
+    connect,
+    remote_location,
+    run_shards,
+    shards_by_folder,
+    worker_count,
+)
 from explorer.core.errors import CatalogueError
 from explorer.core.images.check import ImageCheck
-from explorer.core.images.checkers import TIME_LIMIT, Checkers
+from explorer.core.images.checkers import TIME_LIMIT, Checked, Checkers, checked_all
 from explorer.core.images.codes import AUDIT_CODES
 from explorer.core.jobs import JobState
 
@@ -107,12 +116,15 @@ def audit_catalogue(
     recheck: bool = False,
     workers: int = WORKERS,
     time_limit: float = TIME_LIMIT,
+    cluster: ClusterSpec | None = None,
 ) -> AuditSummary:
     """Check every present image that has no current result; return an :class:`AuditSummary`.
 
-    ``workers`` processes check the files, each for at most ``time_limit`` seconds.
-    Cancelling (``state.cancel()``) keeps every result committed so far; the
-    next run goes on from there.
+    In-process (``cluster`` None), ``workers`` processes check the files, each for at
+    most ``time_limit`` seconds; on a Dask ``cluster``, its workers check them a shard
+    at a time (:mod:`explorer.core.cluster`). Either way only this process writes, a
+    batch or a shard per transaction: cancelling (``state.cancel()``) keeps every
+    result committed so far, and the next run goes on from there.
     """
     if workers < 1:
         raise ValueError(f"An audit needs at least one worker process, not {workers}.")
@@ -123,19 +135,10 @@ def audit_catalogue(
         total = catalogue.audit_pending_count(recheck)
         summary.already_current = catalogue.present_count() - catalogue.outside_root_count() - total
         state.progress(0, total, "Auditing images")
-        with _workers(min(workers, total), time_limit) as checkers:
-            for batch in catalogue.images_to_audit(recheck, _BATCH):
-                locations = [catalogue.absolute_path(path, raw) for _, path, raw in batch]
-                results = None if state.cancelled else checkers.check(locations, state)
-                if results is None:
-                    summary.cancelled = True
-                    break
-                catalogue.record_audit(
-                    _record(image_id, *result)
-                    for (image_id, _, _), result in zip(batch, results, strict=True)
-                )
-                summary.checked += len(batch)
-                state.progress(summary.checked, total, "Auditing images")
+        if cluster is None:
+            _audit_here(catalogue, recheck, min(workers, total), time_limit, state, summary, total)
+        elif total:
+            _audit_on_cluster(catalogue, recheck, cluster, state, summary, total)
         totals = _audit_totals(catalogue, catalogue.duplicate_paths())
     summary.seconds = round(time.monotonic() - started, 3)
     summary.images, summary.audited = totals["images"], totals["audited"]
@@ -143,6 +146,66 @@ def audit_catalogue(
     summary.duplicate_groups, summary.missing = totals["duplicate_groups"], totals["missing"]
     summary.outside_root = totals["outside_root"]
     return summary
+
+
+def _audit_here(
+    catalogue: Catalogue,
+    recheck: bool,
+    workers: int,
+    time_limit: float,
+    state: JobState,
+    summary: AuditSummary,
+    total: int,
+) -> None:
+    with _workers(workers, time_limit) as checkers:
+        for batch in catalogue.images_to_audit(recheck, _BATCH):
+            locations = [catalogue.absolute_path(path, raw) for _, path, raw in batch]
+            results = None if state.cancelled else checkers.check(locations, state)
+            if results is None:
+                summary.cancelled = True
+                return
+            _record_all(catalogue, [image_id for image_id, _, _ in batch], results)
+            summary.checked += len(batch)
+            state.progress(summary.checked, total, "Auditing images")
+
+
+def _audit_on_cluster(
+    catalogue: Catalogue,
+    recheck: bool,
+    spec: ClusterSpec,
+    state: JobState,
+    summary: AuditSummary,
+    total: int,
+) -> None:
+    rows = itertools.chain.from_iterable(catalogue.images_to_audit(recheck, _BATCH))
+    shards = (
+        (
+            [image_id for image_id, _, _ in shard],
+            [
+                remote_location(catalogue.absolute_path(p, raw), spec.path_map)
+                for _, p, raw in shard
+            ],
+        )
+        for shard in shards_by_folder(rows)
+    )
+    message = f"Auditing images on {spec.describe()}"
+    with connect(spec) as client:
+        first = next(catalogue.images_to_audit(recheck, 1))[0]
+        check_readable(client, catalogue.absolute_path(first[1], first[2]), spec)
+        for ids, results in run_shards(
+            client, checked_all, shards, state, 2 * worker_count(client)
+        ):
+            _record_all(catalogue, ids, results)
+            summary.checked += len(ids)
+            state.progress(summary.checked, total, message)
+    summary.cancelled = state.cancelled
+
+
+def _record_all(catalogue: Catalogue, ids: list[int], results: list[Checked]) -> None:
+    """One batch's or shard's results, in one transaction."""
+    catalogue.record_audit(
+        _record(image_id, *result) for image_id, result in zip(ids, results, strict=True)
+    )
 
 
 @contextlib.contextmanager

@@ -33,7 +33,7 @@ from explorer.core.images.check import ImageCheck, check_image
 from explorer.core.images.codes import AuditCode
 from explorer.core.jobs import JobState
 
-__all__ = ["TIME_LIMIT", "Checked", "Checkers", "checked"]
+__all__ = ["TIME_LIMIT", "Checked", "Checkers", "checked", "checked_all"]
 
 # A normal check takes milliseconds; the slowest the bounds allow (100 scans of an
 # 89-megapixel JPEG, 256 MiB of PNG pixels) a few seconds. A minute is far beyond both,
@@ -47,6 +47,12 @@ Checked = tuple[ImageCheck, int | None, int | None]  # the check, the file's siz
 def checked(location: str | bytes) -> Checked:
     """``check_image`` of ``location``, and its size and mtime as a rescan sees them."""
     return _with_stat(location, check_image(location))
+
+
+def checked_all(locations: Sequence[str | bytes]) -> list[Checked]:
+    """:func:`checked` of each location: a shard's task on a Dask worker (which runs it in
+    its own process; the per-file time limit is the Checkers', not a cluster's)."""
+    return [checked(location) for location in locations]
 
 
 class Checkers:
