@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # distributed: imported only when a job runs on a cluster
 T = TypeVar("T")
 R = TypeVar("R")
 
-CONNECT_TIMEOUT_S = 10  # a scheduler that does not answer in this long is an error
+CONNECT_TIMEOUT_S = 8  # a scheduler that does not answer in this long is an error (in < 10 s)
 RETRIES = 3  # a task whose worker died runs again elsewhere, this many times at most
 SHARD_IMAGES = 2048  # at most; a shard ends where its folder does, from SHARD_MIN on
 SHARD_MIN = 256

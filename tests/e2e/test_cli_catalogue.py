@@ -407,3 +407,39 @@ def test_coverage_priority_order_and_leaves_only(capsys, dataset, tmp_path):
     leaves = list(csv.DictReader(io.StringIO(out)))
     assert status == 0 and leaves and {r["leaf"] for r in leaves} == {"True"}
     assert GOLDEN in {r["wnid"] for r in leaves} and DOG not in {r["wnid"] for r in leaves}
+
+
+def test_audit_on_a_local_dask_cluster_and_its_errors(capsys, dataset, tmp_path):
+    """`audit --workers 2`: a local Dask cluster gives the in-process report; a scheduler
+    that does not answer, and options that do not go together, are one-line errors."""
+    import socket
+
+    pytest.importorskip("distributed", reason="the Dask distributed package is not installed")
+    here, there = str(tmp_path / "here.sqlite"), str(tmp_path / "there.sqlite")
+    run(capsys, "index", str(dataset), "--catalogue", here)
+    run(capsys, "index", str(dataset), "--catalogue", there)
+    status, expected, _ = run(capsys, "audit", "--catalogue", here, "--json", "--processes", "1")
+    status, out, err = run(capsys, "audit", "--catalogue", there, "--json", "--workers", "2")
+    assert status == 0 and "on a local Dask cluster of 2 processes" in err
+    got, want = json.loads(out), json.loads(expected)
+    for report in (got, want):
+        report["summary"]["this_run"].pop("seconds")
+    assert got["images"] == want["images"] and got["summary"] == want["summary"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    status, out, err = run(
+        capsys, "audit", "--catalogue", there, "--recheck", "--scheduler", f"tcp://127.0.0.1:{port}"
+    )
+    last = err.strip().splitlines()[-1]  # after the progress line: the error, in one line
+    assert status == 1 and out == "" and "Traceback" not in err
+    assert last.startswith(
+        f"wnexplorer: error: Cannot reach the Dask cluster at tcp://127.0.0.1:{port}"
+    )
+    for args, needle in (
+        (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "not both"),
+        (["--path-map", "/a=/b"], "--path-map is for the workers"),
+        (["--workers", "1", "--path-map", "nothing"], "LOCAL=REMOTE"),
+    ):
+        status, out, err = run(capsys, "audit", "--catalogue", there, *args)
+        assert status == 2 and needle in err, args
