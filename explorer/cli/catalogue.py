@@ -30,6 +30,10 @@ from explorer.core.analysis import BASES, COVERAGE_FORMATS, SORT_KEYS
 from explorer.core.images import AUDIT_CODES, FAILURE_CODES
 from explorer.core.jobs import StderrProgress
 
+# the grid's sizes (explorer.core.images.SIZES; not imported: Pillow is for the command
+# that runs, not for every --help); tests/e2e checks that they agree
+THUMBNAIL_SIZES = ("64", "96", "128", "192", "256")
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -430,3 +434,70 @@ def _print_audit(run: AuditSummary, summary: AuditTotals, images: Iterable[Audit
         click.echo(f"  {code:<20} {number:,}")
     for image in images:
         click.echo(tab_line(image["path"], image["wnid"], ",".join(image["problems"])))
+
+
+@click.command()
+@click.argument("wnids", nargs=-1)
+@catalogue_option
+@click.option(
+    "--size",
+    type=click.Choice(THUMBNAIL_SIZES),
+    default="128",
+    show_default=True,
+    help="The thumbnail size: one of the grid's sizes.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    metavar="N",
+    help="In-process: make them on N threads [default: up to 4].",
+)
+@cluster_options
+@pass_context
+def thumbnails(
+    obj: Context,
+    wnids: tuple[str, ...],
+    catalogue: str,
+    size: str,
+    threads: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    path_map: tuple[str, ...],
+) -> None:
+    """Fill the window's thumbnail cache for the images of these subtrees (default: all).
+
+    Only what is missing is made: a rerun, or one after Ctrl-C, goes on where it stopped.
+    On a Dask cluster (--workers N, --scheduler ADDRESS) the workers make the thumbnails
+    and this process writes the cache.
+    """
+    from explorer.core.analysis import compute_counts
+    from explorer.core.catalogue import Catalogue
+    from explorer.core.images import THREADS, default_thumbnail_cache, precompute_thumbnails
+
+    cluster = cluster_spec(workers, scheduler, path_map)
+    path = obj.catalogue_file(catalogue)
+    labels = None
+    if wnids:
+        tax = obj.taxonomy()
+        with Catalogue.open(path) as opened:
+            figures = compute_counts(tax, opened.direct_counts(tax.graph))
+        labels = sorted({w for q in wnids for w in figures.image_synsets_under(tax.resolve(q))})
+    progress = StderrProgress()
+    try:
+        made = precompute_thumbnails(
+            path,
+            default_thumbnail_cache(obj.data_dir),
+            int(size),
+            wnids=labels,
+            state=progress,
+            cluster=cluster,
+            threads=threads or THREADS,
+        )
+    finally:
+        progress.close()
+    click.echo(
+        f"{plural(made.images, 'image')}: {made.made:,} thumbnails made, "
+        f"{made.already_cached:,} already cached, {made.failed:,} cannot be shown"
+        + (" (cancelled: run again to go on)" if made.cancelled else "")
+    )

@@ -30,6 +30,7 @@ for command in (
     catalogue.counts,
     catalogue.coverage,
     catalogue.audit,
+    catalogue.thumbnails,
     flags.flags,
     export.export,
     gui.gui,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -142,10 +142,10 @@ def worker_count(client: Client) -> int:
     return max(1, len(client.scheduler_info().get("workers", {})))
 
 
-def check_readable(client: Client, location: str | bytes, spec: ClusterSpec) -> None:
-    """A CatalogueError unless a worker can open ``location`` (as it sees it): a wrong
-    ``--path-map`` or data not mounted there, found before any result is recorded."""
-    remote = remote_location(location, spec.path_map)
+def check_readable(client: Client, remote: str | bytes, spec: ClusterSpec) -> None:
+    """A CatalogueError unless a worker can open ``remote`` (a location as the workers see
+    it): a wrong ``--path-map`` or data not mounted there, found before any result is
+    recorded."""
     if not client.submit(_readable, remote, pure=False).result():
         shown = os.fsdecode(remote)
         raise CatalogueError(
@@ -160,8 +160,8 @@ def _readable(location: str | bytes) -> bool:
 
 def run_shards(
     client: Client,
-    task: Callable[[Sequence[Any]], R],
-    shards: Iterable[tuple[T, Sequence[Any]]],
+    task: Callable[[Any], R],
+    shards: Iterable[tuple[T, Any]],
     state: JobState,
     in_flight: int,
 ) -> Iterator[tuple[T, R]]:

@@ -213,3 +213,22 @@ def test_a_cluster_started_by_hand_audits_as_in_process_even_when_a_worker_is_ki
     summary = audit_catalogue(path, cluster=ClusterSpec(scheduler=dask_cluster), state=state)
     assert state.killed and summary.checked == 1000 and not summary.cancelled
     assert _results(path) == in_process
+
+
+def _entries(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_thumbnails_made_on_a_cluster_equal_those_made_here(samples, tmp_path, small_shards):
+    from explorer.core.images import ThumbnailCache, precompute_thumbnails
+
+    dogs = ["n02085620", "n02099601", "n02110958"]  # a few synsets of the samples
+    here = precompute_thumbnails(samples, ThumbnailCache(tmp_path / "here"), 96, wnids=dogs)
+    there_cache = ThumbnailCache(tmp_path / "there")
+    there = precompute_thumbnails(
+        samples, there_cache, 96, wnids=dogs, cluster=ClusterSpec(workers=2)
+    )
+    assert here.images == there.images == here.made == there.made >= 3
+    assert _entries(tmp_path / "there") == _entries(tmp_path / "here")  # the same bytes
+    again = precompute_thumbnails(samples, there_cache, 96, cluster=ClusterSpec(workers=1))
+    assert again.already_cached == here.made and again.made == again.images - here.made

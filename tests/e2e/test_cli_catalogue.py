@@ -443,3 +443,26 @@ def test_audit_on_a_local_dask_cluster_and_its_errors(capsys, dataset, tmp_path)
     ):
         status, out, err = run(capsys, "audit", "--catalogue", there, *args)
         assert status == 2 and needle in err, args
+
+
+def test_thumbnails_fills_the_cache_the_grid_reads(capsys, dataset, tmp_path):
+    from explorer.cli.catalogue import THUMBNAIL_SIZES
+    from explorer.core.images import SIZES, default_thumbnail_cache
+
+    assert tuple(str(size) for size in SIZES) == THUMBNAIL_SIZES
+    catalogue = str(tmp_path / "c.sqlite")
+    run(capsys, "index", str(dataset), "--catalogue", catalogue)
+    status, out, _ = run(capsys, "thumbnails", GOLDEN, "--catalogue", catalogue, "--size", "64")
+    made = "3 images: 2 thumbnails made, 0 already cached, 1 cannot be shown"  # broken.JPEG
+    assert status == 0 and out.strip() == made
+    status, out, _ = run(capsys, "thumbnails", "--catalogue", catalogue, "--size", "64")
+    assert status == 0 and out.strip() == (
+        "6 images: 3 thumbnails made, 2 already cached, 1 cannot be shown"
+    )
+    from explorer.core.catalogue import Catalogue
+
+    cache = default_thumbnail_cache(os.environ.get("WNEXPLORER_DATA_DIR"))
+    with Catalogue.open(catalogue) as opened:
+        row = next(r for r in opened.images([GOLDEN]) if "broken" not in r.path)
+        hit = cache.get_or_make(opened.absolute_path(row.path), row.size, row.mtime_ns, 64)
+    assert hit.from_cache and hit.data  # what the grid asks for, it finds made

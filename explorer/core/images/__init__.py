@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from explorer.core.images.decoding import MAX_SCANS, viewable_bytes
     from explorer.core.images.digest import file_digest
     from explorer.core.images.metadata import ImageMetadata, image_metadata
+    from explorer.core.images.precompute import THREADS, PrecomputeSummary, precompute_thumbnails
     from explorer.core.images.safe_open import (
         FilePath,
         NotRegularFileError,
@@ -51,6 +52,7 @@ __all__ = [
     "MAX_SCANS",
     "PROBLEM_CODES",
     "SIZES",
+    "THREADS",
     "TIME_LIMIT",
     "WORKERS",
     "AuditCode",
@@ -63,6 +65,7 @@ __all__ = [
     "ImageCheck",
     "ImageMetadata",
     "NotRegularFileError",
+    "PrecomputeSummary",
     "ProblemCode",
     "Thumbnail",
     "ThumbnailCache",
@@ -76,6 +79,7 @@ __all__ = [
     "iter_audit_report",
     "make_thumbnail",
     "open_regular_file",
+    "precompute_thumbnails",
     "problem_name",
     "viewable_bytes",
     "write_audit_json",
@@ -125,6 +129,7 @@ __getattr__, __dir__ = lazy_exports(
             "is_missing_file",
             "open_regular_file",
         ),
+        ".precompute": ("THREADS", "PrecomputeSummary", "precompute_thumbnails"),
         ".thumbnails": (
             "SIZES",
             "Thumbnail",

@@ -191,7 +191,8 @@ def _audit_on_cluster(
     message = f"Auditing images on {spec.describe()}"
     with connect(spec) as client:
         first = next(catalogue.images_to_audit(recheck, 1))[0]
-        check_readable(client, catalogue.absolute_path(first[1], first[2]), spec)
+        here = catalogue.absolute_path(first[1], first[2])
+        check_readable(client, remote_location(here, spec.path_map), spec)
         for ids, results in run_shards(
             client, checked_all, shards, state, 2 * worker_count(client)
         ):

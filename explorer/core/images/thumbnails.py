@@ -331,7 +331,7 @@ class ThumbnailCache:
         if thumb.data is None:
             self._remember_error(key, thumb)
         else:
-            self._write(key, thumb.data)
+            self.store(key, thumb.data)
         return thumb
 
     @staticmethod
@@ -374,7 +374,9 @@ class ThumbnailCache:
             return Thumbnail(data, *dimensions, "", True)
         return None
 
-    def _write(self, key: str, data: bytes) -> None:
+    def store(self, key: str, data: bytes) -> None:
+        """Keep ``data`` (an encoded thumbnail) as the entry of ``key``: what a miss does,
+        and what the precompute job does with the thumbnails its workers made."""
         jpeg, png = self.entry_paths(key)
         target = png if data.startswith(_PNG_SIGNATURE) else jpeg
         try:  # parents: the shard's first entry makes its folder; prune clears stale ".tmp-"
