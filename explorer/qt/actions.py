@@ -117,6 +117,11 @@ MENUS: tuple[Menu, ...] = (
                 name="audit",
                 help="Audit the catalogue's images",
             ),
+            Action(
+                "&Where heavy jobs run…",
+                "catalogues.choose_heavy_jobs",
+                tip="The audit here, on a local Dask cluster, or on a cluster you started",
+            ),
             SEPARATOR,
             KeyHelp(
                 "Ctrl+click / Shift+click in the tree",

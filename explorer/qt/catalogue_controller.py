@@ -12,12 +12,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from explorer.core.errors import ExplorerError
 from explorer.core.images import problem_name
 from explorer.core.text import plural
+from explorer.qt.heavy_jobs import HeavyJobsDialog, cluster_from_settings
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import IndexSummary, Layout
@@ -30,9 +31,12 @@ if TYPE_CHECKING:
 class CatalogueController(QObject):
     """The Catalogue menu's jobs and questions, for ``workspace`` in ``window``."""
 
-    def __init__(self, workspace: Workspace, busy: BusyBar, window: QMainWindow) -> None:
+    def __init__(
+        self, workspace: Workspace, busy: BusyBar, window: QMainWindow, settings: QSettings
+    ) -> None:
         super().__init__(window)
         self.workspace, self.busy, self.window = workspace, busy, window
+        self.settings = settings
 
     def open_catalogue(self, value: str | os.PathLike[str]) -> bool:
         """Open the catalogue ``value`` names, its error shown; a dataset not indexed yet is
@@ -156,11 +160,17 @@ class CatalogueController(QObject):
         if self.workspace.catalogue is None:
             return
         path = self.workspace.catalogue.path
+        cluster = cluster_from_settings(self.settings)
 
         def run(state: JobState) -> AuditSummary:
-            return audit_catalogue(path, state=state)
+            return audit_catalogue(path, state=state, cluster=cluster)
 
-        self.busy.start("Auditing images", run, self._audited, on_cancelled=self._audited)
+        where = f" on {cluster.describe()}" if cluster is not None else ""
+        self.busy.start(f"Auditing images{where}", run, self._audited, self._audited)
+
+    def choose_heavy_jobs(self) -> None:
+        """Catalogue ▸ Where heavy jobs run…"""
+        HeavyJobsDialog(self.settings, self.window).exec()
 
     def _audited(self, summary: AuditSummary | None = None) -> None:  # None: cancelled
         self.busy.hide()

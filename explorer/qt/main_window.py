@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.curation_panel = CurationPanel(workspace, runner=self.runner)
         self._lay_out()
         self.busy_bar = BusyBar(self, self.runner)
-        self.catalogues = CatalogueController(workspace, self.busy_bar, self)
+        self.catalogues = CatalogueController(workspace, self.busy_bar, self, settings)
         self.curation = CurationController(workspace, self.images, self.runner, settings, self)
         self.menus = build_menus(self)
         self.tree_panel.bind_curation_columns_action(self.menus.actions["curation_columns"])
