@@ -2,7 +2,7 @@
 
 Figures, each against a baseline measured in the same run:
 
-1. size: the bundle folder on disk (the budget is 200 MB), its largest parts;
+1. size: the bundle folder on disk (the budget is 210 MB), its largest parts;
 2. start: wall time from just before ``Popen`` of ``dist/wordnet-explorer/wordnet-explorer``
    (fresh settings, a data directory where the shipped taxonomy is already unpacked) until
    the tree's first paint, which the app prints when ``WNEXPLORER_PRINT_FIRST_PAINT`` is
@@ -31,7 +31,7 @@ from common import cpu_model, git_state, loadavg
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "dist" / "wordnet-explorer"
-BUDGET_MB = 200
+BUDGET_MB = 210  # 200 until issue 16: Dask distributed and the OpenSSL its comms import
 
 
 def folder_mb(path: Path) -> float:

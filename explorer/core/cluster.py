@@ -18,8 +18,8 @@ The rules every heavy job keeps on a cluster:
   shard recorded so far.
 - **Paths**: workers read the images by the paths the client sends, rewritten by the
   ``path_map`` (``/data/imagenet=/mnt/imagenet``) for machines that mount the data
-  elsewhere; before the job a probe checks that a worker can read the first image, so
-  a wrong map is one clear error, not a catalogue of "unreadable".
+  elsewhere; before the job a probe checks that a worker can read the catalogue's root
+  folder, so a wrong map is one clear error, not a catalogue of "unreadable".
 
 >>> spec = ClusterSpec(workers=2, path_map=parse_path_map(["/data/in=/mnt/in"]))
 >>> spec.describe(), remote_location("/data/in/n01/a.JPEG", spec.path_map)
@@ -142,20 +142,20 @@ def worker_count(client: Client) -> int:
     return max(1, len(client.scheduler_info().get("workers", {})))
 
 
-def check_readable(client: Client, remote: str | bytes, spec: ClusterSpec) -> None:
-    """A CatalogueError unless a worker can open ``remote`` (a location as the workers see
-    it): a wrong ``--path-map`` or data not mounted there, found before any result is
-    recorded."""
-    if not client.submit(_readable, remote, pure=False).result():
-        shown = os.fsdecode(remote)
+def check_root(client: Client, root: str | os.PathLike[str], spec: ClusterSpec) -> None:
+    """A CatalogueError unless a worker can read the catalogue's ``root`` folder where the
+    path map puts it: a wrong ``--path-map``, or data not mounted there, found before any
+    result is recorded (one image's own problem must not stop the job: the folder's)."""
+    remote = os.fsdecode(remote_location(os.fspath(root).rstrip("/") + "/", spec.path_map))
+    if not client.submit(_readable_folder, remote, pure=False).result():
         raise CatalogueError(
-            f"The workers of {spec.describe()} cannot read {shown}: mount the data there, "
+            f"The workers of {spec.describe()} cannot read {remote}: mount the data there, "
             "or map the catalogue's root to where they see it (--path-map LOCAL=REMOTE)."
         )
 
 
-def _readable(location: str | bytes) -> bool:
-    return os.access(location, os.R_OK)
+def _readable_folder(location: str) -> bool:
+    return os.path.isdir(location) and os.access(location, os.R_OK | os.X_OK)
 
 
 def run_shards(

@@ -3,9 +3,9 @@
 Offscreen, in a scratch data directory: loads the taxonomy, makes and indexes
 a small catalogue (a JPEG and a PNG), decodes both with Pillow and with Qt's
 image plugins, audits them in worker processes (a frozen app must start its own
-workers), writes a flag and reads it back, then opens the window on the
-catalogue and waits for its thumbnails. Prints one line per step and exits 0,
-or prints what failed and exits 1. Qt's known offscreen notices are dropped;
+workers), then on a local Dask cluster (the same), writes a flag and reads it back,
+then opens the window on the catalogue and waits for its thumbnails. Prints one line
+per step and exits 0, or prints what failed and exits 1. Qt's known offscreen notices are dropped;
 any other Qt warning is printed and fails the test.
 """
 
@@ -103,6 +103,12 @@ def _run(
     audited = audit_catalogue(summary.catalogue, workers=2)  # in worker processes: this program
     assert (audited.checked, audited.with_problems) == (2, 0), f"audit: {audited}"
     step("audited in worker processes")
+
+    from explorer.core.cluster import ClusterSpec
+
+    on_cluster = audit_catalogue(summary.catalogue, recheck=True, cluster=ClusterSpec(workers=1))
+    assert (on_cluster.checked, on_cluster.with_problems) == (2, 0), f"on Dask: {on_cluster}"
+    step("audited again on a local Dask cluster (this program as its worker)")
 
     flagged = f"{GOLDEN}/{GOLDEN}_1.JPEG"
     with FlagStore.open_for(summary.catalogue) as store:

@@ -121,7 +121,7 @@ def test_a_path_map_that_points_nowhere_is_one_clear_error(samples, tmp_path):
     with Catalogue.open(path) as catalogue:
         root = str(catalogue.root)
     spec = ClusterSpec(workers=1, path_map=parse_path_map([f"{root}=/nowhere/at/all"]))
-    with pytest.raises(CatalogueError, match=r"cannot read /nowhere/at/all/.*--path-map"):
+    with pytest.raises(CatalogueError, match=r"cannot read /nowhere/at/all/: .*--path-map"):
         audit_catalogue(path, cluster=spec)
     assert _results(path) == []  # nothing recorded
 
@@ -232,3 +232,22 @@ def test_thumbnails_made_on_a_cluster_equal_those_made_here(samples, tmp_path, s
     assert _entries(tmp_path / "there") == _entries(tmp_path / "here")  # the same bytes
     again = precompute_thumbnails(samples, there_cache, 96, cluster=ClusterSpec(workers=1))
     assert again.already_cached == here.made and again.made == again.images - here.made
+
+
+def test_a_path_map_sends_the_workers_where_they_see_the_data(taxonomy, tmp_path):
+    """The data mounted elsewhere on the workers (here: a link to the same folder, the
+    catalogue's own root moved away): results recorded for the catalogue's paths."""
+    folder = tmp_path / "data" / TENCH
+    make_hostile_corpus(folder)
+    summary = index_catalogue(tmp_path / "data", nouns=taxonomy.graph, catalogue=tmp_path / "c")
+    here = _copy(summary.catalogue, tmp_path / "here.sqlite")
+    audit_catalogue(here, workers=1)
+    (tmp_path / "data").rename(tmp_path / "mounted")  # where "the workers" see it
+    with pytest.raises(CatalogueError, match="cannot read"):  # without the map: said at once
+        audit_catalogue(summary.catalogue, cluster=ClusterSpec(workers=1))
+    mapped = ClusterSpec(
+        workers=1, path_map=parse_path_map([f"{tmp_path / 'data'}={tmp_path / 'mounted'}"])
+    )
+    audit_catalogue(summary.catalogue, cluster=mapped)
+    (tmp_path / "mounted").rename(tmp_path / "data")  # back: the stat of each file the same
+    assert _results(summary.catalogue) == _results(here)

@@ -39,7 +39,7 @@ from typing import Any, NotRequired, TextIO, TypedDict
 from explorer.core.catalogue import AuditRecord, Catalogue
 from explorer.core.cluster import (
     ClusterSpec,
-    check_readable,
+    check_root,
     connect,
     remote_location,
     run_shards,
@@ -190,9 +190,7 @@ def _audit_on_cluster(
     )
     message = f"Auditing images on {spec.describe()}"
     with connect(spec) as client:
-        first = next(catalogue.images_to_audit(recheck, 1))[0]
-        here = catalogue.absolute_path(first[1], first[2])
-        check_readable(client, remote_location(here, spec.path_map), spec)
+        check_root(client, catalogue.root, spec)
         for ids, results in run_shards(
             client, checked_all, shards, state, 2 * worker_count(client)
         ):

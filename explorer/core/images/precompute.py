@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from explorer.core.catalogue import Catalogue, ImageRow, list_images
 from explorer.core.cluster import (
     ClusterSpec,
-    check_readable,
+    check_root,
     connect,
     remote_location,
     run_shards,
@@ -156,13 +156,9 @@ def _make_on_cluster(
     )
     message = f"Making thumbnails on {spec.describe()}"
     with connect(spec) as client:
-        first = next(shards, None)
-        if first is None:
-            return
-        check_readable(client, first[1][1][0], spec)
-        every = itertools.chain([first], shards)
+        check_root(client, catalogue.root, spec)
         for keys, thumbs in run_shards(
-            client, thumbnails_of, every, state, 2 * worker_count(client)
+            client, thumbnails_of, shards, state, 2 * worker_count(client)
         ):
             for key, thumb in zip(keys, thumbs, strict=True):
                 _keep(cache, key, thumb, summary)
