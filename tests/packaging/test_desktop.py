@@ -120,7 +120,8 @@ def test_the_bundle_builds_within_budget_and_its_smoke_test_passes():
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     bundle = REPO / "dist" / "wordnet-explorer"
     size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
-    assert size < 200 * 1024 * 1024, f"the bundle is {size / 2**20:.0f} MB"
+    # the budget of packaging/build.sh and bench/bench_bundle.py: 210 MB since Dask (issue 16)
+    assert size < 210 * 1024 * 1024, f"the bundle is {size / 2**20:.0f} MB"
     env = {k: v for k, v in os.environ.items() if not k.startswith("WNEXPLORER_")}
     env["QT_QPA_PLATFORM"] = "offscreen"
     start = time.monotonic()
