@@ -158,6 +158,21 @@ def _readable_folder(location: str) -> bool:
     return os.path.isdir(location) and os.access(location, os.R_OK | os.X_OK)
 
 
+def run_job(
+    spec: ClusterSpec,
+    root: str | os.PathLike[str],
+    task: Callable[[Any], R],
+    shards: Iterable[tuple[T, Any]],
+    state: JobState,
+) -> Iterator[tuple[T, R]]:
+    """A heavy job on ``spec``'s cluster, from start to end: connect (a local cluster is
+    started, and stopped after), check that the workers see the catalogue's ``root``, run
+    the shards two per worker, and yield (key, result) as they finish."""
+    with connect(spec) as client:
+        check_root(client, root, spec)
+        yield from run_shards(client, task, shards, state, 2 * worker_count(client))
+
+
 def run_shards(
     client: Client,
     task: Callable[[Any], R],

@@ -37,15 +37,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NotRequired, TextIO, TypedDict
 
 from explorer.core.catalogue import AuditRecord, Catalogue
-from explorer.core.cluster import (
-    ClusterSpec,
-    check_root,
-    connect,
-    remote_location,
-    run_shards,
-    shards_by_folder,
-    worker_count,
-)
+from explorer.core.cluster import ClusterSpec, remote_location, run_job, shards_by_folder
 from explorer.core.errors import CatalogueError
 from explorer.core.images.check import ImageCheck
 from explorer.core.images.checkers import TIME_LIMIT, Checked, Checkers, checked_all
@@ -189,14 +181,10 @@ def _audit_on_cluster(
         for shard in shards_by_folder(rows)
     )
     message = f"Auditing images on {spec.describe()}"
-    with connect(spec) as client:
-        check_root(client, catalogue.root, spec)
-        for ids, results in run_shards(
-            client, checked_all, shards, state, 2 * worker_count(client)
-        ):
-            _record_all(catalogue, ids, results)
-            summary.checked += len(ids)
-            state.progress(summary.checked, total, message)
+    for ids, results in run_job(spec, catalogue.root, checked_all, shards, state):
+        _record_all(catalogue, ids, results)
+        summary.checked += len(ids)
+        state.progress(summary.checked, total, message)
     summary.cancelled = state.cancelled
 
 

@@ -25,15 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from explorer.core.catalogue import Catalogue, ImageRow, list_images
-from explorer.core.cluster import (
-    ClusterSpec,
-    check_root,
-    connect,
-    remote_location,
-    run_shards,
-    shards_by_folder,
-    worker_count,
-)
+from explorer.core.cluster import ClusterSpec, remote_location, run_job, shards_by_folder
 from explorer.core.images.thumbnails import Thumbnail, ThumbnailCache, make_thumbnail
 from explorer.core.jobs import JobState
 
@@ -155,14 +147,10 @@ def _make_on_cluster(
         for shard in shards_by_folder(items)
     )
     message = f"Making thumbnails on {spec.describe()}"
-    with connect(spec) as client:
-        check_root(client, catalogue.root, spec)
-        for keys, thumbs in run_shards(
-            client, thumbnails_of, shards, state, 2 * worker_count(client)
-        ):
-            for key, thumb in zip(keys, thumbs, strict=True):
-                _keep(cache, key, thumb, summary)
-            state.progress(summary.made + summary.failed, None, message)
+    for keys, thumbs in run_job(spec, catalogue.root, thumbnails_of, shards, state):
+        for key, thumb in zip(keys, thumbs, strict=True):
+            _keep(cache, key, thumb, summary)
+        state.progress(summary.made + summary.failed, None, message)
 
 
 def thumbnails_of(work: tuple[int, Sequence[str | bytes]]) -> list[Thumbnail]:
