@@ -119,7 +119,8 @@ def connect(spec: ClusterSpec) -> Iterator[Client]:
                         n_workers=spec.workers,
                         threads_per_worker=1,
                         processes=True,
-                        dashboard_address=None,
+                        host="127.0.0.1",  # this machine's alone
+                        dashboard_address="127.0.0.1:0",  # any free port: two jobs at once
                         silence_logs=40,  # logging.ERROR: the job reports, not Dask
                     )
                 )
