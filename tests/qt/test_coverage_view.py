@@ -189,3 +189,16 @@ def test_an_unreadable_target_list_is_said_and_changes_nothing(
     assert not window.coverage.load_targets(str(tmp_path / "absent.txt"))
     assert "names no synsets" in said[0] and "Cannot read the target list" in said[1]
     assert window.coverage.targets is None
+
+
+def test_new_counts_redraw_the_open_tab(qtbot, window, demo_catalogue, tmp_path):
+    """Another catalogue (new counts, equal in value) while the tab shows: a redraw, no error
+    (comparing two Counts compared their numpy arrays: ValueError in the slot)."""
+    from windows import private_copy
+
+    view = window.coverage
+    before = view.map.counts
+    with qtbot.waitSignal(view.rows_shown, timeout=10_000):
+        window.open_catalogue(private_copy(demo_catalogue, tmp_path / "other" / "demo.sqlite"))
+    assert view.map.counts is window.workspace.counts and view.map.counts is not before
+    assert view.summary.text().startswith("190 synsets")

@@ -27,8 +27,8 @@ if TYPE_CHECKING:  # networkx: not for whoever counts with a propagator made els
     from explorer.core.wordnet import Taxonomy
 
 
-@dataclass(frozen=True)
-class Counts:
+@dataclass(frozen=True, eq=False)  # one catalogue's snapshot: equal only to itself (numpy
+class Counts:  # arrays have no truth value, so a field-wise == raised ValueError)
     """Per-node arrays in the taxonomy's node-index order (``taxonomy.wnids``)."""
 
     wnids: list[str]
