@@ -99,6 +99,23 @@ def _m0004_image_order(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0005_perceptual_hashes")
+def _m0005_perceptual_hashes(db: sqlite_utils.Database) -> None:
+    # one perceptual hash per image, keyed to the file version it was made from, as audit
+    # results are; the partial index lists the hashed images' values for the pair search
+    db.executescript(
+        """
+        CREATE TABLE phash (
+            image_id INTEGER PRIMARY KEY REFERENCES images (id),
+            size INTEGER, mtime_ns INTEGER,  -- the file version hashed
+            value INTEGER,  -- the 64-bit pHash as SQLite's signed integer; NULL: not hashable
+            content TEXT,   -- BLAKE2b-16 of the file's bytes: equal for exact copies
+            error TEXT NOT NULL DEFAULT ''  -- why not hashable
+        );
+        """
+    )
+
+
 def _names() -> tuple[str, ...]:
     # sqlite-utils lists a set's migrations only as those pending on a database
     empty = sqlite_utils.Database(memory=True)

@@ -21,18 +21,16 @@ synsets), then asking the catalogue:
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import sqlite3
-import time
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
-import sqlite_utils
-
+from explorer.core.catalogue.audit_results import AuditResults
+from explorer.core.catalogue.hashes import PerceptualHashes
 from explorer.core.catalogue.labels import (
     LABEL_NONE,
     LABEL_NOT_NOUN,
@@ -53,8 +51,6 @@ from explorer.core.catalogue.opening import (
     _upgrade,
 )
 from explorer.core.catalogue.rows import (
-    AuditFinding,
-    AuditRecord,
     CatalogueSummary,
     ImageRow,
     OddLabel,
@@ -69,6 +65,7 @@ from explorer.core.catalogue.sources import (
     _display_path,
     is_outside,
 )
+from explorer.core.catalogue.tables import sqlite_errors
 from explorer.core.errors import Cancelled, CatalogueError
 from explorer.core.sql import NATURAL, select_in
 from explorer.core.text import natural_path_key
@@ -87,27 +84,8 @@ if TYPE_CHECKING:
 # steps made that scan 1.7x slower).
 _CANCEL_STEPS = 10_000
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 
-
-def _sqlite_errors(
-    method: Callable[Concatenate[Catalogue, _P], _R],
-) -> Callable[Concatenate[Catalogue, _P], _R]:
-    """A catalogue method: a failure of SQLite (busy, full, damaged...) becomes a
-    CatalogueError that says what to do."""
-
-    @functools.wraps(method)
-    def guarded(self: Catalogue, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise _catalogue_error(self.path, exc, self.meta.get("source")) from exc
-
-    return guarded
-
-
-class Catalogue:
+class Catalogue(AuditResults, PerceptualHashes):
     """An open catalogue file. One instance per thread (SQLite connections are not shared).
 
     Its tables are its own: every question about them is a method here, and only this
@@ -121,11 +99,6 @@ class Catalogue:
     >>> catalogue.odd_labels(taxonomy.graph)
     [{'path': 'unsorted/photo_1.JPEG', 'label': None, 'problem': 'no_label', 'note': 'no label'}]
     """
-
-    def __init__(self, path: Path, db: sqlite_utils.Database, meta: dict[str, str]) -> None:
-        self.path = path
-        self._db = db  # for this package only (indexing writes through it)
-        self.meta = meta
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, write: bool = False) -> Catalogue:
@@ -270,7 +243,7 @@ class Catalogue:
 
     # --- images and labels -------------------------------------------------------------
 
-    @_sqlite_errors
+    @sqlite_errors
     def label_counts(self) -> dict[str | None, int]:
         """Present images per distinct label, valid or not (None: no label)."""
         rows = self._db.execute("SELECT wnid, images FROM label_counts")
@@ -293,7 +266,7 @@ class Catalogue:
         """The images (present or not) at these paths relative to the root, sorted by path."""
         return self._image_rows("i.path", paths)
 
-    @_sqlite_errors
+    @sqlite_errors
     def _image_rows(self, column: str, values: Iterable[str], where: str = "") -> list[ImageRow]:
         """Rows whose ``column`` is one of ``values``, sorted by path."""
         rows = [
@@ -306,7 +279,7 @@ class Catalogue:
         ]
         return sorted(rows, key=lambda r: r.path)
 
-    @_sqlite_errors
+    @sqlite_errors
     def rows_by_ids(self, ids: Iterable[int]) -> list[ImageRow]:
         """The images with these ids, in the order given (ids not in the catalogue left out).
 
@@ -323,7 +296,7 @@ class Catalogue:
         }
         return [found[image_id] for image_id in wanted if image_id in found]
 
-    @_sqlite_errors
+    @sqlite_errors
     def has_orders(self) -> bool:
         """Whether the sort orders are written (a catalogue indexed before they existed, or
         whose last scan was interrupted by an older version, has none)."""
@@ -333,14 +306,14 @@ class Catalogue:
         ).fetchone()
         return bool(row[0])
 
-    @_sqlite_errors
+    @sqlite_errors
     def _write_orders(self, state: JobState | None = None) -> None:
         from explorer.core.catalogue.orders import write_orders
 
         with self._db.conn:  # one transaction: a cancel or crash leaves none written
             write_orders(self._db.conn, state)
 
-    @_sqlite_errors
+    @sqlite_errors
     def paths_by_ids(
         self, ids: Ids, raw_paths: bool = False
     ) -> tuple[list[str], list[bytes | None]]:
@@ -376,14 +349,14 @@ class Catalogue:
         paths, raws = zip(*map(found.__getitem__, order), strict=True)
         return list(paths), list(raws)
 
-    @_sqlite_errors
+    @sqlite_errors
     def outside_root_ids(self) -> list[int]:
         """Ids of the present images outside the root (see :meth:`outside_root_paths`)."""
         return [
             image_id for (image_id,) in self._db.execute(f"SELECT id FROM images WHERE {_OUTSIDE}")
         ]
 
-    @_sqlite_errors
+    @sqlite_errors
     def order_chunks(self, order: str) -> Iterator[tuple[bytes, bytes]]:
         """The stored chunks of ``order`` (ids, label numbers) in order, read as iterated:
         a pass holds one chunk, not the 111 MB of ImageNet-21k's whole order. One query:
@@ -393,7 +366,7 @@ class Catalogue:
         )
         return ((ids, labels) for ids, labels in rows)
 
-    @_sqlite_errors
+    @sqlite_errors
     def order_id_chunks(self, order: str) -> Iterator[bytes]:
         """:meth:`order_chunks` without the label numbers, for a pass that keeps every
         label (the root's): SQLite then reads half the bytes, 40 ms for ImageNet-21k."""
@@ -402,12 +375,12 @@ class Catalogue:
         )
         return (ids for (ids,) in rows)
 
-    @_sqlite_errors
+    @sqlite_errors
     def largest_id(self) -> int:
         """The largest image id (0 in an empty catalogue): ids never exceed it."""
         return self._count("SELECT coalesce(max(id), 0) FROM images")
 
-    @_sqlite_errors
+    @sqlite_errors
     def problem_ids(self, code: str | None = None) -> Iterator[int]:
         """Ids of the images whose audit found a problem (``code``: that one)."""
         if code is None:
@@ -419,12 +392,12 @@ class Catalogue:
             )
         return (image_id for (image_id,) in rows)
 
-    @_sqlite_errors
+    @sqlite_errors
     def audited_ids(self) -> Iterator[int]:
         """Ids of the images an audit has checked (whatever it found)."""
         return (image_id for (image_id,) in self._db.execute("SELECT image_id FROM audit"))
 
-    @_sqlite_errors
+    @sqlite_errors
     def ids_of_paths(self, paths: Iterable[str]) -> Iterator[int]:
         """Ids of the images at these paths (relative to the root; unknown ones left out)."""
         return (
@@ -434,14 +407,14 @@ class Catalogue:
             )
         )
 
-    @_sqlite_errors
+    @sqlite_errors
     def order_labels(self) -> list[str]:
         """The wnids the orders number their labels by (the i-th is number i)."""
         return [
             wnid for (wnid,) in self._db.execute("SELECT wnid FROM order_labels ORDER BY number")
         ]
 
-    @_sqlite_errors
+    @sqlite_errors
     def present_paths(self, paths: Iterable[str]) -> set[str]:
         """Those of ``paths`` (relative to the root) whose images are present."""
         return {
@@ -453,7 +426,7 @@ class Catalogue:
             )
         }
 
-    @_sqlite_errors
+    @sqlite_errors
     def labels_of(self, paths: Iterable[str]) -> dict[str, str]:
         """path -> label of those of ``paths`` that are present, labelled images."""
         return dict(
@@ -465,7 +438,7 @@ class Catalogue:
             )
         )
 
-    @_sqlite_errors
+    @sqlite_errors
     def images_of_sizes(self, sizes: Iterable[int]) -> list[SizedImage]:
         """The present images of these sizes in bytes (:class:`SizedImage`), with the content
         hash of an audit that is current: the candidates for a file that moved."""
@@ -480,7 +453,7 @@ class Catalogue:
             )
         ]
 
-    @_sqlite_errors
+    @sqlite_errors
     def present_paths_containing(self, text: str) -> list[str]:
         """The paths of present images that contain ``text`` (ASCII letters in either case),
         in the order they were indexed. Reads every row: for a rare name in a whole catalogue
@@ -492,21 +465,17 @@ class Catalogue:
         )
         return [path for (path,) in rows]
 
-    def _count(self, sql: str, args: tuple[object, ...] = ()) -> int:
-        """The one number ``sql`` (a ``SELECT count(*)``) gives."""
-        return int(self._db.execute(sql, args).fetchone()[0])
-
-    @_sqlite_errors
+    @sqlite_errors
     def present_count(self) -> int:
         """Present images (outside the root or not)."""
         return self._count("SELECT count(*) FROM images WHERE present = 1")
 
-    @_sqlite_errors
+    @sqlite_errors
     def missing_count(self) -> int:
         """Images the last scan no longer found."""
         return self._count("SELECT count(*) FROM images WHERE present = 0")
 
-    @_sqlite_errors
+    @sqlite_errors
     def missing_images(self) -> list[tuple[str, str | None]]:
         """(path, label) of each image the last scan no longer found, in natural path order."""
         return list(self.iter_missing_images())
@@ -537,12 +506,12 @@ class Catalogue:
             "outside_root": self.outside_root_count(),
         }
 
-    @_sqlite_errors
+    @sqlite_errors
     def outside_root_count(self) -> int:
         """Present images outside the root (see :meth:`outside_root_paths`)."""
         return self._count(f"SELECT count(*) FROM images WHERE {_OUTSIDE}")
 
-    @_sqlite_errors
+    @sqlite_errors
     def outside_root_paths(self, limit: int = 5) -> list[str]:
         """The first paths, in the source's order, of images outside the root.
 
@@ -553,7 +522,7 @@ class Catalogue:
         rows = self._db.execute(f"SELECT path FROM images WHERE {_OUTSIDE} LIMIT ?", (limit,))
         return [path for (path,) in rows]
 
-    @_sqlite_errors
+    @sqlite_errors
     def odd_labels(self, nouns: Container[str], limit: int = 20) -> list[OddLabel]:
         """Examples of images whose label is not a WordNet 3.0 noun (kept, and reported)."""
         odd = [w for w in self.label_counts() if classify_label(w, nouns) != LABEL_OK]
@@ -578,176 +547,12 @@ class Catalogue:
                 break
         return examples
 
-    # --- audit results -----------------------------------------------------------------
-    # An audit reads the present images inside the root (_AUDITED); each result is keyed to
-    # the file's size and mtime, and holds while they do (a manifest row has neither: its
-    # result holds until a recheck).
-
-    @_sqlite_errors
-    def audit_pending_count(self, recheck: bool = False) -> int:
-        """The images an audit would check: those without a current result (all with
-        ``recheck``)."""
-        return self._count(f"SELECT count(*) FROM ({_pending_sql(recheck)})")
-
-    def images_to_audit(
-        self, recheck: bool = False, batch: int = 256
-    ) -> Iterator[list[tuple[int, str, bytes | None]]]:
-        """(id, path, raw_path) of the images :meth:`audit_pending_count` counts, ``batch`` at
-        a time by id. Each batch is asked for when the last is done with, so results recorded
-        meanwhile (:meth:`record_audit`) are not asked for again, and memory stays bounded."""
-        sql = f"{_pending_sql(recheck)} AND i.id > ? ORDER BY i.id LIMIT ?"
-        last_id = 0
-        while True:
-            try:
-                rows = self._db.execute(sql, (last_id, batch)).fetchall()
-            except sqlite3.Error as exc:
-                raise _catalogue_error(self.path, exc, self.meta.get("source")) from exc
-            if not rows:
-                return
-            yield rows
-            last_id = rows[-1][0]
-
-    @_sqlite_errors
-    def record_audit(self, records: Iterable[AuditRecord]) -> None:
-        """Store audit results (:class:`AuditRecord`), replacing earlier ones, in one
-        transaction: a cancel or crash loses the batch, not the results before it."""
-        records = list(records)
-        checked = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        conn = self._db.conn
-        with conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO audit (image_id, size, mtime_ns, hash, problems, detail, "
-                "checked) VALUES (?,?,?,?,?,?,?)",
-                [
-                    (
-                        r.image_id,
-                        r.size,
-                        r.mtime_ns,
-                        r.content_hash,
-                        ",".join(r.problems),
-                        r.detail,
-                        checked,
-                    )
-                    for r in records
-                ],
-            )
-            conn.executemany(
-                "UPDATE images SET format = ?, width = ?, height = ?, mode = ? WHERE id = ?",
-                [(r.format, r.width, r.height, r.mode, r.image_id) for r in records],
-            )
-
-    @_sqlite_errors
-    def audited_count(self) -> int:
-        """Images with an audit result among those an audit reads."""
-        return self._count(
-            f"SELECT count(*) FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED}"
-        )
-
-    @_sqlite_errors
-    def duplicate_paths(self) -> dict[str, list[str]]:
-        """content hash -> paths (in natural order) of audited images whose bytes are the same."""
-        duplicates: dict[str, list[str]] = {}
-        for digest, path in self._db.execute(
-            "SELECT a.hash, i.path FROM audit a JOIN images i ON i.id = a.image_id "
-            f"WHERE {_AUDITED} AND a.hash IN (SELECT a2.hash FROM audit a2 JOIN images i2 "
-            "ON i2.id = a2.image_id WHERE i2.present = 1 AND i2.outside_root = 0 "
-            "AND a2.hash IS NOT NULL GROUP BY a2.hash HAVING count(*) > 1) "
-            f"ORDER BY i.path COLLATE {NATURAL}"
-        ):
-            duplicates.setdefault(digest, []).append(path)
-        return duplicates
-
-    @_sqlite_errors
-    def audit_finding_groups(
-        self, content_hashes: Iterable[str] = ()
-    ) -> list[tuple[tuple[str, ...], int, int]]:
-        """:meth:`audit_findings` counted by their problem codes: (codes, images, how many
-        of them have one of ``content_hashes``), one pass in SQL, for the summary."""
-        rows = self._db.execute(
-            "SELECT a.problems, count(*), "
-            "coalesce(sum(a.hash IN (SELECT value FROM json_each(?))), 0) FROM audit a "
-            f"JOIN images i ON i.id = a.image_id WHERE {_AUDITED} "
-            "AND (a.problems != '' OR a.hash IN (SELECT value FROM json_each(?))) "
-            "GROUP BY a.problems",
-            (json.dumps(list(content_hashes)),) * 2,
-        )
-        return [
-            (tuple(c for c in problems.split(",") if c), images, duplicated)
-            for problems, images, duplicated in rows
-        ]
-
-    @_sqlite_errors
-    def audit_findings(self, content_hashes: Iterable[str] = ()) -> list[AuditFinding]:
-        """The audited images with problems, or with one of ``content_hashes`` (the
-        duplicates), in natural path order: :class:`AuditFinding`."""
-        return list(self.iter_audit_findings(content_hashes))
-
-    def iter_audit_findings(self, content_hashes: Iterable[str] = ()) -> Iterator[AuditFinding]:
-        """:meth:`audit_findings` one at a time, as they are read: memory bounded whatever
-        the number of findings (read the rows before writing to this catalogue).
-
-        They come in the stored path order (:mod:`.orders`), a chunk of 65,536 images
-        at a time, so nothing is sorted: ImageNet-21k's 14.2 million findings (its files
-        absent) would take minutes to sort in natural order.
-        """
-        from explorer.core.catalogue.orders import ensure_orders, order_chunks
-
-        ensure_orders(self)
-        hashes = json.dumps(list(content_hashes))
-        columns = (
-            "a.image_id, i.path, i.wnid, a.problems, a.hash, a.detail, i.format, i.width, "
-            f"i.height, i.mode FROM audit a JOIN images i ON i.id = a.image_id WHERE {_AUDITED} "
-            "AND (a.problems != '' OR a.hash IN (SELECT value FROM json_each(?)))"
-        )
-        try:
-            for chunk, _labels in order_chunks(self, "path"):
-                for start in range(0, len(chunk), _FINDINGS_SLICE):  # a few MB of rows each
-                    ids = chunk[start : start + _FINDINGS_SLICE].tolist()
-                    low, high = min(ids), max(ids)
-                    if high - low < 4 * len(ids):  # a few folders' ids: one range
-                        rows = self._db.execute(
-                            f"SELECT {columns} AND a.image_id BETWEEN ? AND ?", (hashes, low, high)
-                        )
-                    else:
-                        rows = self._db.execute(
-                            f"SELECT {columns} AND a.image_id IN (SELECT value FROM json_each(?))",
-                            (hashes, json.dumps(ids)),
-                        )
-                    found = {row[0]: row for row in rows}
-                    for image_id in ids:
-                        if (row := found.get(image_id)) is not None:
-                            _, path, wnid, problems, *rest = row
-                            codes = tuple(c for c in problems.split(",") if c)
-                            yield AuditFinding(path, wnid, codes, *rest)
-        except sqlite3.Error as exc:
-            raise _catalogue_error(self.path, exc, self.meta.get("source")) from exc
-
     def iter_missing_images(self) -> Iterator[tuple[str, str | None]]:
         """:meth:`missing_images` one at a time, as they are read (in natural path order)."""
         yield from self._db.execute(
             f"SELECT path, wnid FROM images WHERE present = 0 ORDER BY path COLLATE {NATURAL}"
         )
 
-
-def _pending_sql(recheck: bool) -> str:
-    # A result holds while the file's size and mtime are those it was made for. Manifest
-    # rows carry no size: their result holds until a --recheck.
-    stale = (
-        "1"
-        if recheck
-        else (
-            "a.image_id IS NULL OR (i.size IS NOT NULL AND "
-            "(a.size IS NOT i.size OR a.mtime_ns IS NOT i.mtime_ns))"
-        )
-    )
-    return (
-        "SELECT i.id, i.path, i.raw_path FROM images i LEFT JOIN audit a ON a.image_id = i.id "
-        f"WHERE i.present = 1 AND i.outside_root = 0 AND ({stale})"
-    )
-
-
-_AUDITED = "i.present = 1 AND i.outside_root = 0"  # the images an audit reads
-_FINDINGS_SLICE = 4096  # images of the path order whose findings are read at once
 
 # an ImageRow's columns (_image_row's arguments), from images joined with their audit
 _ROW_SQL = (
