@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image
 
 from explorer.core.images.decoding import decode_refusal, open_header
+from explorer.core.images.digest import new_digest
 from explorer.core.images.safe_open import FilePath, open_regular_file
 
 SIDE = 32  # the hashed image's side
@@ -72,29 +74,66 @@ def hash_pixels(gray: np.ndarray) -> int:
 
 def perceptual_hash(path: FilePath) -> PerceptualHash:
     """The pHash of the image at ``path``; never raises because of the file."""
+    hashes = hash_file(path, content=False)
+    return PerceptualHash(hashes.value, hashes.error)
+
+
+@dataclass(frozen=True)
+class FileHashes:
+    """What hashing one file gives: the perceptual hash and the content hash of the version
+    read (its size and mtime), or why not."""
+
+    value: int | None  # the perceptual hash; None when the file could not be hashed
+    content: str | None  # BLAKE2b-16 of the bytes (None: not asked, or unreadable)
+    size: int | None  # the file version read (None: it could not be opened)
+    mtime_ns: int | None
+    error: str = ""
+
+
+def hash_file(path: FilePath, content: bool = True) -> FileHashes:
+    """The perceptual hash of the image at ``path`` and (``content``) the hash of its bytes,
+    from one opening of the file; never raises because of the file."""
     try:
         file = open_regular_file(path)
     except (OSError, ValueError) as exc:
-        return PerceptualHash(None, _reason(exc))
+        return FileHashes(None, None, None, None, _reason(exc))
+    with file:
+        try:
+            stat = os.fstat(file.fileno())
+            digest = _digest(file) if content else None
+        except OSError as exc:
+            return FileHashes(None, None, None, None, _reason(exc))
+        value, error = _image_hash(file, stat.st_size)
+        return FileHashes(value, digest, stat.st_size, stat.st_mtime_ns, error)
+
+
+def _digest(file: BinaryIO) -> str:
+    digest = new_digest()
+    while chunk := file.read(1 << 20):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def _image_hash(file: BinaryIO, size: int) -> tuple[int | None, str]:
+    if size == 0:
+        return None, "empty file"
     try:
-        with file:
-            if os.fstat(file.fileno()).st_size == 0:
-                return PerceptualHash(None, "empty file")
-            with open_header(file) as image:
-                width, height = image.size
-                limit = Image.MAX_IMAGE_PIXELS
-                if width < 1 or height < 1 or (limit and width * height > limit):
-                    return PerceptualHash(None, f"cannot decode {width}×{height} pixels")
-                if image.format in ("JPEG", "MPO"):
-                    image.draft("L", (_DECODE_AT_LEAST, _DECODE_AT_LEAST))
-                refusal = decode_refusal(image, file, (width, height))
-                if refusal is not None:
-                    return PerceptualHash(None, refusal[1])
-                image.load()
-                small = image.convert("L").resize((SIDE, SIDE), Image.Resampling.LANCZOS)
-                return PerceptualHash(hash_pixels(np.asarray(small)))
+        with open_header(file) as image:
+            width, height = image.size
+            limit = Image.MAX_IMAGE_PIXELS
+            if width < 1 or height < 1 or (limit and width * height > limit):
+                return None, f"cannot decode {width}×{height} pixels"
+            if image.format in ("JPEG", "MPO"):
+                image.draft("L", (_DECODE_AT_LEAST, _DECODE_AT_LEAST))
+            refusal = decode_refusal(image, file, (width, height))
+            if refusal is not None:
+                return None, refusal[1]
+            image.load()
+            small = image.convert("L").resize((SIDE, SIDE), Image.Resampling.LANCZOS)
+            return hash_pixels(np.asarray(small)), ""
     except Exception as exc:  # Pillow raises odd things on hostile data: the file's problem
-        return PerceptualHash(None, _reason(exc))
+        return None, _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:
