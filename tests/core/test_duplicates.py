@@ -254,3 +254,38 @@ def test_an_old_catalogue_gets_the_hash_table_on_opening(taxonomy, tmp_path):
     with Catalogue.open(old, write=True) as catalogue:
         assert catalogue.hash_pending_count() == 2
         assert catalogue.hash_arrays()[0].size == 0
+
+
+def test_decisions_on_pairs_are_journaled_undoable_and_survive_a_lost_store(tmp_path):
+    from explorer.core.curation import FlagStore, ImageRef, UndoStack, clear_images
+    from explorer.core.duplicates.decisions import flag_duplicate, mark_not_duplicate
+
+    path = tmp_path / "c.flags.sqlite"
+    with FlagStore.open(path) as store:
+        stack = UndoStack(store)
+        stack.push(mark_not_duplicate(store, "n01/a.JPEG", "n01/b.JPEG"))
+        stack.push(mark_not_duplicate(store, "n01/a.JPEG", "/val/n02/c.JPEG"))
+        stack.push(flag_duplicate(store, ImageRef("n01/a.JPEG"), "n01/z.JPEG"))
+        # flagging, then clearing the flags, keeps what was judged about its pairs
+        stack.push(clear_images(store, [ImageRef("n01/a.JPEG")]))
+        assert store.state("n01/a.JPEG").distinct == ("/val/n02/c.JPEG", "n01/b.JPEG")
+        stack.undo()
+        assert store.state("n01/a.JPEG").flags[0].note == "duplicate of n01/z.JPEG"
+    path.unlink()  # the database lost: the journal rebuilds it
+    with FlagStore.open(path) as store:
+        assert sorted(store.not_duplicates()) == [
+            ("n01/a.JPEG", "/val/n02/c.JPEG"),
+            ("n01/a.JPEG", "n01/b.JPEG"),
+        ]
+        assert store.state("n01/a.JPEG").reasons == ("duplicate",)
+
+
+def test_a_state_with_too_many_or_bad_twins_is_refused():
+    from explorer.core.curation.states import ImageState, check_state
+
+    with pytest.raises(ValueError, match="not a short list"):
+        check_state("a.JPEG", ImageState(distinct=tuple(f"{i}.JPEG" for i in range(65))))
+    with pytest.raises(ValueError, match="NUL"):
+        check_state("a.JPEG", ImageState(distinct=("b\0.JPEG",)))
+    with pytest.raises(ValueError, match="empty path"):
+        check_state("a.JPEG", ImageState(distinct=("",)))

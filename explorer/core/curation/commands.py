@@ -192,7 +192,8 @@ def flag_images(
     for ref in refs:
         flag = Flag(reason, note, suggested_wnid, curator, now, **_identity(ref))
         kept = [f for f in before[ref.path].flags if f.reason != reason]
-        after[ref.path] = ImageState(tuple(sorted([*kept, flag], key=lambda f: f.reason)), None)
+        flags = tuple(sorted([*kept, flag], key=lambda f: f.reason))
+        after[ref.path] = replace(before[ref.path], flags=flags, review=None)
     what = f"{plural(len(refs), 'image')}: {_lower(reason_name(reason))}"
     return Command(f"Flag {what}", before, after, f"Flagged {what}")
 
@@ -203,7 +204,10 @@ def mark_reviewed(
     curator = curator or default_curator()
     before = _before(store, refs)
     now = _now()
-    after = {ref.path: ImageState((), Review(curator, now, **_identity(ref))) for ref in refs}
+    after = {
+        ref.path: replace(before[ref.path], flags=(), review=Review(curator, now, **_identity(ref)))
+        for ref in refs
+    }
     what = f"{plural(len(refs), 'image')} reviewed OK"
     return Command(f"Mark {what}", before, after, f"Marked {what}")
 
@@ -218,8 +222,8 @@ def clear_images(
     after = {}
     for ref in refs:
         state = before[ref.path]
-        if reason is None:
-            after[ref.path] = EMPTY
+        if reason is None:  # a pair judged not a duplicate stays judged
+            after[ref.path] = replace(state, flags=(), review=None)
         else:
             after[ref.path] = replace(
                 state, flags=tuple(f for f in state.flags if f.reason != reason)
@@ -587,7 +591,8 @@ def _merge(path: str, ours: ImageState, theirs: ImageState, report: MergeReport)
             review = None
         else:
             flags = {}
-    merged = ImageState(tuple(sorted(flags.values(), key=lambda f: f.reason)), review)
+    distinct = tuple(sorted({*ours.distinct, *theirs.distinct}))
+    merged = ImageState(tuple(sorted(flags.values(), key=lambda f: f.reason)), review, distinct)
     # counted on the outcome: an incoming mark that lost a conflict was not added
     mine_before = {*ours.flags, ours.review}
     outcome = {*merged.flags, merged.review}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import reprlib
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, TypedDict, TypeGuard, get_args
+from typing import Any, Literal, NotRequired, TypedDict, TypeGuard, get_args
 
 ReasonCode = Literal[
     "wrong_label", "duplicate", "corrupt", "low_quality", "not_a_photo", "offensive", "other"
@@ -62,7 +62,8 @@ REASONS: dict[str, Reason] = {reason.code: reason for reason in REASON_TABLE}  #
 REVIEWED_COLOUR = "#2e7d32"  # the badge of an image reviewed OK
 
 
-LONGEST = {"path": 4096, "note": 4096, "curator": 256}  # characters; bounds a journal line
+# characters (for "distinct": paths an image is judged not a duplicate of); bounds a journal line
+LONGEST = {"path": 4096, "note": 4096, "curator": 256, "distinct": 64}
 
 
 def reason_name(code: str) -> str:
@@ -109,14 +110,17 @@ class Review:
 
 @dataclass(frozen=True)
 class ImageState:
-    """Everything curation knows about one image: its flags (one per reason) and OK mark."""
+    """Everything curation knows about one image: its flags (one per reason), its OK mark,
+    and the images a curator judged it not a duplicate of (``distinct``, sorted: paths in
+    the same catalogue, or absolute locations of images in another)."""
 
     flags: tuple[Flag, ...] = ()
     review: Review | None = None
+    distinct: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.flags and self.review is None
+        return not self.flags and self.review is None and not self.distinct
 
     @property
     def reasons(self) -> tuple[ReasonCode, ...]:
@@ -128,10 +132,13 @@ class ImageState:
         >>> ImageState((Flag("corrupt", curator="ann"),)).as_json()["flags"][0]["reason"]
         'corrupt'
         """
-        return {
+        data: StateJSON = {
             "flags": [asdict(f) for f in self.flags],
             "review": None if self.review is None else asdict(self.review),
         }
+        if self.distinct:  # lines without it read as before, by older versions too
+            data["distinct"] = list(self.distinct)
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> ImageState:
@@ -140,7 +147,8 @@ class ImageState:
         try:
             flags = tuple(sorted((Flag(**f) for f in data["flags"]), key=lambda f: f.reason))
             review = data["review"]
-            return cls(flags, None if review is None else Review(**review))
+            distinct = tuple(sorted(data.get("distinct", ())))
+            return cls(flags, None if review is None else Review(**review), distinct)
         except (TypeError, KeyError) as exc:  # not an object, a key missing or unknown
             raise ValueError(f"not an image state ({exc})") from exc
 
@@ -150,6 +158,7 @@ class StateJSON(TypedDict):
 
     flags: list[dict[str, Any]]
     review: dict[str, Any] | None
+    distinct: NotRequired[list[str]]
 
 
 EMPTY = ImageState()
@@ -189,6 +198,12 @@ def check_state(path: object, state: ImageState) -> None:
         _check_mark(flag)
     if len(set(state.reasons)) < len(state.flags):
         raise ValueError(f"two flags with the same reason in {', '.join(state.reasons)}")
+    if not isinstance(state.distinct, tuple) or len(state.distinct) > LONGEST["distinct"]:
+        raise ValueError(f"distinct {reprlib.repr(state.distinct)} is not a short list of paths")
+    for twin in state.distinct:
+        if not twin:
+            raise ValueError("an empty path among the images it is not a duplicate of")
+        _check_text("path", twin)
     if state.review is not None:
         if not isinstance(state.review, Review):
             raise ValueError(f"review {reprlib.repr(state.review)} is not an OK mark")

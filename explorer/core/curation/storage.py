@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS reviews (
     path TEXT PRIMARY KEY, curator TEXT NOT NULL, time REAL NOT NULL,
     content_hash TEXT, size INTEGER, wnid TEXT
 );
+-- pairs a curator judged not duplicates: kept on the image of the pair listed first
+CREATE TABLE IF NOT EXISTS distinct_pairs (
+    path TEXT NOT NULL, twin TEXT NOT NULL, PRIMARY KEY (path, twin)
+) WITHOUT ROWID;
 -- review queues (imported candidates, e.g. published label errors): not journaled, since
 -- they can be imported again
 CREATE TABLE IF NOT EXISTS queue (
@@ -93,7 +97,7 @@ def _snapshots(store_path: Path) -> list[Path]:
 
 # --- files: the one opener, checks, recovery ------------------------------------------------
 
-_TABLES = {"meta", "flags", "reviews", "queue"}  # a flag store's, and no other
+_TABLES = {"meta", "flags", "reviews", "queue", "distinct_pairs"}  # a flag store's, and no other
 _BUSY = "Another program is writing the flag store {path} ({why}); try again when it is done."
 
 
@@ -287,6 +291,10 @@ def _write_states(db: sqlite3.Connection, changes: Mapping[str, ImageState]) -> 
     for path, state in changes.items():
         db.execute("DELETE FROM flags WHERE path = ?", (path,))
         db.execute("DELETE FROM reviews WHERE path = ?", (path,))
+        db.execute("DELETE FROM distinct_pairs WHERE path = ?", (path,))
+        db.executemany(
+            "INSERT INTO distinct_pairs VALUES (?, ?)", [(path, twin) for twin in state.distinct]
+        )
         db.executemany(
             "INSERT INTO flags VALUES (?,?,?,?,?,?,?,?,?)",
             [

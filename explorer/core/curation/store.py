@@ -281,9 +281,14 @@ class FlagStore:
         for row in rows(flag_sql, " ORDER BY path, reason"):
             flags.setdefault(row[0], []).append(Flag(*row[1:]))
         reviews = {row[0]: Review(*row[1:]) for row in rows(review_sql)}
+        distinct: dict[str, list[str]] = {}
+        for path, twin in rows("SELECT path, twin FROM distinct_pairs", " ORDER BY path, twin"):
+            distinct.setdefault(path, []).append(twin)
         return {
-            path: ImageState(tuple(flags.get(path, ())), reviews.get(path))
-            for path in sorted(set(flags) | set(reviews), key=natural_path_key)
+            path: ImageState(
+                tuple(flags.get(path, ())), reviews.get(path), tuple(distinct.get(path, ()))
+            )
+            for path in sorted(set(flags) | set(reviews) | set(distinct), key=natural_path_key)
         }
 
     def curated_path_pages(self, page: int = 1000) -> Iterator[list[str]]:
@@ -298,6 +303,11 @@ class FlagStore:
                 yield [path for (path,) in paths]
         except sqlite3.Error as exc:
             raise _store_error(self.path, exc) from exc
+
+    @_reads
+    def not_duplicates(self) -> list[tuple[str, str]]:
+        """(path, twin) of every pair judged not a duplicate (ImageState.distinct)."""
+        return self._db.execute("SELECT path, twin FROM distinct_pairs").fetchall()
 
     @_reads
     def flagged_paths(self) -> set[str]:
