@@ -289,3 +289,19 @@ def test_a_state_with_too_many_or_bad_twins_is_refused():
         check_state("a.JPEG", ImageState(distinct=("b\0.JPEG",)))
     with pytest.raises(ValueError, match="empty path"):
         check_state("a.JPEG", ImageState(distinct=("",)))
+
+
+def test_hashes_made_on_a_dask_cluster_are_those_made_here(planted, tmp_path):
+    pytest.importorskip("distributed", reason="the Dask distributed package is not installed")
+    from explorer.core.cluster import ClusterSpec
+
+    catalogue_path, _ = planted
+    copy = tmp_path / "c.sqlite"
+    shutil.copyfile(catalogue_path, copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("DELETE FROM phash")
+    summary = hash_catalogue(copy, cluster=ClusterSpec(workers=2))
+    assert summary.hashed == summary.images and not summary.cancelled
+    query = "SELECT image_id, size, mtime_ns, value, content, error FROM phash ORDER BY 1"
+    with sqlite3.connect(copy) as ours, sqlite3.connect(catalogue_path) as here:
+        assert ours.execute(query).fetchall() == here.execute(query).fetchall()

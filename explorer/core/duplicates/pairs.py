@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -119,6 +119,24 @@ class DuplicateReport:
                     int(self.first[i]),
                     int(self.second[i]),
                 )
+
+    def subset(self, indices: np.ndarray) -> DuplicateReport:
+        """The report of these pairs alone (``indices`` into this one), summed up again."""
+        summary = replace(self.summary)
+        part = DuplicateReport(
+            self.catalogue,
+            self.against,
+            self.first[indices],
+            self.second[indices],
+            self.distance[indices],
+            self.exact[indices],
+            self.relation[indices],
+            (self.labels[0][indices], self.labels[1][indices]),
+            self.label_names,
+            summary,
+        )
+        _summarise(part)
+        return part
 
     def pairs_of_label(self, label_wnids: Collection[str]) -> np.ndarray:
         """Indices of the pairs with an image labelled one of ``label_wnids`` (a subtree)."""
