@@ -138,13 +138,13 @@ def duplicates(
                 report = report.subset(report.pairs_of_label(tax.descendants(subtree) | {subtree}))
             progress.close()
             if as_json:
-                write_pairs_json(report, sys.stdout)
+                write_pairs_json(report, sys.stdout, opened, other)
             elif output:
                 with write_streaming(output, parents) as stream:
-                    write_pairs_csv(report, stream)
+                    write_pairs_csv(report, stream, opened, other)
                 click.echo(f"Wrote {output}", err=True)
             else:
-                for pair in report.rows():
+                for pair in report.rows(opened, other):
                     click.echo(
                         f"{pair.distance:>2}  {'exact' if pair.exact else 'near '}  "
                         f"{pair.relation:<13}  {pair.a}  {pair.b}"

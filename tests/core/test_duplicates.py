@@ -86,7 +86,7 @@ def test_planted_copies_are_found_and_judged_by_the_hierarchy(planted, taxonomy)
     catalogue_path, planted_pairs = planted
     with Catalogue.open(catalogue_path) as catalogue:
         report = find_duplicates(catalogue, taxonomy)
-        rows = list(report.rows())
+        rows = list(report.rows(catalogue))
     found = {frozenset((row.a, row.b)): row for row in rows}
     recall = defaultdict(list)
     for pair in planted_pairs:
@@ -111,7 +111,7 @@ def test_a_relation_filter_keeps_only_that_relation(planted, taxonomy):
     with Catalogue.open(catalogue_path) as catalogue:
         everything = find_duplicates(catalogue, taxonomy)
         conflicts = find_duplicates(catalogue, taxonomy, relations=["different"])
-        rows = list(conflicts.rows())
+        rows = list(conflicts.rows(catalogue))
         assert rows and {row.relation for row in rows} == {"different"}
         assert len(rows) == everything.summary.by_relation["different"]
         with pytest.raises(ValueError, match="unknown relation"):
@@ -127,7 +127,7 @@ def test_pairs_marked_not_duplicates_are_left_out(planted, taxonomy):
         after = find_duplicates(catalogue, taxonomy, not_duplicates=marked)
         assert len(after) == len(before) - 1 and after.summary.not_duplicates == 1
         assert frozenset((first.original, first.copy)) not in {
-            frozenset((row.a, row.b)) for row in after.rows()
+            frozenset((row.a, row.b)) for row in after.rows(catalogue)
         }
 
 
@@ -149,7 +149,7 @@ def test_leakage_between_two_catalogues_reports_only_pairs_across(planted, taxon
         Catalogue.open(tmp_path / "val.sqlite") as c2,
     ):
         report = find_duplicates(c1, taxonomy, against=c2)
-        rows = list(report.rows())
+        rows = list(report.rows(c1, c2))
         train_paths = {row.path for row in c1.images(taxonomy.wnids)}
     assert rows and all(row.a in train_paths for row in rows)
     assert {(row.a, row.b) for row in rows} >= {

@@ -84,10 +84,10 @@ class DuplicateSummary:
 @dataclass
 class DuplicateReport:
     """The pairs found, as arrays (ids, distance, exact, relation codes), and their summary;
-    :meth:`rows` makes them into :class:`DuplicatePair` a few thousand at a time."""
+    :meth:`rows` makes them into :class:`DuplicatePair` a few thousand at a time, from the
+    catalogues (opened in the thread that reads them: a report may cross threads)."""
 
-    catalogue: Catalogue
-    against: Catalogue | None
+    across: bool  # pairs between two catalogues (``against``)
     first: np.ndarray  # image ids in catalogue
     second: np.ndarray  # image ids in against (or catalogue)
     distance: np.ndarray
@@ -100,12 +100,20 @@ class DuplicateReport:
     def __len__(self) -> int:
         return len(self.first)
 
-    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[DuplicatePair]:
+    def rows(
+        self,
+        catalogue: Catalogue,
+        against: Catalogue | None = None,
+        start: int = 0,
+        stop: int | None = None,
+    ) -> Iterator[DuplicatePair]:
+        """The pairs from ``start`` to ``stop``; ``against``: the second catalogue of a
+        report across two."""
         stop = len(self) if stop is None else min(stop, len(self))
-        other = self.against or self.catalogue
+        other = against if self.across and against is not None else catalogue
         for begin in range(start, stop, _ROWS):
             end = min(begin + _ROWS, stop)
-            paths_a = _paths(self.catalogue, self.first[begin:end])
+            paths_a = _paths(catalogue, self.first[begin:end])
             paths_b = _paths(other, self.second[begin:end])
             for i in range(begin, end):
                 yield DuplicatePair(
@@ -124,8 +132,7 @@ class DuplicateReport:
         """The report of these pairs alone (``indices`` into this one), summed up again."""
         summary = replace(self.summary)
         part = DuplicateReport(
-            self.catalogue,
-            self.against,
+            self.across,
             self.first[indices],
             self.second[indices],
             self.distance[indices],
@@ -151,7 +158,7 @@ class DuplicateReport:
     def counts_by_label(self) -> Counter[str]:
         """Images in pairs per label (each image counted once per label), for the tree."""
         # the other catalogue's images are not this tree's: only the first side then
-        if self.against is None:
+        if not self.across:
             ids = np.concatenate([self.first, self.second])
             labels = np.concatenate(self.labels)
         else:
@@ -213,8 +220,7 @@ def find_duplicates(
         not_duplicates=int(dismissed.sum()),
     )
     report = DuplicateReport(
-        catalogue,
-        against,
+        against is not None,
         first[keep],
         second[keep],
         found.distance[keep],
@@ -341,7 +347,7 @@ def _summarise(report: DuplicateReport) -> None:
     summary.near = summary.pairs - summary.exact
     counts = np.bincount(report.relation, minlength=len(RELATIONS))
     summary.by_relation = {r: int(c) for r, c in zip(RELATIONS, counts, strict=True)}
-    if report.against is None:
+    if not report.across:
         summary.images_in_pairs = len(np.union1d(report.first, report.second))
     else:
         summary.images_in_pairs = len(np.unique(report.first))
