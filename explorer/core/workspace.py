@@ -286,6 +286,10 @@ class Workspace:
             except (ExplorerError, sqlite3.Error, OSError):
                 log.exception("closing the flag store %s", store.path)
 
+    def count_propagator(self) -> CountPropagator | None:
+        """What sums per-synset figures up the hierarchy (once counting has begun)."""
+        return self._propagate
+
     def recount(self) -> None:
         """Count the catalogue's images on the taxonomy (again, after a rescan)."""
         if self.taxonomy is None or self.catalogue is None:

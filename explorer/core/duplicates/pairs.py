@@ -17,6 +17,7 @@ the first in ``catalogue`` and the second in ``against``.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
@@ -209,7 +210,7 @@ def find_duplicates(
     relation = _judge(taxonomy, labels_a, names_a, labels_b, names_b)
     exact = _exact(catalogue, against or catalogue, first, second)
     keep = np.isin(relation, [RELATIONS.index(r) for r in wanted])
-    dismissed = _dismissed(catalogue, against or catalogue, first, second, not_duplicates)
+    dismissed = dismissed_pairs(first, second, catalogue, against or catalogue, not_duplicates)
     keep &= ~dismissed
     summary = DuplicateSummary(
         images=len(ids_a),
@@ -317,27 +318,39 @@ def _exact(
     )
 
 
-def _dismissed(
-    catalogue: Catalogue,
-    other: Catalogue,
+def dismissed_pairs(
     first: np.ndarray,
     second: np.ndarray,
-    not_duplicates: Iterable[tuple[str, str]],
+    catalogue: Catalogue,
+    other: Catalogue,
+    marked: Iterable[tuple[str, str]],
 ) -> np.ndarray:
-    marked = list(not_duplicates)
+    """Which pairs (image ids ``first`` in ``catalogue``, ``second`` in ``other``, which may
+    be the same) a curator marked not duplicates: ``marked`` holds (path, twin), a twin in
+    another catalogue named by its absolute location."""
+    marked = [(path, _relative(other, twin, catalogue)) for path, twin in marked]
     if not marked or not len(first):
         return np.zeros(len(first), bool)
     ids_a = {row.path: row.id for row in catalogue.images_by_path(p for p, _ in marked)}
     ids_b = {row.path: row.id for row in other.images_by_path(p for _, p in marked)}
+    if other is catalogue:  # either image of a pair may hold the mark
+        ids_a = ids_b = ids_a | ids_b
     keys = set()
-    for path_a, path_b in marked:
-        if path_a in ids_a and path_b in ids_b:
-            keys.add((ids_a[path_a], ids_b[path_b]))
+    for path, twin in marked:
+        if path in ids_a and twin in ids_b:
+            keys.add((ids_a[path], ids_b[twin]))
             if other is catalogue:
-                keys.add((ids_b[path_b], ids_a[path_a]))
-    return np.array(
-        [(a, b) in keys for a, b in zip(first.tolist(), second.tolist(), strict=True)], bool
-    )
+                keys.add((ids_b[twin], ids_a[path]))
+    pairs = zip(first.tolist(), second.tolist(), strict=True)
+    return np.array([pair in keys for pair in pairs], bool)
+
+
+def _relative(other: Catalogue, twin: str, catalogue: Catalogue) -> str:
+    """A twin as ``other`` stores its path: a location under its root made relative."""
+    if other is catalogue or not os.path.isabs(twin):
+        return twin
+    root = os.fspath(other.root)
+    return os.path.relpath(twin, root) if twin.startswith(root.rstrip("/") + "/") else twin
 
 
 def _summarise(report: DuplicateReport) -> None:
