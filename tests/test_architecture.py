@@ -109,7 +109,15 @@ def test_core_and_cli_import_with_qt_unavailable():
     assert result.stdout.strip() == "ok"
 
 
-CORE_PACKAGES = ("wordnet", "catalogue", "images", "curation", "analysis", "exports")
+CORE_PACKAGES = (
+    "wordnet",
+    "catalogue",
+    "images",
+    "curation",
+    "analysis",
+    "exports",
+    "duplicates",
+)
 
 
 def _package_of(path: Path) -> str | None:

@@ -18,13 +18,13 @@ from explorer.cli.context import (
     pass_context,
 )
 from explorer.cli.render import CommandWithTable
-from explorer.core.duplicates.pairs import DEFAULT_DISTANCE, RELATIONS
+from explorer.core.duplicates import DEFAULT_DISTANCE, RELATIONS
 from explorer.core.jobs import StderrProgress
 from explorer.core.text import plural
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import Catalogue
-    from explorer.core.duplicates.pairs import DuplicateSummary
+    from explorer.core.duplicates import DuplicateSummary
 
 RELATION_MEANINGS = {
     "same_synset": "both images have the same label: a redundant copy",
@@ -97,10 +97,14 @@ def duplicates(
     """
     from explorer.core.catalogue import Catalogue
     from explorer.core.curation import FlagStore, flags_path_for
-    from explorer.core.duplicates.hashing import THREADS, hash_catalogue
-    from explorer.core.duplicates.output import write_pairs_csv, write_pairs_json
-    from explorer.core.duplicates.pairs import find_duplicates
-    from explorer.core.exports.writing import write_streaming
+    from explorer.core.duplicates import (
+        THREADS,
+        find_duplicates,
+        hash_catalogue,
+        write_pairs_csv,
+        write_pairs_json,
+    )
+    from explorer.core.exports import write_streaming
 
     cluster = cluster_spec(workers, scheduler, path_map)
     first = obj.catalogue_file(catalogue)

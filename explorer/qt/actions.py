@@ -162,6 +162,7 @@ MENUS: tuple[Menu, ...] = (
             Action("&Images", "show_tab", ("Ctrl+1",), (0,), help="Images tab"),
             Action("&Coverage", "show_tab", ("Ctrl+2",), (1,), help="Coverage tab"),
             Action("C&uration", "show_tab", ("Ctrl+3",), (2,), help="Curation tab"),
+            Action("&Duplicates", "show_tab", ("Ctrl+4",), (3,), help="Duplicates tab"),
             Action(
                 "Toggle synset / sub&tree images",
                 "images.toggle_scope",

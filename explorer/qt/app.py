@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from explorer.qt.main_window import MainWindow
 
 APP_NAME = "WordNet Explorer"
-TABS = ("images", "coverage", "curation")  # the window's tabs, in order: ``--tab``
+TABS = ("images", "coverage", "curation", "duplicates")  # the window's tabs, in order: ``--tab``
 ORGANISATION = "wordnet-explorer"
 DESKTOP_ID = "io.github.wordnet_explorer.WordNetExplorer"
 
@@ -278,6 +278,8 @@ def run_gui(
                 window.statusBar().showMessage(str(exc), 10000)
         if tab is not None:
             window.show_tab(TABS.index(tab))
+        if tab == "duplicates" and screenshot:  # the picture of a search, not of its button
+            window.duplicates.request_find()
 
     # from the event loop, after the tree's paint that is due: opening a catalogue (or
     # making the demo) takes its time, and a worker competing for the GIL would hold it back

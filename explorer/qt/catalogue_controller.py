@@ -22,6 +22,7 @@ from explorer.qt.heavy_jobs import HeavyJobsDialog, cluster_from_settings
 
 if TYPE_CHECKING:
     from explorer.core.catalogue import IndexSummary, Layout
+    from explorer.core.duplicates import DuplicateReport, DuplicateSession
     from explorer.core.images import AuditSummary
     from explorer.core.jobs import JobState
     from explorer.core.workspace import Workspace
@@ -167,6 +168,33 @@ class CatalogueController(QObject):
 
         where = f" on {cluster.describe()}" if cluster is not None else ""
         self.busy.start(f"Auditing images{where}", run, self._audited, self._audited)
+
+    def find_duplicates(
+        self, session: DuplicateSession, max_distance: int, against: str | None
+    ) -> None:
+        """Hash what is new (where heavy jobs run), then find the near-duplicate pairs."""
+        cluster = cluster_from_settings(self.settings)
+        try:
+            job = session.job(max_distance, against, cluster)
+        except ValueError as exc:
+            QMessageBox.information(self.window, "Duplicates", str(exc))
+            return
+
+        def shown(report: DuplicateReport) -> None:
+            self.busy.hide()
+            try:
+                session.set_report(job, report)
+            except ExplorerError as exc:  # the other catalogue cannot be opened here
+                QMessageBox.warning(self.window, "Duplicates", str(exc))
+                return
+            self.window.statusBar().showMessage(
+                f"Found {plural(report.summary.pairs, 'near-duplicate pair')} within "
+                f"{max_distance} bits among {plural(report.summary.images, 'image')}",
+                20000,
+            )
+
+        where = f" on {cluster.describe()}" if cluster is not None else ""
+        self.busy.start(f"Finding near-duplicates{where}", job.run, shown)
 
     def choose_heavy_jobs(self) -> None:
         """Catalogue ▸ Where heavy jobs run…"""

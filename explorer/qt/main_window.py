@@ -1,8 +1,8 @@
 """The main window: panels over one Workspace, and menus made from the action registry.
 
 Left, the search box above the synset tree (explorer.qt.tree_panel); right, the
-synset's details above three tabs: its images (explorer.qt.images_panel), the
-coverage of its subtree and the curation of its images. The session lives in
+synset's details above four tabs: its images (explorer.qt.images_panel), the
+coverage of its subtree, the curation of its images and its near-duplicates. The session lives in
 the core's Workspace (explorer.core.workspace): every panel follows its events
 and asks it for changes, and none reaches into another. What the menus ask
 (explorer.qt.actions) is run by the controllers of catalogues and of curation;
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
+from explorer.core.duplicates import DuplicateSession
 from explorer.core.text import plural
 from explorer.core.workspace import Workspace
 from explorer.qt.actions import build_menus
@@ -34,6 +35,7 @@ from explorer.qt.coverage_view import CoverageView
 from explorer.qt.curation_controller import CurationController
 from explorer.qt.curation_panel import CurationPanel
 from explorer.qt.detail_panel import DetailPanel
+from explorer.qt.duplicates_view import DuplicatesView
 from explorer.qt.images_panel import ImagesPanel
 from explorer.qt.search_box import SearchBox
 from explorer.qt.tree_panel import TreePanel
@@ -90,6 +92,9 @@ class MainWindow(QMainWindow):
         self.detail = DetailPanel(workspace)
         self.images = ImagesPanel(workspace, thumbnail_cache_factory, self.runner, self)
         self.coverage = CoverageView(workspace)
+        self.duplicate_session = DuplicateSession(workspace)
+        self.duplicates = DuplicatesView(workspace, self.duplicate_session, self.runner)
+        self.tree_panel.bind_duplicates(self.duplicate_session)
         self.curation_panel = CurationPanel(workspace, runner=self.runner)
         self._lay_out()
         self.busy_bar = BusyBar(self, self.runner)
@@ -120,6 +125,12 @@ class MainWindow(QMainWindow):
         self.images.open_manifest_requested.connect(self.catalogues.choose_file)
         self.images.open_demo_requested.connect(self.catalogues.open_demo)
         self.curation_panel.image_activated.connect(self.images.show_image)
+        self.duplicates.image_activated.connect(self.images.show_image)
+        self.duplicates.find_requested.connect(
+            lambda bits, against: self.catalogues.find_duplicates(
+                self.duplicate_session, bits, against
+            )
+        )
         self._restore_settings()
         self._fill_recent()
         self._update_actions()
@@ -129,6 +140,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.images, "Images")
         self.tabs.addTab(self.coverage, "Coverage")
         self.tabs.addTab(self.curation_panel, "Curation")
+        self.tabs.addTab(self.duplicates, "Duplicates")
         left = (self.search, self.tree_panel)
         legend = self.tree_panel.legend
         self.panels = WindowLayout(left, legend, self.detail, self.tabs, self.images)

@@ -58,6 +58,8 @@ STATUS: dict[str, StatusStyle] = {
     "ok": StatusStyle(None, None, QColor(COVERAGE_COLOURS["ok"]["bar"])),
 }
 FLAGGED_TEXT = QColor(198, 40, 40)  # a count of flagged images, when some are
+# a count of images in near-duplicate pairs: the duplicate flag's own colour
+DUPLICATE_TEXT = QColor(next(r.colour for r in REASON_TABLE if r.code == "duplicate"))
 
 # An image's curation and audit: the reasons' colours are the core's (Reason table)
 REVIEWED = QColor(REVIEWED_COLOUR)  # the OK check, the viewer's "Reviewed OK" chip

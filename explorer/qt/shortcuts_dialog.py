@@ -1,9 +1,10 @@
-"""The keyboard shortcuts window (F1): every key of the action registry and of the image
-viewer, grouped by area, with a filter box.
+"""The keyboard shortcuts window (F1): every key of the action registry, of the image
+viewer and of the Duplicates tab, grouped by area, with a filter box.
 
-The rows come from the registry (``actions.shortcut_groups``) and from the viewer's own
-key table (``image_viewer.VIEWER_KEYS``), the tables the menus and the viewer's key
-handling are made from, so what is listed is what works.
+The rows come from the registry (``actions.shortcut_groups``) and from the viewer's and
+the Duplicates tab's own key tables (``image_viewer.VIEWER_KEYS``,
+``duplicates_view.DUPLICATE_KEYS``), the tables the menus and the key handling are made
+from, so what is listed is what works.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.qt.actions import shortcut_groups
+from explorer.qt.duplicates_view import DUPLICATE_KEYS
 from explorer.qt.image_viewer import VIEWER_KEYS
 
 
@@ -31,6 +33,7 @@ def shortcut_table() -> list[tuple[str, list[tuple[str, str]]]]:
     under Viewer; areas without a row left out."""
     groups = shortcut_groups()
     groups["Viewer"] = [*groups["Viewer"], *((k.label, k.help) for k in VIEWER_KEYS)]
+    groups["Curation"] = [*groups["Curation"], *((k.label, k.help) for k in DUPLICATE_KEYS)]
     return [(area, rows) for area, rows in groups.items() if rows]
 
 

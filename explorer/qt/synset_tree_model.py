@@ -26,9 +26,10 @@ index that points at it: nodes are never dropped while the model lives.
 A view then shows the row with ``view.expand(dog.parent())`` and
 ``view.setCurrentIndex(dog)``.
 
-With ``curation=True`` two more columns follow the counts: "Flagged" (images of
+With ``curation=True`` more columns follow the counts: "Flagged" (images of
 the subtree with a flag) and "Reviewed" (the share of the subtree's images that
-are flagged or marked OK), from ``set_curation_counts``; "–" where none are.
+are flagged or marked OK), from ``set_curation_counts``, and "Dups" (images of the
+subtree in a near-duplicate pair), from ``set_duplicate_counts``; "–" where none are.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from explorer.core.analysis import coverage_status
-from explorer.qt.palette import FLAGGED_TEXT, STATUS
+from explorer.qt.palette import DUPLICATE_TEXT, FLAGGED_TEXT, STATUS
 
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
@@ -64,13 +65,16 @@ SHARE_ROLE = Qt.ItemDataRole.UserRole + 3
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 4
 
 NAME_COLUMN, DIRECT_COLUMN, SUBTREE_COLUMN, FLAGGED_COLUMN, REVIEWED_COLUMN = range(5)
+DUPLICATES_COLUMN = 5
 HEADERS = ("Synset", "Images", "Subtree")
-CURATION_HEADERS = ("Flagged", "Reviewed")  # with curation=True
+CURATION_HEADERS = ("Flagged", "Reviewed", "Dups")  # with curation=True
 _HEADER_TIPS = {
     DIRECT_COLUMN: "Images labelled with the synset itself",
     SUBTREE_COLUMN: "Images of the synset and everything under it, each once",
     FLAGGED_COLUMN: "Images of the subtree with at least one curation flag",
     REVIEWED_COLUMN: "Share of the subtree's images reviewed (flagged or marked OK)",
+    DUPLICATES_COLUMN: "Images of the subtree in a near-duplicate pair (the Duplicates tab's "
+    "last search; pairs marked not duplicates left out)",
 }
 
 # U+2197: fonts everywhere have it (DejaVu has no U+29C9 "⧉", which drew as a box).
@@ -143,6 +147,7 @@ class SynsetTreeModel(QAbstractItemModel):
         self._counts: Counts | None = None
         self._flagged: Counts | None = None
         self._reviewed: Counts | None = None
+        self._duplicates: Counts | None = None
         self._thin_threshold = 0
         self._root = _Node("", None, 0)
         self._root.children = [_Node(ENTITY, self._root, 0)]
@@ -180,7 +185,17 @@ class SynsetTreeModel(QAbstractItemModel):
             return
         self._flagged, self._reviewed = flagged, reviewed
         if len(self._headers) > FLAGGED_COLUMN:
-            self._emit_fetched_changed(_CURATION_ROLES, first_column=FLAGGED_COLUMN)
+            self._emit_fetched_changed(_CURATION_ROLES, columns=(FLAGGED_COLUMN, REVIEWED_COLUMN))
+
+    def set_duplicate_counts(self, duplicates: Counts | None) -> None:
+        """Images in a near-duplicate pair per node (the ``subtree`` array is shown); None:
+        no search, an empty column."""
+        if duplicates is None and self._duplicates is None:
+            return
+        self._duplicates = duplicates
+        if len(self._headers) > DUPLICATES_COLUMN:
+            columns = (DUPLICATES_COLUMN, DUPLICATES_COLUMN)
+            self._emit_fetched_changed(_CURATION_ROLES, columns=columns)
 
     def set_thin_threshold(self, n: int) -> None:
         """Tint synsets whose subtree holds fewer than ``n`` images (but some); 0 or 1: none."""
@@ -326,8 +341,9 @@ class SynsetTreeModel(QAbstractItemModel):
             count = self._count(node.wnid, column)
             if count is None:
                 return None
-            # none flagged: a quiet dash, so the rows with flags stand out
-            return NONE_MARK if column == FLAGGED_COLUMN and not count else short_count(count)
+            # none flagged (or in a pair): a quiet dash, so the rows with some stand out
+            quiet = column in (FLAGGED_COLUMN, DUPLICATES_COLUMN) and not count
+            return NONE_MARK if quiet else short_count(count)
         if role == SORT_ROLE:
             if column == NAME_COLUMN:
                 return self._name(node.wnid)
@@ -347,8 +363,8 @@ class SynsetTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if self._status(node.wnid) == "empty":
                 return EMPTY_FOREGROUND
-            if column == FLAGGED_COLUMN and self._count(node.wnid, FLAGGED_COLUMN):
-                return FLAGGED_FOREGROUND
+            if column in (FLAGGED_COLUMN, DUPLICATES_COLUMN) and self._count(node.wnid, column):
+                return FLAGGED_FOREGROUND if column == FLAGGED_COLUMN else DUPLICATE_TEXT
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
             return THIN_BACKGROUND if self._status(node.wnid) == "thin" else None
@@ -378,11 +394,11 @@ class SynsetTreeModel(QAbstractItemModel):
             return None
         if column == DIRECT_COLUMN:
             return int(counts.direct[i])
-        if column == FLAGGED_COLUMN:  # blank where the subtree has no image
-            flagged = self._flagged
-            if flagged is None or not counts.subtree[i]:
+        if column in (FLAGGED_COLUMN, DUPLICATES_COLUMN):  # blank where no image is
+            figures = self._flagged if column == FLAGGED_COLUMN else self._duplicates
+            if figures is None or not counts.subtree[i]:
                 return None
-            return int(flagged.subtree[i])
+            return int(figures.subtree[i])
         return int(counts.subtree[i])
 
     def _status(self, wnid: str) -> str | None:
@@ -463,13 +479,13 @@ class SynsetTreeModel(QAbstractItemModel):
         self,
         roles: list[Qt.ItemDataRole] | list[int],
         subtrees: tuple[int, int] | None = None,
-        first_column: int = 0,
+        columns: tuple[int, int] | None = None,
     ) -> None:
-        # One dataChanged per fetched parent, across the columns from ``first_column``
-        # and over its rows (only the span of those whose subtree count is in the
+        # One dataChanged per fetched parent, across ``columns`` (first, last; default:
+        # all) and over its rows (only the span of those whose subtree count is in the
         # half-open range ``subtrees``, when given): views keep their expansion and
         # selection, which a model reset would lose.
-        last = len(self._headers) - 1
+        first_column, last = columns or (0, len(self._headers) - 1)
         for parent, children in self._fetched_parents():
             rows: Sequence[int] = range(len(children))
             if subtrees is not None:

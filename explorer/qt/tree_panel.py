@@ -45,6 +45,7 @@ from explorer.core.wordnet import CachedHierarchy  # light: sqlite3, not the gra
 from explorer.qt.palette import STATUS, LegendStrip
 from explorer.qt.synset_tree_model import (
     DIRECT_COLUMN,
+    DUPLICATES_COLUMN,
     FLAGGED_COLUMN,
     NAME_COLUMN,
     PATH_ROLE,
@@ -58,6 +59,7 @@ from explorer.qt.synset_tree_model import (
 
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
+    from explorer.core.duplicates import DuplicateSession
     from explorer.core.wordnet import Taxonomy
     from explorer.core.workspace import Workspace
 
@@ -114,6 +116,7 @@ class TreePanel(QWidget):
         self._fit_timer.timeout.connect(self._fit_columns)
         self._curation_timer = QTimer(self, singleShot=True, interval=0)
         self._curation_timer.timeout.connect(self._show_curation)
+        self.duplicates: DuplicateSession | None = None  # see bind_duplicates
         workspace.taxonomy_loaded.connect(self._taxonomy_loaded)
         workspace.selection_changed.connect(self._selection_changed)
         workspace.counts_changed.connect(self._counts_changed)
@@ -149,6 +152,8 @@ class TreePanel(QWidget):
         header.customContextMenuRequested.connect(self._header_menu)
         self._apply_curation_columns()
         self._apply_own_column()
+        view.setColumnHidden(DUPLICATES_COLUMN, True)  # until a search: _show_duplicates
+        self._show_duplicates()
         view.expanded.connect(self._fit_columns_soon)
         view.collapsed.connect(self._fit_columns_soon)
         view.verticalScrollBar().valueChanged.connect(self._fit_columns_soon)
@@ -239,8 +244,26 @@ class TreePanel(QWidget):
     def _show_curation_soon(self) -> None:
         self._curation_timer.start()
 
+    def bind_duplicates(self, session: DuplicateSession) -> None:
+        """Show the Dups column (images in a near-duplicate pair) while ``session`` has a
+        search's report."""
+        self.duplicates = session
+        session.changed.connect(self._show_curation_soon)
+
+    def _show_duplicates(self) -> None:
+        session = self.duplicates
+        if self.model is None or session is None:
+            return
+        counts = session.counts() if session.report is not None else None
+        self.model.set_duplicate_counts(counts)
+        hidden = counts is None
+        if hidden != self.view.isColumnHidden(DUPLICATES_COLUMN):
+            self.view.setColumnHidden(DUPLICATES_COLUMN, hidden)
+            self._fit_columns_soon()
+
     def _show_curation(self) -> None:
-        """The Flagged and Reviewed columns, once per burst of changes."""
+        """The Flagged, Reviewed and Dups columns, once per burst of changes."""
+        self._show_duplicates()
         if self.model is None:
             return
         flagged, reviewed = self.workspace.curation_counts()

@@ -17,7 +17,12 @@ from explorer.core.catalogue import index_catalogue
 from explorer.core.curation import REASONS, Flag, FlagStore, ImageState, QueueItem, flags_path_for
 from explorer.core.text import natural_path_key
 from explorer.qt.main_window import MainWindow
-from explorer.qt.synset_tree_model import FLAGGED_COLUMN, REVIEWED_COLUMN, SynsetTreeModel
+from explorer.qt.synset_tree_model import (
+    DUPLICATES_COLUMN,
+    FLAGGED_COLUMN,
+    REVIEWED_COLUMN,
+    SynsetTreeModel,
+)
 from explorer.qt.thumbnail_grid import STATE_ROLE
 
 GOLDEN, LABRADOR, RETRIEVER, DOG = "n02099601", "n02099712", "n02099029", "n02084071"
@@ -361,9 +366,9 @@ def test_a_damaged_store_is_recovered_and_said(qtbot, window, catalogue_path, mo
 
 def test_tree_model_curation_columns(qapp, taxonomy):
     model = SynsetTreeModel(taxonomy, curation=True)
-    assert model.columnCount() == 5
-    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(5)]
-    assert headers == ["Synset", "Images", "Subtree", "Flagged", "Reviewed"]
+    assert model.columnCount() == 6
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)]
+    assert headers == ["Synset", "Images", "Subtree", "Flagged", "Reviewed", "Dups"]
     golden = model.index_for_path(taxonomy.paths_to_root(GOLDEN)[0])
     dog = golden.parent().parent().parent().parent()
     assert dog.data(Qt.ItemDataRole.UserRole) == DOG
@@ -389,6 +394,16 @@ def test_tree_model_curation_columns(qapp, taxonomy):
     assert flagged.data(Qt.ItemDataRole.ForegroundRole) is not None  # red when some
     model.set_curation_counts(None, None)
     assert cells(golden) == (None, None)
+    # the Dups column: images in a near-duplicate pair, signalled alone
+    dups = golden.sibling(golden.row(), DUPLICATES_COLUMN)
+    assert dups.data() is None  # no search yet
+    changed.clear()
+    model.set_duplicate_counts(compute_counts(taxonomy, {GOLDEN: 2}))
+    assert set(changed) == {(DUPLICATES_COLUMN, DUPLICATES_COLUMN)}
+    assert dups.data() == "2" and dog.sibling(dog.row(), DUPLICATES_COLUMN).data() == "2"
+    assert dups.data(Qt.ItemDataRole.ForegroundRole) is not None
+    labrador = model.index_for_path(taxonomy.paths_to_root(LABRADOR)[0])
+    assert labrador.sibling(labrador.row(), DUPLICATES_COLUMN).data() == "–"  # none in a pair
 
 
 def test_a_rescan_lets_flags_follow_renamed_files(qtbot, window, taxonomy, tmp_path):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from explorer.core.catalogue.hashes import HashRecord
     from explorer.core.catalogue.image_list import (
         CURATION_FILTERS,
         FILTERS,
@@ -57,6 +58,7 @@ __all__ = [
     "CatalogueSummary",
     "CurationFilter",
     "Filter",
+    "HashRecord",
     "ImageRow",
     "IndexSummary",
     "LabelKind",
@@ -97,6 +99,7 @@ __getattr__, __dir__ = lazy_exports(
             "LabelKind",
             "classify_label",
         ),
+        ".hashes": ("HashRecord",),
         ".listing": ("Listing", "id_bitmap", "list_images"),
         ".opening": (
             "default_catalogue_path",

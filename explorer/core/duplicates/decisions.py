@@ -25,8 +25,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from explorer.core.curation.commands import Command, ImageRef, UndoStack, flag_images
-from explorer.core.curation.store import FlagStore
+from explorer.core.curation import Command, FlagStore, ImageRef, UndoStack, flag_images
 
 __all__ = ["UndoStack", "flag_duplicate", "mark_not_duplicate", "twin_note"]
 

@@ -24,10 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from explorer.core.catalogue import Catalogue
-from explorer.core.catalogue.hashes import HashRecord
+from explorer.core.catalogue import Catalogue, HashRecord
 from explorer.core.cluster import ClusterSpec, remote_location, run_job, shards_by_folder
-from explorer.core.images.phash import FileHashes, hash_file
+from explorer.core.images import FileHashes, hash_file
 from explorer.core.jobs import JobState
 
 THREADS = min(4, os.cpu_count() or 1)

@@ -26,11 +26,10 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from explorer.core.catalogue import Catalogue
-from explorer.core.catalogue.orders import ensure_orders, order_chunks
+from explorer.core.catalogue import Catalogue, ensure_orders, order_chunks
 from explorer.core.duplicates.search import near_pairs
 from explorer.core.jobs import JobState
-from explorer.core.wordnet.taxonomy import Taxonomy
+from explorer.core.wordnet import Taxonomy
 
 Relation = Literal["same_synset", "ancestor", "different", "unknown_label"]
 RELATIONS: tuple[Relation, ...] = get_args(Relation)

@@ -57,6 +57,12 @@ if TYPE_CHECKING:
     from explorer.core.workspace import Workspace
 
 
+# the order the relations are shown in: what most needs a curator first
+_PRIORITY = np.array(
+    [("different", "ancestor", "same_synset", "unknown_label").index(r) for r in RELATIONS]
+)
+
+
 @dataclass(frozen=True)
 class DuplicateJob:
     """Hash what is new in the catalogue (and ``against``), then find the pairs: for a
@@ -154,7 +160,8 @@ class DuplicateSession:
     def pairs_under(self, wnid: str | None, relation: str | None = None) -> np.ndarray:
         """Indices of the pairs shown for the subtree of ``wnid`` (None: all), of one
         ``relation`` (None: any): those with an image labelled in the subtree, not judged
-        not duplicates."""
+        not duplicates. Label conflicts first, then ancestors, then copies in one synset;
+        the closest first within each."""
         report, taxonomy = self.report, self.workspace.taxonomy
         if report is None or taxonomy is None:
             return np.zeros(0, np.int64)
@@ -165,7 +172,9 @@ class DuplicateSession:
             under = np.zeros(len(report), bool)
             under[report.pairs_of_label(taxonomy.descendants(wnid) | {wnid})] = True
             keep &= under
-        return np.flatnonzero(keep)
+        shown = np.flatnonzero(keep)
+        order = np.lexsort((shown, report.distance[shown], _PRIORITY[report.relation[shown]]))
+        return shown[order]
 
     def rows(self, indices: Sequence[int] | np.ndarray) -> list[DuplicatePair]:
         """The pairs at these indices, with paths (read on this thread)."""

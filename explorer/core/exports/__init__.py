@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     )
     from explorer.core.exports.images import Selection, select_images
     from explorer.core.exports.tree import TreeNode, nested_subtree
-    from explorer.core.exports.writing import ExportReport, write_atomically
+    from explorer.core.exports.writing import ExportReport, write_atomically, write_streaming
 
 __all__ = [
     "CLASSMAP_FORMATS",
@@ -76,6 +76,7 @@ __all__ = [
     "select_images",
     "subtree_rows",
     "write_atomically",
+    "write_streaming",
 ]
 __getattr__, __dir__ = lazy_exports(
     __name__,
@@ -112,7 +113,7 @@ __getattr__, __dir__ = lazy_exports(
             "subtree_rows",
         ),
         ".images": ("Selection", "select_images"),
-        ".writing": ("ExportReport", "write_atomically"),
+        ".writing": ("ExportReport", "write_atomically", "write_streaming"),
         ".tree": ("TreeNode", "nested_subtree"),
     },
 )

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from explorer.core.images.decoding import MAX_SCANS, viewable_bytes
     from explorer.core.images.digest import file_digest
     from explorer.core.images.metadata import ImageMetadata, image_metadata
+    from explorer.core.images.phash import FileHashes, PerceptualHash, hash_file, perceptual_hash
     from explorer.core.images.precompute import THREADS, PrecomputeSummary, precompute_thumbnails
     from explorer.core.images.safe_open import (
         FilePath,
@@ -61,10 +62,12 @@ __all__ = [
     "AuditSummary",
     "AuditTotals",
     "Checkers",
+    "FileHashes",
     "FilePath",
     "ImageCheck",
     "ImageMetadata",
     "NotRegularFileError",
+    "PerceptualHash",
     "PrecomputeSummary",
     "ProblemCode",
     "Thumbnail",
@@ -74,11 +77,13 @@ __all__ = [
     "check_image",
     "default_thumbnail_cache",
     "file_digest",
+    "hash_file",
     "image_metadata",
     "is_missing_file",
     "iter_audit_report",
     "make_thumbnail",
     "open_regular_file",
+    "perceptual_hash",
     "precompute_thumbnails",
     "problem_name",
     "viewable_bytes",
@@ -119,6 +124,7 @@ __getattr__, __dir__ = lazy_exports(
             "viewable_bytes",
         ),
         ".digest": ("file_digest",),
+        ".phash": ("FileHashes", "PerceptualHash", "hash_file", "perceptual_hash"),
         ".metadata": (
             "ImageMetadata",
             "image_metadata",
