@@ -180,6 +180,32 @@ class PairsModel(QAbstractTableModel):
         return str(taxonomy.node(wnid)["lemmas"][0])
 
 
+class ElidedLabel(QLabel):
+    """One line of plain text, elided in the middle when narrow (all of it in the tooltip):
+    a wrapped label is cut in a splitter, which does not pass heights for widths on."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full = ""
+        self.setMinimumWidth(40)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        shown = metrics.elidedText(self.full, Qt.TextElideMode.ElideMiddle, max(self.width(), 40))
+        super().setText(shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+
 class ImagePane(QFrame):
     """One image of the pair: the picture, large, and what it is."""
 
@@ -192,16 +218,15 @@ class ImagePane(QFrame):
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(160, 120)
         self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.synset = QLabel()
-        self.synset.setWordWrap(True)
-        self.file = QLabel()
-        self.file.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.state = QLabel()
+        self.synset = ElidedLabel()
+        bold = self.synset.font()
+        bold.setBold(True)
+        self.synset.setFont(bold)
+        self.file = ElidedLabel()
+        self.state = ElidedLabel()
         self.state.setStyleSheet(f"color: {FLAGGED_TEXT.name()}")
-        self.hint = QLabel(f"{key}: this one is the duplicate")
+        self.hint = ElidedLabel(f"{key}: this one is the duplicate")
         self.hint.setEnabled(False)  # greyed: a hint, not a figure
-        self.hint.setWordWrap(True)
-        self.file.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.picture, 1)
         for label in (self.synset, self.file, self.state, self.hint):
@@ -477,7 +502,7 @@ class DuplicatesView(QWidget):
             if source is None:
                 continue
             location = source.absolute_path(path)
-            synset = f"<b>{self._name(wnid)}</b> ({wnid})" if wnid else "(no label)"
+            synset = f"{self._name(wnid)} ({wnid})" if wnid else "(no label)"
             if across is not None and source is across:
                 synset += f" · in {Path(across.path).name}"
             pane.show_pair_side(path, synset, _facts(path, location), self._state_of(pane, path))
