@@ -77,3 +77,18 @@ def test_hostile_files_give_a_reason_never_an_exception(tmp_path):
     assert all(results[name].error for name in failed)
     broken = {name for name, codes in expected.items() if codes & {"zero_byte", "unreadable"}}
     assert broken <= failed
+
+
+def test_a_rotated_camera_photo_hashes_as_shown(shared_data, tmp_path):
+    """n02951585_can_opener.JPEG carries EXIF orientation 6: its upright copy must pair."""
+    from PIL import ImageOps
+
+    original = shared_data / "imagenet-samples" / "n02951585_can_opener.JPEG"
+    with Image.open(original) as image:
+        assert image.getexif().get(0x0112) == 6
+        upright = ImageOps.exif_transpose(image).convert("RGB")
+    copy = tmp_path / "upright.jpg"
+    upright.save(copy, "JPEG", quality=85)
+    assert distance(perceptual_hash(original).value, perceptual_hash(copy).value) <= 4
+    upright.resize((upright.width // 2, upright.height // 2)).save(copy, "JPEG", quality=75)
+    assert distance(perceptual_hash(original).value, perceptual_hash(copy).value) <= 6
