@@ -110,6 +110,16 @@ def _run(
     assert (on_cluster.checked, on_cluster.with_problems) == (2, 0), f"on Dask: {on_cluster}"
     step("audited again on a local Dask cluster (this program as its worker)")
 
+    from explorer.core.catalogue import Catalogue
+    from explorer.core.duplicates import find_duplicates, hash_catalogue
+
+    hashed = hash_catalogue(summary.catalogue)
+    assert (hashed.hashed, hashed.unhashable) == (2, 0), f"hashing: {hashed}"
+    with Catalogue.open(summary.catalogue) as opened:  # at 64 bits every pair is near
+        pairs = find_duplicates(opened, taxonomy, max_distance=64)
+    assert len(pairs) == 1 and pairs.summary.by_relation["different"] == 1, pairs.summary
+    step("hashed, and the pair found and judged")
+
     flagged = f"{GOLDEN}/{GOLDEN}_1.JPEG"
     with FlagStore.open_for(summary.catalogue) as store:
         ref = ImageRef(flagged, str(root / flagged))
