@@ -305,3 +305,22 @@ def test_hashes_made_on_a_dask_cluster_are_those_made_here(planted, tmp_path):
     query = "SELECT image_id, size, mtime_ns, value, content, error FROM phash ORDER BY 1"
     with sqlite3.connect(copy) as ours, sqlite3.connect(catalogue_path) as here:
         assert ours.execute(query).fetchall() == here.execute(query).fetchall()
+
+
+def test_a_confirmed_duplicate_is_left_out_of_exports(planted, taxonomy, tmp_path):
+    from explorer.core.curation import FlagStore, ImageRef
+    from explorer.core.duplicates import flag_duplicate
+    from explorer.core.exports import ExportRequest, run_export
+
+    catalogue_path, planted_pairs = planted
+    copy = tmp_path / "c.sqlite"
+    shutil.copyfile(catalogue_path, copy)
+    pair = planted_pairs[0]  # an exact copy of the first sample
+    folder = pair.copy.split("/")[0]
+    request = ExportRequest("images", [folder])
+    before = run_export(request, taxonomy, copy).text
+    assert pair.copy in before
+    with FlagStore.open_for(copy) as store:
+        store.apply(flag_duplicate(store, ImageRef(pair.copy), pair.original).after)
+    after = run_export(request, taxonomy, copy).text
+    assert pair.copy not in after and len(after.splitlines()) == len(before.splitlines()) - 1
