@@ -39,6 +39,7 @@ from explorer.core.errors import CatalogueError
 if TYPE_CHECKING:  # distributed: imported only when a job runs on a cluster
     from distributed import Client
 
+    from explorer.core.catalogue import Catalogue
     from explorer.core.jobs import JobState
 
 T = TypeVar("T")
@@ -243,3 +244,16 @@ def shards_by_folder(
         shard.append(row)
     if shard:
         yield shard
+
+
+def location_shards(
+    catalogue: Catalogue, rows: Iterable[tuple[int, str, bytes | None]], spec: ClusterSpec
+) -> Iterator[tuple[list[int], list[str | bytes]]]:
+    """(image ids, their files where the workers see them) of ``rows`` (id, path, raw_path)
+    in :func:`shards_by_folder`'s shards: what a per-image job sends to a cluster."""
+    for shard in shards_by_folder(rows):
+        locations = [
+            remote_location(catalogue.absolute_path(path, raw), spec.path_map)
+            for _, path, raw in shard
+        ]
+        yield [image_id for image_id, _, _ in shard], locations

@@ -29,19 +29,8 @@ class AuditResults(CatalogueTables):
         self, recheck: bool = False, batch: int = 256
     ) -> Iterator[list[tuple[int, str, bytes | None]]]:
         """(id, path, raw_path) of the images :meth:`audit_pending_count` counts, ``batch`` at
-        a time by id. Each batch is asked for when the last is done with, so results recorded
-        meanwhile (:meth:`record_audit`) are not asked for again, and memory stays bounded."""
-        sql = f"{_pending_sql(recheck)} AND i.id > ? ORDER BY i.id LIMIT ?"
-        last_id = 0
-        while True:
-            try:
-                rows = self._db.execute(sql, (last_id, batch)).fetchall()
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
-            if not rows:
-                return
-            yield rows
-            last_id = rows[-1][0]
+        a time by id, as :meth:`record_audit` records them."""
+        return self._pages_by_id(_pending_sql(recheck), batch)
 
     @sqlite_errors
     def record_audit(self, records: Iterable[AuditRecord]) -> None:

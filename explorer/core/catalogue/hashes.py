@@ -8,7 +8,6 @@ stored as SQLite's signed 64-bit integers and read back as numpy ``uint64``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -68,18 +67,8 @@ class PerceptualHashes(CatalogueTables):
         self, rehash: bool = False, batch: int = 2048
     ) -> Iterator[list[tuple[int, str, bytes | None]]]:
         """(id, path, raw_path) of the images :meth:`hash_pending_count` counts, ``batch`` at
-        a time in id order (so in folder order for a folder), asked for as each is done with."""
-        sql = f"{_pending_sql(rehash)} AND i.id > ? ORDER BY i.id LIMIT ?"
-        last_id = 0
-        while True:
-            try:
-                rows = self._db.execute(sql, (last_id, batch)).fetchall()
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
-            if not rows:
-                return
-            yield rows
-            last_id = rows[-1][0]
+        a time in id order (so in folder order for a folder), as they are hashed."""
+        return self._pages_by_id(_pending_sql(rehash), batch)
 
     @sqlite_errors
     def record_hashes(self, records: Iterable[HashRecord]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -31,6 +31,23 @@ class CatalogueTables:
 
     def _error(self, exc: sqlite3.Error) -> Exception:
         return _catalogue_error(self.path, exc, self.meta.get("source"))
+
+    def _pages_by_id(self, sql: str, batch: int) -> Iterator[list[tuple[int, str, bytes | None]]]:
+        """The rows of ``sql`` (a SELECT whose first column is the image id, open to
+        ``AND i.id > ? ORDER BY i.id LIMIT ?``), ``batch`` at a time. Each page is asked for
+        when the last is done with, so rows changed meanwhile (a result recorded) are not
+        asked for again, and memory stays bounded."""
+        page_sql = f"{sql} AND i.id > ? ORDER BY i.id LIMIT ?"
+        last_id = 0
+        while True:
+            try:
+                rows = self._db.execute(page_sql, (last_id, batch)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+            if not rows:
+                return
+            yield rows
+            last_id = rows[-1][0]
 
 
 _Self = TypeVar("_Self", bound=CatalogueTables)

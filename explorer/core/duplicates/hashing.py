@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from explorer.core.catalogue import Catalogue, HashRecord
-from explorer.core.cluster import ClusterSpec, remote_location, run_job, shards_by_folder
+from explorer.core.cluster import ClusterSpec, location_shards, run_job
 from explorer.core.images import FileHashes, hash_file
 from explorer.core.jobs import JobState
 
@@ -103,16 +103,7 @@ def _hash_on_cluster(
     total: int,
 ) -> None:
     rows = itertools.chain.from_iterable(catalogue.images_to_hash(rehash))
-    shards = (
-        (
-            [image_id for image_id, _, _ in shard],
-            [
-                remote_location(catalogue.absolute_path(p, raw), spec.path_map)
-                for _, p, raw in shard
-            ],
-        )
-        for shard in shards_by_folder(rows)
-    )
+    shards = location_shards(catalogue, rows, spec)
     message = f"Hashing images on {spec.describe()}"
     for ids, results in run_job(spec, catalogue.root, hashes_of, shards, state):
         _record(catalogue, ids, results)

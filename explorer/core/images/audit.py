@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NotRequired, TextIO, TypedDict
 
 from explorer.core.catalogue import AuditRecord, Catalogue
-from explorer.core.cluster import ClusterSpec, remote_location, run_job, shards_by_folder
+from explorer.core.cluster import ClusterSpec, location_shards, run_job
 from explorer.core.errors import CatalogueError
 from explorer.core.images.check import ImageCheck
 from explorer.core.images.checkers import TIME_LIMIT, Checked, Checkers, checked_all
@@ -170,16 +170,7 @@ def _audit_on_cluster(
     total: int,
 ) -> None:
     rows = itertools.chain.from_iterable(catalogue.images_to_audit(recheck, _BATCH))
-    shards = (
-        (
-            [image_id for image_id, _, _ in shard],
-            [
-                remote_location(catalogue.absolute_path(p, raw), spec.path_map)
-                for _, p, raw in shard
-            ],
-        )
-        for shard in shards_by_folder(rows)
-    )
+    shards = location_shards(catalogue, rows, spec)
     message = f"Auditing images on {spec.describe()}"
     for ids, results in run_job(spec, catalogue.root, checked_all, shards, state):
         _record_all(catalogue, ids, results)

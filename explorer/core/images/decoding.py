@@ -266,6 +266,26 @@ def exif_orientation(image: Image.Image) -> int | None:
         return image.getexif().get(_ORIENTATION)
 
 
+_UPRIGHT = {  # EXIF orientation -> the transposition that shows the image upright
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def upright_turn(image: Image.Image) -> Image.Transpose | None:
+    """The transposition that shows ``image`` as its EXIF orientation says (None: as stored,
+    also when the EXIF cannot be parsed); never raises."""
+    try:
+        return _UPRIGHT.get(exif_orientation(image) or 1)
+    except Exception:  # unparsable EXIF: the image as stored
+        return None
+
+
 def _check_first_ifd(tiff: bytes) -> None:
     """Raise ValueError where Pillow would warn about the first IFD of the TIFF bytes."""
     if not tiff:

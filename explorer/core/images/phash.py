@@ -32,7 +32,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
-from explorer.core.images.decoding import decode_refusal, open_header
+from explorer.core.images.decoding import decode_refusal, open_header, upright_turn
 from explorer.core.images.digest import new_digest
 from explorer.core.images.safe_open import FilePath, open_regular_file
 
@@ -130,36 +130,16 @@ def _image_hash(file: BinaryIO, size: int) -> tuple[int | None, str]:
             refusal = decode_refusal(image, file, (width, height))
             if refusal is not None:
                 return None, refusal[1]
-            turn = _ORIENTATION.get(_orientation(image))
+            turn = upright_turn(image)
             image.load()
             small = image.convert("L").resize((SIDE, SIDE), Image.Resampling.LANCZOS)
-            if turn is not None:  # as shown: a rotated camera photo pairs with an upright copy
+            # as shown: a rotated camera photo pairs with an upright copy (on the 32×32
+            # square the turn commutes with the resize)
+            if turn is not None:
                 small = small.transpose(turn)
             return hash_pixels(np.asarray(small)), ""
     except Exception as exc:  # Pillow raises odd things on hostile data: the file's problem
         return None, _reason(exc)
-
-
-# EXIF orientation -> the turn that shows the image upright (Pillow's exif_transpose's); on
-# the 32×32 square the turn commutes with the resize, so the small image is turned
-_ORIENTATION = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-
-
-def _orientation(image: Image.Image) -> int:
-    """Its EXIF orientation; 1 (as stored) without one, or with EXIF that cannot be parsed."""
-    try:
-        value = image.getexif().get(0x0112)
-    except Exception:  # Pillow raises odd things on garbage EXIF
-        return 1
-    return value if isinstance(value, int) else 1
 
 
 def _reason(exc: BaseException) -> str:

@@ -43,7 +43,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from explorer.core import paths
 from explorer.core.files import write_file
-from explorer.core.images.decoding import decode_refusal, exif_orientation, open_header
+from explorer.core.images.decoding import decode_refusal, open_header, upright_turn
 from explorer.core.images.safe_open import FilePath, is_missing_file, open_regular_file
 
 __all__ = [
@@ -69,15 +69,6 @@ RESAMPLE = Image.Resampling.BILINEAR
 REDUCING_GAP = 2.0
 
 _ERROR_LENGTH = 120
-_TRANSPOSE = {  # EXIF orientation -> the transposition that shows the image upright
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 # What Pillow raises for a hostile file (image_check.py meets the same): caught per file.
 _FILE_ERRORS = (
     OSError,  # includes UnidentifiedImageError and "image file is truncated"
@@ -168,15 +159,15 @@ def _render(image: ImageFile.ImageFile, file: BinaryIO, size: int) -> Thumbnail:
     if refusal is not None:
         return _failed(refusal[1])
     image.load()  # errors (truncation...) surface here, inside the caller's try
-    orientation = _orientation(image)
+    turn = upright_turn(image)
     picture = _resizable(image)
     if picture.size != target:
         # Not thumbnail(): it takes the aspect ratio from the drafted size, whose sides were
         # rounded up, and can come out a pixel off; resize() with draft's box is exact.
         picture = picture.resize(target, RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
     picture = _displayable(picture)
-    if orientation in _TRANSPOSE:
-        picture = picture.transpose(_TRANSPOSE[orientation])
+    if turn is not None:
+        picture = picture.transpose(turn)
     buffer = io.BytesIO()
     if picture.mode == "RGBA":
         picture.save(buffer, "PNG", compress_level=1)
@@ -192,13 +183,6 @@ def _fitted(width: int, height: int, size: int) -> tuple[int, int]:
     if width >= height:
         return size, max(1, round(height * size / width))
     return max(1, round(width * size / height)), size
-
-
-def _orientation(image: Image.Image) -> int | None:
-    try:
-        return exif_orientation(image)
-    except Exception:  # unparsable EXIF: show the image as stored
-        return None
 
 
 def _has_transparency(image: Image.Image) -> bool:
