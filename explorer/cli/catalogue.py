@@ -16,6 +16,7 @@ from explorer.cli.context import (
     cluster_spec,
     parents_option,
     pass_context,
+    threads_option,
 )
 from explorer.cli.render import (
     CommandWithTable,
@@ -446,13 +447,7 @@ def _print_audit(run: AuditSummary, summary: AuditTotals, images: Iterable[Audit
     show_default=True,
     help="The thumbnail size: one of the grid's sizes.",
 )
-@click.option(
-    "--threads",
-    type=click.IntRange(1, 64),
-    default=None,
-    metavar="N",
-    help="In-process: make them on N threads [default: up to 4].",
-)
+@threads_option("make them")
 @cluster_options
 @pass_context
 def thumbnails(

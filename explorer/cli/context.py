@@ -99,6 +99,18 @@ parents_option = click.option(
 )
 
 
+def threads_option(doing: str) -> Callable[[FC], FC]:
+    """``--threads N``: how many threads a heavy per-image job uses in-process (``doing``:
+    what they do, "make them")."""
+    return click.option(
+        "--threads",
+        type=click.IntRange(1, 64),
+        default=None,
+        metavar="N",
+        help=f"In-process: {doing} on N threads [default: up to 4].",
+    )
+
+
 def cluster_options(command: FC) -> FC:
     """``--workers``, ``--scheduler`` and ``--path-map``: where a heavy per-image job runs
     (read them with :func:`cluster_spec`)."""

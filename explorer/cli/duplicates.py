@@ -16,6 +16,7 @@ from explorer.cli.context import (
     cluster_spec,
     parents_option,
     pass_context,
+    threads_option,
 )
 from explorer.cli.render import CommandWithTable
 from explorer.core.duplicates import DEFAULT_DISTANCE, RELATIONS
@@ -58,13 +59,7 @@ RELATION_MEANINGS = {
 )
 @click.option("--under", metavar="WNID", help="Only pairs with an image in this subtree.")
 @click.option("--rehash", is_flag=True, help="Hash every image again, not only new ones.")
-@click.option(
-    "--threads",
-    type=click.IntRange(1, 64),
-    default=None,
-    metavar="N",
-    help="In-process: hash on N threads [default: up to 4].",
-)
+@threads_option("hash")
 @cluster_options
 @click.option("--json", "as_json", is_flag=True, help='Print {"pairs": [...], "summary": {...}}.')
 @click.option(
