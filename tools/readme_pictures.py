@@ -39,6 +39,7 @@ PICTURES = (
     Picture("window", "n02085620", "1280x800"),  # Chihuahua: 18 images, two flagged
     Picture("coverage", "n02084071", "1280x800", tab="coverage"),  # dog's gaps
     Picture("curation", "n02085620", "1280x800", tab="curation"),
+    Picture("duplicates", "n02084071", "1280x800", tab="duplicates"),  # a copy in two synsets
     Picture("viewer", "n02085620", "1024x640", viewer=True),
     Picture("small-window", "n02084071", "1024x640"),  # the smallest size the window is for
 )

@@ -189,6 +189,7 @@ class ElidedLabel(QLabel):
         self.full = ""
         self.setMinimumWidth(40)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.fontMetrics().height() + 2)  # empty or not: panes align
         self.setText(text)
 
     def setText(self, text: str) -> None:
@@ -239,7 +240,6 @@ class ImagePane(QFrame):
         self.file.setText(facts)
         self.file.setToolTip(path)
         self.state.setText(state)
-        self.state.setVisible(bool(state))
 
     def set_image(self, image: QImage | None, why: str = "") -> None:
         self._image = image
@@ -591,9 +591,7 @@ class DuplicatesView(QWidget):
         pair = self.current_pair()
         if pair is not None and (pair.a in after or pair.b in after):
             for pane, path in ((self.left, pair.a), (self.right, pair.b)):
-                state = self._state_of(pane, path)
-                pane.state.setText(state)
-                pane.state.setVisible(bool(state))
+                pane.state.setText(self._state_of(pane, path))
 
     # --- the other catalogue --------------------------------------------------------------------
 
