@@ -24,7 +24,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Collection, Container, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -265,6 +265,21 @@ class Catalogue(AuditResults, PerceptualHashes):
     def images_by_path(self, paths: Iterable[str]) -> list[ImageRow]:
         """The images (present or not) at these paths relative to the root, sorted by path."""
         return self._image_rows("i.path", paths)
+
+    @sqlite_errors
+    def images_named(self, names: Collection[str]) -> dict[str, list[tuple[int, str, str | None]]]:
+        """File name -> (id, path, label) of the present images with that name (its last
+        path part), for ``names`` only: one pass over the catalogue, memory bounded by what
+        is asked."""
+        wanted = set(names)
+        found: dict[str, list[tuple[int, str, str | None]]] = {}
+        rows = self._db.execute("SELECT id, path, wnid FROM images WHERE present = 1")
+        while batch := rows.fetchmany(1 << 14):
+            for image_id, path, wnid in batch:
+                name = path.rpartition("/")[2]
+                if name in wanted:
+                    found.setdefault(name, []).append((image_id, path, wnid))
+        return found
 
     @sqlite_errors
     def _image_rows(self, column: str, values: Iterable[str], where: str = "") -> list[ImageRow]:

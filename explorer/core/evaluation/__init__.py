@@ -1,0 +1,32 @@
+"""Model evaluation over the hierarchy: predictions read, matched and scored per synset."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from explorer.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from explorer.core.evaluation.classes import LAYOUTS, class_order, guess_layout
+    from explorer.core.evaluation.predictions import Predictions, read_predictions
+    from explorer.core.evaluation.scoring import CONFUSED, ConfusedPair, Evaluation, evaluate
+
+__all__ = [
+    "CONFUSED",
+    "LAYOUTS",
+    "ConfusedPair",
+    "Evaluation",
+    "Predictions",
+    "class_order",
+    "evaluate",
+    "guess_layout",
+    "read_predictions",
+]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".classes": ("LAYOUTS", "class_order", "guess_layout"),
+        ".predictions": ("Predictions", "read_predictions"),
+        ".scoring": ("CONFUSED", "ConfusedPair", "Evaluation", "evaluate"),
+    },
+)
