@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from explorer.cli import catalogue, duplicates, export, flags, gui, taxonomy
+from explorer.cli import catalogue, duplicates, evaluation, export, flags, gui, taxonomy
 from explorer.cli.context import Context, data_dir_option, wordnet_option
 from explorer.cli.render import PROG, whole_first_sentences
 
@@ -32,6 +32,7 @@ for command in (
     catalogue.audit,
     catalogue.thumbnails,
     duplicates.duplicates,
+    evaluation.evaluate_predictions,
     flags.flags,
     export.export,
     gui.gui,
