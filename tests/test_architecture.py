@@ -117,6 +117,7 @@ CORE_PACKAGES = (
     "analysis",
     "exports",
     "duplicates",
+    "evaluation",
 )
 
 

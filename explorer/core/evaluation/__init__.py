@@ -9,7 +9,13 @@ from explorer.core._lazy import lazy_exports
 if TYPE_CHECKING:
     from explorer.core.evaluation.classes import LAYOUTS, class_order, guess_layout
     from explorer.core.evaluation.predictions import Predictions, read_predictions
-    from explorer.core.evaluation.scoring import CONFUSED, ConfusedPair, Evaluation, evaluate
+    from explorer.core.evaluation.scoring import (
+        CONFUSED,
+        ConfusedPair,
+        Evaluation,
+        evaluate,
+        node_figures,
+    )
 
 __all__ = [
     "CONFUSED",
@@ -20,6 +26,7 @@ __all__ = [
     "class_order",
     "evaluate",
     "guess_layout",
+    "node_figures",
     "read_predictions",
 ]
 __getattr__, __dir__ = lazy_exports(
@@ -27,6 +34,6 @@ __getattr__, __dir__ = lazy_exports(
     {
         ".classes": ("LAYOUTS", "class_order", "guess_layout"),
         ".predictions": ("Predictions", "read_predictions"),
-        ".scoring": ("CONFUSED", "ConfusedPair", "Evaluation", "evaluate"),
+        ".scoring": ("CONFUSED", "ConfusedPair", "Evaluation", "evaluate", "node_figures"),
     },
 )

@@ -165,12 +165,9 @@ def evaluate(
     result_top5 = None
     if ranked.shape[1] >= 5:
         result_top5 = _share((ranked[:, :5] == truth[:, None]).any(axis=1), scored)
-    sizes, ancestors = taxonomy.ancestor_closure()
-    starts = np.cumsum(sizes.astype(np.int64)) - sizes
-    t, p = truth[scored], ranked[scored, 0]
-    node_images = _propagate(t, sizes, starts, ancestors, len(index))
-    node_correct = _propagate(t[t == p], sizes, starts, ancestors, len(index))
-    node_inside = _inside(t, p, sizes, starts, ancestors, len(index))
+    node_images, node_correct, node_inside = node_figures(
+        taxonomy, truth[scored], ranked[scored, 0]
+    )
     state.check()
     mistakes = scored & ~top1_hit & (ranked[:, 0] >= 0)
     wnids = taxonomy.wnids
@@ -234,6 +231,20 @@ def _match(
 
 
 # --- per node --------------------------------------------------------------------------------
+
+
+def node_figures(
+    taxonomy: Taxonomy, truth: np.ndarray, predicted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per node (taxonomy index order), of the images whose truth lies in its subtree: how
+    many, how many predicted right, how many predicted inside the subtree. ``truth`` and
+    ``predicted``: node indices (-1: a prediction of no WordNet noun)."""
+    sizes, ancestors = taxonomy.ancestor_closure()
+    starts = np.cumsum(sizes.astype(np.int64)) - sizes
+    total = len(sizes)
+    images = _propagate(truth, sizes, starts, ancestors, total)
+    correct = _propagate(truth[truth == predicted], sizes, starts, ancestors, total)
+    return images, correct, _inside(truth, predicted, sizes, starts, ancestors, total)
 
 
 def _gather(
