@@ -14,7 +14,7 @@ from explorer.cli.main import exit_status
 DESKTOP_PROG = "wordnet-explorer"
 _OR_WNEXPLORERS = " Given after `gui`, it wins over wnexplorer's own."
 # explorer.qt.app.TABS (the CLI imports no Qt)
-TABS = ("images", "coverage", "curation", "duplicates")
+TABS = ("images", "coverage", "curation", "duplicates", "evaluation")
 _SIZE = re.compile(r"(\d{1,5})[x×](\d{1,5})")
 _SMALLEST, _LARGEST = (640, 400), (7680, 4320)
 

@@ -455,7 +455,13 @@ class Workspace:
         if self.store is None or self.catalogue is None:
             return None
         queue = review_queue(self.store)
-        if not queue:
+        return self.show_review(queue) if queue else None
+
+    def show_review(self, queue: dict[str, QueuedImage]) -> tuple[int, int] | None:
+        """Show these images, in this order, each with its note and suggested synset, instead
+        of the selection's (a review queue, a model's mistakes): (images listed, paths the
+        catalogue lacks); None without a catalogue."""
+        if self.catalogue is None:
             return None
         import numpy as np
 

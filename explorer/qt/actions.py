@@ -43,7 +43,12 @@ SubmenuName = Literal["recent"]
 # The shortcuts window's groups, in its order; an entry's area defaults to its menu's
 Area = Literal["Navigate", "Curation", "Grid", "Viewer", "Window"]
 AREAS: tuple[Area, ...] = get_args(Area)
-_MENU_AREAS: dict[str, Area] = {"&Catalogue": "Window", "&View": "Window", "C&uration": "Curation"}
+_MENU_AREAS: dict[str, Area] = {
+    "&Catalogue": "Window",
+    "&View": "Window",
+    "C&uration": "Curation",
+    "E&valuation": "Window",
+}
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,7 @@ MENUS: tuple[Menu, ...] = (
             Action("&Coverage", "show_tab", ("Ctrl+2",), (1,), help="Coverage tab"),
             Action("C&uration", "show_tab", ("Ctrl+3",), (2,), help="Curation tab"),
             Action("&Duplicates", "show_tab", ("Ctrl+4",), (3,), help="Duplicates tab"),
+            Action("E&valuation", "show_tab", ("Ctrl+5",), (4,), help="Evaluation tab"),
             Action(
                 "Toggle synset / sub&tree images",
                 "images.toggle_scope",
@@ -291,6 +297,19 @@ MENUS: tuple[Menu, ...] = (
                 "grid; again: back to the synset's images",
             ),
             Action("Set curator &name…", "curation.ask_curator"),
+        ),
+    ),
+    (
+        "E&valuation",
+        (
+            Action(
+                "&Score predictions…",
+                "score_predictions",
+                ("Ctrl+Shift+P",),
+                help="Score a model's predictions on the catalogue's labels",
+                tip="A CSV or TSV of predictions: top-1 per subtree in the tree, and the "
+                "Evaluation tab's figures, severity and confusions",
+            ),
         ),
     ),
     (

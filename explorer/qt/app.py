@@ -38,7 +38,13 @@ if TYPE_CHECKING:
     from explorer.qt.main_window import MainWindow
 
 APP_NAME = "WordNet Explorer"
-TABS = ("images", "coverage", "curation", "duplicates")  # the window's tabs, in order: ``--tab``
+TABS = (
+    "images",
+    "coverage",
+    "curation",
+    "duplicates",
+    "evaluation",
+)  # the window's tabs, in order: ``--tab``
 ORGANISATION = "wordnet-explorer"
 DESKTOP_ID = "io.github.wordnet_explorer.WordNetExplorer"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import QObject, QSettings
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox
 
 from explorer.core.errors import ExplorerError
 from explorer.core.images import problem_name
@@ -23,6 +23,7 @@ from explorer.qt.heavy_jobs import HeavyJobsDialog, cluster_from_settings
 if TYPE_CHECKING:
     from explorer.core.catalogue import IndexSummary, Layout
     from explorer.core.duplicates import DuplicateReport, DuplicateSession
+    from explorer.core.evaluation import Evaluation, EvaluationSession
     from explorer.core.images import AuditSummary
     from explorer.core.jobs import JobState
     from explorer.core.workspace import Workspace
@@ -195,6 +196,35 @@ class CatalogueController(QObject):
 
         where = f" on {cluster.describe()}" if cluster is not None else ""
         self.busy.start(f"Finding near-duplicates{where}", job.run, shown)
+
+    def score_predictions(self, session: EvaluationSession) -> None:
+        """Evaluation ▸ Score predictions…: which file (and class order, ReaL), then score it
+        on the busy bar."""
+        from explorer.qt.evaluation_view import ScoreDialog
+
+        dialog = ScoreDialog(self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        predictions, classes, real = dialog.choice()
+        if not predictions:
+            return
+        try:
+            job = session.job(predictions, classes, real)
+        except ValueError as exc:
+            QMessageBox.information(self.window, "Evaluation", str(exc))
+            return
+
+        def scored(result: Evaluation) -> None:
+            self.busy.hide()
+            session.set_result(job, result)
+            self.window.statusBar().showMessage(
+                f"Scored {plural(result.images, 'image')}: top-1 {result.top1:.1%}"
+                if result.top1 is not None
+                else "Scored no image",
+                20000,
+            )
+
+        self.busy.start(f"Scoring {Path(predictions).name}", job.run, scored)
 
     def choose_heavy_jobs(self) -> None:
         """Catalogue ▸ Where heavy jobs run…"""

@@ -1,8 +1,9 @@
 """The main window: panels over one Workspace, and menus made from the action registry.
 
 Left, the search box above the synset tree (explorer.qt.tree_panel); right, the
-synset's details above four tabs: its images (explorer.qt.images_panel), the
-coverage of its subtree, the curation of its images and its near-duplicates. The session lives in
+synset's details above five tabs: its images (explorer.qt.images_panel), the
+coverage of its subtree, the curation of its images, its near-duplicates and how a scored
+model does on it. The session lives in
 the core's Workspace (explorer.core.workspace): every panel follows its events
 and asks it for changes, and none reaches into another. What the menus ask
 (explorer.qt.actions) is run by the controllers of catalogues and of curation;
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.duplicates import DuplicateSession
+from explorer.core.evaluation import EvaluationSession
 from explorer.core.text import plural
 from explorer.core.workspace import Workspace
 from explorer.qt.actions import build_menus
@@ -36,6 +38,7 @@ from explorer.qt.curation_controller import CurationController
 from explorer.qt.curation_panel import CurationPanel
 from explorer.qt.detail_panel import DetailPanel
 from explorer.qt.duplicates_view import DuplicatesView
+from explorer.qt.evaluation_view import EvaluationView
 from explorer.qt.images_panel import ImagesPanel
 from explorer.qt.search_box import SearchBox
 from explorer.qt.tree_panel import TreePanel
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
 
     from explorer.core.analysis import Counts
     from explorer.core.catalogue import Catalogue, ImageRow
-    from explorer.core.curation import FlagStore, UndoStack
+    from explorer.core.curation import FlagStore, QueuedImage, UndoStack
     from explorer.core.images import ThumbnailCache
     from explorer.core.jobs import JobState
     from explorer.core.wordnet import Taxonomy
@@ -95,6 +98,9 @@ class MainWindow(QMainWindow):
         self.duplicate_session = DuplicateSession(workspace)
         self.duplicates = DuplicatesView(workspace, self.duplicate_session, self.runner)
         self.tree_panel.bind_duplicates(self.duplicate_session)
+        self.evaluation_session = EvaluationSession(workspace)
+        self.evaluation = EvaluationView(workspace, self.evaluation_session)
+        self.tree_panel.bind_evaluation(self.evaluation_session)
         self.curation_panel = CurationPanel(workspace, runner=self.runner)
         self._lay_out()
         self.busy_bar = BusyBar(self, self.runner)
@@ -126,6 +132,8 @@ class MainWindow(QMainWindow):
         self.images.open_demo_requested.connect(self.catalogues.open_demo)
         self.curation_panel.image_activated.connect(self.images.show_image)
         self.duplicates.image_activated.connect(self.images.show_image)
+        self.evaluation.score_requested.connect(self.score_predictions)
+        self.evaluation.review_requested.connect(self.review_images)
         self.duplicates.find_requested.connect(
             lambda bits, against: self.catalogues.find_duplicates(
                 self.duplicate_session, bits, against
@@ -141,6 +149,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.coverage, "Coverage")
         self.tabs.addTab(self.curation_panel, "Curation")
         self.tabs.addTab(self.duplicates, "Duplicates")
+        self.tabs.addTab(self.evaluation, "Evaluation")
         left = (self.search, self.tree_panel)
         legend = self.tree_panel.legend
         self.panels = WindowLayout(left, legend, self.detail, self.tabs, self.images)
@@ -309,6 +318,16 @@ class MainWindow(QMainWindow):
         menu.setEnabled(not menu.isEmpty())
 
     # --- dialogs ----------------------------------------------------------------------------
+
+    def score_predictions(self) -> None:
+        """Evaluation ▸ Score predictions…"""
+        self.catalogues.score_predictions(self.evaluation_session)
+
+    def review_images(self, queue: dict[str, QueuedImage]) -> None:
+        """Show ``queue``'s images in the grid, each with its note (a model's mistakes)."""
+        shown = self.workspace.show_review(queue)
+        if shown is not None:
+            self.tabs.setCurrentWidget(self.images)
 
     def open_export_dialog(self) -> None:
         from explorer.core.exports import run_export

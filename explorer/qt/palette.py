@@ -58,6 +58,21 @@ STATUS: dict[str, StatusStyle] = {
     "ok": StatusStyle(None, None, QColor(COVERAGE_COLOURS["ok"]["bar"])),
 }
 FLAGGED_TEXT = QColor(198, 40, 40)  # a count of flagged images, when some are
+# a model's top-1 from 0 to 1, as a tint (a diverging scale readable behind black text)
+ACCURACY_SCALE = (QColor("#f4b6b0"), QColor("#fbe7a6"), QColor("#c8e6c0"))
+
+
+def accuracy_colour(share: float) -> QColor:
+    """The tint of a top-1 share: red at 0, yellow at 0.5, green at 1."""
+    low, middle, high = ACCURACY_SCALE
+    a, b, f = (low, middle, share * 2) if share < 0.5 else (middle, high, share * 2 - 1)
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * f),
+        round(a.green() + (b.green() - a.green()) * f),
+        round(a.blue() + (b.blue() - a.blue()) * f),
+    )
+
+
 # a count of images in near-duplicate pairs: the duplicate flag's own colour
 DUPLICATE_TEXT = QColor(next(r.colour for r in REASON_TABLE if r.code == "duplicate"))
 

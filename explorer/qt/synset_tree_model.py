@@ -29,7 +29,9 @@ A view then shows the row with ``view.expand(dog.parent())`` and
 With ``curation=True`` more columns follow the counts: "Flagged" (images of
 the subtree with a flag) and "Reviewed" (the share of the subtree's images that
 are flagged or marked OK), from ``set_curation_counts``, and "Dups" (images of the
-subtree in a near-duplicate pair), from ``set_duplicate_counts``; "–" where none are.
+subtree in a near-duplicate pair), from ``set_duplicate_counts``; "–" where none are; and
+"Top-1" (a scored model's accuracy over the subtree, tinted on a red–green scale), from
+``set_accuracy``.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from explorer.core.analysis import coverage_status
-from explorer.qt.palette import DUPLICATE_TEXT, FLAGGED_TEXT, STATUS
+from explorer.qt.palette import DUPLICATE_TEXT, FLAGGED_TEXT, STATUS, accuracy_colour
 
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
@@ -65,9 +67,9 @@ SHARE_ROLE = Qt.ItemDataRole.UserRole + 3
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 4
 
 NAME_COLUMN, DIRECT_COLUMN, SUBTREE_COLUMN, FLAGGED_COLUMN, REVIEWED_COLUMN = range(5)
-DUPLICATES_COLUMN = 5
+DUPLICATES_COLUMN, ACCURACY_COLUMN = 5, 6
 HEADERS = ("Synset", "Images", "Subtree")
-CURATION_HEADERS = ("Flagged", "Reviewed", "Dups")  # with curation=True
+CURATION_HEADERS = ("Flagged", "Reviewed", "Dups", "Top-1")  # with curation=True
 _HEADER_TIPS = {
     DIRECT_COLUMN: "Images labelled with the synset itself",
     SUBTREE_COLUMN: "Images of the synset and everything under it, each once",
@@ -75,6 +77,8 @@ _HEADER_TIPS = {
     REVIEWED_COLUMN: "Share of the subtree's images reviewed (flagged or marked OK)",
     DUPLICATES_COLUMN: "Images of the subtree in a near-duplicate pair (the Duplicates tab's "
     "last search; pairs marked not duplicates left out)",
+    ACCURACY_COLUMN: "The scored model's top-1 over the subtree's images (Evaluation menu): "
+    "red 0%, yellow 50%, green 100%",
 }
 
 # U+2197: fonts everywhere have it (DejaVu has no U+29C9 "⧉", which drew as a box).
@@ -148,6 +152,7 @@ class SynsetTreeModel(QAbstractItemModel):
         self._flagged: Counts | None = None
         self._reviewed: Counts | None = None
         self._duplicates: Counts | None = None
+        self._accuracy: Any = None  # top-1 per node (numpy, NaN: no image scored) or None
         self._thin_threshold = 0
         self._root = _Node("", None, 0)
         self._root.children = [_Node(ENTITY, self._root, 0)]
@@ -196,6 +201,24 @@ class SynsetTreeModel(QAbstractItemModel):
         if len(self._headers) > DUPLICATES_COLUMN:
             columns = (DUPLICATES_COLUMN, DUPLICATES_COLUMN)
             self._emit_fetched_changed(_CURATION_ROLES, columns=columns)
+
+    def set_accuracy(self, accuracy: Any) -> None:
+        """A model's top-1 per node (taxonomy index order, NaN where none was scored); None:
+        no evaluation, an empty column."""
+        if accuracy is None and self._accuracy is None:
+            return
+        self._accuracy = accuracy
+        if len(self._headers) > ACCURACY_COLUMN:
+            roles = [*_CURATION_ROLES, Qt.ItemDataRole.BackgroundRole]
+            self._emit_fetched_changed(roles, columns=(ACCURACY_COLUMN, ACCURACY_COLUMN))
+
+    def _top1(self, wnid: str) -> float | None:
+        counts, accuracy = self._counts, self._accuracy
+        if accuracy is None or counts is None:
+            return None
+        i = counts.index.get(wnid)
+        value = None if i is None else float(accuracy[i])
+        return None if value is None or value != value else value  # NaN: nothing scored
 
     def set_thin_threshold(self, n: int) -> None:
         """Tint synsets whose subtree holds fewer than ``n`` images (but some); 0 or 1: none."""
@@ -338,6 +361,9 @@ class SynsetTreeModel(QAbstractItemModel):
                 return self._label(node.wnid)
             if column == REVIEWED_COLUMN:
                 return self._reviewed_text(node.wnid)
+            if column == ACCURACY_COLUMN:
+                top1 = self._top1(node.wnid)
+                return None if top1 is None else f"{int(top1 * 100)}%"
             count = self._count(node.wnid, column)
             if count is None:
                 return None
@@ -349,6 +375,8 @@ class SynsetTreeModel(QAbstractItemModel):
                 return self._name(node.wnid)
             if column == REVIEWED_COLUMN:
                 return self._reviewed_share(node.wnid)
+            if column == ACCURACY_COLUMN:
+                return self._top1(node.wnid)
             return self._count(node.wnid, column)
         if role == WNID_ROLE:
             return node.wnid
@@ -367,6 +395,9 @@ class SynsetTreeModel(QAbstractItemModel):
                 return FLAGGED_FOREGROUND if column == FLAGGED_COLUMN else DUPLICATE_TEXT
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
+            if column == ACCURACY_COLUMN:
+                top1 = self._top1(node.wnid)
+                return None if top1 is None else accuracy_colour(top1)
             return THIN_BACKGROUND if self._status(node.wnid) == "thin" else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(node)

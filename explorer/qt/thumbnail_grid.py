@@ -328,7 +328,11 @@ class ThumbnailGridModel(QAbstractListModel):
             self.dataChanged.emit(self.index(0), self.index(self._count - 1), [])
 
     def first_label(self, row: ImageRow) -> str:
-        """A cell's first line: its synset in the subtree view, else its pixel size."""
+        """A cell's first line: a review list's note (a model's prediction and the label), its
+        synset in the subtree view, else its pixel size."""
+        note = self._notes.get(row.path)
+        if note:
+            return note.splitlines()[0]
         if self._synset_label is not None and row.wnid:
             return self._synset_label(row.wnid)
         if row.width:
@@ -340,8 +344,11 @@ class ThumbnailGridModel(QAbstractListModel):
         return describe_reasons(self._states.get(row.path))
 
     def set_notes(self, notes: Mapping[str, str]) -> None:
-        """Notes shown in the tooltips (a review queue's), by path; empty: none."""
+        """Notes shown on the cells' first lines and in the tooltips (a review list's), by
+        path; empty: none."""
         self._notes = dict(notes)
+        if self._count:
+            self.dataChanged.emit(self.index(0), self.index(self._count - 1), [])
 
     def position_of(self, path: str) -> int | None:
         """Where the image at ``path`` is shown (None: not listed). Milliseconds: one query,

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from explorer.core.wordnet import CachedHierarchy  # light: sqlite3, not the graph
 from explorer.qt.palette import STATUS, LegendStrip
 from explorer.qt.synset_tree_model import (
+    ACCURACY_COLUMN,
     DIRECT_COLUMN,
     DUPLICATES_COLUMN,
     FLAGGED_COLUMN,
@@ -60,6 +61,7 @@ from explorer.qt.synset_tree_model import (
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
     from explorer.core.duplicates import DuplicateSession
+    from explorer.core.evaluation import EvaluationSession
     from explorer.core.wordnet import Taxonomy
     from explorer.core.workspace import Workspace
 
@@ -117,6 +119,7 @@ class TreePanel(QWidget):
         self._curation_timer = QTimer(self, singleShot=True, interval=0)
         self._curation_timer.timeout.connect(self._show_curation)
         self.duplicates: DuplicateSession | None = None  # see bind_duplicates
+        self.evaluation: EvaluationSession | None = None  # see bind_evaluation
         workspace.taxonomy_loaded.connect(self._taxonomy_loaded)
         workspace.selection_changed.connect(self._selection_changed)
         workspace.counts_changed.connect(self._counts_changed)
@@ -153,7 +156,9 @@ class TreePanel(QWidget):
         self._apply_curation_columns()
         self._apply_own_column()
         view.setColumnHidden(DUPLICATES_COLUMN, True)  # until a search: _show_duplicates
+        view.setColumnHidden(ACCURACY_COLUMN, True)  # until a model is scored
         self._show_duplicates()
+        self._show_accuracy()
         view.expanded.connect(self._fit_columns_soon)
         view.collapsed.connect(self._fit_columns_soon)
         view.verticalScrollBar().valueChanged.connect(self._fit_columns_soon)
@@ -249,6 +254,22 @@ class TreePanel(QWidget):
         search's report."""
         self.duplicates = session
         session.changed.connect(self._show_curation_soon)
+
+    def bind_evaluation(self, session: EvaluationSession) -> None:
+        """Show the Top-1 column while ``session`` has a scored model."""
+        self.evaluation = session
+        session.changed.connect(self._show_accuracy)
+
+    def _show_accuracy(self, *_: object) -> None:
+        session = self.evaluation
+        if self.model is None or session is None:
+            return
+        accuracy = session.accuracy()
+        self.model.set_accuracy(accuracy)
+        hidden = accuracy is None
+        if hidden != self.view.isColumnHidden(ACCURACY_COLUMN):
+            self.view.setColumnHidden(ACCURACY_COLUMN, hidden)
+            self._fit_columns_soon()
 
     def _show_duplicates(self) -> None:
         session = self.duplicates

@@ -366,9 +366,9 @@ def test_a_damaged_store_is_recovered_and_said(qtbot, window, catalogue_path, mo
 
 def test_tree_model_curation_columns(qapp, taxonomy):
     model = SynsetTreeModel(taxonomy, curation=True)
-    assert model.columnCount() == 6
-    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)]
-    assert headers == ["Synset", "Images", "Subtree", "Flagged", "Reviewed", "Dups"]
+    assert model.columnCount() == 7
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(7)]
+    assert headers == ["Synset", "Images", "Subtree", "Flagged", "Reviewed", "Dups", "Top-1"]
     golden = model.index_for_path(taxonomy.paths_to_root(GOLDEN)[0])
     dog = golden.parent().parent().parent().parent()
     assert dog.data(Qt.ItemDataRole.UserRole) == DOG

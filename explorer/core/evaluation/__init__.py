@@ -16,12 +16,15 @@ if TYPE_CHECKING:
         evaluate,
         node_figures,
     )
+    from explorer.core.evaluation.session import EvaluationJob, EvaluationSession
 
 __all__ = [
     "CONFUSED",
     "LAYOUTS",
     "ConfusedPair",
     "Evaluation",
+    "EvaluationJob",
+    "EvaluationSession",
     "Predictions",
     "class_order",
     "evaluate",
@@ -34,6 +37,7 @@ __getattr__, __dir__ = lazy_exports(
     {
         ".classes": ("LAYOUTS", "class_order", "guess_layout"),
         ".predictions": ("Predictions", "read_predictions"),
+        ".session": ("EvaluationJob", "EvaluationSession"),
         ".scoring": ("CONFUSED", "ConfusedPair", "Evaluation", "evaluate", "node_figures"),
     },
 )

@@ -102,6 +102,7 @@ class Evaluation:
     truth: np.ndarray = field(repr=False)
     predicted: np.ndarray = field(repr=False)
     image_severity: np.ndarray = field(repr=False)
+    image_real: list[frozenset[int] | None] | None = field(default=None, repr=False)  # ReaL's
 
     def node(self, wnid: str) -> dict[str, Any]:
         """``{"images", "top1", "in_subtree"}`` of the synset's subtree (None: no image)."""
@@ -196,6 +197,11 @@ def evaluate(
         truth=truth[scored],
         predicted=ranked[scored, 0],
         image_severity=severity[scored],
+        image_real=(
+            [s for s, keep in zip(real_sets, scored.tolist(), strict=True) if keep]
+            if real_sets is not None
+            else None
+        ),
     )
 
 
