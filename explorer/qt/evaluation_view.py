@@ -41,7 +41,16 @@ if TYPE_CHECKING:
     from explorer.core.evaluation import ConfusedPair, EvaluationSession
     from explorer.core.workspace import Workspace
 
-_CONFUSED_COLUMNS = ("Truth", "Predicted", "Images", "Severity")
+_CONFUSED_COLUMNS = ("Truth", "Predicted", "Images", "Severity", "ReaL", "Flagged")
+_CONFUSED_TIPS = (
+    "The images' label",
+    "What the model predicted for them",
+    "Images of this label predicted so",
+    "Height of the lowest common hypernym of the two (1: siblings)",
+    "Of those images, how many ReaL also labels with the prediction: a label problem, "
+    "more than the model's",
+    "Of those images, how many a curator flagged wrong_label",
+)
 
 
 def _percent(value: float | None) -> str:
@@ -54,7 +63,7 @@ class SeverityBars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.counts: dict[int, int] = {}
-        self.setMinimumHeight(120)
+        self.setMinimumHeight(110)
         self.setToolTip(
             "Mistakes by severity: the height of the lowest common hypernym of the label "
             "and the prediction (1: siblings, 2: cousins, …)"
@@ -65,13 +74,14 @@ class SeverityBars(QWidget):
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(320, 160)
+        return QSize(480, 140)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         metrics = painter.fontMetrics()
         line = metrics.height()
-        area = QRectF(self.rect()).adjusted(4, line + 4, -4, -line - 4)
+        # room above for the title and the tallest bar's count, below for the heights
+        area = QRectF(self.rect()).adjusted(4, 2 * line + 6, -4, -line - 4)
         if not self.counts:
             painter.setPen(SECONDARY_TEXT)
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No mistakes here")
@@ -194,13 +204,23 @@ class EvaluationView(QWidget):
         self.bars = SeverityBars()
         self.confused = QTableWidget(0, len(_CONFUSED_COLUMNS))
         self.confused.setHorizontalHeaderLabels(list(_CONFUSED_COLUMNS))
+        for column, tip in enumerate(_CONFUSED_TIPS):
+            header_item = self.confused.horizontalHeaderItem(column)
+            if header_item is not None:
+                header_item.setToolTip(tip)
         self.confused.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.confused.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.confused.verticalHeader().hide()
         self.confused.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.confused.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.confused.horizontalHeader()
-        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, header.ResizeMode.Stretch)
+        metrics = self.fontMetrics()
+        for column, title in enumerate(_CONFUSED_COLUMNS):
+            if column < 2:  # the synsets share what the figures leave
+                header.setSectionResizeMode(column, header.ResizeMode.Stretch)
+            else:
+                header.setSectionResizeMode(column, header.ResizeMode.Fixed)
+                header.resizeSection(column, metrics.horizontalAdvance(title) + 18)
         self.confused.setToolTip("Double-click a pair: its images in the grid")
         self.confused.cellActivated.connect(self._pair_activated)
         self.empty_state = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
@@ -211,11 +231,13 @@ class EvaluationView(QWidget):
         figures = QHBoxLayout()
         figures.addWidget(self.node_figures, 1)
         figures.addWidget(self.show_button)
-        self.body = QSplitter(Qt.Orientation.Horizontal)
+        # the pairs above, with the width their names want; the bars a strip below
+        self.body = QSplitter(Qt.Orientation.Vertical)
         self.body.addWidget(self.confused)
         self.body.addWidget(self.bars)
         self.body.setStretchFactor(0, 3)
-        self.body.setStretchFactor(1, 2)
+        self.body.setStretchFactor(1, 1)
+        self.body.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(figures)
@@ -264,6 +286,12 @@ class EvaluationView(QWidget):
             parts.append(f"{plural(result.unmatched, 'row')} matched no image")
         if result.bad_rows:
             parts.append(f"{plural(result.bad_rows, 'row')} unreadable")
+        if result.flagged["images"]:
+            flagged = result.flagged
+            parts.append(
+                f"{plural(flagged['images'], 'image')} flagged wrong label "
+                f"(top-1 {_percent(flagged['top1'])}, scored with the rest)"
+            )
         self.summary.setText(" · ".join(parts))
         if wnid is None:
             self._empty("Select a synset in the tree.")
@@ -283,9 +311,10 @@ class EvaluationView(QWidget):
         self._pairs = self.session.confused_under(wnid)
         self.confused.setRowCount(len(self._pairs))
         for row, pair in enumerate(self._pairs):
+            real = str(pair.real_agrees) if result.image_real is not None else "–"
             for column, text in enumerate(
                 (self._name(pair.truth), self._name(pair.prediction), str(pair.images),
-                 str(pair.severity))
+                 str(pair.severity), real, str(pair.flagged))
             ):  # fmt: skip
                 item = QTableWidgetItem(text)
                 if column >= 2:

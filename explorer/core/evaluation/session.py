@@ -154,36 +154,45 @@ class EvaluationSession:
         return {int(v): int(n) for v, n in zip(values, counts, strict=True)}
 
     def confused_under(self, wnid: str, limit: int = 50) -> list[ConfusedPair]:
-        """The most confused pairs whose truth lies in the subtree of ``wnid``."""
-        result = self.result
-        if result is None:
+        """The most confused pairs whose truth lies in the subtree of ``wnid``, with how many
+        of their images ReaL lists the prediction for, and how many are flagged wrong_label."""
+        result, catalogue, taxonomy = self.result, self.workspace.catalogue, self.workspace.taxonomy
+        if result is None or catalogue is None or taxonomy is None:
             return []
-        wnids = self.workspace.taxonomy.wnids  # type: ignore[union-attr]
         chosen = self._under(wnid) & (result.truth != result.predicted) & (result.predicted >= 0)
         if not chosen.any():
             return []
-        pairs, counts = np.unique(
-            np.stack([result.truth[chosen], result.predicted[chosen]]), axis=1, return_counts=True
+        where = np.flatnonzero(chosen)
+        pairs, inverse, counts = np.unique(
+            np.stack([result.truth[where], result.predicted[where]]),
+            axis=1,
+            return_inverse=True,
+            return_counts=True,
         )
         order = np.lexsort((pairs[1], pairs[0], -counts))[:limit]
-        severity = dict(
-            zip(
-                zip(result.truth[chosen].tolist(), result.predicted[chosen].tolist(), strict=True),
-                result.image_severity[chosen].tolist(),
-                strict=True,
+        wnids, states = taxonomy.wnids, self.workspace.states
+        confused = []
+        for k in order.tolist():
+            members = where[inverse.ravel() == k]
+            predicted = int(pairs[1, k])
+            agrees = 0
+            if result.image_real is not None:
+                agrees = sum(
+                    1 for i in members.tolist() if predicted in (result.image_real[i] or ())
+                )
+            paths = [r.path for r in catalogue.rows_by_ids(result.image_ids[members].tolist())]
+            flagged = sum(1 for p in paths if "wrong_label" in states.get(p, _NO_STATE).reasons)
+            confused.append(
+                ConfusedPair(
+                    wnids[int(pairs[0, k])],
+                    wnids[predicted],
+                    int(counts[k]),
+                    int(result.image_severity[members[0]]),
+                    agrees,
+                    flagged,
+                )
             )
-        )
-        return [
-            ConfusedPair(
-                wnids[int(pairs[0, k])],
-                wnids[int(pairs[1, k])],
-                int(counts[k]),
-                int(severity[(int(pairs[0, k]), int(pairs[1, k]))]),
-                0,
-                0,
-            )
-            for k in order.tolist()
-        ]
+        return confused
 
     def review(self, wnid: str, pair: tuple[str, str] | None = None) -> dict[str, QueuedImage]:
         """The subtree's scored images (or one confused pair's), mistakes first, each noted
@@ -225,6 +234,13 @@ class EvaluationSession:
                 note = f"→ {said} · label: {_name(taxonomy, truth)}{real}"
                 queue[path] = QueuedImage(note, guess)
         return queue
+
+
+class _NoState:
+    reasons: tuple[str, ...] = ()
+
+
+_NO_STATE = _NoState()
 
 
 def _name(taxonomy: Taxonomy, wnid: str) -> str:
