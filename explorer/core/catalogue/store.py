@@ -454,6 +454,15 @@ class Catalogue(AuditResults, PerceptualHashes):
         )
 
     @sqlite_errors
+    def ids_and_labels(self, paths: Iterable[str]) -> dict[str, tuple[int, str | None]]:
+        """path -> (id, label) of those of ``paths`` that are present images: what matching
+        predictions needs, without whole rows."""
+        sql = "SELECT path, id, wnid FROM images WHERE present = 1 AND path IN ({values})"
+        return {
+            path: (image_id, wnid) for path, image_id, wnid in select_in(self._db.conn, sql, paths)
+        }
+
+    @sqlite_errors
     def images_of_sizes(self, sizes: Iterable[int]) -> list[SizedImage]:
         """The present images of these sizes in bytes (:class:`SizedImage`), with the content
         hash of an audit that is current: the candidates for a file that moved."""

@@ -119,9 +119,9 @@ def _read_rows(
             problem = "no prediction"
         else:
             for value in picked:
-                if _WNID.fullmatch(value):
+                if _is_wnid(value):
                     kinds.add("wnid")
-                elif _INDEX.fullmatch(value):
+                elif value.isdigit() and len(value) <= 7 and value.isascii():
                     kinds.add("index")
                 else:
                     problem = f"{value[:40]!r} is neither a wnid nor a class index"
@@ -169,6 +169,11 @@ def _read_rows(
     for i, row in enumerate(numbers):
         ranked[i, : len(row)] = row
     return Predictions(str(path), paths, ranked, labels, layout, bad_rows, bad)
+
+
+def _is_wnid(value: str) -> bool:
+    """n + 8 digits (str methods: a regex per value was half the reading time)."""
+    return len(value) == 9 and value[0] == "n" and value[1:].isdigit() and value.isascii()
 
 
 def _numbered(values: list[list[str]]) -> tuple[list[str], list[list[int]]]:

@@ -218,7 +218,10 @@ def _match(
 ) -> tuple[list[tuple[int, tuple[int, str, str | None]]], list[str]]:
     """(prediction row, (image id, path, label)) of the rows matching an image, by path
     relative to the root, else by file name when one image has it; and the unmatched."""
-    by_path = {row.path: (row.id, row.path, row.wnid) for row in catalogue.images_by_path(paths)}
+    by_path = {
+        path: (image_id, path, wnid)
+        for path, (image_id, wnid) in catalogue.ids_and_labels(paths).items()
+    }
     found: dict[int, tuple[int, str, str | None]] = {}
     missing: dict[str, list[int]] = {}
     for i, path in enumerate(paths):
