@@ -248,6 +248,17 @@ MENUS: tuple[Menu, ...] = (
                 )
                 for reason in REASON_TABLE
             ),
+            Action(
+                "Wrong label: the &suggested synset",
+                "curation.accept_suggestion",
+                ("Shift+W",),
+                images=True,
+                local=True,
+                help="Wrong label, with the review list's suggested synset at once (a model's "
+                "prediction, a published correction)",
+                tip="Flag the selected images wrong_label with the synset their review list "
+                "suggests (Shift+W): one key per mistake",
+            ),
             SEPARATOR,
             Action(
                 "Reviewed &OK",
@@ -303,7 +314,7 @@ MENUS: tuple[Menu, ...] = (
         "E&valuation",
         (
             Action(
-                "&Score predictions…",
+                "&Open predictions…",
                 "score_predictions",
                 ("Ctrl+Shift+P",),
                 help="Score a model's predictions on the catalogue's labels",

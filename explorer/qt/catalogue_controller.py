@@ -198,7 +198,7 @@ class CatalogueController(QObject):
         self.busy.start(f"Finding near-duplicates{where}", job.run, shown)
 
     def score_predictions(self, session: EvaluationSession) -> None:
-        """Evaluation ▸ Score predictions…: which file (and class order, ReaL), then score it
+        """Evaluation ▸ Open predictions…: which file (and class order, ReaL), then score it
         on the busy bar."""
         from explorer.qt.evaluation_view import ScoreDialog
 

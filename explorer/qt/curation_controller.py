@@ -110,6 +110,25 @@ class CurationController(QObject):
             advance=True,
         )
 
+    def accept_suggestion(self) -> None:
+        """Shift+W: each selected image flagged wrong_label with its review list's suggested
+        synset (images without a suggestion are left alone, and said)."""
+        targets, where = self.images.targets()
+        queue = self.workspace.queue or {}
+        suggested = [
+            (target, queue[target[1].path].suggested_wnid)
+            for target in targets
+            if target[1].path in queue and queue[target[1].path].suggested_wnid
+        ]
+        if not suggested:
+            self.window.statusBar().showMessage(
+                "No suggested synset here: W asks for one (Shift+W takes a review list's)", 8000
+            )
+            return
+        for wnid in dict.fromkeys(wnid for _, wnid in suggested):
+            chosen = [target for target, w in suggested if w == wnid]
+            self._flag(chosen, where, "wrong_label", suggested=wnid)
+
     def mark_ok(self) -> None:
         targets, where = self.images.targets()
         if targets and self.workspace.store is not None:

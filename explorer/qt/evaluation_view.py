@@ -1,6 +1,6 @@
 """The Evaluation tab: how a scored model does on the selected subtree, and where it errs.
 
-The figures of the predictions scored (Evaluation ▸ Score predictions…: the core's
+The figures of the predictions scored (Evaluation ▸ Open predictions…: the core's
 :class:`~explorer.core.evaluation.EvaluationSession`) for the selected synset's subtree: its
 images, top-1 and in-subtree share; its mistakes by severity (the height of the lowest
 common hypernym of truth and prediction); the most confused pairs whose truth lies in it.
@@ -114,7 +114,7 @@ class ScoreDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Score predictions")
+        self.setWindowTitle("Open predictions")
         self.predictions = QLineEdit()
         self.predictions.setPlaceholderText("a CSV or TSV: path,wnid or path,class…")
         self.classes = QComboBox()
@@ -179,7 +179,7 @@ def _with_browse(field: QLineEdit, browse: object) -> QWidget:
 class EvaluationView(QWidget):
     """The scored model's figures for the selected subtree, its severity bars and confusions."""
 
-    score_requested = Signal()  # Score predictions… (the controller asks which)
+    score_requested = Signal()  # Open predictions… (the controller asks which)
     review_requested = Signal(object)  # {path: QueuedImage} to show in the grid
     shown = Signal()  # the figures of the current selection are up
 
@@ -188,7 +188,7 @@ class EvaluationView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.workspace, self.session = workspace, session
-        self.score_button = QPushButton("Score predictions…")
+        self.score_button = QPushButton("Open predictions…")
         self.score_button.clicked.connect(self.score_requested)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -266,7 +266,7 @@ class EvaluationView(QWidget):
             return
         if result is None:
             self._empty(
-                "Score predictions… reads a CSV or TSV of a model's predictions (path,wnid; "
+                "Open predictions… reads a CSV or TSV of a model's predictions (path,wnid; "
                 "ranked path,wnid_1,…; or class indices) and scores them on this catalogue's "
                 "labels: top-1 per subtree in the tree, and here the selected subtree's "
                 "figures, the severity of its mistakes and its most confused pairs."

@@ -320,7 +320,7 @@ class MainWindow(QMainWindow):
     # --- dialogs ----------------------------------------------------------------------------
 
     def score_predictions(self) -> None:
-        """Evaluation ▸ Score predictions…"""
+        """Evaluation ▸ Open predictions…"""
         self.catalogues.score_predictions(self.evaluation_session)
 
     def review_images(self, queue: dict[str, QueuedImage]) -> None:

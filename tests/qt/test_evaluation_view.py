@@ -1,5 +1,5 @@
 """The window's evaluation (issue 18) on the real val predictions (every tenth image, 5,000, as a
-manifest catalogue, their files absent): scoring from Evaluation ▸ Score predictions…, the
+manifest catalogue, their files absent): scoring from Evaluation ▸ Open predictions…, the
 Top-1 tree column, the Evaluation tab's figures for the selected subtree, a confused pair's
 images in the grid with the prediction on each cell, and W turning a mistake into a
 wrong_label flag with the prediction as the suggested synset (pytest-qt, offscreen)."""
@@ -131,3 +131,21 @@ def test_a_subtree_without_scored_images_says_so(qtbot, window, val, monkeypatch
     window.select("n05220461")  # body part: no val class
     qtbot.waitUntil(lambda: view.empty_state.isVisible(), timeout=5000)
     assert "No scored image" in view.empty_state.text()
+
+
+def test_shift_w_takes_the_prediction_in_one_key(qtbot, window, val, monkeypatch):
+    _score(qtbot, window, val, monkeypatch)
+    view = window.evaluation
+    prediction = view._pairs[0].prediction
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        view.confused.cellActivated.emit(0, 0)
+    model = window.grid_model
+    rows = model.rows()
+    window.grid.setFocus()
+    window.grid.setCurrentIndex(model.index(0))
+    qtbot.keyClick(window.grid, Qt.Key.Key_W, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: not window.store.state(rows[0].path).empty, timeout=3000)
+    flag = window.store.state(rows[0].path).flags[0]
+    assert (flag.reason, flag.suggested_wnid) == ("wrong_label", prediction)
+    assert window.curation_dialog is None  # no dialog: one key
+    qtbot.waitUntil(lambda: window.grid.currentIndex().row() == 1, timeout=3000)  # the next
