@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from explorer.core.duplicates import DEFAULT_DISTANCE
 from explorer.core.text import plural
+from explorer.qt.labels import ElidedLabel
 from explorer.qt.palette import FLAGGED_TEXT
 
 if TYPE_CHECKING:
@@ -178,33 +179,6 @@ class PairsModel(QAbstractTableModel):
         if taxonomy is None or wnid not in taxonomy.graph:
             return wnid
         return str(taxonomy.node(wnid)["lemmas"][0])
-
-
-class ElidedLabel(QLabel):
-    """One line of plain text, elided in the middle when narrow (all of it in the tooltip):
-    a wrapped label is cut in a splitter, which does not pass heights for widths on."""
-
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.full = ""
-        self.setMinimumWidth(40)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(self.fontMetrics().height() + 2)  # empty or not: panes align
-        self.setText(text)
-
-    def setText(self, text: str) -> None:
-        self.full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def _elide(self) -> None:
-        metrics = self.fontMetrics()
-        shown = metrics.elidedText(self.full, Qt.TextElideMode.ElideMiddle, max(self.width(), 40))
-        super().setText(shown)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
 
 
 class ImagePane(QFrame):

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from explorer.core.catalogue import CURATION_FILTERS
 from explorer.core.curation import REASON_TABLE
+from explorer.qt.labels import ElidedLabel
 from explorer.qt.thumbnail_grid import (
     ROW_ROLE,
     ThumbnailGridModel,
@@ -216,13 +217,15 @@ class ImagesPanel(QWidget):
         self.size_slider.setFixedWidth(64)
         self.size_slider.setToolTip("Thumbnail size (Ctrl++ / Ctrl+-)")
         self.size_slider.valueChanged.connect(self._size_changed)
-        self.image_count = QLabel()
+        # a long count ("Review queue: 1,234 images") must not widen the tabs and squeeze
+        # the tree at 1024 px: it takes what the bar leaves, its start elided
+        self.image_count = ElidedLabel(mode=Qt.TextElideMode.ElideLeft)  # keeps the number
+        self.image_count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar = QHBoxLayout()
         # no "Show" before the scope: its choice reads alone, and the bar fits at 1024 px
         for widget in (self.scope, QLabel("sorted by"), self.sort, self.filter):
             bar.addWidget(widget)
-        bar.addStretch(1)
-        bar.addWidget(self.image_count)
+        bar.addWidget(self.image_count, 1)
         bar.addWidget(self.size_slider)
         return bar
 
