@@ -11,6 +11,7 @@ import random
 import networkx as nx
 import numpy as np
 import pytest
+from val_predictions import write_val_files
 
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.errors import CatalogueError
@@ -38,12 +39,8 @@ def val(known, taxonomy, tmp_path_factory):
     """The 50,000 validation images as a manifest catalogue, and the model's predictions as
     path,class_index (the class indices of ILSVRC-2012, guessed from their range)."""
     folder = tmp_path_factory.mktemp("val")
-    order = class_order("ilsvrc2012")
-    rows = zip(known["paths"], known["truth"], strict=True)
-    (folder / "val.csv").write_text("path,wnid\n" + "".join(f"{p},{order[t]}\n" for p, t in rows))
+    write_val_files(known["real_path"].parent, folder)
     index_catalogue(folder / "val.csv", nouns=taxonomy.graph, catalogue=folder / "val.sqlite")
-    rows = zip(known["paths"], known["predicted"], strict=True)
-    (folder / "pred.csv").write_text("path,class\n" + "".join(f"{p},{c}\n" for p, c in rows))
     return folder
 
 

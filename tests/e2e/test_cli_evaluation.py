@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from cli_run import ok, run
+from val_predictions import write_val_files
 
 from explorer.core.evaluation import class_order
 
@@ -19,16 +19,11 @@ def val(shared_data, tmp_path_factory):
     """The first 5,000 validation images as a manifest, and two prediction files: the
     cross-validated model's class indices, and the truth itself as wnids (top-1 = 1)."""
     known = shared_data / "known-issues"
-    paths = json.loads((known / "imagenet_val_set_index_to_filepath.json").read_text())[:5000]
-    truth = np.load(known / "imagenet_val_set_original_labels.npy")[:5000]
-    predicted = np.load(known / "imagenet_val_set_pyx_argmax_predicted_labels.npy")[:5000]
-    order = class_order("ilsvrc2012")
     folder = tmp_path_factory.mktemp("eval")
-    rows = zip(paths, truth, strict=True)
-    (folder / "val.csv").write_text("path,wnid\n" + "".join(f"{p},{order[t]}\n" for p, t in rows))
-    rows = zip(paths, predicted, strict=True)
-    (folder / "model.csv").write_text("path,class\n" + "".join(f"{p},{c}\n" for p, c in rows))
-    rows = zip(paths, truth, strict=True)
+    written = write_val_files(known, folder, slice(0, 5000))
+    truth, predicted = written["truth"], written["predicted"]
+    order = class_order("ilsvrc2012")
+    rows = zip(written["paths"], truth, strict=True)
     (folder / "oracle.csv").write_text(
         "path,wnid\n" + "".join(f"{p},{order[t]}\n" for p, t in rows)
     )
@@ -45,7 +40,7 @@ def test_json_has_the_fields_the_issue_names(capsys, val):
     folder, top1, real = val
     catalogue = _index(capsys, folder)
     out, _ = ok(
-        capsys, "eval", folder / "model.csv", "--catalogue", catalogue, "--real", real,
+        capsys, "eval", folder / "pred.csv", "--catalogue", catalogue, "--real", real,
         "--node", "dog.n.01", "--json",
     )  # fmt: skip
     data = json.loads(out)
@@ -67,16 +62,16 @@ def test_two_files_side_by_side(capsys, val):
     folder, top1, _ = val
     catalogue = _index(capsys, folder)
     out, _ = ok(
-        capsys, "eval", folder / "model.csv", folder / "oracle.csv", "--catalogue", catalogue
+        capsys, "eval", folder / "pred.csv", folder / "oracle.csv", "--catalogue", catalogue
     )
     header, *rows = out.splitlines()
-    assert "model.csv" in header and "oracle.csv" in header
+    assert "pred.csv" in header and "oracle.csv" in header
     top1_row = next(r for r in rows if r.startswith("top-1"))
     assert f"{top1:.2%}" in top1_row and "100.00%" in top1_row
     out, _ = ok(
         capsys,
         "eval",
-        folder / "model.csv",
+        folder / "pred.csv",
         folder / "oracle.csv",
         "--catalogue",
         catalogue,
@@ -91,12 +86,12 @@ def test_flagged_wrong_labels_are_left_out_when_asked(capsys, val):
     catalogue = _index(capsys, folder)
     first = (folder / "val.csv").read_text().splitlines()[1].split(",")[0]
     ok(capsys, "flags", "add", first, "--reason", "wrong_label", "--catalogue", catalogue)
-    out, _ = ok(capsys, "eval", folder / "model.csv", "--catalogue", catalogue, "--json")
+    out, _ = ok(capsys, "eval", folder / "pred.csv", "--catalogue", catalogue, "--json")
     assert json.loads(out)["flagged"]["images"] == 1 and json.loads(out)["images"] == 5000
     out, _ = ok(
         capsys,
         "eval",
-        folder / "model.csv",
+        folder / "pred.csv",
         "--catalogue",
         catalogue,
         "--flagged",
@@ -113,7 +108,7 @@ def test_errors_are_one_line(capsys, val, tmp_path):
     status, _, err = run(capsys, "eval", tmp_path / "big.csv", "--catalogue", catalogue)
     assert status == 1 and "--classes" in err and len(err.strip().splitlines()) == 1
     status, _, err = run(
-        capsys, "eval", folder / "model.csv", "--catalogue", catalogue, "--classes", "nope"
+        capsys, "eval", folder / "pred.csv", "--catalogue", catalogue, "--classes", "nope"
     )
     assert status == 1 and "neither a known order" in err
     status, _, err = run(capsys, "eval", "--catalogue", catalogue)

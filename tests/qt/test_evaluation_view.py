@@ -6,12 +6,11 @@ wrong_label flag with the prediction as the suggested synset (pytest-qt, offscre
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
+from val_predictions import write_val_files
 from windows import open_window
 
 from explorer.core.catalogue import index_catalogue
@@ -24,16 +23,10 @@ DOG, EVALUATION_TAB = "n02084071", 4
 @pytest.fixture(scope="module")
 def val(shared_data, taxonomy, tmp_path_factory):
     known = shared_data / "known-issues"
-    # every tenth: 5,000 images of all 1,000 classes
-    paths = json.loads((known / "imagenet_val_set_index_to_filepath.json").read_text())[::10]
-    truth = np.load(known / "imagenet_val_set_original_labels.npy")[::10]
-    predicted = np.load(known / "imagenet_val_set_pyx_argmax_predicted_labels.npy")[::10]
-    order = class_order("ilsvrc2012")
     folder = tmp_path_factory.mktemp("val")
-    rows = zip(paths, truth, strict=True)
-    (folder / "val.csv").write_text("path,wnid\n" + "".join(f"{p},{order[t]}\n" for p, t in rows))
-    rows = zip(paths, predicted, strict=True)
-    (folder / "pred.csv").write_text("path,class\n" + "".join(f"{p},{c}\n" for p, c in rows))
+    written = write_val_files(known, folder, slice(None, None, 10))  # all 1,000 classes
+    truth, predicted = written["truth"], written["predicted"]
+    order = class_order("ilsvrc2012")
     index_catalogue(folder / "val.csv", nouns=taxonomy.graph, catalogue=folder / "val.sqlite")
     dogs = taxonomy.descendants(DOG) | {DOG}
     in_dogs = np.array([order[t] in dogs for t in truth])
