@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from click.decorators import FC
 
     from explorer.core.cluster import ClusterSpec
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import CachedLookup, Taxonomy
 
 
 Choice = TypeVar("Choice", bound=str)
@@ -51,6 +51,17 @@ class Context:
             finally:
                 progress.close()
         return self._taxonomy
+
+    def lookup(self) -> Taxonomy | CachedLookup:
+        """What answers one synset's questions: the taxonomy cache by SQL when it is current
+        (no graph built: a one-shot command in milliseconds), else the loaded taxonomy."""
+        if self._taxonomy is None:
+            from explorer.core.wordnet import open_cached_lookup
+
+            lookup = open_cached_lookup(self.wordnet, self.data_dir)
+            if lookup is not None:
+                return lookup
+        return self.taxonomy()
 
     def catalogue_file(self, value: str) -> Path:
         """--catalogue takes the catalogue file, or the dataset folder/manifest it was made

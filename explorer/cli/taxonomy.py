@@ -14,11 +14,11 @@ from explorer.core.jobs import StderrProgress
 from explorer.core.wordnet import INSTALL_METHODS
 
 if TYPE_CHECKING:
-    from explorer.core.wordnet import InstallMethod, Taxonomy
+    from explorer.core.wordnet import CachedLookup, InstallMethod, Taxonomy
 
 
-def _short(tax: Taxonomy, wnid: str) -> str:
-    return tax.graph.nodes[wnid]["lemmas"][0]
+def _short(tax: Taxonomy | CachedLookup, wnid: str) -> str:
+    return tax.node(wnid)["lemmas"][0]
 
 
 @click.command()
@@ -84,7 +84,7 @@ def show(obj: Context, query: str, as_json: bool) -> None:
     """
     from explorer.core.errors import TaxonomyError
 
-    tax = obj.taxonomy()
+    tax = obj.lookup()
     try:
         wnid = tax.resolve(query)
     except TaxonomyError:
@@ -99,7 +99,7 @@ def show(obj: Context, query: str, as_json: bool) -> None:
                 err=True,
             )
             for other in senses[1:]:
-                node = tax.graph.nodes[other]
+                node = tax.node(other)
                 click.echo(f"  {other} {node['name']:<24} {node['gloss']}", err=True)
     info = tax.describe(wnid)
     if as_json:

@@ -17,8 +17,8 @@ from hostile_corpus import make_hostile_corpus
 from planted_duplicates import ALTERATIONS, plant, source_of
 
 from explorer.core.catalogue import Catalogue, index_catalogue
+from explorer.core.duplicates import RELATIONS, find_duplicates
 from explorer.core.duplicates.hashing import hash_catalogue
-from explorer.core.duplicates.pairs import RELATIONS, find_duplicates
 from explorer.core.duplicates.search import near_pairs
 from explorer.core.images.phash import perceptual_hash
 from explorer.core.jobs import JobState

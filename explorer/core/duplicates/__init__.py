@@ -8,16 +8,14 @@ from typing import TYPE_CHECKING
 from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from explorer.core.duplicates.choices import DEFAULT_DISTANCE, RELATIONS, Relation
     from explorer.core.duplicates.decisions import flag_duplicate, mark_not_duplicate, twin_note
     from explorer.core.duplicates.hashing import THREADS, HashSummary, hash_catalogue
     from explorer.core.duplicates.output import CSV_FIELDS, write_pairs_csv, write_pairs_json
     from explorer.core.duplicates.pairs import (
-        DEFAULT_DISTANCE,
-        RELATIONS,
         DuplicatePair,
         DuplicateReport,
         DuplicateSummary,
-        Relation,
         dismissed_pairs,
         find_duplicates,
     )
@@ -53,13 +51,11 @@ __getattr__, __dir__ = lazy_exports(
         ".decisions": ("flag_duplicate", "mark_not_duplicate", "twin_note"),
         ".hashing": ("THREADS", "HashSummary", "hash_catalogue"),
         ".output": ("CSV_FIELDS", "write_pairs_csv", "write_pairs_json"),
+        ".choices": ("DEFAULT_DISTANCE", "RELATIONS", "Relation"),
         ".pairs": (
-            "DEFAULT_DISTANCE",
-            "RELATIONS",
             "DuplicatePair",
             "DuplicateReport",
             "DuplicateSummary",
-            "Relation",
             "dismissed_pairs",
             "find_duplicates",
         ),

@@ -22,18 +22,18 @@ import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.core.catalogue import Catalogue, ensure_orders, order_chunks
+from explorer.core.duplicates.choices import DEFAULT_DISTANCE, RELATIONS, Relation
 from explorer.core.duplicates.search import near_pairs
 from explorer.core.jobs import JobState
-from explorer.core.wordnet import Taxonomy
 
-Relation = Literal["same_synset", "ancestor", "different", "unknown_label"]
-RELATIONS: tuple[Relation, ...] = get_args(Relation)
-DEFAULT_DISTANCE = 8  # bits of 64: see bench/README.md ("Duplicates") for how it was chosen
+if TYPE_CHECKING:
+    from explorer.core.wordnet import Taxonomy
+
 _ROWS = 4096  # pairs made into rows at a time
 
 

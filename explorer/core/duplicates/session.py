@@ -38,9 +38,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from psygnal import Signal
 
+from explorer.core.duplicates.choices import DEFAULT_DISTANCE, RELATIONS
 from explorer.core.duplicates.pairs import (
-    DEFAULT_DISTANCE,
-    RELATIONS,
     DuplicatePair,
     DuplicateReport,
     dismissed_pairs,

@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 from explorer.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from explorer.core.evaluation.classes import LAYOUTS, class_order, guess_layout
+    from explorer.core.evaluation.classes import CONFUSED, LAYOUTS, class_order, guess_layout
     from explorer.core.evaluation.predictions import Predictions, read_predictions
     from explorer.core.evaluation.scoring import (
-        CONFUSED,
         ConfusedPair,
         Evaluation,
         evaluate,
@@ -35,9 +34,9 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        ".classes": ("LAYOUTS", "class_order", "guess_layout"),
+        ".classes": ("CONFUSED", "LAYOUTS", "class_order", "guess_layout"),
         ".predictions": ("Predictions", "read_predictions"),
         ".session": ("EvaluationJob", "EvaluationSession"),
-        ".scoring": ("CONFUSED", "ConfusedPair", "Evaluation", "evaluate", "node_figures"),
+        ".scoring": ("ConfusedPair", "Evaluation", "evaluate", "node_figures"),
     },
 )

@@ -37,6 +37,7 @@ LAYOUTS = {  # name -> (classes, what it is)
     "imagenet21k_miil_w21": (10_450, "ImageNet-21K-P (winter21): 10,450 classes"),
 }
 _WNID = re.compile(r"n\d{8}")
+CONFUSED = 20  # the most confused pairs an evaluation reports (light here: the CLI's default)
 
 
 @functools.cache

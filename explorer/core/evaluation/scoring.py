@@ -47,19 +47,20 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.core.catalogue import Catalogue
 from explorer.core.errors import CatalogueError
-from explorer.core.evaluation.classes import class_order
+from explorer.core.evaluation.classes import CONFUSED, class_order
 from explorer.core.evaluation.predictions import Predictions
 from explorer.core.jobs import JobState
-from explorer.core.wordnet import Taxonomy
+
+if TYPE_CHECKING:
+    from explorer.core.wordnet import Taxonomy
 
 _VAL_NUMBER = re.compile(r"ILSVRC2012_val_(\d{8})", re.IGNORECASE)
-CONFUSED = 20  # the most confused pairs reported
 
 
 @dataclass(frozen=True)

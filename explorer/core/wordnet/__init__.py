@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         open_cached_hierarchy,
         read_cache,
     )
+    from explorer.core.wordnet.lookup import CachedLookup, not_a_synset, open_cached_lookup
     from explorer.core.wordnet.search import MAX_QUERY_CHARS, TIERS, SearchHit
     from explorer.core.wordnet.source import (
         INSTALL_METHODS,
@@ -44,6 +45,7 @@ __all__ = [
     "TIERS",
     "CacheInvalid",
     "CachedHierarchy",
+    "CachedLookup",
     "EdgeKind",
     "InstallMethod",
     "SearchHit",
@@ -60,7 +62,9 @@ __all__ = [
     "load_taxonomy",
     "locate_wordnet",
     "normalise",
+    "not_a_synset",
     "open_cached_hierarchy",
+    "open_cached_lookup",
     "open_reader",
     "read_cache",
 ]
@@ -78,6 +82,7 @@ __getattr__, __dir__ = lazy_exports(
             "open_cached_hierarchy",
             "read_cache",
         ),
+        ".lookup": ("CachedLookup", "not_a_synset", "open_cached_lookup"),
         ".search": (
             "MAX_QUERY_CHARS",
             "SearchHit",

@@ -22,7 +22,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from explorer.core.wordnet.cache import (
     read_cache,
     read_wnids,
 )
+from explorer.core.wordnet.lookup import _OFFSET, _WNID, not_a_synset
 from explorer.core.wordnet.search import SearchHit, SynsetSearch
 
 if TYPE_CHECKING:  # numpy is imported when the closure is first asked for
@@ -56,33 +56,6 @@ if TYPE_CHECKING:  # numpy is imported when the closure is first asked for
     from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
-
-_WNID = re.compile(r"^n\d{8}$")
-_OFFSET = re.compile(r"^\d{1,8}$")
-
-
-_OTHER_WORDNET_ID = re.compile(r"^(?:wn31|oewn|ewn|omw-en31)-(\d{8})-n$", re.IGNORECASE)
-
-
-def not_a_synset(query: str) -> str:
-    """Why ``query`` names no WordNet 3.0 noun synset, and what to give instead."""
-    text = query.strip()
-    mapping = (
-        "ImageNet's wnids are WordNet 3.0 offsets, and WordNet 3.1 and Open English WordNet "
-        "number synsets differently: map such ids through the Interlingual Index (ILI), or "
-        "find the synset by word with `wnexplorer search WORD`"
-    )
-    if _OTHER_WORDNET_ID.match(text):
-        return f"{query!r} is an id of another WordNet than 3.0. {mapping}."
-    if _WNID.match(text) or _OFFSET.match(text):
-        return (
-            f"{query!r} is not a noun synset of WordNet 3.0: no noun has that offset there. "
-            f"If it comes from another WordNet: {mapping}."
-        )
-    return (
-        f"{query!r} is not a noun synset of WordNet 3.0 (give a wnid like n02084071, an offset "
-        "like 2084071 or a synset name like dog.n.01; `wnexplorer search` finds them by word)"
-    )
 
 
 class SynsetAttrs(SynsetSummary):
