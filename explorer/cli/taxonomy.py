@@ -133,8 +133,7 @@ def search(obj: Context, text: tuple[str, ...], limit: int, as_json: bool) -> No
     it, and glosses with its words; commoner senses and shallower synsets
     first within each group.
     """
-    tax = obj.taxonomy()
-    hits = tax.search(" ".join(text), limit)
+    hits = obj.lookup().search(" ".join(text), limit)
     if as_json:
         print_json([hit.as_dict() for hit in hits])
         return
