@@ -315,7 +315,7 @@ MENUS: tuple[Menu, ...] = (
         (
             Action(
                 "&Open predictions…",
-                "score_predictions",
+                "catalogues.score_predictions",
                 ("Ctrl+Shift+P",),
                 help="Score a model's predictions on the catalogue's labels",
                 tip="A CSV or TSV of predictions: top-1 per subtree in the tree, and the "

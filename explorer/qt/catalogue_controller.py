@@ -34,11 +34,18 @@ class CatalogueController(QObject):
     """The Catalogue menu's jobs and questions, for ``workspace`` in ``window``."""
 
     def __init__(
-        self, workspace: Workspace, busy: BusyBar, window: QMainWindow, settings: QSettings
+        self,
+        workspace: Workspace,
+        busy: BusyBar,
+        window: QMainWindow,
+        settings: QSettings,
+        duplicates: DuplicateSession,
+        evaluation: EvaluationSession,
     ) -> None:
         super().__init__(window)
         self.workspace, self.busy, self.window = workspace, busy, window
         self.settings = settings
+        self.duplicates, self.evaluation = duplicates, evaluation  # the sessions its jobs feed
 
     def open_catalogue(self, value: str | os.PathLike[str]) -> bool:
         """Open the catalogue ``value`` names, its error shown; a dataset not indexed yet is
@@ -170,10 +177,9 @@ class CatalogueController(QObject):
         where = f" on {cluster.describe()}" if cluster is not None else ""
         self.busy.start(f"Auditing images{where}", run, self._audited, self._audited)
 
-    def find_duplicates(
-        self, session: DuplicateSession, max_distance: int, against: str | None
-    ) -> None:
+    def find_duplicates(self, max_distance: int, against: str | None) -> None:
         """Hash what is new (where heavy jobs run), then find the near-duplicate pairs."""
+        session = self.duplicates
         cluster = cluster_from_settings(self.settings)
         try:
             job = session.job(max_distance, against, cluster)
@@ -197,9 +203,10 @@ class CatalogueController(QObject):
         where = f" on {cluster.describe()}" if cluster is not None else ""
         self.busy.start(f"Finding near-duplicates{where}", job.run, shown)
 
-    def score_predictions(self, session: EvaluationSession) -> None:
+    def score_predictions(self) -> None:
         """Evaluation ▸ Open predictions…: which file (and class order, ReaL), then score it
         on the busy bar."""
+        session = self.evaluation
         from explorer.qt.evaluation_view import ScoreDialog
 
         dialog = ScoreDialog(self.window)

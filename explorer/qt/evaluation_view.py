@@ -180,7 +180,6 @@ class EvaluationView(QWidget):
     """The scored model's figures for the selected subtree, its severity bars and confusions."""
 
     score_requested = Signal()  # Open predictions… (the controller asks which)
-    review_requested = Signal(object)  # {path: QueuedImage} to show in the grid
     shown = Signal()  # the figures of the current selection are up
 
     def __init__(
@@ -352,5 +351,5 @@ class EvaluationView(QWidget):
             self._review(self.session.review(wnid, (pair.truth, pair.prediction)))
 
     def _review(self, queue: dict[str, QueuedImage]) -> None:
-        if queue:
-            self.review_requested.emit(queue)
+        if queue:  # the grid comes into view with it (the images panel's queue_changed)
+            self.workspace.show_review(queue)

@@ -52,6 +52,7 @@ from explorer.qt.palette import ERROR_TEXT
 if TYPE_CHECKING:
     from explorer.core.exports import ExportKind, ExportReport, ExportResult, Flagged, OnOverlap
     from explorer.core.jobs import JobState
+    from explorer.qt.main_window import MainWindow
     from explorer.qt.workers import Job, JobRunner
 
     RunExport = Callable[[ExportRequest, JobState], ExportResult]
@@ -382,3 +383,36 @@ def describe(report: ExportReport, overlapping: Sequence[tuple[str, list[str]]] 
     for warning in report.warnings:
         text += f"<br><span style='color:{ERROR_TEXT.name()}'>{html.escape(warning)}</span>"
     return text
+
+
+def open_export_dialog(window: MainWindow) -> ExportDialog | None:
+    """Show the export dialog for the window's selected synsets (modeless, deleted when
+    closed); None, and said, when none is selected."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from explorer.core.exports import run_export
+
+    wnids = window.selected_wnids()
+    taxonomy, opened = window.workspace.taxonomy, window.workspace.catalogue
+    if taxonomy is None or not wnids:
+        QMessageBox.information(window, "Export", "Select one or more synsets in the tree.")
+        return None
+    catalogue = str(opened.path) if opened is not None else None
+    names = [taxonomy.node(w)["lemmas"][0] for w in wnids]
+    dialog = ExportDialog(
+        wnids,
+        names,
+        lambda request, state: run_export(request, taxonomy, catalogue, state=state),
+        window.runner,
+        catalogue is not None,
+        window,
+    )
+    dialog.exported.connect(
+        lambda report: window.statusBar().showMessage(
+            f"Exported {plural(report.rows, 'row')} to {', '.join(report.outputs)}", 15000
+        )
+    )
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 
 from explorer.core.duplicates import DuplicateSession
 from explorer.core.evaluation import EvaluationSession
-from explorer.core.text import plural
 from explorer.core.workspace import Workspace
 from explorer.qt.actions import build_menus
 from explorer.qt.busy_bar import BusyBar
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
 
     from explorer.core.analysis import Counts
     from explorer.core.catalogue import Catalogue, ImageRow
-    from explorer.core.curation import FlagStore, QueuedImage, UndoStack
+    from explorer.core.curation import FlagStore, UndoStack
     from explorer.core.images import ThumbnailCache
     from explorer.core.jobs import JobState
     from explorer.core.wordnet import Taxonomy
@@ -104,7 +103,14 @@ class MainWindow(QMainWindow):
         self.curation_panel = CurationPanel(workspace, runner=self.runner)
         self._lay_out()
         self.busy_bar = BusyBar(self, self.runner)
-        self.catalogues = CatalogueController(workspace, self.busy_bar, self, settings)
+        self.catalogues = CatalogueController(
+            workspace,
+            self.busy_bar,
+            self,
+            settings,
+            self.duplicate_session,
+            self.evaluation_session,
+        )
         self.curation = CurationController(workspace, self.images, self.runner, settings, self)
         self.menus = build_menus(self)
         self.tree_panel.bind_curation_columns_action(self.menus.actions["curation_columns"])
@@ -132,13 +138,8 @@ class MainWindow(QMainWindow):
         self.images.open_demo_requested.connect(self.catalogues.open_demo)
         self.curation_panel.image_activated.connect(self.images.show_image)
         self.duplicates.image_activated.connect(self.images.show_image)
-        self.evaluation.score_requested.connect(self.score_predictions)
-        self.evaluation.review_requested.connect(self.review_images)
-        self.duplicates.find_requested.connect(
-            lambda bits, against: self.catalogues.find_duplicates(
-                self.duplicate_session, bits, against
-            )
-        )
+        self.evaluation.score_requested.connect(self.catalogues.score_predictions)
+        self.duplicates.find_requested.connect(self.catalogues.find_duplicates)
         self._restore_settings()
         self._fill_recent()
         self._update_actions()
@@ -319,43 +320,11 @@ class MainWindow(QMainWindow):
 
     # --- dialogs ----------------------------------------------------------------------------
 
-    def score_predictions(self) -> None:
-        """Evaluation ▸ Open predictions…"""
-        self.catalogues.score_predictions(self.evaluation_session)
-
-    def review_images(self, queue: dict[str, QueuedImage]) -> None:
-        """Show ``queue``'s images in the grid, each with its note (a model's mistakes)."""
-        shown = self.workspace.show_review(queue)
-        if shown is not None:
-            self.tabs.setCurrentWidget(self.images)
-
     def open_export_dialog(self) -> None:
-        from explorer.core.exports import run_export
-        from explorer.qt.export_dialog import ExportDialog
+        """Export the selected synsets (explorer.qt.export_dialog)."""
+        from explorer.qt.export_dialog import open_export_dialog
 
-        wnids = self.selected_wnids()
-        taxonomy, opened = self.workspace.taxonomy, self.workspace.catalogue
-        if taxonomy is None or not wnids:
-            QMessageBox.information(self, "Export", "Select one or more synsets in the tree.")
-            return
-        catalogue = str(opened.path) if opened is not None else None
-        names = [taxonomy.node(w)["lemmas"][0] for w in wnids]
-        dialog = ExportDialog(
-            wnids,
-            names,
-            lambda request, state: run_export(request, taxonomy, catalogue, state=state),
-            self.runner,
-            catalogue is not None,
-            self,
-        )
-        dialog.exported.connect(
-            lambda report: self.statusBar().showMessage(
-                f"Exported {plural(report.rows, 'row')} to {', '.join(report.outputs)}", 15000
-            )
-        )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.export_dialog = dialog
-        dialog.show()
+        self.export_dialog = open_export_dialog(self) or self.export_dialog
 
     def show_shortcuts(self) -> None:
         from explorer.qt.shortcuts_dialog import ShortcutsDialog

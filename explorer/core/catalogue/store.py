@@ -444,14 +444,8 @@ class Catalogue(AuditResults, PerceptualHashes):
     @sqlite_errors
     def labels_of(self, paths: Iterable[str]) -> dict[str, str]:
         """path -> label of those of ``paths`` that are present, labelled images."""
-        return dict(
-            select_in(
-                self._db.conn,
-                "SELECT path, wnid FROM images WHERE present = 1 AND wnid IS NOT NULL "
-                "AND path IN ({values})",
-                paths,
-            )
-        )
+        found = self.ids_and_labels(paths)
+        return {path: wnid for path, (_, wnid) in found.items() if wnid is not None}
 
     @sqlite_errors
     def ids_and_labels(self, paths: Iterable[str]) -> dict[str, tuple[int, str | None]]:

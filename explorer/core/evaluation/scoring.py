@@ -185,7 +185,7 @@ def evaluate(
         unlabelled=int((~labelled).sum()),
         real=_real_score(real_sets, ranked, scored) if real_sets is not None else None,
         severity=_severity_summary(severity, mistakes, ranked[:, 0] < 0, scored),
-        confused=_confused(
+        confused=confused_pairs(
             truth, ranked[:, 0], mistakes, severity, real_sets, flagged, wnids, confused
         ),
         flagged=_flagged_score(top1_hit, labelled & flagged, exclude_flagged),
@@ -407,7 +407,7 @@ def _real_score(
     return {"images": len(hits), "top1": sum(hits) / len(hits) if hits else None}
 
 
-def _confused(
+def confused_pairs(
     truth: np.ndarray,
     predicted: np.ndarray,
     mistakes: np.ndarray,
@@ -417,6 +417,8 @@ def _confused(
     wnids: list[str],
     limit: int,
 ) -> list[ConfusedPair]:
+    """The ``limit`` most confused (truth, prediction) pairs among the ``mistakes`` (a mask
+    over the images of the arrays), commonest first, with ReaL's agreement and the flags."""
     if not mistakes.any():
         return []
     pairs, inverse, counts = np.unique(

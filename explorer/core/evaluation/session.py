@@ -37,7 +37,7 @@ import numpy as np
 from psygnal import Signal
 
 from explorer.core.evaluation.predictions import read_predictions
-from explorer.core.evaluation.scoring import ConfusedPair, Evaluation, evaluate
+from explorer.core.evaluation.scoring import ConfusedPair, Evaluation, confused_pairs, evaluate
 
 if TYPE_CHECKING:
     from explorer.core.curation import QueuedImage
@@ -156,43 +156,30 @@ class EvaluationSession:
     def confused_under(self, wnid: str, limit: int = 50) -> list[ConfusedPair]:
         """The most confused pairs whose truth lies in the subtree of ``wnid``, with how many
         of their images ReaL lists the prediction for, and how many are flagged wrong_label."""
+        from explorer.core.curation import EMPTY
+
         result, catalogue, taxonomy = self.result, self.workspace.catalogue, self.workspace.taxonomy
         if result is None or catalogue is None or taxonomy is None:
             return []
         chosen = self._under(wnid) & (result.truth != result.predicted) & (result.predicted >= 0)
-        if not chosen.any():
-            return []
+        flagged = np.zeros(len(chosen), bool)  # only the chosen images' flags are read
         where = np.flatnonzero(chosen)
-        pairs, inverse, counts = np.unique(
-            np.stack([result.truth[where], result.predicted[where]]),
-            axis=1,
-            return_inverse=True,
-            return_counts=True,
+        rows = catalogue.rows_by_ids(result.image_ids[where].tolist())
+        paths = {row.id: row.path for row in rows}
+        states = self.workspace.states
+        for i in where.tolist():
+            path = paths.get(int(result.image_ids[i]))
+            flagged[i] = "wrong_label" in states.get(path or "", EMPTY).reasons
+        return confused_pairs(
+            result.truth,
+            result.predicted,
+            chosen,
+            result.image_severity,
+            result.image_real,
+            flagged,
+            taxonomy.wnids,
+            limit,
         )
-        order = np.lexsort((pairs[1], pairs[0], -counts))[:limit]
-        wnids, states = taxonomy.wnids, self.workspace.states
-        confused = []
-        for k in order.tolist():
-            members = where[inverse.ravel() == k]
-            predicted = int(pairs[1, k])
-            agrees = 0
-            if result.image_real is not None:
-                agrees = sum(
-                    1 for i in members.tolist() if predicted in (result.image_real[i] or ())
-                )
-            paths = [r.path for r in catalogue.rows_by_ids(result.image_ids[members].tolist())]
-            flagged = sum(1 for p in paths if "wrong_label" in states.get(p, _NO_STATE).reasons)
-            confused.append(
-                ConfusedPair(
-                    wnids[int(pairs[0, k])],
-                    wnids[predicted],
-                    int(counts[k]),
-                    int(result.image_severity[members[0]]),
-                    agrees,
-                    flagged,
-                )
-            )
-        return confused
 
     def review(self, wnid: str, pair: tuple[str, str] | None = None) -> dict[str, QueuedImage]:
         """The subtree's scored images (or one confused pair's), mistakes first, each noted
@@ -234,13 +221,6 @@ class EvaluationSession:
                 note = f"→ {said} · label: {_name(taxonomy, truth)}{real}"
                 queue[path] = QueuedImage(note, guess)
         return queue
-
-
-class _NoState:
-    reasons: tuple[str, ...] = ()
-
-
-_NO_STATE = _NoState()
 
 
 def _name(taxonomy: Taxonomy, wnid: str) -> str:

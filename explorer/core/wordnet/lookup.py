@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,23 @@ def not_a_synset(query: str) -> str:
         f"{query!r} is not a noun synset of WordNet 3.0 (give a wnid like n02084071, an offset "
         "like 2084071 or a synset name like dog.n.01; `wnexplorer search` finds them by word)"
     )
+
+
+def paths_up(wnid: str, parents: Callable[[str], Iterable[str]]) -> list[list[str]]:
+    """Every path from a root down to ``wnid`` (``parents``: a synset's direct hypernyms),
+    each a list of wnids; shortest first, then in wnid order."""
+    memo: dict[str, list[tuple[str, ...]]] = {}
+
+    def up(node: str) -> list[tuple[str, ...]]:
+        if node not in memo:
+            above = list(parents(node))
+            if not above:
+                memo[node] = [(node,)]
+            else:
+                memo[node] = [(*path, node) for p in above for path in up(p)]
+        return memo[node]
+
+    return sorted((list(p) for p in up(wnid)), key=lambda p: (len(p), p))
 
 
 class CachedLookup(CachedHierarchy):
@@ -149,18 +167,7 @@ class CachedLookup(CachedHierarchy):
 
     def paths_to_root(self, wnid: str) -> list[list[str]]:
         """Every path from a root down to ``wnid``; shortest first (Taxonomy.paths_to_root)."""
-        memo: dict[str, list[tuple[str, ...]]] = {}
-
-        def up(node: str) -> list[tuple[str, ...]]:
-            if node not in memo:
-                parents = self.parents(node)
-                if not parents:
-                    memo[node] = [(node,)]
-                else:
-                    memo[node] = [(*path, node) for p in parents for path in up(p)]
-            return memo[node]
-
-        return sorted((list(p) for p in up(wnid)), key=lambda p: (len(p), p))
+        return paths_up(wnid, self.parents)
 
     def _kind(self, parent: str, child: str) -> EdgeKind:
         (kind,) = self._db.execute(self._KIND_SQL, (parent, child)).fetchone()

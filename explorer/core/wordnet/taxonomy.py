@@ -48,7 +48,7 @@ from explorer.core.wordnet.cache import (
     read_cache,
     read_wnids,
 )
-from explorer.core.wordnet.lookup import _OFFSET, _WNID, not_a_synset
+from explorer.core.wordnet.lookup import _OFFSET, _WNID, not_a_synset, paths_up
 from explorer.core.wordnet.search import SearchHit, SynsetSearch
 
 if TYPE_CHECKING:  # numpy is imported when the closure is first asked for
@@ -223,19 +223,7 @@ class Taxonomy:
         [9, 14]
         """
         self._require(wnid)
-        memo: dict[str, list[tuple[str, ...]]] = {}
-        graph = self.graph
-
-        def up(node: str) -> list[tuple[str, ...]]:
-            if node not in memo:
-                parents = list(graph.predecessors(node))
-                if not parents:
-                    memo[node] = [(node,)]
-                else:
-                    memo[node] = [(*path, node) for p in parents for path in up(p)]
-            return memo[node]
-
-        return sorted((list(p) for p in up(wnid)), key=lambda p: (len(p), p))
+        return paths_up(wnid, self.graph.predecessors)
 
     def breadcrumb(self, wnid: str) -> list[str]:
         """The first lemma of each synset on a shortest path from a root down to ``wnid``.
