@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from explorer.core.analysis import Basis, Counts, CoverageFormat, SortKey
     from explorer.core.catalogue import Layout
     from explorer.core.images import AuditEntry, AuditSummary, AuditTotals
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import TaxonomyView
 
 
 @click.command()
@@ -192,13 +192,13 @@ def index(
         )
 
 
-def _counts(obj: Context, catalogue_value: str) -> tuple[Taxonomy, Counts]:
+def _counts(obj: Context, catalogue_value: str) -> tuple[TaxonomyView, Counts]:
     from explorer.core.analysis import compute_counts
     from explorer.core.catalogue import Catalogue
 
-    tax = obj.taxonomy()
+    tax = obj.lookup()
     with Catalogue.open(obj.catalogue_file(catalogue_value)) as catalogue:
-        direct = catalogue.direct_counts(tax.graph)
+        direct = catalogue.direct_counts(tax)
     return tax, compute_counts(tax, direct)
 
 
@@ -225,7 +225,7 @@ def counts(obj: Context, wnids: tuple[str, ...], catalogue: str, as_json: bool) 
             row["direct"],
             row["subtree"],
             row["synsets_with_images"],
-            tax.graph.nodes[wnid]["name"],
+            tax.node(wnid)["name"],
         )
         for wnid, row in result.items()
     ]
@@ -474,9 +474,9 @@ def thumbnails(
     path = obj.catalogue_file(catalogue)
     labels = None
     if wnids:
-        tax = obj.taxonomy()
+        tax = obj.lookup()
         with Catalogue.open(path) as opened:
-            figures = compute_counts(tax, opened.direct_counts(tax.graph))
+            figures = compute_counts(tax, opened.direct_counts(tax))
         labels = sorted({w for q in wnids for w in figures.image_synsets_under(tax.resolve(q))})
     progress = StderrProgress()
     try:

@@ -53,8 +53,9 @@ class Context:
         return self._taxonomy
 
     def lookup(self) -> Taxonomy | CachedLookup:
-        """What answers one synset's questions: the taxonomy cache by SQL when it is current
-        (no graph built: a one-shot command in milliseconds), else the loaded taxonomy."""
+        """What answers a command that needs no graph algorithm (show, search, tree, counts,
+        coverage, exports): the taxonomy cache by SQL when it is current (no graph built: a
+        one-shot command in milliseconds), else the loaded taxonomy."""
         if self._taxonomy is None:
             from explorer.core.wordnet import open_cached_lookup
 

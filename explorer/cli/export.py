@@ -48,7 +48,7 @@ def export() -> None:
 
 
 def _resolved(obj: Context, wnids: tuple[str, ...]) -> list[str]:
-    taxonomy = obj.taxonomy()
+    taxonomy = obj.lookup()
     return [taxonomy.resolve(w) for w in wnids]
 
 
@@ -139,7 +139,7 @@ def _export(obj: Context, request: ExportRequest, catalogue: str | None) -> None
     from explorer.core.jobs import StderrProgress
 
     path = obj.catalogue_file(catalogue) if catalogue else None
-    taxonomy = obj.taxonomy()
+    taxonomy = obj.lookup()
     progress = StderrProgress() if request.kind in IMAGE_KINDS else None
     try:
         result = run_export(request, taxonomy, path, sys.stdout, progress)

@@ -189,7 +189,7 @@ def tree(obj: Context, query: str, depth: int, as_json: bool) -> None:
     """
     from explorer.core.exports import nested_subtree
 
-    tax = obj.taxonomy()
+    tax = obj.lookup()
     tree = nested_subtree(tax, tax.resolve(query), depth or None)
     if as_json:
         print_json(tree)

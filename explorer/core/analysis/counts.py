@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:  # networkx: not for whoever counts with a propagator made elsewhere
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import TaxonomyView
 
 
 @dataclass(frozen=True, eq=False)  # one catalogue's snapshot: equal only to itself (numpy
@@ -68,7 +68,7 @@ class Counts:  # arrays have no truth value, so a field-wise == raised ValueErro
 class CountPropagator:
     """Holds the (node, ancestor) pairs of a taxonomy, ready to count any catalogue."""
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    def __init__(self, taxonomy: TaxonomyView) -> None:
         sizes, ancestors = taxonomy.ancestor_closure()
         self.wnids = taxonomy.wnids
         self.index = {wnid: i for i, wnid in enumerate(self.wnids)}
@@ -103,7 +103,7 @@ class CountPropagator:
         )
 
 
-def compute_counts(taxonomy: Taxonomy, direct_counts: dict[str, int]) -> Counts:
+def compute_counts(taxonomy: TaxonomyView, direct_counts: dict[str, int]) -> Counts:
     """Counts for every node of ``taxonomy`` from per-wnid direct counts (each call builds a
     :class:`CountPropagator`: keep one to count several catalogues)."""
     return CountPropagator(taxonomy)(direct_counts)

@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # numpy: not for a command line that only reads the choices b
     from numpy.typing import NDArray
 
     from explorer.core.analysis.counts import Counts
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import TaxonomyView
 
 Basis = Literal["subtree", "direct"]
 SortKey = Literal["count", "priority", "wnid", "name", "depth", "subtree", "direct"]
@@ -146,7 +146,7 @@ def read_targets(path: str | os.PathLike[str]) -> list[str]:
 
 
 def coverage(
-    taxonomy: Taxonomy,
+    taxonomy: TaxonomyView,
     counts: Counts,
     *,
     under: str | None = None,
@@ -192,7 +192,7 @@ class GapTable:
 
     def __init__(
         self,
-        taxonomy: Taxonomy,
+        taxonomy: TaxonomyView,
         counts: Counts,
         nodes: NDArray[Any],
         codes: NDArray[Any],
@@ -218,7 +218,7 @@ class GapTable:
         node = int(self.nodes[i])
         counts = self.counts
         wnid = counts.wnids[node]
-        data = self.taxonomy.graph.nodes[wnid]
+        data = self.taxonomy.node(wnid)
         return CoverageRow(
             wnid,
             data["name"],
@@ -282,7 +282,7 @@ class GapTable:
 
 
 def gap_table(
-    taxonomy: Taxonomy,
+    taxonomy: TaxonomyView,
     counts: Counts,
     *,
     under: str | None = None,
@@ -344,7 +344,7 @@ _STATUS_OF_CODE: tuple[CoverageStatus, ...] = ("empty", "thin", "ok")
 
 
 def _siblings_with_images(
-    taxonomy: Taxonomy, counts: Counts, nodes: NDArray[Any]
+    taxonomy: TaxonomyView, counts: Counts, nodes: NDArray[Any]
 ) -> NDArray[np.int64]:
     """For each node, how many of its siblings (the other children of any of its parents,
     each once) have images in their subtree."""
@@ -368,7 +368,7 @@ def _siblings_with_images(
 
 
 def _distinct_siblings_with_images(
-    taxonomy: Taxonomy, parents: NDArray[Any], children: NDArray[Any], has: NDArray[Any]
+    taxonomy: TaxonomyView, parents: NDArray[Any], children: NDArray[Any], has: NDArray[Any]
 ) -> NDArray[np.int64]:
     """Per node with several parents, its distinct siblings with images (others: 0)."""
     import numpy as np
@@ -378,7 +378,7 @@ def _distinct_siblings_with_images(
     return np.bincount(owner[has[sibling]], minlength=len(has)).astype(np.int64)
 
 
-def prepare_coverage(taxonomy: Taxonomy) -> None:
+def prepare_coverage(taxonomy: TaxonomyView) -> None:
     """Make what :func:`gap_table` reads of a taxonomy, once (about 0.1 s): the window
     calls it on the worker that loaded the taxonomy, not on its first coverage table."""
     parents, children = taxonomy.edge_arrays()
@@ -410,7 +410,7 @@ def _distinct_sibling_pairs(
 
 
 # per taxonomy (a property of WordNet, not of a catalogue's counts): made once
-_SIBLING_PAIRS: WeakKeyDictionary[Taxonomy, tuple[NDArray[np.int64], NDArray[np.int64]]] = (
+_SIBLING_PAIRS: WeakKeyDictionary[TaxonomyView, tuple[NDArray[np.int64], NDArray[np.int64]]] = (
     WeakKeyDictionary()
 )
 

@@ -14,10 +14,10 @@ from explorer.core.exports.choices import (
 from explorer.core.exports.writing import _json
 
 if TYPE_CHECKING:
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import TaxonomyView
 
 
-def classmap_text(taxonomy: Taxonomy, wnids: Sequence[str], fmt: ClassmapFormat = "loc") -> str:
+def classmap_text(taxonomy: TaxonomyView, wnids: Sequence[str], fmt: ClassmapFormat = "loc") -> str:
     """Class index = position in ``wnids``: ImageNet's LOC_synset_mapping.txt style, or JSON.
 
     >>> print(classmap_text(taxonomy, ["n01440764", "n02084071"]), end="")

@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from explorer.core.catalogue import Catalogue
     from explorer.core.curation import FlagStore
     from explorer.core.jobs import JobState
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import TaxonomyView
 
 PREVIEW_ROWS = 1000  # rows of an image list a preview (no output) holds in its text
 
@@ -100,7 +100,7 @@ class SubtreeRow(TypedDict):
 
 
 def subtree_rows(
-    taxonomy: Taxonomy,
+    taxonomy: TaxonomyView,
     wnid: str,
     leaves_only: bool = False,
     counts: Counts | None = None,
@@ -147,7 +147,7 @@ def subtree_rows(
     return rows
 
 
-def _levels_below(taxonomy: Taxonomy, wnid: str, depth: int | None) -> dict[str, int]:
+def _levels_below(taxonomy: TaxonomyView, wnid: str, depth: int | None) -> dict[str, int]:
     """Every synset under ``wnid`` with its fewest steps down from it (breadth first)."""
     taxonomy.node(wnid)  # a clear error for an unknown wnid
     levels = {wnid: 0}
@@ -157,7 +157,7 @@ def _levels_below(taxonomy: Taxonomy, wnid: str, depth: int | None) -> dict[str,
         level += 1
         nxt = []
         for node in frontier:
-            for child in taxonomy.graph.successors(node):
+            for child in taxonomy.children(node):
                 if child not in levels:
                     levels[child] = level
                     nxt.append(child)
@@ -166,7 +166,7 @@ def _levels_below(taxonomy: Taxonomy, wnid: str, depth: int | None) -> dict[str,
 
 
 def format_subtree(
-    taxonomy: Taxonomy,
+    taxonomy: TaxonomyView,
     wnid: str,
     rows: list[SubtreeRow],
     fmt: SubtreeFormat,
@@ -246,7 +246,7 @@ class ExportResult:
 
 def run_export(
     request: ExportRequest,
-    taxonomy: Taxonomy,
+    taxonomy: TaxonomyView,
     catalogue_path: str | os.PathLike[str] | None = None,
     stream: TextIO | None = None,
     state: JobState | None = None,
@@ -271,9 +271,6 @@ def run_export(
     """
     from contextlib import ExitStack
 
-    from explorer.core.catalogue import Catalogue
-    from explorer.core.curation import FlagStore
-
     if not request.wnids:
         raise ExportError("Choose at least one synset.")
     if request.needs_catalogue() and catalogue_path is None:
@@ -286,6 +283,9 @@ def run_export(
         catalogue: Catalogue | None = None
         store: FlagStore | None = None
         if catalogue_path is not None and (request.needs_catalogue() or request.kind == "subtree"):
+            from explorer.core.catalogue import Catalogue  # not for a subtree list alone
+            from explorer.core.curation import FlagStore
+
             catalogue = stack.enter_context(Catalogue.open(catalogue_path))
             stack.enter_context(catalogue.cancelled_by(state))  # Cancel stops a query, too
             store = stack.enter_context(FlagStore.open_for(catalogue_path))
@@ -294,7 +294,7 @@ def run_export(
 
 def _run(
     request: ExportRequest,
-    taxonomy: Taxonomy,
+    taxonomy: TaxonomyView,
     catalogue: Catalogue | None,
     store: FlagStore | None,
     stream: TextIO | None,
@@ -306,7 +306,7 @@ def _run(
         if catalogue is not None:
             from explorer.core.analysis import compute_counts
 
-            counts = compute_counts(taxonomy, catalogue.direct_counts(taxonomy.graph))
+            counts = compute_counts(taxonomy, catalogue.direct_counts(taxonomy))
         fmt = check_choice("format", request.format, SUBTREE_FORMATS)
         trees: list[TreeNode] = []
         rows_by_wnid: dict[str, SubtreeRow] = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from explorer.core.catalogue import ensure_orders, id_bitmap, order_chunks
+from explorer.core import catalogue as catalogues  # lazy: a subtree list reads none
 from explorer.core.csv_cells import _QUOTED_STARTS, write_cell
 from explorer.core.errors import ExportError
 from explorer.core.exports.choices import (
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from explorer.core.catalogue import Catalogue
     from explorer.core.curation import FlagStore
     from explorer.core.jobs import JobState
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import TaxonomyView
 
     Ids = npt.NDArray[np.int32]
     Bitmap = npt.NDArray[np.bool_]
@@ -117,7 +117,7 @@ class Selection:
         import numpy as np
 
         seen = np.zeros(len(self.chosen), np.int64)  # images of each class met so far
-        for ids, labels in order_chunks(self._catalogue, "path"):
+        for ids, labels in catalogues.order_chunks(self._catalogue, "path"):
             if state is not None:
                 state.check()
             classes = self._class_of[labels]
@@ -147,7 +147,7 @@ def _ranks_in_class(classes: Ids, seen: npt.NDArray[np.int64]) -> npt.NDArray[np
 
 
 def select_images(
-    taxonomy: Taxonomy,
+    taxonomy: TaxonomyView,
     catalogue: Catalogue,
     chosen: Sequence[str],
     store: FlagStore | None = None,
@@ -182,7 +182,7 @@ def select_images(
     for wnid in chosen:
         taxonomy.node(wnid)
     under = [taxonomy.descendants(w) | {w} for w in chosen]
-    ensure_orders(catalogue, state)  # a catalogue indexed before the orders: once
+    catalogues.ensure_orders(catalogue, state)  # a catalogue indexed before the orders: once
     label_counts = catalogue.label_counts()
     labels = [w for w in label_counts if w is not None and w in taxonomy]
     assigned: dict[str, int] = {}
@@ -227,7 +227,7 @@ def select_images(
     dropped = np.zeros(catalogue.largest_id() + 1, np.bool_) if filters else None
     per_class = np.zeros(len(chosen), np.int64)
     overlaps = 0
-    for ids, chunk_labels in order_chunks(catalogue, "path"):
+    for ids, chunk_labels in catalogues.order_chunks(catalogue, "path"):
         if state is not None:
             state.check()
         classes = class_of[chunk_labels]
@@ -283,20 +283,28 @@ def _filters(
     if not allow_outside_root:
         outside = catalogue.outside_root_ids()
         if outside:
-            filters.append(("outside_root", id_bitmap(catalogue, outside), True))
+            filters.append(("outside_root", catalogues.id_bitmap(catalogue, outside), True))
     flagged_paths = store.flagged_paths() if store is not None else set()
     if flagged == "only":
         filters.append(
-            ("not_flagged", id_bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)), False)
+            (
+                "not_flagged",
+                catalogues.id_bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)),
+                False,
+            )
         )
     elif flagged == "exclude" and flagged_paths:
         filters.append(
-            ("flagged", id_bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)), True)
+            (
+                "flagged",
+                catalogues.id_bitmap(catalogue, catalogue.ids_of_paths(flagged_paths)),
+                True,
+            )
         )
     if not audit_failures:
         failed = [i for code in sorted(FAILURE_CODES) for i in catalogue.problem_ids(code)]
         if failed:
-            filters.append(("audit_failure", id_bitmap(catalogue, failed), True))
+            filters.append(("audit_failure", catalogues.id_bitmap(catalogue, failed), True))
     return filters
 
 
@@ -317,7 +325,7 @@ def _picks(per_class: npt.NDArray[np.int64], cap: int, seed: int) -> tuple[Ids, 
 
 
 def _why_empty(
-    taxonomy: Taxonomy, wnid: str, given: int, lost: Counter[int], chosen: Sequence[str]
+    taxonomy: TaxonomyView, wnid: str, given: int, lost: Counter[int], chosen: Sequence[str]
 ) -> str:
     """Why a chosen class has no image: overlaps that went elsewhere, filters, or none at all."""
 
@@ -341,7 +349,7 @@ def _why_empty(
 
 
 def _most_specific(
-    taxonomy: Taxonomy, chosen: Sequence[str], hits: list[int], under: list[set[str]]
+    taxonomy: TaxonomyView, chosen: Sequence[str], hits: list[int], under: list[set[str]]
 ) -> int:
     for i in hits:  # under every other hit: the most specific in the DAG's own order
         if all(chosen[i] in under[j] for j in hits if j != i):
@@ -435,7 +443,7 @@ class _Lines:
 
 
 def _write_superclasses(
-    taxonomy: Taxonomy,
+    taxonomy: TaxonomyView,
     catalogue: Catalogue,
     selection: Selection,
     folder: str | os.PathLike[str],

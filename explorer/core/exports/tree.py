@@ -38,10 +38,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 if TYPE_CHECKING:
-    import networkx as nx
-
     from explorer.core.exports.export import SubtreeRow
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import TaxonomyView
 
 
 class _Fields(TypedDict):
@@ -65,7 +63,7 @@ class TreeNode(_Fields):
 
 
 def nested_subtree(
-    taxonomy: Taxonomy,
+    taxonomy: TaxonomyView,
     wnid: str,
     depth: int | None = None,
     rows: Mapping[str, SubtreeRow] | None = None,
@@ -80,7 +78,6 @@ def nested_subtree(
     if depth is not None and depth < 0:
         raise ValueError(f"depth: {depth} is negative")
     taxonomy.node(wnid)  # a clear error for an unknown wnid
-    graph = taxonomy.graph
     # A synset under several parents is built once per depth left, then placed under each
     # (with the kind of its edge there): the whole hierarchy expands to 111,557 nodes.
     built: dict[tuple[str, int | None], _Fields | None] = {}
@@ -96,7 +93,7 @@ def nested_subtree(
             for child in children:
                 part = body(child, below)
                 if part is not None:
-                    shown.append(_placed(child, graph.edges[node, child]["kind"], part))
+                    shown.append(_placed(child, taxonomy.edge_kind(node, child), part))
         row = rows.get(node) if rows is not None else None
         selected = rows is None or row is not None
         if not selected and not shown:
@@ -105,7 +102,7 @@ def nested_subtree(
         counts = None
         if row is not None and row["direct"] is not None and row["subtree"] is not None:
             counts = (row["direct"], row["subtree"])
-        fields = _fields(graph, node, selected, counts, shown)
+        fields = _fields(taxonomy, node, selected, counts, shown)
         if left == 0 and children:
             fields["children_not_shown"] = len(children)
         built[key] = fields
@@ -113,20 +110,20 @@ def nested_subtree(
 
     top = body(wnid, depth)
     if top is None:  # nothing chosen under it: the top alone
-        top = _fields(graph, wnid, False, None, [])
+        top = _fields(taxonomy, wnid, False, None, [])
     return _placed(wnid, None, top)
 
 
 def _fields(
-    graph: nx.DiGraph[str],
+    taxonomy: TaxonomyView,
     node: str,
     selected: bool,
     counts: tuple[int, int] | None,
     children: list[TreeNode],
 ) -> _Fields:
     """In the JSON's order: the counts (direct, subtree) when counted, then the children."""
-    data = graph.nodes[node]
-    name, lemmas, parents = data["name"], list(data["lemmas"]), graph.in_degree(node)
+    data = taxonomy.node(node)
+    name, lemmas, parents = data["name"], list(data["lemmas"]), taxonomy.parent_count(node)
     if counts is None:
         return {
             "name": name,

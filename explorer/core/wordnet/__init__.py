@@ -18,7 +18,12 @@ if TYPE_CHECKING:
         open_cached_hierarchy,
         read_cache,
     )
-    from explorer.core.wordnet.lookup import CachedLookup, not_a_synset, open_cached_lookup
+    from explorer.core.wordnet.lookup import (
+        CachedLookup,
+        TaxonomyView,
+        not_a_synset,
+        open_cached_lookup,
+    )
     from explorer.core.wordnet.search import MAX_QUERY_CHARS, TIERS, SearchHit
     from explorer.core.wordnet.source import (
         INSTALL_METHODS,
@@ -53,6 +58,7 @@ __all__ = [
     "SynsetDescription",
     "SynsetSummary",
     "Taxonomy",
+    "TaxonomyView",
     "WordNetLocation",
     "cache_path_for",
     "find_or_install_wordnet",
@@ -82,7 +88,7 @@ __getattr__, __dir__ = lazy_exports(
             "open_cached_hierarchy",
             "read_cache",
         ),
-        ".lookup": ("CachedLookup", "not_a_synset", "open_cached_lookup"),
+        ".lookup": ("CachedLookup", "TaxonomyView", "not_a_synset", "open_cached_lookup"),
         ".search": (
             "MAX_QUERY_CHARS",
             "SearchHit",

@@ -374,8 +374,8 @@ class CachedHierarchy:
     def close(self) -> None:
         self._db.close()
 
-    def __contains__(self, wnid: str) -> bool:
-        return self._row(wnid) is not None
+    def __contains__(self, wnid: object) -> bool:
+        return isinstance(wnid, str) and self._row(wnid) is not None
 
     def node(self, wnid: str) -> SynsetSummary:
         _wnid, name, lemmas, gloss, _children, _parents = self._known_row(wnid)

@@ -1,15 +1,20 @@
-"""``wnexplorer show`` and ``search`` answered from the taxonomy cache by SQL, without the
-graph: a one-shot command needs one synset, and building the 82,115-node networkx graph
-(about 0.8 s) to print it cost ten times an interpreter's start.
+"""The one-shot commands answered from the taxonomy cache by SQL, without the graph:
+``show`` needs one synset, ``tree`` and a subtree list a few hundred, ``counts`` the
+ancestor arrays, and building the 82,115-node networkx graph (about 0.8 s) for them cost
+ten times an interpreter's start.
 
-:class:`CachedLookup` answers ``resolve``, ``lemma_senses``, ``search`` and ``describe``
-exactly as :class:`~explorer.core.wordnet.taxonomy.Taxonomy` does (a test compares them on
-every multi-parent synset and a sample of the rest).
+:class:`CachedLookup` answers ``resolve``, ``lemma_senses``, ``search``, ``describe`` and
+everything :class:`TaxonomyView` names exactly as :class:`~explorer.core.wordnet.taxonomy.
+Taxonomy` does (tests compare them on every multi-parent synset and a sample of the rest).
+Counts, coverage gaps, the nested tree and the exports take a :class:`TaxonomyView`: the
+window gives them its loaded taxonomy, a command the lookup.
 
 >>> lookup = open_cached_lookup()            # None when there is no current cache
 >>> info = lookup.describe(lookup.resolve("dog.n.01"))
 >>> info["name"], [len(p) for p in info["paths"]], info["descendants"]
 ('dog.n.01', [9, 14], 189)
+>>> lookup.edge_kind("n02083346", "n02084071"), lookup.node("n02084071")["min_depth"]
+('hypernym', 8)
 >>> lookup.close()
 """
 
@@ -19,7 +24,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from explorer.core.errors import TaxonomyError
 from explorer.core.wordnet.cache import (
@@ -33,8 +38,13 @@ from explorer.core.wordnet.cache import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from explorer.core.wordnet.search import SearchHit, SynsetSearch
-    from explorer.core.wordnet.taxonomy import SynsetDescription
+    from explorer.core.wordnet.taxonomy import SynsetAttrs, SynsetDescription
+
+    ClosureArrays = tuple[NDArray[np.int32], NDArray[np.int32]]
 
 _WNID = re.compile(r"^n\d{8}$")
 _OFFSET = re.compile(r"^\d{1,8}$")
@@ -79,8 +89,33 @@ def paths_up(wnid: str, parents: Callable[[str], Iterable[str]]) -> list[list[st
     return sorted((list(p) for p in up(wnid)), key=lambda p: (len(p), p))
 
 
+class TaxonomyView(Protocol):
+    """What counts, coverage gaps, the nested tree and the exports ask of a taxonomy: the
+    loaded :class:`~explorer.core.wordnet.taxonomy.Taxonomy` (its graph) or a
+    :class:`CachedLookup` (SQL on the cache) answer it alike."""
+
+    cache_path: Path
+
+    def __contains__(self, wnid: object) -> bool: ...
+    def __len__(self) -> int: ...
+    def resolve(self, query: str) -> str: ...
+    def node(self, wnid: str) -> SynsetAttrs: ...
+    def children(self, wnid: str) -> list[str]: ...
+    def child_count(self, wnid: str) -> int: ...
+    def parent_count(self, wnid: str) -> int: ...
+    def edge_kind(self, parent: str, child: str) -> EdgeKind: ...
+    def descendants(self, wnid: str) -> set[str]: ...
+    def ancestors(self, wnid: str) -> set[str]: ...
+    @property
+    def wnids(self) -> list[str]: ...
+    def ancestor_closure(self) -> ClosureArrays: ...
+    def edge_arrays(self) -> ClosureArrays: ...
+    def depth_and_name_rank(self) -> ClosureArrays: ...
+
+
 class CachedLookup(CachedHierarchy):
-    """A synset's whole description, and search, from the cache file alone."""
+    """A synset's whole description, search, and the :class:`TaxonomyView`, from the cache
+    file alone. Use it from one thread."""
 
     _FULL_SQL = (
         "SELECT name, lemmas, gloss, lexname, min_depth, max_depth FROM synsets WHERE wnid = ?"
@@ -89,17 +124,24 @@ class CachedLookup(CachedHierarchy):
         "SELECT e.kind FROM edges e JOIN synsets p ON p.id = e.parent "
         "JOIN synsets c ON c.id = e.child WHERE p.wnid = ? AND c.wnid = ?"
     )
-    _DESCENDANTS_SQL = (
+    _BELOW_SQL = (
         "WITH RECURSIVE below(id) AS ("
         " SELECT e.child FROM edges e JOIN synsets s ON s.id = e.parent WHERE s.wnid = ?"
         " UNION SELECT e.child FROM edges e JOIN below b ON e.parent = b.id)"
-        " SELECT count(*) FROM below"
+    )
+    _ABOVE_SQL = (
+        "WITH RECURSIVE above(id) AS ("
+        " SELECT e.parent FROM edges e JOIN synsets s ON s.id = e.child WHERE s.wnid = ?"
+        " UNION SELECT e.parent FROM edges e JOIN above a ON e.child = a.id)"
     )
 
     def __init__(self, path: Path, fingerprint: str) -> None:
         super().__init__(path, fingerprint)
-        self.path = path
+        self.path = self.cache_path = path
         self._search: SynsetSearch | None = None
+        self._attrs: dict[str, SynsetAttrs] = {}
+        self._wnids: list[str] | None = None
+        self._arrays: dict[str, Any] = {}
 
     def close(self) -> None:
         if self._search is not None:
@@ -143,7 +185,8 @@ class CachedLookup(CachedHierarchy):
         name, lemmas, gloss, lexname, low, high = row
         parents = sorted(self.parents(wnid))
         children = self.children(wnid)
-        (descendants,) = self._db.execute(self._DESCENDANTS_SQL, (wnid,)).fetchone()
+        below = self._BELOW_SQL + " SELECT count(*) FROM below"
+        (descendants,) = self._db.execute(below, (wnid,)).fetchone()
         return {
             "wnid": wnid,
             "name": name,
@@ -173,6 +216,102 @@ class CachedLookup(CachedHierarchy):
         (kind,) = self._db.execute(self._KIND_SQL, (parent, child)).fetchone()
         edge: EdgeKind = EDGE_KINDS[int(kind)]
         return edge
+
+    # --- the TaxonomyView ------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.wnids)
+
+    def node(self, wnid: str) -> SynsetAttrs:  # a SynsetSummary and more
+        """All of a synset's attributes, as Taxonomy.node; TaxonomyError for an unknown one."""
+        attrs = self._attrs.get(wnid)
+        if attrs is None:
+            row = self._db.execute(
+                "SELECT name, lemmas, gloss, lexname, frequency, min_depth, max_depth"
+                " FROM synsets WHERE wnid = ?",
+                (wnid,),
+            ).fetchone()
+            if row is None:
+                raise TaxonomyError(not_a_synset(wnid))
+            name, lemmas, gloss, lexname, frequency, low, high = row
+            attrs = self._attrs[wnid] = {
+                "name": name,
+                "lemmas": tuple(lemmas.split(LEMMA_SEPARATOR)),
+                "gloss": gloss,
+                "lexname": lexname,
+                "frequency": frequency,
+                "min_depth": low,
+                "max_depth": high,
+            }
+        return attrs
+
+    def edge_kind(self, parent: str, child: str) -> EdgeKind:
+        return self._kind(parent, child)
+
+    def descendants(self, wnid: str) -> set[str]:
+        self.node(wnid)
+        sql = self._BELOW_SQL + " SELECT s.wnid FROM below JOIN synsets s ON s.id = below.id"
+        return {w for (w,) in self._db.execute(sql, (wnid,))}
+
+    def ancestors(self, wnid: str) -> set[str]:
+        self.node(wnid)
+        sql = self._ABOVE_SQL + " SELECT s.wnid FROM above JOIN synsets s ON s.id = above.id"
+        return {w for (w,) in self._db.execute(sql, (wnid,))}
+
+    @property
+    def wnids(self) -> list[str]:
+        """Every wnid in node-index order (the cache's ids), as Taxonomy.wnids."""
+        if self._wnids is None:
+            self._wnids = [w for (w,) in self._db.execute("SELECT wnid FROM synsets ORDER BY id")]
+        return self._wnids
+
+    def ancestor_closure(self) -> ClosureArrays:
+        """(sizes, ancestors), as Taxonomy.ancestor_closure: stored in the cache."""
+        return self._array_pair("closure", self._read_closure)
+
+    def edge_arrays(self) -> ClosureArrays:
+        """(parents, children) node indices of every edge, as Taxonomy.edge_arrays."""
+        return self._array_pair("edges", self._read_edges)
+
+    def depth_and_name_rank(self) -> ClosureArrays:
+        """(min_depth, name_rank) per node, as Taxonomy.depth_and_name_rank."""
+        return self._array_pair("ranks", self._read_ranks)
+
+    def _array_pair(self, name: str, read: Callable[[], ClosureArrays]) -> ClosureArrays:
+        if name not in self._arrays:
+            self._arrays[name] = read()
+        pair: ClosureArrays = self._arrays[name]
+        return pair
+
+    def _read_closure(self) -> ClosureArrays:
+        import numpy as np
+
+        blobs = dict(self._db.execute("SELECT name, data FROM arrays"))
+        try:
+            sizes, ancestors = blobs["closure_sizes"], blobs["closure_ancestors"]
+        except KeyError as missing:
+            raise TaxonomyError(
+                f"The taxonomy cache {self.path} has no {missing}; "
+                "run `wnexplorer setup --rebuild`."
+            ) from None
+        return np.frombuffer(sizes, np.int32), np.frombuffer(ancestors, np.int32)
+
+    def _read_edges(self) -> ClosureArrays:
+        import numpy as np
+
+        pairs = self._db.execute("SELECT parent, child FROM edges").fetchall()
+        both = np.array(pairs, dtype=np.int32).reshape(-1, 2)
+        return both[:, 0].copy(), both[:, 1].copy()
+
+    def _read_ranks(self) -> ClosureArrays:
+        import numpy as np
+
+        rows = self._db.execute("SELECT min_depth FROM synsets ORDER BY id").fetchall()
+        depth = np.array([d for (d,) in rows], dtype=np.int32)
+        by_name = [i for (i,) in self._db.execute("SELECT id FROM synsets ORDER BY name")]
+        rank = np.empty(len(by_name), np.int32)
+        rank[by_name] = np.arange(len(by_name), dtype=np.int32)
+        return depth, rank
 
 
 def open_cached_lookup(

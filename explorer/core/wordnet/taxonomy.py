@@ -129,7 +129,7 @@ class Taxonomy:
         self._edges: ClosureArrays | None = None
         self._ranks: ClosureArrays | None = None
 
-    def __contains__(self, wnid: str) -> bool:
+    def __contains__(self, wnid: object) -> bool:
         return wnid in self.graph
 
     def __len__(self) -> int:
