@@ -71,7 +71,7 @@ if TYPE_CHECKING:
         UndoStack,
     )
     from explorer.core.jobs import JobState
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import Taxonomy, TaxonomyView
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,8 @@ class Workspace:
 
     taxonomy_loaded = Signal(object)
     """The Taxonomy has arrived (:meth:`set_taxonomy`)."""
+    hierarchy_ready = Signal()
+    """Selecting, counting and listing work (:meth:`use_cache` or :meth:`set_taxonomy`)."""
     catalogue_opened = Signal(object)
     """A catalogue is open, with its flag store (``store`` None: curation is off, and
     ``store_problem`` says why). Its counts follow (``counts_changed``)."""
@@ -197,7 +199,10 @@ class Workspace:
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
         self.data_dir = data_dir
-        self.taxonomy: Taxonomy | None = None
+        self.taxonomy: Taxonomy | None = None  # the graph: search, coverage, duplicates...
+        # what selects, counts and describes: the taxonomy cache (SQL) while the graph
+        # loads, then the taxonomy itself; from this thread only
+        self.hierarchy: TaxonomyView | None = None
         self.catalogue: Catalogue | None = None
         self.store: FlagStore | None = None  # the catalogue's: this thread only (SQLite)
         self.store_problem: str | None = None  # why the store could not be opened
@@ -219,12 +224,26 @@ class Workspace:
 
     # --- taxonomy and catalogue ---------------------------------------------------------
 
+    def use_cache(self, lookup: TaxonomyView) -> None:
+        """Select, count and describe with ``lookup`` (the taxonomy cache, read by SQL on
+        this thread) until :meth:`set_taxonomy`: the window shows a synset's details and
+        images while the graph loads."""
+        if self.taxonomy is not None:
+            return
+        self.hierarchy = lookup
+        self.hierarchy_ready.emit()
+        if self.catalogue is not None:
+            self.recount()
+
     def set_taxonomy(self, taxonomy: Taxonomy) -> None:
         """Use ``taxonomy`` (loaded by the caller, in the background); count the open
-        catalogue, if any, on it."""
-        self.taxonomy = taxonomy
+        catalogue, if any, on it (unless the cache has counted it: the same figures)."""
+        early = self.hierarchy is not None
+        self.taxonomy = self.hierarchy = taxonomy
+        if not early:
+            self.hierarchy_ready.emit()
         self.taxonomy_loaded.emit(taxonomy)
-        if self.catalogue is not None:
+        if self.catalogue is not None and self.counts is None:
             self.recount()
 
     def open_catalogue(self, value: str | os.PathLike[str]) -> Catalogue:
@@ -292,13 +311,14 @@ class Workspace:
 
     def recount(self) -> None:
         """Count the catalogue's images on the taxonomy (again, after a rescan)."""
-        if self.taxonomy is None or self.catalogue is None:
+        hierarchy = self.hierarchy
+        if hierarchy is None or self.catalogue is None:
             return
         if self._propagate is None:  # numpy and the ancestor pairs: not before the first paint
             from explorer.core.analysis import CountPropagator
 
-            self._propagate = CountPropagator(self.taxonomy)
-        self.counts = self._propagate(self.catalogue.direct_counts(self.taxonomy.graph))
+            self._propagate = CountPropagator(hierarchy)  # its arrays: the same either way
+        self.counts = self._propagate(self.catalogue.direct_counts(hierarchy))
         self._tally = None  # a rescan may have changed which images are present
         self.counts_changed.emit(self.counts)
         self._relist()
@@ -308,9 +328,10 @@ class Workspace:
     def select(self, wnid: str, path: Sequence[str] | None = None) -> bool:
         """Select ``wnid`` along ``path`` from entity (default: its first, shortest path);
         False, and nothing changes, for a wnid the taxonomy lacks (or none loaded yet)."""
-        if self.taxonomy is None or wnid not in self.taxonomy:
+        hierarchy = self.hierarchy
+        if hierarchy is None or wnid not in hierarchy:
             return False
-        path = tuple(path) if path else tuple(self.taxonomy.paths_to_root(wnid)[0])
+        path = tuple(path) if path else tuple(hierarchy.paths_to_root(wnid)[0])
         if (wnid, path) == (self.current_wnid, self.current_path):
             return True
         self.current_wnid, self.current_path = wnid, path

@@ -18,7 +18,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
+    QEvent,
     QMessageLogContext,
+    QObject,
     QSettings,
     QTimer,
     QtMsgType,
@@ -130,16 +132,11 @@ class _Screenshot:
             or window.curation_panel.busy
         ):
             return False
-        model, grid = window.grid_model, window.grid
-        if window.catalogue is None or model.rowCount() == 0:
+        if window.catalogue is None or window.grid_model.rowCount() == 0:
             return True
         if window.tabs.currentWidget() is not window.images:
             return True  # the grid is out of sight: its thumbnails are not asked for
-        for position in grid.visible_range():
-            row = model.row(position)
-            if row is not None and not model.is_loaded(row.id):
-                return False
-        return True
+        return _visible_thumbnails_in(window)
 
     def _open_viewer(self) -> bool:
         """Open the viewer on the listing's first image; False when there is none."""
@@ -186,6 +183,45 @@ class _Screenshot:
                 self.save(self.path)
             self.window.close()
             QApplication.exit(0)
+
+
+def _visible_thumbnails_in(window: MainWindow) -> bool:
+    """Whether every thumbnail the grid shows has arrived."""
+    model = window.grid_model
+    for position in window.grid.visible_range():
+        row = model.row(position)
+        if row is not None and not model.is_loaded(row.id):
+            return False
+    return True
+
+
+class _PrintMarks(QObject):
+    """bench/bench_launch.py's marks on stdout (``WNEXPLORER_PRINT_FIRST_PAINT``): the
+    tree's first paint, the grid's first paint with a listing's visible thumbnails in, and
+    the graph in use; each a ``time.monotonic()``, one clock for every process."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        window.tree.viewport().installEventFilter(self)
+        window.grid.viewport().installEventFilter(self)
+        window.taxonomy_ready.connect(lambda: self._print("taxonomy-ready"))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.Paint:
+            return False
+        window = self.window
+        if watched is window.tree.viewport():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, lambda: self._print("first-paint"))  # once it is painted
+        elif window.grid_model.rowCount() and _visible_thumbnails_in(window):
+            watched.removeEventFilter(self)  # this paint draws them
+            QTimer.singleShot(0, lambda: self._print("first-thumbnails"))
+        return False
+
+    @staticmethod
+    def _print(mark: str) -> None:
+        print(f"{mark} {time.monotonic()}", flush=True)
 
 
 def run_gui(
@@ -274,9 +310,10 @@ def run_gui(
         if waiter is not None:
             waiter.started = True
         target = select or (None if screenshot else settings.value("last_synset"))
-        if target and window.taxonomy is not None:
+        hierarchy = window.workspace.hierarchy
+        if target and hierarchy is not None:
             try:
-                window.select(window.taxonomy.resolve(str(target)))
+                window.select(hierarchy.resolve(str(target)))
             except ExplorerError as exc:
                 if screenshot:
                     fail(exc)
@@ -288,14 +325,11 @@ def run_gui(
             window.duplicates.request_find()
 
     # from the event loop, after the tree's paint that is due: opening a catalogue (or
-    # making the demo) takes its time, and a worker competing for the GIL would hold it back
-    window.taxonomy_ready.connect(lambda: QTimer.singleShot(0, when_ready))
-    if os.environ.get("WNEXPLORER_PRINT_FIRST_PAINT"):  # bench/bench_bundle.py times the start
-        from explorer.qt.workers import AfterFirstPaint
-
-        AfterFirstPaint(  # the viewport's child: it lives as long
-            window.tree.viewport(), lambda: print(f"first-paint {time.monotonic()}", flush=True)
-        )
+    # making the demo) takes its time, and a worker competing for the GIL would hold it
+    # back. The cache selects and counts: this need not wait for the graph.
+    window.workspace.hierarchy_ready.connect(lambda: QTimer.singleShot(0, when_ready))
+    if os.environ.get("WNEXPLORER_PRINT_FIRST_PAINT"):  # bench_bundle, bench_launch time it
+        _PrintMarks(window)
     window.show()
     window.load_taxonomy(wordnet, taxonomy_future)
     if waiter is not None:

@@ -17,7 +17,7 @@ from explorer.qt.palette import STATUS
 
 if TYPE_CHECKING:
     from explorer.core.analysis import Counts
-    from explorer.core.wordnet import Taxonomy
+    from explorer.core.wordnet import TaxonomyView
     from explorer.core.workspace import Workspace
 
 _STATUS_WORDS = {  # a coverage status said in full: {} is the threshold ("Thin below")
@@ -125,9 +125,9 @@ class DetailPanel(QTextBrowser):
         workspace = self.workspace
         if workspace is None:
             return
-        if workspace.current_wnid is not None and workspace.taxonomy is not None:
+        if workspace.current_wnid is not None and workspace.hierarchy is not None:
             self.show_synset(
-                workspace.taxonomy, workspace.current_wnid, workspace.counts, workspace.threshold
+                workspace.hierarchy, workspace.current_wnid, workspace.counts, workspace.threshold
             )
 
     def _follow(self, url: QUrl) -> None:
@@ -154,14 +154,13 @@ class DetailPanel(QTextBrowser):
         return f"<p><b>{len(paths)} paths:</b><br>" + "<br>".join(lines) + "</p>"
 
     def show_synset(
-        self, taxonomy: Taxonomy, wnid: str, counts: Counts | None = None, threshold: int = 1
+        self, taxonomy: TaxonomyView, wnid: str, counts: Counts | None = None, threshold: int = 1
     ) -> None:
         esc = html.escape
-        graph = taxonomy.graph
-        data = graph.nodes[wnid]
+        data = taxonomy.node(wnid)
 
         def short(w: str) -> str:
-            return graph.nodes[w]["lemmas"][0]
+            return taxonomy.node(w)["lemmas"][0]
 
         def link(w: str, text: str | None = None) -> str:
             colour = None

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Signal
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -237,11 +237,13 @@ class MainWindow(QMainWindow):
         """Show the tree and load the taxonomy in a worker (or wait there for ``future``,
         a load already started).
 
-        With a current cache the tree is shown at once from the cache's CachedHierarchy,
-        and the graph loads after the tree's first paint (a worker competing for the
-        GIL would hold that paint back); the rest of the window follows when it arrives.
+        With a current cache the tree is shown at once from the cache (a CachedLookup),
+        and after the tree's first paint the workspace selects, counts and describes from
+        it too (``hierarchy_ready``: a catalogue can open, a synset show its images); the
+        graph loads after that (a worker competing for the GIL would hold both back) and
+        the rest of the window (search, coverage...) follows when it arrives.
         """
-        from explorer.core.wordnet import open_cached_hierarchy
+        from explorer.core.wordnet import open_cached_lookup
 
         def load(
             wordnet: str | None, data_dir: str | os.PathLike[str] | None, state: JobState
@@ -269,12 +271,17 @@ class MainWindow(QMainWindow):
                 on_progress=self.busy_bar.show_progress,
             )
 
-        hierarchy = open_cached_hierarchy(wordnet, self.data_dir)
-        if hierarchy is None:  # a first run builds the cache: nothing to show before
+        lookup = open_cached_lookup(wordnet, self.data_dir)
+        if lookup is None:  # a first run builds the cache: nothing to show before
             start_load()
             return
-        self.tree_panel.show_source(hierarchy)
-        self._after_paint = AfterFirstPaint(self.tree.viewport(), start_load)
+        self.tree_panel.show_source(lookup)
+
+        def painted() -> None:
+            self.workspace.use_cache(lookup)  # the catalogue and the selection, if asked
+            QTimer.singleShot(0, start_load)  # then the graph, once their work is queued
+
+        self._after_paint = AfterFirstPaint(self.tree.viewport(), painted)
 
     def _taxonomy_loaded(self, taxonomy: Taxonomy) -> None:
         self.busy_bar.hide()

@@ -222,7 +222,7 @@ class TreePanel(QWidget):
         _previous: QModelIndex | QPersistentModelIndex | None,
     ) -> None:
         wnid = current.data(WNID_ROLE)
-        if wnid and self.workspace.taxonomy is not None:  # else when it arrives
+        if wnid and self.workspace.hierarchy is not None:  # else when it is ready
             self.workspace.select(wnid, current.data(PATH_ROLE))
 
     def _selection_changed(self, wnid: str, path: tuple[str, ...]) -> None:
