@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, git_state, loadavg
+from common import ROOT, child_env, git_state, loadavg
 
 GOLDEN = "n02099601"
 FLOOR = r"""
@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--samples", default="/work/shared/data/imagenet-samples")
     parser.add_argument("--json", help="Write every figure to this file.")
     args = parser.parse_args()
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    env = child_env(QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     with tempfile.TemporaryDirectory() as work:
         catalogue = str(Path(work) / "samples.sqlite")
         subprocess.run(

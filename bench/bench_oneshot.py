@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, git_state, loadavg
+from common import ROOT, child_env, git_state, loadavg
 
 WNEXPLORER = [sys.executable, "-m", "explorer"]
 
@@ -61,9 +61,12 @@ def commands(catalogue: str) -> dict[str, list[str]]:
     }
 
 
+ENV = child_env()
+
+
 def wall(command: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(command, cwd=ROOT, env=ENV, check=True, capture_output=True)
     return time.perf_counter() - start
 
 

@@ -11,6 +11,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for timed child processes: as a user's, with the project's
+    bytecode written and read (a shell with PYTHONDONTWRITEBYTECODE set made every start
+    compile ~90 of our modules from source, 0.15 s), after compiling it once here."""
+    import compileall
+
+    compileall.compile_dir(ROOT / "explorer", quiet=1)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **extra}
+
+
 def loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 

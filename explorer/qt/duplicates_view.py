@@ -13,11 +13,11 @@ its twin, so exports leave it out. K keeps both, N says they are not duplicates
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -49,7 +49,9 @@ from explorer.core.text import plural
 from explorer.qt.labels import ElidedLabel
 from explorer.qt.palette import FLAGGED_TEXT
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy: once a search has pairs, not at the window's start
+    import numpy as np
+
     from explorer.core.curation import ImageState
     from explorer.core.duplicates import DuplicatePair, DuplicateSession
     from explorer.core.images import Thumbnail
@@ -110,10 +112,10 @@ class PairsModel(QAbstractTableModel):
     def __init__(self, session: DuplicateSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.indices = np.zeros(0, np.int64)
+        self.indices: Sequence[int] | np.ndarray = ()
         self._pages: dict[int, list[DuplicatePair]] = {}
 
-    def set_indices(self, indices: np.ndarray) -> None:
+    def set_indices(self, indices: Sequence[int] | np.ndarray) -> None:
         self.beginResetModel()
         self.indices, self._pages = indices, {}
         self.endResetModel()
@@ -382,7 +384,7 @@ class DuplicatesView(QWidget):
         report = session.report
         wnid = workspace.current_wnid
         if report is None:
-            self.model.set_indices(np.zeros(0, np.int64))
+            self.model.set_indices(())
         else:
             self.model.set_indices(session.pairs_under(wnid, self.relation.currentData()))
         self._say(report is not None, wnid)

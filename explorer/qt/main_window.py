@@ -277,9 +277,22 @@ class MainWindow(QMainWindow):
             return
         self.tree_panel.show_source(lookup)
 
+        def after_listing() -> None:
+            """The graph after the first images are listed: its load holds the GIL for
+            most of a second, and would hold their listing back by as much."""
+            if not self.images.listing:
+                start_load()
+                return
+
+            def listed() -> None:
+                self.images.images_ready.disconnect(listed)
+                start_load()
+
+            self.images.images_ready.connect(listed)
+
         def painted() -> None:
             self.workspace.use_cache(lookup)  # the catalogue and the selection, if asked
-            QTimer.singleShot(0, start_load)  # then the graph, once their work is queued
+            QTimer.singleShot(0, after_listing)  # after those, queued the same way
 
         self._after_paint = AfterFirstPaint(self.tree.viewport(), painted)
 

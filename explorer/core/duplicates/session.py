@@ -35,31 +35,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from psygnal import Signal
 
 from explorer.core.duplicates.choices import DEFAULT_DISTANCE, RELATIONS
-from explorer.core.duplicates.pairs import (
-    DuplicatePair,
-    DuplicateReport,
-    dismissed_pairs,
-    find_duplicates,
-)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and the pairs' module (the catalogue's): when a search is made,
+    # not when the window that holds this session starts
+    import numpy as np
+
     from explorer.core.analysis import Counts
     from explorer.core.catalogue import Catalogue
     from explorer.core.cluster import ClusterSpec
     from explorer.core.curation import Command, ImageState
+    from explorer.core.duplicates.pairs import DuplicatePair, DuplicateReport
     from explorer.core.jobs import JobState
     from explorer.core.wordnet import Taxonomy
     from explorer.core.workspace import Workspace
 
 
 # the order the relations are shown in: what most needs a curator first
-_PRIORITY = np.array(
-    [("different", "ancestor", "same_synset", "unknown_label").index(r) for r in RELATIONS]
-)
+_PRIORITY = [("different", "ancestor", "same_synset", "unknown_label").index(r) for r in RELATIONS]
 
 
 @dataclass(frozen=True)
@@ -76,6 +71,7 @@ class DuplicateJob:
     def run(self, state: JobState | None = None) -> DuplicateReport:
         from explorer.core.catalogue import Catalogue
         from explorer.core.duplicates.hashing import hash_catalogue
+        from explorer.core.duplicates.pairs import find_duplicates
         from explorer.core.jobs import JobState
 
         state = state or JobState()
@@ -161,6 +157,8 @@ class DuplicateSession:
         ``relation`` (None: any): those with an image labelled in the subtree, not judged
         not duplicates. Label conflicts first, then ancestors, then copies in one synset;
         the closest first within each."""
+        import numpy as np
+
         report, taxonomy = self.report, self.workspace.taxonomy
         if report is None or taxonomy is None:
             return np.zeros(0, np.int64)
@@ -172,11 +170,15 @@ class DuplicateSession:
             under[report.pairs_of_label(taxonomy.descendants(wnid) | {wnid})] = True
             keep &= under
         shown = np.flatnonzero(keep)
-        order = np.lexsort((shown, report.distance[shown], _PRIORITY[report.relation[shown]]))
+        order = np.lexsort(
+            (shown, report.distance[shown], np.asarray(_PRIORITY)[report.relation[shown]])
+        )
         return shown[order]
 
     def rows(self, indices: Sequence[int] | np.ndarray) -> list[DuplicatePair]:
         """The pairs at these indices, with paths (read on this thread)."""
+        import numpy as np
+
         report, catalogue = self.report, self.workspace.catalogue
         if report is None or catalogue is None or not len(indices):
             return []
@@ -185,6 +187,8 @@ class DuplicateSession:
 
     def counts(self) -> Counts | None:
         """Images in a pair shown, per synset and subtree (for the tree's column)."""
+        import numpy as np
+
         report, workspace = self.report, self.workspace
         propagate = workspace.count_propagator()
         if report is None or propagate is None:
@@ -229,6 +233,10 @@ class DuplicateSession:
 
     def _dismissed_mask(self) -> np.ndarray:
         """Which pairs a curator judged not duplicates, from the live curation states."""
+        import numpy as np
+
+        from explorer.core.duplicates.pairs import dismissed_pairs
+
         report, catalogue = self.report, self.workspace.catalogue
         if report is None or catalogue is None:
             return np.zeros(0, bool)

@@ -33,14 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from psygnal import Signal
 
-from explorer.core.evaluation.predictions import read_predictions
-from explorer.core.evaluation.scoring import ConfusedPair, Evaluation, confused_pairs, evaluate
+if TYPE_CHECKING:  # numpy and the scoring: when a file is scored, not when the window starts
+    import numpy as np
 
-if TYPE_CHECKING:
     from explorer.core.curation import QueuedImage
+    from explorer.core.evaluation.scoring import ConfusedPair, Evaluation
     from explorer.core.jobs import JobState
     from explorer.core.wordnet import Taxonomy
     from explorer.core.workspace import Workspace
@@ -59,6 +58,8 @@ class EvaluationJob:
 
     def run(self, state: JobState | None = None) -> Evaluation:
         from explorer.core.catalogue import Catalogue
+        from explorer.core.evaluation.predictions import read_predictions
+        from explorer.core.evaluation.scoring import evaluate
 
         predictions = read_predictions(self.predictions, self.classes)
         with Catalogue.open(self.catalogue) as catalogue:
@@ -129,6 +130,8 @@ class EvaluationSession:
 
     def accuracy(self) -> np.ndarray | None:
         """Top-1 per node (taxonomy index order; NaN where no image was scored)."""
+        import numpy as np
+
         result = self.result
         if result is None:
             return None
@@ -137,6 +140,8 @@ class EvaluationSession:
 
     def _under(self, wnid: str) -> np.ndarray:
         """Which scored images have their truth in the subtree of ``wnid``."""
+        import numpy as np
+
         result, taxonomy = self.result, self.workspace.taxonomy
         assert result is not None and taxonomy is not None
         members = np.zeros(len(result.index), bool)
@@ -146,6 +151,8 @@ class EvaluationSession:
 
     def severity_histogram(self, wnid: str) -> dict[int, int]:
         """Mistakes of the subtree's images by severity."""
+        import numpy as np
+
         result = self.result
         if result is None:
             return {}
@@ -156,7 +163,10 @@ class EvaluationSession:
     def confused_under(self, wnid: str, limit: int = 50) -> list[ConfusedPair]:
         """The most confused pairs whose truth lies in the subtree of ``wnid``, with how many
         of their images ReaL lists the prediction for, and how many are flagged wrong_label."""
+        import numpy as np
+
         from explorer.core.curation import EMPTY
+        from explorer.core.evaluation.scoring import confused_pairs
 
         result, catalogue, taxonomy = self.result, self.workspace.catalogue, self.workspace.taxonomy
         if result is None or catalogue is None or taxonomy is None:
@@ -184,6 +194,8 @@ class EvaluationSession:
     def review(self, wnid: str, pair: tuple[str, str] | None = None) -> dict[str, QueuedImage]:
         """The subtree's scored images (or one confused pair's), mistakes first, each noted
         with its prediction and label, and the prediction suggested: for the grid."""
+        import numpy as np
+
         from explorer.core.curation import QueuedImage
 
         result, catalogue = self.result, self.workspace.catalogue
