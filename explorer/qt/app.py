@@ -123,20 +123,29 @@ class _Screenshot:
         self.timer.start()
 
     def _visible_rows_loaded(self) -> bool:
+        return not self.waiting_for()
+
+    def waiting_for(self) -> str:
+        """What the picture still lacks ("" when nothing): said when the deadline passes."""
         window = self.window
-        if (
-            not self.started  # the catalogue (or demo) is not open yet
-            or window.taxonomy is None
-            or window.busy_bar.busy
-            or window.images.listing
-            or window.curation_panel.busy
-        ):
-            return False
+        missing = [
+            what
+            for what, lacking in (
+                ("the catalogue opened", not self.started),
+                ("the WordNet graph", window.taxonomy is None),
+                (f"a job ({window.statusBar().currentMessage()})", window.busy_bar.busy),
+                ("the listing", window.images.listing),
+                ("the curation tally", window.curation_panel.busy),
+            )
+            if lacking
+        ]
+        if missing:
+            return ", ".join(missing)
         if window.catalogue is None or window.grid_model.rowCount() == 0:
-            return True
+            return ""
         if window.tabs.currentWidget() is not window.images:
-            return True  # the grid is out of sight: its thumbnails are not asked for
-        return _visible_thumbnails_in(window)
+            return ""  # the grid is out of sight: its thumbnails are not asked for
+        return "" if _visible_thumbnails_in(window) else "thumbnails"
 
     def _open_viewer(self) -> bool:
         """Open the viewer on the listing's first image; False when there is none."""
@@ -179,7 +188,7 @@ class _Screenshot:
             self.timer.stop()
             if self.path:
                 if not ready:  # the picture lacks some: say so (a bare --quit-after is quiet)
-                    log.warning("screenshot taken before every thumbnail arrived")
+                    log.warning("screenshot taken still waiting for %s", self.waiting_for())
                 self.save(self.path)
             self.window.close()
             QApplication.exit(0)

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from explorer.qt.synset_tree_model import SynsetTreeModel
 
 _RECENT_LIMIT = 8
+# the longest the graph's load waits for the first thumbnails (a cold cache decodes them)
+GRAPH_WAIT_MS = 1500
 
 
 class MainWindow(QMainWindow):
@@ -277,22 +279,30 @@ class MainWindow(QMainWindow):
             return
         self.tree_panel.show_source(lookup)
 
-        def after_listing() -> None:
-            """The graph after the first images are listed: its load holds the GIL for
-            most of a second, and would hold their listing back by as much."""
-            if not self.images.listing:
+        def after_first_thumbnails() -> None:
+            """The graph once the selection's first thumbnails have come (or after
+            GRAPH_WAIT_MS): its load holds the GIL for most of a second, and would hold
+            their listing and loading back by as much."""
+            if not self.images.listing:  # nothing selected to show
                 start_load()
                 return
+            arrived = self.grid_model.thumbnails_arrived
+            started = False
 
-            def listed() -> None:
-                self.images.images_ready.disconnect(listed)
+            def start_once() -> None:
+                nonlocal started
+                if started:  # the timer's call, after the thumbnails' (or the other way)
+                    return
+                started = True
+                arrived.disconnect(start_once)
                 start_load()
 
-            self.images.images_ready.connect(listed)
+            arrived.connect(start_once)
+            QTimer.singleShot(GRAPH_WAIT_MS, start_once)
 
         def painted() -> None:
             self.workspace.use_cache(lookup)  # the catalogue and the selection, if asked
-            QTimer.singleShot(0, after_listing)  # after those, queued the same way
+            QTimer.singleShot(0, after_first_thumbnails)  # after those, queued the same way
 
         self._after_paint = AfterFirstPaint(self.tree.viewport(), painted)
 

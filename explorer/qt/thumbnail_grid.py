@@ -225,6 +225,8 @@ _NO_INDEX = QModelIndex()
 class ThumbnailGridModel(QAbstractListModel):
     """Catalogue rows, sorted and filtered, with thumbnails loaded on demand."""
 
+    thumbnails_arrived = Signal()  # every thumbnail asked for has come (or why not)
+
     def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.loader = loader
@@ -492,6 +494,8 @@ class ThumbnailGridModel(QAbstractListModel):
         if position is not None and position < self._count:
             index = self.index(position)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        if not self._pending:
+            self.thumbnails_arrived.emit()
 
     def loaded_count(self) -> int:
         return len(self._pixmaps) + len(self._errors)

@@ -121,6 +121,7 @@ class TreePanel(QWidget):
         self.duplicates: DuplicateSession | None = None  # see bind_duplicates
         self.evaluation: EvaluationSession | None = None  # see bind_evaluation
         workspace.taxonomy_loaded.connect(self._taxonomy_loaded)
+        workspace.hierarchy_ready.connect(self._select_current)
         workspace.selection_changed.connect(self._selection_changed)
         workspace.counts_changed.connect(self._counts_changed)
         workspace.threshold_changed.connect(self._threshold_changed)
@@ -212,8 +213,13 @@ class TreePanel(QWidget):
         if self._hierarchy is not None:
             self._hierarchy.close()
             self._hierarchy = None
-        current = self.view.selectionModel().currentIndex()
-        if current.isValid():  # chosen while the graph loaded: select it in full now
+        self._select_current()
+
+    def _select_current(self) -> None:
+        """The row chosen before the workspace could select (the cache not yet in use, or
+        the graph still loading): select it now."""
+        current = self.view.selectionModel().currentIndex() if self.model is not None else None
+        if current is not None and current.isValid():
             self._current_changed(current, None)
 
     def _current_changed(

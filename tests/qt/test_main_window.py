@@ -466,10 +466,12 @@ def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path
     assert len(colours) > 50, "the window is not blank"
 
 
-def test_the_tree_is_usable_before_the_taxonomy_arrives(
-    qtbot, taxonomy, tmp_path, session_data_dir
+def test_the_tree_details_and_images_come_before_the_taxonomy(
+    qtbot, taxonomy, tmp_path, session_data_dir, catalogue_path
 ):
-    """With a current cache the tree shows at once; the graph's load does not hold it back."""
+    """With a current cache the tree shows at once, and after its first paint the cache
+    selects, describes, counts and lists (issue 19): a synset's details and thumbnails do
+    not wait for the graph; search, which needs it, answers when it arrives."""
     from concurrent.futures import Future
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -487,9 +489,27 @@ def test_the_tree_is_usable_before_the_taxonomy_arrives(
         "physical entity",
         "thing",
     ]
-    window.select_path(taxonomy.paths_to_root(GOLDEN)[0])  # browsing while the graph loads
-    qtbot.keyClicks(window.search.field, "tench")  # typing too: answered when it arrives
-    assert window.current_wnid is None and not window.search.results.isVisible()
+    window.select_path(taxonomy.paths_to_root(GOLDEN)[0])  # chosen before the first paint
+    qtbot.waitUntil(lambda: window.workspace.hierarchy is not None, timeout=5000)
+    assert window.current_wnid == GOLDEN and window.taxonomy is None  # selected by the cache
+    details = window.detail.toPlainText()
+    assert "golden retriever" in details and "an English breed" in details
+    assert "2 paths" in details and "A leaf" in details
+    with qtbot.waitSignal(window.images_ready, timeout=10_000):
+        window.open_catalogue(catalogue_path)
+    assert window.workspace.counts.of(RETRIEVER) == {
+        "direct": 0,
+        "subtree": 20,
+        "synsets_with_images": 2,
+    }
+    assert window.grid_model.rowCount() == 15  # 14 photos and the broken file
+    qtbot.waitUntil(
+        lambda: all(window.grid_model.is_loaded(window.grid_model.row(p).id) for p in range(15)),
+        timeout=10_000,
+    )
+    assert window.taxonomy is None  # all of that before the graph
+    qtbot.keyClicks(window.search.field, "tench")  # typing: answered when the graph arrives
+    assert not window.search.results.isVisible()
 
     with qtbot.waitSignal(window.taxonomy_ready, timeout=10_000):
         loading.set_result(taxonomy)
