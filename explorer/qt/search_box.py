@@ -73,6 +73,11 @@ def count_text(counts: Counts | None, wnid: str) -> str | None:
     return plural(subtree, "image") if subtree else "no images"
 
 
+PLACEHOLDER = "Search: lemma, wnid, offset or gloss words"
+# the window shows the cache's tree, details and images first; search needs the graph
+LOADING_PLACEHOLDER = "Search: WordNet is loading…"  # what is typed is answered then
+
+
 class _HitDelegate(QStyledItemDelegate):
     """Draws a result in two lines: lemmas (bold) and the image count on the right; then the
     short path and the gloss, dimmed, cut with "…" to the width."""
@@ -162,7 +167,7 @@ class SearchBox(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.field = QLineEdit(placeholderText="Search: lemma, wnid, offset or gloss words")
+        self.field = QLineEdit(placeholderText=LOADING_PLACEHOLDER)
         self.field.setClearButtonEnabled(True)
         self.field.setMaxLength(MAX_QUERY_CHARS)  # a pasted megabyte is cut, not searched
         self.results = QListWidget()
@@ -210,6 +215,7 @@ class SearchBox(QWidget):
 
     def set_taxonomy(self, taxonomy: Taxonomy | None) -> None:
         self.taxonomy = taxonomy
+        self.field.setPlaceholderText(PLACEHOLDER if taxonomy is not None else LOADING_PLACEHOLDER)
         if self.field.text().strip():  # typed while WordNet loaded
             self._search()
 
