@@ -28,7 +28,7 @@ from PySide6.QtCore import (
     qInstallMessageHandler,
 )
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from explorer.core.errors import ExplorerError
 
@@ -125,6 +125,20 @@ class _Screenshot:
     def _visible_rows_loaded(self) -> bool:
         return not self.waiting_for()
 
+    @staticmethod
+    def _dismiss_dialog() -> None:
+        """A dialog nobody is there to answer (a flag store's recovery notice, say) would
+        hold the picture until killed: its text goes to stderr, and it is closed."""
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            return
+        text = dialog.text() if isinstance(dialog, QMessageBox) else ""
+        log.warning("closed the dialog %r: %s", dialog.windowTitle(), text)
+        if isinstance(dialog, QDialog):
+            dialog.reject()
+        else:
+            dialog.close()
+
     def waiting_for(self) -> str:
         """What the picture still lacks ("" when nothing): said when the deadline passes."""
         window = self.window
@@ -170,6 +184,7 @@ class _Screenshot:
         picture.save(path)
 
     def _poll(self) -> None:
+        self._dismiss_dialog()
         ready = self._visible_rows_loaded()
         now = time.monotonic()
         if ready and self.viewer and self.window.viewer is None:

@@ -294,10 +294,13 @@ class MainWindow(QMainWindow):
                 if started:  # the timer's call, after the thumbnails' (or the other way)
                     return
                 started = True
-                arrived.disconnect(start_once)
+                arrived.disconnect(after_thumbnails)
                 start_load()
 
-            arrived.connect(start_once)
+            def after_thumbnails() -> None:  # once the grid has drawn them
+                self._after_paint = AfterFirstPaint(self.grid.viewport(), start_once)
+
+            arrived.connect(after_thumbnails)
             QTimer.singleShot(GRAPH_WAIT_MS, start_once)
 
         def painted() -> None:

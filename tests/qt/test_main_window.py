@@ -456,7 +456,7 @@ def test_screenshot_mode_as_a_process(catalogue_path, session_data_dir, tmp_path
         },
     )
     assert result.returncode == 0, result.stderr
-    assert "before every thumbnail arrived" not in result.stderr
+    assert "still waiting for" not in result.stderr
     assert "propagateSizeHints" not in result.stderr  # the offscreen platform's noise
     image = QImage(str(shot))
     assert image.width() >= 800 and image.height() >= 500
@@ -519,3 +519,35 @@ def test_the_tree_details_and_images_come_before_the_taxonomy(
     qtbot.waitUntil(window.search.results.isVisible, timeout=3000)
     assert window.search.results.item(0).data(Qt.ItemDataRole.UserRole) == TENCH
     window.close()
+
+
+def test_screenshot_mode_closes_a_dialog_nobody_can_answer(
+    catalogue_path, session_data_dir, tmp_path
+):
+    """A flag store recovered from its journal says so in a dialog; with --screenshot nobody
+    is there to close it: its text goes to stderr, and the picture is still taken (a run on
+    ImageNet-21k hung on it until killed)."""
+    from windows import private_copy
+
+    from explorer.core.curation import Flag, FlagStore, ImageState, flags_path_for
+
+    copy = private_copy(catalogue_path, tmp_path / "data" / "c.sqlite")
+    with FlagStore.open_for(copy) as store:  # a flag in the journal...
+        store.apply({f"{GOLDEN}/{GOLDEN}_0.JPEG": ImageState((Flag("corrupt"),))})
+    flags_path_for(copy).write_bytes(b"not a database at all" * 100)  # ...and the store lost
+    shot = tmp_path / "window.png"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "explorer", "--data-dir", str(session_data_dir), "gui"),
+            *("--catalogue", str(copy), "--select", GOLDEN, "--screenshot", str(shot)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "closed the dialog 'Flags recovered'" in result.stderr
+    assert QImage(str(shot)).width() >= 800
+    with FlagStore.open_for(copy) as store:  # and the flag was recovered, not lost
+        assert store.state(f"{GOLDEN}/{GOLDEN}_0.JPEG").reasons == ("corrupt",)

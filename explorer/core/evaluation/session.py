@@ -130,11 +130,11 @@ class EvaluationSession:
 
     def accuracy(self) -> np.ndarray | None:
         """Top-1 per node (taxonomy index order; NaN where no image was scored)."""
+        result = self.result
+        if result is None:  # the tree asks before its first paint: no numpy for that
+            return None
         import numpy as np
 
-        result = self.result
-        if result is None:
-            return None
         with np.errstate(invalid="ignore", divide="ignore"):
             return result.node_correct / np.where(result.node_images, result.node_images, np.nan)
 
