@@ -80,6 +80,9 @@ def draft_decode_only(path: Path, size: int) -> None:
 
 
 def fitted(width: int, height: int, size: int) -> tuple[int, int]:
+    """The thumbnail's size, as make_thumbnail's: never enlarged, the aspect kept."""
+    if width <= size and height <= size:
+        return width, height
     if width >= height:
         return size, max(1, round(height * size / width))
     return max(1, round(width * size / height)), size
