@@ -3,7 +3,7 @@
 :func:`make_thumbnail` decodes one file into a small JPEG (PNG when it has transparency)
 ready for ``QImage.fromData``. A plain JPEG (sequential, grey or YCbCr: nearly every photo)
 is decoded by libjpeg-turbo through simplejpeg at the smallest n/8 scale that still covers
-the thumbnail (:mod:`explorer.core.images.fast_jpeg`, about 1.3x faster than Pillow's path);
+the thumbnail (:mod:`explorer.core.images.fast_jpeg`, 1.25x as fast as Pillow's path);
 every other file by Pillow, a JPEG at 1/2, 1/4 or 1/8 scale (libjpeg's ``draft`` mode). Both
 resize with Pillow's antialiased bilinear filter; EXIF orientation is applied, and every
 mode (CMYK, grayscale, 16-bit, palette) comes out as RGB or RGBA. A file that cannot be thumbnailed
