@@ -94,9 +94,12 @@ def _run(
         thumbnail = make_thumbnail(path, 128)
         made = (thumbnail.width, thumbnail.height)
         assert thumbnail.data and max(made) == 128, f"Pillow made {made} from {path.name}"
+        # The JPEG takes the fast path: simplejpeg was bundled and imports.
+        decoder = "simplejpeg" if path.suffix == ".JPEG" else "pillow"
+        assert thumbnail.decoder == decoder, f"{path.name} decoded by {thumbnail.decoder!r}"
         image = QImageReader(str(path)).read()
         assert not image.isNull(), f"Qt cannot decode {path.name}: its image plugins are missing"
-    step("decoded with Pillow and with Qt's image plugins")
+    step("decoded with simplejpeg, Pillow and Qt's image plugins")
 
     from explorer.core.images import audit_catalogue
 

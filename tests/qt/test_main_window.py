@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from explorer.core.catalogue import Catalogue, index_catalogue, resolve_catalogue
 from explorer.core.errors import CatalogueError
 from explorer.core.images import MAX_SCANS, Thumbnail, ThumbnailCache, audit_catalogue
-from explorer.core.images import thumbnails as thumbnails
+from explorer.core.images import thumbnail_cache as thumbnail_cache
 from explorer.core.wordnet import MAX_QUERY_CHARS
 from explorer.qt.images_panel import THUMBNAIL_SIZES
 from explorer.qt.main_window import MainWindow
@@ -143,7 +143,7 @@ def test_the_window_closes_at_once_while_a_thumbnail_decodes(
         release.wait(60)
         return Thumbnail(None, 0, 0, "slow", False)
 
-    monkeypatch.setattr(thumbnails, "make_thumbnail", slow)
+    monkeypatch.setattr(thumbnail_cache, "make_thumbnail", slow)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     main = MainWindow(settings, lambda: ThumbnailCache(tmp_path / "thumbnails"), session_data_dir)
     main.show()

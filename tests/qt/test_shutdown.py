@@ -18,7 +18,7 @@ from windows import open_window
 
 from explorer.core.catalogue import index_catalogue
 from explorer.core.images import Thumbnail, ThumbnailCache
-from explorer.core.images import thumbnails as thumbnails
+from explorer.core.images import thumbnail_cache as thumbnail_cache
 from explorer.qt.thumbnail_grid import ThumbnailLoader
 from explorer.qt.workers import JobRunner
 
@@ -57,7 +57,7 @@ def test_closing_while_a_job_and_thumbnails_run(
     qtbot, capfd, taxonomy, tmp_path, session_data_dir, catalogue_path, monkeypatch
 ):
     before = set(threading.enumerate())
-    real_thumbnail = thumbnails.make_thumbnail
+    real_thumbnail = thumbnail_cache.make_thumbnail
     decoding = threading.Event()
 
     def slow_thumbnail(path, size):  # 60 of these take 1.5 s on the loader's two threads
@@ -65,7 +65,7 @@ def test_closing_while_a_job_and_thumbnails_run(
         time.sleep(0.05)
         return real_thumbnail(path, size)
 
-    monkeypatch.setattr(thumbnails, "make_thumbnail", slow_thumbnail)
+    monkeypatch.setattr(thumbnail_cache, "make_thumbnail", slow_thumbnail)
     main = _window(qtbot, tmp_path, session_data_dir, catalogue_path)
     with qtbot.waitSignal(main.images_ready, timeout=10_000):
         main.select(GOLDEN)
@@ -198,7 +198,7 @@ def test_the_loader_waits_a_bounded_time_and_is_silent_after(qtbot, tmp_path, mo
         release.wait(10)
         return Thumbnail(None, 0, 0, "slow", False)
 
-    monkeypatch.setattr(thumbnails, "make_thumbnail", stuck)
+    monkeypatch.setattr(thumbnail_cache, "make_thumbnail", stuck)
     loader = ThumbnailLoader(lambda: ThumbnailCache(tmp_path / "thumbs"), threads=2)
     emitted = []
     loader.signals.loaded.connect(lambda *args: emitted.append(args))

@@ -39,13 +39,8 @@ if TYPE_CHECKING:
         is_missing_file,
         open_regular_file,
     )
-    from explorer.core.images.thumbnails import (
-        SIZES,
-        Thumbnail,
-        ThumbnailCache,
-        default_thumbnail_cache,
-        make_thumbnail,
-    )
+    from explorer.core.images.thumbnail_cache import ThumbnailCache, default_thumbnail_cache
+    from explorer.core.images.thumbnails import SIZES, Thumbnail, make_thumbnail
 
 __all__ = [
     "AUDIT_CODES",
@@ -136,12 +131,7 @@ __getattr__, __dir__ = lazy_exports(
             "open_regular_file",
         ),
         ".precompute": ("THREADS", "PrecomputeSummary", "precompute_thumbnails"),
-        ".thumbnails": (
-            "SIZES",
-            "Thumbnail",
-            "ThumbnailCache",
-            "default_thumbnail_cache",
-            "make_thumbnail",
-        ),
+        ".thumbnails": ("SIZES", "Thumbnail", "make_thumbnail"),
+        ".thumbnail_cache": ("ThumbnailCache", "default_thumbnail_cache"),
     },
 )

@@ -46,6 +46,7 @@ __all__ = [
     "decode_refusal",
     "exif_orientation",
     "jpeg_scan_count",
+    "jpeg_upright_turn",
     "open_header",
     "quiet_pillow",
     "viewable_bytes",
@@ -87,6 +88,7 @@ _TIFF_VALUE_SIZES = {
     16: 8,
 }  # bytes a value, of the types Pillow reads
 _EXIF_PREFIX = re.compile(b"^(Exif\x00\x00){1,2}")
+_XMP_ORIENTATION = re.compile(rb'tiff:Orientation(="|>)([0-9])')  # as Image.getexif reads it
 _QUIET = threading.Lock()
 _IGNORE = ("ignore", None, Warning, None, 0)  # the filter entry simplefilter("ignore") makes
 
@@ -283,6 +285,34 @@ def upright_turn(image: Image.Image) -> Image.Transpose | None:
     try:
         return _UPRIGHT.get(exif_orientation(image) or 1)
     except Exception:  # unparsable EXIF: the image as stored
+        return None
+
+
+def jpeg_upright_turn(exif: bytes | None, xmp: bytes | None) -> Image.Transpose | None:
+    """:func:`upright_turn` of a JPEG from its metadata bytes, without opening it with Pillow.
+
+    ``exif`` and ``xmp`` are what Pillow's JPEG plugin keeps as ``info["exif"]`` (the first
+    ``Exif`` APP1 segment, later ones appended without their prefix) and ``info["xmp"]``;
+    they are read as ``getexif()`` reads them: the EXIF orientation, else the XMP one.
+
+    >>> rotated = catalogue.absolute_path("n04285008/n04285008_20.JPEG")
+    >>> with open_regular_file(rotated) as file, open_header(file) as image:
+    ...     jpeg_upright_turn(image.info.get("exif"), None) == upright_turn(image)
+    True
+    """
+    try:
+        found = None
+        if exif:
+            _check_first_ifd(_EXIF_PREFIX.sub(b"", exif))
+            parsed = Image.Exif()
+            with quiet_pillow():
+                parsed.load(exif)
+                found = parsed.get(_ORIENTATION)
+        if found is None and xmp:
+            match = _XMP_ORIENTATION.search(xmp)
+            found = int(match[2]) if match else None
+        return _UPRIGHT.get(found or 1)
+    except Exception:  # unparsable EXIF: the image as stored, as upright_turn does
         return None
 
 

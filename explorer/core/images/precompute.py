@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 from explorer.core.catalogue import Catalogue, ImageRow, list_images
 from explorer.core.cluster import ClusterSpec, remote_location, run_job, shards_by_folder
-from explorer.core.images.thumbnails import Thumbnail, ThumbnailCache, make_thumbnail
+from explorer.core.images.thumbnail_cache import ThumbnailCache
+from explorer.core.images.thumbnails import Thumbnail, make_thumbnail
 from explorer.core.jobs import JobState
 
 THREADS = min(4, os.cpu_count() or 1)
