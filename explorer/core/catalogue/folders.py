@@ -1,16 +1,19 @@
 """Listing a dataset folder: the folders, flat and ilsvrc-val layouts (see sources).
 
-Folders are walked by worker processes when the tree is large enough to split.
+Folders are walked by worker processes when the tree is large enough to split. Each
+folder's listing has a digest (:meth:`Listing.digest`): a rescan passes over the folders
+whose digest is the one the last scan stored (:class:`SeenFolders`).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import multiprocessing
 import os
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter
@@ -87,6 +90,60 @@ class Listing:
             stat = (size, mtime) if size >= 0 else (None, None)
             rows.append((path, raw, name_label, *stat, name in self.outside))
         return rows
+
+    def digest(self, context: bytes) -> bytes:
+        """16 bytes that change whenever this folder's rows would: its path, its names, their
+        sizes and mtimes (each file is still stat-ed: a file's new content shows in them,
+        which the folder's own mtime does not follow), its links out of the root, whether it
+        could be read, and ``context`` (what else decides the labels)."""
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (
+            context,
+            self.prefix.encode("utf-8", "surrogateescape"),
+            self.names.encode("utf-8", "surrogateescape"),
+            "\0".join(sorted(self.outside)).encode("utf-8", "surrogateescape"),
+            self.sizes.tobytes(),
+            self.mtimes.tobytes(),
+            bytes([self.unreadable]),
+        ):
+            digest.update(len(part).to_bytes(8, "little"))  # no two listings run together alike
+            digest.update(part)
+        return digest.digest()
+
+
+class SeenFolders:
+    """The folders a scan lists, with their digests; the ones a rescan can pass over.
+
+    ``stored`` maps each folder (as its images' paths begin: ``_display_path`` of its
+    prefix) to the digest the last scan left. A folder listed with that same digest holds
+    exactly the rows the catalogue has for it, so its rows are neither made nor compared.
+    Filled on the scan's thread, read once the scan is over.
+    """
+
+    def __init__(self, layout: str, stored: Mapping[str, bytes]) -> None:
+        self.layout = layout.encode()
+        self.stored = stored
+        self.found: dict[str, bytes] = {}
+        self.passed_over = 0  # folders
+        self.unchanged_images = 0  # in the folders passed over
+
+    def unchanged(self, listing: Listing, labels: bytes = b"") -> bool:
+        """Record ``listing``'s folder; whether its rows are the stored ones. ``labels``:
+        what decides its labels besides its path and names (ilsvrc-val's label file)."""
+        folder = _display_path(listing.prefix)[0]
+        digest = listing.digest(self.layout + b"\0" + labels)
+        self.found[folder] = digest
+        if self.stored.get(folder) != digest:
+            return False
+        self.passed_over += 1
+        self.unchanged_images += len(listing.sizes)
+        return True
+
+    def rechecked(self) -> list[str]:
+        """The stored folders whose rows the scan may not have listed: changed or gone."""
+        return [
+            folder for folder, digest in self.stored.items() if self.found.get(folder) != digest
+        ]
 
 
 _SCAN_BY_DESCRIPTOR = os.scandir in os.supports_fd  # POSIX; Windows scans by path
@@ -244,9 +301,12 @@ def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> It
             walker.join()
 
 
-def scan_folders(root: Path, report: SourceReport) -> Iterator[Batch]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: the nearest wnid folder."""
+def scan_folders(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[Batch]:
+    """Rows (path, raw_path, label, size, mtime_ns); label: the nearest wnid folder.
+    Folders ``folders`` finds unchanged give none."""
     for listing in walk_folders(root, report):
+        if folders.unchanged(listing):
+            continue
         label = next((p for p in reversed(listing.parts) if WNID.match(p)), None)
         yield listing.rows(label)
 
@@ -256,10 +316,12 @@ def _flat_label(name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def scan_flat(root: Path, report: SourceReport) -> Iterator[Batch]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: the wnid the name starts with."""
+def scan_flat(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[Batch]:
+    """Rows (path, raw_path, label, size, mtime_ns); label: the wnid the name starts with.
+    Folders ``folders`` finds unchanged give none."""
     for listing in walk_folders(root, report):
-        yield listing.rows(label_of=_flat_label)
+        if not folders.unchanged(listing):
+            yield listing.rows(label_of=_flat_label)
 
 
 def read_val_labels(labels: Path) -> list[str]:
@@ -293,8 +355,11 @@ def read_val_labels(labels: Path) -> list[str]:
     return [line.strip() for line in lines]
 
 
-def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> Iterator[Batch]:
+def scan_ilsvrc_val(
+    root: Path, labels: Path | None, report: SourceReport, folders: SeenFolders
+) -> Iterator[Batch]:
     """Rows (path, raw_path, label, size, mtime_ns); label: line N of the label file.
+    Folders ``folders`` finds unchanged give none.
 
     The label file is read (and refused when it is not one) before the walk starts.
     """
@@ -303,11 +368,15 @@ def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> It
             "The ilsvrc-val layout needs the label file (one wnid per line, in file-number "
             "order, e.g. ILSVRC2012_validation_ground_truth mapped to wnids): pass --labels FILE."
         )
-    return _val_rows(root, labels, read_val_labels(labels), report)
+    return _val_rows(root, labels, read_val_labels(labels), report, folders)
 
 
-def _val_rows(root: Path, labels: Path, wnids: list[str], report: SourceReport) -> Iterator[Batch]:
+def _val_rows(
+    root: Path, labels: Path, wnids: list[str], report: SourceReport, folders: SeenFolders
+) -> Iterator[Batch]:
     beyond = highest = 0  # files numbered past the label file's last line
+    # the labels a file's number gives: a new label file changes every folder's digest
+    given = hashlib.blake2b("\n".join(wnids).encode(), digest_size=16).digest()
 
     def label_of(name: str) -> str | None:
         nonlocal beyond, highest
@@ -320,7 +389,9 @@ def _val_rows(root: Path, labels: Path, wnids: list[str], report: SourceReport) 
         return None
 
     for listing in walk_folders(root, report):
-        yield listing.rows(label_of=label_of)
+        rows = listing.rows(label_of=label_of)  # even when unchanged: label_of counts beyond
+        if not folders.unchanged(listing, given):
+            yield rows
     if beyond:
         report.warnings.append(
             f"{plural(len(wnids), 'label')} in {labels} for files numbered up to {highest:,}: "

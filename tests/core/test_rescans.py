@@ -1,0 +1,217 @@
+"""Rescans of a folder: the folders whose digest is unchanged are passed over, and every
+change is still found (a touched file leaves its folder's mtime as it was)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hostile_corpus import encode, photo
+
+from explorer.core.catalogue import Catalogue, index_catalogue
+from explorer.core.catalogue import indexing as indexing_module
+from explorer.core.catalogue.orders import read_order
+
+TENCH, GOLDFISH, DOG = "n01440764", "n01443537", "n02084071"
+JPEG = encode(photo((16, 12)), "JPEG")
+
+
+@pytest.fixture(scope="module")
+def nouns(taxonomy):
+    return taxonomy.graph
+
+
+def _tree(root: Path, files: dict[str, bytes]) -> Path:
+    for relative, data in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+FILES = {
+    **{f"{TENCH}/{TENCH}_{i}.JPEG": JPEG for i in range(4)},
+    **{f"{GOLDFISH}/{GOLDFISH}_{i}.JPEG": JPEG for i in range(3)},
+    **{f"dogs/{DOG}/{DOG}_{i}.JPEG": JPEG for i in range(2)},  # a folder in a folder
+}
+
+
+@pytest.fixture
+def indexed(nouns, tmp_path):
+    """(dataset root, catalogue) of FILES, indexed once."""
+    root = _tree(tmp_path / "data", FILES)
+    path = tmp_path / "c.sqlite"
+    assert index_catalogue(root, nouns=nouns, catalogue=path).images == 9
+    return root, path
+
+
+@pytest.fixture
+def writes(indexed):
+    """The image rows the next scans insert or update, as a trigger records them."""
+    _, path = indexed
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            """
+            CREATE TABLE written (what TEXT, path TEXT);
+            CREATE TRIGGER images_inserted AFTER INSERT ON images
+                BEGIN INSERT INTO written VALUES ('insert', new.path); END;
+            CREATE TRIGGER images_updated AFTER UPDATE ON images
+                BEGIN INSERT INTO written VALUES ('update', new.path); END;
+            """
+        )
+
+    def written() -> list[tuple[str, str]]:
+        with sqlite3.connect(path) as db:
+            return sorted(db.execute("SELECT what, path FROM written"))
+
+    return written
+
+
+@pytest.fixture
+def orders_written(monkeypatch):
+    """How many times a scan has rewritten the stored orders."""
+    calls = []
+    real = indexing_module.write_orders
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(indexing_module, "write_orders", counted)
+    return calls
+
+
+@pytest.fixture
+def compared(monkeypatch):
+    """How many rows each scan put in its table to compare with the catalogue's."""
+    rows = []
+    real = indexing_module._insert
+
+    def counted(conn, table, batch):
+        if table == "temp.scan":
+            rows.append(len(batch))
+        return real(conn, table, batch)
+
+    monkeypatch.setattr(indexing_module, "_insert", counted)
+    return rows
+
+
+def _figures(summary) -> tuple[int, ...]:
+    return summary.seen, summary.added, summary.changed, summary.newly_missing, summary.restored
+
+
+def test_a_rescan_with_nothing_changed_writes_no_image_and_keeps_the_orders(
+    nouns, indexed, writes, orders_written, compared
+):
+    root, path = indexed
+    with Catalogue.open(path) as catalogue:
+        before = read_order(catalogue, "name")[0].tolist()
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(summary) == (9, 0, 0, 0, 0)
+    assert (summary.images, summary.synsets, summary.missing) == (9, 3, 0)
+    assert writes() == []
+    assert orders_written == []
+    assert compared == []  # every folder passed over
+    with Catalogue.open(path) as catalogue:
+        assert read_order(catalogue, "name")[0].tolist() == before
+        assert catalogue.direct_counts(nouns) == {TENCH: 4, GOLDFISH: 3, DOG: 2}
+
+
+def test_a_touched_file_is_found_though_its_folder_mtime_is_unchanged(
+    nouns, indexed, writes, orders_written, compared
+):
+    root, path = indexed
+    folder = root / TENCH
+    folder_mtime = folder.stat().st_mtime_ns
+    touched = folder / f"{TENCH}_2.JPEG"
+    stat = touched.stat()
+    os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert folder.stat().st_mtime_ns == folder_mtime  # what a folder's mtime would miss
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(summary) == (9, 0, 1, 0, 0)
+    assert writes() == [("update", f"{TENCH}/{TENCH}_2.JPEG")]
+    assert orders_written == [1]
+    assert compared == [4]  # its folder's rows alone
+    with Catalogue.open(path) as catalogue:
+        (row,) = catalogue.images_by_path([f"{TENCH}/{TENCH}_2.JPEG"])
+        assert row.mtime_ns == stat.st_mtime_ns + 1_000_000_000
+
+    touched.write_bytes(JPEG + b"longer")  # new content: a new size
+    os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert index_catalogue(root, nouns=nouns, catalogue=path).changed == 1
+
+
+def test_files_gone_added_and_back_in_folders_passed_over_and_not(nouns, indexed):
+    root, path = indexed
+    with Catalogue.open(path) as catalogue:
+        ids = {row.path: row.id for row in catalogue.images_by_path(FILES)}
+    (root / GOLDFISH / f"{GOLDFISH}_0.JPEG").unlink()
+    for name in os.listdir(root / "dogs" / DOG):  # a whole folder gone, its parent unchanged
+        (root / "dogs" / DOG / name).unlink()
+    (root / "dogs" / DOG).rmdir()
+    _tree(root, {f"{TENCH}/new/{TENCH}_9.JPEG": JPEG})  # a new folder in an unchanged one
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(summary) == (7, 1, 0, 3, 0)
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.direct_counts(nouns) == {TENCH: 5, GOLDFISH: 2}
+        assert catalogue.missing_count() == 3
+        assert len(read_order(catalogue, "path")[0]) == 7
+
+    _tree(root, {f"{GOLDFISH}/{GOLDFISH}_0.JPEG": JPEG})
+    _tree(root, {name: JPEG for name in FILES if DOG in name})
+    back = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(back) == (10, 0, 0, 0, 3)
+    with Catalogue.open(path) as catalogue:
+        assert {row.path: row.id for row in catalogue.images_by_path(FILES)} == ids
+        assert catalogue.missing_count() == 0
+
+
+def test_the_root_folder_changed_leaves_its_folders_images_alone(nouns, tmp_path):
+    root = _tree(tmp_path / "data", {**FILES, "loose.JPEG": JPEG, "notes.txt": b"not an image"})
+    path = tmp_path / "c.sqlite"
+    index_catalogue(root, nouns=nouns, catalogue=path)
+    (root / "loose.JPEG").unlink()  # the root's images are every image's path range
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(summary) == (9, 0, 0, 1, 0)
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.missing_images() == [("loose.JPEG", None)]
+
+
+def test_a_catalogue_without_digests_is_compared_whole_then_gets_them(nouns, indexed, writes):
+    root, path = indexed
+    with sqlite3.connect(path) as db:  # as a catalogue of the version before them
+        db.execute("DELETE FROM folder_digests")
+    (root / TENCH / f"{TENCH}_3.JPEG").unlink()
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(summary) == (8, 0, 0, 1, 0)
+    with sqlite3.connect(path) as db:
+        folders = [folder for (folder,) in db.execute("SELECT folder FROM folder_digests")]
+    assert sorted(folders) == sorted(["", "dogs/", f"dogs/{DOG}/", f"{GOLDFISH}/", f"{TENCH}/"])
+    assert writes() == [("update", f"{TENCH}/{TENCH}_3.JPEG")]
+
+
+def test_images_no_digest_accounts_for_are_found_by_a_whole_comparison(nouns, indexed):
+    root, path = indexed
+    with sqlite3.connect(path) as db:  # a present image in a folder no scan listed
+        db.execute("INSERT INTO images (path, wnid) VALUES ('elsewhere/x.JPEG', ?)", (DOG,))
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(summary) == (9, 0, 0, 1, 0)
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.missing_images() == [("elsewhere/x.JPEG", DOG)]
+    assert _figures(index_catalogue(root, nouns=nouns, catalogue=path)) == (9, 0, 0, 0, 0)
+
+
+def test_another_label_file_relabels_unchanged_files(nouns, tmp_path):
+    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2, 3)})
+    labels = tmp_path / "labels.txt"
+    labels.write_text(f"{TENCH}\n{TENCH}\n{GOLDFISH}\n")
+    path = tmp_path / "c.sqlite"
+    index_catalogue(root, nouns=nouns, catalogue=path, labels=labels)
+    assert index_catalogue(root, nouns=nouns, catalogue=path).changed == 0
+    labels.write_text(f"{TENCH}\n{DOG}\n{GOLDFISH}\n")  # the same files, one label new
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert (summary.changed, summary.labels_reused) == (1, True)
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.direct_counts(nouns) == {TENCH: 1, DOG: 1, GOLDFISH: 1}
