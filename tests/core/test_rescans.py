@@ -48,9 +48,18 @@ def indexed(nouns, tmp_path):
 
 
 @pytest.fixture
+def writes_of():
+    """For a catalogue, the image rows the next scans insert or update, as a trigger
+    records them."""
+    return _record_writes
+
+
+@pytest.fixture
 def writes(indexed):
-    """The image rows the next scans insert or update, as a trigger records them."""
-    _, path = indexed
+    return _record_writes(indexed[1])
+
+
+def _record_writes(path: Path):
     with sqlite3.connect(path) as db:
         db.executescript(
             """
@@ -133,7 +142,7 @@ def test_a_touched_file_is_found_though_its_folder_mtime_is_unchanged(
     assert _figures(summary) == (9, 0, 1, 0, 0)
     assert writes() == [("update", f"{TENCH}/{TENCH}_2.JPEG")]
     assert orders_written == [1]
-    assert compared == [4]  # its folder's rows alone
+    assert compared == [1]  # the touched row alone: its folder was compared by path
     with Catalogue.open(path) as catalogue:
         (row,) = catalogue.images_by_path([f"{TENCH}/{TENCH}_2.JPEG"])
         assert row.mtime_ns == stat.st_mtime_ns + 1_000_000_000
@@ -215,3 +224,40 @@ def test_another_label_file_relabels_unchanged_files(nouns, tmp_path):
     assert (summary.changed, summary.labels_reused) == (1, True)
     with Catalogue.open(path) as catalogue:
         assert catalogue.direct_counts(nouns) == {TENCH: 1, DOG: 1, GOLDFISH: 1}
+
+
+def test_odd_names_links_and_failed_stats_compare_as_they_were(nouns, tmp_path, writes_of):
+    from hostile_corpus import make_hostile_corpus
+
+    root = tmp_path / "data"
+    folder = root / TENCH
+    make_hostile_corpus(folder)  # a name that is not UTF-8, dangling and looping links...
+    (tmp_path / "outside.JPEG").write_bytes(JPEG)
+    (folder / "link_out.JPEG").symlink_to(tmp_path / "outside.JPEG")  # marked outside the root
+    path = tmp_path / "c.sqlite"
+    first = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert first.outside_root >= 1 and first.stat_failed >= 3
+    written = writes_of(path)
+
+    _tree(root, {f"{TENCH}/added.JPEG": JPEG})  # the folder changes: compared row by row
+    assert _figures(index_catalogue(root, nouns=nouns, catalogue=path))[1:] == (1, 0, 0, 0)
+    assert written() == [("insert", f"{TENCH}/added.JPEG")]
+
+    (tmp_path / "outside.JPEG").write_bytes(JPEG + b"longer")  # the link's target changes
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(summary)[1:] == (0, 1, 0, 0)
+    assert summary.outside_root == first.outside_root
+
+
+def test_a_folder_too_large_to_hold_is_compared_whole(nouns, indexed, monkeypatch, compared):
+    root, path = indexed
+    monkeypatch.setattr(indexing_module, "_FOLDER_ROWS_HELD", 2)  # TENCH has 4 images
+    (root / TENCH / f"{TENCH}_0.JPEG").unlink()
+    stat = (root / TENCH / f"{TENCH}_1.JPEG").stat()
+    os.utime(root / TENCH / f"{TENCH}_1.JPEG", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    (root / f"{GOLDFISH}" / f"{GOLDFISH}_0.JPEG").unlink()  # 3 images: 2 held, 1 more read
+    summary = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(summary) == (7, 0, 1, 2, 0)
+    assert sorted(compared) == [2, 3]  # both folders' rows, whole
+    with Catalogue.open(path) as catalogue:
+        assert catalogue.direct_counts(nouns) == {TENCH: 3, GOLDFISH: 2, DOG: 2}

@@ -111,13 +111,17 @@ class Listing:
         return digest.digest()
 
 
+# a folder's rows, and the folder as its images' paths begin (``_display_path`` of its prefix)
+FolderBatch = tuple[str, Batch]
+
+
 class SeenFolders:
     """The folders a scan lists, with their digests; the ones a rescan can pass over.
 
-    ``stored`` maps each folder (as its images' paths begin: ``_display_path`` of its
-    prefix) to the digest the last scan left. A folder listed with that same digest holds
-    exactly the rows the catalogue has for it, so its rows are neither made nor compared.
-    Filled on the scan's thread, read once the scan is over.
+    ``stored`` maps each folder (as its images' paths begin) to the digest the last scan
+    left. A folder listed with that same digest holds exactly the rows the catalogue has
+    for it, so its rows are neither made nor compared. Filled on the scan's thread, read
+    once the scan is over.
     """
 
     def __init__(self, layout: str, stored: Mapping[str, bytes]) -> None:
@@ -127,23 +131,22 @@ class SeenFolders:
         self.passed_over = 0  # folders
         self.unchanged_images = 0  # in the folders passed over
 
-    def unchanged(self, listing: Listing, labels: bytes = b"") -> bool:
-        """Record ``listing``'s folder; whether its rows are the stored ones. ``labels``:
-        what decides its labels besides its path and names (ilsvrc-val's label file)."""
+    def changed(self, listing: Listing, labels: bytes = b"") -> str | None:
+        """Record ``listing``'s folder: the folder if its rows may not be the stored ones,
+        None if they are. ``labels``: what decides its labels besides its path and names
+        (ilsvrc-val's label file)."""
         folder = _display_path(listing.prefix)[0]
         digest = listing.digest(self.layout + b"\0" + labels)
         self.found[folder] = digest
         if self.stored.get(folder) != digest:
-            return False
+            return folder
         self.passed_over += 1
         self.unchanged_images += len(listing.sizes)
-        return True
+        return None
 
-    def rechecked(self) -> list[str]:
-        """The stored folders whose rows the scan may not have listed: changed or gone."""
-        return [
-            folder for folder, digest in self.stored.items() if self.found.get(folder) != digest
-        ]
+    def vanished(self) -> list[str]:
+        """The stored folders the scan did not list: their images are missing."""
+        return [folder for folder in self.stored if folder not in self.found]
 
 
 _SCAN_BY_DESCRIPTOR = os.scandir in os.supports_fd  # POSIX; Windows scans by path
@@ -301,14 +304,14 @@ def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> It
             walker.join()
 
 
-def scan_folders(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[Batch]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: the nearest wnid folder.
-    Folders ``folders`` finds unchanged give none."""
+def scan_folders(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[FolderBatch]:
+    """Each folder's rows (path, raw_path, label, size, mtime_ns); label: the nearest wnid
+    folder. Folders ``folders`` finds unchanged give none."""
     for listing in walk_folders(root, report):
-        if folders.unchanged(listing):
-            continue
-        label = next((p for p in reversed(listing.parts) if WNID.match(p)), None)
-        yield listing.rows(label)
+        folder = folders.changed(listing)
+        if folder is not None:
+            label = next((p for p in reversed(listing.parts) if WNID.match(p)), None)
+            yield folder, listing.rows(label)
 
 
 def _flat_label(name: str) -> str | None:
@@ -316,12 +319,13 @@ def _flat_label(name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def scan_flat(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[Batch]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: the wnid the name starts with.
-    Folders ``folders`` finds unchanged give none."""
+def scan_flat(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[FolderBatch]:
+    """Each folder's rows (path, raw_path, label, size, mtime_ns); label: the wnid the name
+    starts with. Folders ``folders`` finds unchanged give none."""
     for listing in walk_folders(root, report):
-        if not folders.unchanged(listing):
-            yield listing.rows(label_of=_flat_label)
+        folder = folders.changed(listing)
+        if folder is not None:
+            yield folder, listing.rows(label_of=_flat_label)
 
 
 def read_val_labels(labels: Path) -> list[str]:
@@ -357,9 +361,9 @@ def read_val_labels(labels: Path) -> list[str]:
 
 def scan_ilsvrc_val(
     root: Path, labels: Path | None, report: SourceReport, folders: SeenFolders
-) -> Iterator[Batch]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: line N of the label file.
-    Folders ``folders`` finds unchanged give none.
+) -> Iterator[FolderBatch]:
+    """Each folder's rows (path, raw_path, label, size, mtime_ns); label: line N of the
+    label file. Folders ``folders`` finds unchanged give none.
 
     The label file is read (and refused when it is not one) before the walk starts.
     """
@@ -373,7 +377,7 @@ def scan_ilsvrc_val(
 
 def _val_rows(
     root: Path, labels: Path, wnids: list[str], report: SourceReport, folders: SeenFolders
-) -> Iterator[Batch]:
+) -> Iterator[FolderBatch]:
     beyond = highest = 0  # files numbered past the label file's last line
     # the labels a file's number gives: a new label file changes every folder's digest
     given = hashlib.blake2b("\n".join(wnids).encode(), digest_size=16).digest()
@@ -390,8 +394,9 @@ def _val_rows(
 
     for listing in walk_folders(root, report):
         rows = listing.rows(label_of=label_of)  # even when unchanged: label_of counts beyond
-        if not folders.unchanged(listing, given):
-            yield rows
+        folder = folders.changed(listing, given)
+        if folder is not None:
+            yield folder, rows
     if beyond:
         report.warnings.append(
             f"{plural(len(wnids), 'label')} in {labels} for files numbered up to {highest:,}: "
