@@ -261,3 +261,34 @@ def test_a_folder_too_large_to_hold_is_compared_whole(nouns, indexed, monkeypatc
     assert sorted(compared) == [2, 3]  # both folders' rows, whole
     with Catalogue.open(path) as catalogue:
         assert catalogue.direct_counts(nouns) == {TENCH: 3, GOLDFISH: 2, DOG: 2}
+
+
+def test_folders_passed_over_count_in_the_progress_and_a_cancel_stops_the_rescan(nouns, indexed):
+    from explorer.core.errors import Cancelled
+    from explorer.core.jobs import JobState
+
+    class Recorded(JobState):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reported: list[tuple[int, int | None]] = []
+
+        def progress(self, done, total=None, message=""):
+            super().progress(done, total, message)
+            self.reported.append((done, total))
+
+    root, path = indexed
+    state = Recorded()
+    index_catalogue(root, nouns=nouns, catalogue=path, state=state)
+    assert (9, None) in state.reported  # the scan's own count, before the summary's
+
+    def content() -> list[list[tuple]]:
+        with sqlite3.connect(path) as db:
+            return [db.execute(f"SELECT * FROM {t}").fetchall() for t in ("images", "scans")]
+
+    before = content()
+    (root / TENCH / f"{TENCH}_0.JPEG").unlink()
+    cancelled = JobState()
+    cancelled.cancel()
+    with pytest.raises(Cancelled):
+        index_catalogue(root, nouns=nouns, catalogue=path, state=cancelled)
+    assert content() == before

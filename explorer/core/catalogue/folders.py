@@ -111,8 +111,9 @@ class Listing:
         return digest.digest()
 
 
-# a folder's rows, and the folder as its images' paths begin (``_display_path`` of its prefix)
-FolderBatch = tuple[str, Batch]
+# a folder, as its images' paths begin (``_display_path`` of its prefix), and its rows; None
+# for a folder passed over (unchanged: its rows are not made)
+FolderBatch = tuple[str, Batch | None]
 
 
 class SeenFolders:
@@ -131,18 +132,18 @@ class SeenFolders:
         self.passed_over = 0  # folders
         self.unchanged_images = 0  # in the folders passed over
 
-    def changed(self, listing: Listing, labels: bytes = b"") -> str | None:
-        """Record ``listing``'s folder: the folder if its rows may not be the stored ones,
-        None if they are. ``labels``: what decides its labels besides its path and names
-        (ilsvrc-val's label file)."""
+    def see(self, listing: Listing, labels: bytes = b"") -> tuple[str, bool]:
+        """Record ``listing``'s folder: the folder, and whether its rows are the stored
+        ones. ``labels``: what decides its labels besides its path and names (ilsvrc-val's
+        label file)."""
         folder = _display_path(listing.prefix)[0]
         digest = listing.digest(self.layout + b"\0" + labels)
         self.found[folder] = digest
         if self.stored.get(folder) != digest:
-            return folder
+            return folder, False
         self.passed_over += 1
         self.unchanged_images += len(listing.sizes)
-        return None
+        return folder, True
 
     def vanished(self) -> list[str]:
         """The stored folders the scan did not list: their images are missing."""
@@ -306,12 +307,11 @@ def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> It
 
 def scan_folders(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[FolderBatch]:
     """Each folder's rows (path, raw_path, label, size, mtime_ns); label: the nearest wnid
-    folder. Folders ``folders`` finds unchanged give none."""
+    folder. Folders ``folders`` finds unchanged give None."""
     for listing in walk_folders(root, report):
-        folder = folders.changed(listing)
-        if folder is not None:
-            label = next((p for p in reversed(listing.parts) if WNID.match(p)), None)
-            yield folder, listing.rows(label)
+        folder, unchanged = folders.see(listing)
+        label = next((p for p in reversed(listing.parts) if WNID.match(p)), None)
+        yield folder, None if unchanged else listing.rows(label)
 
 
 def _flat_label(name: str) -> str | None:
@@ -321,11 +321,10 @@ def _flat_label(name: str) -> str | None:
 
 def scan_flat(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[FolderBatch]:
     """Each folder's rows (path, raw_path, label, size, mtime_ns); label: the wnid the name
-    starts with. Folders ``folders`` finds unchanged give none."""
+    starts with. Folders ``folders`` finds unchanged give None."""
     for listing in walk_folders(root, report):
-        folder = folders.changed(listing)
-        if folder is not None:
-            yield folder, listing.rows(label_of=_flat_label)
+        folder, unchanged = folders.see(listing)
+        yield folder, None if unchanged else listing.rows(label_of=_flat_label)
 
 
 def read_val_labels(labels: Path) -> list[str]:
@@ -363,7 +362,7 @@ def scan_ilsvrc_val(
     root: Path, labels: Path | None, report: SourceReport, folders: SeenFolders
 ) -> Iterator[FolderBatch]:
     """Each folder's rows (path, raw_path, label, size, mtime_ns); label: line N of the
-    label file. Folders ``folders`` finds unchanged give none.
+    label file. Folders ``folders`` finds unchanged give None.
 
     The label file is read (and refused when it is not one) before the walk starts.
     """
@@ -394,9 +393,8 @@ def _val_rows(
 
     for listing in walk_folders(root, report):
         rows = listing.rows(label_of=label_of)  # even when unchanged: label_of counts beyond
-        folder = folders.changed(listing, given)
-        if folder is not None:
-            yield folder, rows
+        folder, unchanged = folders.see(listing, given)
+        yield folder, None if unchanged else rows
     if beyond:
         report.warnings.append(
             f"{plural(len(wnids), 'label')} in {labels} for files numbered up to {highest:,}: "

@@ -60,8 +60,8 @@ if TYPE_CHECKING:
 
 # the distinct labels of a scan -> those that name a noun by offset or synset name, as wnids
 AsWnids = Callable[[Iterable[str | None]], dict[str, str]]
-# a batch of rows and the folder they are in (folders.FolderBatch); None: a manifest's
-Scanned = tuple[str | None, Batch]
+# a folder and its rows (folders.FolderBatch), or a manifest's rows (in no folder: None)
+Scanned = tuple[str | None, Batch | None]
 _Item = TypeVar("_Item")
 
 
@@ -564,7 +564,7 @@ def _first_index(
                 "BEGIN;"
             )
             scan = _start_scan(conn, meta)
-            batches = (batch for _, batch in scanned)
+            batches = (batch for _, batch in scanned if batch is not None)
             seen = _write_batches(conn, "images", batches, state, f"Indexing {meta['source']}")
             try:
                 for statement in _IMAGE_INDEXES:
@@ -716,18 +716,20 @@ def _write_changes(
     cancel. ``labels`` collects their distinct labels."""
     listed = _Listed()
     for folder, batch in scanned:
-        listed.rows += len(batch)
-        if folder is not None and folders is not None and folder in folders.stored:
-            compared = _differing_rows(conn, folder, batch)
-            if compared is None:
-                listed.whole.append(folder)
-            else:
-                batch, gone = compared
-                listed.gone += gone
-        if batch:
-            labels.update(map(itemgetter(_ROW_COLUMNS[len(batch[0])].index("wnid")), batch))
-            _insert(conn, "temp.scan", batch)
-        state.progress(listed.rows, None, message)
+        if batch is not None:  # None: passed over, its rows are the catalogue's
+            listed.rows += len(batch)
+            if folder is not None and folders is not None and folder in folders.stored:
+                compared = _differing_rows(conn, folder, batch)
+                if compared is None:
+                    listed.whole.append(folder)
+                else:
+                    batch, gone = compared
+                    listed.gone += gone
+            if batch:
+                labels.update(map(itemgetter(_ROW_COLUMNS[len(batch[0])].index("wnid")), batch))
+                _insert(conn, "temp.scan", batch)
+        passed_over = folders.unchanged_images if folders is not None else 0
+        state.progress(listed.rows + passed_over, None, message)
         state.check()
     return listed
 
