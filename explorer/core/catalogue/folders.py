@@ -8,7 +8,6 @@ whose digest is the one the last scan stored (:class:`SeenFolders`).
 from __future__ import annotations
 
 import csv
-import hashlib
 import multiprocessing
 import os
 from array import array
@@ -96,6 +95,8 @@ class Listing:
         sizes and mtimes (each file is still stat-ed: a file's new content shows in them,
         which the folder's own mtime does not follow), its links out of the root, whether it
         could be read, and ``context`` (what else decides the labels)."""
+        import hashlib  # here: the walker processes never digest (OpenSSL is 4 MB each)
+
         digest = hashlib.blake2b(digest_size=16)
         for part in (
             context,
@@ -378,6 +379,8 @@ def _val_rows(
     root: Path, labels: Path, wnids: list[str], report: SourceReport, folders: SeenFolders
 ) -> Iterator[FolderBatch]:
     beyond = highest = 0  # files numbered past the label file's last line
+    import hashlib
+
     # the labels a file's number gives: a new label file changes every folder's digest
     given = hashlib.blake2b("\n".join(wnids).encode(), digest_size=16).digest()
 
