@@ -292,3 +292,30 @@ def test_folders_passed_over_count_in_the_progress_and_a_cancel_stops_the_rescan
     with pytest.raises(Cancelled):
         index_catalogue(root, nouns=nouns, catalogue=path, state=cancelled)
     assert content() == before
+
+
+def test_a_catalogue_of_schema_0004_is_compared_whole_once_then_by_folder(
+    nouns, tmp_path, compared
+):
+    """tests/data/catalogue-0004.sqlite (a folder of a tench and a golden retriever, before
+    folder digests), pointed at a copy of that folder: ids kept, digests written."""
+    root = _tree(
+        tmp_path / "data",
+        {
+            f"{TENCH}/{TENCH}_tench.JPEG": JPEG,
+            "n02099601/n02099601_golden_retriever.JPEG": JPEG + b"other",
+            "n02099601/n02099601_new.JPEG": JPEG,
+        },
+    )
+    path = tmp_path / "old.sqlite"
+    path.write_bytes((Path(__file__).parents[1] / "data" / "catalogue-0004.sqlite").read_bytes())
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key IN ('source', 'root')", (str(root),))
+    first = index_catalogue(root, nouns=nouns, catalogue=path)
+    assert _figures(first) == (3, 1, 2, 0, 0)  # other sizes and mtimes than the original files
+    assert sum(compared) == 3  # no digests yet: every row compared in SQL
+    with Catalogue.open(path) as catalogue:
+        assert [row.id for row in catalogue.images_by_path([f"{TENCH}/{TENCH}_tench.JPEG"])] == [1]
+    compared.clear()
+    assert _figures(index_catalogue(root, nouns=nouns, catalogue=path)) == (3, 0, 0, 0, 0)
+    assert compared == []
