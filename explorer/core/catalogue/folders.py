@@ -130,7 +130,6 @@ class SeenFolders:
         self.layout = layout.encode()
         self.stored = stored
         self.found: dict[str, bytes] = {}
-        self.passed_over = 0  # folders
         self.unchanged_images = 0  # in the folders passed over
 
     def see(self, listing: Listing, labels: bytes = b"") -> tuple[str, bool]:
@@ -142,7 +141,6 @@ class SeenFolders:
         self.found[folder] = digest
         if self.stored.get(folder) != digest:
             return folder, False
-        self.passed_over += 1
         self.unchanged_images += len(listing.sizes)
         return folder, True
 

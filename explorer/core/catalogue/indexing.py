@@ -728,8 +728,8 @@ def _write_changes(
             if batch:
                 labels.update(map(itemgetter(_ROW_COLUMNS[len(batch[0])].index("wnid")), batch))
                 _insert(conn, "temp.scan", batch)
-        passed_over = folders.unchanged_images if folders is not None else 0
-        state.progress(listed.rows + passed_over, None, message)
+        unchanged = folders.unchanged_images if folders is not None else 0
+        state.progress(listed.rows + unchanged, None, message)
         state.check()
     return listed
 
