@@ -210,7 +210,9 @@ def index_catalogue(
     """Index ``source`` (a dataset folder or a manifest) into a catalogue; rescan if it exists.
 
     A rescan is incremental: new files are added, changed ones (size, mtime
-    or label) updated, vanished ones marked missing; ids never change. Runs as
+    or label) updated, vanished ones marked missing; ids never change. Every file
+    is stat-ed again, and a folder whose listing has the digest the last scan
+    stored (folders.Listing.digest) is passed over, its rows left as they are. Runs as
     one transaction, so a cancel (``state.cancel()``) or a crash leaves the
     catalogue as it was. ``nouns`` is the set of WordNet 3.0 noun wnids
     (:func:`explorer.core.wordnet.taxonomy.load_noun_wnids`, or a taxonomy's graph);
