@@ -45,6 +45,7 @@ DEFAULT_WORK = Path(tempfile.gettempdir()) / "wnexplorer-bench-catalogue"
 TIME = "/usr/bin/time"  # GNU time: the peak RSS of a baseline command itself (-f %M)
 TARGETS = {
     "index_vs_find": 2.0,  # first index of the tree / find stat-ing every file
+    "rescan_vs_find": 1.5,  # rescan of the same tree, nothing changed / the same find
     "index_rss_mb": 300.0,  # each process of the tree index
     "manifest_s": 60.0,
     "manifest_rss_mb": 500.0,
@@ -605,6 +606,8 @@ def report_tree(tree: dict) -> None:
         )
     index = tree["index"]
     print(f"  first index: {verdict(index['ratio'], TARGETS['index_vs_find'], 'x find')}")
+    rescan = verdict(tree["rescan"]["ratio"], TARGETS["rescan_vs_find"], "x find")
+    print(f"  rescan, nothing changed: {rescan}")
     walkers = ", ".join(f"{mb:.0f}" for mb in index["walker_peaks_mb"])
     peak = max(tree["parent_peak_mb"], tree["walker_peak_mb"])
     print(

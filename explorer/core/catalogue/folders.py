@@ -1,6 +1,8 @@
 """Listing a dataset folder: the folders, flat and ilsvrc-val layouts (see sources).
 
-Folders are walked by worker processes when the tree is large enough to split.
+Folders are walked by worker processes when the tree is large enough to split. Each
+folder's listing has a digest (:meth:`Listing.digest`): a rescan passes over the folders
+whose digest is the one the last scan stored (:class:`SeenFolders`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import multiprocessing
 import os
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter
@@ -87,6 +89,64 @@ class Listing:
             stat = (size, mtime) if size >= 0 else (None, None)
             rows.append((path, raw, name_label, *stat, name in self.outside))
         return rows
+
+    def digest(self, context: bytes) -> bytes:
+        """16 bytes that change whenever this folder's rows would: its path, its names, their
+        sizes and mtimes (each file is still stat-ed: a file's new content shows in them,
+        which the folder's own mtime does not follow), its links out of the root, whether it
+        could be read, and ``context`` (what else decides the labels)."""
+        import hashlib  # here: the walker processes never digest (OpenSSL is 4 MB each)
+
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (
+            context,
+            self.prefix.encode("utf-8", "surrogateescape"),
+            self.names.encode("utf-8", "surrogateescape"),
+            "\0".join(sorted(self.outside)).encode("utf-8", "surrogateescape"),
+            self.sizes.tobytes(),
+            self.mtimes.tobytes(),
+            bytes([self.unreadable]),
+        ):
+            digest.update(len(part).to_bytes(8, "little"))  # no two listings run together alike
+            digest.update(part)
+        return digest.digest()
+
+
+# a folder, as its images' paths begin (``_display_path`` of its prefix), and its rows; None
+# for a folder passed over (unchanged: its rows are not made)
+FolderBatch = tuple[str, Batch | None]
+
+
+class SeenFolders:
+    """The folders a scan lists, with their digests; the ones a rescan can pass over.
+
+    ``stored`` maps each folder (as its images' paths begin) to the digest the last scan
+    left. A folder listed with that same digest holds exactly the rows the catalogue has
+    for it, so its rows are neither made nor compared. Filled on the scan's thread, read
+    once the scan is over.
+    """
+
+    def __init__(self, layout: str, stored: Mapping[str, bytes]) -> None:
+        self.layout = layout.encode()
+        self.stored = stored
+        self.found: dict[str, bytes] = {}
+        self.unchanged_images = 0  # in the folders passed over
+
+    def see(self, listing: Listing, labels: bytes = b"") -> tuple[str, bool]:
+        """Record ``listing``'s folder: the folder, and whether its rows are the stored
+        ones. ``labels``: what decides its labels besides its path and names (ilsvrc-val's
+        label file)."""
+        folder = _display_path(listing.prefix)[0]
+        digest = listing.digest(self.layout + b"\0" + labels)
+        self.found[folder] = digest
+        if self.stored.get(folder) != digest:
+            return folder, False
+        self.unchanged_images += len(listing.sizes)
+        return folder, True
+
+    def vanished(self) -> list[str]:
+        """The stored folders the scan did not list: their images are missing."""
+        return [folder for folder in self.stored if folder not in self.found]
 
 
 _SCAN_BY_DESCRIPTOR = os.scandir in os.supports_fd  # POSIX; Windows scans by path
@@ -244,11 +304,13 @@ def walk_folders(root: Path, report: SourceReport, walkers: int = WALKERS) -> It
             walker.join()
 
 
-def scan_folders(root: Path, report: SourceReport) -> Iterator[Batch]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: the nearest wnid folder."""
+def scan_folders(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[FolderBatch]:
+    """Each folder's rows (path, raw_path, label, size, mtime_ns); label: the nearest wnid
+    folder. Folders ``folders`` finds unchanged give None."""
     for listing in walk_folders(root, report):
+        folder, unchanged = folders.see(listing)
         label = next((p for p in reversed(listing.parts) if WNID.match(p)), None)
-        yield listing.rows(label)
+        yield folder, None if unchanged else listing.rows(label)
 
 
 def _flat_label(name: str) -> str | None:
@@ -256,10 +318,12 @@ def _flat_label(name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def scan_flat(root: Path, report: SourceReport) -> Iterator[Batch]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: the wnid the name starts with."""
+def scan_flat(root: Path, report: SourceReport, folders: SeenFolders) -> Iterator[FolderBatch]:
+    """Each folder's rows (path, raw_path, label, size, mtime_ns); label: the wnid the name
+    starts with. Folders ``folders`` finds unchanged give None."""
     for listing in walk_folders(root, report):
-        yield listing.rows(label_of=_flat_label)
+        folder, unchanged = folders.see(listing)
+        yield folder, None if unchanged else listing.rows(label_of=_flat_label)
 
 
 def read_val_labels(labels: Path) -> list[str]:
@@ -293,8 +357,11 @@ def read_val_labels(labels: Path) -> list[str]:
     return [line.strip() for line in lines]
 
 
-def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> Iterator[Batch]:
-    """Rows (path, raw_path, label, size, mtime_ns); label: line N of the label file.
+def scan_ilsvrc_val(
+    root: Path, labels: Path | None, report: SourceReport, folders: SeenFolders
+) -> Iterator[FolderBatch]:
+    """Each folder's rows (path, raw_path, label, size, mtime_ns); label: line N of the
+    label file. Folders ``folders`` finds unchanged give None.
 
     The label file is read (and refused when it is not one) before the walk starts.
     """
@@ -303,11 +370,17 @@ def scan_ilsvrc_val(root: Path, labels: Path | None, report: SourceReport) -> It
             "The ilsvrc-val layout needs the label file (one wnid per line, in file-number "
             "order, e.g. ILSVRC2012_validation_ground_truth mapped to wnids): pass --labels FILE."
         )
-    return _val_rows(root, labels, read_val_labels(labels), report)
+    return _val_rows(root, labels, read_val_labels(labels), report, folders)
 
 
-def _val_rows(root: Path, labels: Path, wnids: list[str], report: SourceReport) -> Iterator[Batch]:
+def _val_rows(
+    root: Path, labels: Path, wnids: list[str], report: SourceReport, folders: SeenFolders
+) -> Iterator[FolderBatch]:
     beyond = highest = 0  # files numbered past the label file's last line
+    import hashlib
+
+    # the labels a file's number gives: a new label file changes every folder's digest
+    given = hashlib.blake2b("\n".join(wnids).encode(), digest_size=16).digest()
 
     def label_of(name: str) -> str | None:
         nonlocal beyond, highest
@@ -320,7 +393,9 @@ def _val_rows(root: Path, labels: Path, wnids: list[str], report: SourceReport) 
         return None
 
     for listing in walk_folders(root, report):
-        yield listing.rows(label_of=label_of)
+        rows = listing.rows(label_of=label_of)  # even when unchanged: label_of counts beyond
+        folder, unchanged = folders.see(listing, given)
+        yield folder, None if unchanged else rows
     if beyond:
         report.warnings.append(
             f"{plural(len(wnids), 'label')} in {labels} for files numbered up to {highest:,}: "

@@ -116,6 +116,20 @@ def _m0005_perceptual_hashes(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0006_folder_digests")
+def _m0006_folder_digests(db: sqlite_utils.Database) -> None:
+    # a digest of what each folder held at the last scan (folders.Listing.digest): a rescan
+    # passes over the folders whose digest is the same, their rows being what it would write
+    db.executescript(
+        """
+        CREATE TABLE folder_digests (
+            folder TEXT PRIMARY KEY,  -- as image paths begin: relative, ending in '/'; '' the root
+            digest BLOB NOT NULL
+        ) WITHOUT ROWID;
+        """
+    )
+
+
 def _names() -> tuple[str, ...]:
     # sqlite-utils lists a set's migrations only as those pending on a database
     empty = sqlite_utils.Database(memory=True)
