@@ -128,13 +128,13 @@ class CommandWithTable(click.Command):
         super().format_epilog(ctx, formatter)
 
 
-def whole_first_sentences(group: click.Group) -> None:
-    """List commands with their whole first sentence (wrapped), not click's 45-odd characters
-    cut with "..."; each command's own --help is unchanged."""
-    for command in group.commands.values():
-        if command.short_help is None and command.help:
-            paragraph = " ".join(inspect.cleandoc(command.help).split("\n\n")[0].split())
-            sentence = re.match(r"(.*?[.!?])(?:\s|$)", paragraph)
-            command.short_help = sentence.group(1) if sentence else paragraph
-        if isinstance(command, click.Group):
-            whole_first_sentences(command)
+def whole_first_sentences(command: click.Command) -> None:
+    """List ``command`` (and a group's subcommands) with its whole first sentence (wrapped),
+    not click's 45-odd characters cut with "..."; each command's own --help is unchanged."""
+    if command.short_help is None and command.help:
+        paragraph = " ".join(inspect.cleandoc(command.help).split("\n\n")[0].split())
+        sentence = re.match(r"(.*?[.!?])(?:\s|$)", paragraph)
+        command.short_help = sentence.group(1) if sentence else paragraph
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            whole_first_sentences(subcommand)
