@@ -14,6 +14,7 @@ import pytest
 import sqlite_utils
 from hostile_corpus import encode, photo
 from read_only import make_read_only
+from trees import write_tree
 
 from explorer.core.catalogue import (
     LABEL_NONE,
@@ -42,14 +43,6 @@ def nouns(taxonomy):
     return taxonomy.graph
 
 
-def _tree(root: Path, files: dict[str, bytes]) -> Path:
-    for relative, data in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
-
-
 def _listing(folder: Path) -> list[tuple[str, int, int]]:
     return sorted(
         (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
@@ -72,7 +65,7 @@ def test_real_samples_flat_layout(shared_data, nouns, tmp_path):
 
 
 def test_folders_layout_at_any_depth(nouns, tmp_path):
-    root = _tree(
+    root = write_tree(
         tmp_path / "data",
         {
             f"train/{TENCH}/{TENCH}_1.JPEG": JPEG,
@@ -106,7 +99,7 @@ def test_folders_layout_at_any_depth(nouns, tmp_path):
 
 def test_ilsvrc_val_layout_with_real_labels(shared_data, nouns, tmp_path):
     labels = (shared_data / "ilsvrc2012" / "validation_synset_labels.txt").read_text().split()
-    root = _tree(
+    root = write_tree(
         tmp_path / "val",
         {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2, 3, 50000)},
     )
@@ -167,7 +160,7 @@ def test_classify_label(nouns):
 
 def test_rescan_adds_updates_marks_missing_and_keeps_ids(nouns, tmp_path):
     files = {f"{TENCH}/{TENCH}_{i}.JPEG": JPEG for i in range(5)}
-    root = _tree(tmp_path / "data", files)
+    root = write_tree(tmp_path / "data", files)
     path = tmp_path / "c.sqlite"
     first = index_catalogue(root, nouns=nouns, catalogue=path)
     assert (first.added, first.images) == (5, 5)
@@ -176,7 +169,7 @@ def test_rescan_adds_updates_marks_missing_and_keeps_ids(nouns, tmp_path):
 
     (root / TENCH / f"{TENCH}_0.JPEG").unlink()  # gone
     (root / TENCH / f"{TENCH}_1.JPEG").write_bytes(JPEG + b"changed")  # changed
-    _tree(root, {f"{GOLDFISH}/{GOLDFISH}_9.JPEG": JPEG})  # new
+    write_tree(root, {f"{GOLDFISH}/{GOLDFISH}_9.JPEG": JPEG})  # new
     second = index_catalogue(root, nouns=nouns, catalogue=path)
     assert (second.added, second.changed, second.newly_missing) == (1, 1, 1)
     assert (second.images, second.missing, second.synsets) == (5, 1, 2)
@@ -198,7 +191,7 @@ def test_rescan_adds_updates_marks_missing_and_keeps_ids(nouns, tmp_path):
 
 
 def test_relabel_by_moving_a_file_between_wnid_folders(nouns, tmp_path):
-    root = _tree(tmp_path / "data", {f"{TENCH}/x.JPEG": JPEG})
+    root = write_tree(tmp_path / "data", {f"{TENCH}/x.JPEG": JPEG})
     path = tmp_path / "c.sqlite"
     index_catalogue(root, nouns=nouns, catalogue=path)
     (root / GOLDFISH).mkdir()
@@ -230,7 +223,7 @@ def test_cancel_leaves_no_catalogue(nouns, tmp_path):
     from explorer.core.errors import Cancelled
     from explorer.core.jobs import JobState
 
-    root = _tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(3)})
+    root = write_tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(3)})
     state = JobState()
     state.cancel()
     with pytest.raises(Cancelled):
@@ -239,22 +232,22 @@ def test_cancel_leaves_no_catalogue(nouns, tmp_path):
 
 
 def test_catalogue_of_another_dataset_is_refused(nouns, tmp_path):
-    one = _tree(tmp_path / "one", {f"{TENCH}/a.JPEG": JPEG})
-    two = _tree(tmp_path / "two", {f"{TENCH}/a.JPEG": JPEG})
+    one = write_tree(tmp_path / "one", {f"{TENCH}/a.JPEG": JPEG})
+    two = write_tree(tmp_path / "two", {f"{TENCH}/a.JPEG": JPEG})
     index_catalogue(one, nouns=nouns, catalogue=tmp_path / "c.sqlite")
     with pytest.raises(CatalogueError, match="choose another --catalogue"):
         index_catalogue(two, nouns=nouns, catalogue=tmp_path / "c.sqlite")
 
 
 def test_default_location_is_in_the_data_dir(nouns, tmp_path, session_data_dir):
-    root = _tree(tmp_path / "my data", {f"{TENCH}/a.JPEG": JPEG})
+    root = write_tree(tmp_path / "my data", {f"{TENCH}/a.JPEG": JPEG})
     summary = index_catalogue(root, nouns=nouns)
     assert Path(summary.catalogue) == default_catalogue_path(root)
     assert Path(summary.catalogue).parent == session_data_dir / "catalogues"
 
 
 def test_schema_has_its_migrations_and_refuses_a_newer_one(nouns, tmp_path):
-    root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
+    root = write_tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
     path = tmp_path / "c.sqlite"
     index_catalogue(root, nouns=nouns, catalogue=path)
     Catalogue.open(path).close()  # the file as opening leaves it
@@ -410,7 +403,7 @@ def test_catalogue_open_on_its_own_leaves_the_file_alone(tmp_path, case):
 @pytest.mark.parametrize("source", ["folder", "manifest.csv", "list.lst"])
 def test_an_indexed_folder_or_manifest_resolves_to_its_catalogue(nouns, tmp_path, source):
     if source == "folder":
-        given = _tree(tmp_path / "train", {f"{TENCH}/a.JPEG": JPEG})
+        given = write_tree(tmp_path / "train", {f"{TENCH}/a.JPEG": JPEG})
     else:
         given = tmp_path / source
         given.write_text(f"{TENCH}/a.JPEG,{TENCH}\n")
@@ -520,7 +513,9 @@ def test_a_short_label_file_is_reported(shared_data, nouns, tmp_path):
     real = (shared_data / "ilsvrc2012" / "validation_synset_labels.txt").read_text().split()
     labels = tmp_path / "five.txt"
     labels.write_text("\n".join(real[:5]) + "\n")
-    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in range(1, 13)})
+    root = write_tree(
+        tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in range(1, 13)}
+    )
     summary = index_catalogue(root, nouns=nouns, catalogue=tmp_path / "c.sqlite", labels=labels)
     assert (summary.images, summary.labelled, summary.no_label) == (12, 5, 7)
     assert summary.warnings == [
@@ -540,7 +535,7 @@ def test_a_short_label_file_is_reported(shared_data, nouns, tmp_path):
     ],
 )
 def test_a_label_file_that_is_not_one_is_refused(shared_data, nouns, tmp_path, name, message):
-    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2)})
+    root = write_tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2)})
     with pytest.raises(CatalogueError, match=message):
         index_catalogue(
             root, nouns=nouns, catalogue=tmp_path / "c.sqlite", labels=shared_data / name
@@ -563,7 +558,9 @@ def val_catalogue(shared_data, nouns, tmp_path):
     real label file."""
     labels = tmp_path / "labels.txt"
     shutil.copyfile(shared_data / "ilsvrc2012" / "validation_synset_labels.txt", labels)
-    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2, 3, 4)})
+    root = write_tree(
+        tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2, 3, 4)}
+    )
     path = tmp_path / "c.sqlite"
     summary = index_catalogue(root, nouns=nouns, catalogue=path, labels=labels)
     assert (summary.labelled, summary.labels, summary.labels_reused) == (4, str(labels), False)
@@ -607,7 +604,7 @@ def test_a_rescan_in_another_layout_is_refused_unless_asked_for(nouns, val_catal
 
 def test_a_rescan_keeps_the_catalogues_layout(nouns, tmp_path):
     # wnid folders holding files named after their wnid: detected as folders, indexed as flat
-    root = _tree(tmp_path / "data", {f"{TENCH}/{DOG}_1.JPEG": JPEG})
+    root = write_tree(tmp_path / "data", {f"{TENCH}/{DOG}_1.JPEG": JPEG})
     path = tmp_path / "c.sqlite"
     assert index_catalogue(root, nouns=nouns, catalogue=path, layout="flat").synsets == 1
     again = index_catalogue(root, nouns=nouns, catalogue=path)
@@ -691,7 +688,7 @@ def test_synset_names_are_looked_up_only_when_a_label_looks_like_one(taxonomy, t
 def test_a_read_only_catalogue_is_read_and_never_written(nouns, tmp_path, request):
     """A read-only mount (as root) or someone else's folder: reading works, and every write
     says the catalogue is read-only, not damaged; not a byte changes (no -wal, no -shm)."""
-    data = _tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(3)})
+    data = write_tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(3)})
     shelf = tmp_path / "shelf"
     shelf.mkdir()
     catalogue = shelf / "c.sqlite"
@@ -724,7 +721,7 @@ def test_a_read_only_catalogue_is_read_and_never_written(nouns, tmp_path, reques
 def test_a_damaged_catalogue_is_said_so_and_index_rebuilds_it_keeping_it_aside(
     nouns, tmp_path, damage, why
 ):
-    data = _tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(3)})
+    data = write_tree(tmp_path / "data", {f"{TENCH}/{i}.JPEG": JPEG for i in range(3)})
     catalogue = tmp_path / "c.sqlite"
     index_catalogue(data, nouns=nouns, catalogue=catalogue)
     with sqlite3.connect(catalogue) as db:
@@ -745,7 +742,7 @@ def test_a_damaged_catalogue_is_said_so_and_index_rebuilds_it_keeping_it_aside(
 
 
 def test_the_questions_other_packages_ask_by_method(nouns, tmp_path):
-    root = _tree(
+    root = write_tree(
         tmp_path / "data",
         {
             f"{TENCH}/a.JPEG": JPEG,
@@ -852,7 +849,7 @@ class _Failing:
 def test_a_failure_of_sqlite_is_a_catalogue_error_that_says_what_to_do(
     nouns, tmp_path, name, message, error, said
 ):
-    root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
+    root = write_tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
     path = tmp_path / "c.sqlite"
     index_catalogue(root, nouns=nouns, catalogue=path)
     with Catalogue.open(path) as opened:
@@ -880,7 +877,7 @@ def audit_report_of(catalogue):
 
 
 def test_a_catalogue_damaged_after_it_opened_is_said_so(nouns, tmp_path):
-    root = _tree(tmp_path / "data", {f"{TENCH}/{i:04d}.JPEG": JPEG for i in range(600)})
+    root = write_tree(tmp_path / "data", {f"{TENCH}/{i:04d}.JPEG": JPEG for i in range(600)})
     path = tmp_path / "c.sqlite"
     index_catalogue(root, nouns=nouns, catalogue=path)
     with Catalogue.open(path) as catalogue:
@@ -930,7 +927,7 @@ def test_an_unknown_layout_is_the_callers_mistake_found_before_anything_is_opene
 
 
 def test_a_catalogue_that_cannot_be_made_there_is_a_catalogue_error(nouns, tmp_path):
-    root = _tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
+    root = write_tree(tmp_path / "data", {f"{TENCH}/a.JPEG": JPEG})
     (tmp_path / "file").write_text("not a folder")
     target = tmp_path / "file" / "c.sqlite"
     said = rf"^Cannot use the catalogue {target} \(Not a directory\); check the disk"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from hostile_corpus import encode, photo
+from trees import write_tree
 
 from explorer.core.catalogue import Catalogue, index_catalogue
 from explorer.core.catalogue import indexing as indexing_module
@@ -23,14 +24,6 @@ def nouns(taxonomy):
     return taxonomy.graph
 
 
-def _tree(root: Path, files: dict[str, bytes]) -> Path:
-    for relative, data in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
-
-
 FILES = {
     **{f"{TENCH}/{TENCH}_{i}.JPEG": JPEG for i in range(4)},
     **{f"{GOLDFISH}/{GOLDFISH}_{i}.JPEG": JPEG for i in range(3)},
@@ -41,7 +34,7 @@ FILES = {
 @pytest.fixture
 def indexed(nouns, tmp_path):
     """(dataset root, catalogue) of FILES, indexed once."""
-    root = _tree(tmp_path / "data", FILES)
+    root = write_tree(tmp_path / "data", FILES)
     path = tmp_path / "c.sqlite"
     assert index_catalogue(root, nouns=nouns, catalogue=path).images == 9
     return root, path
@@ -160,7 +153,7 @@ def test_files_gone_added_and_back_in_folders_passed_over_and_not(nouns, indexed
     for name in os.listdir(root / "dogs" / DOG):  # a whole folder gone, its parent unchanged
         (root / "dogs" / DOG / name).unlink()
     (root / "dogs" / DOG).rmdir()
-    _tree(root, {f"{TENCH}/new/{TENCH}_9.JPEG": JPEG})  # a new folder in an unchanged one
+    write_tree(root, {f"{TENCH}/new/{TENCH}_9.JPEG": JPEG})  # a new folder in an unchanged one
     summary = index_catalogue(root, nouns=nouns, catalogue=path)
     assert _figures(summary) == (7, 1, 0, 3, 0)
     with Catalogue.open(path) as catalogue:
@@ -168,8 +161,8 @@ def test_files_gone_added_and_back_in_folders_passed_over_and_not(nouns, indexed
         assert catalogue.missing_count() == 3
         assert len(read_order(catalogue, "path")[0]) == 7
 
-    _tree(root, {f"{GOLDFISH}/{GOLDFISH}_0.JPEG": JPEG})
-    _tree(root, {name: JPEG for name in FILES if DOG in name})
+    write_tree(root, {f"{GOLDFISH}/{GOLDFISH}_0.JPEG": JPEG})
+    write_tree(root, {name: JPEG for name in FILES if DOG in name})
     back = index_catalogue(root, nouns=nouns, catalogue=path)
     assert _figures(back) == (10, 0, 0, 0, 3)
     with Catalogue.open(path) as catalogue:
@@ -178,7 +171,9 @@ def test_files_gone_added_and_back_in_folders_passed_over_and_not(nouns, indexed
 
 
 def test_the_root_folder_changed_leaves_its_folders_images_alone(nouns, tmp_path):
-    root = _tree(tmp_path / "data", {**FILES, "loose.JPEG": JPEG, "notes.txt": b"not an image"})
+    root = write_tree(
+        tmp_path / "data", {**FILES, "loose.JPEG": JPEG, "notes.txt": b"not an image"}
+    )
     path = tmp_path / "c.sqlite"
     index_catalogue(root, nouns=nouns, catalogue=path)
     (root / "loose.JPEG").unlink()  # the root's images are every image's path range
@@ -213,7 +208,7 @@ def test_images_no_digest_accounts_for_are_found_by_a_whole_comparison(nouns, in
 
 
 def test_another_label_file_relabels_unchanged_files(nouns, tmp_path):
-    root = _tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2, 3)})
+    root = write_tree(tmp_path / "val", {f"ILSVRC2012_val_{i:08d}.JPEG": JPEG for i in (1, 2, 3)})
     labels = tmp_path / "labels.txt"
     labels.write_text(f"{TENCH}\n{TENCH}\n{GOLDFISH}\n")
     path = tmp_path / "c.sqlite"
@@ -239,7 +234,7 @@ def test_odd_names_links_and_failed_stats_compare_as_they_were(nouns, tmp_path, 
     assert first.outside_root >= 1 and first.stat_failed >= 3
     written = writes_of(path)
 
-    _tree(root, {f"{TENCH}/added.JPEG": JPEG})  # the folder changes: compared row by row
+    write_tree(root, {f"{TENCH}/added.JPEG": JPEG})  # the folder changes: compared row by row
     assert _figures(index_catalogue(root, nouns=nouns, catalogue=path))[1:] == (1, 0, 0, 0)
     assert written() == [("insert", f"{TENCH}/added.JPEG")]
 
@@ -299,7 +294,7 @@ def test_a_catalogue_of_schema_0004_is_compared_whole_once_then_by_folder(
 ):
     """tests/data/catalogue-0004.sqlite (a folder of a tench and a golden retriever, before
     folder digests), pointed at a copy of that folder: ids kept, digests written."""
-    root = _tree(
+    root = write_tree(
         tmp_path / "data",
         {
             f"{TENCH}/{TENCH}_tench.JPEG": JPEG,

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
         CachedHierarchy,
         CacheInvalid,
         EdgeKind,
+        SynsetAttrs,
         SynsetSummary,
         cache_path_for,
         normalise,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
         open_reader,
     )
     from explorer.core.wordnet.taxonomy import (
-        SynsetAttrs,
         SynsetDescription,
         Taxonomy,
         load_noun_wnids,
@@ -82,6 +82,7 @@ __getattr__, __dir__ = lazy_exports(
             "CachedHierarchy",
             "EDGE_KINDS",
             "EdgeKind",
+            "SynsetAttrs",
             "SynsetSummary",
             "cache_path_for",
             "normalise",
@@ -104,7 +105,6 @@ __getattr__, __dir__ = lazy_exports(
             "open_reader",
         ),
         ".taxonomy": (
-            "SynsetAttrs",
             "SynsetDescription",
             "Taxonomy",
             "load_noun_wnids",

@@ -98,6 +98,31 @@ class SynsetSummary(TypedDict):
     gloss: str
 
 
+class SynsetAttrs(SynsetSummary):
+    """A node's attributes: ``taxonomy.node(wnid)``, ``graph.nodes[wnid]``, and the cache's
+    ``CachedLookup.node(wnid)``."""
+
+    lexname: str  # the lexicographer file, noun.animal
+    frequency: int  # the tagged-corpus count of all its lemmas
+    min_depth: int  # the shortest and the longest path from entity (0)
+    max_depth: int
+
+
+def synset_attrs(
+    name: str, lemmas: str, gloss: str, lexname: str, frequency: int, low: int, high: int
+) -> SynsetAttrs:
+    """A synsets row's attributes (its columns after the wnid, in the table's order)."""
+    return {
+        "name": name,
+        "lemmas": tuple(lemmas.split(LEMMA_SEPARATOR)),
+        "gloss": gloss,
+        "lexname": lexname,
+        "frequency": frequency,
+        "min_depth": low,
+        "max_depth": high,
+    }
+
+
 @dataclass
 class CachedTaxonomy:
     """What a warm load reads: rows in node order, and edges as index pairs."""

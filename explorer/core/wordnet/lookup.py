@@ -33,8 +33,10 @@ from explorer.core.wordnet.cache import (
     CachedHierarchy,
     CacheInvalid,
     EdgeKind,
+    SynsetAttrs,
     bundled_fingerprint,
     cache_path_for,
+    synset_attrs,
 )
 
 if TYPE_CHECKING:
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from explorer.core.wordnet.search import SearchHit, SynsetSearch
-    from explorer.core.wordnet.taxonomy import SynsetAttrs, SynsetDescription
+    from explorer.core.wordnet.taxonomy import SynsetDescription
 
     ClosureArrays = tuple[NDArray[np.int32], NDArray[np.int32]]
 
@@ -241,16 +243,7 @@ class CachedLookup(CachedHierarchy):
             ).fetchone()
             if row is None:
                 raise TaxonomyError(not_a_synset(wnid))
-            name, lemmas, gloss, lexname, frequency, low, high = row
-            attrs = self._attrs[wnid] = {
-                "name": name,
-                "lemmas": tuple(lemmas.split(LEMMA_SEPARATOR)),
-                "gloss": gloss,
-                "lexname": lexname,
-                "frequency": frequency,
-                "min_depth": low,
-                "max_depth": high,
-            }
+            attrs = self._attrs[wnid] = synset_attrs(*row)
         return attrs
 
     def edge_kind(self, parent: str, child: str) -> EdgeKind:

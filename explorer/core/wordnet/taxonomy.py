@@ -35,18 +35,18 @@ from explorer.core.errors import TaxonomyError
 from explorer.core.jobs import JobState
 from explorer.core.wordnet.cache import (
     EDGE_KINDS,
-    LEMMA_SEPARATOR,
     CachedTaxonomy,
     CacheInvalid,
     EdgeKind,
+    SynsetAttrs,
     SynsetRow,
-    SynsetSummary,
     build_cache,
     bundled_fingerprint,
     cache_path_for,
     read_array,
     read_cache,
     read_wnids,
+    synset_attrs,
 )
 from explorer.core.wordnet.lookup import _OFFSET, _WNID, not_a_synset, paths_up
 from explorer.core.wordnet.search import SearchHit, SynsetSearch
@@ -56,15 +56,6 @@ if TYPE_CHECKING:  # numpy is imported when the closure is first asked for
     from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
-
-
-class SynsetAttrs(SynsetSummary):
-    """A node's attributes in the graph: ``taxonomy.node(wnid)``, ``graph.nodes[wnid]``."""
-
-    lexname: str  # the lexicographer file, noun.animal
-    frequency: int  # the tagged-corpus count of all its lemmas
-    min_depth: int  # the shortest and the longest path from entity (0)
-    max_depth: int
 
 
 class Neighbour(TypedDict):
@@ -415,15 +406,7 @@ def _graph_from_cache(
     wnids = []
     for wnid, name, lemmas, gloss, lexname, frequency, low, high in synsets:
         wnids.append(wnid)
-        node[wnid] = {
-            "name": name,
-            "lemmas": tuple(lemmas.split(LEMMA_SEPARATOR)),
-            "gloss": gloss,
-            "lexname": lexname,
-            "frequency": frequency,
-            "min_depth": low,
-            "max_depth": high,
-        }
+        node[wnid] = synset_attrs(name, lemmas, gloss, lexname, frequency, low, high)
         succ[wnid] = {}
         pred[wnid] = {}
     for parent, child, kind in edges:
