@@ -40,6 +40,7 @@ class Context:
         self.data_dir = data_dir
         self.wordnet = wordnet
         self._taxonomy: Taxonomy | None = None
+        self._lookup: CachedLookup | None = None
 
     def taxonomy(self, rebuild: bool = False) -> Taxonomy:
         if self._taxonomy is None or rebuild:
@@ -57,11 +58,12 @@ class Context:
         coverage, exports): the taxonomy cache by SQL when it is current (no graph built: a
         one-shot command in milliseconds), else the loaded taxonomy."""
         if self._taxonomy is None:
-            from explorer.core.wordnet import open_cached_lookup
+            if self._lookup is None:
+                from explorer.core.wordnet import open_cached_lookup
 
-            lookup = open_cached_lookup(self.wordnet, self.data_dir)
-            if lookup is not None:
-                return lookup
+                self._lookup = open_cached_lookup(self.wordnet, self.data_dir)
+            if self._lookup is not None:
+                return self._lookup
         return self.taxonomy()
 
     def catalogue_file(self, value: str) -> Path:

@@ -93,7 +93,7 @@ class CatalogueController(QObject):
         """Index (or rescan) a dataset in the background, then open its catalogue."""
         from explorer.core.catalogue import default_catalogue_path, detect_layout, index_catalogue
         from explorer.core.errors import CatalogueError
-        from explorer.core.wordnet import load_noun_wnids
+        from explorer.core.wordnet import load_noun_wnids, load_synset_names
 
         data_dir, open_now = self.workspace.data_dir, self.workspace.catalogue
         current = open_now is not None and str(open_now.source) == str(Path(source).resolve())
@@ -120,9 +120,13 @@ class CatalogueController(QObject):
             from explorer.core.curation import relink_after_scan
 
             nouns = taxonomy.graph if taxonomy else load_noun_wnids(None, data_dir)
+            # without the graph (WordNet still loading), names read from the cache: a label
+            # file of synset names is stored as wnids either way, as the CLI does
+            names = None if taxonomy else (lambda: load_synset_names(None, data_dir))
             summary = index_catalogue(
                 source,
                 nouns=nouns,
+                synset_names=names,
                 layout=layout,
                 labels=labels,
                 data_dir=data_dir,

@@ -311,6 +311,8 @@ class CoverageView(QWidget):
             workspace.threshold_changed.connect(self._set_threshold)
             workspace.selection_changed.connect(self._show_current)
             workspace.counts_changed.connect(self._show_current)
+            # selected and counted from the cache before the graph: drawn when it is in
+            workspace.taxonomy_loaded.connect(lambda _taxonomy: self._show_current())
 
     def _threshold_changed(self, value: int) -> None:
         self.threshold_changed.emit(value)

@@ -220,6 +220,10 @@ class CurationController(QObject):
         dialog.accepted.connect(
             lambda: self._flag(targets, where, reason, suggested=dialog.suggested)
         )
+        if self.workspace.taxonomy is None:  # opened while WordNet loads: searched when it is in
+            loaded = self.workspace.taxonomy_loaded
+            loaded.connect(box.set_taxonomy)
+            dialog.finished.connect(lambda _result: loaded.disconnect(box.set_taxonomy))
         self._open_dialog(dialog, where)
 
     def _ask_note(self, targets: list[Target], where: Where, reason: ReasonCode) -> None:

@@ -365,6 +365,8 @@ class DuplicatesView(QWidget):
         workspace.selection_changed.connect(self._selection_changed)
         workspace.curation_changed.connect(self._curation_changed)
         workspace.catalogue_opened.connect(lambda _c: self._catalogue_opened())
+        # a search asked for while WordNet loaded (the pairs are judged on its graph)
+        workspace.taxonomy_loaded.connect(lambda _t: self._catalogue_opened())
         workspace.catalogue_closed.connect(self.refresh)
         self.refresh()
 
@@ -575,6 +577,8 @@ class DuplicatesView(QWidget):
         """Ask for a search (at once, or when a catalogue has opened)."""
         if self.workspace.catalogue is None or self.workspace.taxonomy is None:
             self._find_pending = True
+            if self.workspace.catalogue is not None:
+                self.summary.setText("The search starts when WordNet has loaded…")
             return
         self._find_pending = False
         self.find_requested.emit(self.distance.value(), self.against_path)

@@ -589,6 +589,14 @@ class ImageViewer(QDialog):
     def current_row(self) -> ImageRow | None:
         return self.rows[self.position] if self.rows else None
 
+    def set_taxonomy(self, taxonomy: Taxonomy) -> None:
+        """Name the synsets now that WordNet has loaded (opened while it was loading)."""
+        self.taxonomy = taxonomy
+        row = self.current_row()
+        if row is not None:
+            self._show_synset(row)
+            self.show_curation()
+
     def _name(self, wnid: str) -> str:
         """The synset's first lemma, or its wnid when the taxonomy does not know it."""
         if self.taxonomy is not None and wnid in self.taxonomy.graph:
@@ -607,7 +615,8 @@ class ImageViewer(QDialog):
             self.title.setText(
                 f"<span style='font-size: 15pt; font-weight: 600'>{esc(wnid)}</span>"
             )
-            self.breadcrumb.setText("" if known else "not a WordNet 3.0 noun synset")
+            loading = self.taxonomy is None  # opened while WordNet loads: named when it is in
+            self.breadcrumb.setText("" if known or loading else "not a WordNet 3.0 noun synset")
             return
         node = self.taxonomy.node(wnid)
         lemmas = node["lemmas"]

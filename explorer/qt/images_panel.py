@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from explorer.core.curation import ImageState, QueuedImage
     from explorer.core.images import ThumbnailCache
     from explorer.core.jobs import JobState
+    from explorer.core.wordnet import Taxonomy
     from explorer.core.workspace import Scope, Workspace
     from explorer.qt.image_viewer import ImageViewer
     from explorer.qt.workers import JobRunner
@@ -176,7 +177,7 @@ class ImagesPanel(QWidget):
         workspace.images_listed.connect(self._listed)
         workspace.queue_changed.connect(self._queue_changed)
         workspace.curation_changed.connect(self._curation_changed)
-        workspace.taxonomy_loaded.connect(lambda _t: self._label_synsets())
+        workspace.taxonomy_loaded.connect(self._taxonomy_loaded)
         workspace.selection_changed.connect(lambda _w, _p: self._update_empty_state())
         workspace.counts_changed.connect(lambda _c: self._update_empty_state())
         self._label_synsets()
@@ -342,6 +343,11 @@ class ImagesPanel(QWidget):
         self.scope.setCurrentIndex(self.scope.findData(scope))
         self.scope.blockSignals(False)
         self._label_synsets()
+
+    def _taxonomy_loaded(self, taxonomy: Taxonomy) -> None:
+        self._label_synsets()
+        if self.viewer is not None:  # opened while WordNet loaded
+            self.viewer.set_taxonomy(taxonomy)
 
     def _label_synsets(self) -> None:
         """In the subtree view each cell names its synset; in a synset's own view its size."""

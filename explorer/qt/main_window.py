@@ -132,6 +132,9 @@ class MainWindow(QMainWindow):
         workspace.catalogue_opened.connect(self._catalogue_opened)
         workspace.catalogue_closed.connect(self._update_actions)
         workspace.selection_changed.connect(self._selection_changed)
+        workspace.taxonomy_loaded.connect(
+            lambda _t: self._selection_changed(workspace.current_wnid or "", workspace.current_path)
+        )
         self.busy_bar.busy_changed.connect(self._update_actions)
         self.images.images_ready.connect(self.images_ready)
         self.images.show_requested.connect(lambda: self.tabs.setCurrentWidget(self.images))
@@ -331,11 +334,11 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _selection_changed(self, _wnid: str, path: tuple[str, ...]) -> None:
+        """The path in the status bar; while WordNet loads, that says so (then this again)."""
         taxonomy = self.workspace.taxonomy
-        if taxonomy is None:
+        if taxonomy is None or not path:
             return
-        graph = taxonomy.graph
-        self.statusBar().showMessage(" › ".join(graph.nodes[w]["lemmas"][0] for w in path))
+        self.statusBar().showMessage(" › ".join(taxonomy.node(w)["lemmas"][0] for w in path))
 
     def _update_actions(self) -> None:
         ready = self.workspace.catalogue is not None and not self.busy_bar.busy

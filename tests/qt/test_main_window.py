@@ -510,12 +510,33 @@ def test_the_tree_details_and_images_come_before_the_taxonomy(
     assert window.taxonomy is None  # all of that before the graph
     qtbot.keyClicks(window.search.field, "tench")  # typing: answered when the graph arrives
     assert not window.search.results.isVisible()
+    assert "WordNet is loading" in window.search.field.placeholderText()
+    # what needs the graph meanwhile: said, then done when it arrives
+    photo_row = next(  # not the broken file, whose decode Qt warns about
+        p for p in range(15) if "broken" not in window.grid_model.row(p).path
+    )
+    window.images.open_viewer(window.grid_model.index(photo_row))
+    viewer = window.viewer
+    assert viewer is not None and "not a WordNet" not in viewer.breadcrumb.text()
+    window.show_tab(1)  # Coverage: drawn when the graph is in
+    assert "covered" not in window.coverage.summary.text()
+    finds = []
+    window.duplicates.find_requested.connect(lambda *args: finds.append(args))
+    window.duplicates.request_find()
+    assert not finds and "starts when WordNet has loaded" in window.duplicates.summary.text()
 
     with qtbot.waitSignal(window.taxonomy_ready, timeout=10_000):
         loading.set_result(taxonomy)
     assert window.tree_model is model  # the same rows, now answered by the graph
     assert window.current_wnid == GOLDEN
     assert "golden retriever" in window.detail.toPlainText()
+    assert "golden retriever" in viewer.title.text()
+    assert "retriever" in viewer.breadcrumb.text()
+    qtbot.waitUntil(lambda: "1 covered" in window.coverage.summary.text(), timeout=5000)
+    assert len(finds) == 1  # the search asked for early
+    assert "golden retriever" in window.statusBar().currentMessage()  # the path
+    viewer.close()
+    window.show_tab(0)
     qtbot.waitUntil(window.search.results.isVisible, timeout=3000)
     assert window.search.results.item(0).data(Qt.ItemDataRole.UserRole) == TENCH
     window.close()

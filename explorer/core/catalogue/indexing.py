@@ -366,6 +366,8 @@ def _stored_digests(target: Path) -> dict[str, bytes]:
 
 def _store_digests(conn: sqlite3.Connection, folders: SeenFolders) -> None:
     """Keep the digests of the folders just scanned: only those that changed are written."""
+    if not folders.stored:  # every row was compared (no digests, or they were out of step):
+        conn.execute("DELETE FROM folder_digests")  # the found ones are the whole truth
     conn.executemany(
         "DELETE FROM folder_digests WHERE folder = ?",
         [(folder,) for folder in folders.vanished()],
