@@ -90,9 +90,9 @@ def _run(
     assert summary.images == 2, f"indexed {summary.images} images, not 2"
     step("catalogue indexed: a JPEG and a PNG")
 
-    from explorer.core.images import fast_jpeg
+    from explorer.core.images import fast_jpeg_available
 
-    fast = fast_jpeg.available()  # False only where simplejpeg has no wheel (macOS x86-64)
+    fast = fast_jpeg_available()  # False only where simplejpeg has no wheel (macOS x86-64)
     for path in sorted(root.rglob("*_1.*")):
         thumbnail = make_thumbnail(path, 128)
         made = (thumbnail.width, thumbnail.height)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from explorer.core.images.decoding import MAX_SCANS, viewable_bytes
     from explorer.core.images.digest import file_digest
+    from explorer.core.images.fast_jpeg import fast_jpeg_available
     from explorer.core.images.metadata import ImageMetadata, image_metadata
     from explorer.core.images.phash import FileHashes, PerceptualHash, hash_file, perceptual_hash
     from explorer.core.images.precompute import THREADS, PrecomputeSummary, precompute_thumbnails
@@ -71,6 +72,7 @@ __all__ = [
     "audit_report",
     "check_image",
     "default_thumbnail_cache",
+    "fast_jpeg_available",
     "file_digest",
     "hash_file",
     "image_metadata",
@@ -132,6 +134,7 @@ __getattr__, __dir__ = lazy_exports(
         ),
         ".precompute": ("THREADS", "PrecomputeSummary", "precompute_thumbnails"),
         ".thumbnails": ("SIZES", "Thumbnail", "make_thumbnail"),
+        ".fast_jpeg": ("fast_jpeg_available",),
         ".thumbnail_cache": ("ThumbnailCache", "default_thumbnail_cache"),
     },
 )

@@ -37,7 +37,7 @@ from PIL import Image
 
 from explorer.core.images.decoding import MAX_DECODE_BYTES, jpeg_upright_turn
 
-__all__ = ["MAX_FILE_BYTES", "JpegHeader", "available", "decode", "plain_jpeg"]
+__all__ = ["MAX_FILE_BYTES", "JpegHeader", "decode", "fast_jpeg_available", "plain_jpeg"]
 
 MAX_FILE_BYTES = 64 * 2**20  # read whole; a larger file goes to Pillow, which streams it
 _MAX_SEGMENTS = 256  # header segments walked before the first scan (Pillow's files: ~5-20)
@@ -69,7 +69,7 @@ def _simplejpeg() -> ModuleType | None:
     return cast(ModuleType, simplejpeg)  # it ships no py.typed: mypy sees Any
 
 
-def available() -> bool:
+def fast_jpeg_available() -> bool:
     """Whether the fast path can run here (simplejpeg imports)."""
     return _simplejpeg() is not None
 
