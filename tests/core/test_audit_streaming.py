@@ -66,6 +66,7 @@ def test_the_audit_command_prints_every_image_without_holding_them(audited, as_j
     with Catalogue.open(audited) as catalogue:
         _, list_peak = _peak(lambda: audit_report(catalogue))
     arguments = ["audit", "--catalogue", str(audited), *(["--json"] if as_json else [])]
+    CliRunner().invoke(cli, ["audit", "--help"])  # its module imported: not the output's memory
     result, peak = _peak(lambda: CliRunner().invoke(cli, arguments))
     assert result.exit_code == 0, result.output
     if as_json:
@@ -75,6 +76,8 @@ def test_the_audit_command_prints_every_image_without_holding_them(audited, as_j
     else:
         lines = [line for line in result.stdout.splitlines() if line.endswith("\tunreadable")]
         assert len(lines) == ROWS
-    # CliRunner keeps the whole output in memory: the printed text is allowed for
+    # CliRunner keeps the whole output in memory, as bytes (a buffer that grows by an eighth
+    # more than it holds) and as text: allowed for. The JSON run's margin was 0.04 MB with
+    # twice the output, and a clean clone's CI went 6 KB over it.
     output = len(result.stdout.encode())
-    assert peak - 2 * output < list_peak / 4, (peak, output, list_peak)
+    assert peak - 2.25 * output < list_peak / 4, (peak, output, list_peak)
