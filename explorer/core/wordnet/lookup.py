@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -89,6 +89,49 @@ def paths_up(wnid: str, parents: Callable[[str], Iterable[str]]) -> list[list[st
         return memo[node]
 
     return sorted((list(p) for p in up(wnid)), key=lambda p: (len(p), p))
+
+
+def resolve_query(query: str, named: Callable[[str], str | None], known: Container[str]) -> str:
+    """The wnid ``query`` names: a wnid, an offset or a synset name (``named`` gives a name's
+    wnid, or None; tried as given, then in lower case); TaxonomyError when ``known`` lacks
+    it. What the Taxonomy and the cache's lookup both resolve by."""
+    text = query.strip()
+    if _WNID.match(text):
+        wnid = text
+    elif _OFFSET.match(text):
+        wnid = "n%08d" % int(text)
+    else:
+        wnid = named(text) or named(text.lower()) or ""
+    if wnid not in known:
+        raise TaxonomyError(not_a_synset(query))
+    return wnid
+
+
+def description(
+    taxonomy: TaxonomyView, wnid: str, attrs: SynsetAttrs, descendants: int
+) -> SynsetDescription:
+    """A synset's ``describe()`` (what ``wnexplorer show`` prints), from its ``attrs`` and
+    the number of synsets below it: the one shape for the Taxonomy and the cache's lookup."""
+    return {
+        "wnid": wnid,
+        "name": attrs["name"],
+        "lemmas": list(attrs["lemmas"]),
+        "gloss": attrs["gloss"],
+        "lexname": attrs["lexname"],
+        "parents": [
+            {"wnid": p, "name": taxonomy.node(p)["name"], "kind": taxonomy.edge_kind(p, wnid)}
+            for p in taxonomy.parents(wnid)
+        ],
+        "children": [
+            {"wnid": c, "name": taxonomy.node(c)["name"], "kind": taxonomy.edge_kind(wnid, c)}
+            for c in taxonomy.children(wnid)
+        ],
+        "paths": taxonomy.paths_to_root(wnid),
+        "depth": attrs["min_depth"],
+        "min_depth": attrs["min_depth"],
+        "max_depth": attrs["max_depth"],
+        "descendants": descendants,
+    }
 
 
 class TaxonomyView(Protocol):
@@ -172,21 +215,12 @@ class CachedLookup(CachedHierarchy):
 
     def resolve(self, query: str) -> str:
         """The wnid ``query`` names: a wnid, an offset or a synset name (Taxonomy.resolve)."""
-        text = query.strip()
-        if _WNID.match(text):
-            wnid = text
-        elif _OFFSET.match(text):
-            wnid = "n%08d" % int(text)
-        else:
-            row = self._db.execute("SELECT wnid FROM synsets WHERE name = ?", (text,)).fetchone()
-            if row is None:
-                row = self._db.execute(
-                    "SELECT wnid FROM synsets WHERE name = ?", (text.lower(),)
-                ).fetchone()
-            wnid = row[0] if row else ""
-        if wnid not in self:
-            raise TaxonomyError(not_a_synset(query))
-        return wnid
+
+        def named(name: str) -> str | None:
+            row = self._db.execute("SELECT wnid FROM synsets WHERE name = ?", (name,)).fetchone()
+            return row[0] if row else None
+
+        return resolve_query(query, named, self)
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
         if self._search is None:
@@ -201,31 +235,10 @@ class CachedLookup(CachedHierarchy):
 
     def describe(self, wnid: str) -> SynsetDescription:
         """Everything ``wnexplorer show`` prints about a synset (Taxonomy.describe)."""
-        attrs = self.node(wnid)
-        parents = sorted(self.parents(wnid))
-        children = self.children(wnid)
+        attrs = self.node(wnid)  # a clear error for an unknown wnid, before the count
         below = self._BELOW_SQL + " SELECT count(*) FROM below"
         (descendants,) = self._db.execute(below, (wnid,)).fetchone()
-        return {
-            "wnid": wnid,
-            "name": attrs["name"],
-            "lemmas": list(attrs["lemmas"]),
-            "gloss": attrs["gloss"],
-            "lexname": attrs["lexname"],
-            "parents": [
-                {"wnid": p, "name": self.node(p)["name"], "kind": self.edge_kind(p, wnid)}
-                for p in parents
-            ],
-            "children": [
-                {"wnid": c, "name": self.node(c)["name"], "kind": self.edge_kind(wnid, c)}
-                for c in children
-            ],
-            "paths": self.paths_to_root(wnid),
-            "depth": attrs["min_depth"],
-            "min_depth": attrs["min_depth"],
-            "max_depth": attrs["max_depth"],
-            "descendants": descendants,
-        }
+        return description(self, wnid, attrs, descendants)
 
     def paths_to_root(self, wnid: str) -> list[list[str]]:
         """Every path from a root down to ``wnid``; shortest first (Taxonomy.paths_to_root)."""

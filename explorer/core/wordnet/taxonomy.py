@@ -48,7 +48,7 @@ from explorer.core.wordnet.cache import (
     read_wnids,
     synset_attrs,
 )
-from explorer.core.wordnet.lookup import _OFFSET, _WNID, not_a_synset, paths_up
+from explorer.core.wordnet.lookup import description, not_a_synset, paths_up, resolve_query
 from explorer.core.wordnet.search import SearchHit, SynsetSearch
 
 if TYPE_CHECKING:  # numpy is imported when the closure is first asked for
@@ -146,16 +146,7 @@ class Taxonomy:
         Traceback (most recent call last):
         explorer.core.errors.TaxonomyError: 'n99999999' is not a noun synset of WordNet 3.0: ...
         """
-        text = query.strip()
-        if _WNID.match(text):
-            wnid = text
-        elif _OFFSET.match(text):
-            wnid = "n%08d" % int(text)
-        else:
-            wnid = self._by_name.get(text) or self._by_name.get(text.lower(), "")
-        if wnid not in self.graph:
-            raise TaxonomyError(not_a_synset(query))
-        return wnid
+        return resolve_query(query, self._by_name.get, self.graph)
 
     def lemma_senses(self, lemma: str) -> list[str]:
         """The noun synsets with this lemma, commonest sense first.
@@ -292,27 +283,7 @@ class Taxonomy:
 
     def describe(self, wnid: str) -> SynsetDescription:
         """Everything ``wnexplorer show`` prints about a synset, as plain data."""
-        data = self.node(wnid)
-        return {
-            "wnid": wnid,
-            "name": data["name"],
-            "lemmas": list(data["lemmas"]),
-            "gloss": data["gloss"],
-            "lexname": data["lexname"],
-            "parents": [
-                {"wnid": p, "name": self.node(p)["name"], "kind": self.edge_kind(p, wnid)}
-                for p in self.parents(wnid)
-            ],
-            "children": [
-                {"wnid": c, "name": self.node(c)["name"], "kind": self.edge_kind(wnid, c)}
-                for c in self.children(wnid)
-            ],
-            "paths": self.paths_to_root(wnid),
-            "depth": data["min_depth"],
-            "min_depth": data["min_depth"],
-            "max_depth": data["max_depth"],
-            "descendants": len(self.descendants(wnid)),
-        }
+        return description(self, wnid, self.node(wnid), len(self.descendants(wnid)))
 
     # --- vector form -------------------------------------------------------------
 
