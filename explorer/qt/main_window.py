@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -40,9 +40,10 @@ from explorer.qt.duplicates_view import DuplicatesView
 from explorer.qt.evaluation_view import EvaluationView
 from explorer.qt.images_panel import ImagesPanel
 from explorer.qt.search_box import SearchBox
+from explorer.qt.taxonomy_start import TaxonomyStart
 from explorer.qt.tree_panel import TreePanel
 from explorer.qt.window_layout import WindowLayout
-from explorer.qt.workers import AfterFirstPaint, JobRunner, shut_down
+from explorer.qt.workers import JobRunner, shut_down
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from explorer.core.catalogue import Catalogue, ImageRow
     from explorer.core.curation import FlagStore, UndoStack
     from explorer.core.images import ThumbnailCache
-    from explorer.core.jobs import JobState
     from explorer.core.wordnet import Taxonomy
     from explorer.qt.export_dialog import ExportDialog
     from explorer.qt.image_viewer import ImageViewer
@@ -59,8 +59,6 @@ if TYPE_CHECKING:
     from explorer.qt.synset_tree_model import SynsetTreeModel
 
 _RECENT_LIMIT = 8
-# the longest the graph's load waits for the first thumbnails (a cold cache decodes them)
-GRAPH_WAIT_MS = 1500
 
 
 class MainWindow(QMainWindow):
@@ -239,85 +237,16 @@ class MainWindow(QMainWindow):
     def load_taxonomy(
         self, wordnet: str | None = None, future: Future[Taxonomy] | None = None
     ) -> None:
-        """Show the tree and load the taxonomy in a worker (or wait there for ``future``,
-        a load already started).
+        """Show the tree, then the selection, then load the graph in a worker (or wait there
+        for ``future``, a load already started): explorer.qt.taxonomy_start."""
+        self._taxonomy_start = TaxonomyStart(self, wordnet, future)
 
-        With a current cache the tree is shown at once from the cache (a CachedLookup),
-        and after the tree's first paint the workspace selects, counts and describes from
-        it too (``hierarchy_ready``: a catalogue can open, a synset show its images); the
-        graph loads after that (a worker competing for the GIL would hold both back) and
-        the rest of the window (search, coverage...) follows when it arrives.
-        """
-        from explorer.core.wordnet import open_cached_lookup
-
-        def load(
-            wordnet: str | None, data_dir: str | os.PathLike[str] | None, state: JobState
-        ) -> Taxonomy:  # in the worker: networkx's import too
-            if future is not None:
-                return future.result()
-            from explorer.core.wordnet import load_taxonomy
-
-            taxonomy = load_taxonomy(wordnet, data_dir, state)
-            from explorer.core.analysis import prepare_coverage
-            from explorer.core.catalogue import Catalogue, list_images  # noqa: F401
-
-            prepare_coverage(taxonomy)  # here, not on the GUI thread at a catalogue (0.35 s)
-
-            return taxonomy
-
-        def start_load() -> None:
-            self.busy_bar.show("Loading WordNet 3.0")
-            self.runner.start(
-                load,
-                wordnet,
-                self.data_dir,
-                on_finished=self._taxonomy_loaded,
-                on_failed=self._taxonomy_failed,
-                on_progress=self.busy_bar.show_progress,
-            )
-
-        lookup = open_cached_lookup(wordnet, self.data_dir)
-        if lookup is None:  # a first run builds the cache: nothing to show before
-            start_load()
-            return
-        self.tree_panel.show_source(lookup)
-
-        def after_first_thumbnails() -> None:
-            """The graph once the selection's first thumbnails have come (or after
-            GRAPH_WAIT_MS): its load holds the GIL for most of a second, and would hold
-            their listing and loading back by as much."""
-            if not self.images.listing:  # nothing selected to show
-                start_load()
-                return
-            arrived = self.grid_model.thumbnails_arrived
-            started = False
-
-            def start_once() -> None:
-                nonlocal started
-                if started:  # the timer's call, after the thumbnails' (or the other way)
-                    return
-                started = True
-                arrived.disconnect(after_thumbnails)
-                start_load()
-
-            def after_thumbnails() -> None:  # once the grid has drawn them
-                self._after_paint = AfterFirstPaint(self.grid.viewport(), start_once)
-
-            arrived.connect(after_thumbnails)
-            QTimer.singleShot(GRAPH_WAIT_MS, start_once)
-
-        def painted() -> None:
-            self.workspace.use_cache(lookup)  # the catalogue and the selection, if asked
-            QTimer.singleShot(0, after_first_thumbnails)  # after those, queued the same way
-
-        self._after_paint = AfterFirstPaint(self.tree.viewport(), painted)
-
-    def _taxonomy_loaded(self, taxonomy: Taxonomy) -> None:
+    def use_taxonomy(self, taxonomy: Taxonomy) -> None:
         self.busy_bar.hide()
         self.workspace.set_taxonomy(taxonomy)
         self.taxonomy_ready.emit()
 
-    def _taxonomy_failed(self, message: str) -> None:
+    def taxonomy_failed(self, message: str) -> None:
         self.busy_bar.hide()
         self.tree_panel.failed(message)
         QMessageBox.critical(self, "WordNet 3.0", message)
