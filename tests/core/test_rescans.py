@@ -12,7 +12,7 @@ from hostile_corpus import encode, photo
 from trees import write_tree
 
 from explorer.core.catalogue import Catalogue, index_catalogue
-from explorer.core.catalogue import indexing as indexing_module
+from explorer.core.catalogue import rescan as rescan_module
 from explorer.core.catalogue.orders import read_order
 
 TENCH, GOLDFISH, DOG = "n01440764", "n01443537", "n02084071"
@@ -75,13 +75,13 @@ def _record_writes(path: Path):
 def orders_written(monkeypatch):
     """How many times a scan has rewritten the stored orders."""
     calls = []
-    real = indexing_module.write_orders
+    real = rescan_module.write_orders
 
     def counted(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(indexing_module, "write_orders", counted)
+    monkeypatch.setattr(rescan_module, "write_orders", counted)
     return calls
 
 
@@ -89,14 +89,14 @@ def orders_written(monkeypatch):
 def compared(monkeypatch):
     """How many rows each scan put in its table to compare with the catalogue's."""
     rows = []
-    real = indexing_module._insert
+    real = rescan_module._insert
 
     def counted(conn, table, batch):
         if table == "temp.scan":
             rows.append(len(batch))
         return real(conn, table, batch)
 
-    monkeypatch.setattr(indexing_module, "_insert", counted)
+    monkeypatch.setattr(rescan_module, "_insert", counted)
     return rows
 
 
@@ -246,7 +246,7 @@ def test_odd_names_links_and_failed_stats_compare_as_they_were(nouns, tmp_path, 
 
 def test_a_folder_too_large_to_hold_is_compared_whole(nouns, indexed, monkeypatch, compared):
     root, path = indexed
-    monkeypatch.setattr(indexing_module, "_FOLDER_ROWS_HELD", 2)  # TENCH has 4 images
+    monkeypatch.setattr(rescan_module, "_FOLDER_ROWS_HELD", 2)  # TENCH has 4 images
     (root / TENCH / f"{TENCH}_0.JPEG").unlink()
     stat = (root / TENCH / f"{TENCH}_1.JPEG").stat()
     os.utime(root / TENCH / f"{TENCH}_1.JPEG", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))

@@ -11,9 +11,8 @@ import time
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeGuard, TypeVar, cast
+from typing import TYPE_CHECKING, Literal, TypeGuard, TypeVar, cast
 
 import sqlite_utils
 
@@ -36,7 +35,26 @@ from explorer.core.catalogue.opening import (
     default_catalogue_path,
 )
 from explorer.core.catalogue.orders import write_orders
+from explorer.core.catalogue.rescan import (
+    _DigestsOutOfStep,
+    _rescan,
+    _store_digests,
+    _stored_digests,
+)
 from explorer.core.catalogue.rows import OddLabel
+from explorer.core.catalogue.scan_writes import (
+    AsWnids,
+    ScanFigures,
+    Scanned,
+    _count_labels,
+    _finish_scan,
+    _relabel,
+    _relabelled,
+    _repeated_paths,
+    _repeated_paths_error,
+    _start_scan,
+    _write_batches,
+)
 from explorer.core.catalogue.schema import (
     _IMAGE_INDEXES,
     _WNID_INDEX,
@@ -44,7 +62,6 @@ from explorer.core.catalogue.schema import (
 )
 from explorer.core.catalogue.sources import (
     LAYOUTS,
-    Batch,
     Layout,
     SourceReport,
     detect_layout,
@@ -58,23 +75,7 @@ from explorer.core.sql import failure, why
 if TYPE_CHECKING:
     import networkx as nx
 
-# the distinct labels of a scan -> those that name a noun by offset or synset name, as wnids
-AsWnids = Callable[[Iterable[str | None]], dict[str, str]]
-# a folder and its rows (folders.FolderBatch), or a manifest's rows (in no folder: None)
-Scanned = tuple[str | None, Batch | None]
 _Item = TypeVar("_Item")
-
-
-class ScanFigures(TypedDict):
-    """What one index or rescan did (the scans table keeps the first five)."""
-
-    seen: int
-    added: int
-    changed: int
-    restored: int
-    newly_missing: int
-    relabelled: int
-    relabelled_examples: dict[str, str]
 
 
 @dataclass
@@ -188,10 +189,6 @@ def _batches_in_background(batches: Iterator[_Item], state: JobState) -> Iterato
         while worker.is_alive():  # unblock a producer waiting on a full queue
             with contextlib.suppress(queue.Empty):
                 handoff.get(timeout=0.05)
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def index_catalogue(
@@ -357,27 +354,6 @@ def _stored_meta(target: Path, source: Path) -> tuple[dict[str, str] | None, str
     return meta, ""
 
 
-def _stored_digests(target: Path) -> dict[str, bytes]:
-    """Each folder's digest as the last scan left it (none in a catalogue of a manifest or
-    of a version before them)."""
-    with Catalogue.open(target) as existing:
-        return dict(existing._db.execute("SELECT folder, digest FROM folder_digests"))
-
-
-def _store_digests(conn: sqlite3.Connection, folders: SeenFolders) -> None:
-    """Keep the digests of the folders just scanned: only those that changed are written."""
-    if not folders.stored:  # every row was compared (no digests, or they were out of step):
-        conn.execute("DELETE FROM folder_digests")  # the found ones are the whole truth
-    conn.executemany(
-        "DELETE FROM folder_digests WHERE folder = ?",
-        [(folder,) for folder in folders.vanished()],
-    )
-    conn.executemany(
-        "INSERT OR REPLACE INTO folder_digests (folder, digest) VALUES (?, ?)",
-        [(f, digest) for f, digest in folders.found.items() if folders.stored.get(f) != digest],
-    )
-
-
 def _move_aside(target: Path, why: str) -> str:
     """Rename a damaged catalogue (and its -wal, -shm) out of the way; what was done, in words."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -498,47 +474,6 @@ def _labels_as_wnids(
     return found
 
 
-def _relabel(conn: sqlite3.Connection, table: str, found: dict[str, str]) -> None:
-    """Store the labels ``found`` in ``table`` as their wnids."""
-    # one statement, whatever the number of labels: the scan table has no index to find them
-    conn.execute("CREATE TEMP TABLE relabel (label TEXT PRIMARY KEY, wnid TEXT NOT NULL)")
-    try:
-        conn.executemany("INSERT INTO temp.relabel VALUES (?, ?)", found.items())
-        conn.execute(
-            f"UPDATE {table} SET wnid = (SELECT wnid FROM temp.relabel WHERE label = "
-            f"{table}.wnid) WHERE wnid IN (SELECT label FROM temp.relabel)"
-        )
-    finally:
-        conn.execute("DROP TABLE temp.relabel")
-
-
-class _Relabelled(TypedDict):
-    relabelled: int
-    relabelled_examples: dict[str, str]
-
-
-def _relabelled(found: dict[str, str]) -> _Relabelled:
-    return {"relabelled": len(found), "relabelled_examples": dict(sorted(found.items())[:5])}
-
-
-# A source's rows: from disk (path, raw_path, label, size, mtime_ns), and outside_root too
-# from a folder with an odd name or a link; from a manifest (path, label), or (path, label,
-# raw_path, outside_root) in a batch with an odd name (see manifests._stored)
-_ROW_COLUMNS = {
-    5: ("path", "raw_path", "wnid", "size", "mtime_ns"),
-    6: ("path", "raw_path", "wnid", "size", "mtime_ns", "outside_root"),
-    2: ("path", "wnid"),
-    4: ("path", "wnid", "raw_path", "outside_root"),
-}
-
-
-def _insert(conn: sqlite3.Connection, table: str, batch: Batch) -> None:
-    if batch:
-        columns = _ROW_COLUMNS[len(batch[0])]
-        marks = ",".join("?" * len(columns))
-        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", batch)
-
-
 def _first_index(
     target: Path,
     scanned: Iterable[Scanned],
@@ -607,286 +542,3 @@ def _first_index(
         finally:
             conn.close()
     return figures
-
-
-def _rescan(
-    db: sqlite_utils.Database,
-    scanned: Iterable[Scanned],
-    meta: dict[str, str],
-    state: JobState,
-    as_wnids: AsWnids,
-    folders: SeenFolders | None,
-) -> ScanFigures:
-    """Compare a fresh scan with the catalogue, in SQL, inside one transaction.
-
-    The folders passed over (their digest unchanged) hold the rows the catalogue has:
-    nothing of theirs is compared or written. A changed folder that the last scan listed
-    is compared with its rows here, and only its new and differing rows go to the scan
-    table; every row does without digests (a manifest, an earlier version's catalogue).
-    With nothing changed, the label counts and the orders stay as they are.
-    """
-    conn = db.conn
-    conn.execute(
-        "CREATE TEMP TABLE scan (path TEXT, raw_path BLOB, wnid TEXT, size INTEGER, "
-        "mtime_ns INTEGER, outside_root INTEGER NOT NULL DEFAULT 0)"
-    )
-    try:
-        with db.atomic():
-            scan = _start_scan(conn, meta)
-            message = f"Rescanning {meta['source']}"
-            labels: set[str | None] = set()
-            listed = _write_changes(conn, scanned, folders, state, message, labels)
-            seen = listed.rows + (folders.unchanged_images if folders is not None else 0)
-            # a catalogue with digests has one for every folder that holds a present image
-            by_folder = folders is not None and bool(folders.stored)
-            # relabelled before the comparison, or every such image would count as changed
-            found = as_wnids(labels)
-            if found:
-                _relabel(conn, "temp.scan", found)
-            conn.execute("CREATE INDEX temp.scan_path ON scan (path)")
-            repeated = _repeated_paths(conn, "temp.scan")
-            if repeated:
-                raise _repeated_paths_error(repeated)
-            differs = (
-                "(i.size IS NOT s.size OR i.mtime_ns IS NOT s.mtime_ns OR i.wnid IS NOT s.wnid "
-                "OR i.raw_path IS NOT s.raw_path OR i.outside_root IS NOT s.outside_root)"
-            )
-            changed, restored = conn.execute(
-                f"SELECT coalesce(sum(i.present = 1 AND {differs}), 0), "
-                "coalesce(sum(i.present = 0), 0) FROM images i JOIN scan s ON s.path = i.path"
-            ).fetchone()
-            conn.execute(
-                "UPDATE images AS i SET size = s.size, mtime_ns = s.mtime_ns, wnid = s.wnid, "
-                "raw_path = s.raw_path, outside_root = s.outside_root, present = 1 "
-                f"FROM scan s WHERE s.path = i.path AND (i.present = 0 OR {differs})"
-            )
-            if folders is not None and by_folder:
-                conn.executemany(
-                    "UPDATE images SET present = 0 WHERE id = ?", ((i,) for i in listed.gone)
-                )
-                whole = folders.vanished() + listed.whole  # none of their rows left out
-                newly_missing = len(listed.gone) + _mark_missing(conn, whole)
-            else:
-                newly_missing = conn.execute(
-                    "UPDATE images SET present = 0 WHERE present = 1 AND NOT EXISTS "
-                    "(SELECT 1 FROM scan s WHERE s.path = images.path)"
-                ).rowcount
-            added = conn.execute(
-                "INSERT INTO images (path, raw_path, wnid, size, mtime_ns, outside_root) "
-                "SELECT path, raw_path, wnid, size, mtime_ns, outside_root "
-                "FROM scan s WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.path = s.path)"
-            ).rowcount
-            if by_folder and _present(conn) != seen:
-                raise _DigestsOutOfStep  # rolls back: index_catalogue scans again, whole
-            figures: ScanFigures = {
-                "seen": seen,
-                "added": added,
-                "changed": changed,
-                "restored": restored,
-                "newly_missing": newly_missing,
-                **_relabelled(found),
-            }
-            if added or changed or restored or newly_missing or not _has_orders(conn):
-                _count_labels(conn)
-                write_orders(conn, state)
-            if folders is not None:
-                _store_digests(conn, folders)
-            _finish_scan(conn, scan, meta, figures)
-    finally:
-        conn.execute("DROP TABLE IF EXISTS temp.scan")
-    return figures
-
-
-@dataclass
-class _Listed:
-    rows: int = 0  # listed in the folders not passed over
-    gone: list[int] = field(default_factory=list)  # present images the folders compared lack
-    whole: list[str] = field(default_factory=list)  # folders whose rows all went to the table
-
-
-# A folder with more rows is compared whole in SQL: its rows are not all held in Python.
-_FOLDER_ROWS_HELD = 1 << 16
-
-
-def _write_changes(
-    conn: sqlite3.Connection,
-    scanned: Iterable[Scanned],
-    folders: SeenFolders | None,
-    state: JobState,
-    message: str,
-    labels: set[str | None],
-) -> _Listed:
-    """Write to the scan table the rows to compare in SQL, reporting progress; stop at a
-    cancel. ``labels`` collects their distinct labels."""
-    listed = _Listed()
-    for folder, batch in scanned:
-        if batch is not None:  # None: passed over, its rows are the catalogue's
-            listed.rows += len(batch)
-            if folder is not None and folders is not None and folder in folders.stored:
-                compared = _differing_rows(conn, folder, batch)
-                if compared is None:
-                    listed.whole.append(folder)
-                else:
-                    batch, gone = compared
-                    listed.gone += gone
-            if batch:
-                labels.update(map(itemgetter(_ROW_COLUMNS[len(batch[0])].index("wnid")), batch))
-                _insert(conn, "temp.scan", batch)
-        unchanged = folders.unchanged_images if folders is not None else 0
-        state.progress(listed.rows + unchanged, None, message)
-        state.check()
-    return listed
-
-
-def _differing_rows(
-    conn: sqlite3.Connection, folder: str, batch: Batch
-) -> tuple[Batch, list[int]] | None:
-    """A changed folder's rows without those the catalogue holds as they are (new, changed
-    and missing ones remain), and the ids of its present images that it no longer lists.
-    None for a folder too large to hold here: its rows are all compared in SQL.
-
-    Reading a folder's rows to compare them here costs less than writing them all to the
-    scan table and joining it: 1.28M files with a change in each of their 1,000 folders,
-    9.5 s of CPU for the whole rescan against 13 s.
-    """
-    if len(batch) > _FOLDER_ROWS_HELD:
-        return None
-    within: tuple[str, ...] = (folder, folder[:-1] + "0") if folder else ()
-    held = conn.execute(
-        "SELECT path, raw_path, wnid, size, mtime_ns, outside_root, present, id FROM images "
-        "WHERE "
-        + ("path >= ? AND path < ? AND " if within else "")
-        + "instr(substr(path, ?), '/') = 0",
-        (*within, len(folder) + 1),
-    ).fetchmany(_FOLDER_ROWS_HELD + 1)
-    if len(held) > _FOLDER_ROWS_HELD:
-        return None
-    by_path = {row[0]: row for row in held}
-    differing = []
-    for row in cast("Iterable[Any]", batch):  # rows (path, raw_path, label, size, mtime[, out])
-        stored = by_path.pop(row[0], None)
-        if (
-            stored is None
-            or not stored[6]  # missing: restored
-            or stored[1:5] != row[1:5]
-            or stored[5] != (row[5] if len(row) > 5 else 0)
-        ):
-            differing.append(row)
-    return differing, [row[7] for row in by_path.values() if row[6]]
-
-
-class _DigestsOutOfStep(Exception):
-    """A rescan that passed over folders found present images it cannot account for."""
-
-
-def _mark_missing(conn: sqlite3.Connection, folders: Iterable[str]) -> int:
-    """Mark missing the present images directly in ``folders`` (not in their subfolders,
-    which have digests of their own) that the scan table does not list. Returns how many.
-
-    A folder's images are a range of the path index: ``a/b/`` up to ``a/b0`` ("0" follows
-    "/"), which the root ("") is not: it reads them all.
-    """
-    newly_missing = 0
-    for folder in folders:
-        within: tuple[str, ...] = (folder, folder[:-1] + "0") if folder else ()
-        newly_missing += conn.execute(
-            "UPDATE images SET present = 0 WHERE "
-            + ("path >= ? AND path < ? AND " if within else "")
-            + "present = 1 AND instr(substr(path, ?), '/') = 0 "
-            "AND NOT EXISTS (SELECT 1 FROM scan s WHERE s.path = images.path)",
-            (*within, len(folder) + 1),
-        ).rowcount
-    return newly_missing
-
-
-def _present(conn: sqlite3.Connection) -> int:
-    # both counts read an index: a few ms for 1.3M images
-    return int(
-        conn.execute(
-            "SELECT (SELECT count(*) FROM images) - (SELECT count(*) FROM images WHERE present = 0)"
-        ).fetchone()[0]
-    )
-
-
-def _has_orders(conn: sqlite3.Connection) -> bool:
-    # a catalogue indexed before the orders existed gets them at its next rescan
-    return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM image_order)").fetchone()[0])
-
-
-def _write_batches(
-    conn: sqlite3.Connection,
-    table: str,
-    batches: Iterable[Batch],
-    state: JobState,
-    message: str,
-    labels: set[str | None] | None = None,
-) -> int:
-    """Write every batch into ``table``, reporting progress; stop at a cancel. Returns rows.
-
-    ``labels``, a set, collects the distinct labels: in C, a fifth of the time SQLite takes
-    to find them in the table afterwards (3M rows: 0.17 s against 0.8 s).
-    """
-    seen = 0
-    for batch in batches:
-        if labels is not None and batch:
-            labels.update(map(itemgetter(_ROW_COLUMNS[len(batch[0])].index("wnid")), batch))
-        _insert(conn, table, batch)
-        seen += len(batch)
-        state.progress(seen, None, message)
-        state.check()
-    return seen
-
-
-def _repeated_paths(conn: sqlite3.Connection, table: str) -> list[str]:
-    rows = conn.execute(f"SELECT path FROM {table} GROUP BY path HAVING count(*) > 1 LIMIT 3")
-    return [path for (path,) in rows]
-
-
-def _repeated_paths_error(paths: list[str]) -> CatalogueError:
-    return CatalogueError(
-        f"The source lists the same path more than once ({', '.join(paths[:3])}); "
-        "fix the manifest and index again."
-    )
-
-
-def _start_scan(conn: sqlite3.Connection, meta: dict[str, str]) -> int:
-    scan = conn.execute(
-        "INSERT INTO scans (started, layout) VALUES (?, ?)", (_now(), meta["layout"])
-    ).lastrowid
-    assert scan is not None  # an INSERT's row has an id
-    return scan
-
-
-def _count_labels(conn: sqlite3.Connection) -> None:
-    # All images per label from the wnid index alone, minus the missing ones from their own
-    # small index: a "WHERE present = 1" would read all 14 million rows of a big catalogue.
-    conn.execute("DELETE FROM label_counts")
-    conn.execute(
-        "INSERT INTO label_counts SELECT wnid, count(*) FROM images INDEXED BY images_wnid "
-        "GROUP BY wnid"
-    )
-    for wnid, missing in conn.execute(
-        "SELECT wnid, count(*) FROM images WHERE present = 0 GROUP BY wnid"
-    ).fetchall():
-        conn.execute("UPDATE label_counts SET images = images - ? WHERE wnid IS ?", (missing, wnid))
-    conn.execute("DELETE FROM label_counts WHERE images = 0")
-
-
-def _finish_scan(
-    conn: sqlite3.Connection, scan: int, meta: dict[str, str], figures: ScanFigures
-) -> None:
-    conn.execute("DELETE FROM meta WHERE key = 'labels'")  # gone after a --relayout
-    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
-    conn.execute(
-        "UPDATE scans SET finished = ?, seen = ?, added = ?, changed = ?, restored = ?, "
-        "missing = ? WHERE id = ?",
-        (
-            _now(),
-            figures["seen"],
-            figures["added"],
-            figures["changed"],
-            figures["restored"],
-            figures["newly_missing"],
-            scan,
-        ),
-    )
